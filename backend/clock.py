@@ -1,0 +1,29 @@
+"""The one clock: timezone-aware UTC, movable by tests instead of sleeping."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_offset = timedelta(0)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc) + _offset
+
+
+def today_local():
+    """Today's date in Shanghai, which is what 'expires today' means to a shopkeeper."""
+    return now().astimezone(SHANGHAI).date()
+
+
+def travel(delta: timedelta) -> None:
+    """Move the clock forward (tests only)."""
+    global _offset
+    _offset += delta
+
+
+def reset() -> None:
+    global _offset
+    _offset = timedelta(0)

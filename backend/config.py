@@ -1,0 +1,102 @@
+"""Every setting, read from the environment in one place.
+
+`Config.from_env()` is what the app uses; tests pass overrides on top of it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("CITYCODE_INSTANCE_DIR", Path.cwd() / "instance"))
+
+DEV_SECRET_MARK = "dev-only"
+DEFAULT_WECHAT_SECRET = "citycode-dev-secret"
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot run safely."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str = "development"
+    database_url: str = f"sqlite:///{INSTANCE_DIR / 'citycode.db'}"
+    public_base_url: str = "https://c.example.cn"
+    wechat_api_base: str = "http://127.0.0.1:9100"
+    wechat_appid: str = "wx_citycode_dev"
+    wechat_secret: str = DEFAULT_WECHAT_SECRET
+    wechat_timeout_seconds: float = 10.0
+    signing_keys_dir: str = str(INSTANCE_DIR / "keys")
+    key_grace_seconds: int = 7 * 24 * 3600
+    upload_dir: str = str(INSTANCE_DIR / "uploads")
+    access_token_seconds: int = 15 * 60
+    refresh_token_seconds: int = 30 * 24 * 3600
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_login: str = "10 per minute"
+    ratelimit_writes: str = "60 per minute"
+    ratelimit_enabled: bool = True
+    db_pool_size: int = 8
+    proxy_hops: int = 0
+    log_level: str = "INFO"
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Config":
+        env = os.environ.get
+        values = dict(
+            env=env("CITYCODE_ENV", cls.env),
+            database_url=env("DATABASE_URL") or cls.database_url,
+            public_base_url=env("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
+            wechat_api_base=env("WECHAT_API_BASE", cls.wechat_api_base).rstrip("/"),
+            wechat_appid=env("WECHAT_APPID", cls.wechat_appid),
+            wechat_secret=env("WECHAT_SECRET", cls.wechat_secret),
+            signing_keys_dir=env("SIGNING_KEYS_DIR", cls.signing_keys_dir),
+            key_grace_seconds=_int("KEY_GRACE_SECONDS", cls.key_grace_seconds),
+            upload_dir=env("UPLOAD_DIR", cls.upload_dir),
+            access_token_seconds=_int("ACCESS_TOKEN_SECONDS", cls.access_token_seconds),
+            refresh_token_seconds=_int("REFRESH_TOKEN_SECONDS", cls.refresh_token_seconds),
+            ratelimit_storage_uri=env("RATELIMIT_STORAGE_URI", cls.ratelimit_storage_uri),
+            ratelimit_login=env("RATELIMIT_LOGIN", cls.ratelimit_login),
+            ratelimit_writes=env("RATELIMIT_WRITES", cls.ratelimit_writes),
+            db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
+            proxy_hops=_int("PROXY_HOPS", cls.proxy_hops),
+            log_level=env("LOG_LEVEL", cls.log_level),
+        )
+        values.update(overrides)
+        config = cls(**values)
+        config.check()
+        return config
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def check(self) -> None:
+        """Refuse to run production on development defaults."""
+        if self.access_token_seconds > 15 * 60:
+            raise ConfigError("ACCESS_TOKEN_SECONDS must be at most 900 (15 minutes)")
+        if not self.is_production:
+            return
+        problems = []
+        if self.wechat_secret == DEFAULT_WECHAT_SECRET:
+            problems.append("WECHAT_SECRET is the development default")
+        if self.wechat_api_base == Config.wechat_api_base:
+            problems.append("WECHAT_API_BASE points at the local WeChat stub")
+        if self.database_url.startswith("sqlite"):
+            problems.append("DATABASE_URL is SQLite; production runs on PostgreSQL")
+        if self.ratelimit_storage_uri.startswith("memory"):
+            problems.append("RATELIMIT_STORAGE_URI is per-process memory; use Redis")
+        if self.public_base_url == Config.public_base_url:
+            problems.append("PUBLIC_BASE_URL is the example domain")
+        if problems:
+            raise ConfigError("production config refused: " + "; ".join(problems))
