@@ -1,0 +1,37 @@
+"""peewee models, one module per aggregate; no HTTP here."""
+from backend.models.base import BaseModel
+from backend.models.lifecycle import LifecycleEvent
+from backend.models.people import BindingCode, RefreshToken, StaffAccount, User
+from backend.models.regions import Department, Region
+from backend.models.shops import (
+    Employee,
+    Honour,
+    Licence,
+    Shop,
+    ShopCode,
+    ShopInvite,
+    ShopMembership,
+    ShopRequest,
+    Upload,
+)
+
+ALL_MODELS = [
+    Region,
+    Department,
+    User,
+    RefreshToken,
+    StaffAccount,
+    BindingCode,
+    Shop,
+    ShopMembership,
+    ShopCode,
+    Upload,
+    Licence,
+    Employee,
+    Honour,
+    ShopRequest,
+    ShopInvite,
+    LifecycleEvent,
+]
+
+__all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel"]

@@ -1,0 +1,58 @@
+"""Users (one per WeChat openid), their refresh tokens, and staff accounts bound to them."""
+from __future__ import annotations
+
+import peewee as pw
+
+from backend.models.base import BaseModel, UTCDateTimeField, created_now
+from backend.models.regions import Department, Region
+
+
+class User(BaseModel):
+    openid = pw.CharField(max_length=64, unique=True)
+    unionid = pw.CharField(max_length=64, null=True, index=True)
+    # WeChat's session_key is kept for server-side decryption only; no schema dumps it.
+    session_key = pw.CharField(max_length=64, null=True)
+    phone = pw.CharField(max_length=20, null=True)
+    display_name = pw.CharField(max_length=40, null=True)
+    created_at = UTCDateTimeField(default=created_now)
+    updated_at = UTCDateTimeField(default=created_now)
+    last_login_at = UTCDateTimeField(null=True)
+
+
+class RefreshToken(BaseModel):
+    """A refresh token, stored only as its SHA-256; tokens of one login share a family."""
+
+    user = pw.ForeignKeyField(User, backref="refresh_tokens", on_delete="CASCADE")
+    family = pw.CharField(max_length=32, index=True)
+    token_hash = pw.CharField(max_length=64, unique=True)
+    issued_at = UTCDateTimeField(default=created_now)
+    expires_at = UTCDateTimeField()
+    used_at = UTCDateTimeField(null=True)
+    revoked_at = UTCDateTimeField(null=True)
+
+
+STAFF_ROLES = ("inspector", "cadre", "admin")
+
+
+class StaffAccount(BaseModel):
+    user = pw.ForeignKeyField(User, null=True, unique=True, backref="staff", on_delete="SET NULL")
+    name = pw.CharField(max_length=40)
+    phone = pw.CharField(max_length=20, null=True)
+    role = pw.CharField(max_length=16)
+    region = pw.ForeignKeyField(Region, backref="staff", on_delete="RESTRICT")
+    # Copied from the region so scope checks on staff are the same prefix match as on data.
+    region_path = pw.CharField(max_length=255, index=True)
+    department = pw.ForeignKeyField(Department, null=True, backref="staff", on_delete="SET NULL")
+    active = pw.BooleanField(default=True)
+    created_by = pw.ForeignKeyField("self", null=True, on_delete="SET NULL")
+    created_at = UTCDateTimeField(default=created_now)
+
+
+class BindingCode(BaseModel):
+    """A one-time code an admin hands to a new staff member to bind their WeChat account."""
+
+    staff = pw.ForeignKeyField(StaffAccount, backref="binding_codes", on_delete="CASCADE")
+    code_hash = pw.CharField(max_length=64, unique=True)
+    expires_at = UTCDateTimeField()
+    used_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=created_now)

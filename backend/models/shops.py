@@ -1,0 +1,156 @@
+"""Shops, the people who run them, and the current-state columns a scan reads."""
+from __future__ import annotations
+
+import peewee as pw
+
+from backend.models.base import BaseModel, UTCDateTimeField, created_now, random_id
+from backend.models.people import User
+from backend.models.regions import Region
+
+SHOP_STATUSES = ("pending", "active", "suspended", "closed")
+RISK_GRADES = ("A", "B", "C", "D")
+GENESIS_HASH = "0" * 64
+
+
+def new_shop_public_id() -> str:
+    return random_id(12)
+
+
+class Shop(BaseModel):
+    public_id = pw.CharField(max_length=16, unique=True, default=new_shop_public_id)
+    name = pw.CharField(max_length=100)
+    credit_code = pw.CharField(max_length=18, index=True)
+    category = pw.CharField(max_length=32)
+    address = pw.CharField(max_length=200)
+    street = pw.ForeignKeyField(Region, backref="street_shops", on_delete="RESTRICT")
+    community = pw.ForeignKeyField(
+        Region, null=True, backref="community_shops", on_delete="RESTRICT"
+    )
+    # The deepest region's path: staff scope is a prefix match on it.
+    region_path = pw.CharField(max_length=255, index=True)
+    lat = pw.DoubleField(null=True)
+    lng = pw.DoubleField(null=True)
+    phone = pw.CharField(max_length=20, null=True)
+    opening_hours = pw.CharField(max_length=100, null=True)
+    description = pw.TextField(null=True)
+    status = pw.CharField(max_length=16, default="pending", index=True)
+
+    # Current state, written in the same transaction as the lifecycle event that changes it.
+    rating_count = pw.IntegerField(default=0)
+    rating_total = pw.IntegerField(default=0)
+    rating_histogram = pw.CharField(max_length=64, default="0,0,0,0,0")
+    last_inspection_at = UTCDateTimeField(null=True)
+    last_inspection_result = pw.CharField(max_length=32, null=True)
+    risk_grade = pw.CharField(max_length=1, default="B")
+    open_rectifications = pw.IntegerField(default=0)
+    lifecycle_seq = pw.IntegerField(default=0)
+    lifecycle_head = pw.CharField(max_length=64, default=GENESIS_HASH)
+
+    created_at = UTCDateTimeField(default=created_now)
+    updated_at = UTCDateTimeField(default=created_now)
+
+
+MEMBERSHIP_ROLES = ("owner", "staff")
+
+
+class ShopMembership(BaseModel):
+    shop = pw.ForeignKeyField(Shop, backref="memberships", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="shop_memberships", on_delete="CASCADE")
+    role = pw.CharField(max_length=16)
+    created_at = UTCDateTimeField(default=created_now)
+
+    class Meta:
+        indexes = ((("shop", "user"), True),)
+
+
+CODE_KINDS = ("shop", "community")
+
+
+class ShopCode(BaseModel):
+    """A printed code id. One current code per shop; a reissue revokes the old one at once."""
+
+    code = pw.CharField(max_length=16, unique=True)
+    kind = pw.CharField(max_length=16, default="shop")
+    shop = pw.ForeignKeyField(Shop, null=True, backref="codes", on_delete="CASCADE")
+    region = pw.ForeignKeyField(Region, null=True, backref="codes", on_delete="CASCADE")
+    revoked_at = UTCDateTimeField(null=True)
+    issued_at = UTCDateTimeField(default=created_now)
+
+
+class Upload(BaseModel):
+    """A photo stored under a random name; only people allowed to see its shop may fetch it."""
+
+    public_id = pw.CharField(max_length=32, unique=True)
+    shop = pw.ForeignKeyField(Shop, backref="uploads", on_delete="CASCADE")
+    uploaded_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    content_type = pw.CharField(max_length=32)
+    size = pw.IntegerField()
+    sha256 = pw.CharField(max_length=64)
+    created_at = UTCDateTimeField(default=created_now)
+
+
+class Licence(BaseModel):
+    public_id = pw.CharField(max_length=16, unique=True, default=new_shop_public_id)
+    shop = pw.ForeignKeyField(Shop, backref="licences", on_delete="CASCADE")
+    type = pw.CharField(max_length=32)
+    number = pw.CharField(max_length=64)
+    issuer = pw.CharField(max_length=100)
+    valid_from = pw.DateField()
+    valid_to = pw.DateField(index=True)
+    scope = pw.CharField(max_length=300, null=True)
+    photo = pw.ForeignKeyField(Upload, null=True, on_delete="SET NULL")
+    verified_at = UTCDateTimeField(null=True)
+    # The sweep appends licence.expiring / licence.expired once per validity period.
+    expiring_noted_for = pw.DateField(null=True)
+    expired_noted_for = pw.DateField(null=True)
+    created_at = UTCDateTimeField(default=created_now)
+    updated_at = UTCDateTimeField(default=created_now)
+
+
+class Employee(BaseModel):
+    public_id = pw.CharField(max_length=16, unique=True, default=new_shop_public_id)
+    shop = pw.ForeignKeyField(Shop, backref="employees", on_delete="CASCADE")
+    name = pw.CharField(max_length=40)
+    position = pw.CharField(max_length=40, null=True)
+    health_cert_number = pw.CharField(max_length=40)
+    health_cert_expires = pw.DateField(index=True)
+    expired_noted_for = pw.DateField(null=True)
+    created_at = UTCDateTimeField(default=created_now)
+
+
+class Honour(BaseModel):
+    public_id = pw.CharField(max_length=16, unique=True, default=new_shop_public_id)
+    shop = pw.ForeignKeyField(Shop, backref="honours", on_delete="CASCADE")
+    title = pw.CharField(max_length=100)
+    issuer = pw.CharField(max_length=100)
+    awarded_on = pw.DateField(null=True)
+    photo = pw.ForeignKeyField(Upload, null=True, on_delete="SET NULL")
+    created_at = UTCDateTimeField(default=created_now)
+
+
+REQUEST_KINDS = ("register", "claim")
+REQUEST_STATUSES = ("pending", "approved", "rejected")
+
+
+class ShopRequest(BaseModel):
+    """A registration or a claim waiting for an admin whose scope covers the shop's street."""
+
+    kind = pw.CharField(max_length=16)
+    shop = pw.ForeignKeyField(Shop, backref="requests", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="shop_requests", on_delete="CASCADE")
+    status = pw.CharField(max_length=16, default="pending", index=True)
+    note = pw.CharField(max_length=300, null=True)
+    decided_by = pw.IntegerField(null=True)
+    decided_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=created_now)
+
+
+class ShopInvite(BaseModel):
+    """A one-time code a shop owner gives a new member of staff."""
+
+    shop = pw.ForeignKeyField(Shop, backref="invites", on_delete="CASCADE")
+    code_hash = pw.CharField(max_length=64, unique=True)
+    created_by = pw.ForeignKeyField(User, on_delete="CASCADE")
+    expires_at = UTCDateTimeField()
+    used_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=created_now)
