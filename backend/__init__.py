@@ -1,0 +1,90 @@
+"""CityCode: the backend behind a district's shop codes, inspections and community app."""
+from __future__ import annotations
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from backend.config import Config, ConfigError
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Config → logging → database → keys → auth → rate limits → Api → blueprints → errors → CLI."""
+    from backend import api as api_module
+    from backend import auth, cli, db, errors, logs, ratelimit, wechat
+    from backend.keys import KeySet
+
+    config = config or Config.from_env()
+    app = Flask(__name__, instance_relative_config=False)
+    app.config["CITYCODE"] = config
+    app.config.update(
+        TESTING=config.testing,
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=6 * 1024 * 1024,
+        API_TITLE="CityCode",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_REDOC_PATH="/redoc",
+        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+        API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+            "security": [{"bearerAuth": []}],
+            "info": {"description": "Shop codes, inspections and the resident community app."},
+        },
+    )
+    if config.proxy_hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops, x_proto=config.proxy_hops)
+
+    logs.init_app(app)
+    db.init_app(app)
+
+    keys = KeySet(config.signing_keys_dir, config.key_grace_seconds)
+    if not config.is_production:
+        keys.ensure()
+    elif not keys.has_all_purposes():
+        raise ConfigError("no signing keys in SIGNING_KEYS_DIR; run `citycode rotate-keys`")
+    app.extensions["citycode.keys"] = keys
+    app.extensions["citycode.wechat"] = wechat.WeChatClient(
+        config.wechat_api_base,
+        config.wechat_appid,
+        config.wechat_secret,
+        timeout=(3.05, config.wechat_timeout_seconds),
+    )
+
+    @app.before_request
+    def _authenticate():
+        view = app.view_functions.get(request.endpoint)
+        g.user = None
+        if view is None:
+            return None
+        g.user = auth.authenticate()
+        public = api_module.is_public(view) or request.endpoint.startswith("api-docs.")
+        if g.user is None and not public:
+            raise errors.Unauthorized()
+        return None
+
+    ratelimit.init_app(app)
+
+    api = api_module.Api(app)
+    _register_blueprints(api)
+    errors.register(app)
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(api) -> None:
+    from backend.account.routes import blp as account
+    from backend.admin import blp as admin
+    from backend.merchant import blp as merchant
+    from backend.ops import blp as ops
+    from backend.resident import blp as resident
+
+    for blueprint in (ops, account, resident, merchant, admin):
+        api.register_blueprint(blueprint)

@@ -1,0 +1,4 @@
+"""The admin area's API, under /api/v1/admin."""
+from backend.api import Blueprint
+
+blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Admin")

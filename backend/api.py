@@ -1,0 +1,84 @@
+"""flask-smorest glue: our Api and Blueprint, the error schema, auth docs, peewee pagination."""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest import Api as _Api
+from flask_smorest import Blueprint as _Blueprint
+from flask_smorest import Page
+
+from backend.errors import handle_http_exception
+
+
+class ErrorSchema(ma.Schema):
+    code = ma.fields.Integer(required=True, metadata={"description": "HTTP status code"})
+    status = ma.fields.String(required=True, metadata={"description": "HTTP status phrase"})
+    message = ma.fields.String(required=True, metadata={"description": "what went wrong"})
+    errors = ma.fields.Dict(
+        metadata={"description": "per location (json, query, path), per field: reasons"}
+    )
+    request_id = ma.fields.String(metadata={"description": "quote this when reporting a problem"})
+
+
+class Api(_Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        return handle_http_exception(error)
+
+
+PUBLIC_MARK = "_citycode_public"
+
+
+def public(view):
+    """Mark a view (function or MethodView) as reachable without a bearer token."""
+    setattr(view, PUBLIC_MARK, True)
+    return view
+
+
+def is_public(view) -> bool:
+    view_class = getattr(view, "view_class", None)
+    return bool(getattr(view, PUBLIC_MARK, False) or getattr(view_class, PUBLIC_MARK, False))
+
+
+class Blueprint(_Blueprint):
+    """Documents, once, the errors that authentication and rate limits add to every view."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_auth_doc)
+
+    def route(self, rule, *, parameters=None, tags=None, **options):
+        decorator = super().route(rule, parameters=parameters, tags=tags, **options)
+
+        def register(view):
+            if getattr(view, PUBLIC_MARK, False):
+                methods = ("get", "post", "put", "patch", "delete")
+                funcs = [getattr(view, m) for m in methods if hasattr(view, m)]
+                for func in funcs if isinstance(view, type) else [view]:
+                    func._apidoc = {**getattr(func, "_apidoc", {}), "public": True}
+            return decorator(view)
+
+        return register
+
+    @staticmethod
+    def _prepare_auth_doc(doc, doc_info, *, method, **kwargs):
+        responses = doc.setdefault("responses", {})
+        if doc_info.get("public"):
+            doc["security"] = []
+        else:
+            responses.setdefault("401", "UNAUTHORIZED")
+        if method in ("post", "put", "patch", "delete"):
+            responses.setdefault("429", "TOO_MANY_REQUESTS")
+        return doc
+
+
+class QueryPage(Page):
+    """Lets the database do the slicing: LIMIT/OFFSET and COUNT(*) instead of Python lists."""
+
+    @property
+    def items(self):
+        return list(self.collection.paginate(self.page_params.page, self.page_params.page_size))
+
+    @property
+    def item_count(self):
+        return self.collection.count()

@@ -1,0 +1,122 @@
+"""Tokens in and out, the current user, role checks.
+
+Access tokens are short ES256 JWTs signed with the key set's "access" key; refresh
+tokens are opaque, stored only as hashes, and rotate on every use.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+import jwt
+from flask import current_app, g, request
+
+from backend import clock
+from backend.errors import Forbidden, Unauthorized
+from backend.keys import ALGORITHM, UnknownKey
+from backend.models import StaffAccount, User
+
+ISSUER = "citycode"
+AUDIENCE = "citycode-api"
+CLOCK_SKEW_SECONDS = 5
+
+
+def key_set():
+    return current_app.extensions["citycode.keys"]
+
+
+def settings():
+    return current_app.config["CITYCODE"]
+
+
+def issue_access_token(user: User) -> tuple[str, int]:
+    key = key_set().current("access")
+    now = clock.now()
+    lifetime = settings().access_token_seconds
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(user.id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=lifetime)).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
+    return token, lifetime
+
+
+def decode_access_token(token: str) -> dict:
+    """The verified claims, or Unauthorized for anything not signed by a live access key."""
+    try:
+        header = jwt.get_unverified_header(token)
+        key = key_set().verifying_key(header.get("kid", ""), "access")
+        claims = jwt.decode(
+            token,
+            key.private_key.public_key(),
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            # Expiry is checked against our clock below, so tests can move time.
+            options={"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False},
+        )
+    except (jwt.InvalidTokenError, UnknownKey, ValueError):
+        raise Unauthorized("access token is not valid")
+    if claims["exp"] + CLOCK_SKEW_SECONDS <= clock.now().timestamp():
+        raise Unauthorized("access token expired; refresh it")
+    return claims
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate() -> User | None:
+    """Load g.user from the bearer token, if any; an invalid token is a 401 even on public views."""
+    token = bearer_token()
+    if token is None:
+        return None
+    claims = decode_access_token(token)
+    user = User.get_or_none(User.id == int(claims["sub"]))
+    if user is None:
+        raise Unauthorized("access token is not valid")
+    return user
+
+
+def current_user() -> User:
+    user = g.get("user")
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+def optional_user() -> User | None:
+    return g.get("user")
+
+
+def current_staff(*roles: str) -> StaffAccount:
+    """The caller's active staff account, optionally required to hold one of `roles`."""
+    user = current_user()
+    staff = (
+        StaffAccount.select()
+        .where((StaffAccount.user == user) & (StaffAccount.active == True))  # noqa: E712
+        .first()
+    )
+    if staff is None:
+        raise Forbidden("this needs a staff account")
+    if roles and staff.role not in roles:
+        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+    return staff

@@ -1,0 +1,74 @@
+"""Commands a newcomer and an operator need: upgrade, seed-demo, create-staff, rotate-keys."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from backend import migrate
+from backend.db import database, write_transaction
+
+
+@click.command("upgrade")
+@with_appcontext
+def upgrade_command():
+    """Apply every pending migration (SQLite or PostgreSQL)."""
+    applied = migrate.upgrade(database.obj)
+    click.echo(f"applied: {', '.join(applied)}" if applied else "database is at head")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Load a demo district: regions, departments, staff of each role, shops."""
+    from backend import seed
+
+    with database.connection_context():
+        summary = seed.seed_demo()
+    for line in summary:
+        click.echo(line)
+
+
+@click.command("create-staff")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["inspector", "cadre", "admin"]))
+@click.option("--region", "region_code", required=True, help="code of the scope region")
+@click.option("--phone", default=None)
+@with_appcontext
+def create_staff_command(name, role, region_code, phone):
+    """Create a staff account and print its one-time binding code."""
+    from backend.models import Region
+    from backend.staffing import create_staff, issue_binding_code
+
+    with database.connection_context(), write_transaction():
+        region = Region.get_or_none(Region.code == region_code)
+        if region is None:
+            raise click.BadParameter(f"no region with code {region_code}", param_hint="--region")
+        staff = create_staff(name=name, role=role, region=region, phone=phone)
+        code = issue_binding_code(staff)
+    click.echo(f"staff #{staff.id} {role} of {region.name}; binding code (shown once): {code}")
+
+
+@click.command("rotate-keys")
+@click.option("--purpose", multiple=True, type=click.Choice(["access", "resident", "proof"]))
+@with_appcontext
+def rotate_keys_command(purpose):
+    """Add fresh signing keys; the old ones keep verifying until the grace period ends."""
+    keys = current_app.extensions["citycode.keys"]
+    for kid in keys.rotate(purpose) if purpose else keys.rotate():
+        click.echo(f"new key {kid}")
+
+
+def init_app(app) -> None:
+    for command in (upgrade_command, seed_demo_command, create_staff_command, rotate_keys_command):
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from backend import create_app
+
+    return create_app()
+
+
+def main():
+    FlaskGroup(create_app=_create_app, add_default_commands=True, load_dotenv=False)()

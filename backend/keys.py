@@ -1,0 +1,166 @@
+"""The signing key set: ES256 keys by purpose, each with a kid, rotated with a grace period.
+
+Keys live as PEM files beside a manifest in SIGNING_KEYS_DIR, so every worker on
+every machine signs and verifies with the same set without a database round trip.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from backend import clock
+
+ALGORITHM = "ES256"
+# Access tokens and resident codes never share a key: a leaked code key must not mint logins.
+PURPOSES = ("access", "resident", "proof")
+MANIFEST = "keys.json"
+
+
+class UnknownKey(LookupError):
+    """No usable key for a kid (unknown, or retired past its grace period)."""
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    purpose: str
+    created_at: datetime
+    retired_at: datetime | None
+    private_key: ec.EllipticCurvePrivateKey
+
+    def usable_at(self, when: datetime, grace: timedelta) -> bool:
+        return self.retired_at is None or when < self.retired_at + grace
+
+    def public_jwk(self) -> dict:
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private_key.public_key()))
+        jwk.update(kid=self.kid, alg=ALGORITHM, use="sig")
+        return jwk
+
+
+class KeySet:
+    def __init__(self, directory: str | Path, grace_seconds: int):
+        self.directory = Path(directory)
+        self.grace = timedelta(seconds=grace_seconds)
+        self._lock = threading.Lock()
+        self._loaded_mtime = None
+        self._keys: dict[str, SigningKey] = {}
+
+    # -- reading -----------------------------------------------------------
+    def _manifest_path(self) -> Path:
+        return self.directory / MANIFEST
+
+    def _refresh(self) -> None:
+        """Reload when another process (the rotate-keys command) changed the manifest."""
+        try:
+            mtime = self._manifest_path().stat().st_mtime_ns
+        except FileNotFoundError:
+            mtime = None
+        if mtime == self._loaded_mtime:
+            return
+        with self._lock:
+            self._keys = self._read() if mtime is not None else {}
+            self._loaded_mtime = mtime
+
+    def _read(self) -> dict[str, SigningKey]:
+        entries = json.loads(self._manifest_path().read_text())
+        keys = {}
+        for entry in entries:
+            pem = (self.directory / f"{entry['kid']}.pem").read_bytes()
+            keys[entry["kid"]] = SigningKey(
+                kid=entry["kid"],
+                purpose=entry["purpose"],
+                created_at=datetime.fromisoformat(entry["created_at"]),
+                retired_at=datetime.fromisoformat(entry["retired_at"]) if entry["retired_at"] else None,
+                private_key=serialization.load_pem_private_key(pem, password=None),
+            )
+        return keys
+
+    def keys(self) -> list[SigningKey]:
+        self._refresh()
+        return list(self._keys.values())
+
+    def current(self, purpose: str) -> SigningKey:
+        active = [k for k in self.keys() if k.purpose == purpose and k.retired_at is None]
+        if not active:
+            raise UnknownKey(f"no active {purpose} key; run `citycode rotate-keys`")
+        return max(active, key=lambda k: k.created_at)
+
+    def verifying_key(self, kid: str, purpose: str) -> SigningKey:
+        self._refresh()
+        key = self._keys.get(kid)
+        if key is None or key.purpose != purpose or not key.usable_at(clock.now(), self.grace):
+            raise UnknownKey(kid)
+        return key
+
+    def jwks(self) -> dict:
+        now = clock.now()
+        return {"keys": [k.public_jwk() for k in self.keys() if k.usable_at(now, self.grace)]}
+
+    def has_all_purposes(self) -> bool:
+        active = {k.purpose for k in self.keys() if k.retired_at is None}
+        return set(PURPOSES) <= active
+
+    # -- writing -----------------------------------------------------------
+    def rotate(self, purposes=PURPOSES) -> list[str]:
+        """Add a fresh key per purpose and retire the one it replaces; returns new kids."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, 0o700)
+        now = clock.now()
+        entries = self._read_entries()
+        new_kids = []
+        for purpose in purposes:
+            for entry in entries:
+                if entry["purpose"] == purpose and entry["retired_at"] is None:
+                    entry["retired_at"] = now.isoformat()
+            kid = f"{purpose}-{now:%Y%m%d}-{secrets.token_hex(3)}"
+            self._write_private_key(kid, ec.generate_private_key(ec.SECP256R1()))
+            entries.append(
+                {"kid": kid, "purpose": purpose, "created_at": now.isoformat(), "retired_at": None}
+            )
+            new_kids.append(kid)
+        entries = [e for e in entries if not self._expired(e, now)]
+        self._write_entries(entries)
+        return new_kids
+
+    def ensure(self) -> None:
+        """Create keys for any purpose that has none (first start in development)."""
+        missing = [p for p in PURPOSES if not any(
+            k.purpose == p and k.retired_at is None for k in self.keys())]
+        if missing:
+            self.rotate(missing)
+
+    def _expired(self, entry: dict, now: datetime) -> bool:
+        retired = entry["retired_at"]
+        if retired is None or now < datetime.fromisoformat(retired) + self.grace:
+            return False
+        (self.directory / f"{entry['kid']}.pem").unlink(missing_ok=True)
+        return True
+
+    def _read_entries(self) -> list[dict]:
+        path = self._manifest_path()
+        return json.loads(path.read_text()) if path.exists() else []
+
+    def _write_entries(self, entries: list[dict]) -> None:
+        tmp = self._manifest_path().with_suffix(".tmp")
+        tmp.write_text(json.dumps(entries, indent=2))
+        os.replace(tmp, self._manifest_path())
+
+    def _write_private_key(self, kid: str, key: ec.EllipticCurvePrivateKey) -> None:
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        path = self.directory / f"{kid}.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)

@@ -1,0 +1,28 @@
+"""How personal data looks to someone who does not own it."""
+from __future__ import annotations
+
+
+def phone(value: str | None) -> str | None:
+    """138****5678: enough to recognise, not enough to call."""
+    if not value:
+        return value
+    digits = value.strip()
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+
+
+def name(value: str | None) -> str | None:
+    """张*, 欧阳** — the first character and a star for each of the rest."""
+    if not value:
+        return value
+    return value[0] + "*" * max(len(value) - 1, 1)
+
+
+def number(value: str | None, keep_start: int = 4, keep_end: int = 4) -> str | None:
+    """Licence and ID-like numbers: the ends stay, the middle is hidden."""
+    if not value:
+        return value
+    if len(value) <= keep_start + keep_end:
+        return value[:2] + "*" * max(len(value) - 2, 1)
+    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]

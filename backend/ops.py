@@ -1,0 +1,62 @@
+"""Health, readiness and the public key set: what load balancers and gate scanners call."""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+
+from backend.api import Blueprint, public
+from backend.db import database
+from backend.errors import UpstreamUnavailable
+
+blp = Blueprint("ops", __name__, url_prefix="", description="Health and public keys")
+
+
+class Health(ma.Schema):
+    status = ma.fields.String(required=True, metadata={"example": "ok"})
+
+
+class Jwk(ma.Schema):
+    kty = ma.fields.String()
+    crv = ma.fields.String()
+    x = ma.fields.String()
+    y = ma.fields.String()
+    kid = ma.fields.String()
+    alg = ma.fields.String()
+    use = ma.fields.String()
+
+
+class Jwks(ma.Schema):
+    keys = ma.fields.List(ma.fields.Nested(Jwk), required=True)
+
+
+@blp.route("/healthz")
+@public
+class Liveness(MethodView):
+    @blp.response(200, Health)
+    def get(self):
+        """The process is up"""
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+@public
+class Readiness(MethodView):
+    @blp.response(200, Health)
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def get(self):
+        """The database answers; take traffic"""
+        try:
+            database.execute_sql("SELECT 1")
+        except Exception:
+            raise UpstreamUnavailable("database unavailable")
+        return {"status": "ok"}
+
+
+@blp.route("/.well-known/jwks.json")
+@public
+class KeySetView(MethodView):
+    @blp.response(200, Jwks)
+    def get(self):
+        """Public keys for verifying tokens and resident codes offline"""
+        return current_app.extensions["citycode.keys"].jwks()

@@ -1,0 +1,4 @@
+"""The resident area's API, under /api/v1/resident."""
+from backend.api import Blueprint
+
+blp = Blueprint("resident", __name__, url_prefix="/api/v1/resident", description="Resident")
