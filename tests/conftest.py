@@ -1,0 +1,156 @@
+"""Fixtures: a migrated database per test, the WeChat stub running over HTTP, a client per role.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import peewee as pw
+import pytest
+import requests
+
+from backend import clock, create_app
+from backend.config import Config
+from backend.db import make_database
+from backend.migrate import HISTORY_TABLE, upgrade
+from tests.factories import ApiClient, Factory
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _postgres_or_skip(url: str) -> pw.Database:
+    db = make_database(url, pool_size=4)
+    try:
+        db.connect()
+        db.close()
+    except pw.OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL unreachable: {exc}")
+    return db
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Migrate once per session; each test then gets a fresh copy (SQLite) or a truncation (PG)."""
+    if TEST_DATABASE_URL.startswith("postgres"):
+        db = _postgres_or_skip(TEST_DATABASE_URL)
+        with db.connection_context():
+            db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            upgrade(db)
+        db.close_all()
+        return {"kind": "postgres", "url": TEST_DATABASE_URL}
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    db = make_database(f"sqlite:///{path}")
+    with db.connection_context():
+        upgrade(db)
+    db.close()
+    return {"kind": "sqlite", "path": path}
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    if database_template["kind"] == "sqlite":
+        target = tmp_path / "test.db"
+        shutil.copy(database_template["path"], target)
+        return f"sqlite:///{target}"
+    url = database_template["url"]
+    db = make_database(url, pool_size=2)
+    with db.connection_context():
+        tables = [t for t in db.get_tables() if t != HISTORY_TABLE]
+        if tables:
+            names = ", ".join(f'"{t}"' for t in tables)
+            db.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    db.close_all()
+    return url
+
+
+@pytest.fixture(scope="session")
+def wechat_stub_url():
+    from wechat_stub import create_app as create_stub
+    from wechat_stub.server import start_in_thread
+
+    url, stop = start_in_thread(
+        create_stub(appid="wx_citycode_test", secret="test-secret",
+                    risky_words=["赌博", "casino"], review_words=["广告", "promo"])
+    )
+    yield url
+    stop()
+
+
+@pytest.fixture
+def wechat_stub(wechat_stub_url):
+    """The stub, reset before the test; `.sent()` lists what our backend sent to it."""
+    requests.post(f"{wechat_stub_url}/__stub__/reset", timeout=5).raise_for_status()
+    return StubControl(wechat_stub_url)
+
+
+class StubControl:
+    def __init__(self, url: str):
+        self.url = url
+
+    def sent(self, endpoint: str | None = None) -> list[dict]:
+        calls = requests.get(f"{self.url}/__stub__/sent", timeout=5).json()
+        return [c for c in calls if endpoint is None or endpoint in c["endpoint"]]
+
+    def control(self, name: str, body: dict | None = None) -> None:
+        requests.post(f"{self.url}/__stub__/{name}", json=body or {}, timeout=5).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture
+def config(database_url, wechat_stub, keys_dir, tmp_path) -> Config:
+    return Config(
+        testing=True,
+        database_url=database_url,
+        wechat_api_base=wechat_stub.url,
+        wechat_appid="wx_citycode_test",
+        wechat_secret="test-secret",
+        signing_keys_dir=str(keys_dir),
+        upload_dir=str(tmp_path / "uploads"),
+        public_base_url="https://c.example.cn",
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture
+def app(config):
+    app = create_app(config)
+    yield app
+    from backend.db import database
+
+    if isinstance(database.obj, pw.PostgresqlDatabase):
+        database.obj.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock():
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+def client(app) -> ApiClient:
+    return ApiClient(app)
+
+
+@pytest.fixture
+def make(app) -> Factory:
+    return Factory(app)
+
+
+def pytest_report_header(config):
+    kind = "PostgreSQL" if TEST_DATABASE_URL.startswith("postgres") else "SQLite"
+    return f"database: {kind}"
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,75 @@
+"""The signing key set: published at /.well-known/jwks.json, rotated with a grace period."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+import pytest
+
+from backend import clock, create_app
+from tests.factories import ApiClient
+
+
+@pytest.fixture
+def own_keys_app(config, tmp_path):
+    return create_app(config.replace(signing_keys_dir=str(tmp_path / "keys")))
+
+
+def test_jwks_publishes_one_key_per_purpose_without_private_parts(own_keys_app):
+    response = own_keys_app.test_client().get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    keys = response.get_json()["keys"]
+    assert {k["kid"].split("-")[0] for k in keys} == {"access", "resident", "proof"}
+    for key in keys:
+        assert key["kty"] == "EC" and key["crv"] == "P-256" and key["alg"] == "ES256"
+        assert "d" not in key
+
+
+def test_token_verifies_offline_with_the_published_key(own_keys_app):
+    alice = ApiClient(own_keys_app).login("alice")
+    jwks = own_keys_app.test_client().get("/.well-known/jwks.json").get_json()
+    kid = jwt.get_unverified_header(alice.token)["kid"]
+    jwk = next(k for k in jwks["keys"] if k["kid"] == kid)
+    public_key = jwt.PyJWK(jwk).key
+    claims = jwt.decode(alice.token, public_key, algorithms=["ES256"], audience="citycode-api")
+    assert claims["sub"]
+
+
+def test_rotation_keeps_old_tokens_working_until_grace_ends(own_keys_app):
+    alice = ApiClient(own_keys_app).login("alice")
+    old_kid = jwt.get_unverified_header(alice.token)["kid"]
+    keys = own_keys_app.extensions["citycode.keys"]
+    (new_kid,) = keys.rotate(["access"])
+
+    assert alice.get("/api/v1/me").status_code == 200
+    bob = ApiClient(own_keys_app).login("bob")
+    assert jwt.get_unverified_header(bob.token)["kid"] == new_kid
+    published = {k["kid"] for k in keys.jwks()["keys"]}
+    assert {old_kid, new_kid} <= published
+
+    grace = own_keys_app.config["CITYCODE"].key_grace_seconds
+    clock.travel(timedelta(seconds=grace + 1))
+    assert old_kid not in {k["kid"] for k in keys.jwks()["keys"]}
+    with pytest.raises(Exception):
+        keys.verifying_key(old_kid, "access")
+
+
+def test_rotate_keys_command_is_seen_by_a_running_app(own_keys_app):
+    before = {k["kid"] for k in own_keys_app.extensions["citycode.keys"].jwks()["keys"]}
+    result = own_keys_app.test_cli_runner().invoke(args=["rotate-keys", "--purpose", "resident"])
+    assert result.exit_code == 0, result.output
+    after = {k["kid"] for k in own_keys_app.extensions["citycode.keys"].jwks()["keys"]}
+    assert len(after - before) == 1 and before <= after
+
+
+def test_a_resident_key_cannot_sign_an_access_token(own_keys_app):
+    keys = own_keys_app.extensions["citycode.keys"]
+    resident = keys.current("resident")
+    forged = jwt.encode(
+        {"sub": "1", "iat": int(clock.now().timestamp()), "exp": int(clock.now().timestamp()) + 60,
+         "aud": "citycode-api", "iss": "citycode"},
+        resident.private_key, algorithm="ES256", headers={"kid": resident.kid},
+    )
+    response = own_keys_app.test_client().get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401

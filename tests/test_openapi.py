@@ -1,0 +1,59 @@
+"""The generated OpenAPI document is valid and every operation declares its schemas."""
+from __future__ import annotations
+
+from openapi_spec_validator import validate
+
+BODY_METHODS = {"post", "put", "patch"}
+
+
+def test_spec_validates(client):
+    response = client.http.get("/api/openapi.json")
+    assert response.status_code == 200
+    validate(response.get_json())
+
+
+def test_every_operation_has_request_and_response_schemas(client):
+    spec = client.http.get("/api/openapi.json").get_json()
+    problems = []
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            if method == "parameters":
+                continue
+            where = f"{method.upper()} {path}"
+            ok = [code for code in op["responses"] if code.startswith("2")]
+            if not ok:
+                problems.append(f"{where}: no success response")
+            for code in ok:
+                if code == "204":
+                    continue
+                content = op["responses"][code].get("content", {})
+                if not any("schema" in media for media in content.values()):
+                    problems.append(f"{where}: {code} has no schema")
+            if method in BODY_METHODS and not op.get("requestBody") \
+                    and not op.get("x-no-body"):
+                problems.append(f"{where}: no request body schema")
+            if "default" not in op["responses"]:
+                problems.append(f"{where}: no error response")
+            if op.get("security") != [] and "401" not in op["responses"]:
+                problems.append(f"{where}: needs a token but does not document 401")
+    assert not problems, "\n".join(problems)
+
+
+def test_only_the_public_endpoints_skip_the_bearer_token(client):
+    spec = client.http.get("/api/openapi.json").get_json()
+    public = {
+        f"{method.upper()} {path}"
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if isinstance(op, dict) and op.get("security") == []
+    }
+    allowed_prefixes = ("POST /api/v1/auth/login", "POST /api/v1/auth/refresh", "GET /healthz",
+                        "GET /readyz", "GET /.well-known/jwks.json", "GET /s/",
+                        "GET /S/", "GET /api/v1/scan/")
+    assert public and all(p.startswith(allowed_prefixes) for p in public), public
+
+
+def test_docs_page_is_served(client):
+    response = client.http.get("/api/docs")
+    assert response.status_code == 200
+    assert b"swagger" in response.data.lower()

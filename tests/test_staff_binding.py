@@ -1,0 +1,55 @@
+"""Staff bind their WeChat account with a one-time code an admin issued."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from backend import clock
+from backend.db import database
+from backend.models import Region
+from backend.staffing import create_staff, issue_binding_code
+
+
+def _new_staff(role="inspector"):
+    with database.connection_context():
+        street = Region.create(code="310104003", name="天平路街道", level="street",
+                               path="310104/310104003/")
+        staff = create_staff(name="李明", role=role, region=street)
+        return staff, issue_binding_code(staff)
+
+
+def test_binding_code_makes_the_user_staff_with_scope(client):
+    _, code = _new_staff()
+    alice = client.login("alice")
+    response = alice.post("/api/v1/auth/bind-staff", json={"binding_code": code})
+    assert response.status_code == 200
+    me = alice.get("/api/v1/me").get_json()
+    assert "inspector" in me["roles"]
+    assert me["staff"]["region"]["path"] == "310104/310104003/"
+
+
+def test_binding_code_works_once(client):
+    _, code = _new_staff()
+    assert client.login("alice").post("/api/v1/auth/bind-staff",
+                                      json={"binding_code": code}).status_code == 200
+    again = client.login("bob").post("/api/v1/auth/bind-staff", json={"binding_code": code})
+    assert again.status_code == 401
+    assert "binding_code" in again.get_json()["errors"]["json"]
+
+
+def test_expired_binding_code_is_refused(client):
+    _, code = _new_staff()
+    clock.travel(timedelta(days=4))
+    response = client.login("alice").post("/api/v1/auth/bind-staff", json={"binding_code": code})
+    assert response.status_code == 401
+
+
+def test_create_staff_command_prints_a_working_code(app, client):
+    with database.connection_context():
+        Region.create(code="310104", name="徐汇区", level="district", path="310104/")
+    result = app.test_cli_runner().invoke(
+        args=["create-staff", "--name", "王芳", "--role", "admin", "--region", "310104"])
+    assert result.exit_code == 0, result.output
+    code = result.output.strip().rsplit(" ", 1)[-1]
+    alice = client.login("alice")
+    assert alice.post("/api/v1/auth/bind-staff", json={"binding_code": code}).status_code == 200
+    assert "admin" in alice.get("/api/v1/me").get_json()["roles"]

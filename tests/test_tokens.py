@@ -1,0 +1,122 @@
+"""Access tokens are short and unforgeable; refresh tokens rotate and betray reuse."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from backend import clock
+from backend.db import database
+from backend.models import RefreshToken
+
+
+def _me(client, token):
+    return client.http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_refresh_rotates_and_old_token_stops_working(client):
+    alice = client.login("alice")
+    first = alice.tokens["refresh_token"]
+    response = client.http.post("/api/v1/auth/refresh", json={"refresh_token": first})
+    assert response.status_code == 200
+    second = response.get_json()
+    assert second["refresh_token"] != first
+    assert _me(client, second["access_token"]).status_code == 200
+
+
+def test_reusing_a_spent_refresh_token_revokes_the_family(client):
+    alice = client.login("alice")
+    first = alice.tokens["refresh_token"]
+    second = client.http.post("/api/v1/auth/refresh", json={"refresh_token": first}).get_json()
+    replay = client.http.post("/api/v1/auth/refresh", json={"refresh_token": first})
+    assert replay.status_code == 401
+    # The legitimate holder's newer token is dead too: the login is over.
+    after = client.http.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    assert after.status_code == 401
+
+
+def test_reuse_does_not_touch_another_login(client):
+    phone = client.login("alice")
+    laptop = client.login("alice")
+    client.http.post("/api/v1/auth/refresh", json={"refresh_token": phone.tokens["refresh_token"]})
+    client.http.post("/api/v1/auth/refresh", json={"refresh_token": phone.tokens["refresh_token"]})
+    other = client.http.post("/api/v1/auth/refresh",
+                             json={"refresh_token": laptop.tokens["refresh_token"]})
+    assert other.status_code == 200
+
+
+def test_refresh_tokens_are_stored_only_as_hashes(client):
+    alice = client.login("alice")
+    with database.connection_context():
+        stored = [row.token_hash for row in RefreshToken.select()]
+    assert alice.tokens["refresh_token"] not in stored
+    assert all(len(h) == 64 for h in stored)
+
+
+def test_logout_ends_the_refresh_token(client):
+    alice = client.login("alice")
+    response = alice.post("/api/v1/auth/logout", json={"refresh_token": alice.tokens["refresh_token"]})
+    assert response.status_code == 204
+    again = client.http.post("/api/v1/auth/refresh",
+                             json={"refresh_token": alice.tokens["refresh_token"]})
+    assert again.status_code == 401
+
+
+def test_logout_needs_a_bearer_token(client):
+    response = client.http.post("/api/v1/auth/logout", json={"refresh_token": "x" * 32})
+    assert response.status_code == 401
+
+
+def test_expired_refresh_token_is_refused(client):
+    alice = client.login("alice")
+    clock.travel(timedelta(days=31))
+    response = client.http.post("/api/v1/auth/refresh",
+                                json={"refresh_token": alice.tokens["refresh_token"]})
+    assert response.status_code == 401
+
+
+def test_no_token_is_401_with_the_error_shape(client):
+    response = client.http.get("/api/v1/me")
+    assert response.status_code == 401
+    body = response.get_json()
+    assert set(body) >= {"code", "status", "message", "request_id"}
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_expired_access_token_is_401(client):
+    alice = client.login("alice")
+    clock.travel(timedelta(minutes=16))
+    response = alice.get("/api/v1/me")
+    assert response.status_code == 401
+    assert "expired" in response.get_json()["message"]
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("forgery", ["tampered", "other_key", "alg_none", "garbage", "hs256"])
+def test_forged_access_tokens_are_401(client, forgery):
+    alice = client.login("alice")
+    token = alice.token
+    header = jwt.get_unverified_header(token)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    if forgery == "tampered":
+        head, _, sig = token.split(".")
+        forged = f"{head}.{_b64({**claims, 'sub': str(int(claims['sub']) + 1)})}.{sig}"
+    elif forgery == "other_key":
+        forged = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
+                            headers={"kid": header["kid"]})
+    elif forgery == "alg_none":
+        forged = f"{_b64({'alg': 'none', 'kid': header['kid']})}.{_b64(claims)}."
+    elif forgery == "hs256":
+        forged = jwt.encode(claims, "guessed-secret-of-32-bytes-length!!", algorithm="HS256",
+                            headers={"kid": header["kid"]})
+    else:
+        forged = "not.a.token"
+    response = client.http.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
