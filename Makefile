@@ -1,0 +1,35 @@
+# Two commands for a newcomer: `make run` (set up, migrate, demo data, serve) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3.11
+BIN := $(VENV)/bin
+PORT ?= 8000
+STUB_PORT ?= 9100
+export WECHAT_API_BASE ?= http://127.0.0.1:$(STUB_PORT)
+
+.PHONY: setup run test bench clean
+
+$(BIN)/citycode: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/citycode
+
+setup: $(BIN)/citycode
+
+run: setup
+	$(BIN)/citycode upgrade
+	$(BIN)/citycode seed-demo
+	@echo "WeChat stub on :$(STUB_PORT), API on :$(PORT) — docs at http://127.0.0.1:$(PORT)/api/docs"
+	$(BIN)/python -m wechat_stub --port $(STUB_PORT) & stub=$$!; \
+	trap "kill $$stub" EXIT INT TERM; \
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'backend:create_app()'
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python bench/scan.py
+
+clean:
+	rm -rf $(VENV) instance *.egg-info
