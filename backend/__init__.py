@@ -85,6 +85,7 @@ def _register_blueprints(api) -> None:
     from backend.merchant import blp as merchant
     from backend.ops import blp as ops
     from backend.resident import blp as resident
+    from backend.scan import blp as scan
 
-    for blueprint in (ops, account, resident, merchant, admin):
+    for blueprint in (ops, account, scan, resident, merchant, admin):
         api.register_blueprint(blueprint)

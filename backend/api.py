@@ -60,6 +60,11 @@ class Blueprint(_Blueprint):
 
         return register
 
+    def binary(self, *content_types: str, description: str = "the file"):
+        """Document a view that answers with bytes (an image, a PDF) instead of JSON."""
+        content = {ct: {"schema": {"type": "string", "format": "binary"}} for ct in content_types}
+        return self.doc(responses={"200": {"description": description, "content": content}})
+
     @staticmethod
     def _prepare_auth_doc(doc, doc_info, *, method, **kwargs):
         responses = doc.setdefault("responses", {})

@@ -1,4 +1,5 @@
-"""Shop codes, licences, employees, honours, uploads, requests, invites, lifecycle events."""
+"""Shop codes, licences, employees, honours, uploads, requests, invites, notifications,
+lifecycle events."""
 from peewee import *
 
 
@@ -142,6 +143,20 @@ def up(migrator, db):
             table_name = 'shop_request'
     db.create_tables([ShopRequest])
 
+    class Notification(Model):
+        user = ForeignKeyField(User, on_delete='CASCADE')
+        shop = ForeignKeyField(Shop, null=True, on_delete='CASCADE')
+        template = CharField(max_length=64)
+        subject = CharField(max_length=64)
+        status = CharField(max_length=16)
+        errcode = IntegerField(null=True)
+        created_at = DateTimeField()
+        class Meta:
+            database = db
+            legacy_table_names = False
+            table_name = 'notification'
+    db.create_tables([Notification])
+
     if isinstance(db, PostgresqlDatabase):
         # Scope is a prefix match on region_path; LIKE 'prefix%' needs pattern ops to use
         # an index under PostgreSQL's locale-aware collation.
@@ -154,6 +169,7 @@ def up(migrator, db):
 def down(migrator, db):
     for table in ('shop', 'staff_account'):
         db.execute_sql(f'DROP INDEX IF EXISTS {table}_region_path_prefix')
+    migrator.migrate(migrator.drop_table('notification'))
     migrator.migrate(migrator.drop_table('shop_request'))
     migrator.migrate(migrator.drop_table('shop_invite'))
     migrator.migrate(migrator.drop_table('shop_code'))

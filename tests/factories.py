@@ -4,11 +4,30 @@ from __future__ import annotations
 import itertools
 import uuid
 
+from datetime import date, timedelta
+
+from backend.codes import current_shop_code
+from backend.creditcode import ALPHABET, check_character
 from backend.db import database
-from backend.models import Department, Region, StaffAccount, User
+from backend.models import (
+    Department,
+    Licence,
+    Region,
+    Shop,
+    ShopMembership,
+    ShopRequest,
+    StaffAccount,
+    User,
+)
 from backend.staffing import create_staff
 
 _nonce = itertools.count(1)
+
+
+def valid_credit_code() -> str:
+    """A fresh credit code with a correct GB 32100-2015 check character."""
+    body = "91310104" + "".join(ALPHABET[int(c, 16) % 31] for c in uuid.uuid4().hex[:9])
+    return body + check_character(body)
 
 
 class ApiClient:
@@ -82,12 +101,55 @@ class Factory:
         with database.connection_context():
             staff = create_staff(name=name, role=role, region=region, phone=phone,
                                  department=department)
-            account = User.get_or_none(User.openid == f"oStub_{user}") or User.create(
-                openid=f"oStub_{user}"
-            )
-            staff.user = account
+            staff.user = self.user(user)
             staff.save()
             return staff
+
+    def shop(self, owner: str, street: Region, community: Region | None = None,
+             name: str = "老王面馆", approved: bool = True, category: str = "catering",
+             credit_code: str | None = None) -> Shop:
+        """A shop registered by stub user `owner` through the real rules, approved by default."""
+        from backend.admin import services as admin_services
+        from backend.merchant import services as merchant_services
+
+        with self.app.app_context(), database.connection_context():
+            user = self.user(owner)
+            shop = merchant_services.register_shop(user, {
+                "name": name, "credit_code": credit_code or valid_credit_code(),
+                "category": category, "address": "天平路 88 号", "street": street.code,
+                "community": community.code if community else None,
+                "location": {"lat": 31.2001, "lng": 121.4402},
+            })
+            if approved:
+                request = ShopRequest.get(ShopRequest.shop == shop)
+                admin_services.approve_request(self.approver(street), request.id)
+            return Shop.get_by_id(shop.id)
+
+    def approver(self, street: Region) -> StaffAccount:
+        existing = StaffAccount.get_or_none((StaffAccount.region == street)
+                                            & (StaffAccount.role == "admin"))
+        return existing or self.staff(f"approver_{street.code}", "admin", street, name="陈立")
+
+    def licence(self, shop: Shop, valid_to: date, type_: str = "food_business",
+                number: str = "JY13101040012345") -> Licence:
+        from backend.merchant import services as merchant_services
+
+        owner = ShopMembership.get((ShopMembership.shop == shop)
+                                   & (ShopMembership.role == "owner")).user
+        with self.app.app_context(), database.connection_context():
+            return merchant_services.add_licence(owner, shop.public_id, {
+                "type": type_, "number": number, "issuer": "徐汇区市场监督管理局",
+                "valid_from": valid_to - timedelta(days=5 * 365), "valid_to": valid_to,
+            })
+
+    def user(self, name: str) -> User:
+        with database.connection_context():
+            return User.get_or_none(User.openid == f"oStub_{name}") or User.create(
+                openid=f"oStub_{name}")
+
+    def code_of(self, shop: Shop) -> str:
+        with database.connection_context():
+            return current_shop_code(shop).code
 
     @staticmethod
     def unique(prefix: str = "") -> str:

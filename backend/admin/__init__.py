@@ -2,3 +2,5 @@
 from backend.api import Blueprint
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Admin")
+
+from backend.admin import routes  # noqa: E402,F401  (registers the views on blp)

@@ -7,6 +7,7 @@ from backend.models.shops import (
     Employee,
     Honour,
     Licence,
+    Notification,
     Shop,
     ShopCode,
     ShopInvite,
@@ -31,6 +32,7 @@ ALL_MODELS = [
     Honour,
     ShopRequest,
     ShopInvite,
+    Notification,
     LifecycleEvent,
 ]
 

@@ -154,3 +154,18 @@ class ShopInvite(BaseModel):
     expires_at = UTCDateTimeField()
     used_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=created_now)
+
+
+NOTIFICATION_STATUSES = ("sent", "refused", "failed")
+
+
+class Notification(BaseModel):
+    """A subscribe message we tried to send, and how WeChat answered (43101 is 'refused')."""
+
+    user = pw.ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, null=True, backref="notifications", on_delete="CASCADE")
+    template = pw.CharField(max_length=64)
+    subject = pw.CharField(max_length=64)
+    status = pw.CharField(max_length=16)
+    errcode = pw.IntegerField(null=True)
+    created_at = UTCDateTimeField(default=created_now)

@@ -1,0 +1,72 @@
+"""/api/v1/admin: what staff do, always within their region subtree."""
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+
+from backend.admin import blp, schemas, services
+from backend.api import QueryPage
+from backend.auth import current_staff
+from backend.codes import print_sheet_pdf
+
+
+@blp.route("/shop-requests")
+class ShopRequests(MethodView):
+    @blp.arguments(schemas.RequestFilter, location="query")
+    @blp.response(200, schemas.ShopRequestOut(many=True))
+    @blp.paginate(QueryPage)
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, args):
+        """Registrations and claims in my scope (pending by default)"""
+        return services.shop_requests(current_staff("admin"), args["status"])
+
+
+@blp.route("/shop-requests/<int:request_id>/approve")
+class ApproveRequest(MethodView):
+    @blp.response(200, schemas.ShopRequestOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(**{"x-no-body": True})
+    def post(self, request_id):
+        """Approve: a registered shop becomes active and gets its code; a claimant becomes owner"""
+        return services.approve_request(current_staff("admin"), request_id)
+
+
+@blp.route("/shop-requests/<int:request_id>/reject")
+class RejectRequest(MethodView):
+    @blp.arguments(schemas.Rejection)
+    @blp.response(200, schemas.ShopRequestOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body, request_id):
+        """Reject with a reason the applicant will read"""
+        return services.reject_request(current_staff("admin"), request_id, body["note"])
+
+
+@blp.route("/shops/<string:shop_id>/status")
+class ShopStatus(MethodView):
+    @blp.arguments(schemas.StatusChange)
+    @blp.response(200, schemas.ShopOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, shop_id):
+        """Suspend, reopen or close a shop in my scope"""
+        return services.change_status(current_staff("admin"), shop_id, body["status"],
+                                      body["reason"])
+
+
+@blp.route("/streets/<string:street_code>/codes")
+class StreetCodes(MethodView):
+    @blp.arguments(schemas.PrintFormat, location="query")
+    @blp.binary("application/pdf", "application/zip",
+                description="one page (PDF) or one PNG (ZIP) per active shop")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, street_code):
+        """Every active shop's code in a street, to print as stickers"""
+        street, entries = services.street_codes(current_staff("admin"), street_code)
+        if args["format"] == "zip":
+            body, mimetype, ext = services.street_codes_zip(entries), "application/zip", "zip"
+        else:
+            body, mimetype, ext = print_sheet_pdf(entries), "application/pdf", "pdf"
+        response = Response(body, mimetype=mimetype)
+        response.headers["Content-Disposition"] = f'attachment; filename="{street.code}.{ext}"'
+        return response

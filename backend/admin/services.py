@@ -1,0 +1,115 @@
+"""Staff rules: approving shops and claims, shop status, printing a street's codes.
+
+Every query starts from `scope`, so a record outside the caller's region subtree is
+not found, exactly like one that does not exist.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+
+from flask import current_app
+
+from backend import clock, codes, lifecycle, scope
+from backend.db import lock_for_update, write_transaction
+from backend.errors import Conflict, Invalid, NotFound
+from backend.models import Region, Shop, ShopCode, ShopMembership, ShopRequest, StaffAccount
+
+STATUS_MOVES = {
+    "active": ("suspended", "closed"),
+    "suspended": ("active", "closed"),
+    "pending": (),
+    "closed": (),
+}
+
+
+def shop_requests(staff: StaffAccount, status: str | None):
+    query = (ShopRequest.select(ShopRequest, Shop).join(Shop)
+             .where(scope.under(Shop.region_path, staff.region_path))
+             .order_by(ShopRequest.id))
+    return query.where(ShopRequest.status == status) if status else query
+
+
+def _pending_request(staff: StaffAccount, request_id: int) -> ShopRequest:
+    request = lock_for_update(
+        shop_requests(staff, None).where(ShopRequest.id == request_id)).first()
+    if request is None:
+        raise NotFound("request not found")
+    if request.status != "pending":
+        raise Conflict(f"this request was already {request.status}")
+    return request
+
+
+def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
+    actor = lifecycle.actor_for_staff(staff)
+    with write_transaction():
+        request = _pending_request(staff, request_id)
+        shop = request.shop
+        if request.kind == "register":
+            shop.status = "active"
+            shop.updated_at = clock.now()
+            lifecycle.append(shop, "shop.approved", actor, {"request": request.id})
+            shop.save()
+            codes.issue_shop_code(shop, actor)
+        else:
+            ShopMembership.get_or_create(shop=shop, user=request.user,
+                                         defaults={"role": "owner"})
+            lifecycle.append(shop, "shop.claimed", actor,
+                             {"request": request.id, "user": request.user_id})
+        request.status, request.decided_by, request.decided_at = "approved", staff.id, clock.now()
+        request.save()
+    return request
+
+
+def reject_request(staff: StaffAccount, request_id: int, note: str) -> ShopRequest:
+    with write_transaction():
+        request = _pending_request(staff, request_id)
+        if request.kind == "register":
+            shop = request.shop
+            shop.status = "closed"
+            lifecycle.append(shop, "shop.rejected", lifecycle.actor_for_staff(staff),
+                             {"request": request.id, "note": note})
+            shop.save()
+        request.status, request.note = "rejected", note
+        request.decided_by, request.decided_at = staff.id, clock.now()
+        request.save()
+    return request
+
+
+def change_status(staff: StaffAccount, shop_id: str, status: str, reason: str) -> Shop:
+    with write_transaction():
+        shop = scope.shop(staff, shop_id)
+        if status not in STATUS_MOVES.get(shop.status, ()):
+            raise Invalid.field("status", f"a {shop.status} shop cannot become {status}")
+        lifecycle.append(shop, "shop.status_changed", lifecycle.actor_for_staff(staff),
+                         {"from": shop.status, "to": status, "reason": reason})
+        shop.status, shop.updated_at = status, clock.now()
+        shop.save()
+    return shop
+
+
+def street_codes(staff: StaffAccount, street_code: str) -> tuple[Region, list[tuple[str, str]]]:
+    """(url, shop name) of every active shop in a street within the caller's scope."""
+    street = Region.get_or_none((Region.code == street_code) & (Region.level == "street"))
+    # A street admin prints their street; a community admin the part of it they cover.
+    if street is None or not (scope.covers(staff, street.path)
+                              or staff.region_path.startswith(street.path)):
+        raise NotFound("street not found")
+    base = current_app.config["CITYCODE"].public_base_url
+    rows = (ShopCode.select(ShopCode.code, Shop.name)
+            .join(Shop)
+            .where(scope.under(Shop.region_path, street.path)
+                   & scope.under(Shop.region_path, staff.region_path)
+                   & ShopCode.revoked_at.is_null() & (Shop.status == "active"))
+            .order_by(Shop.name)
+            .tuples())
+    return street, [(codes.printed_url(base, code), name) for code, name in rows]
+
+
+def street_codes_zip(entries: list[tuple[str, str]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for url, name in entries:
+            code = url.rsplit("/", 1)[-1]
+            archive.writestr(f"{code}-{name}.png", codes.render_png(url, size=600, caption=name))
+    return buffer.getvalue()

@@ -1,0 +1,29 @@
+"""Unified social credit codes (统一社会信用代码, GB 32100-2015): 18 characters, last one a check."""
+from __future__ import annotations
+
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
+WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
+
+
+def check_character(first17: str) -> str:
+    total = sum(VALUES[ch] * w for ch, w in zip(first17, WEIGHTS))
+    return ALPHABET[(31 - total % 31) % 31]
+
+
+def problem(code: str) -> str | None:
+    """Why `code` is not a valid credit code, or None when it is."""
+    if len(code) != 18:
+        return "must be 18 characters"
+    bad = sorted({ch for ch in code if ch not in VALUES})
+    if bad:
+        return f"contains characters a credit code never uses: {''.join(bad)}"
+    if not code[2:8].isdigit():
+        return "characters 3–8 must be the administrative division code (digits)"
+    if code[17] != check_character(code[:17]):
+        return "check character does not match (mistyped?)"
+    return None
+
+
+def normalise(code: str) -> str:
+    return code.strip().upper()

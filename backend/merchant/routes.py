@@ -1,0 +1,269 @@
+"""/api/v1/merchant: a shopkeeper's shops, their profile, licences, people, photos and code."""
+from __future__ import annotations
+
+from flask import Response, current_app, send_file
+from flask.views import MethodView
+
+from backend import codes
+from backend.api import QueryPage
+from backend.auth import current_user
+from backend.merchant import blp, schemas, services
+from backend.uploads import path_of
+
+SHOP = "/shops/<string:shop_id>"
+
+
+@blp.route("/shops")
+class Shops(MethodView):
+    @blp.response(200, schemas.MyShopOut(many=True))
+    def get(self):
+        """My shops, with my role in each"""
+        return services.my_shops(current_user())
+
+    @blp.arguments(schemas.ShopRegistration)
+    @blp.response(201, schemas.ShopOut)
+    def post(self, body):
+        """Register a new shop; it stays pending until an admin of its street approves it"""
+        return services.register_shop(current_user(), body)
+
+
+@blp.route("/claims")
+class Claims(MethodView):
+    @blp.response(200, schemas.ShopRequestOut(many=True))
+    def get(self):
+        """My registrations and claims, and how they were decided"""
+        return services.my_requests(current_user())
+
+    @blp.arguments(schemas.ClaimRequest)
+    @blp.response(201, schemas.ShopRequestOut)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body):
+        """Claim a shop already on record by its credit code (an admin approves)"""
+        return services.claim_shop(current_user(), body["credit_code"], body.get("shop_id"))
+
+
+@blp.route(SHOP)
+class ShopProfile(MethodView):
+    @blp.response(200, schemas.ShopOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, shop_id):
+        """One of my shops"""
+        return services.member_shop(current_user(), shop_id)
+
+    @blp.arguments(schemas.ProfileChange)
+    @blp.response(200, schemas.ShopOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def patch(self, body, shop_id):
+        """Change the profile (owner or staff); every change is a lifecycle event"""
+        return services.update_profile(current_user(), shop_id, body)
+
+
+@blp.route(f"{SHOP}/licences")
+class Licences(MethodView):
+    @blp.response(200, schemas.LicenceOut(many=True))
+    def get(self, shop_id):
+        """The shop's licences with their status today (valid, expiring, expired)"""
+        return services.licences(current_user(), shop_id)
+
+    @blp.arguments(schemas.LicenceIn)
+    @blp.response(201, schemas.LicenceOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, shop_id):
+        """Add a licence"""
+        return services.add_licence(current_user(), shop_id, body)
+
+
+@blp.route(f"{SHOP}/licences/<string:licence_id>")
+class LicenceItem(MethodView):
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, shop_id, licence_id):
+        """Remove a licence (the removal stays in the lifecycle record)"""
+        services.remove_licence(current_user(), shop_id, licence_id)
+
+
+@blp.route(f"{SHOP}/licences/<string:licence_id>/renewal")
+class LicenceRenewal(MethodView):
+    @blp.arguments(schemas.LicenceRenewal)
+    @blp.response(200, schemas.LicenceOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, shop_id, licence_id):
+        """Renew a licence: a later valid_to, optionally a new number and photo"""
+        return services.renew_licence(current_user(), shop_id, licence_id, body)
+
+
+@blp.route(f"{SHOP}/employees")
+class Employees(MethodView):
+    @blp.response(200, schemas.EmployeeOut(many=True))
+    def get(self, shop_id):
+        """Employees and their health certificates"""
+        return services.employees(current_user(), shop_id)
+
+    @blp.arguments(schemas.EmployeeIn)
+    @blp.response(201, schemas.EmployeeOut)
+    def post(self, body, shop_id):
+        """Add an employee with their health certificate"""
+        return services.add_employee(current_user(), shop_id, body)
+
+
+@blp.route(f"{SHOP}/employees/<string:employee_id>")
+class EmployeeItem(MethodView):
+    @blp.arguments(schemas.EmployeeChange)
+    @blp.response(200, schemas.EmployeeOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def patch(self, body, shop_id, employee_id):
+        """Update an employee (e.g. a renewed health certificate)"""
+        return services.update_employee(current_user(), shop_id, employee_id, body)
+
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, shop_id, employee_id):
+        """Remove an employee"""
+        services.remove_employee(current_user(), shop_id, employee_id)
+
+
+@blp.route(f"{SHOP}/honours")
+class Honours(MethodView):
+    @blp.response(200, schemas.HonourOut(many=True))
+    def get(self, shop_id):
+        """Honours and qualifications"""
+        return services.honours(services.member_shop(current_user(), shop_id))
+
+    @blp.arguments(schemas.HonourIn)
+    @blp.response(201, schemas.HonourOut)
+    def post(self, body, shop_id):
+        """Add an honour or qualification"""
+        return services.add_honour(current_user(), shop_id, body)
+
+
+@blp.route(f"{SHOP}/honours/<string:honour_id>")
+class HonourItem(MethodView):
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, shop_id, honour_id):
+        """Remove an honour"""
+        services.remove_honour(current_user(), shop_id, honour_id)
+
+
+@blp.route(f"{SHOP}/members")
+class Members(MethodView):
+    @blp.response(200, schemas.MemberOut(many=True))
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, shop_id):
+        """The shop's people (owner only)"""
+        return services.members(current_user(), shop_id)
+
+
+@blp.route(f"{SHOP}/members/<int:user_id>")
+class MemberItem(MethodView):
+    @blp.response(204)
+    @blp.alt_response(403, response="FORBIDDEN")
+    def delete(self, shop_id, user_id):
+        """Remove a member of staff (owner only)"""
+        services.remove_member(current_user(), shop_id, user_id)
+
+
+@blp.route(f"{SHOP}/invites")
+class Invites(MethodView):
+    @blp.response(201, schemas.InviteOut)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.doc(**{"x-no-body": True})
+    def post(self, shop_id):
+        """Invite a member of staff: a one-time code to hand over (owner only)"""
+        code, invite = services.invite_staff(current_user(), shop_id)
+        return {"code": code, "expires_at": invite.expires_at}
+
+
+@blp.route("/invites/accept")
+class InviteAcceptance(MethodView):
+    @blp.arguments(schemas.InviteAccept)
+    @blp.response(200, schemas.MyShopOut)
+    def post(self, body):
+        """Join a shop as staff with the code its owner gave you"""
+        return services.accept_invite(current_user(), body["code"])
+
+
+@blp.route(f"{SHOP}/uploads")
+class Uploads(MethodView):
+    @blp.arguments(schemas.PhotoUpload, location="files")
+    @blp.response(201, schemas.UploadOut)
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    def post(self, files, shop_id):
+        """Upload a photo (JPEG or PNG, at most 5 MB) for a licence, honour or answer"""
+        return services.upload_photo(current_user(), shop_id, files["file"].stream)
+
+
+@blp.route(f"{SHOP}/uploads/<string:upload_id>")
+class UploadItem(MethodView):
+    @blp.binary("image/jpeg", "image/png", description="the photo")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, shop_id, upload_id):
+        """A photo, for the shop's own people"""
+        upload = services.member_upload(current_user(), shop_id, upload_id)
+        response = send_file(path_of(upload), mimetype=upload.content_type)
+        response.headers["Cache-Control"] = "private, max-age=3600"
+        return response
+
+
+@blp.route(f"{SHOP}/code")
+class Code(MethodView):
+    @blp.response(200, schemas.CodeOut)
+    @blp.alt_response(409, response="CONFLICT")
+    def get(self, shop_id):
+        """The shop's current code and the URL it prints"""
+        _, code = services.shop_code(current_user(), shop_id)
+        return {"code": code.code, "url": services.printed_url(code), "issued_at": code.issued_at}
+
+
+@blp.route(f"{SHOP}/code/reissue")
+class CodeReissue(MethodView):
+    @blp.response(201, schemas.CodeOut)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.doc(**{"x-no-body": True})
+    def post(self, shop_id):
+        """Make a new code and revoke the old one at once (owner only)"""
+        code = services.reissue_code(current_user(), shop_id)
+        return {"code": code.code, "url": services.printed_url(code), "issued_at": code.issued_at}
+
+
+@blp.route(f"{SHOP}/code.svg")
+class CodeSvg(MethodView):
+    @blp.binary("image/svg+xml", description="the code as SVG, quiet zone included")
+    def get(self, shop_id):
+        """The printable code as SVG"""
+        _, code = services.shop_code(current_user(), shop_id)
+        return Response(codes.render_svg(services.printed_url(code)), mimetype="image/svg+xml")
+
+
+@blp.route(f"{SHOP}/code.png")
+class CodePng(MethodView):
+    @blp.arguments(schemas.PngSize, location="query")
+    @blp.binary("image/png", description="the code with the shop's name under it")
+    def get(self, args, shop_id):
+        """The printable code as PNG, with the shop's name under it"""
+        shop, code = services.shop_code(current_user(), shop_id)
+        png = codes.render_png(services.printed_url(code), size=args["size"], caption=shop.name)
+        return Response(png, mimetype="image/png")
+
+
+@blp.route(f"{SHOP}/code/wxacode.png")
+class CodeWxacode(MethodView):
+    @blp.binary("image/png", "image/jpeg", description="the mini-program code")
+    @blp.alt_response(502, response="BAD_GATEWAY")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def get(self, shop_id):
+        """The same code as a WeChat mini-program code (scene = the code id)"""
+        _, code = services.shop_code(current_user(), shop_id)
+        image = current_app.extensions["citycode.wechat"].get_unlimited_wxacode(
+            scene=code.code, page="pages/scan/index", width=430)
+        mimetype = "image/jpeg" if image[:2] == b"\xff\xd8" else "image/png"
+        return Response(image, mimetype=mimetype)
+
+
+@blp.route(f"{SHOP}/lifecycle")
+class Lifecycle(MethodView):
+    @blp.response(200, schemas.LifecycleEventOut(many=True))
+    @blp.paginate(QueryPage)
+    def get(self, shop_id):
+        """The shop's lifecycle record, newest first"""
+        return services.lifecycle_events(current_user(), shop_id)

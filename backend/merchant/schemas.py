@@ -1,0 +1,230 @@
+"""Input and output of the shopkeeper API."""
+from __future__ import annotations
+
+import json
+
+import marshmallow as ma
+from flask_smorest.fields import Upload as UploadField
+from marshmallow import validate
+
+from backend import clock, masking
+from backend.models.shops import MEMBERSHIP_ROLES
+from backend.shopstate import CATEGORIES, LICENCE_TYPES, STATUS_LABELS, validity
+
+PHONE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", error="not a phone number")
+
+
+class Location(ma.Schema):
+    """GCJ-02 coordinates, as WeChat's wx.getLocation({type: 'gcj02'}) returns them."""
+
+    lat = ma.fields.Float(required=True, validate=validate.Range(min=3.8, max=53.6))
+    lng = ma.fields.Float(required=True, validate=validate.Range(min=73.5, max=135.1))
+
+
+class ShopRegistration(ma.Schema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
+    credit_code = ma.fields.String(
+        required=True, metadata={"description": "统一社会信用代码, 18 characters"})
+    category = ma.fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
+    address = ma.fields.String(required=True, validate=validate.Length(min=4, max=200))
+    street = ma.fields.String(required=True, metadata={"description": "street region code"})
+    community = ma.fields.String(load_default=None,
+                                 metadata={"description": "community region code"})
+    location = ma.fields.Nested(Location, load_default=None)
+    phone = ma.fields.String(load_default=None, validate=PHONE)
+    opening_hours = ma.fields.String(load_default=None, validate=validate.Length(max=100))
+    description = ma.fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+class ProfileChange(ma.Schema):
+    name = ma.fields.String(validate=validate.Length(min=2, max=100))
+    category = ma.fields.String(validate=validate.OneOf(list(CATEGORIES)))
+    address = ma.fields.String(validate=validate.Length(min=4, max=200))
+    location = ma.fields.Nested(Location)
+    phone = ma.fields.String(allow_none=True, validate=PHONE)
+    opening_hours = ma.fields.String(allow_none=True, validate=validate.Length(max=100))
+    description = ma.fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+
+class ClaimRequest(ma.Schema):
+    credit_code = ma.fields.String(required=True)
+    shop_id = ma.fields.String(load_default=None,
+                               metadata={"description": "needed when a credit code has several shops"})
+
+
+class ShopRequestOut(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    status = ma.fields.String()
+    note = ma.fields.String(allow_none=True)
+    shop_id = ma.fields.String(attribute="shop.public_id")
+    shop_name = ma.fields.String(attribute="shop.name")
+    created_at = ma.fields.DateTime()
+    decided_at = ma.fields.DateTime(allow_none=True)
+
+
+class LocationOut(ma.Schema):
+    lat = ma.fields.Float()
+    lng = ma.fields.Float()
+
+
+def _location(shop):
+    return {"lat": shop.lat, "lng": shop.lng} if shop.lat is not None else None
+
+
+class ShopOut(ma.Schema):
+    """A shop as its own people see it."""
+
+    id = ma.fields.String(attribute="public_id")
+    name = ma.fields.String()
+    credit_code = ma.fields.String()
+    category = ma.fields.String()
+    address = ma.fields.String()
+    street = ma.fields.String(attribute="street.name")
+    community = ma.fields.Function(lambda s: s.community.name if s.community_id else None)
+    location = ma.fields.Function(_location, metadata={"type": "object"})
+    phone = ma.fields.String(allow_none=True)
+    opening_hours = ma.fields.String(allow_none=True)
+    description = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    risk_grade = ma.fields.String()
+    open_rectifications = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+
+
+class MyShopOut(ma.Schema):
+    role = ma.fields.String(validate=validate.OneOf(MEMBERSHIP_ROLES))
+    shop = ma.fields.Nested(ShopOut)
+
+
+def licence_status(licence) -> str:
+    return validity(licence.valid_to, clock.today_local())
+
+
+class LicenceIn(ma.Schema):
+    type = ma.fields.String(required=True, validate=validate.OneOf(list(LICENCE_TYPES)))
+    number = ma.fields.String(required=True, validate=validate.Length(min=4, max=64))
+    issuer = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
+    valid_from = ma.fields.Date(required=True)
+    valid_to = ma.fields.Date(required=True)
+    scope = ma.fields.String(load_default=None, validate=validate.Length(max=300))
+    photo = ma.fields.String(load_default=None, metadata={"description": "an upload id"})
+
+
+class LicenceRenewal(ma.Schema):
+    valid_to = ma.fields.Date(required=True)
+    valid_from = ma.fields.Date()
+    number = ma.fields.String(validate=validate.Length(min=4, max=64))
+    photo = ma.fields.String(metadata={"description": "an upload id of the new paper"})
+
+
+class LicenceOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    type = ma.fields.String()
+    type_label = ma.fields.Function(lambda lic: LICENCE_TYPES.get(lic.type, lic.type))
+    number = ma.fields.String()
+    issuer = ma.fields.String()
+    valid_from = ma.fields.Date()
+    valid_to = ma.fields.Date()
+    scope = ma.fields.String(allow_none=True)
+    photo = ma.fields.Function(lambda lic: lic.photo.public_id if lic.photo_id else None)
+    status = ma.fields.Function(licence_status, metadata={"enum": list(STATUS_LABELS)})
+    verified = ma.fields.Function(lambda lic: lic.verified_at is not None)
+
+
+class PublicLicenceOut(ma.Schema):
+    """A licence as a passer-by sees it: the number partly hidden."""
+
+    type = ma.fields.String()
+    type_label = ma.fields.Function(lambda lic: LICENCE_TYPES.get(lic.type, lic.type))
+    number = ma.fields.Function(lambda lic: masking.number(lic.number))
+    issuer = ma.fields.String()
+    valid_to = ma.fields.Date()
+    status = ma.fields.Function(licence_status, metadata={"enum": list(STATUS_LABELS)})
+
+
+class EmployeeIn(ma.Schema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+    position = ma.fields.String(load_default=None, validate=validate.Length(max=40))
+    health_cert_number = ma.fields.String(required=True, validate=validate.Length(min=4, max=40))
+    health_cert_expires = ma.fields.Date(required=True)
+
+
+class EmployeeChange(ma.Schema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=40))
+    position = ma.fields.String(allow_none=True, validate=validate.Length(max=40))
+    health_cert_number = ma.fields.String(validate=validate.Length(min=4, max=40))
+    health_cert_expires = ma.fields.Date()
+
+
+class EmployeeOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    name = ma.fields.String()
+    position = ma.fields.String(allow_none=True)
+    health_cert_number = ma.fields.String()
+    health_cert_expires = ma.fields.Date()
+    health_cert_status = ma.fields.Function(
+        lambda e: validity(e.health_cert_expires, clock.today_local()))
+
+
+class HonourIn(ma.Schema):
+    title = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
+    issuer = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
+    awarded_on = ma.fields.Date(load_default=None)
+    photo = ma.fields.String(load_default=None, metadata={"description": "an upload id"})
+
+
+class HonourOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    title = ma.fields.String()
+    issuer = ma.fields.String()
+    awarded_on = ma.fields.Date(allow_none=True)
+
+
+class InviteOut(ma.Schema):
+    code = ma.fields.String(metadata={"description": "give this to the new member; shown once"})
+    expires_at = ma.fields.DateTime()
+
+
+class InviteAccept(ma.Schema):
+    code = ma.fields.String(required=True, validate=validate.Length(min=6, max=32))
+
+
+class MemberOut(ma.Schema):
+    user_id = ma.fields.Integer(attribute="user.id")
+    display_name = ma.fields.Function(lambda m: masking.name(m.user.display_name))
+    phone = ma.fields.Function(lambda m: masking.phone(m.user.phone))
+    role = ma.fields.String()
+    since = ma.fields.DateTime(attribute="created_at")
+
+
+class PhotoUpload(ma.Schema):
+    file = UploadField(required=True, metadata={"description": "JPEG or PNG, at most 5 MB"})
+
+
+class UploadOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    content_type = ma.fields.String()
+    size = ma.fields.Integer()
+
+
+class CodeOut(ma.Schema):
+    code = ma.fields.String()
+    url = ma.fields.String(metadata={"description": "the URL the QR code holds, upper case"})
+    issued_at = ma.fields.DateTime()
+
+
+class PngSize(ma.Schema):
+    size = ma.fields.Integer(load_default=600, validate=validate.Range(min=150, max=3000),
+                             metadata={"description": "width in pixels"})
+
+
+class LifecycleEventOut(ma.Schema):
+    seq = ma.fields.Integer()
+    type = ma.fields.String()
+    occurred_at = ma.fields.DateTime()
+    actor = ma.fields.String()
+    payload = ma.fields.Function(lambda e: json.loads(e.payload),
+                                 metadata={"type": "object"})
+    prev_hash = ma.fields.String()
+    hash = ma.fields.String()

@@ -1,0 +1,394 @@
+"""Shopkeeper rules: register or claim a shop, keep its profile, licences, people and code.
+
+Every function takes the acting user and reaches shops only through their
+memberships, so a shop id from someone else's URL is simply not found.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+
+from backend import clock, codes, creditcode, lifecycle, uploads
+from backend.db import write_transaction
+from backend.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.models import (
+    Employee,
+    Honour,
+    Licence,
+    LifecycleEvent,
+    Region,
+    Shop,
+    ShopInvite,
+    ShopMembership,
+    ShopRequest,
+    Upload,
+    User,
+)
+
+OWNER_ONLY = ("owner",)
+ANY_MEMBER = ("owner", "staff")
+INVITE_LIFETIME = timedelta(days=2)
+PROFILE_FIELDS = ("name", "address", "phone", "opening_hours", "description", "lat", "lng",
+                  "category")
+
+
+# -- reaching a shop -------------------------------------------------------------------
+def member_shop(user: User, public_id: str, roles=ANY_MEMBER) -> Shop:
+    """`user`'s shop `public_id`: 404 if they are not one of its people, 403 if the role is short."""
+    row = (ShopMembership.select(ShopMembership, Shop)
+           .join(Shop)
+           .where((ShopMembership.user == user) & (Shop.public_id == public_id))
+           .first())
+    if row is None:
+        raise NotFound("shop not found")
+    if row.role not in roles:
+        raise Forbidden("only the shop's owner may do this")
+    return row.shop
+
+
+def my_shops(user: User):
+    return (ShopMembership.select(ShopMembership, Shop)
+            .join(Shop)
+            .where(ShopMembership.user == user)
+            .order_by(ShopMembership.id))
+
+
+# -- registering and claiming ----------------------------------------------------------
+def _valid_credit_code(raw: str) -> str:
+    code = creditcode.normalise(raw)
+    problem = creditcode.problem(code)
+    if problem:
+        raise Invalid.field("credit_code", problem)
+    return code
+
+
+def _place(street_code: str, community_code: str | None) -> tuple[Region, Region | None]:
+    street = Region.get_or_none((Region.code == street_code) & (Region.level == "street"))
+    if street is None:
+        raise Invalid.field("street", "no street with this code")
+    community = None
+    if community_code:
+        community = Region.get_or_none(
+            (Region.code == community_code) & (Region.level == "community")
+            & (Region.parent == street))
+        if community is None:
+            raise Invalid.field("community", "no community with this code in that street")
+    return street, community
+
+
+def register_shop(user: User, data: dict) -> Shop:
+    credit_code = _valid_credit_code(data["credit_code"])
+    with write_transaction():
+        street, community = _place(data["street"], data.get("community"))
+        location = data.get("location") or {}
+        shop = Shop.create(
+            name=data["name"], credit_code=credit_code, category=data["category"],
+            address=data["address"], street=street, community=community,
+            region_path=(community or street).path,
+            lat=location.get("lat"), lng=location.get("lng"),
+            phone=data.get("phone"), opening_hours=data.get("opening_hours"),
+            description=data.get("description"), status="pending",
+        )
+        ShopMembership.create(shop=shop, user=user, role="owner")
+        ShopRequest.create(kind="register", shop=shop, user=user)
+        lifecycle.append(shop, "shop.registered", lifecycle.actor_for_user(user), {
+            "name": shop.name, "credit_code": credit_code, "category": shop.category,
+            "address": shop.address, "region": shop.region_path,
+        })
+    return shop
+
+
+def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> ShopRequest:
+    """Ask to be recognised as the owner of a shop already on record."""
+    code = _valid_credit_code(credit_code)
+    query = Shop.select().where((Shop.credit_code == code) & (Shop.status != "closed"))
+    if shop_id:
+        query = query.where(Shop.public_id == shop_id)
+    candidates = list(query.limit(2))
+    if not candidates:
+        raise Invalid.field("credit_code", "no open shop is registered with this credit code")
+    if len(candidates) > 1:
+        raise Invalid.field("shop_id", "several shops share this credit code; say which one")
+    shop = candidates[0]
+    with write_transaction():
+        if ShopMembership.get_or_none((ShopMembership.shop == shop)
+                                      & (ShopMembership.user == user)):
+            raise Conflict("you already belong to this shop")
+        if ShopRequest.get_or_none((ShopRequest.shop == shop) & (ShopRequest.user == user)
+                                   & (ShopRequest.status == "pending")):
+            raise Conflict("your claim on this shop is already waiting for review")
+        return ShopRequest.create(kind="claim", shop=shop, user=user)
+
+
+def my_requests(user: User):
+    return (ShopRequest.select(ShopRequest, Shop).join(Shop)
+            .where(ShopRequest.user == user).order_by(ShopRequest.id.desc()))
+
+
+# -- profile -----------------------------------------------------------------------------
+def update_profile(user: User, public_id: str, changes: dict) -> Shop:
+    with write_transaction():
+        shop = member_shop(user, public_id)
+        if shop.status == "closed":
+            raise Conflict("a closed shop's profile cannot change")
+        location = changes.pop("location", None)
+        if location is not None:
+            changes.update(lat=location["lat"], lng=location["lng"])
+        changed = {k: v for k, v in changes.items()
+                   if k in PROFILE_FIELDS and getattr(shop, k) != v}
+        if not changed:
+            return shop
+        for field, value in changed.items():
+            setattr(shop, field, value)
+        shop.updated_at = clock.now()
+        lifecycle.append(shop, "shop.profile_changed", lifecycle.actor_for_user(user), changed)
+        shop.save()
+    return shop
+
+
+# -- licences ----------------------------------------------------------------------------
+def _photo(shop: Shop, upload_id: str | None) -> Upload | None:
+    if not upload_id:
+        return None
+    photo = Upload.get_or_none((Upload.public_id == upload_id) & (Upload.shop == shop))
+    if photo is None:
+        raise Invalid.field("photo", "no such upload for this shop")
+    return photo
+
+
+def _check_dates(valid_from, valid_to) -> None:
+    if valid_to < valid_from:
+        raise Invalid.field("valid_to", "is before valid_from")
+
+
+def add_licence(user: User, public_id: str, data: dict) -> Licence:
+    _check_dates(data["valid_from"], data["valid_to"])
+    with write_transaction():
+        shop = member_shop(user, public_id)
+        licence = Licence.create(
+            shop=shop, type=data["type"], number=data["number"].strip(), issuer=data["issuer"],
+            valid_from=data["valid_from"], valid_to=data["valid_to"], scope=data.get("scope"),
+            photo=_photo(shop, data.get("photo")),
+        )
+        lifecycle.append(shop, "licence.added", lifecycle.actor_for_user(user), {
+            "licence": licence.public_id, "type": licence.type, "number": licence.number,
+            "valid_to": licence.valid_to,
+        })
+    return licence
+
+
+def _licence(shop: Shop, licence_id: str) -> Licence:
+    licence = Licence.get_or_none((Licence.public_id == licence_id) & (Licence.shop == shop))
+    if licence is None:
+        raise NotFound("licence not found")
+    return licence
+
+
+def licences(user: User, public_id: str):
+    shop = member_shop(user, public_id)
+    return Licence.select().where(Licence.shop == shop).order_by(Licence.valid_to)
+
+
+def renew_licence(user: User, public_id: str, licence_id: str, data: dict) -> Licence:
+    with write_transaction():
+        shop = member_shop(user, public_id)
+        licence = _licence(shop, licence_id)
+        valid_from = data.get("valid_from", licence.valid_from)
+        _check_dates(valid_from, data["valid_to"])
+        if data["valid_to"] <= licence.valid_to:
+            raise Invalid.field("valid_to", "a renewal must extend the licence")
+        licence.valid_from, licence.valid_to = valid_from, data["valid_to"]
+        licence.number = data.get("number", licence.number)
+        licence.photo = _photo(shop, data.get("photo")) or licence.photo
+        # A renewed licence is unverified again until a regulator sees the new paper.
+        licence.verified_at = None
+        licence.updated_at = clock.now()
+        licence.save()
+        lifecycle.append(shop, "licence.renewed", lifecycle.actor_for_user(user), {
+            "licence": licence.public_id, "number": licence.number,
+            "valid_to": licence.valid_to,
+        })
+    return licence
+
+
+def remove_licence(user: User, public_id: str, licence_id: str) -> None:
+    with write_transaction():
+        shop = member_shop(user, public_id)
+        licence = _licence(shop, licence_id)
+        lifecycle.append(shop, "licence.removed", lifecycle.actor_for_user(user), {
+            "licence": licence.public_id, "type": licence.type, "number": licence.number,
+        })
+        licence.delete_instance()
+
+
+# -- employees and honours ---------------------------------------------------------------
+def employees(user: User, public_id: str):
+    shop = member_shop(user, public_id)
+    return Employee.select().where(Employee.shop == shop).order_by(Employee.id)
+
+
+def add_employee(user: User, public_id: str, data: dict) -> Employee:
+    with write_transaction():
+        shop = member_shop(user, public_id)
+        employee = Employee.create(shop=shop, **data)
+        # Names and certificate numbers stay out of the chain: it outlives a deletion request.
+        lifecycle.append(shop, "employee.added", lifecycle.actor_for_user(user), {
+            "employee": employee.public_id, "certificate_expires": employee.health_cert_expires,
+        })
+    return employee
+
+
+def _employee(shop: Shop, employee_id: str) -> Employee:
+    employee = Employee.get_or_none((Employee.public_id == employee_id)
+                                    & (Employee.shop == shop))
+    if employee is None:
+        raise NotFound("employee not found")
+    return employee
+
+
+def update_employee(user: User, public_id: str, employee_id: str, data: dict) -> Employee:
+    with write_transaction():
+        shop = member_shop(user, public_id)
+        employee = _employee(shop, employee_id)
+        for field, value in data.items():
+            setattr(employee, field, value)
+        if "health_cert_expires" in data:
+            employee.expired_noted_for = None
+        employee.save()
+        lifecycle.append(shop, "employee.updated", lifecycle.actor_for_user(user), {
+            "employee": employee.public_id, "certificate_expires": employee.health_cert_expires,
+        })
+    return employee
+
+
+def remove_employee(user: User, public_id: str, employee_id: str) -> None:
+    with write_transaction():
+        shop = member_shop(user, public_id)
+        employee = _employee(shop, employee_id)
+        lifecycle.append(shop, "employee.removed", lifecycle.actor_for_user(user),
+                         {"employee": employee.public_id})
+        employee.delete_instance()
+
+
+def honours(shop: Shop):
+    return Honour.select().where(Honour.shop == shop).order_by(Honour.awarded_on.desc())
+
+
+def add_honour(user: User, public_id: str, data: dict) -> Honour:
+    with write_transaction():
+        shop = member_shop(user, public_id)
+        honour = Honour.create(shop=shop, title=data["title"], issuer=data["issuer"],
+                               awarded_on=data.get("awarded_on"),
+                               photo=_photo(shop, data.get("photo")))
+        lifecycle.append(shop, "honour.added", lifecycle.actor_for_user(user), {
+            "honour": honour.public_id, "title": honour.title, "issuer": honour.issuer,
+        })
+    return honour
+
+
+def remove_honour(user: User, public_id: str, honour_id: str) -> None:
+    with write_transaction():
+        shop = member_shop(user, public_id)
+        honour = Honour.get_or_none((Honour.public_id == honour_id) & (Honour.shop == shop))
+        if honour is None:
+            raise NotFound("honour not found")
+        lifecycle.append(shop, "honour.removed", lifecycle.actor_for_user(user),
+                         {"honour": honour.public_id, "title": honour.title})
+        honour.delete_instance()
+
+
+# -- the shop's people -------------------------------------------------------------------
+def _invite_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def invite_staff(user: User, public_id: str) -> tuple[str, ShopInvite]:
+    with write_transaction():
+        shop = member_shop(user, public_id, OWNER_ONLY)
+        code = secrets.token_hex(5).upper()
+        invite = ShopInvite.create(shop=shop, code_hash=_invite_hash(code), created_by=user,
+                                   expires_at=clock.now() + INVITE_LIFETIME)
+    return code, invite
+
+
+def accept_invite(user: User, code: str) -> ShopMembership:
+    now = clock.now()
+    with write_transaction():
+        invite = ShopInvite.get_or_none(ShopInvite.code_hash == _invite_hash(code))
+        if invite is None or invite.used_at is not None or invite.expires_at <= now:
+            raise Invalid.field("code", "unknown, used or expired invitation")
+        shop = invite.shop
+        if ShopMembership.get_or_none((ShopMembership.shop == shop)
+                                      & (ShopMembership.user == user)):
+            raise Conflict("you already belong to this shop")
+        invite.used_at = now
+        invite.save()
+        membership = ShopMembership.create(shop=shop, user=user, role="staff")
+        lifecycle.append(shop, "shop.member_added", lifecycle.actor_for_user(user),
+                         {"user": user.id, "role": "staff"})
+    return membership
+
+
+def members(user: User, public_id: str):
+    shop = member_shop(user, public_id, OWNER_ONLY)
+    return (ShopMembership.select(ShopMembership, User).join(User)
+            .where(ShopMembership.shop == shop).order_by(ShopMembership.id))
+
+
+def remove_member(user: User, public_id: str, member_user_id: int) -> None:
+    with write_transaction():
+        shop = member_shop(user, public_id, OWNER_ONLY)
+        membership = ShopMembership.get_or_none((ShopMembership.shop == shop)
+                                                & (ShopMembership.user == member_user_id))
+        if membership is None:
+            raise NotFound("member not found")
+        if membership.role == "owner":
+            raise Conflict("an owner cannot be removed here")
+        lifecycle.append(shop, "shop.member_removed", lifecycle.actor_for_user(user),
+                         {"user": member_user_id})
+        membership.delete_instance()
+
+
+# -- uploads -----------------------------------------------------------------------------
+def upload_photo(user: User, public_id: str, stream) -> Upload:
+    with write_transaction():
+        shop = member_shop(user, public_id)
+        return uploads.store(shop, user, stream)
+
+
+def member_upload(user: User, public_id: str, upload_id: str) -> Upload:
+    shop = member_shop(user, public_id)
+    upload = Upload.get_or_none((Upload.public_id == upload_id) & (Upload.shop == shop))
+    if upload is None:
+        raise NotFound("upload not found")
+    return upload
+
+
+# -- code and record ---------------------------------------------------------------------
+def shop_code(user: User, public_id: str):
+    shop = member_shop(user, public_id)
+    code = codes.current_shop_code(shop)
+    if code is None:
+        raise Conflict("this shop gets its code when an admin approves it")
+    return shop, code
+
+
+def printed_url(code) -> str:
+    return codes.printed_url(current_app.config["CITYCODE"].public_base_url, code.code)
+
+
+def reissue_code(user: User, public_id: str):
+    with write_transaction():
+        shop = member_shop(user, public_id, OWNER_ONLY)
+        if codes.current_shop_code(shop) is None:
+            raise Conflict("this shop gets its code when an admin approves it")
+        return codes.issue_shop_code(shop, lifecycle.actor_for_user(user), reissue=True)
+
+
+def lifecycle_events(user: User, public_id: str):
+    shop = member_shop(user, public_id)
+    return (LifecycleEvent.select().where(LifecycleEvent.shop == shop)
+            .order_by(LifecycleEvent.seq.desc()))

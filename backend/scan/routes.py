@@ -1,0 +1,50 @@
+"""The scan entry for the mini-program (JSON) and for a phone's camera (an H5 page)."""
+from __future__ import annotations
+
+from flask import render_template
+from flask.views import MethodView
+
+from backend import clock, masking, shopstate
+from backend.api import public
+from backend.auth import current_user, optional_user
+from backend.scan import blp, schemas, services
+
+
+@blp.route("/api/v1/scan/<string:code>")
+class ScanApi(MethodView):
+    @blp.response(200, schemas.ScanResult)
+    def get(self, code):
+        """Scan a printed code: its verdict, and the view of it that is yours to see"""
+        return services.as_response(services.scan(code, current_user()))
+
+
+def _page(code: str):
+    result = services.scan(code, optional_user())
+    status = 200 if result.verdict == "official" else 404
+    html = render_template(
+        "scan.html", scan=result, labels=shopstate, today=clock.today_local(),
+        mask_number=masking.number,
+        rating_mean=shopstate.rating_mean(result.shop) if result.shop else None,
+    )
+    return html, status, {"Content-Type": "text/html; charset=utf-8",
+                          "Cache-Control": "no-store"}
+
+
+@blp.route("/s/<string:code>")
+@public
+class ScanPage(MethodView):
+    @blp.binary("text/html", description="a mobile page in Chinese")
+    @blp.alt_response(404, description="not an official code, or replaced (still an HTML page)")
+    def get(self, code):
+        """The page a phone camera outside WeChat opens"""
+        return _page(code)
+
+
+@blp.route("/S/<string:code>")
+@public
+class ScanPageUpper(MethodView):
+    @blp.binary("text/html", description="the same page; printed URLs are upper case")
+    @blp.alt_response(404, description="not an official code, or replaced (still an HTML page)")
+    def get(self, code):
+        """The printed (upper-case) form of /s/{code}"""
+        return _page(code)

@@ -1,0 +1,89 @@
+"""The views of a scanned code: one schema per audience."""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app
+
+from backend import codes, shopstate
+from backend.clock import SHANGHAI
+from backend.merchant.schemas import (
+    EmployeeOut,
+    HonourOut,
+    LicenceOut,
+    PublicLicenceOut,
+    ShopOut,
+)
+
+
+class RatingSummary(ma.Schema):
+    count = ma.fields.Integer()
+    mean = ma.fields.Float(allow_none=True)
+    histogram = ma.fields.List(ma.fields.Integer(), metadata={"description": "1★ … 5★"})
+
+
+class LastInspection(ma.Schema):
+    date = ma.fields.Date(allow_none=True)
+    result = ma.fields.String(allow_none=True)
+    result_label = ma.fields.String(allow_none=True)
+
+
+def _rating(shop):
+    return {"count": shop.rating_count, "mean": shopstate.rating_mean(shop),
+            "histogram": shopstate.rating_histogram(shop)}
+
+
+def _last_inspection(shop):
+    if shop.last_inspection_at is None:
+        return None
+    local = shop.last_inspection_at.astimezone(SHANGHAI)
+    return {"date": local.date(), "result": shop.last_inspection_result,
+            "result_label": shopstate.RESULT_LABELS.get(shop.last_inspection_result)}
+
+
+class ShopPublic(ma.Schema):
+    """What anyone who scans the code sees."""
+
+    id = ma.fields.String(attribute="public_id")
+    name = ma.fields.String()
+    category = ma.fields.String()
+    category_label = ma.fields.Function(lambda s: shopstate.CATEGORIES.get(s.category))
+    address = ma.fields.String()
+    street = ma.fields.String(attribute="street.name")
+    community = ma.fields.Function(lambda s: s.community.name if s.community_id else None)
+    status = ma.fields.String()
+    status_label = ma.fields.Function(lambda s: shopstate.SHOP_STATUS_LABELS.get(s.status))
+    risk_grade = ma.fields.String(metadata={"description": "A best … D worst"})
+    rating = ma.fields.Function(_rating, metadata={"type": "object"})
+    last_inspection = ma.fields.Function(_last_inspection, allow_none=True,
+                                         metadata={"type": "object"})
+
+
+class CodeInfo(ma.Schema):
+    code = ma.fields.String()
+    url = ma.fields.Function(
+        lambda c: codes.printed_url(current_app.config["CITYCODE"].public_base_url, c.code))
+    issued_at = ma.fields.DateTime()
+
+
+class OwnerPart(ma.Schema):
+    """What the shop's own people see in addition."""
+
+    role = ma.fields.String(metadata={"enum": ["owner", "staff"]})
+    profile = ma.fields.Nested(ShopOut)
+    licences = ma.fields.List(ma.fields.Nested(LicenceOut))
+    employees = ma.fields.List(ma.fields.Nested(EmployeeOut))
+    open_rectifications = ma.fields.Integer()
+    code = ma.fields.Nested(CodeInfo)
+    can_manage_code = ma.fields.Boolean()
+
+
+class ScanResult(ma.Schema):
+    verdict = ma.fields.String(required=True,
+                               metadata={"enum": ["official", "replaced", "not_official"]})
+    message = ma.fields.String(required=True)
+    kind = ma.fields.String(allow_none=True, metadata={"enum": ["shop", "community"]})
+    view = ma.fields.String(allow_none=True, metadata={"enum": ["public", "owner"]})
+    shop = ma.fields.Nested(ShopPublic, allow_none=True)
+    licences = ma.fields.List(ma.fields.Nested(PublicLicenceOut))
+    honours = ma.fields.List(ma.fields.Nested(HonourOut))
+    owner = ma.fields.Nested(OwnerPart, allow_none=True)

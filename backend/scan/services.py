@@ -1,0 +1,110 @@
+"""What a scanned code is, and which view of it the caller gets.
+
+A code is official (current), replaced (revoked) or not official (never issued).
+The view of an official shop code depends on who asks: everyone gets the public
+view; the shop's own people also get the owner part.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from backend import codes
+from backend.models import (
+    Employee,
+    Honour,
+    Licence,
+    Region,
+    Shop,
+    ShopCode,
+    ShopMembership,
+    User,
+)
+
+MESSAGES = {
+    "official": "官方认证的汇商码",
+    "replaced": "此码已被更换，请扫描店内张贴的最新汇商码",
+    "not_official": "这不是官方发放的汇商码，请谨慎",
+}
+
+
+@dataclass
+class Scan:
+    verdict: str
+    kind: str | None = None
+    view: str | None = None
+    shop: Shop | None = None
+    code: ShopCode | None = None
+    licences: list = field(default_factory=list)
+    honours: list = field(default_factory=list)
+    membership: ShopMembership | None = None
+
+    @property
+    def message(self) -> str:
+        return MESSAGES[self.verdict]
+
+
+Community = Region.alias()
+
+
+def find_code(raw: str) -> ShopCode | None:
+    """The issued code behind `raw` (any case), with its shop and street, or None."""
+    if not codes.looks_like_code_id(raw):
+        return None
+    return (ShopCode.select(ShopCode, Shop, Region, Community)
+            .join(Shop, pw.JOIN.LEFT_OUTER)
+            .join(Region, pw.JOIN.LEFT_OUTER, on=(Shop.street == Region.id))
+            .switch(Shop)
+            .join(Community, pw.JOIN.LEFT_OUTER, on=(Shop.community == Community.id))
+            .where(ShopCode.code == codes.normalise_code_id(raw))
+            .first())
+
+
+def scan(raw: str, user: User | None) -> Scan:
+    code = find_code(raw)
+    if code is None:
+        return Scan("not_official")
+    if code.revoked_at is not None:
+        return Scan("replaced", kind=code.kind)
+    shop = code.shop
+    result = Scan("official", kind=code.kind, view="public", shop=shop, code=code)
+    result.licences = list(Licence.select().where(Licence.shop == shop)
+                           .order_by(Licence.valid_to))
+    result.honours = list(Honour.select().where(Honour.shop == shop)
+                          .order_by(Honour.awarded_on.desc()))
+    if user is not None:
+        result.membership = ShopMembership.get_or_none(
+            (ShopMembership.shop == shop) & (ShopMembership.user == user))
+        if result.membership is not None:
+            result.view = "owner"
+    return result
+
+
+def owner_part(result: Scan) -> dict | None:
+    """The shop's own people also get their whole record and code management."""
+    if result.membership is None:
+        return None
+    shop = result.shop
+    return {
+        "role": result.membership.role,
+        "profile": shop,
+        "licences": result.licences,
+        "employees": list(Employee.select().where(Employee.shop == shop).order_by(Employee.id)),
+        "open_rectifications": shop.open_rectifications,
+        "code": result.code,
+        "can_manage_code": result.membership.role == "owner",
+    }
+
+
+def as_response(result: Scan) -> dict:
+    return {
+        "verdict": result.verdict,
+        "message": result.message,
+        "kind": result.kind,
+        "view": result.view,
+        "shop": result.shop,
+        "licences": result.licences,
+        "honours": result.honours,
+        "owner": owner_part(result),
+    }

@@ -1,0 +1,49 @@
+"""Region-subtree query scopes: the only way staff reach data.
+
+A staff member's scope is their region's path; a row is in scope when its
+region_path starts with it. Every staff query is built from these functions, so
+a record outside scope is simply not found — the same 404 as a record that
+does not exist.
+"""
+from __future__ import annotations
+
+import re
+
+import peewee as pw
+
+from backend.db import is_sqlite
+from backend.errors import NotFound
+from backend.models import Shop, StaffAccount
+
+
+REGION_PATH = re.compile(r"^([0-9A-Za-z]+/)+$")
+
+
+def under(column: pw.Field, path: str) -> pw.Expression:
+    """`column` lies in the subtree rooted at `path` (a slash-terminated region path).
+
+    A case-sensitive prefix match that can use an index: peewee writes LIKE as GLOB
+    on SQLite, and PostgreSQL has a pattern-ops index for LIKE (see migrations).
+    """
+    if not REGION_PATH.match(path):
+        raise ValueError(f"not a region path: {path!r}")
+    return pw.Expression(column, "LIKE", path + ("*" if is_sqlite() else "%"))
+
+
+def shops(staff: StaffAccount) -> pw.ModelSelect:
+    return Shop.select().where(under(Shop.region_path, staff.region_path))
+
+
+def shop(staff: StaffAccount, public_id: str) -> Shop:
+    found = shops(staff).where(Shop.public_id == public_id).first()
+    if found is None:
+        raise NotFound("shop not found")
+    return found
+
+
+def covers(staff: StaffAccount, region_path: str) -> bool:
+    return region_path.startswith(staff.region_path)
+
+
+def staff_accounts(staff: StaffAccount) -> pw.ModelSelect:
+    return StaffAccount.select().where(under(StaffAccount.region_path, staff.region_path))

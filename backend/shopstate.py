@@ -1,0 +1,55 @@
+"""What a shop's records mean today: categories, licence and certificate status, ratings."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+# Industry categories (行业类别). Keep in step with the README's glossary.
+CATEGORIES = {
+    "catering": "餐饮服务",
+    "food_retail": "食品销售",
+    "general_retail": "商品零售",
+    "pharmacy": "药品零售",
+    "services": "生活服务",
+    "beauty": "美容美发",
+    "lodging": "住宿",
+    "entertainment": "文化娱乐",
+    "education": "教育培训",
+    "repair": "维修",
+    "other": "其他",
+}
+
+LICENCE_TYPES = {
+    "business_licence": "营业执照",
+    "food_business": "食品经营许可证",
+    "public_health": "公共场所卫生许可证",
+    "drug_retail": "药品经营许可证",
+    "special_trade": "特种行业许可证",
+    "other": "其他许可",
+}
+
+EXPIRING_WITHIN = timedelta(days=30)
+STATUS_LABELS = {"valid": "有效", "expiring": "即将到期", "expired": "已过期"}
+RESULT_LABELS = {
+    "pass": "合格",
+    "pass_with_remarks": "基本合格",
+    "rectify": "限期整改",
+    "fail": "不合格",
+}
+SHOP_STATUS_LABELS = {"pending": "待审核", "active": "营业中", "suspended": "停业整顿", "closed": "已关闭"}
+
+
+def validity(valid_to: date, today: date) -> str:
+    """valid, expiring (within 30 days) or expired, as of `today`."""
+    if valid_to < today:
+        return "expired"
+    if valid_to - today <= EXPIRING_WITHIN:
+        return "expiring"
+    return "valid"
+
+
+def rating_histogram(shop) -> list[int]:
+    return [int(n) for n in shop.rating_histogram.split(",")]
+
+
+def rating_mean(shop) -> float | None:
+    return round(shop.rating_total / shop.rating_count, 2) if shop.rating_count else None

@@ -1,0 +1,77 @@
+"""Photo uploads: JPEG or PNG by content (not by name), at most 5 MB, stored under random names."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from PIL import Image, UnidentifiedImageError
+
+from backend.errors import DomainError, Invalid
+from backend.models import Shop, Upload, User
+
+MAX_BYTES = 5 * 1024 * 1024
+ALLOWED = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
+
+
+class TooLarge(DomainError):
+    status = 413
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.config["CITYCODE"].upload_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def check_image(data: bytes) -> str:
+    """The image's format if it is a JPEG or PNG; otherwise a 4xx naming the field."""
+    if not data:
+        raise Invalid.field("file", "is empty", location="files")
+    if len(data) > MAX_BYTES:
+        raise TooLarge("file: larger than 5 MB", errors={"files": {"file": ["larger than 5 MB"]}})
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise Invalid.field("file", "is not a JPEG or PNG image", location="files")
+    if fmt not in ALLOWED:
+        raise Invalid.field("file", f"is {fmt}; only JPEG or PNG are accepted", location="files")
+    return fmt
+
+
+def store(shop: Shop, user: User | None, stream) -> Upload:
+    """Check, then write the bytes and the row; a failure leaves neither behind.
+
+    Call inside the caller's write transaction: if it rolls back after this
+    returns, `discard` the file.
+    """
+    data = stream.read(MAX_BYTES + 1)
+    fmt = check_image(data)
+    content_type, ext = ALLOWED[fmt]
+    public_id = secrets.token_urlsafe(18)
+    path = upload_dir() / f"{public_id}.{ext}"
+    path.write_bytes(data)
+    try:
+        return Upload.create(
+            public_id=public_id, shop=shop, uploaded_by=user, content_type=content_type,
+            size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+        )
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def path_of(upload: Upload) -> Path:
+    return upload_dir() / f"{upload.public_id}.{ALLOWED_EXT[upload.content_type]}"
+
+
+def discard(upload: Upload) -> None:
+    os.unlink(path_of(upload))
+
+
+ALLOWED_EXT = {content_type: ext for content_type, ext in ALLOWED.values()}
