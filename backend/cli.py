@@ -59,8 +59,27 @@ def rotate_keys_command(purpose):
         click.echo(f"new key {kid}")
 
 
+@click.command("sweep-licences")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="pretend today is this date (Asia/Shanghai)")
+@with_appcontext
+def sweep_licences_command(today):
+    """Append licence.expiring/expired and certificate expiries once each; notify owners."""
+    from backend.sweeps import sweep_licences
+
+    with database.connection_context():
+        report = sweep_licences(today.date() if today else None)
+    click.echo(f"expiring: {len(report.expiring)}, expired: {len(report.expired)}, "
+               f"certificates expired: {len(report.certificates)}, "
+               f"notifications: {report.notifications or 'none'}")
+
+
+COMMANDS = (upgrade_command, seed_demo_command, create_staff_command, rotate_keys_command,
+            sweep_licences_command)
+
+
 def init_app(app) -> None:
-    for command in (upgrade_command, seed_demo_command, create_staff_command, rotate_keys_command):
+    for command in COMMANDS:
         app.cli.add_command(command)
 
 

@@ -28,11 +28,13 @@ def _int(name: str, default: int) -> int:
 class Config:
     env: str = "development"
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'citycode.db'}"
-    public_base_url: str = "https://c.example.cn"
+    public_base_url: str = "http://127.0.0.1:8000"
     wechat_api_base: str = "http://127.0.0.1:9100"
     wechat_appid: str = "wx_citycode_dev"
     wechat_secret: str = DEFAULT_WECHAT_SECRET
     wechat_timeout_seconds: float = 10.0
+    wechat_template_licence: str = "tmpl_licence_expiry"
+    wechat_miniprogram_state: str = "formal"
     signing_keys_dir: str = str(INSTANCE_DIR / "keys")
     key_grace_seconds: int = 7 * 24 * 3600
     upload_dir: str = str(INSTANCE_DIR / "uploads")
@@ -57,6 +59,9 @@ class Config:
             wechat_api_base=env("WECHAT_API_BASE", cls.wechat_api_base).rstrip("/"),
             wechat_appid=env("WECHAT_APPID", cls.wechat_appid),
             wechat_secret=env("WECHAT_SECRET", cls.wechat_secret),
+            wechat_template_licence=env("WECHAT_TEMPLATE_LICENCE", cls.wechat_template_licence),
+            wechat_miniprogram_state=env("WECHAT_MINIPROGRAM_STATE",
+                                         cls.wechat_miniprogram_state),
             signing_keys_dir=env("SIGNING_KEYS_DIR", cls.signing_keys_dir),
             key_grace_seconds=_int("KEY_GRACE_SECONDS", cls.key_grace_seconds),
             upload_dir=env("UPLOAD_DIR", cls.upload_dir),
@@ -97,6 +102,8 @@ class Config:
         if self.ratelimit_storage_uri.startswith("memory"):
             problems.append("RATELIMIT_STORAGE_URI is per-process memory; use Redis")
         if self.public_base_url == Config.public_base_url:
-            problems.append("PUBLIC_BASE_URL is the example domain")
+            problems.append("PUBLIC_BASE_URL is the development default")
+        if len(f"{self.public_base_url}/S/") + 10 > 35:
+            problems.append("PUBLIC_BASE_URL is too long for a version-3 QR code")
         if problems:
             raise ConfigError("production config refused: " + "; ".join(problems))

@@ -1,0 +1,100 @@
+"""Scheduled sweeps: licences expiring or expired, health certificates expired.
+
+Each finding is appended to the shop's lifecycle once per validity period (the
+date it was noted for is kept on the row), then the shop's owners are told.
+Run daily from cron: `citycode sweep-licences`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+
+from backend import clock, lifecycle, notify
+from backend.db import lock_for_update, write_transaction
+from backend.models import Employee, Licence, Shop
+from backend.shopstate import EXPIRING_WITHIN, LICENCE_TYPES, STATUS_LABELS
+
+LIVE_SHOPS = ("active", "suspended")
+
+
+@dataclass
+class SweepReport:
+    expiring: list = field(default_factory=list)
+    expired: list = field(default_factory=list)
+    certificates: list = field(default_factory=list)
+    notifications: dict = field(default_factory=dict)
+
+
+def _due_licences(today: date):
+    live = Licence.select(Licence.id).join(Shop).where(Shop.status.in_(LIVE_SHOPS))
+    expired = live.where((Licence.valid_to < today)
+                         & ((Licence.expired_noted_for.is_null())
+                            | (Licence.expired_noted_for != Licence.valid_to)))
+    expiring = live.where((Licence.valid_to >= today)
+                          & (Licence.valid_to <= today + EXPIRING_WITHIN)
+                          & ((Licence.expiring_noted_for.is_null())
+                             | (Licence.expiring_noted_for != Licence.valid_to)))
+    return [r.id for r in expired], [r.id for r in expiring]
+
+
+def _note_licence(licence_id: int, kind: str, today: date) -> Licence | None:
+    """Append licence.<kind> once; None if another sweep got there first."""
+    with write_transaction():
+        licence = lock_for_update(Licence.select().where(Licence.id == licence_id)).first()
+        if licence is None:
+            return None
+        column = "expired_noted_for" if kind == "expired" else "expiring_noted_for"
+        if getattr(licence, column) == licence.valid_to:
+            return None
+        lifecycle.append(licence.shop, f"licence.{kind}", lifecycle.SYSTEM, {
+            "licence": licence.public_id, "type": licence.type, "valid_to": licence.valid_to,
+            "as_of": today,
+        })
+        setattr(licence, column, licence.valid_to)
+        licence.save()
+        return licence
+
+
+def sweep_licences(today: date | None = None) -> SweepReport:
+    today = today or clock.today_local()
+    template = current_app.config["CITYCODE"].wechat_template_licence
+    report = SweepReport()
+    expired_ids, expiring_ids = _due_licences(today)
+    for kind, ids, found in (("expired", expired_ids, report.expired),
+                             ("expiring", expiring_ids, report.expiring)):
+        for licence_id in ids:
+            licence = _note_licence(licence_id, kind, today)
+            if licence is None:
+                continue
+            found.append(licence.public_id)
+            for sent in notify.notify_owners(licence.shop, template, f"licence.{kind}", {
+                "thing1": licence.shop.name[:20],
+                "thing2": LICENCE_TYPES.get(licence.type, licence.type),
+                "date3": licence.valid_to.isoformat(),
+                "phrase4": STATUS_LABELS[kind],
+            }, page=f"pages/shop/licences?shop={licence.shop.public_id}"):
+                report.notifications[sent.status] = report.notifications.get(sent.status, 0) + 1
+    report.certificates = _sweep_certificates(today)
+    return report
+
+
+def _sweep_certificates(today: date) -> list[str]:
+    due = (Employee.select(Employee.id).join(Shop)
+           .where(Shop.status.in_(LIVE_SHOPS) & (Employee.health_cert_expires < today)
+                  & ((Employee.expired_noted_for.is_null())
+                     | (Employee.expired_noted_for != Employee.health_cert_expires))))
+    noted = []
+    for row in list(due):
+        with write_transaction():
+            employee = lock_for_update(Employee.select().where(Employee.id == row.id)).first()
+            if employee is None or employee.expired_noted_for == employee.health_cert_expires:
+                continue
+            lifecycle.append(employee.shop, "employee.certificate_expired", lifecycle.SYSTEM, {
+                "employee": employee.public_id, "expired_on": employee.health_cert_expires,
+            })
+            employee.expired_noted_for = employee.health_cert_expires
+            employee.save()
+            noted.append(employee.public_id)
+    return noted

@@ -1,0 +1,101 @@
+"""The licence sweep: each expiry noted once in the lifecycle, and the owner told."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from backend import clock
+from backend.db import database
+from backend.models import LifecycleEvent, Notification
+
+
+@pytest.fixture
+def shop(make):
+    places = make.region_tree()
+    return make.shop("owner", places["street_a"])
+
+
+def _events(shop, type_):
+    with database.connection_context():
+        return LifecycleEvent.select().where((LifecycleEvent.shop == shop.id)
+                                             & (LifecycleEvent.type == type_)).count()
+
+
+def _sweep(app):
+    result = app.test_cli_runner().invoke(args=["sweep-licences"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_expiring_and_expired_licences_are_noted_once(app, make, shop, wechat_stub):
+    today = clock.today_local()
+    make.licence(shop, today + timedelta(days=10), number="JY0000000001")
+    make.licence(shop, today - timedelta(days=3), type_="business_licence",
+                 number="91310104XXXX")
+    make.licence(shop, today + timedelta(days=300), type_="public_health", number="WS00000001")
+    output = _sweep(app)
+    assert "expiring: 1, expired: 1" in output
+    assert _events(shop, "licence.expiring") == 1 and _events(shop, "licence.expired") == 1
+    _sweep(app)
+    assert _events(shop, "licence.expiring") == 1 and _events(shop, "licence.expired") == 1
+
+
+def test_the_expiring_licence_is_noted_again_when_it_expires(app, make, shop):
+    make.licence(shop, clock.today_local() + timedelta(days=5))
+    _sweep(app)
+    clock.travel(timedelta(days=6))
+    _sweep(app)
+    assert _events(shop, "licence.expiring") == 1 and _events(shop, "licence.expired") == 1
+
+
+def test_a_renewed_licence_can_be_noted_for_its_new_period(app, client, make, shop):
+    licence = make.licence(shop, clock.today_local() + timedelta(days=5))
+    _sweep(app)
+    new_end = clock.today_local() + timedelta(days=400)
+    client.login("owner").post(
+        f"/api/v1/merchant/shops/{shop.public_id}/licences/{licence.public_id}/renewal",
+        json={"valid_to": new_end.isoformat()})
+    clock.travel(timedelta(days=380))
+    _sweep(app)
+    assert _events(shop, "licence.expiring") == 2
+
+
+def test_owner_without_a_subscription_is_recorded_as_refused(app, make, shop, wechat_stub):
+    make.licence(shop, clock.today_local() + timedelta(days=10))
+    _sweep(app)
+    with database.connection_context():
+        (note,) = list(Notification.select())
+    assert note.status == "refused" and note.errcode == 43101
+
+
+def test_subscribed_owner_receives_the_message(app, make, shop, wechat_stub):
+    wechat_stub.control("subscriptions", {"openid": "oStub_owner",
+                                          "template_id": "tmpl_licence_expiry", "count": 1})
+    make.licence(shop, clock.today_local() + timedelta(days=10))
+    _sweep(app)
+    with database.connection_context():
+        assert [n.status for n in Notification.select()] == ["sent"]
+    (sent,) = wechat_stub.sent("subscribe/send")
+    assert sent["body"]["touser"] == "oStub_owner"
+    assert sent["body"]["data"]["phrase4"]["value"] == "即将到期"
+
+
+def test_expired_health_certificate_is_noted_once(app, client, shop):
+    client.login("owner").post(f"/api/v1/merchant/shops/{shop.public_id}/employees", json={
+        "name": "张伟", "health_cert_number": "JK20240001",
+        "health_cert_expires": (clock.today_local() - timedelta(days=1)).isoformat()})
+    _sweep(app)
+    _sweep(app)
+    assert _events(shop, "employee.certificate_expired") == 1
+
+
+def test_licence_status_is_computed_against_today(client, make, shop):
+    today = clock.today_local()
+    make.licence(shop, today + timedelta(days=30), number="JY0000000030")
+    make.licence(shop, today + timedelta(days=31), type_="public_health", number="WS0000000031")
+    make.licence(shop, today - timedelta(days=1), type_="business_licence", number="BL00000001")
+    licences = client.login("owner").get(
+        f"/api/v1/merchant/shops/{shop.public_id}/licences").get_json()
+    assert {lic["number"]: lic["status"] for lic in licences} == {
+        "JY0000000030": "expiring", "WS0000000031": "valid", "BL00000001": "expired"}
