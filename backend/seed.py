@@ -5,8 +5,12 @@ Staff and shopkeepers are pre-bound to the WeChat stub's deterministic openids
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
+from backend import clock, creditcode
+from backend.codes import current_shop_code
 from backend.db import write_transaction
-from backend.models import Department, Region, StaffAccount, User
+from backend.models import Department, Region, ShopRequest, StaffAccount, User
 from backend.staffing import create_staff
 
 DISTRICT = ("310104", "徐汇区")
@@ -78,8 +82,82 @@ def _seed_regions() -> dict[str, Region]:
     return regions
 
 
+# (owner, name, category, street, community, status, licences: (type, days until expiry))
+SHOPS = [
+    ("shopkeeper", "老王面馆", "catering", "310104003", "310104003001", "active",
+     [("business_licence", 1500), ("food_business", 20)]),
+    ("shopkeeper", "王记生煎", "catering", "310104003", "310104003001", "active",
+     [("business_licence", 1200), ("food_business", -10)]),
+    ("shopkeeper", "天平便利店", "food_retail", "310104003", "310104003002", "active",
+     [("business_licence", 900), ("food_business", 400)]),
+    ("shopkeeper2", "宛南水果店", "food_retail", "310104003", "310104003002", "active",
+     [("business_licence", 700), ("food_business", 12)]),
+    ("shopkeeper2", "建业理发", "beauty", "310104003", "310104003001", "active",
+     [("business_licence", 800), ("public_health", 300)]),
+    ("shopkeeper2", "益丰大药房(天平店)", "pharmacy", "310104003", "310104003001", "active",
+     [("business_licence", 1000), ("drug_retail", 600)]),
+    ("shopkeeper3", "复中书店", "general_retail", "310104004", "310104004001", "active",
+     [("business_licence", 1400)]),
+    ("shopkeeper3", "东湖咖啡", "catering", "310104004", "310104004002", "active",
+     [("business_licence", 1100), ("food_business", -40)]),
+    ("shopkeeper3", "湖南路洗衣", "services", "310104004", "310104004001", "active",
+     [("business_licence", 500)]),
+    ("shopkeeper3", "衡山宾馆", "lodging", "310104004", "310104004002", "suspended",
+     [("business_licence", 300), ("special_trade", 25)]),
+    ("shopkeeper4", "小杨烧烤", "catering", "310104003", "310104003002", "pending",
+     [("business_licence", 1000)]),
+    ("shopkeeper4", "老街修鞋", "repair", "310104004", "310104004001", "closed",
+     [("business_licence", -200)]),
+]
+
+
+def demo_credit_code(n: int) -> str:
+    body = f"92310104MA{n:07d}"
+    return body + creditcode.check_character(body)
+
+
 def _seed_shops(regions: dict[str, Region]) -> list[str]:
-    return []
+    from backend.admin import services as admin_services
+    from backend.merchant import services as merchant_services
 
-
-__all__ = ["seed_demo", "stub_openid", "StaffAccount"]
+    admins = {s.region.code: s for s in StaffAccount.select().where(StaffAccount.role == "admin")}
+    approver = admins[DISTRICT[0]]
+    today = clock.today_local()
+    lines = []
+    for n, (owner, name, category, street, community, status, licences) in enumerate(SHOPS, 1):
+        user = User.get_or_none(User.openid == stub_openid(owner)) or User.create(
+            openid=stub_openid(owner))
+        shop = merchant_services.register_shop(user, {
+            "name": name, "credit_code": demo_credit_code(n), "category": category,
+            "address": f"{regions[street].name.removesuffix('街道')} {10 + n * 7} 号",
+            "street": street, "community": community,
+            "location": {"lat": 31.205 + n * 0.001, "lng": 121.445 + n * 0.001},
+            "phone": f"021-6{n:03d}8888",
+        })
+        for kind, days in licences:
+            merchant_services.add_licence(user, shop.public_id, {
+                "type": kind, "number": f"{kind[:2].upper()}3101040{n:03d}{days % 97:04d}",
+                "issuer": "徐汇区市场监督管理局",
+                "valid_from": today - timedelta(days=3 * 365),
+                "valid_to": today + timedelta(days=days),
+            })
+        if category == "catering":
+            merchant_services.add_employee(user, shop.public_id, {
+                "name": "张伟", "position": "厨师", "health_cert_number": f"JK2024{n:05d}",
+                "health_cert_expires": today + timedelta(days=120 if n % 2 else -5),
+            })
+            merchant_services.add_honour(user, shop.public_id, {
+                "title": "放心消费示范店", "issuer": "徐汇区消费者权益保护委员会",
+                "awarded_on": today - timedelta(days=200),
+            })
+        if status == "pending":
+            lines.append(f"shop {name}: pending approval (owner sign-in code '{owner}.1')")
+            continue
+        request = ShopRequest.get(ShopRequest.shop == shop)
+        admin_services.approve_request(approver, request.id)
+        if status in ("suspended", "closed"):
+            admin_services.change_status(approver, shop.public_id, status, "演示数据")
+        code = current_shop_code(shop)
+        lines.append(f"shop {name} ({status}, owner '{owner}.1'): code {code.code} → "
+                     f"/s/{code.code}")
+    return lines

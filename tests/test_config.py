@@ -22,7 +22,7 @@ def test_production_starts_with_real_settings(monkeypatch):
     monkeypatch.setenv("WECHAT_API_BASE", "https://api.weixin.qq.com")
     monkeypatch.setenv("DATABASE_URL", "postgresql://citycode@db/citycode")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://qr.xuhui.gov.cn")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://c.xh.gov.cn")
     assert Config.from_env().is_production
 
 
@@ -44,3 +44,14 @@ def test_development_defaults_use_sqlite_in_instance(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     config = Config.from_env()
     assert config.database_url.startswith("sqlite:///") and "instance" in config.database_url
+
+
+def test_production_refuses_a_base_url_too_long_for_a_small_qr(monkeypatch):
+    monkeypatch.setenv("CITYCODE_ENV", "production")
+    monkeypatch.setenv("WECHAT_SECRET", "a-real-secret")
+    monkeypatch.setenv("WECHAT_API_BASE", "https://api.weixin.qq.com")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://citycode@db/citycode")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://shopcodes.xuhui.shanghai.gov.cn")
+    with pytest.raises(ConfigError, match="too long"):
+        Config.from_env()
