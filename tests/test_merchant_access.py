@@ -1,0 +1,133 @@
+"""A shopkeeper reaches only their own shops; shop staff cannot manage the code or people."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from backend.db import database
+from backend.models import LifecycleEvent, Shop
+
+
+@pytest.fixture
+def two_shops(make):
+    places = make.region_tree()
+    shop_a = make.shop("owner_a", places["street_a"], name="甲店")
+    shop_b = make.shop("owner_b", places["street_b"], name="乙店")
+    licence_b = make.licence(shop_b, date(2031, 1, 1))
+    return shop_a, shop_b, licence_b
+
+
+READS = ["", "/licences", "/employees", "/honours", "/members", "/code", "/code.svg",
+         "/code.png", "/lifecycle"]
+
+
+@pytest.mark.parametrize("suffix", READS)
+def test_owner_of_a_cannot_read_shop_b(client, two_shops, suffix):
+    _, shop_b, _ = two_shops
+    owner_a = client.login("owner_a")
+    response = owner_a.get(f"/api/v1/merchant/shops/{shop_b.public_id}{suffix}")
+    assert response.status_code == 404
+    assert "乙店" not in response.get_data(as_text=True)
+
+
+def test_owner_of_a_cannot_change_shop_b(client, two_shops):
+    _, shop_b, licence_b = two_shops
+    owner_a = client.login("owner_a")
+    base = f"/api/v1/merchant/shops/{shop_b.public_id}"
+    with database.connection_context():
+        seq_before = Shop.get_by_id(shop_b.id).lifecycle_seq
+    attempts = [
+        owner_a.patch(base, json={"name": "被改了"}),
+        owner_a.post(f"{base}/licences", json={
+            "type": "other", "number": "X1234567", "issuer": "某机关",
+            "valid_from": "2024-01-01", "valid_to": "2030-01-01"}),
+        owner_a.post(f"{base}/licences/{licence_b.public_id}/renewal",
+                     json={"valid_to": "2035-01-01"}),
+        owner_a.delete(f"{base}/licences/{licence_b.public_id}"),
+        owner_a.post(f"{base}/code/reissue"),
+        owner_a.post(f"{base}/invites"),
+    ]
+    assert [r.status_code for r in attempts] == [404] * len(attempts)
+    with database.connection_context():
+        shop = Shop.get_by_id(shop_b.id)
+        assert shop.name == "乙店"
+        assert shop.lifecycle_seq == seq_before
+
+
+def test_a_licence_of_shop_b_cannot_be_reached_through_shop_a(client, two_shops):
+    shop_a, _, licence_b = two_shops
+    owner_a = client.login("owner_a")
+    response = owner_a.delete(
+        f"/api/v1/merchant/shops/{shop_a.public_id}/licences/{licence_b.public_id}")
+    assert response.status_code == 404
+
+
+def _invite_staff(client, shop, owner, member):
+    code = client.login(owner).post(
+        f"/api/v1/merchant/shops/{shop.public_id}/invites").get_json()["code"]
+    staff = client.login(member)
+    accepted = staff.post("/api/v1/merchant/invites/accept", json={"code": code})
+    assert accepted.status_code == 200, accepted.get_json()
+    return staff
+
+
+def test_shop_staff_edit_the_profile_but_not_the_code_or_people(client, two_shops):
+    shop_a, _, _ = two_shops
+    staff = _invite_staff(client, shop_a, "owner_a", "clerk")
+    base = f"/api/v1/merchant/shops/{shop_a.public_id}"
+    assert staff.patch(base, json={"opening_hours": "09:00-21:00"}).status_code == 200
+    assert staff.get(f"{base}/code").status_code == 200
+    assert staff.post(f"{base}/code/reissue").status_code == 403
+    assert staff.post(f"{base}/invites").status_code == 403
+    assert staff.get(f"{base}/members").status_code == 403
+    me = staff.get("/api/v1/me").get_json()
+    assert me["shops"] == [{"id": shop_a.public_id, "name": "甲店", "status": "active",
+                            "role": "staff"}]
+
+
+def test_invite_code_works_once(client, two_shops):
+    shop_a, _, _ = two_shops
+    code = client.login("owner_a").post(
+        f"/api/v1/merchant/shops/{shop_a.public_id}/invites").get_json()["code"]
+    assert client.login("clerk").post("/api/v1/merchant/invites/accept",
+                                      json={"code": code}).status_code == 200
+    again = client.login("thief").post("/api/v1/merchant/invites/accept", json={"code": code})
+    assert again.status_code == 422 and "code" in again.get_json()["errors"]["json"]
+
+
+def test_owner_removes_staff_and_they_lose_access(client, two_shops):
+    shop_a, _, _ = two_shops
+    staff = _invite_staff(client, shop_a, "owner_a", "clerk")
+    owner = client.login("owner_a")
+    members = owner.get(f"/api/v1/merchant/shops/{shop_a.public_id}/members").get_json()
+    clerk = next(m for m in members if m["role"] == "staff")
+    assert owner.delete(
+        f"/api/v1/merchant/shops/{shop_a.public_id}/members/{clerk['user_id']}"
+    ).status_code == 204
+    assert staff.get(f"/api/v1/merchant/shops/{shop_a.public_id}").status_code == 404
+
+
+def test_profile_edit_is_a_lifecycle_event(client, two_shops):
+    shop_a, _, _ = two_shops
+    owner = client.login("owner_a")
+    response = owner.patch(f"/api/v1/merchant/shops/{shop_a.public_id}",
+                           json={"name": "甲店（新）", "phone": "13812345678"})
+    assert response.status_code == 200 and response.get_json()["name"] == "甲店（新）"
+    events = owner.get(f"/api/v1/merchant/shops/{shop_a.public_id}/lifecycle").get_json()
+    assert events[0]["type"] == "shop.profile_changed"
+    assert events[0]["payload"]["name"] == "甲店（新）"
+
+
+def test_bad_profile_input_names_the_field_and_changes_nothing(client, two_shops):
+    shop_a, _, _ = two_shops
+    owner = client.login("owner_a")
+    response = owner.patch(f"/api/v1/merchant/shops/{shop_a.public_id}",
+                           json={"name": "甲店二", "phone": "not-a-phone"})
+    assert response.status_code == 422
+    assert "phone" in response.get_json()["errors"]["json"]
+    with database.connection_context():
+        assert Shop.get_by_id(shop_a.id).name == "甲店"
+        assert LifecycleEvent.select().where(
+            LifecycleEvent.shop == shop_a.id,
+            LifecycleEvent.type == "shop.profile_changed").count() == 0

@@ -1,0 +1,130 @@
+"""Registering and claiming a shop, approved by an admin whose scope covers its street."""
+from __future__ import annotations
+
+import pytest
+
+from backend.db import database
+from backend.models import LifecycleEvent, Shop
+from tests.factories import valid_credit_code
+
+
+@pytest.fixture
+def places(make):
+    return make.region_tree()
+
+
+def _register(client, user, street, credit_code=None, name="新开小馆"):
+    return client.login(user).post("/api/v1/merchant/shops", json={
+        "name": name, "credit_code": credit_code or valid_credit_code(),
+        "category": "catering", "address": "天平路 1 号", "street": street.code,
+        "location": {"lat": 31.2, "lng": 121.44}})
+
+
+def test_registered_shop_is_pending_and_has_no_code(client, places):
+    response = _register(client, "newbie", places["street_a"])
+    assert response.status_code == 201
+    shop = response.get_json()
+    assert shop["status"] == "pending"
+    code = client.login("newbie").get(f"/api/v1/merchant/shops/{shop['id']}/code")
+    assert code.status_code == 409
+
+
+def test_admin_of_the_street_approves_and_the_shop_gets_its_code(client, make, places):
+    shop = _register(client, "newbie", places["street_a"]).get_json()
+    make.staff("admin_a", "admin", places["street_a"])
+    admin = client.login("admin_a")
+    pending = admin.get("/api/v1/admin/shop-requests").get_json()
+    assert [r["shop_id"] for r in pending] == [shop["id"]]
+    approved = admin.post(f"/api/v1/admin/shop-requests/{pending[0]['id']}/approve")
+    assert approved.status_code == 200 and approved.get_json()["status"] == "approved"
+    owner = client.login("newbie")
+    assert owner.get(f"/api/v1/merchant/shops/{shop['id']}").get_json()["status"] == "active"
+    code = owner.get(f"/api/v1/merchant/shops/{shop['id']}/code").get_json()
+    assert code["url"] == f"HTTPS://C.EXAMPLE.CN/S/{code['code']}"
+    again = admin.post(f"/api/v1/admin/shop-requests/{pending[0]['id']}/approve")
+    assert again.status_code == 409
+
+
+def test_admin_of_another_street_neither_sees_nor_approves(client, make, places):
+    _register(client, "newbie", places["street_a"])
+    make.staff("admin_b", "admin", places["street_b"])
+    make.staff("admin_a", "admin", places["street_a"])
+    request_id = client.login("admin_a").get("/api/v1/admin/shop-requests").get_json()[0]["id"]
+    admin_b = client.login("admin_b")
+    assert admin_b.get("/api/v1/admin/shop-requests").get_json() == []
+    assert admin_b.post(f"/api/v1/admin/shop-requests/{request_id}/approve").status_code == 404
+    assert admin_b.post(f"/api/v1/admin/shop-requests/{request_id}/reject",
+                        json={"note": "不行"}).status_code == 404
+
+
+def test_an_inspector_cannot_approve(client, make, places):
+    _register(client, "newbie", places["street_a"])
+    make.staff("insp", "inspector", places["street_a"])
+    assert client.login("insp").get("/api/v1/admin/shop-requests").status_code == 403
+
+
+def test_a_resident_cannot_use_the_admin_api(client, places):
+    assert client.login("resident").get("/api/v1/admin/shop-requests").status_code == 403
+
+
+def test_rejection_closes_the_registration_with_a_reason(client, make, places):
+    shop = _register(client, "newbie", places["street_a"]).get_json()
+    make.staff("admin_a", "admin", places["street_a"])
+    admin = client.login("admin_a")
+    request_id = admin.get("/api/v1/admin/shop-requests").get_json()[0]["id"]
+    rejected = admin.post(f"/api/v1/admin/shop-requests/{request_id}/reject",
+                          json={"note": "地址与执照不符"})
+    assert rejected.status_code == 200
+    mine = client.login("newbie").get("/api/v1/merchant/claims").get_json()
+    assert mine[0]["status"] == "rejected" and mine[0]["note"] == "地址与执照不符"
+    with database.connection_context():
+        assert Shop.get(Shop.public_id == shop["id"]).status == "closed"
+
+
+def test_claiming_an_existing_shop_by_credit_code(client, make, places):
+    credit_code = valid_credit_code()
+    shop = make.shop("first_owner", places["street_a"], credit_code=credit_code)
+    claim = client.login("heir").post("/api/v1/merchant/claims",
+                                      json={"credit_code": credit_code})
+    assert claim.status_code == 201 and claim.get_json()["kind"] == "claim"
+    assert client.login("heir").post("/api/v1/merchant/claims",
+                                     json={"credit_code": credit_code}).status_code == 409
+    admin = client.login(f"approver_{places['street_a'].code}")
+    request_id = next(r["id"] for r in admin.get("/api/v1/admin/shop-requests").get_json()
+                      if r["kind"] == "claim")
+    assert admin.post(f"/api/v1/admin/shop-requests/{request_id}/approve").status_code == 200
+    mine = client.login("heir").get("/api/v1/merchant/shops").get_json()
+    assert [(m["role"], m["shop"]["id"]) for m in mine] == [("owner", shop.public_id)]
+    with database.connection_context():
+        assert LifecycleEvent.select().where((LifecycleEvent.shop == shop.id)
+                                             & (LifecycleEvent.type == "shop.claimed")).exists()
+
+
+def test_claim_with_an_unknown_credit_code_names_the_field(client, places):
+    response = client.login("heir").post("/api/v1/merchant/claims",
+                                         json={"credit_code": valid_credit_code()})
+    assert response.status_code == 422
+    assert "credit_code" in response.get_json()["errors"]["json"]
+
+
+def test_unknown_street_names_the_field(client, places):
+    response = client.login("newbie").post("/api/v1/merchant/shops", json={
+        "name": "新开小馆", "credit_code": valid_credit_code(), "category": "catering",
+        "address": "天平路 1 号", "street": "999999999"})
+    assert response.status_code == 422
+    assert "street" in response.get_json()["errors"]["json"]
+
+
+def test_suspending_a_shop_is_scoped_and_recorded(client, make, places):
+    shop = make.shop("owner", places["street_a"])
+    make.staff("admin_b", "admin", places["street_b"])
+    assert client.login("admin_b").post(f"/api/v1/admin/shops/{shop.public_id}/status",
+                                        json={"status": "suspended", "reason": "无证经营"}
+                                        ).status_code == 404
+    admin_a = client.login(f"approver_{places['street_a'].code}")
+    response = admin_a.post(f"/api/v1/admin/shops/{shop.public_id}/status",
+                            json={"status": "suspended", "reason": "无证经营"})
+    assert response.status_code == 200 and response.get_json()["status"] == "suspended"
+    bad = admin_a.post(f"/api/v1/admin/shops/{shop.public_id}/status",
+                       json={"status": "pending", "reason": "重新审核"})
+    assert bad.status_code == 422 and "status" in bad.get_json()["errors"]["json"]

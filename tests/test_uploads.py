@@ -1,0 +1,97 @@
+"""Photo uploads: JPEG/PNG by content, at most 5 MB, random names, only for the shop's people."""
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from PIL import Image
+
+from backend.db import database
+from backend.models import Upload
+
+
+@pytest.fixture
+def shop(make):
+    places = make.region_tree()
+    return make.shop("owner", places["street_a"])
+
+
+def _png(size=(40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _upload(client, shop, data: bytes, filename: str):
+    return client.post(f"/api/v1/merchant/shops/{shop.public_id}/uploads",
+                       data={"file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def _stored(config) -> list[str]:
+    folder = config.upload_dir
+    return os.listdir(folder) if os.path.isdir(folder) else []
+
+
+def test_png_is_stored_under_a_random_name_and_served_to_the_owner(client, shop, config):
+    owner = client.login("owner")
+    response = _upload(owner, shop, _png(), "licence.png")
+    assert response.status_code == 201
+    upload = response.get_json()
+    assert upload["content_type"] == "image/png"
+    assert "licence" not in upload["id"] and all("licence" not in f for f in _stored(config))
+    image = owner.get(f"/api/v1/merchant/shops/{shop.public_id}/uploads/{upload['id']}")
+    assert image.status_code == 200 and image.data == _png()
+
+
+def test_a_stranger_cannot_fetch_the_photo(client, shop):
+    upload = _upload(client.login("owner"), shop, _png(), "a.png").get_json()
+    stranger = client.login("stranger")
+    response = stranger.get(f"/api/v1/merchant/shops/{shop.public_id}/uploads/{upload['id']}")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("data,filename,status", [
+    (b"just some text pretending\n" * 10, "photo.jpg", 422),
+    (b"", "empty.png", 422),
+    (b"GIF89a" + b"\x00" * 100, "anim.png", 422),
+])
+def test_bad_files_are_rejected_and_nothing_is_stored(client, shop, config, data, filename,
+                                                      status):
+    response = _upload(client.login("owner"), shop, data, filename)
+    assert response.status_code == status
+    assert "file" in response.get_json()["errors"]["files"]
+    assert _stored(config) == []
+    with database.connection_context():
+        assert Upload.select().count() == 0
+
+
+def test_oversized_file_is_rejected_and_nothing_is_stored(client, shop, config):
+    big = _png() + b"\x00" * (5 * 1024 * 1024)
+    response = _upload(client.login("owner"), shop, big, "big.png")
+    assert response.status_code == 413
+    assert response.get_json()["code"] == 413
+    assert _stored(config) == []
+    with database.connection_context():
+        assert Upload.select().count() == 0
+
+
+def test_missing_file_names_the_field(client, shop):
+    owner = client.login("owner")
+    response = owner.post(f"/api/v1/merchant/shops/{shop.public_id}/uploads", data={},
+                          content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "file" in response.get_json()["errors"]["files"]
+
+
+def test_licence_photo_must_belong_to_the_shop(client, make, shop):
+    places_b = make.region("310104099", "另一街道", "street", None)
+    other = make.shop("other_owner", places_b, name="别家")
+    theirs = _upload(client.login("other_owner"), other, _png(), "x.png").get_json()
+    response = client.login("owner").post(
+        f"/api/v1/merchant/shops/{shop.public_id}/licences",
+        json={"type": "food_business", "number": "JY12345678", "issuer": "区市场监管局",
+              "valid_from": "2024-01-01", "valid_to": "2029-01-01", "photo": theirs["id"]})
+    assert response.status_code == 422
+    assert "photo" in response.get_json()["errors"]["json"]
