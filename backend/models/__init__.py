@@ -1,5 +1,13 @@
 """peewee models, one module per aggregate; no HTTP here."""
+from backend.models.audit import AuditEntry
 from backend.models.base import BaseModel
+from backend.models.inspections import (
+    Finding,
+    Inspection,
+    InspectionCorrection,
+    RectificationOrder,
+    RectificationSubmission,
+)
 from backend.models.lifecycle import LifecycleEvent
 from backend.models.people import BindingCode, RefreshToken, StaffAccount, User
 from backend.models.regions import Department, Region
@@ -34,6 +42,12 @@ ALL_MODELS = [
     ShopInvite,
     Notification,
     LifecycleEvent,
+    Inspection,
+    Finding,
+    InspectionCorrection,
+    RectificationOrder,
+    RectificationSubmission,
+    AuditEntry,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel"]

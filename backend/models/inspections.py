@@ -1,0 +1,90 @@
+"""Inspections recorded at a storefront, their findings, and the rectification loop."""
+from __future__ import annotations
+
+import peewee as pw
+
+from backend.models.base import BaseModel, UTCDateTimeField, created_now
+from backend.models.people import StaffAccount, User
+from backend.models.shops import Shop, Upload, new_shop_public_id
+
+RESULTS = ("pass", "pass_with_remarks", "rectify", "fail")
+SEVERITIES = ("minor", "major", "critical")
+NEEDS_TWO_INSPECTORS = ("rectify", "fail")
+FAR_AWAY_METRES = 300
+
+
+class ImmutableRecord(Exception):
+    """Raised on any attempt to change a recorded inspection; corrections are new events."""
+
+
+class Inspection(BaseModel):
+    public_id = pw.CharField(max_length=16, unique=True, default=new_shop_public_id)
+    shop = pw.ForeignKeyField(Shop, backref="inspections", on_delete="RESTRICT")
+    inspector = pw.ForeignKeyField(StaffAccount, backref="inspections", on_delete="RESTRICT")
+    co_inspector = pw.ForeignKeyField(StaffAccount, null=True, on_delete="RESTRICT")
+    template = pw.CharField(max_length=32)
+    checklist = pw.TextField()
+    result = pw.CharField(max_length=32)
+    note = pw.TextField(null=True)
+    lat = pw.DoubleField()
+    lng = pw.DoubleField()
+    distance_m = pw.IntegerField(null=True)
+    far_away = pw.BooleanField(default=False)
+    # A scan proof is spent by the inspection it authorised.
+    proof_jti = pw.CharField(max_length=64, unique=True)
+    recorded_at = UTCDateTimeField(default=created_now, index=True)
+    # SHA-256 of the canonical record, also written into its lifecycle event.
+    digest = pw.CharField(max_length=64)
+    event_seq = pw.IntegerField()
+
+    def save(self, *args, **kwargs):
+        if self.id is not None:
+            raise ImmutableRecord("inspections are never edited; record a correction")
+        return super().save(*args, **kwargs)
+
+    def delete_instance(self, *args, **kwargs):
+        raise ImmutableRecord("inspections are never deleted")
+
+
+class Finding(BaseModel):
+    inspection = pw.ForeignKeyField(Inspection, backref="findings", on_delete="RESTRICT")
+    code = pw.CharField(max_length=32)
+    severity = pw.CharField(max_length=16)
+    note = pw.TextField(null=True)
+    photo = pw.ForeignKeyField(Upload, null=True, on_delete="SET NULL")
+
+
+class InspectionCorrection(BaseModel):
+    inspection = pw.ForeignKeyField(Inspection, backref="corrections", on_delete="RESTRICT")
+    staff = pw.ForeignKeyField(StaffAccount, on_delete="RESTRICT")
+    note = pw.TextField()
+    corrected_result = pw.CharField(max_length=32, null=True)
+    event_seq = pw.IntegerField()
+    created_at = UTCDateTimeField(default=created_now)
+
+
+ORDER_STATUSES = ("open", "submitted", "closed")
+
+
+class RectificationOrder(BaseModel):
+    public_id = pw.CharField(max_length=16, unique=True, default=new_shop_public_id)
+    shop = pw.ForeignKeyField(Shop, backref="rectifications", on_delete="RESTRICT")
+    inspection = pw.ForeignKeyField(Inspection, backref="rectifications", on_delete="RESTRICT")
+    status = pw.CharField(max_length=16, default="open", index=True)
+    deadline = pw.DateField(index=True)
+    requirements = pw.TextField()
+    overdue = pw.BooleanField(default=False)
+    created_at = UTCDateTimeField(default=created_now)
+    closed_at = UTCDateTimeField(null=True)
+
+
+class RectificationSubmission(BaseModel):
+    order = pw.ForeignKeyField(RectificationOrder, backref="submissions", on_delete="RESTRICT")
+    submitted_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    text = pw.TextField()
+    photos = pw.TextField(default="[]")
+    created_at = UTCDateTimeField(default=created_now)
+    decision = pw.CharField(max_length=16, null=True)
+    decided_by = pw.ForeignKeyField(StaffAccount, null=True, on_delete="RESTRICT")
+    decided_at = UTCDateTimeField(null=True)
+    reason = pw.TextField(null=True)
