@@ -1,0 +1,32 @@
+"""Write to the audit log: staff reads of unmasked personal data, scope denials, staff writes."""
+from __future__ import annotations
+
+from flask import g, has_request_context, request
+
+from backend.db import database, write_transaction
+from backend.lifecycle import canonical
+from backend.models import AuditEntry, StaffAccount, User
+
+READ_UNMASKED = "read.unmasked"
+SCOPE_DENIED = "scope.denied"
+
+
+def record(action: str, target_type: str, target_id, region_path: str,
+           staff: StaffAccount | None = None, user: User | None = None,
+           detail: dict | None = None) -> AuditEntry:
+    """Append one entry, inside the caller's transaction when there is one.
+
+    Writes are audited in the transaction that makes them, so an undone write
+    leaves no entry; reads and denials get a transaction of their own.
+    """
+    fields = dict(
+        staff=staff, user=user or (staff.user if staff is not None else None),
+        action=action, target_type=target_type, target_id=str(target_id),
+        region_path=region_path, detail=canonical(detail or {}),
+    )
+    if has_request_context():
+        fields.update(ip=request.remote_addr, request_id=g.get("request_id"))
+    if database.in_transaction():
+        return AuditEntry.create(**fields)
+    with write_transaction():
+        return AuditEntry.create(**fields)
