@@ -74,8 +74,38 @@ def sweep_licences_command(today):
                f"notifications: {report.notifications or 'none'}")
 
 
+@click.command("sweep-rectifications")
+@with_appcontext
+def sweep_rectifications_command():
+    """Mark rectification orders past their deadline as overdue (once each)."""
+    from backend.admin.inspections import sweep_overdue
+
+    with database.connection_context():
+        marked = sweep_overdue()
+    click.echo(f"overdue: {len(marked)}")
+
+
+@click.command("verify-chains")
+@with_appcontext
+def verify_chains_command():
+    """Walk every shop's lifecycle chain; exit 1 if any link is broken."""
+    from backend.admin.oversight import verify_all
+
+    broken = 0
+    with database.connection_context():
+        results = verify_all()
+    for shop, verdict in results:
+        if not verdict.ok:
+            broken += 1
+            click.echo(f"BROKEN {shop.public_id} {shop.name}: seq {verdict.first_broken_seq} "
+                       f"({verdict.reason})")
+    click.echo(f"shops: {len(results)}, chains ok: {len(results) - broken}, broken: {broken}")
+    if broken:
+        raise SystemExit(1)
+
+
 COMMANDS = (upgrade_command, seed_demo_command, create_staff_command, rotate_keys_command,
-            sweep_licences_command)
+            sweep_licences_command, sweep_rectifications_command, verify_chains_command)
 
 
 def init_app(app) -> None:

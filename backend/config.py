@@ -34,6 +34,7 @@ class Config:
     wechat_secret: str = DEFAULT_WECHAT_SECRET
     wechat_timeout_seconds: float = 10.0
     wechat_template_licence: str = "tmpl_licence_expiry"
+    wechat_template_inspection: str = "tmpl_inspection_result"
     wechat_miniprogram_state: str = "formal"
     signing_keys_dir: str = str(INSTANCE_DIR / "keys")
     key_grace_seconds: int = 7 * 24 * 3600
@@ -60,6 +61,8 @@ class Config:
             wechat_appid=env("WECHAT_APPID", cls.wechat_appid),
             wechat_secret=env("WECHAT_SECRET", cls.wechat_secret),
             wechat_template_licence=env("WECHAT_TEMPLATE_LICENCE", cls.wechat_template_licence),
+            wechat_template_inspection=env("WECHAT_TEMPLATE_INSPECTION",
+                                           cls.wechat_template_inspection),
             wechat_miniprogram_state=env("WECHAT_MINIPROGRAM_STATE",
                                          cls.wechat_miniprogram_state),
             signing_keys_dir=env("SIGNING_KEYS_DIR", cls.signing_keys_dir),

@@ -30,6 +30,7 @@ EVENT_TYPES = (
     "licence.removed",
     "licence.expiring",
     "licence.expired",
+    "licence.verified",
     "employee.added",
     "employee.updated",
     "employee.removed",

@@ -11,7 +11,7 @@ from datetime import date
 
 from flask import current_app
 
-from backend import clock, lifecycle, notify
+from backend import clock, lifecycle, notify, risk
 from backend.db import lock_for_update, write_transaction
 from backend.models import Employee, Licence, Shop
 from backend.shopstate import EXPIRING_WITHIN, LICENCE_TYPES, STATUS_LABELS
@@ -54,6 +54,7 @@ def _note_licence(licence_id: int, kind: str, today: date) -> Licence | None:
         })
         setattr(licence, column, licence.valid_to)
         licence.save()
+        risk.refresh(licence.shop)
         return licence
 
 
@@ -96,5 +97,6 @@ def _sweep_certificates(today: date) -> list[str]:
             })
             employee.expired_noted_for = employee.health_cert_expires
             employee.save()
+            risk.refresh(employee.shop)
             noted.append(employee.public_id)
     return noted

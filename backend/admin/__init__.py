@@ -3,4 +3,9 @@ from backend.api import Blueprint
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Admin")
 
-from backend.admin import routes  # noqa: E402,F401  (registers the views on blp)
+from backend.admin import (  # noqa: E402,F401  (register the views on blp)
+    inspection_routes,
+    oversight_routes,
+    people_routes,
+    routes,
+)

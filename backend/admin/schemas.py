@@ -1,10 +1,20 @@
 """Input and output of the staff API."""
 from __future__ import annotations
 
+import json
+
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.merchant.schemas import ShopOut, ShopRequestOut  # noqa: F401  (shared views)
+from backend import masking
+from backend.merchant.schemas import (  # noqa: F401  (shared views)
+    RectificationOut,
+    ShopOut,
+    ShopRequestOut,
+)
+from backend.models.inspections import FAR_AWAY_METRES, RESULTS, SEVERITIES
+from backend.models.people import STAFF_ROLES
+from backend.models.regions import DEPARTMENT_KINDS
 from backend.models.shops import REQUEST_STATUSES
 
 
@@ -26,3 +36,221 @@ class StatusChange(ma.Schema):
 
 class PrintFormat(ma.Schema):
     format = ma.fields.String(load_default="pdf", validate=validate.OneOf(["pdf", "zip"]))
+
+
+# -- inspections ----------------------------------------------------------------------------
+class LocationIn(ma.Schema):
+    """Where the inspector stands, GCJ-02 (wx.getLocation type 'gcj02')."""
+
+    lat = ma.fields.Float(required=True, validate=validate.Range(min=3.8, max=53.6))
+    lng = ma.fields.Float(required=True, validate=validate.Range(min=73.5, max=135.1))
+
+
+class ChecklistAnswer(ma.Schema):
+    code = ma.fields.String(required=True)
+    ok = ma.fields.Boolean(required=True)
+    note = ma.fields.String(load_default=None, validate=validate.Length(max=300))
+
+
+class FindingIn(ma.Schema):
+    code = ma.fields.String(required=True, validate=validate.Length(min=2, max=32))
+    severity = ma.fields.String(required=True, validate=validate.OneOf(list(SEVERITIES)))
+    note = ma.fields.String(load_default=None, validate=validate.Length(max=500))
+    photo = ma.fields.String(load_default=None, metadata={"description": "an upload id"})
+
+
+class InspectionIn(ma.Schema):
+    scan_proof = ma.fields.String(required=True,
+                                  metadata={"description": "from scanning the shop's code"})
+    location = ma.fields.Nested(LocationIn, required=True)
+    co_inspector = ma.fields.Integer(load_default=None,
+                                     metadata={"description": "staff id of the second inspector"})
+    template = ma.fields.String(load_default=None,
+                                metadata={"description": "checklist; default by industry"})
+    checklist = ma.fields.List(ma.fields.Nested(ChecklistAnswer), required=True,
+                               validate=validate.Length(min=1))
+    findings = ma.fields.List(ma.fields.Nested(FindingIn), load_default=list)
+    result = ma.fields.String(required=True, validate=validate.OneOf(list(RESULTS)))
+    rectify_by = ma.fields.Date(load_default=None)
+    requirements = ma.fields.String(load_default=None, validate=validate.Length(max=1000))
+    note = ma.fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class FindingOut(ma.Schema):
+    code = ma.fields.String()
+    severity = ma.fields.String()
+    note = ma.fields.String(allow_none=True)
+    photo = ma.fields.Function(lambda f: f.photo.public_id if f.photo_id else None)
+
+
+class ShopState(ma.Schema):
+    risk_grade = ma.fields.String()
+    status = ma.fields.String()
+    last_inspection_at = ma.fields.DateTime(allow_none=True)
+    last_inspection_result = ma.fields.String(allow_none=True)
+    open_rectifications = ma.fields.Integer()
+    lifecycle_seq = ma.fields.Integer()
+    lifecycle_head = ma.fields.String()
+
+
+class InspectionOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    shop_id = ma.fields.String(attribute="shop.public_id")
+    inspector = ma.fields.Function(lambda i: masking.name(i.inspector.name))
+    co_inspector = ma.fields.Function(
+        lambda i: masking.name(i.co_inspector.name) if i.co_inspector_id else None)
+    template = ma.fields.String()
+    checklist = ma.fields.Function(lambda i: json.loads(i.checklist),
+                                   metadata={"type": "array", "items": {"type": "object"}})
+    findings = ma.fields.Function(
+        lambda i: FindingOut(many=True).dump(getattr(i, "finding_list", None)
+                                             or list(i.findings)),
+        metadata={"type": "array", "items": {"type": "object"}})
+    result = ma.fields.String()
+    note = ma.fields.String(allow_none=True)
+    distance_m = ma.fields.Integer(allow_none=True)
+    far_away = ma.fields.Boolean(metadata={"description": f"recorded over {FAR_AWAY_METRES} m away"})
+    recorded_at = ma.fields.DateTime()
+    lifecycle_seq = ma.fields.Integer(attribute="event_seq")
+
+
+class RecordedInspection(InspectionOut):
+    """The inspection and what it changed, in the same response."""
+
+    rectification = ma.fields.Function(
+        lambda i: RectificationOut().dump(i.rectifications.first())
+        if i.rectifications.exists() else None, allow_none=True, metadata={"type": "object"})
+    shop_state = ma.fields.Function(lambda i: ShopState().dump(i.shop_after),
+                                    metadata={"type": "object"})
+
+
+class CorrectionIn(ma.Schema):
+    note = ma.fields.String(required=True, validate=validate.Length(min=2, max=1000))
+    corrected_result = ma.fields.String(load_default=None,
+                                        validate=validate.OneOf(list(RESULTS)))
+
+
+class CorrectionOut(ma.Schema):
+    inspection_id = ma.fields.String(attribute="inspection.public_id")
+    note = ma.fields.String()
+    corrected_result = ma.fields.String(allow_none=True)
+    lifecycle_seq = ma.fields.Integer(attribute="event_seq")
+    created_at = ma.fields.DateTime()
+
+
+class RectificationFilter(ma.Schema):
+    status = ma.fields.String(load_default=None,
+                              validate=validate.OneOf(["open", "submitted", "closed"]))
+    overdue = ma.fields.Boolean(load_default=None)
+    shop_id = ma.fields.String(load_default=None)
+
+
+class RejectionReason(ma.Schema):
+    reason = ma.fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+# -- people and oversight -------------------------------------------------------------------
+class DepartmentIn(ma.Schema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
+    kind = ma.fields.String(required=True, validate=validate.OneOf(list(DEPARTMENT_KINDS)))
+    region = ma.fields.String(required=True, metadata={"description": "jurisdiction region code"})
+
+
+class DepartmentOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    region = ma.fields.String(attribute="region.code")
+    region_name = ma.fields.String(attribute="region.name")
+
+
+class StaffIn(ma.Schema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+    role = ma.fields.String(required=True, validate=validate.OneOf(list(STAFF_ROLES)))
+    region = ma.fields.String(required=True, metadata={"description": "scope region code"})
+    phone = ma.fields.String(load_default=None, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+    department = ma.fields.Integer(load_default=None)
+
+
+class StaffFilter(ma.Schema):
+    role = ma.fields.String(load_default=None, validate=validate.OneOf(list(STAFF_ROLES)))
+    active = ma.fields.Boolean(load_default=None)
+
+
+class StaffOut(ma.Schema):
+    """A colleague as listed: name and phone masked."""
+
+    id = ma.fields.Integer()
+    name = ma.fields.Function(lambda s: masking.name(s.name))
+    phone = ma.fields.Function(lambda s: masking.phone(s.phone))
+    role = ma.fields.String()
+    region = ma.fields.String(attribute="region.code")
+    region_name = ma.fields.String(attribute="region.name")
+    department = ma.fields.Function(lambda s: s.department.name if s.department_id else None)
+    active = ma.fields.Boolean()
+    bound = ma.fields.Function(lambda s: s.user_id is not None)
+
+
+class StaffDetail(StaffOut):
+    """Unmasked; every read of it is audited."""
+
+    name = ma.fields.String()
+    phone = ma.fields.String(allow_none=True)
+
+
+class StaffCreated(ma.Schema):
+    staff = ma.fields.Nested(StaffOut)
+    binding_code = ma.fields.String(metadata={"description": "one-time; shown only now"})
+
+
+class AuditFilter(ma.Schema):
+    action = ma.fields.String(load_default=None)
+    target_type = ma.fields.String(load_default=None)
+
+
+class AuditOut(ma.Schema):
+    id = ma.fields.Integer()
+    at = ma.fields.DateTime()
+    staff_id = ma.fields.Integer(attribute="staff_id", allow_none=True)
+    action = ma.fields.String()
+    target_type = ma.fields.String()
+    target_id = ma.fields.String()
+    region_path = ma.fields.String()
+    detail = ma.fields.Function(lambda a: json.loads(a.detail), metadata={"type": "object"})
+    ip = ma.fields.String(allow_none=True)
+    request_id = ma.fields.String(allow_none=True)
+
+
+class Stats(ma.Schema):
+    region = ma.fields.String()
+    shops = ma.fields.Integer()
+    shops_by_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    shops_by_risk_grade = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    licences_expiring_30_days = ma.fields.Integer()
+    licences_expired = ma.fields.Integer()
+    inspections_this_month = ma.fields.Integer()
+    pass_rate_this_month = ma.fields.Float(allow_none=True)
+    rectifications_open = ma.fields.Integer()
+    rectifications_overdue = ma.fields.Integer()
+
+
+class VerifyOut(ma.Schema):
+    ok = ma.fields.Boolean()
+    length = ma.fields.Integer(metadata={"description": "events checked"})
+    first_broken_seq = ma.fields.Integer(allow_none=True)
+    reason = ma.fields.String(allow_none=True)
+
+
+class Contact(ma.Schema):
+    role = ma.fields.String()
+    display_name = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+
+
+class ShopFilter(ma.Schema):
+    status = ma.fields.String(load_default=None,
+                              validate=validate.OneOf(["pending", "active", "suspended", "closed"]))
+    risk_grade = ma.fields.String(load_default=None, validate=validate.OneOf(list("ABCD")))
+    street = ma.fields.String(load_default=None, metadata={"description": "street region code"})
+    q = ma.fields.String(load_default=None, validate=validate.Length(min=1, max=50),
+                         metadata={"description": "part of the name"})

@@ -10,10 +10,18 @@ import zipfile
 
 from flask import current_app
 
-from backend import clock, codes, lifecycle, scope
+from backend import audit, clock, codes, lifecycle, scope
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
-from backend.models import Region, Shop, ShopCode, ShopMembership, ShopRequest, StaffAccount
+from backend.models import (
+    Licence,
+    Region,
+    Shop,
+    ShopCode,
+    ShopMembership,
+    ShopRequest,
+    StaffAccount,
+)
 
 STATUS_MOVES = {
     "active": ("suspended", "closed"),
@@ -58,6 +66,8 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
                              {"request": request.id, "user": request.user_id})
         request.status, request.decided_by, request.decided_at = "approved", staff.id, clock.now()
         request.save()
+        audit.record("shop_request.approved", "shop", shop.public_id, shop.region_path,
+                     staff=staff, detail={"request": request.id, "kind": request.kind})
     return request
 
 
@@ -73,6 +83,9 @@ def reject_request(staff: StaffAccount, request_id: int, note: str) -> ShopReque
         request.status, request.note = "rejected", note
         request.decided_by, request.decided_at = staff.id, clock.now()
         request.save()
+        audit.record("shop_request.rejected", "shop", request.shop.public_id,
+                     request.shop.region_path, staff=staff,
+                     detail={"request": request.id, "kind": request.kind})
     return request
 
 
@@ -85,6 +98,8 @@ def change_status(staff: StaffAccount, shop_id: str, status: str, reason: str) -
                          {"from": shop.status, "to": status, "reason": reason})
         shop.status, shop.updated_at = status, clock.now()
         shop.save()
+        audit.record("shop.status_changed", "shop", shop.public_id, shop.region_path,
+                     staff=staff, detail={"to": status, "reason": reason})
     return shop
 
 
@@ -113,3 +128,32 @@ def street_codes_zip(entries: list[tuple[str, str]]) -> bytes:
             code = url.rsplit("/", 1)[-1]
             archive.writestr(f"{code}-{name}.png", codes.render_png(url, size=600, caption=name))
     return buffer.getvalue()
+
+
+def shops(staff: StaffAccount, filters: dict):
+    query = scope.shops(staff).order_by(Shop.id)
+    if filters.get("status"):
+        query = query.where(Shop.status == filters["status"])
+    if filters.get("risk_grade"):
+        query = query.where(Shop.risk_grade == filters["risk_grade"])
+    if filters.get("street"):
+        query = query.join(Region, on=(Shop.street == Region.id)).where(
+            Region.code == filters["street"])
+    if filters.get("q"):
+        query = query.where(Shop.name.contains(filters["q"]))
+    return query
+
+
+def verify_licence(staff: StaffAccount, shop_id: str, licence_id: str) -> Licence:
+    with write_transaction():
+        shop = scope.shop(staff, shop_id)
+        licence = Licence.get_or_none((Licence.shop == shop) & (Licence.public_id == licence_id))
+        if licence is None:
+            raise NotFound("licence not found")
+        licence.verified_at = clock.now()
+        licence.save()
+        lifecycle.append(shop, "licence.verified", lifecycle.actor_for_staff(staff),
+                         {"licence": licence.public_id, "number": licence.number})
+        audit.record("licence.verified", "licence", licence.public_id, shop.region_path,
+                     staff=staff)
+    return licence

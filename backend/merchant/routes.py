@@ -260,6 +260,27 @@ class CodeWxacode(MethodView):
         return Response(image, mimetype=mimetype)
 
 
+@blp.route(f"{SHOP}/rectifications")
+class Rectifications(MethodView):
+    @blp.arguments(schemas.OpenFilter, location="query")
+    @blp.response(200, schemas.RectificationOut(many=True))
+    def get(self, args, shop_id):
+        """Rectification orders for this shop, by deadline"""
+        return services.rectifications(current_user(), shop_id, open_only=args["open"])
+
+
+@blp.route(f"{SHOP}/rectifications/<string:order_id>/submissions")
+class RectificationSubmissions(MethodView):
+    @blp.arguments(schemas.RectificationAnswer)
+    @blp.response(201, schemas.RectificationOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body, shop_id, order_id):
+        """Answer an order with evidence (text and photos); an inspector then verifies it"""
+        return services.submit_rectification(current_user(), shop_id, order_id, body["text"],
+                                             body["photos"])
+
+
 @blp.route(f"{SHOP}/lifecycle")
 class Lifecycle(MethodView):
     @blp.response(200, schemas.LifecycleEventOut(many=True))

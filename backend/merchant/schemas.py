@@ -228,3 +228,27 @@ class LifecycleEventOut(ma.Schema):
                                  metadata={"type": "object"})
     prev_hash = ma.fields.String()
     hash = ma.fields.String()
+
+
+class RectificationOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    shop_id = ma.fields.String(attribute="shop.public_id")
+    inspection_id = ma.fields.String(attribute="inspection.public_id")
+    status = ma.fields.String(metadata={"enum": ["open", "submitted", "closed"]})
+    deadline = ma.fields.Date()
+    overdue = ma.fields.Boolean()
+    requirements = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    closed_at = ma.fields.DateTime(allow_none=True)
+
+
+
+class RectificationAnswer(ma.Schema):
+    text = ma.fields.String(required=True, validate=validate.Length(min=2, max=2000))
+    photos = ma.fields.List(ma.fields.String(), load_default=list,
+                            validate=validate.Length(max=9),
+                            metadata={"description": "upload ids of the evidence"})
+
+
+class OpenFilter(ma.Schema):
+    open = ma.fields.Boolean(load_default=False, metadata={"description": "only unclosed orders"})

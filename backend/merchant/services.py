@@ -11,14 +11,16 @@ from datetime import timedelta
 
 from flask import current_app
 
-from backend import clock, codes, creditcode, lifecycle, uploads
-from backend.db import write_transaction
+from backend import clock, codes, creditcode, lifecycle, risk, uploads
+from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.models import (
     Employee,
     Honour,
     Licence,
     LifecycleEvent,
+    RectificationOrder,
+    RectificationSubmission,
     Region,
     Shop,
     ShopInvite,
@@ -150,12 +152,12 @@ def update_profile(user: User, public_id: str, changes: dict) -> Shop:
 
 
 # -- licences ----------------------------------------------------------------------------
-def _photo(shop: Shop, upload_id: str | None) -> Upload | None:
+def _photo(shop: Shop, upload_id: str | None, field: str = "photo") -> Upload | None:
     if not upload_id:
         return None
     photo = Upload.get_or_none((Upload.public_id == upload_id) & (Upload.shop == shop))
     if photo is None:
-        raise Invalid.field("photo", "no such upload for this shop")
+        raise Invalid.field(field, f"{upload_id} is not an upload of this shop")
     return photo
 
 
@@ -177,6 +179,7 @@ def add_licence(user: User, public_id: str, data: dict) -> Licence:
             "licence": licence.public_id, "type": licence.type, "number": licence.number,
             "valid_to": licence.valid_to,
         })
+        risk.refresh(shop)
     return licence
 
 
@@ -211,6 +214,7 @@ def renew_licence(user: User, public_id: str, licence_id: str, data: dict) -> Li
             "licence": licence.public_id, "number": licence.number,
             "valid_to": licence.valid_to,
         })
+        risk.refresh(shop)
     return licence
 
 
@@ -222,6 +226,7 @@ def remove_licence(user: User, public_id: str, licence_id: str) -> None:
             "licence": licence.public_id, "type": licence.type, "number": licence.number,
         })
         licence.delete_instance()
+        risk.refresh(shop)
 
 
 # -- employees and honours ---------------------------------------------------------------
@@ -238,6 +243,7 @@ def add_employee(user: User, public_id: str, data: dict) -> Employee:
         lifecycle.append(shop, "employee.added", lifecycle.actor_for_user(user), {
             "employee": employee.public_id, "certificate_expires": employee.health_cert_expires,
         })
+        risk.refresh(shop)
     return employee
 
 
@@ -261,6 +267,7 @@ def update_employee(user: User, public_id: str, employee_id: str, data: dict) ->
         lifecycle.append(shop, "employee.updated", lifecycle.actor_for_user(user), {
             "employee": employee.public_id, "certificate_expires": employee.health_cert_expires,
         })
+        risk.refresh(shop)
     return employee
 
 
@@ -271,6 +278,7 @@ def remove_employee(user: User, public_id: str, employee_id: str) -> None:
         lifecycle.append(shop, "employee.removed", lifecycle.actor_for_user(user),
                          {"employee": employee.public_id})
         employee.delete_instance()
+        risk.refresh(shop)
 
 
 def honours(shop: Shop):
@@ -365,6 +373,36 @@ def member_upload(user: User, public_id: str, upload_id: str) -> Upload:
     if upload is None:
         raise NotFound("upload not found")
     return upload
+
+
+# -- rectification orders ----------------------------------------------------------------
+def rectifications(user: User, public_id: str, open_only: bool = False):
+    shop = member_shop(user, public_id)
+    query = (RectificationOrder.select().where(RectificationOrder.shop == shop)
+             .order_by(RectificationOrder.deadline))
+    return query.where(RectificationOrder.status != "closed") if open_only else query
+
+
+def submit_rectification(user: User, public_id: str, order_id: str, text: str,
+                         photo_ids: list[str]) -> RectificationOrder:
+    """The shop answers an order with evidence; an inspector then verifies or rejects it."""
+    with write_transaction():
+        shop = member_shop(user, public_id)
+        order = lock_for_update(RectificationOrder.select().where(
+            (RectificationOrder.shop == shop)
+            & (RectificationOrder.public_id == order_id))).first()
+        if order is None:
+            raise NotFound("rectification order not found")
+        if order.status != "open":
+            raise Conflict(f"this order is {order.status}; nothing to submit now")
+        photos = [_photo(shop, pid, "photos").public_id for pid in photo_ids]
+        submission = RectificationSubmission.create(
+            order=order, submitted_by=user, text=text, photos=lifecycle.canonical(photos))
+        order.status = "submitted"
+        order.save()
+        lifecycle.append(shop, "rectification.submitted", lifecycle.actor_for_user(user), {
+            "order": order.public_id, "submission": submission.id, "photos": photos})
+    return order
 
 
 # -- code and record ---------------------------------------------------------------------

@@ -4,12 +4,14 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app
 
-from backend import codes, shopstate
+from backend import clock, codes, masking, shopstate
 from backend.clock import SHANGHAI
+from backend.admin.schemas import InspectionOut, RectificationOut
 from backend.merchant.schemas import (
     EmployeeOut,
     HonourOut,
     LicenceOut,
+    LifecycleEventOut,
     PublicLicenceOut,
     ShopOut,
 )
@@ -77,13 +79,57 @@ class OwnerPart(ma.Schema):
     can_manage_code = ma.fields.Boolean()
 
 
+class MaskedEmployee(ma.Schema):
+    """An employee as an inspector sees them at the counter: enough to check, not to copy."""
+
+    id = ma.fields.String(attribute="public_id")
+    name = ma.fields.Function(lambda e: masking.name(e.name))
+    position = ma.fields.String(allow_none=True)
+    health_cert_number = ma.fields.Function(lambda e: masking.number(e.health_cert_number, 2, 2))
+    health_cert_expires = ma.fields.Date()
+    health_cert_status = ma.fields.Function(
+        lambda e: shopstate.validity(e.health_cert_expires, clock.today_local()))
+
+
+class RiskReason(ma.Schema):
+    reason = ma.fields.String()
+    points = ma.fields.Integer()
+
+
+class Risk(ma.Schema):
+    grade = ma.fields.String()
+    points = ma.fields.Integer()
+    reasons = ma.fields.List(ma.fields.Nested(RiskReason))
+
+
+class ScanProof(ma.Schema):
+    token = ma.fields.String(metadata={"description": "present it when recording an inspection"})
+    expires_at = ma.fields.DateTime()
+
+
+class RegulatoryPart(ma.Schema):
+    """What an inspector whose scope covers the shop sees, in one response."""
+
+    profile = ma.fields.Nested(ShopOut)
+    licences = ma.fields.List(ma.fields.Nested(LicenceOut))
+    employees = ma.fields.List(ma.fields.Nested(MaskedEmployee))
+    inspections = ma.fields.List(ma.fields.Nested(InspectionOut))
+    open_rectifications = ma.fields.List(ma.fields.Nested(RectificationOut))
+    risk = ma.fields.Nested(Risk)
+    low_ratings = ma.fields.List(ma.fields.Dict())
+    lifecycle_tail = ma.fields.List(ma.fields.Nested(LifecycleEventOut))
+    scan_proof = ma.fields.Nested(ScanProof)
+
+
 class ScanResult(ma.Schema):
     verdict = ma.fields.String(required=True,
                                metadata={"enum": ["official", "replaced", "not_official"]})
     message = ma.fields.String(required=True)
     kind = ma.fields.String(allow_none=True, metadata={"enum": ["shop", "community"]})
-    view = ma.fields.String(allow_none=True, metadata={"enum": ["public", "owner"]})
+    view = ma.fields.String(allow_none=True,
+                            metadata={"enum": ["public", "owner", "regulatory"]})
     shop = ma.fields.Nested(ShopPublic, allow_none=True)
     licences = ma.fields.List(ma.fields.Nested(PublicLicenceOut))
     honours = ma.fields.List(ma.fields.Nested(HonourOut))
     owner = ma.fields.Nested(OwnerPart, allow_none=True)
+    regulatory = ma.fields.Nested(RegulatoryPart, allow_none=True)

@@ -2,7 +2,8 @@
 
 A code is official (current), replaced (revoked) or not official (never issued).
 The view of an official shop code depends on who asks: everyone gets the public
-view; the shop's own people also get the owner part.
+view; the shop's own people also get the owner part; an inspector whose scope
+covers the shop gets the regulatory part (and one outside it is audited).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from backend import codes
+from backend.scan import regulatory
 from backend.models import (
     Employee,
     Honour,
@@ -39,6 +41,7 @@ class Scan:
     licences: list = field(default_factory=list)
     honours: list = field(default_factory=list)
     membership: ShopMembership | None = None
+    regulatory: dict | None = None
 
     @property
     def message(self) -> str:
@@ -73,11 +76,19 @@ def scan(raw: str, user: User | None) -> Scan:
                            .order_by(Licence.valid_to))
     result.honours = list(Honour.select().where(Honour.shop == shop)
                           .order_by(Honour.awarded_on.desc()))
-    if user is not None:
-        result.membership = ShopMembership.get_or_none(
-            (ShopMembership.shop == shop) & (ShopMembership.user == user))
-        if result.membership is not None:
-            result.view = "owner"
+    if user is None:
+        return result
+    result.membership = ShopMembership.get_or_none(
+        (ShopMembership.shop == shop) & (ShopMembership.user == user))
+    if result.membership is not None:
+        result.view = "owner"
+    staff = regulatory.active_staff(user)
+    if staff is not None:
+        if regulatory.covers(staff, shop):
+            result.view = "regulatory"
+            result.regulatory = regulatory.regulatory_part(staff, shop, result.licences)
+        else:
+            regulatory.deny(staff, shop)
     return result
 
 
@@ -107,4 +118,5 @@ def as_response(result: Scan) -> dict:
         "licences": result.licences,
         "honours": result.honours,
         "owner": owner_part(result),
+        "regulatory": result.regulatory,
     }

@@ -1,0 +1,85 @@
+"""/api/v1/admin: recording inspections, correcting them, and closing the rectification loop."""
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from backend.admin import blp, inspections, schemas
+from backend.api import QueryPage
+from backend.auth import current_staff
+from backend.models import Inspection, RectificationOrder, Shop
+
+INSPECTORS = ("inspector",)
+REGULATORS = ("inspector", "admin")
+
+
+@blp.route("/shops/<string:shop_id>/inspections")
+class ShopInspections(MethodView):
+    @blp.arguments(schemas.InspectionIn)
+    @blp.response(201, schemas.RecordedInspection)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body, shop_id):
+        """Record an inspection at the storefront (needs the scan proof from scanning its code)"""
+        inspection = inspections.record(current_staff(*INSPECTORS), shop_id, body)
+        inspection.shop_after = Shop.get_by_id(inspection.shop_id)
+        return inspection
+
+    @blp.response(200, schemas.InspectionOut(many=True))
+    @blp.paginate(QueryPage)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, shop_id):
+        """A shop's inspections, newest first"""
+        staff = current_staff(*REGULATORS)
+        shop = inspections.scope.shop(staff, shop_id)
+        return (Inspection.select().where(Inspection.shop == shop)
+                .order_by(Inspection.recorded_at.desc(), Inspection.id.desc()))
+
+
+@blp.route("/inspections/<string:inspection_id>/corrections")
+class Corrections(MethodView):
+    @blp.arguments(schemas.CorrectionIn)
+    @blp.response(201, schemas.CorrectionOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, inspection_id):
+        """Correct an inspection: a new lifecycle event that refers to it (the record stays)"""
+        return inspections.correct(current_staff(*REGULATORS), inspection_id, body["note"],
+                                   body["corrected_result"])
+
+
+@blp.route("/rectifications")
+class Rectifications(MethodView):
+    @blp.arguments(schemas.RectificationFilter, location="query")
+    @blp.response(200, schemas.RectificationOut(many=True))
+    @blp.paginate(QueryPage)
+    def get(self, args):
+        """Rectification orders in my scope, by deadline"""
+        query = inspections.orders_in_scope(current_staff(*REGULATORS))
+        if args["status"]:
+            query = query.where(RectificationOrder.status == args["status"])
+        if args["overdue"] is not None:
+            query = query.where(RectificationOrder.overdue == args["overdue"])
+        if args["shop_id"]:
+            query = query.where(Shop.public_id == args["shop_id"])
+        return query.order_by(RectificationOrder.deadline, RectificationOrder.id)
+
+
+@blp.route("/rectifications/<string:order_id>/verify")
+class VerifyRectification(MethodView):
+    @blp.response(200, schemas.RectificationOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(**{"x-no-body": True})
+    def post(self, order_id):
+        """The evidence holds: close the order"""
+        return inspections.verify_order(current_staff(*INSPECTORS), order_id)
+
+
+@blp.route("/rectifications/<string:order_id>/reject")
+class RejectRectification(MethodView):
+    @blp.arguments(schemas.RejectionReason)
+    @blp.response(200, schemas.RectificationOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body, order_id):
+        """The evidence does not hold: the order stays open, with the reason"""
+        return inspections.reject_order(current_staff(*INSPECTORS), order_id, body["reason"])

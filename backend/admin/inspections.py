@@ -1,0 +1,281 @@
+"""Inspection rules: recording at the storefront, corrections, and the rectification loop.
+
+An inspection is written in one transaction with its lifecycle event, its
+rectification order, the shop's current state and the shopkeeper's notice. Its
+content is hashed into the event, so an edit to the row shows up in verify.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+
+from flask import current_app
+
+from backend import audit, checklists, clock, geo, lifecycle, notify, proofs, risk, scope
+from backend.db import lock_for_update, write_transaction
+from backend.errors import Conflict, Invalid, NotFound
+from backend.models import (
+    Finding,
+    Inspection,
+    InspectionCorrection,
+    RectificationOrder,
+    RectificationSubmission,
+    Shop,
+    StaffAccount,
+    Upload,
+)
+from backend.models.base import random_id
+from backend.models.inspections import FAR_AWAY_METRES, NEEDS_TWO_INSPECTORS
+from backend.shopstate import RESULT_LABELS
+
+INSPECTABLE = ("active", "suspended")
+
+
+# -- the record's fingerprint --------------------------------------------------------------
+def content_of(inspection: Inspection, findings: list[Finding]) -> dict:
+    """Everything an inspection says, in a stable shape, for hashing."""
+    return {
+        "inspection": inspection.public_id,
+        "shop": inspection.shop_id,
+        "inspector": inspection.inspector_id,
+        "co_inspector": inspection.co_inspector_id,
+        "template": inspection.template,
+        "checklist": json.loads(inspection.checklist),
+        "result": inspection.result,
+        "note": inspection.note,
+        "lat": round(inspection.lat, 7),
+        "lng": round(inspection.lng, 7),
+        "distance_m": inspection.distance_m,
+        "far_away": bool(inspection.far_away),
+        "recorded_at": inspection.recorded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "findings": [{"code": f.code, "severity": f.severity, "note": f.note,
+                      "photo": f.photo_id} for f in findings],
+    }
+
+
+def digest_of(inspection: Inspection, findings: list[Finding]) -> str:
+    return hashlib.sha256(lifecycle.canonical(content_of(inspection, findings)).encode()).hexdigest()
+
+
+# -- recording --------------------------------------------------------------------------------
+def _co_inspector(staff: StaffAccount, shop: Shop, co_id: int | None) -> StaffAccount | None:
+    if co_id is None:
+        return None
+    co = StaffAccount.get_or_none((StaffAccount.id == co_id) & (StaffAccount.active == True)  # noqa
+                                  & (StaffAccount.role == "inspector"))
+    if co is None or co.id == staff.id or not scope.covers(co, shop.region_path):
+        raise Invalid.field("co_inspector", "must be another active inspector covering this shop")
+    return co
+
+
+def _findings(shop: Shop, raw: list[dict]) -> list[Finding]:
+    findings = []
+    for item in raw:
+        photo = None
+        if item.get("photo"):
+            photo = Upload.get_or_none((Upload.public_id == item["photo"]) & (Upload.shop == shop))
+            if photo is None:
+                raise Invalid.field("findings", f"photo {item['photo']} is not this shop's upload")
+        findings.append(Finding(code=item["code"], severity=item["severity"],
+                                note=item.get("note"), photo=photo))
+    return findings
+
+
+def _check_result(data: dict, co: StaffAccount | None) -> None:
+    result = data["result"]
+    if result in NEEDS_TWO_INSPECTORS and co is None:
+        raise Invalid.field("co_inspector", f"a '{result}' result needs a second inspector")
+    if result == "rectify":
+        if not data.get("rectify_by"):
+            raise Invalid.field("rectify_by", "a rectification order needs a deadline")
+        if not data.get("requirements"):
+            raise Invalid.field("requirements", "say what must be put right")
+    if data.get("rectify_by") and data["rectify_by"] <= clock.today_local():
+        raise Invalid.field("rectify_by", "must be after today")
+
+
+def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
+    now = clock.now()
+    actor = lifecycle.actor_for_staff(staff)
+    with write_transaction():
+        shop = scope.shop(staff, shop_id)
+        if shop.status not in INSPECTABLE:
+            raise Conflict(f"a {shop.status} shop is not inspected")
+        jti = proofs.verify(data["scan_proof"], staff, shop)
+        if Inspection.select().where(Inspection.proof_jti == jti).exists():
+            raise Conflict("this scan proof was already used; scan the code again")
+        co = _co_inspector(staff, shop, data.get("co_inspector"))
+        _check_result(data, co)
+        template = data.get("template") or checklists.for_category(shop.category)
+        answers = checklists.check_answers(template, data["checklist"])
+        findings = _findings(shop, data.get("findings", []))
+        lat, lng = data["location"]["lat"], data["location"]["lng"]
+        distance = round(geo.distance_m(lat, lng, shop.lat, shop.lng)) \
+            if shop.lat is not None else None
+        inspection = Inspection(
+            public_id=random_id(12), shop=shop, inspector=staff, co_inspector=co,
+            template=template, checklist=lifecycle.canonical(answers), result=data["result"],
+            note=data.get("note"), lat=lat, lng=lng, distance_m=distance,
+            far_away=distance is not None and distance > FAR_AWAY_METRES,
+            proof_jti=jti, recorded_at=now,
+        )
+        inspection.digest = digest_of(inspection, findings)
+        event = lifecycle.append(shop, "inspection.recorded", actor, {
+            "inspection": inspection.public_id, "digest": inspection.digest,
+            "result": inspection.result, "distance_m": distance,
+            "far_away": inspection.far_away, "co_inspector": co.id if co else None,
+            "findings": [{"code": f.code, "severity": f.severity} for f in findings],
+        }, occurred_at=now)
+        inspection.event_seq = event.seq
+        inspection.save(force_insert=True)
+        for finding in findings:
+            finding.inspection = inspection
+            finding.save()
+        if data.get("rectify_by"):
+            _order(shop, inspection, data["rectify_by"], data.get("requirements") or "", actor)
+        if data["result"] == "fail" and shop.status == "active":
+            lifecycle.append(shop, "shop.status_changed", actor, {
+                "from": "active", "to": "suspended", "reason": f"inspection {inspection.public_id}"})
+            shop.status = "suspended"
+        shop.last_inspection_at, shop.last_inspection_result = now, data["result"]
+        shop.updated_at = now
+        shop.save()
+        risk.refresh(shop)
+        audit.record("inspection.recorded", "shop", shop.public_id, shop.region_path, staff=staff,
+                     detail={"inspection": inspection.public_id, "result": inspection.result})
+        _tell_owners(shop, f"inspection.{data['result']}",
+                     f"检查结果：{RESULT_LABELS[data['result']]}", data.get("rectify_by"))
+    return inspection
+
+
+def _order(shop: Shop, inspection: Inspection, deadline: date, requirements: str,
+           actor: str) -> RectificationOrder:
+    order = RectificationOrder.create(shop=shop, inspection=inspection, deadline=deadline,
+                                      requirements=requirements)
+    lifecycle.append(shop, "rectification.ordered", actor, {
+        "order": order.public_id, "inspection": inspection.public_id,
+        "deadline": deadline, "requirements": requirements})
+    return order
+
+
+def _tell_owners(shop: Shop, subject: str, summary: str, deadline: date | None) -> None:
+    template = current_app.config["CITYCODE"].wechat_template_inspection
+    notify.notify_owners(shop, template, subject, {
+        "thing1": shop.name[:20], "thing2": summary[:20],
+        "date3": (deadline or clock.today_local()).isoformat(),
+    }, page=f"pages/shop/inspections?shop={shop.public_id}")
+
+
+# -- corrections ------------------------------------------------------------------------------
+def inspection_in_scope(staff: StaffAccount, inspection_id: str) -> Inspection:
+    found = (Inspection.select(Inspection, Shop).join(Shop)
+             .where(scope.under(Shop.region_path, staff.region_path)
+                    & (Inspection.public_id == inspection_id)).first())
+    if found is None:
+        raise NotFound("inspection not found")
+    return found
+
+
+def correct(staff: StaffAccount, inspection_id: str, note: str,
+            corrected_result: str | None) -> InspectionCorrection:
+    """Inspections are never edited: a correction is a new event that refers to the old one."""
+    with write_transaction():
+        inspection = inspection_in_scope(staff, inspection_id)
+        shop = inspection.shop
+        event = lifecycle.append(shop, "inspection.corrected", lifecycle.actor_for_staff(staff), {
+            "inspection": inspection.public_id, "refers_to_seq": inspection.event_seq,
+            "note": note, "corrected_result": corrected_result})
+        correction = InspectionCorrection.create(
+            inspection=inspection, staff=staff, note=note, corrected_result=corrected_result,
+            event_seq=event.seq)
+        latest = (Inspection.select(Inspection.id).where(Inspection.shop == shop)
+                  .order_by(Inspection.recorded_at.desc(), Inspection.id.desc()).first())
+        if corrected_result and latest.id == inspection.id:
+            shop.last_inspection_result = corrected_result
+            shop.save()
+            risk.refresh(shop)
+        audit.record("inspection.corrected", "inspection", inspection.public_id,
+                     shop.region_path, staff=staff, detail={"result": corrected_result})
+    return correction
+
+
+# -- the rectification loop --------------------------------------------------------------------
+def orders_in_scope(staff: StaffAccount):
+    return (RectificationOrder.select(RectificationOrder, Shop).join(Shop)
+            .where(scope.under(Shop.region_path, staff.region_path)))
+
+
+def _order_in_scope(staff: StaffAccount, order_id: str) -> RectificationOrder:
+    order = lock_for_update(orders_in_scope(staff)
+                            .where(RectificationOrder.public_id == order_id)).first()
+    if order is None:
+        raise NotFound("rectification order not found")
+    return order
+
+
+def _latest_submission(order: RectificationOrder) -> RectificationSubmission:
+    submission = (RectificationSubmission.select()
+                  .where((RectificationSubmission.order == order)
+                         & RectificationSubmission.decision.is_null())
+                  .order_by(RectificationSubmission.id.desc()).first())
+    if order.status != "submitted" or submission is None:
+        raise Conflict("the shop has not submitted evidence for this order yet")
+    return submission
+
+
+def verify_order(staff: StaffAccount, order_id: str) -> RectificationOrder:
+    with write_transaction():
+        order = _order_in_scope(staff, order_id)
+        submission = _latest_submission(order)
+        now = clock.now()
+        submission.decision, submission.decided_by, submission.decided_at = "verified", staff, now
+        submission.save()
+        order.status, order.closed_at = "closed", now
+        order.save()
+        shop = order.shop
+        lifecycle.append(shop, "rectification.verified", lifecycle.actor_for_staff(staff),
+                         {"order": order.public_id, "submission": submission.id})
+        risk.refresh(shop)
+        audit.record("rectification.verified", "rectification", order.public_id,
+                     shop.region_path, staff=staff)
+    return order
+
+
+def reject_order(staff: StaffAccount, order_id: str, reason: str) -> RectificationOrder:
+    with write_transaction():
+        order = _order_in_scope(staff, order_id)
+        submission = _latest_submission(order)
+        submission.decision, submission.decided_by = "rejected", staff
+        submission.decided_at, submission.reason = clock.now(), reason
+        submission.save()
+        order.status = "open"
+        order.save()
+        lifecycle.append(order.shop, "rectification.rejected", lifecycle.actor_for_staff(staff),
+                         {"order": order.public_id, "submission": submission.id,
+                          "reason": reason})
+        audit.record("rectification.rejected", "rectification", order.public_id,
+                     order.shop.region_path, staff=staff, detail={"reason": reason})
+    return order
+
+
+def sweep_overdue(today: date | None = None) -> list[str]:
+    """Mark orders past their deadline, once each; the shop's grade goes up."""
+    today = today or clock.today_local()
+    due = (RectificationOrder.select(RectificationOrder.id)
+           .where((RectificationOrder.status != "closed") & (RectificationOrder.overdue == False)  # noqa
+                  & (RectificationOrder.deadline < today)))
+    marked = []
+    for row in list(due):
+        with write_transaction():
+            order = lock_for_update(
+                RectificationOrder.select().where(RectificationOrder.id == row.id)).get()
+            if order.overdue or order.status == "closed":
+                continue
+            order.overdue = True
+            order.save()
+            lifecycle.append(order.shop, "rectification.overdue", lifecycle.SYSTEM,
+                             {"order": order.public_id, "deadline": order.deadline})
+            risk.refresh(order.shop)
+            marked.append(order.public_id)
+    return marked

@@ -1,0 +1,115 @@
+"""/api/v1/admin: shops in scope, their record and its verification, the dashboard, the audit log."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response
+from flask.views import MethodView
+
+from backend import scope
+from backend.admin import blp, oversight, schemas, services
+from backend.api import QueryPage
+from backend.auth import current_staff
+from backend.merchant.schemas import LicenceOut, LifecycleEventOut
+from backend.models import LifecycleEvent
+
+STAFF = ("inspector", "cadre", "admin")
+REGULATORS = ("inspector", "admin")
+EXPORT_COLUMNS = ("public_id", "name", "credit_code", "category", "address", "status",
+                  "risk_grade", "open_rectifications", "last_inspection_result")
+
+
+@blp.route("/shops")
+class ShopList(MethodView):
+    @blp.arguments(schemas.ShopFilter, location="query")
+    @blp.response(200, schemas.ShopOut(many=True))
+    @blp.paginate(QueryPage)
+    def get(self, args):
+        """Shops in my scope, filtered"""
+        return services.shops(current_staff(*STAFF), args)
+
+
+@blp.route("/shops/export.csv")
+class ShopExport(MethodView):
+    @blp.arguments(schemas.ShopFilter, location="query")
+    @blp.binary("text/csv", description="the same shops as the list, as CSV (UTF-8 with BOM)")
+    def get(self, args):
+        """Export the shops in my scope as CSV"""
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_COLUMNS)
+        for shop in services.shops(current_staff(*STAFF), args).iterator():
+            writer.writerow([getattr(shop, column) for column in EXPORT_COLUMNS])
+        return Response(buffer.getvalue(), mimetype="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="shops.csv"'})
+
+
+@blp.route("/shops/<string:shop_id>")
+class ShopDetail(MethodView):
+    @blp.response(200, schemas.ShopOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, shop_id):
+        """A shop in my scope"""
+        return scope.shop(current_staff(*STAFF), shop_id)
+
+
+@blp.route("/shops/<string:shop_id>/contacts")
+class ShopContacts(MethodView):
+    @blp.response(200, schemas.Contact(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, shop_id):
+        """The shop's people with their phone numbers, unmasked (the read is audited)"""
+        return oversight.shop_contacts(current_staff(*REGULATORS), shop_id)
+
+
+@blp.route("/shops/<string:shop_id>/licences/<string:licence_id>/verify")
+class LicenceVerification(MethodView):
+    @blp.response(200, LicenceOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(**{"x-no-body": True})
+    def post(self, shop_id, licence_id):
+        """A regulator has seen the original licence"""
+        return services.verify_licence(current_staff(*REGULATORS), shop_id, licence_id)
+
+
+@blp.route("/shops/<string:shop_id>/lifecycle")
+class ShopLifecycle(MethodView):
+    @blp.response(200, LifecycleEventOut(many=True))
+    @blp.paginate(QueryPage)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, shop_id):
+        """The shop's lifecycle record, newest first"""
+        shop = scope.shop(current_staff(*STAFF), shop_id)
+        return (LifecycleEvent.select().where(LifecycleEvent.shop == shop)
+                .order_by(LifecycleEvent.seq.desc()))
+
+
+@blp.route("/shops/<string:shop_id>/lifecycle/verify")
+class ShopLifecycleVerify(MethodView):
+    @blp.response(200, schemas.VerifyOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, shop_id):
+        """Walk the chain (and the inspections it vouches for): ok, or the first broken seq"""
+        return oversight.verify_shop(scope.shop(current_staff(*STAFF), shop_id))
+
+
+@blp.route("/stats")
+class Dashboard(MethodView):
+    @blp.response(200, schemas.Stats)
+    def get(self):
+        """The dashboard for my scope"""
+        return oversight.stats(current_staff(*STAFF))
+
+
+@blp.route("/audit")
+class AuditLog(MethodView):
+    @blp.arguments(schemas.AuditFilter, location="query")
+    @blp.response(200, schemas.AuditOut(many=True))
+    @blp.paginate(QueryPage)
+    def get(self, args):
+        """The audit log about records in my scope, newest first"""
+        return oversight.audit_entries(current_staff("admin"), args["action"],
+                                       args["target_type"])
+

@@ -1,0 +1,72 @@
+"""/api/v1/admin: departments and staff, inside the admin's own subtree."""
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from backend.admin import blp, people, schemas
+from backend.api import QueryPage
+from backend.auth import current_staff
+
+
+@blp.route("/departments")
+class Departments(MethodView):
+    @blp.response(200, schemas.DepartmentOut(many=True))
+    @blp.paginate(QueryPage)
+    def get(self):
+        """Departments whose jurisdiction lies in my scope"""
+        return people.departments(current_staff("admin"))
+
+    @blp.arguments(schemas.DepartmentIn)
+    @blp.response(201, schemas.DepartmentOut)
+    def post(self, body):
+        """Create a department with a jurisdiction in my scope"""
+        return people.create_department(current_staff("admin"), body["name"], body["kind"],
+                                        body["region"])
+
+
+@blp.route("/staff")
+class Staff(MethodView):
+    @blp.arguments(schemas.StaffFilter, location="query")
+    @blp.response(200, schemas.StaffOut(many=True))
+    @blp.paginate(QueryPage)
+    def get(self, args):
+        """Staff in my scope (names and phones masked)"""
+        return people.staff_list(current_staff("admin"), args["role"], args["active"])
+
+    @blp.arguments(schemas.StaffIn)
+    @blp.response(201, schemas.StaffCreated)
+    def post(self, body):
+        """Create a staff account in my scope; answers its one-time binding code"""
+        member, code = people.add_staff(current_staff("admin"), body)
+        return {"staff": member, "binding_code": code}
+
+
+@blp.route("/staff/<int:staff_id>")
+class StaffMember(MethodView):
+    @blp.response(200, schemas.StaffDetail)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, staff_id):
+        """One staff member, unmasked (the read is audited)"""
+        return people.read_staff_unmasked(current_staff("admin"), staff_id)
+
+
+@blp.route("/staff/<int:staff_id>/binding-code")
+class StaffBindingCode(MethodView):
+    @blp.response(201, schemas.StaffCreated)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(**{"x-no-body": True})
+    def post(self, staff_id):
+        """A fresh one-time binding code for a staff member not yet bound"""
+        member, code = people.new_binding_code(current_staff("admin"), staff_id)
+        return {"staff": member, "binding_code": code}
+
+
+@blp.route("/staff/<int:staff_id>/disable")
+class StaffDisable(MethodView):
+    @blp.response(200, schemas.StaffOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(**{"x-no-body": True})
+    def post(self, staff_id):
+        """Disable a staff account: its WeChat user loses the staff role at once"""
+        return people.disable_staff(current_staff("admin"), staff_id)

@@ -1,0 +1,98 @@
+"""The inspector's loop: scan → regulatory view → record → shopkeeper answers → verify."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from backend import clock
+from backend.db import database
+from backend.models import Shop
+
+
+@pytest.fixture
+def scene(make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"], places["community_a"])
+    make.licence(shop, clock.today_local() + timedelta(days=400))
+    lead = make.staff("inspector", "inspector", places["street_a"], name="李明")
+    second = make.staff("inspector2", "inspector", places["street_a"], name="赵强")
+    make.staff("inspector_b", "inspector", places["street_b"], name="孙伟")
+    return {"shop": shop, "code": make.code_of(shop), "lead": lead, "second": second,
+            "places": places}
+
+
+def checklist(ok=True):
+    codes = ["FS01", "FS02", "FS03", "FS04", "FS05", "FS06", "FS07", "FS08"]
+    return [{"code": c, "ok": ok if c == "FS03" else True} for c in codes]
+
+
+def scan(client, user, code):
+    return client.login(user).get(f"/api/v1/scan/{code}")
+
+
+def test_inspector_records_and_the_loop_closes(client, scene, wechat_stub):
+    inspector = client.login("inspector")
+    view = inspector.get(f"/api/v1/scan/{scene['code']}").get_json()
+    assert view["view"] == "regulatory"
+    regulatory = view["regulatory"]
+    assert regulatory["risk"]["grade"] == "B"
+    assert regulatory["licences"][0]["number"] == "JY13101040012345"
+    proof = regulatory["scan_proof"]["token"]
+
+    shop_id = scene["shop"].public_id
+    deadline = (clock.today_local() + timedelta(days=7)).isoformat()
+    response = inspector.post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
+        "scan_proof": proof, "location": {"lat": 31.2002, "lng": 121.4403},
+        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
+        "findings": [{"code": "FS03", "severity": "major", "note": "后厨防蝇设施缺失"}],
+        "result": "rectify", "rectify_by": deadline, "requirements": "安装纱窗与灭蝇灯",
+    })
+    assert response.status_code == 201, response.get_json()
+    recorded = response.get_json()
+    assert recorded["far_away"] is False and recorded["distance_m"] < 50
+    assert recorded["rectification"]["deadline"] == deadline
+    assert recorded["shop_state"]["last_inspection_result"] == "rectify"
+    assert recorded["shop_state"]["open_rectifications"] == 1
+    assert recorded["shop_state"]["risk_grade"] == "C"
+    events = inspector.get(f"/api/v1/admin/shops/{shop_id}/lifecycle").get_json()
+    assert [e["type"] for e in events[:2]] == ["rectification.ordered", "inspection.recorded"]
+    assert events[1]["seq"] == recorded["lifecycle_seq"]
+
+    owner = client.login("owner")
+    orders = owner.get(f"/api/v1/merchant/shops/{shop_id}/rectifications?open=true").get_json()
+    order_id = orders[0]["id"]
+    answered = owner.post(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+                          json={"text": "已安装纱窗和灭蝇灯"})
+    assert answered.status_code == 201 and answered.get_json()["status"] == "submitted"
+    rejected = inspector.post(f"/api/v1/admin/rectifications/{order_id}/reject",
+                              json={"reason": "照片看不清"})
+    assert rejected.get_json()["status"] == "open"
+    owner.post(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+               json={"text": "补充清晰照片"})
+    verified = inspector.post(f"/api/v1/admin/rectifications/{order_id}/verify")
+    assert verified.status_code == 200 and verified.get_json()["status"] == "closed"
+    with database.connection_context():
+        shop = Shop.get_by_id(scene["shop"].id)
+        assert shop.open_rectifications == 0
+    verify = inspector.get(f"/api/v1/admin/shops/{shop_id}/lifecycle/verify").get_json()
+    assert verify["ok"] is True
+    public = client.login("resident").get(f"/api/v1/scan/{scene['code']}").get_json()
+    assert public["shop"]["last_inspection"]["result"] == "rectify"
+    assert public["regulatory"] is None
+
+
+def test_overdue_sweep_raises_the_grade(app, client, scene):
+    inspector = client.login("inspector")
+    proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
+    shop_id = scene["shop"].public_id
+    inspector.post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
+        "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
+        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
+        "result": "rectify", "requirements": "整改",
+        "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat()})
+    clock.travel(timedelta(days=4))
+    result = app.test_cli_runner().invoke(args=["sweep-rectifications"])
+    assert "overdue: 1" in result.output
+    with database.connection_context():
+        assert Shop.get_by_id(scene["shop"].id).risk_grade == "D"
