@@ -1,6 +1,21 @@
 """peewee models, one module per aggregate; no HTTP here."""
 from backend.models.audit import AuditEntry
 from backend.models.base import BaseModel
+from backend.models.community import (
+    Booking,
+    BookingEvent,
+    BookingSlot,
+    CommunityMembership,
+    Form,
+    FormSubmission,
+    Notice,
+    NoticeRead,
+    Poll,
+    PollOption,
+    PollVote,
+    Report,
+    ResidentCodeUse,
+)
 from backend.models.inspections import (
     Finding,
     Inspection,
@@ -10,6 +25,7 @@ from backend.models.inspections import (
 )
 from backend.models.lifecycle import LifecycleEvent
 from backend.models.people import BindingCode, RefreshToken, StaffAccount, User
+from backend.models.ratings import Complaint, Rating
 from backend.models.regions import Department, Region
 from backend.models.shops import (
     Employee,
@@ -48,6 +64,21 @@ ALL_MODELS = [
     RectificationOrder,
     RectificationSubmission,
     AuditEntry,
+    CommunityMembership,
+    ResidentCodeUse,
+    Notice,
+    NoticeRead,
+    Poll,
+    PollOption,
+    PollVote,
+    BookingEvent,
+    BookingSlot,
+    Booking,
+    Form,
+    FormSubmission,
+    Report,
+    Rating,
+    Complaint,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel"]

@@ -14,6 +14,9 @@ class User(BaseModel):
     session_key = pw.CharField(max_length=64, null=True)
     phone = pw.CharField(max_length=20, null=True)
     display_name = pw.CharField(max_length=40, null=True)
+    # The random `sub` of the personal resident code: never a phone or an openid.
+    pseudonym = pw.CharField(max_length=32, null=True, unique=True)
+    deleted_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=created_now)
     updated_at = UTCDateTimeField(default=created_now)
     last_login_at = UTCDateTimeField(null=True)

@@ -16,6 +16,8 @@ class Region(BaseModel):
     # Ancestors' codes and its own, slash-terminated, e.g. "310104/310104003/";
     # "this region and below" is then one indexed prefix match.
     path = pw.CharField(max_length=255, index=True)
+    # A community may admit residents who bound a phone without a cadre's review.
+    auto_approve_bound_phone = pw.BooleanField(default=False)
     created_at = UTCDateTimeField(default=created_now)
 
     def covers(self, other_path: str) -> bool:

@@ -78,10 +78,13 @@ class ShopCode(BaseModel):
 
 
 class Upload(BaseModel):
-    """A photo stored under a random name; only people allowed to see its shop may fetch it."""
+    """A photo stored under a random name, served only to those allowed to see it.
+
+    Shop photos belong to a shop; a resident's report photo has no shop.
+    """
 
     public_id = pw.CharField(max_length=32, unique=True)
-    shop = pw.ForeignKeyField(Shop, backref="uploads", on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, null=True, backref="uploads", on_delete="CASCADE")
     uploaded_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
     content_type = pw.CharField(max_length=32)
     size = pw.IntegerField()

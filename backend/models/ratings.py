@@ -1,0 +1,39 @@
+"""Residents' ratings of shops and complaints about them."""
+from __future__ import annotations
+
+import peewee as pw
+
+from backend.models.base import BaseModel, UTCDateTimeField, created_now
+from backend.models.people import StaffAccount, User
+from backend.models.shops import Shop, new_shop_public_id
+
+RATING_STATUSES = ("visible", "held")
+
+
+class Rating(BaseModel):
+    public_id = pw.CharField(max_length=16, unique=True, default=new_shop_public_id)
+    shop = pw.ForeignKeyField(Shop, backref="ratings", on_delete="RESTRICT")
+    # Kept, detached, when the resident deletes their account.
+    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    stars = pw.SmallIntegerField()
+    text = pw.TextField(null=True)
+    tags = pw.TextField(default="[]")
+    status = pw.CharField(max_length=16, default="visible", index=True)
+    reply = pw.TextField(null=True)
+    replied_at = UTCDateTimeField(null=True)
+    released_by = pw.ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
+    created_at = UTCDateTimeField(default=created_now, index=True)
+    updated_at = UTCDateTimeField(default=created_now)
+
+
+COMPLAINT_CATEGORIES = ("food_safety", "price", "licence", "service", "other")
+
+
+class Complaint(BaseModel):
+    public_id = pw.CharField(max_length=16, unique=True, default=new_shop_public_id)
+    shop = pw.ForeignKeyField(Shop, backref="complaints", on_delete="RESTRICT")
+    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    category = pw.CharField(max_length=32)
+    text = pw.TextField()
+    status = pw.CharField(max_length=16, default="received")
+    created_at = UTCDateTimeField(default=created_now, index=True)
