@@ -6,6 +6,7 @@ not found, exactly like one that does not exist.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 from flask import current_app
@@ -121,12 +122,19 @@ def street_codes(staff: StaffAccount, street_code: str) -> tuple[Region, list[tu
     return street, [(codes.printed_url(base, code), name) for code, name in rows]
 
 
+# Characters a file name cannot carry on the systems a print shop uses (a "/" would make
+# a folder inside the archive, a ":" or "\\" breaks on Windows).
+UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
 def street_codes_zip(entries: list[tuple[str, str]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for url, name in entries:
             code = url.rsplit("/", 1)[-1]
-            archive.writestr(f"{code}-{name}.png", codes.render_png(url, size=600, caption=name))
+            file_name = UNSAFE_IN_FILE_NAMES.sub("_", name).strip(" .") or "shop"
+            archive.writestr(f"{code}-{file_name}.png",
+                             codes.render_png(url, size=600, caption=name))
     return buffer.getvalue()
 
 

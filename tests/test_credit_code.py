@@ -1,0 +1,143 @@
+"""Unified social credit codes (GB 32100-2015): the check character catches typos, and a
+shop registered with a bad code is refused with the reason, leaving nothing behind."""
+from __future__ import annotations
+
+import pytest
+
+from backend import creditcode
+from backend.db import database
+from backend.models import LifecycleEvent, Shop, ShopMembership, ShopRequest
+from tests.factories import valid_credit_code
+
+# Real codes as printed on business licences (their check characters are right).
+REAL_CODES = [
+    "91350100M000100Y43",
+    "91110000600037341L",
+    "914403001922038216",
+    "9144030071526726XG",
+    "91330100716105852F",
+    "91110108551385082Q",
+    "91110000802100433B",
+]
+
+
+@pytest.mark.parametrize("code", REAL_CODES)
+def test_real_credit_codes_are_accepted(code):
+    assert creditcode.problem(code) is None
+
+
+def test_generated_credit_codes_are_accepted():
+    for _ in range(200):
+        code = valid_credit_code()
+        assert creditcode.problem(code) is None, code
+
+
+@pytest.mark.parametrize("raw", ["91350100m000100y43", "  91350100M000100Y43\n",
+                                 "9144030071526726xg"])
+def test_lower_case_and_stray_spaces_are_normalised(raw):
+    code = creditcode.normalise(raw)
+    assert code == code.strip().upper()
+    assert creditcode.problem(code) is None
+
+
+@pytest.mark.parametrize("code", REAL_CODES[:3])
+def test_every_wrong_check_character_is_caught(code):
+    for wrong in creditcode.ALPHABET.replace(code[-1], ""):
+        problem = creditcode.problem(code[:-1] + wrong)
+        assert problem and "check character" in problem, wrong
+
+
+@pytest.mark.parametrize("code", REAL_CODES)
+def test_a_single_mistyped_character_is_caught(code):
+    for position in range(17):
+        # Positions 3–8 are the division code: digits only, so only digit typos get that far.
+        choices = "0123456789" if 2 <= position < 8 else creditcode.ALPHABET
+        for typo in choices.replace(code[position], ""):
+            mistyped = code[:position] + typo + code[position + 1:]
+            assert creditcode.problem(mistyped) is not None, mistyped
+
+
+@pytest.mark.parametrize("code", REAL_CODES)
+def test_two_swapped_neighbours_are_caught(code):
+    for i in range(16):
+        if code[i] == code[i + 1]:
+            continue
+        swapped = code[:i] + code[i + 1] + code[i] + code[i + 2:]
+        assert creditcode.problem(swapped) is not None, swapped
+
+
+@pytest.mark.parametrize("code", ["91350100M000100Y4", "91350100M000100Y433", "", "9"])
+def test_wrong_length_is_refused(code):
+    assert "18 characters" in creditcode.problem(code)
+
+
+@pytest.mark.parametrize("letter", "IOSVZ")
+def test_letters_a_credit_code_never_uses_are_named(letter):
+    # In the organisation part and as the check character: both refused, neither crashes.
+    for code in ("91350100" + letter + "000100Y43", "91350100M000100Y4" + letter):
+        problem = creditcode.problem(code)
+        assert problem and letter in problem and "never uses" in problem, code
+
+
+def test_a_division_code_with_letters_is_refused():
+    problem = creditcode.problem("91AB0100M000100Y43")
+    assert problem and "division" in problem
+
+
+# -- through the API -------------------------------------------------------------------------
+def _registration(credit_code: str, street) -> dict:
+    return {"name": "街角咖啡", "credit_code": credit_code, "category": "catering",
+            "address": "天平路 100 号", "street": street.code,
+            "location": {"lat": 31.2001, "lng": 121.4402}}
+
+
+def _rows_written() -> dict:
+    with database.connection_context():
+        return {"shops": Shop.select().count(), "events": LifecycleEvent.select().count(),
+                "requests": ShopRequest.select().count(),
+                "memberships": ShopMembership.select().count()}
+
+
+@pytest.mark.parametrize("bad, why", [
+    ("91350100M000100Y44", "check character"),
+    ("91350100M000100Y4", "18 characters"),
+    ("91350100O000100Y43", "O"),
+    ("91350100m000100y4s", "S"),
+    ("", "18 characters"),
+])
+def test_registering_with_a_bad_credit_code_is_refused_and_writes_nothing(client, make, bad, why):
+    places = make.region_tree()
+    shopkeeper = client.login("newcomer")
+    before = _rows_written()
+
+    response = shopkeeper.post("/api/v1/merchant/shops",
+                               json=_registration(bad, places["street_a"]))
+
+    assert response.status_code == 422
+    body = response.get_json()
+    reasons = body["errors"]["json"]["credit_code"]
+    assert any(why in reason for reason in reasons), body
+    assert "credit_code" in body["message"]
+    assert _rows_written() == before
+    assert shopkeeper.get("/api/v1/merchant/shops").get_json() == []
+
+
+def test_registering_without_a_credit_code_names_the_field(client, make):
+    places = make.region_tree()
+    registration = _registration("x", places["street_a"])
+    del registration["credit_code"]
+    before = _rows_written()
+    response = client.login("newcomer").post("/api/v1/merchant/shops", json=registration)
+    assert response.status_code == 422
+    assert "credit_code" in response.get_json()["errors"]["json"]
+    assert _rows_written() == before
+
+
+def test_a_lower_case_credit_code_registers_in_upper_case(client, make):
+    places = make.region_tree()
+    response = client.login("newcomer").post(
+        "/api/v1/merchant/shops", json=_registration(" 91350100m000100y43 ", places["street_a"]))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["credit_code"] == "91350100M000100Y43"
+    with database.connection_context():
+        assert Shop.get().credit_code == "91350100M000100Y43"
