@@ -123,7 +123,7 @@ def street_codes(staff: StaffAccount, street_code: str) -> tuple[Region, list[tu
 
 
 # Characters a file name cannot carry on the systems a print shop uses (a "/" would make
-# a folder inside the archive, a ":" or "\\" breaks on Windows).
+# a folder inside the archive, a ":" or a backslash breaks on Windows).
 UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
