@@ -91,7 +91,7 @@ def authenticate() -> User | None:
         return None
     claims = decode_access_token(token)
     user = User.get_or_none(User.id == int(claims["sub"]))
-    if user is None:
+    if user is None or user.deleted_at is not None:
         raise Unauthorized("access token is not valid")
     return user
 

@@ -47,3 +47,9 @@ def covers(staff: StaffAccount, region_path: str) -> bool:
 
 def staff_accounts(staff: StaffAccount) -> pw.ModelSelect:
     return StaffAccount.select().where(under(StaffAccount.region_path, staff.region_path))
+
+
+def ancestors(path: str) -> list[str]:
+    """`path` and every region above it: '310104/310104003/' → ['310104/', '310104/310104003/']."""
+    parts = [p for p in path.split("/") if p]
+    return ["".join(f"{p}/" for p in parts[: i + 1]) for i in range(len(parts))]

@@ -44,7 +44,7 @@ def check_image(data: bytes) -> str:
     return fmt
 
 
-def store(shop: Shop, user: User | None, stream) -> Upload:
+def store(shop: Shop | None, user: User | None, stream) -> Upload:
     """Check, then write the bytes and the row; a failure leaves neither behind.
 
     Call inside the caller's write transaction: if it rolls back after this

@@ -7,5 +7,6 @@ from backend.admin import (  # noqa: E402,F401  (register the views on blp)
     inspection_routes,
     oversight_routes,
     people_routes,
+    resident_routes,
     routes,
 )

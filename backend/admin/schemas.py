@@ -254,3 +254,75 @@ class ShopFilter(ma.Schema):
     street = ma.fields.String(load_default=None, metadata={"description": "street region code"})
     q = ma.fields.String(load_default=None, validate=validate.Length(min=1, max=50),
                          metadata={"description": "part of the name"})
+
+
+# -- residents --------------------------------------------------------------------------------
+class MembershipFilter(ma.Schema):
+    status = ma.fields.String(load_default="pending",
+                              validate=validate.OneOf(["pending", "approved", "rejected", "left"]))
+
+
+class MembershipDecision(ma.Schema):
+    note = ma.fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class CommunityMemberOut(ma.Schema):
+    """A member or applicant as a cadre sees them: masked."""
+
+    id = ma.fields.Integer()
+    community = ma.fields.String(attribute="community.code")
+    community_name = ma.fields.String(attribute="community.name")
+    status = ma.fields.String()
+    display_name = ma.fields.Function(lambda m: masking.name(m.user.display_name))
+    phone = ma.fields.Function(lambda m: masking.phone(m.user.phone))
+    phone_bound = ma.fields.Function(lambda m: bool(m.user.phone))
+    created_at = ma.fields.DateTime()
+
+
+class CommunityCodeOut(ma.Schema):
+    code = ma.fields.String()
+    url = ma.fields.String()
+    issued_at = ma.fields.DateTime()
+
+
+class ResidentCodeCheck(ma.Schema):
+    code = ma.fields.String(required=True, validate=validate.Length(min=10, max=2000),
+                            metadata={"description": "the scanned SQR1:… text"})
+
+
+class ResidentSeen(ma.Schema):
+    name = ma.fields.String(metadata={"description": "masked"})
+    community = ma.fields.String()
+    status = ma.fields.String()
+
+
+class ResidentCodeVerdict(ma.Schema):
+    valid = ma.fields.Boolean(required=True)
+    reason = ma.fields.String(required=True, metadata={"enum": [
+        "ok", "malformed", "unknown_kid", "wrong_key", "bad_signature", "wrong_kind",
+        "expired", "replayed", "unknown_resident", "not_a_member"]})
+    resident = ma.fields.Nested(ResidentSeen, allow_none=True)
+
+
+class RatingFilter(ma.Schema):
+    status = ma.fields.String(load_default="held", validate=validate.OneOf(["held", "visible"]))
+
+
+class StaffRatingOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    shop_id = ma.fields.String(attribute="shop.public_id")
+    shop_name = ma.fields.String(attribute="shop.name")
+    stars = ma.fields.Integer()
+    text = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+class StaffComplaintOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    shop_id = ma.fields.String(attribute="shop.public_id")
+    shop_name = ma.fields.String(attribute="shop.name")
+    category = ma.fields.String()
+    text = ma.fields.String()
+    status = ma.fields.String()
+    created_at = ma.fields.DateTime()

@@ -1,0 +1,156 @@
+"""Residents rate shops they have just scanned, and complain about them.
+
+Scanning a shop's code hands the resident a rating ticket (valid 24 hours, bound to
+them and the shop); a rating must present it. One rating per resident per shop per
+30 days: a second one within the window edits the first. The shop's aggregate moves
+in the same transaction as the rating and its lifecycle event.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import jwt
+from flask import current_app
+
+from backend import clock, contentcheck, lifecycle, risk
+from backend.db import lock_for_update, write_transaction
+from backend.errors import Conflict, Invalid, NotFound
+from backend.keys import ALGORITHM, UnknownKey
+from backend.models import Complaint, Rating, Shop, User
+
+TICKET_LIFETIME = timedelta(hours=24)
+TICKET_AUDIENCE = "citycode-rating"
+EDIT_WINDOW = timedelta(days=30)
+RATEABLE = ("active", "suspended")
+
+
+def _keys():
+    return current_app.extensions["citycode.keys"]
+
+
+def issue_ticket(user: User, shop: Shop) -> str:
+    key = _keys().current("proof")
+    now = clock.now()
+    return jwt.encode({
+        "aud": TICKET_AUDIENCE, "sub": f"user:{user.id}", "shop": shop.public_id,
+        "iat": int(now.timestamp()), "exp": int((now + TICKET_LIFETIME).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+def _check_ticket(token: str | None, user: User, shop: Shop) -> None:
+    refused = Invalid.field("rating_ticket", "scan the shop's code in the last 24 hours to rate it")
+    if not token:
+        raise refused
+    try:
+        key = _keys().verifying_key(jwt.get_unverified_header(token).get("kid", ""), "proof")
+        claims = jwt.decode(token, key.private_key.public_key(), algorithms=[ALGORITHM],
+                            audience=TICKET_AUDIENCE,
+                            options={"verify_exp": False, "verify_iat": False})
+    except (jwt.InvalidTokenError, UnknownKey, ValueError):
+        raise refused
+    if (claims.get("sub") != f"user:{user.id}" or claims.get("shop") != shop.public_id
+            or claims.get("exp", 0) <= clock.now().timestamp()):
+        raise refused
+
+
+def _shop(public_id: str) -> Shop:
+    shop = Shop.get_or_none((Shop.public_id == public_id) & Shop.status.in_(RATEABLE))
+    if shop is None:
+        raise NotFound("shop not found")
+    return shop
+
+
+def _move_aggregate(shop: Shop, add: int | None = None, remove: int | None = None) -> None:
+    """Adjust count, total and histogram; the caller holds the shop row's lock."""
+    fresh = Shop.get_by_id(shop.id)
+    histogram = [int(n) for n in fresh.rating_histogram.split(",")]
+    count, total = fresh.rating_count, fresh.rating_total
+    if remove is not None:
+        histogram[remove - 1] -= 1
+        count, total = count - 1, total - remove
+    if add is not None:
+        histogram[add - 1] += 1
+        count, total = count + 1, total + add
+    shop.rating_count, shop.rating_total = count, total
+    shop.rating_histogram = ",".join(str(n) for n in histogram)
+    Shop.update(rating_count=count, rating_total=total,
+                rating_histogram=shop.rating_histogram).where(Shop.id == shop.id).execute()
+
+
+def rate(user: User, shop_id: str, data: dict) -> Rating:
+    shop = _shop(shop_id)
+    _check_ticket(data.get("rating_ticket"), user, shop)
+    text = (data.get("text") or "").strip() or None
+    status = "held" if contentcheck.check(user, text, "text") == "review" else "visible"
+    now = clock.now()
+    with write_transaction():
+        # Lock the shop row first: concurrent ratings of one shop queue here, so
+        # neither the "already rated?" check nor the aggregate read is stale.
+        lock_for_update(Shop.select(Shop.id).where(Shop.id == shop.id)).get()
+        previous = (Rating.select().where((Rating.user == user) & (Rating.shop == shop)
+                                          & (Rating.created_at > now - EDIT_WINDOW))
+                    .order_by(Rating.created_at.desc()).first())
+        rating = previous or Rating(shop=shop, user=user, created_at=now)
+        lifecycle.append(shop, "rating.posted", lifecycle.actor_for_user(user), {
+            "rating": rating.public_id, "stars": data["stars"], "edit": previous is not None,
+            "held": status == "held"})
+        old_stars = previous.stars if previous and previous.status == "visible" else None
+        rating.stars, rating.text, rating.status = data["stars"], text, status
+        rating.tags = json.dumps(data.get("tags") or [], ensure_ascii=False)
+        rating.updated_at = now
+        rating.save()
+        _move_aggregate(shop, add=data["stars"] if status == "visible" else None,
+                        remove=old_stars)
+    return rating
+
+
+def reply(shop: Shop, rating_id: str, text: str, author: User) -> Rating:
+    """The shopkeeper answers a rating once."""
+    contentcheck.check(author, text, "text")
+    with write_transaction():
+        rating = Rating.get_or_none((Rating.public_id == rating_id) & (Rating.shop == shop))
+        if rating is None:
+            raise NotFound("rating not found")
+        if rating.reply is not None:
+            raise Conflict("this rating already has the shop's reply")
+        rating.reply, rating.replied_at = text, clock.now()
+        rating.save()
+        lifecycle.append(shop, "rating.replied", lifecycle.actor_for_user(author),
+                         {"rating": rating.public_id})
+    return rating
+
+
+def release(rating: Rating, actor: str) -> Rating:
+    """A cadre or admin lets a held rating be seen; it joins the aggregate now."""
+    with write_transaction():
+        if rating.status != "held":
+            raise Conflict("this rating is not held")
+        shop = rating.shop
+        lifecycle.append(shop, "rating.released", actor, {"rating": rating.public_id,
+                                                           "stars": rating.stars})
+        rating.status = "visible"
+        rating.save()
+        _move_aggregate(shop, add=rating.stars)
+    return rating
+
+
+def visible_comments(shop: Shop, limit: int = 5, max_stars: int = 5):
+    return list(Rating.select().where((Rating.shop == shop) & (Rating.status == "visible")
+                                      & (Rating.stars <= max_stars))
+                .order_by(Rating.updated_at.desc()).limit(limit))
+
+
+def complain(user: User, shop_id: str, category: str, text: str) -> Complaint:
+    shop = Shop.get_or_none(Shop.public_id == shop_id)
+    if shop is None:
+        raise NotFound("shop not found")
+    contentcheck.check(user, text, "text")
+    with write_transaction():
+        complaint = Complaint.create(shop=shop, user=user, category=category, text=text)
+        lifecycle.append(shop, "complaint.filed", lifecycle.actor_for_user(user),
+                         {"complaint": complaint.public_id, "category": category})
+        risk.refresh(shop)
+    return complaint

@@ -1,0 +1,137 @@
+"""/api/v1/resident: my account, my communities, my resident code, ratings and complaints."""
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from qrcode.constants import ERROR_CORRECT_M
+
+from backend import codes, residentcode
+from backend.api import QueryPage
+from backend.auth import current_user
+from backend.db import write_transaction
+from backend.models import Rating
+from backend.ratelimit import limiter
+from backend.resident import blp, membership, ratings, schemas, services
+
+
+@blp.route("/memberships")
+class Memberships(MethodView):
+    @blp.response(200, schemas.MembershipOut(many=True))
+    def get(self):
+        """My communities and pending requests"""
+        return membership.my_memberships(current_user())
+
+    @blp.arguments(schemas.JoinRequest)
+    @blp.response(201, schemas.MembershipOut)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body):
+        """Ask to join the community whose code I scanned"""
+        raw = body["code"].rstrip("/").rsplit("/", 1)[-1]
+        return membership.join(current_user(), raw)
+
+
+@blp.route("/memberships/<int:membership_id>")
+class MembershipItem(MethodView):
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, membership_id):
+        """Leave a community (or withdraw a request)"""
+        membership.leave(current_user(), membership_id)
+
+
+@blp.route("/profile")
+class Profile(MethodView):
+    @blp.response(200, schemas.ProfileOut)
+    def get(self):
+        """My profile"""
+        return current_user()
+
+    @blp.arguments(schemas.DisplayNameChange)
+    @blp.response(200, schemas.ProfileOut)
+    def patch(self, body):
+        """Change my display name (checked by WeChat's content check)"""
+        return services.update_profile(current_user(), body["display_name"])
+
+
+@blp.route("/phone")
+class Phone(MethodView):
+    @blp.arguments(schemas.PhoneBinding)
+    @blp.response(200, schemas.ProfileOut)
+    @blp.alt_response(502, response="BAD_GATEWAY")
+    def post(self, body):
+        """Bind the phone number I shared through WeChat"""
+        return services.bind_phone(current_user(), body["code"])
+
+
+@blp.route("/account")
+class Account(MethodView):
+    @blp.response(204)
+    def delete(self):
+        """Delete my account: personal data erased; my ratings and reports stay, anonymous"""
+        services.delete_account(current_user())
+
+
+@blp.route("/code")
+class ResidentCode(MethodView):
+    @blp.response(200, schemas.ResidentCodeOut)
+    def get(self):
+        """My personal resident code (valid 90 seconds; refresh every 30)"""
+        with write_transaction():
+            code, expires = residentcode.issue(current_user())
+        return {"code": code, "expires_at": expires,
+                "refresh_in": residentcode.REFRESH_EVERY_SECONDS}
+
+
+def _code_image(render):
+    with write_transaction():
+        code, _ = residentcode.issue(current_user())
+    return render(code)
+
+
+@blp.route("/code.svg")
+class ResidentCodeSvg(MethodView):
+    @blp.binary("image/svg+xml", description="a fresh resident code, error correction M")
+    def get(self):
+        """My resident code as SVG"""
+        svg = _code_image(lambda c: codes.render_svg(c, error_correction=ERROR_CORRECT_M))
+        return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@blp.route("/code.png")
+class ResidentCodePng(MethodView):
+    @blp.binary("image/png", description="a fresh resident code, error correction M")
+    def get(self):
+        """My resident code as PNG"""
+        png = _code_image(lambda c: codes.render_png(c, size=480, error_correction=ERROR_CORRECT_M))
+        return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
+
+
+@blp.route("/shops/<string:shop_id>/ratings")
+class ShopRatings(MethodView):
+    decorators = [limiter.limit("10 per hour", methods=["POST"])]
+
+    @blp.arguments(schemas.RatingIn)
+    @blp.response(201, schemas.RatingOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, shop_id):
+        """Rate a shop I scanned in the last 24 hours (again within 30 days edits it)"""
+        return ratings.rate(current_user(), shop_id, body)
+
+
+@blp.route("/ratings")
+class MyRatings(MethodView):
+    @blp.response(200, schemas.RatingOut(many=True))
+    @blp.paginate(QueryPage)
+    def get(self):
+        """My ratings"""
+        return Rating.select().where(Rating.user == current_user()).order_by(Rating.id.desc())
+
+
+@blp.route("/shops/<string:shop_id>/complaints")
+class ShopComplaints(MethodView):
+    @blp.arguments(schemas.ComplaintIn)
+    @blp.response(201, schemas.ComplaintOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, shop_id):
+        """Complain about a shop (food safety, prices, licence, …): regulators see it"""
+        return ratings.complain(current_user(), shop_id, body["category"], body["text"])

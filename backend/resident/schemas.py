@@ -1,0 +1,95 @@
+"""Input and output of the resident API (account, membership, code, ratings, complaints)."""
+from __future__ import annotations
+
+import json
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend import masking
+from backend.models.ratings import COMPLAINT_CATEGORIES
+
+
+class JoinRequest(ma.Schema):
+    code = ma.fields.String(required=True, metadata={
+        "description": "the community code's id (or the whole scanned URL)"})
+
+
+class MembershipOut(ma.Schema):
+    id = ma.fields.Integer()
+    community = ma.fields.String(attribute="community.code")
+    community_name = ma.fields.String(attribute="community.name")
+    status = ma.fields.String(metadata={"enum": ["pending", "approved", "rejected", "left"]})
+    note = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class PhoneBinding(ma.Schema):
+    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=128),
+                            metadata={"description": "from the getPhoneNumber button"})
+
+
+class DisplayNameChange(ma.Schema):
+    display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class ProfileOut(ma.Schema):
+    """Your own profile: nothing masked."""
+
+    id = ma.fields.Integer()
+    display_name = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+
+
+class ResidentCodeOut(ma.Schema):
+    code = ma.fields.String(metadata={"description": "SQR1: + compact ES256 JWS"})
+    expires_at = ma.fields.DateTime()
+    refresh_in = ma.fields.Integer(metadata={"description": "seconds until the app should refresh"})
+
+
+class RatingIn(ma.Schema):
+    rating_ticket = ma.fields.String(load_default=None, metadata={
+        "description": "from scanning the shop's code (valid 24 hours)"})
+    stars = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    text = ma.fields.String(load_default=None, validate=validate.Length(max=500))
+    tags = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=12)),
+                          load_default=list, validate=validate.Length(max=5))
+
+
+class RatingOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    shop_id = ma.fields.String(attribute="shop.public_id")
+    stars = ma.fields.Integer()
+    text = ma.fields.String(allow_none=True)
+    tags = ma.fields.Function(lambda r: json.loads(r.tags), metadata={"type": "array"})
+    status = ma.fields.String(metadata={"enum": ["visible", "held"]})
+    reply = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class PublicComment(ma.Schema):
+    """A rating as other residents see it: no one's identity."""
+
+    stars = ma.fields.Integer()
+    text = ma.fields.String(allow_none=True)
+    tags = ma.fields.Function(lambda r: json.loads(r.tags), metadata={"type": "array"})
+    author = ma.fields.Function(
+        lambda r: masking.name(r.user.display_name) if r.user_id and r.user.display_name
+        else "匿名用户")
+    reply = ma.fields.String(allow_none=True)
+    at = ma.fields.DateTime(attribute="updated_at")
+
+
+class ComplaintIn(ma.Schema):
+    category = ma.fields.String(required=True, validate=validate.OneOf(list(COMPLAINT_CATEGORIES)))
+    text = ma.fields.String(required=True, validate=validate.Length(min=5, max=1000))
+
+
+class ComplaintOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    shop_id = ma.fields.String(attribute="shop.public_id")
+    category = ma.fields.String()
+    text = ma.fields.String()
+    status = ma.fields.String()
+    created_at = ma.fields.DateTime()

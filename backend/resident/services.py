@@ -1,0 +1,74 @@
+"""A resident's own account: phone, display name, and deleting it all."""
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+
+from backend import clock, contentcheck, wechat
+from backend.db import lock_for_update, write_transaction
+from backend.errors import Invalid
+from backend.models import (
+    Booking,
+    BookingSlot,
+    CommunityMembership,
+    Complaint,
+    FormSubmission,
+    Notification,
+    NoticeRead,
+    PollVote,
+    Rating,
+    RefreshToken,
+    Report,
+    ShopMembership,
+    StaffAccount,
+    Upload,
+    User,
+)
+
+
+def bind_phone(user: User, code: str) -> User:
+    """The number the user agreed to share in WeChat's getPhoneNumber button."""
+    try:
+        info = current_app.extensions["citycode.wechat"].get_phone_number(code)
+    except wechat.InvalidLoginCode:
+        raise Invalid.field("code", "invalid, expired or already used; ask for the number again")
+    with write_transaction():
+        user.phone, user.updated_at = info.pure_phone_number, clock.now()
+        user.save()
+    return user
+
+
+def update_profile(user: User, display_name: str) -> User:
+    if contentcheck.check(user, display_name, "display_name", contentcheck.PROFILE) != "pass":
+        raise Invalid.field("display_name", "this name needs review; choose another")
+    with write_transaction():
+        user.display_name, user.updated_at = display_name, clock.now()
+        user.save()
+    return user
+
+
+def delete_account(user: User) -> None:
+    """Erase what identifies the user, in one transaction.
+
+    Ratings, reports and complaints stay, detached from the person; lifecycle
+    events carry only the user's row id, which now names no one, so every
+    shop's chain still verifies.
+    """
+    with write_transaction():
+        user = lock_for_update(User.select().where(User.id == user.id)).get()
+        for booking in Booking.select().where(Booking.user == user):
+            BookingSlot.update(booked=BookingSlot.booked - 1).where(
+                BookingSlot.id == booking.slot_id).execute()
+        for model in (Booking, CommunityMembership, NoticeRead, PollVote, RefreshToken,
+                      ShopMembership, Notification, FormSubmission):
+            model.delete().where(model.user == user).execute()
+        for model in (Rating, Report, Complaint):
+            model.update(user=None).where(model.user == user).execute()
+        Upload.update(uploaded_by=None).where(Upload.uploaded_by == user).execute()
+        StaffAccount.update(user=None).where(StaffAccount.user == user).execute()
+        User.update(
+            openid=f"deleted:{user.id}:{secrets.token_hex(8)}", unionid=None, session_key=None,
+            phone=None, display_name=None, pseudonym=None, deleted_at=clock.now(),
+            updated_at=clock.now(),
+        ).where(User.id == user.id).execute()

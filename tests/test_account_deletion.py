@@ -1,0 +1,64 @@
+"""Deleting an account erases the person; what they contributed stays, detached; chains verify."""
+from __future__ import annotations
+
+from backend import lifecycle
+from backend.db import database
+from backend.models import Rating, Shop
+
+
+def _every_value_in_every_table() -> str:
+    texts = []
+    for table in database.get_tables():
+        cursor = database.execute_sql(f'SELECT * FROM "{table}"')
+        texts.extend(str(value) for row in cursor.fetchall() for value in row)
+    return "\n".join(texts)
+
+
+def test_deletion_leaves_no_personal_data_and_chains_verify(client, make, wechat_stub):
+    places = make.region_tree()
+    shop = make.shop("alice", places["street_a"], name="爱丽丝小店")
+    other = make.shop("owner", places["street_a"], name="隔壁面馆")
+    code = make.code_of(other)
+    make.staff("cadre", "cadre", places["community_a"])
+    community_code = client.login("cadre").post(
+        f"/api/v1/admin/communities/{places['community_a'].code}/code").get_json()["code"]
+
+    alice = client.login("alice")
+    alice.post("/api/v1/resident/phone", json={"code": "phone-13912345678"})
+    alice.patch("/api/v1/resident/profile", json={"display_name": "欧阳娜娜"})
+    alice.post("/api/v1/resident/memberships", json={"code": community_code})
+    alice.get("/api/v1/resident/code")
+    ticket = alice.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
+    rating = alice.post(f"/api/v1/resident/shops/{other.public_id}/ratings",
+                        json={"rating_ticket": ticket, "stars": 5, "text": "好吃"}).get_json()
+    alice.post(f"/api/v1/resident/shops/{other.public_id}/complaints",
+               json={"category": "price", "text": "价格标签与结账不符"})
+    with database.connection_context():
+        before = _every_value_in_every_table()
+    assert "13912345678" in before and "欧阳娜娜" in before and "oStub_alice" in before
+
+    assert alice.delete("/api/v1/resident/account").status_code == 204
+
+    with database.connection_context():
+        after = _every_value_in_every_table()
+        kept = Rating.get(Rating.public_id == rating["id"])
+        verdicts = [lifecycle.verify(s) for s in Shop.select()]
+    for personal in ("13912345678", "欧阳娜娜", "oStub_alice", "uStub_alice"):
+        assert personal not in after
+    assert kept.user_id is None and kept.stars == 5
+    assert all(v.ok for v in verdicts) and len(verdicts) == 2
+    assert alice.get("/api/v1/me").status_code == 401
+    refreshed = client.http.post("/api/v1/auth/refresh",
+                                 json={"refresh_token": alice.tokens["refresh_token"]})
+    assert refreshed.status_code == 401
+    view = client.login("bob").get(f"/api/v1/scan/{code}").get_json()
+    assert view["shop"]["rating"]["count"] == 1 and view["comments"][0]["author"] == "匿名用户"
+    assert shop.public_id  # the shop alice registered is still on record
+
+
+def test_signing_in_again_after_deletion_starts_a_new_account(client):
+    alice = client.login("alice")
+    first_id = alice.get("/api/v1/me").get_json()["id"]
+    alice.delete("/api/v1/resident/account")
+    again = client.login("alice").get("/api/v1/me").get_json()
+    assert again["id"] != first_id and again["phone"] is None

@@ -1,0 +1,107 @@
+"""Joining a community by scanning its printed code; cadres approve; residents may leave."""
+from __future__ import annotations
+
+import pytest
+
+from backend.db import database
+from backend.models import Region, User
+
+
+@pytest.fixture
+def community(client, make):
+    places = make.region_tree()
+    make.staff("cadre", "cadre", places["community_a"], name="周敏")
+    make.staff("cadre_b", "cadre", places["community_b"], name="吴芳")
+    code = client.login("cadre").post(
+        f"/api/v1/admin/communities/{places['community_a'].code}/code").get_json()
+    return {"places": places, "code": code}
+
+
+def test_scanning_a_community_code_offers_to_join(client, community):
+    code = community["code"]["code"]
+    assert community["code"]["url"] == f"HTTPS://C.EXAMPLE.CN/S/{code}"
+    view = client.login("alice").get(f"/api/v1/scan/{code}").get_json()
+    assert view["verdict"] == "official" and view["kind"] == "community"
+    assert view["community"]["name"] == "建业里居委会" and view["community"]["my_status"] is None
+    page = client.http.get(f"/S/{code}")
+    assert page.status_code == 200 and "建业里居委会" in page.get_data(as_text=True)
+
+
+def test_join_then_cadre_approves(client, community):
+    alice = client.login("alice")
+    joined = alice.post("/api/v1/resident/memberships",
+                        json={"code": community["code"]["url"]})
+    assert joined.status_code == 201 and joined.get_json()["status"] == "pending"
+    assert alice.post("/api/v1/resident/memberships",
+                      json={"code": community["code"]["code"]}).status_code == 409
+    cadre = client.login("cadre")
+    pending = cadre.get("/api/v1/admin/memberships").get_json()
+    assert len(pending) == 1 and pending[0]["status"] == "pending"
+    assert cadre.post(f"/api/v1/admin/memberships/{pending[0]['id']}/approve",
+                      json={}).status_code == 200
+    mine = alice.get("/api/v1/resident/memberships").get_json()
+    assert [m["status"] for m in mine] == ["approved"]
+
+
+def test_cadre_of_another_community_cannot_see_or_decide(client, community):
+    client.login("alice").post("/api/v1/resident/memberships",
+                               json={"code": community["code"]["code"]})
+    other = client.login("cadre_b")
+    assert other.get("/api/v1/admin/memberships").get_json() == []
+    membership_id = client.login("cadre").get("/api/v1/admin/memberships").get_json()[0]["id"]
+    assert other.post(f"/api/v1/admin/memberships/{membership_id}/approve",
+                      json={}).status_code == 404
+
+
+def test_bound_phone_is_auto_approved_where_the_community_allows(client, community):
+    with database.connection_context():
+        Region.update(auto_approve_bound_phone=True).where(
+            Region.id == community["places"]["community_a"].id).execute()
+    alice = client.login("alice")
+    assert alice.post("/api/v1/resident/phone",
+                      json={"code": "phone-13812345678"}).get_json()["phone"] == "13812345678"
+    joined = alice.post("/api/v1/resident/memberships", json={"code": community["code"]["code"]})
+    assert joined.get_json()["status"] == "approved"
+    bob = client.login("bob")
+    assert bob.post("/api/v1/resident/memberships",
+                    json={"code": community["code"]["code"]}).get_json()["status"] == "pending"
+
+
+def test_reissued_community_code_replaces_the_old(client, community):
+    old = community["code"]["code"]
+    client.login("cadre").post(
+        f"/api/v1/admin/communities/{community['places']['community_a'].code}/code")
+    response = client.login("alice").post("/api/v1/resident/memberships", json={"code": old})
+    assert response.status_code == 422 and "replaced" in response.get_json()["message"]
+    assert client.login("alice").get(f"/api/v1/scan/{old}").get_json()["verdict"] == "replaced"
+
+
+def test_a_resident_can_belong_to_two_communities_and_leave_one(client, community):
+    places = community["places"]
+    code_b = client.login("cadre_b").post(
+        f"/api/v1/admin/communities/{places['community_b'].code}/code").get_json()["code"]
+    alice = client.login("alice")
+    first = alice.post("/api/v1/resident/memberships",
+                       json={"code": community["code"]["code"]}).get_json()
+    alice.post("/api/v1/resident/memberships", json={"code": code_b})
+    assert len(alice.get("/api/v1/resident/memberships").get_json()) == 2
+    assert alice.delete(f"/api/v1/resident/memberships/{first['id']}").status_code == 204
+    left = alice.get("/api/v1/resident/memberships").get_json()
+    assert [m["community"] for m in left] == [places["community_b"].code]
+    assert client.login("bob").delete(
+        f"/api/v1/resident/memberships/{first['id']}").status_code == 404
+
+
+def test_phone_code_errors_name_the_field(client):
+    response = client.login("alice").post("/api/v1/resident/phone", json={"code": "nonsense"})
+    assert response.status_code == 422 and "code" in response.get_json()["errors"]["json"]
+    with database.connection_context():
+        assert User.get(User.openid == "oStub_alice").phone is None
+
+
+def test_risky_display_name_is_refused(client):
+    alice = client.login("alice")
+    response = alice.patch("/api/v1/resident/profile", json={"display_name": "赌博王"})
+    assert response.status_code == 422 and "display_name" in response.get_json()["errors"]["json"]
+    ok = alice.patch("/api/v1/resident/profile", json={"display_name": "小李"})
+    assert ok.get_json()["display_name"] == "小李"

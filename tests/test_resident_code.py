@@ -1,0 +1,158 @@
+"""The personal resident code: offline from the JWKS alone, online once, every rejection named."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import jwt
+import pytest
+import zxingcpp
+from cryptography.hazmat.primitives.asymmetric import ec
+from PIL import Image
+
+from backend import clock, create_app
+from backend.db import database
+from backend.models import CommunityMembership, User
+from tests.factories import ApiClient
+
+
+@pytest.fixture
+def gate(config, tmp_path, make):
+    """An app with its own key set (rotation must not touch other tests), a member, a cadre."""
+    app = create_app(config.replace(signing_keys_dir=str(tmp_path / "keys")))
+    places = make.region_tree()
+    make.staff("cadre", "cadre", places["community_a"], name="周敏")
+    make.staff("cadre_b", "cadre", places["community_b"], name="吴芳")
+    resident = make.user("alice")
+    with database.connection_context():
+        User.update(display_name="张三").where(User.id == resident.id).execute()
+        community = places["community_a"]
+        CommunityMembership.create(user=resident, community=community,
+                                   region_path=community.path, status="approved")
+    return app
+
+
+def _code(app, user="alice") -> str:
+    body = ApiClient(app).login(user).get("/api/v1/resident/code").get_json()
+    return body["code"]
+
+
+def _verify(app, code, cadre="cadre"):
+    response = ApiClient(app).login(cadre).post("/api/v1/admin/resident-codes/verify",
+                                               json={"code": code})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _b64(data) -> str:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_code_has_the_fixed_shape(gate):
+    body = ApiClient(gate).login("alice").get("/api/v1/resident/code").get_json()
+    assert body["code"].startswith("SQR1:") and body["refresh_in"] == 30
+    token = body["code"][5:]
+    header = jwt.get_unverified_header(token)
+    assert set(header) == {"alg", "kid"} and header["alg"] == "ES256"
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert set(claims) == {"sub", "kind", "iat", "exp", "jti"}
+    assert claims["exp"] - claims["iat"] == 90 and claims["kind"] == "resident"
+    with database.connection_context():
+        alice = User.get(User.openid == "oStub_alice")
+    assert claims["sub"] not in (alice.openid, alice.phone, str(alice.id))
+
+
+def test_offline_verification_from_the_jwks_alone(gate):
+    code = _code(gate)
+    jwks = gate.test_client().get("/.well-known/jwks.json").get_json()
+    token = code[len("SQR1:"):]
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == kid)).key
+    claims = jwt.decode(token, key, algorithms=["ES256"])
+    assert claims["kind"] == "resident"
+
+
+def test_online_verification_shows_masked_name_and_works_once(gate):
+    code = _code(gate)
+    first = _verify(gate, code)
+    assert first == {"valid": True, "reason": "ok",
+                     "resident": {"name": "张*", "community": "建业里居委会", "status": "approved"}}
+    assert _verify(gate, code) == {"valid": False, "reason": "replayed"}
+
+
+def test_expired_code_is_refused(gate):
+    code = _code(gate)
+    clock.travel(timedelta(seconds=91))
+    assert _verify(gate, code)["reason"] == "expired"
+
+
+def test_altered_code_is_refused(gate):
+    head, body, sig = _code(gate)[5:].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    claims["exp"] += 3600
+    assert _verify(gate, f"SQR1:{head}.{_b64(claims)}.{sig}")["reason"] == "bad_signature"
+
+
+def test_code_signed_with_a_foreign_key_is_refused(gate):
+    token = _code(gate)[5:]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
+                        headers={"kid": jwt.get_unverified_header(token)["kid"], "typ": None})
+    assert _verify(gate, f"SQR1:{forged}")["reason"] == "bad_signature"
+
+
+def test_code_signed_with_another_purposes_key_is_refused(gate):
+    token = _code(gate)[5:]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    access = gate.extensions["citycode.keys"].current("access")
+    forged = jwt.encode(claims, access.private_key, algorithm="ES256",
+                        headers={"kid": access.kid, "typ": None})
+    assert _verify(gate, f"SQR1:{forged}")["reason"] == "wrong_key"
+
+
+def test_unknown_kid_is_refused(gate):
+    token = _code(gate)[5:]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
+                        headers={"kid": "resident-19990101-abcdef", "typ": None})
+    assert _verify(gate, f"SQR1:{forged}")["reason"] == "unknown_kid"
+
+
+def test_garbage_is_malformed(gate):
+    assert _verify(gate, "SQR1:not-a-jws-at-all")["reason"] == "malformed"
+    assert _verify(gate, "https://example.com/x")["reason"] == "malformed"
+
+
+def test_cadre_of_another_community_gets_not_a_member(gate):
+    assert _verify(gate, _code(gate), cadre="cadre_b")["reason"] == "not_a_member"
+
+
+def test_a_resident_who_left_is_refused(gate):
+    alice = ApiClient(gate).login("alice")
+    membership_id = alice.get("/api/v1/resident/memberships").get_json()[0]["id"]
+    alice.delete(f"/api/v1/resident/memberships/{membership_id}")
+    assert _verify(gate, _code(gate))["reason"] == "not_a_member"
+
+
+def test_rotation_keeps_a_code_shown_a_minute_ago_working(gate):
+    code = _code(gate)
+    clock.travel(timedelta(seconds=60))
+    (new_kid,) = gate.extensions["citycode.keys"].rotate(["resident"])
+    assert _verify(gate, code)["valid"] is True
+    fresh = _code(gate)
+    assert jwt.get_unverified_header(fresh[5:])["kid"] == new_kid
+    assert _verify(gate, fresh)["valid"] is True
+
+
+def test_qr_image_decodes_to_a_verifiable_code(gate):
+    import io
+
+    alice = ApiClient(gate).login("alice")
+    png = alice.get("/api/v1/resident/code.png")
+    assert png.status_code == 200 and png.headers["Cache-Control"] == "no-store"
+    (result,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))
+    assert result.text.startswith("SQR1:")
+    assert result.ec_level == "M"
+    assert _verify(gate, result.text)["valid"] is True
