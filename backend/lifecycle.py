@@ -48,6 +48,7 @@ EVENT_TYPES = (
     "rectification.overdue",
     "rating.posted",
     "rating.replied",
+    "rating.released",
     "complaint.filed",
     "policy.pushed",
 )

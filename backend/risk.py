@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from backend import clock
-from backend.models import Employee, Inspection, Licence, RectificationOrder, Shop
+from backend.models import (
+    Complaint,
+    Employee,
+    Inspection,
+    Licence,
+    RectificationOrder,
+    Shop,
+)
 
 RESULT_POINTS = {"fail": 5, "rectify": 3, "pass_with_remarks": 1, "pass": 0}
 RECENT_INSPECTION = timedelta(days=365)
@@ -100,8 +107,8 @@ def facts_for(shop: Shop) -> Facts:
 
 
 def recent_complaints(shop: Shop, since) -> int:
-    """Complaints arrive with the resident app; until then there are none to count."""
-    return 0
+    return Complaint.select().where((Complaint.shop == shop.id)
+                                    & (Complaint.created_at >= since)).count()
 
 
 def refresh(shop: Shop) -> Grade:

@@ -8,6 +8,9 @@ from backend import codes
 from backend.api import QueryPage
 from backend.auth import current_user
 from backend.merchant import blp, schemas, services
+from backend.models import Rating
+from backend.resident import ratings
+from backend.resident.schemas import RatingOut
 from backend.uploads import path_of
 
 SHOP = "/shops/<string:shop_id>"
@@ -288,3 +291,25 @@ class Lifecycle(MethodView):
     def get(self, shop_id):
         """The shop's lifecycle record, newest first"""
         return services.lifecycle_events(current_user(), shop_id)
+
+
+@blp.route(f"{SHOP}/ratings")
+class ShopRatings(MethodView):
+    @blp.response(200, RatingOut(many=True))
+    @blp.paginate(QueryPage)
+    def get(self, shop_id):
+        """Residents' ratings of this shop, newest first"""
+        shop = services.member_shop(current_user(), shop_id)
+        return Rating.select().where(Rating.shop == shop).order_by(Rating.id.desc())
+
+
+@blp.route(f"{SHOP}/ratings/<string:rating_id>/reply")
+class RatingReply(MethodView):
+    @blp.arguments(schemas.ReplyIn)
+    @blp.response(200, RatingOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body, shop_id, rating_id):
+        """Reply to a rating, once"""
+        user = current_user()
+        return ratings.reply(services.member_shop(user, shop_id), rating_id, body["text"], user)

@@ -252,3 +252,7 @@ class RectificationAnswer(ma.Schema):
 
 class OpenFilter(ma.Schema):
     open = ma.fields.Boolean(load_default=False, metadata={"description": "only unclosed orders"})
+
+
+class ReplyIn(ma.Schema):
+    text = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))

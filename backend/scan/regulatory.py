@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from backend import audit, proofs, risk
+from backend.resident import ratings
 from backend.models import (
+    Complaint,
     Employee,
     Finding,
     Inspection,
@@ -15,6 +17,7 @@ from backend.models import (
 REGULATORS = ("inspector", "admin")
 RECENT_INSPECTIONS = 5
 LIFECYCLE_TAIL = 10
+RECENT_COMPLAINTS = 10
 
 
 def active_staff(user) -> StaffAccount | None:
@@ -58,7 +61,9 @@ def regulatory_part(staff: StaffAccount, shop: Shop, licences: list) -> dict:
             .where((RectificationOrder.shop == shop) & (RectificationOrder.status != "closed"))
             .order_by(RectificationOrder.deadline)),
         "risk": {"grade": grade.letter, "points": grade.points, "reasons": grade.reasons},
-        "low_ratings": [],
+        "low_ratings": ratings.visible_comments(shop, limit=5, max_stars=2),
+        "complaints": list(Complaint.select().where(Complaint.shop == shop)
+                           .order_by(Complaint.id.desc()).limit(RECENT_COMPLAINTS)),
         "lifecycle_tail": list(LifecycleEvent.select().where(LifecycleEvent.shop == shop)
                                .order_by(LifecycleEvent.seq.desc()).limit(LIFECYCLE_TAIL)),
         "scan_proof": {"token": token, "expires_at": expires},

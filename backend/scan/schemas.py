@@ -7,6 +7,7 @@ from flask import current_app
 from backend import clock, codes, masking, shopstate
 from backend.clock import SHANGHAI
 from backend.admin.schemas import InspectionOut, RectificationOut
+from backend.resident.schemas import ComplaintOut, PublicComment
 from backend.merchant.schemas import (
     EmployeeOut,
     HonourOut,
@@ -116,9 +117,19 @@ class RegulatoryPart(ma.Schema):
     inspections = ma.fields.List(ma.fields.Nested(InspectionOut))
     open_rectifications = ma.fields.List(ma.fields.Nested(RectificationOut))
     risk = ma.fields.Nested(Risk)
-    low_ratings = ma.fields.List(ma.fields.Dict())
+    low_ratings = ma.fields.List(ma.fields.Nested(PublicComment))
+    complaints = ma.fields.List(ma.fields.Nested(ComplaintOut))
     lifecycle_tail = ma.fields.List(ma.fields.Nested(LifecycleEventOut))
     scan_proof = ma.fields.Nested(ScanProof)
+
+
+class CommunityPart(ma.Schema):
+    code = ma.fields.String(metadata={"description": "region code"})
+    name = ma.fields.String()
+    street = ma.fields.String(allow_none=True)
+    my_status = ma.fields.String(allow_none=True, metadata={
+        "description": "your membership: pending, approved, rejected — or null: ask to join"})
+    join_code = ma.fields.String(metadata={"description": "send it to POST /resident/memberships"})
 
 
 class ScanResult(ma.Schema):
@@ -133,3 +144,7 @@ class ScanResult(ma.Schema):
     honours = ma.fields.List(ma.fields.Nested(HonourOut))
     owner = ma.fields.Nested(OwnerPart, allow_none=True)
     regulatory = ma.fields.Nested(RegulatoryPart, allow_none=True)
+    community = ma.fields.Nested(CommunityPart, allow_none=True)
+    rating_ticket = ma.fields.String(allow_none=True, metadata={
+        "description": "present it to rate this shop within 24 hours"})
+    comments = ma.fields.List(ma.fields.Nested(PublicComment))

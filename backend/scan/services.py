@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from backend import codes
+from backend.resident import ratings
 from backend.scan import regulatory
 from backend.models import (
+    CommunityMembership,
     Employee,
     Honour,
     Licence,
@@ -25,7 +27,7 @@ from backend.models import (
 )
 
 MESSAGES = {
-    "official": "官方认证的汇商码",
+    "official": "官方认证的二维码",
     "replaced": "此码已被更换，请扫描店内张贴的最新汇商码",
     "not_official": "这不是官方发放的汇商码，请谨慎",
 }
@@ -42,6 +44,10 @@ class Scan:
     honours: list = field(default_factory=list)
     membership: ShopMembership | None = None
     regulatory: dict | None = None
+    community: Region | None = None
+    community_status: str | None = None
+    rating_ticket: str | None = None
+    comments: list = field(default_factory=list)
 
     @property
     def message(self) -> str:
@@ -49,6 +55,7 @@ class Scan:
 
 
 Community = Region.alias()
+Street = Region.alias()
 
 
 def find_code(raw: str) -> ShopCode | None:
@@ -70,14 +77,18 @@ def scan(raw: str, user: User | None) -> Scan:
         return Scan("not_official")
     if code.revoked_at is not None:
         return Scan("replaced", kind=code.kind)
+    if code.kind == "community":
+        return _community(code, user)
     shop = code.shop
     result = Scan("official", kind=code.kind, view="public", shop=shop, code=code)
     result.licences = list(Licence.select().where(Licence.shop == shop)
                            .order_by(Licence.valid_to))
     result.honours = list(Honour.select().where(Honour.shop == shop)
                           .order_by(Honour.awarded_on.desc()))
+    result.comments = ratings.visible_comments(shop)
     if user is None:
         return result
+    result.rating_ticket = ratings.issue_ticket(user, shop)
     result.membership = ShopMembership.get_or_none(
         (ShopMembership.shop == shop) & (ShopMembership.user == user))
     if result.membership is not None:
@@ -90,6 +101,31 @@ def scan(raw: str, user: User | None) -> Scan:
         else:
             regulatory.deny(staff, shop)
     return result
+
+
+def _community(code: ShopCode, user: User | None) -> Scan:
+    """A community's printed code: scanning it starts joining that community."""
+    result = Scan("official", kind="community", view="public", code=code)
+    result.community = Region.select(Region, Street).join(
+        Street, pw.JOIN.LEFT_OUTER, on=(Region.parent == Street.id)
+    ).where(Region.id == code.region_id).get()
+    if user is not None:
+        mine = (CommunityMembership.select(CommunityMembership.status)
+                .where((CommunityMembership.user == user)
+                       & (CommunityMembership.community == code.region_id)
+                       & (CommunityMembership.status != "left"))
+                .order_by(CommunityMembership.id.desc()).first())
+        result.community_status = mine.status if mine else None
+    return result
+
+
+def community_part(result: Scan) -> dict | None:
+    if result.community is None:
+        return None
+    community = result.community
+    return {"code": community.code, "name": community.name,
+            "street": community.parent.name if community.parent_id else None,
+            "my_status": result.community_status, "join_code": result.code.code}
 
 
 def owner_part(result: Scan) -> dict | None:
@@ -119,4 +155,7 @@ def as_response(result: Scan) -> dict:
         "honours": result.honours,
         "owner": owner_part(result),
         "regulatory": result.regulatory,
+        "community": community_part(result),
+        "rating_ticket": result.rating_ticket,
+        "comments": result.comments,
     }

@@ -1,0 +1,165 @@
+"""Shop ratings: only after a recent scan, once per 30 days, checked text, a true aggregate."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from backend import clock
+from backend.db import database
+from backend.models import LifecycleEvent, Rating, Shop
+from tests.factories import ApiClient
+
+
+@pytest.fixture
+def shop(make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    shop.code = make.code_of(shop)
+    return shop
+
+
+def _scan(client, user, shop):
+    resident = client.login(user)
+    body = resident.get(f"/api/v1/scan/{shop.code}").get_json()
+    return resident, body["rating_ticket"]
+
+
+def _rate(resident, shop, ticket, stars, text=None):
+    return resident.post(f"/api/v1/resident/shops/{shop.public_id}/ratings",
+                         json={"rating_ticket": ticket, "stars": stars, "text": text})
+
+
+def _shop(shop_id):
+    with database.connection_context():
+        return Shop.get_by_id(shop_id)
+
+
+def test_rating_without_a_recent_scan_is_refused(client, shop):
+    resident = client.login("alice")
+    response = _rate(resident, shop, None, 5)
+    assert response.status_code == 422
+    assert "rating_ticket" in response.get_json()["errors"]["json"]
+    _, ticket = _scan(client, "alice", shop)
+    clock.travel(timedelta(hours=25))
+    assert _rate(client.login("alice"), shop, ticket, 5).status_code == 422
+    assert _shop(shop.id).rating_count == 0
+
+
+def test_someone_elses_ticket_does_not_work(client, shop):
+    _, ticket = _scan(client, "alice", shop)
+    assert _rate(client.login("mallory"), shop, ticket, 1).status_code == 422
+
+
+def test_rating_updates_the_aggregate_and_the_public_view(client, shop):
+    resident, ticket = _scan(client, "alice", shop)
+    response = _rate(resident, shop, ticket, 4, "面很好吃")
+    assert response.status_code == 201 and response.get_json()["status"] == "visible"
+    view = client.login("bob").get(f"/api/v1/scan/{shop.code}").get_json()
+    assert view["shop"]["rating"] == {"count": 1, "mean": 4.0, "histogram": [0, 0, 0, 1, 0]}
+    assert view["comments"][0]["text"] == "面很好吃"
+    with database.connection_context():
+        assert LifecycleEvent.select().where((LifecycleEvent.shop == shop.id)
+                                             & (LifecycleEvent.type == "rating.posted")).count() == 1
+
+
+def test_second_rating_within_30_days_edits_the_first(client, shop):
+    resident, ticket = _scan(client, "alice", shop)
+    _rate(resident, shop, ticket, 2)
+    clock.travel(timedelta(days=10))
+    resident, ticket = _scan(client, "alice", shop)
+    _rate(resident, shop, ticket, 5)
+    with database.connection_context():
+        assert Rating.select().where(Rating.shop == shop.id).count() == 1
+    current = _shop(shop.id)
+    assert (current.rating_count, current.rating_total, current.rating_histogram) == \
+        (1, 5, "0,0,0,0,1")
+    clock.travel(timedelta(days=31))
+    resident, ticket = _scan(client, "alice", shop)
+    _rate(resident, shop, ticket, 3)
+    assert _shop(shop.id).rating_count == 2
+
+
+def test_risky_text_is_refused_with_no_write(client, shop):
+    resident, ticket = _scan(client, "alice", shop)
+    with database.connection_context():
+        seq = Shop.get_by_id(shop.id).lifecycle_seq
+    response = _rate(resident, shop, ticket, 1, "这里可以赌博")
+    assert response.status_code == 422 and "text" in response.get_json()["errors"]["json"]
+    with database.connection_context():
+        assert Rating.select().count() == 0
+        assert Shop.get_by_id(shop.id).lifecycle_seq == seq
+
+
+def test_text_under_review_is_held_until_released(client, make, shop):
+    resident, ticket = _scan(client, "alice", shop)
+    held = _rate(resident, shop, ticket, 1, "请加微信看广告")
+    assert held.get_json()["status"] == "held"
+    view = client.login("bob").get(f"/api/v1/scan/{shop.code}").get_json()
+    assert view["shop"]["rating"]["count"] == 0 and view["comments"] == []
+    make.staff("cadre", "cadre", _street(shop))
+    cadre = client.login("cadre")
+    queue = cadre.get("/api/v1/admin/ratings").get_json()
+    assert [r["id"] for r in queue] == [held.get_json()["id"]]
+    assert cadre.post(f"/api/v1/admin/ratings/{queue[0]['id']}/release").status_code == 200
+    assert _shop(shop.id).rating_count == 1
+
+
+def _street(shop):
+    with database.connection_context():
+        return Shop.get_by_id(shop.id).street
+
+
+def test_the_shopkeeper_replies_once(client, shop):
+    resident, ticket = _scan(client, "alice", shop)
+    rating_id = _rate(resident, shop, ticket, 3, "一般").get_json()["id"]
+    owner = client.login("owner")
+    url = f"/api/v1/merchant/shops/{shop.public_id}/ratings/{rating_id}/reply"
+    assert owner.post(url, json={"text": "感谢反馈，我们会改进"}).status_code == 200
+    assert owner.post(url, json={"text": "再说一次"}).status_code == 409
+    view = client.login("bob").get(f"/api/v1/scan/{shop.code}").get_json()
+    assert view["comments"][0]["reply"] == "感谢反馈，我们会改进"
+
+
+def test_aggregate_equals_a_recount_after_a_burst(app, client, shop):
+    raters = []
+    for n in range(12):
+        resident, ticket = _scan(client, f"rater{n}", shop)
+        raters.append((ApiClient(app, resident.token), ticket, n % 5 + 1))
+    failures = []
+
+    def rate(resident, ticket, stars):
+        response = _rate(resident, shop, ticket, stars)
+        if response.status_code != 201:
+            failures.append(response.get_json())
+
+    threads = [threading.Thread(target=rate, args=r) for r in raters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with database.connection_context():
+        stars = [r.stars for r in Rating.select().where(Rating.shop == shop.id)]
+        current = Shop.get_by_id(shop.id)
+    assert current.rating_count == len(stars) == 12
+    assert current.rating_total == sum(stars)
+    assert current.rating_histogram == ",".join(str(stars.count(s)) for s in range(1, 6))
+
+
+def test_ratings_are_rate_limited_per_user(client, shop):
+    resident, ticket = _scan(client, "alice", shop)
+    codes = [_rate(resident, shop, ticket, 4).status_code for _ in range(11)]
+    assert codes[:10] == [201] * 10 and codes[10] == 429
+
+
+def test_complaint_shows_in_the_regulatory_view_and_counts_in_the_grade(client, make, shop):
+    resident = client.login("alice")
+    response = resident.post(f"/api/v1/resident/shops/{shop.public_id}/complaints",
+                             json={"category": "food_safety", "text": "吃完肚子疼，怀疑食材不新鲜"})
+    assert response.status_code == 201
+    make.staff("inspector", "inspector", _street(shop))
+    view = client.login("inspector").get(f"/api/v1/scan/{shop.code}").get_json()
+    assert view["regulatory"]["complaints"][0]["category"] == "food_safety"
+    assert any("complaint" in r["reason"] for r in view["regulatory"]["risk"]["reasons"])
