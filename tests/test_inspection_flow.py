@@ -31,6 +31,19 @@ def scan(client, user, code):
     return client.login(user).get(f"/api/v1/scan/{code}")
 
 
+def test_the_scan_hands_the_inspector_the_checklist_for_this_shops_industry(client, scene):
+    regulatory = scan(client, "inspector", scene["code"]).get_json()["regulatory"]
+    form = regulatory["checklist"]
+    assert form["template"] == "food_safety" and form["title"]
+    answers = [{"code": item["code"], "ok": True} for item in form["items"]]
+    response = client.login("inspector").post(
+        f"/api/v1/admin/shops/{scene['shop'].public_id}/inspections",
+        json={"scan_proof": regulatory["scan_proof"]["token"], "template": form["template"],
+              "location": {"lat": 31.2002, "lng": 121.4403}, "checklist": answers,
+              "result": "pass"})
+    assert response.status_code == 201, response.get_json()
+
+
 def test_inspector_records_and_the_loop_closes(client, scene, wechat_stub):
     inspector = client.login("inspector")
     view = inspector.get(f"/api/v1/scan/{scene['code']}").get_json()

@@ -1,7 +1,7 @@
 """The regulatory view of a scanned shop: its whole record, for an inspector whose scope covers it."""
 from __future__ import annotations
 
-from backend import audit, proofs, risk
+from backend import audit, checklists, proofs, risk
 from backend.resident import ratings
 from backend.models import (
     Complaint,
@@ -51,6 +51,7 @@ def regulatory_part(staff: StaffAccount, shop: Shop, licences: list) -> dict:
     grade = risk.grade(risk.facts_for(shop))
     token, expires = proofs.issue(staff, shop)
     audit.record("scan.regulatory", "shop", shop.public_id, shop.region_path, staff=staff)
+    template = checklists.for_category(shop.category)
     return {
         "profile": shop,
         "licences": licences,
@@ -67,4 +68,7 @@ def regulatory_part(staff: StaffAccount, shop: Shop, licences: list) -> dict:
         "lifecycle_tail": list(LifecycleEvent.select().where(LifecycleEvent.shop == shop)
                                .order_by(LifecycleEvent.seq.desc()).limit(LIFECYCLE_TAIL)),
         "scan_proof": {"token": token, "expires_at": expires},
+        # The form the inspector fills in for this shop's industry, so recording needs no
+        # second round trip from the storefront.
+        "checklist": {"template": template, **checklists.templates()[template]},
     }

@@ -108,6 +108,17 @@ class ScanProof(ma.Schema):
     expires_at = ma.fields.DateTime()
 
 
+class ChecklistItem(ma.Schema):
+    code = ma.fields.String()
+    text = ma.fields.String()
+
+
+class Checklist(ma.Schema):
+    template = ma.fields.String(metadata={"description": "send back as the inspection's template"})
+    title = ma.fields.String()
+    items = ma.fields.List(ma.fields.Nested(ChecklistItem))
+
+
 class RegulatoryPart(ma.Schema):
     """What an inspector whose scope covers the shop sees, in one response."""
 
@@ -121,6 +132,7 @@ class RegulatoryPart(ma.Schema):
     complaints = ma.fields.List(ma.fields.Nested(ComplaintOut))
     lifecycle_tail = ma.fields.List(ma.fields.Nested(LifecycleEventOut))
     scan_proof = ma.fields.Nested(ScanProof)
+    checklist = ma.fields.Nested(Checklist)
 
 
 class CommunityPart(ma.Schema):
