@@ -10,7 +10,19 @@ from datetime import timedelta
 from backend import clock, creditcode
 from backend.codes import current_shop_code
 from backend.db import write_transaction
-from backend.models import Department, Region, ShopRequest, StaffAccount, User
+from backend.models import (
+    BookingEvent,
+    BookingSlot,
+    CommunityMembership,
+    Department,
+    Notice,
+    Poll,
+    PollOption,
+    Region,
+    ShopRequest,
+    StaffAccount,
+    User,
+)
 from backend.staffing import create_staff
 
 DISTRICT = ("310104", "徐汇区")
@@ -57,9 +69,11 @@ def seed_demo() -> list[str]:
             staff.user = User.create(openid=stub_openid(user))
             staff.save()
         shops = _seed_shops(regions)
+        community = _seed_community_life(regions)
     lines = [f"regions: {len(regions)}, departments: {len(departments)}, staff: {len(STAFF)}"]
     lines += [f"staff sign-in code '{u}.1' → {role} {name} ({code})" for u, name, role, code, _ in STAFF]
     lines += shops
+    lines += community
     return lines
 
 
@@ -160,4 +174,48 @@ def _seed_shops(regions: dict[str, Region]) -> list[str]:
         code = current_shop_code(shop)
         lines.append(f"shop {name} ({status}, owner '{owner}.1'): code {code.code} → "
                      f"/s/{code.code}")
+    return lines
+
+
+# Residents who already live in 建业里; the user `resident` is left to join by scanning.
+NEIGHBOURS = [("neighbour", "13900001111"), ("neighbour2", "13900002222")]
+
+
+def _seed_community_life(regions: dict[str, Region]) -> list[str]:
+    """Community codes, a few members, and a notice, a poll and a booking to try."""
+    from backend.resident import membership
+
+    district_admin = StaffAccount.get(StaffAccount.role == "admin",
+                                      StaffAccount.region == regions[DISTRICT[0]])
+    cadre = StaffAccount.get(StaffAccount.role == "cadre")
+    lines = []
+    for code, region in regions.items():
+        if region.level == "community":
+            printed = membership.issue_community_code(district_admin, code)
+            lines.append(f"community {region.name}: code {printed.code} → /s/{printed.code}")
+    home = cadre.region
+    for user, phone in NEIGHBOURS:
+        resident = User.create(openid=stub_openid(user), phone=phone)
+        CommunityMembership.create(user=resident, community=home, region_path=home.path,
+                                   status="approved", decided_by=cadre, decided_at=clock.now())
+    now = clock.now()
+    Notice.create(region=regions[DISTRICT[0]], region_path=regions[DISTRICT[0]].path,
+                  title="冬季燃气安全提示", author=district_admin,
+                  body="入冬后请检查燃气软管是否老化，发现异味请开窗并拨打 962777。")
+    Notice.create(region=home, region_path=home.path, title="本周六上午领取防疫物资",
+                  body="请在“预约”中选择时段，凭居民码到居委会领取。", author=cadre)
+    poll = Poll.create(region=home, region_path=home.path, title="小区加装电梯意向调查",
+                       multiple=False, opens_at=now - timedelta(days=1),
+                       closes_at=now + timedelta(days=14), author=cadre)
+    for position, label in enumerate(["支持", "不支持", "无所谓"]):
+        PollOption.create(poll=poll, position=position, label=label)
+    event = BookingEvent.create(region=home, region_path=home.path, title="领取口罩",
+                                description="每户一份", author=cadre)
+    saturday = (now + timedelta(days=(5 - now.weekday()) % 7 or 7)).replace(
+        hour=1, minute=0, second=0, microsecond=0)  # 09:00 in Shanghai
+    for hours in (0, 1):
+        BookingSlot.create(event=event, starts_at=saturday + timedelta(hours=hours),
+                           ends_at=saturday + timedelta(hours=hours + 1), capacity=50)
+    lines.append(f"residents of {home.name}: " + ", ".join(f"'{u}.1'" for u, _ in NEIGHBOURS)
+                 + "; 'resident.1' has not joined yet")
     return lines
