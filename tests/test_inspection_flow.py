@@ -44,6 +44,16 @@ def test_the_scan_hands_the_inspector_the_checklist_for_this_shops_industry(clie
     assert response.status_code == 201, response.get_json()
 
 
+def test_an_inspector_finds_a_co_inspector_among_active_inspectors_in_scope(client, scene, make):
+    make.staff("street_admin", "admin", scene["places"]["street_a"], name="陈立")
+    listed = client.login("inspector").get("/api/v1/admin/staff?role=admin")
+    assert listed.status_code == 200
+    # Only inspectors of street A, whatever the filter asks for; names masked.
+    assert sorted(s["id"] for s in listed.get_json()) == sorted(
+        [scene["lead"].id, scene["second"].id])
+    assert {s["name"] for s in listed.get_json()} == {"李*", "赵*"}
+
+
 def test_inspector_records_and_the_loop_closes(client, scene, wechat_stub):
     inspector = client.login("inspector")
     view = inspector.get(f"/api/v1/scan/{scene['code']}").get_json()

@@ -36,8 +36,12 @@ def create_department(admin: StaffAccount, name: str, kind: str, region_code: st
     return department
 
 
-def staff_list(admin: StaffAccount, role: str | None = None, active: bool | None = None):
-    query = scope.staff_accounts(admin).order_by(StaffAccount.id)
+def staff_list(caller: StaffAccount, role: str | None = None, active: bool | None = None):
+    query = scope.staff_accounts(caller).order_by(StaffAccount.id)
+    if caller.role == "inspector":
+        # An inspector looks colleagues up only to name a co-inspector on a two-person
+        # inspection; the rest of the staff list is an admin's business.
+        role, active = "inspector", True
     if role:
         query = query.where(StaffAccount.role == role)
     if active is not None:

@@ -30,8 +30,9 @@ class Staff(MethodView):
     @blp.response(200, schemas.StaffOut(many=True))
     @blp.paginate(QueryPage)
     def get(self, args):
-        """Staff in my scope (names and phones masked)"""
-        return people.staff_list(current_staff("admin"), args["role"], args["active"])
+        """Staff in my scope (names and phones masked); an inspector sees active inspectors only"""
+        return people.staff_list(current_staff("admin", "inspector"), args["role"],
+                                 args["active"])
 
     @blp.arguments(schemas.StaffIn)
     @blp.response(201, schemas.StaffCreated)
