@@ -10,3 +10,4 @@ from backend.admin import (  # noqa: E402,F401  (register the views on blp)
     resident_routes,
     routes,
 )
+from backend.admin import signup_routes  # noqa: E402,F401
