@@ -13,10 +13,15 @@ def phone(value: str | None) -> str | None:
 
 
 def name(value: str | None) -> str | None:
-    """张*, 欧阳** — the first character and a star for each of the rest."""
+    """张三 → 张*, 欧阳娜娜 → 欧*** — the first character and a star for each of the rest.
+
+    A one-character name has no rest: its first character would be all of it.
+    """
     if not value:
         return value
-    return value[0] + "*" * max(len(value) - 1, 1)
+    if len(value) == 1:
+        return "*"
+    return value[0] + "*" * (len(value) - 1)
 
 
 def number(value: str | None, keep_start: int = 4, keep_end: int = 4) -> str | None:

@@ -13,6 +13,7 @@ from datetime import date
 from flask import current_app
 
 from backend import audit, checklists, clock, geo, lifecycle, notify, proofs, risk, scope
+from backend.admin.services import shop_for_update
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import (
@@ -99,7 +100,7 @@ def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
     now = clock.now()
     actor = lifecycle.actor_for_staff(staff)
     with write_transaction():
-        shop = scope.shop(staff, shop_id)
+        shop = shop_for_update(staff, shop_id)
         if shop.status not in INSPECTABLE:
             raise Conflict(f"a {shop.status} shop is not inspected")
         jti = proofs.verify(data["scan_proof"], staff, shop)
@@ -182,7 +183,7 @@ def correct(staff: StaffAccount, inspection_id: str, note: str,
     """Inspections are never edited: a correction is a new event that refers to the old one."""
     with write_transaction():
         inspection = inspection_in_scope(staff, inspection_id)
-        shop = inspection.shop
+        shop = lock_for_update(Shop.select().where(Shop.id == inspection.shop_id)).get()
         event = lifecycle.append(shop, "inspection.corrected", lifecycle.actor_for_staff(staff), {
             "inspection": inspection.public_id, "refers_to_seq": inspection.event_seq,
             "note": note, "corrected_result": corrected_result})

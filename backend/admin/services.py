@@ -32,6 +32,18 @@ STATUS_MOVES = {
 }
 
 
+def shop_for_update(staff: StaffAccount, shop_id: str) -> Shop:
+    """A shop in scope, read under a row lock (call inside a write transaction).
+
+    A write that saves the shop row must start from its current values: read without
+    the lock, a concurrent rating's tally or status change would be written back stale.
+    """
+    shop = lock_for_update(scope.shops(staff).where(Shop.public_id == shop_id)).first()
+    if shop is None:
+        raise NotFound("shop not found")
+    return shop
+
+
 def shop_requests(staff: StaffAccount, status: str | None):
     query = (ShopRequest.select(ShopRequest, Shop).join(Shop)
              .where(scope.under(Shop.region_path, staff.region_path))
@@ -92,7 +104,7 @@ def reject_request(staff: StaffAccount, request_id: int, note: str) -> ShopReque
 
 def change_status(staff: StaffAccount, shop_id: str, status: str, reason: str) -> Shop:
     with write_transaction():
-        shop = scope.shop(staff, shop_id)
+        shop = shop_for_update(staff, shop_id)
         if status not in STATUS_MOVES.get(shop.status, ()):
             raise Invalid.field("status", f"a {shop.status} shop cannot become {status}")
         lifecycle.append(shop, "shop.status_changed", lifecycle.actor_for_staff(staff),
