@@ -1,7 +1,7 @@
 """Write to the audit log: staff reads of unmasked personal data, scope denials, staff writes."""
 from __future__ import annotations
 
-from flask import g, has_request_context, request
+from flask import after_this_request, g, has_request_context, request
 
 from backend.db import database, write_transaction
 from backend.lifecycle import canonical
@@ -30,3 +30,19 @@ def record(action: str, target_type: str, target_id, region_path: str,
         return AuditEntry.create(**fields)
     with write_transaction():
         return AuditEntry.create(**fields)
+
+
+def denied(staff: StaffAccount, target_type: str, target_id, region_path: str,
+           detail: dict | None = None) -> None:
+    """A staff member reached for a record outside their scope.
+
+    The request then fails and its write transaction, if any, rolls back; the entry
+    is written once the response is made, so the attempt stays on record.
+    """
+    if has_request_context() and database.in_transaction():
+        @after_this_request
+        def _record_after_rollback(response):
+            record(SCOPE_DENIED, target_type, target_id, region_path, staff=staff, detail=detail)
+            return response
+        return
+    record(SCOPE_DENIED, target_type, target_id, region_path, staff=staff, detail=detail)

@@ -11,6 +11,7 @@ import re
 
 import peewee as pw
 
+from backend import audit
 from backend.db import is_sqlite
 from backend.errors import NotFound
 from backend.models import Shop, StaffAccount
@@ -37,8 +38,22 @@ def shops(staff: StaffAccount) -> pw.ModelSelect:
 def shop(staff: StaffAccount, public_id: str) -> Shop:
     found = shops(staff).where(Shop.public_id == public_id).first()
     if found is None:
-        raise NotFound("shop not found")
+        raise not_found(staff, "shop", public_id,
+                        Shop.select(Shop.region_path).where(Shop.public_id == public_id))
     return found
+
+
+def not_found(staff: StaffAccount, target_type: str, target_id,
+              region_path_query: pw.ModelSelect) -> NotFound:
+    """The 404 for a record the caller cannot reach; if it exists elsewhere, audit the try.
+
+    `region_path_query` selects the record's region path without any scope. The answer
+    is the same either way, so the caller learns nothing; the audit log learns who tried.
+    """
+    region_path = region_path_query.scalar()
+    if region_path is not None:
+        audit.denied(staff, target_type, target_id, region_path)
+    return NotFound(f"{target_type.replace('_', ' ')} not found")
 
 
 def covers(staff: StaffAccount, region_path: str) -> bool:

@@ -223,6 +223,28 @@ def test_an_inspector_outside_the_street_gets_the_public_view_on_record(client, 
     assert client.login("admin_b").get(f"{ADMIN}/audit?action=scope.denied").get_json() == []
 
 
+def test_reaching_for_another_streets_records_by_id_is_on_record(client, seeded):
+    shop_id = seeded["shop"].public_id
+    outsider = client.login("inspector_b")
+    tried = [
+        outsider.get(f"{ADMIN}/shops/{shop_id}"),
+        outsider.get(f"{ADMIN}/shops/{shop_id}/lifecycle"),
+        outsider.post(f"{ADMIN}/shops/{shop_id}/inspections", json={
+            "scan_proof": "x", "location": {"lat": 31.2, "lng": 121.44},
+            "checklist": [{"code": "FS01", "ok": True}], "result": "pass"}),
+    ]
+    missing = outsider.get(f"{ADMIN}/shops/nosuchshop00")
+    # The outsider learns nothing: the same 404 as for a shop that does not exist ...
+    assert {r.status_code for r in tried} == {404} and missing.status_code == 404
+    assert {r.get_json()["message"] for r in tried} == {missing.get_json()["message"]}
+    # ... but each try is on record for street A's admins, the failed write included.
+    denied = audit(action="scope.denied")
+    assert [(d.target_type, d.target_id) for d in denied] == [("shop", shop_id)] * 3
+    assert {d.staff.user.openid for d in denied} == {"oStub_inspector_b"}
+    entries = client.login("admin").get(f"{ADMIN}/audit?action=scope.denied").get_json()
+    assert len(entries) == 3
+
+
 def test_a_regulatory_scan_is_on_record(client, seeded):
     before = len(audit(action="scan.regulatory"))
     client.login("inspector").get(f"/api/v1/scan/{seeded['code']}")
@@ -293,10 +315,10 @@ def test_staff_writes_are_on_record(client, seeded):
     } <= actions
 
 
-def test_a_refused_write_leaves_no_entry(client, seeded):
+def test_a_refused_write_leaves_no_write_entry(client, seeded):
     admin = client.login("admin")
     sid = seeded["shop"].public_id
-    before = len(audit())
+    before = [e.action for e in audit()]
     assert admin.post(f"{ADMIN}/shops/{sid}/status",
                       json={"status": "active", "reason": "无变化"}).status_code == 422
     assert admin.post(f"{ADMIN}/staff", json={
@@ -304,7 +326,8 @@ def test_a_refused_write_leaves_no_entry(client, seeded):
     ).status_code == 422
     assert client.login("admin_b").post(f"{ADMIN}/shops/{sid}/status", json={
         "status": "closed", "reason": "越权"}).status_code == 404
-    assert len(audit()) == before
+    # Only the out-of-scope attempt is on record, as a denial; no write entry at all.
+    assert [e.action for e in audit()] == before + ["scope.denied"]
 
 
 def test_the_audit_log_is_read_within_scope(client, seeded):

@@ -15,7 +15,7 @@ from flask import current_app
 from backend import audit, checklists, clock, geo, lifecycle, notify, proofs, risk, scope
 from backend.admin.services import shop_for_update
 from backend.db import lock_for_update, write_transaction
-from backend.errors import Conflict, Invalid, NotFound
+from backend.errors import Conflict, Invalid
 from backend.models import (
     Finding,
     Inspection,
@@ -174,7 +174,9 @@ def inspection_in_scope(staff: StaffAccount, inspection_id: str) -> Inspection:
              .where(scope.under(Shop.region_path, staff.region_path)
                     & (Inspection.public_id == inspection_id)).first())
     if found is None:
-        raise NotFound("inspection not found")
+        raise scope.not_found(staff, "inspection", inspection_id,
+                              Shop.select(Shop.region_path).join(Inspection)
+                              .where(Inspection.public_id == inspection_id))
     return found
 
 
@@ -211,7 +213,9 @@ def _order_in_scope(staff: StaffAccount, order_id: str) -> RectificationOrder:
     order = lock_for_update(orders_in_scope(staff)
                             .where(RectificationOrder.public_id == order_id)).first()
     if order is None:
-        raise NotFound("rectification order not found")
+        raise scope.not_found(staff, "rectification_order", order_id,
+                              Shop.select(Shop.region_path).join(RectificationOrder)
+                              .where(RectificationOrder.public_id == order_id))
     return order
 
 

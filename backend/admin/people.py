@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from backend import audit, scope
 from backend.db import write_transaction
-from backend.errors import Conflict, Invalid, NotFound
+from backend.errors import Conflict, Invalid
 from backend.models import Department, Region, StaffAccount
 from backend.staffing import create_staff, issue_binding_code
 
@@ -52,7 +52,9 @@ def staff_list(caller: StaffAccount, role: str | None = None, active: bool | Non
 def staff_member(admin: StaffAccount, staff_id: int) -> StaffAccount:
     member = scope.staff_accounts(admin).where(StaffAccount.id == staff_id).first()
     if member is None:
-        raise NotFound("staff member not found")
+        raise scope.not_found(admin, "staff_member", staff_id,
+                              StaffAccount.select(StaffAccount.region_path)
+                              .where(StaffAccount.id == staff_id))
     return member
 
 

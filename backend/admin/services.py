@@ -40,7 +40,8 @@ def shop_for_update(staff: StaffAccount, shop_id: str) -> Shop:
     """
     shop = lock_for_update(scope.shops(staff).where(Shop.public_id == shop_id)).first()
     if shop is None:
-        raise NotFound("shop not found")
+        raise scope.not_found(staff, "shop", shop_id,
+                              Shop.select(Shop.region_path).where(Shop.public_id == shop_id))
     return shop
 
 
@@ -55,7 +56,9 @@ def _pending_request(staff: StaffAccount, request_id: int) -> ShopRequest:
     request = lock_for_update(
         shop_requests(staff, None).where(ShopRequest.id == request_id)).first()
     if request is None:
-        raise NotFound("request not found")
+        raise scope.not_found(staff, "shop_request", request_id,
+                              Shop.select(Shop.region_path).join(ShopRequest)
+                              .where(ShopRequest.id == request_id))
     if request.status != "pending":
         raise Conflict(f"this request was already {request.status}")
     return request
