@@ -4,6 +4,7 @@ from backend.api import Blueprint
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Admin")
 
 from backend.admin import (  # noqa: E402,F401  (register the views on blp)
+    community_routes,
     inspection_routes,
     oversight_routes,
     people_routes,

@@ -1,0 +1,152 @@
+"""Reports (随手拍): members report problems with a checked text and their own photo; cadres
+move them forward to a resolution the resident can read."""
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from backend.db import database
+from backend.models import AuditEntry, Report, User
+from tests.test_notices import member, places  # noqa: F401  (fixture)
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "green").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def upload(resident, data: bytes | None = None, filename: str = "photo.png"):
+    return resident.post("/api/v1/resident/uploads",
+                         data={"file": (io.BytesIO(data if data is not None else png()),
+                                        filename)},
+                         content_type="multipart/form-data")
+
+
+def report(resident, community, text="楼道里堆满了杂物，存在消防隐患", category="safety", **extra):
+    return resident.post("/api/v1/resident/reports", json={
+        "community": community.code, "category": category, "text": text, **extra})
+
+
+def move(staff, report_id, status, reply=None):
+    return staff.post(f"/api/v1/admin/reports/{report_id}/status",
+                      json={"status": status, "reply": reply})
+
+
+def test_report_with_photo_and_location_reaches_the_cadre_masked(client, make, places):
+    with database.connection_context():
+        User.update(display_name="王小明", phone="13812345678").where(
+            User.openid == "oStub_alice").execute()
+    alice = client.login("alice")
+    photo = upload(alice)
+    assert photo.status_code == 201
+    created = report(alice, places["community_a"], photo=photo.get_json()["id"],
+                     location={"lat": 31.2001, "lng": 121.4402})
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["status"] == "received" and body["photo"] == photo.get_json()["id"]
+    assert body["location"] == {"lat": 31.2001, "lng": 121.4402}
+
+    queue = client.login("cadre_a").get("/api/v1/admin/reports?status=received")
+    assert queue.status_code == 200
+    [seen] = queue.get_json()
+    assert seen["id"] == body["id"] and seen["text"] == body["text"]
+    assert seen["reporter_name"] == "王**" and seen["reporter_phone"] == "138****5678"
+    assert "13812345678" not in queue.get_data(as_text=True)
+    image = client.login("cadre_a").get(f"/api/v1/admin/reports/{body['id']}/photo")
+    assert image.status_code == 200 and image.data == png()
+
+
+def test_cadre_moves_a_report_forward_and_the_resident_reads_the_reply(client, places):
+    alice = client.login("alice")
+    report_id = report(alice, places["community_a"]).get_json()["id"]
+    cadre = client.login("cadre_a")
+    assert move(cadre, report_id, "in_hand").get_json()["status"] == "in_hand"
+    no_reply = move(cadre, report_id, "resolved")
+    assert no_reply.status_code == 422 and "reply" in no_reply.get_json()["errors"]["json"]
+    resolved = move(cadre, report_id, "resolved", "已联系物业清理，谢谢反馈")
+    assert resolved.status_code == 200
+    backwards = move(cadre, report_id, "in_hand")
+    assert backwards.status_code == 409 and "resolved" in backwards.get_json()["message"]
+    mine = alice.get(f"/api/v1/resident/reports/{report_id}").get_json()
+    assert mine["status"] == "resolved" and mine["reply"] == "已联系物业清理，谢谢反馈"
+    assert [r["status"] for r in alice.get("/api/v1/resident/reports").get_json()] == ["resolved"]
+    assert client.login("cadre_a").get(
+        "/api/v1/admin/reports?status=received").get_json() == []
+    with database.connection_context():
+        actions = [a.action for a in AuditEntry.select().where(AuditEntry.target_id == report_id)
+                   .order_by(AuditEntry.id)]
+    assert actions == ["report.in_hand", "report.resolved"]
+
+
+def test_a_report_may_be_resolved_straight_from_received_but_not_twice(client, places):
+    report_id = report(client.login("alice"), places["community_a"]).get_json()["id"]
+    cadre = client.login("cadre_a")
+    assert move(cadre, report_id, "resolved", "已处理").status_code == 200
+    assert move(cadre, report_id, "resolved", "再次处理").status_code == 409
+    assert move(cadre, report_id, "received").status_code == 422
+
+
+def test_risky_text_is_refused_and_nothing_is_kept(client, places):
+    response = report(client.login("alice"), places["community_a"], text="楼下有人赌博，很吵")
+    assert response.status_code == 422 and "text" in response.get_json()["errors"]["json"]
+    with database.connection_context():
+        assert Report.select().count() == 0
+
+
+def test_text_under_review_is_kept_for_the_cadre_and_the_reporter(client, places):
+    alice = client.login("alice")
+    response = report(alice, places["community_a"], text="有人在小区里发广告让人加微信代购")
+    assert response.status_code == 201
+    [seen] = client.login("cadre_a").get("/api/v1/admin/reports").get_json()
+    assert seen["id"] == response.get_json()["id"]
+    assert client.login("bob").get("/api/v1/resident/reports").get_json() == []
+
+
+def test_report_only_in_my_own_approved_community(client, places):
+    alice = client.login("alice")
+    response = report(alice, places["community_b"])
+    assert response.status_code == 422 and "community" in response.get_json()["errors"]["json"]
+    assert report(client.login("carol"), places["community_a"]).status_code == 422
+    bad_category = report(alice, places["community_a"], category="ufo")
+    assert bad_category.status_code == 422
+    assert "category" in bad_category.get_json()["errors"]["json"]
+    with database.connection_context():
+        assert Report.select().count() == 0
+
+
+def test_only_my_own_upload_may_be_attached(client, places):
+    bobs_photo = upload(client.login("bob")).get_json()["id"]
+    response = report(client.login("alice"), places["community_a"], photo=bobs_photo)
+    assert response.status_code == 422 and "photo" in response.get_json()["errors"]["json"]
+    assert report(client.login("alice"), places["community_a"],
+                  photo="no-such-photo").status_code == 422
+
+
+def test_upload_checks_the_content_not_the_name(client, places):
+    alice = client.login("alice")
+    response = upload(alice, b"GIF89a not really", "photo.png")
+    assert response.status_code == 422 and "file" in response.get_json()["errors"]["files"]
+    assert upload(alice, b"", "empty.png").status_code == 422
+
+
+def test_staff_filter_and_paginate_their_queue(client, make, places):
+    member(make, "anna", places["community_a"])
+    alice, anna = client.login("alice"), client.login("anna")
+    report(alice, places["community_a"], category="noise", text="晚上十点后广场舞音乐太响")
+    report(anna, places["community_a"], category="parking", text="消防通道被私家车占用")
+    report(anna, places["community_a"], category="environment", text="垃圾桶满了没人清运")
+    street = client.login("street_admin")
+    assert [r["category"] for r in street.get(
+        "/api/v1/admin/reports?category=noise").get_json()] == ["noise"]
+    page = street.get("/api/v1/admin/reports?page=1&page_size=2")
+    assert len(page.get_json()) == 2 and '"total": 3' in page.headers["X-Pagination"]
+    district = client.login("district_admin")
+    assert len(district.get(
+        f"/api/v1/admin/reports?community={places['community_a'].code}").get_json()) == 3
+    assert district.get(
+        f"/api/v1/admin/reports?community={places['community_b'].code}").get_json() == []
+    assert client.login("inspector").get("/api/v1/admin/reports").status_code == 403
+    assert [r["category"] for r in anna.get("/api/v1/resident/reports").get_json()] == [
+        "environment", "parking"]
