@@ -7,7 +7,7 @@ import io
 from PIL import Image
 
 from backend.db import database
-from backend.models import AuditEntry, Report, User
+from backend.models import AuditEntry, Notification, Report, User
 from tests.test_notices import member, places  # noqa: F401  (fixture)
 
 
@@ -78,6 +78,27 @@ def test_cadre_moves_a_report_forward_and_the_resident_reads_the_reply(client, p
         actions = [a.action for a in AuditEntry.select().where(AuditEntry.target_id == report_id)
                    .order_by(AuditEntry.id)]
     assert actions == ["report.in_hand", "report.resolved"]
+
+
+def test_the_reporter_hears_of_each_move_and_a_refusal_is_only_recorded(client, places,
+                                                                        wechat_stub):
+    wechat_stub.control("subscriptions", {"openid": "oStub_alice",
+                                          "template_id": "tmpl_report_progress", "count": 1})
+    report_id = report(client.login("alice"), places["community_a"]).get_json()["id"]
+    cadre = client.login("cadre_a")
+    assert move(cadre, report_id, "in_hand").status_code == 200
+    # Alice subscribed once: the second message is refused by WeChat (43101), and the
+    # cadre's move still goes through.
+    assert move(cadre, report_id, "resolved", "已联系物业清理").status_code == 200
+    sent = wechat_stub.sent("subscribe/send")
+    assert [(s["body"]["touser"], s["errcode"]) for s in sent] == [
+        ("oStub_alice", 0), ("oStub_alice", 43101)]
+    assert sent[0]["body"]["data"]["phrase2"]["value"] == "处理中"
+    with database.connection_context():
+        notes = [(n.subject, n.status, n.errcode) for n in Notification.select()
+                 .where(Notification.user == User.get(User.openid == "oStub_alice"))
+                 .order_by(Notification.id)]
+    assert notes == [("report.in_hand", "sent", None), ("report.resolved", "refused", 43101)]
 
 
 def test_a_report_may_be_resolved_straight_from_received_but_not_twice(client, places):

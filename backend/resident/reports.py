@@ -8,8 +8,9 @@ the resident who made it and to the staff who must act on it, never published.
 from __future__ import annotations
 
 import peewee as pw
+from flask import current_app
 
-from backend import audit, clock, contentcheck, scope, uploads
+from backend import audit, clock, contentcheck, notify, scope, uploads
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Region, Report, StaffAccount, Upload, User
@@ -26,6 +27,7 @@ CATEGORIES = {
     "other": "其他",
 }
 ORDER = {status: rank for rank, status in enumerate(REPORT_STATUSES)}
+STATUS_LABELS = {"received": "已受理", "in_hand": "处理中", "resolved": "已解决"}
 
 
 def upload_photo(user: User, stream) -> Upload:
@@ -120,4 +122,17 @@ def move(staff: StaffAccount, public_id: str, status: str, reply: str | None) ->
         report.save()
         audit.record(f"report.{status}", "report", report.public_id, report.region_path,
                      staff=staff)
+    if report.user_id is not None:
+        _tell_reporter(report)
     return report
+
+
+def _tell_reporter(report: Report) -> None:
+    """A subscribe message once the move is committed; a refusal (43101) is only recorded."""
+    template = current_app.config["CITYCODE"].wechat_template_report
+    notify.send(report.user, None, template, f"report.{report.status}", {
+        "thing1": CATEGORIES.get(report.category, report.category)[:20],
+        "phrase2": STATUS_LABELS[report.status],
+        "thing3": (report.reply or report.text)[:20],
+        "time4": clock.now().astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+    }, page=f"pages/reports/detail?id={report.public_id}")
