@@ -1,9 +1,11 @@
 """Deleting an account erases the person; what they contributed stays, detached; chains verify."""
 from __future__ import annotations
 
-from backend import lifecycle
+from datetime import timedelta
+
+from backend import clock, lifecycle
 from backend.db import database
-from backend.models import Rating, Shop
+from backend.models import BookingSlot, Rating, Report, Shop
 
 
 def _every_value_in_every_table() -> str:
@@ -26,8 +28,11 @@ def test_deletion_leaves_no_personal_data_and_chains_verify(client, make, wechat
     alice = client.login("alice")
     alice.post("/api/v1/resident/phone", json={"code": "phone-13912345678"})
     alice.patch("/api/v1/resident/profile", json={"display_name": "欧阳娜娜"})
-    alice.post("/api/v1/resident/memberships", json={"code": community_code})
+    joined = alice.post("/api/v1/resident/memberships", json={"code": community_code})
+    cadre = client.login("cadre")
+    cadre.post(f"/api/v1/admin/memberships/{joined.get_json()['id']}/approve", json={})
     alice.get("/api/v1/resident/code")
+    community_life = _take_part_in_community_life(alice, cadre, places["community_a"].code)
     ticket = alice.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
     rating = alice.post(f"/api/v1/resident/shops/{other.public_id}/ratings",
                         json={"rating_ticket": ticket, "stars": 5, "text": "好吃"}).get_json()
@@ -46,6 +51,11 @@ def test_deletion_leaves_no_personal_data_and_chains_verify(client, make, wechat
     for personal in ("13912345678", "欧阳娜娜", "oStub_alice", "uStub_alice"):
         assert personal not in after
     assert kept.user_id is None and kept.stars == 5
+    with database.connection_context():
+        report = Report.get(Report.public_id == community_life["report"])
+        slot = BookingSlot.get(BookingSlot.public_id == community_life["slot"])
+    assert report.user_id is None and report.text == "路灯坏了好几天了"
+    assert slot.booked == 0  # her place is free for a neighbour
     assert all(v.ok for v in verdicts) and len(verdicts) == 2
     assert alice.get("/api/v1/me").status_code == 401
     refreshed = client.http.post("/api/v1/auth/refresh",
@@ -54,6 +64,36 @@ def test_deletion_leaves_no_personal_data_and_chains_verify(client, make, wechat
     view = client.login("bob").get(f"/api/v1/scan/{code}").get_json()
     assert view["shop"]["rating"]["count"] == 1 and view["comments"][0]["author"] == "匿名用户"
     assert shop.public_id  # the shop alice registered is still on record
+
+
+def _take_part_in_community_life(alice, cadre, community: str) -> dict:
+    """Alice books, votes, fills in a form with her name and phone, and reports a problem."""
+    soon = clock.now() + timedelta(days=2)
+    event = cadre.post("/api/v1/admin/events", json={
+        "region": community, "title": "领取口罩", "slots": [{
+            "starts_at": soon.isoformat(), "ends_at": (soon + timedelta(hours=1)).isoformat(),
+            "capacity": 5}]}).get_json()
+    slot = event["slots"][0]["id"]
+    assert alice.post(f"/api/v1/resident/events/{event['id']}/slots/{slot}/bookings"
+                      ).status_code == 201
+    poll = cadre.post("/api/v1/admin/polls", json={
+        "region": community, "title": "加装电梯", "options": ["支持", "不支持"],
+        "opens_at": (clock.now() - timedelta(hours=1)).isoformat(),
+        "closes_at": soon.isoformat()}).get_json()
+    option = alice.get(f"/api/v1/resident/polls/{poll['id']}").get_json()["options"][0]["id"]
+    assert alice.post(f"/api/v1/resident/polls/{poll['id']}/vote",
+                      json={"options": [option]}).status_code == 200
+    form = cadre.post("/api/v1/admin/forms", json={
+        "region": community, "title": "独居老人登记", "fields": [
+            {"name": "name", "label": "姓名", "type": "text", "required": True,
+             "personal": True},
+            {"name": "phone", "label": "电话", "type": "phone", "required": True}]}).get_json()
+    assert alice.put(f"/api/v1/resident/forms/{form['id']}/submission", json={
+        "answers": {"name": "欧阳娜娜", "phone": "13912345678"}}).status_code in (200, 201)
+    report = alice.post("/api/v1/resident/reports", json={
+        "community": community, "category": "facilities", "text": "路灯坏了好几天了"})
+    assert report.status_code == 201
+    return {"slot": slot, "report": report.get_json()["id"]}
 
 
 def test_signing_in_again_after_deletion_starts_a_new_account(client):
