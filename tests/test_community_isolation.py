@@ -143,9 +143,10 @@ def test_cadre_of_a_cannot_list_read_or_change_b(client, places, community_b):
     with database.connection_context():
         assert Notice.select().count() == 1 and Poll.select().count() == 1
         assert Report.get().status == "received" and Report.get().reply is None
+        # On record where the records live, for community B's own admins to see.
         denials = {(a.target_type, a.target_id) for a in AuditEntry.select().where(
             (AuditEntry.action == "scope.denied") & (AuditEntry.region_path
-                                                     == places["community_a"].path))}
+                                                     == places["community_b"].path))}
     assert denials == {("notice", notice["id"]), ("poll", poll["id"]),
                        ("report", report["id"]), ("region", b)}
     assert client.login("cadre_b").get(

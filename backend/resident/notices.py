@@ -14,23 +14,12 @@ from backend.errors import NotFound
 from backend.models import Notice, NoticeRead, Region, StaffAccount, User
 from backend.resident.membership import visible_paths
 
-def out_of_scope(staff: StaffAccount, target_type: str, target_id: str,
-                 exists: bool) -> NotFound:
-    """The 404 for a record the staff member may not reach, the same whether or not it exists;
-    reaching for one that does exist elsewhere goes on record.
-
-    Call outside a write transaction: the refusal rolls the transaction back.
-    """
-    if exists:
-        audit.record(audit.SCOPE_DENIED, target_type, target_id, staff.region_path, staff=staff)
-    return NotFound(f"{target_type} not found")
-
-
 def region_in_scope(staff: StaffAccount, code: str) -> Region:
     """A region the staff member may publish to; any other code is simply not found."""
     region = Region.get_or_none(Region.code == code)
     if region is None or not scope.covers(staff, region.path):
-        raise out_of_scope(staff, "region", code, region is not None)
+        raise scope.not_found(staff, "region", code,
+                              Region.select(Region.path).where(Region.code == code))
     return region
 
 
@@ -78,8 +67,8 @@ def notices_in_scope(staff: StaffAccount, region_code: str | None = None) -> pw.
 def notice_in_scope(staff: StaffAccount, public_id: str) -> Notice:
     notice = notices_in_scope(staff).where(Notice.public_id == public_id).first()
     if notice is None:
-        exists = Notice.select().where(Notice.public_id == public_id).exists()
-        raise out_of_scope(staff, "notice", public_id, exists)
+        raise scope.not_found(staff, "notice", public_id, Notice.select(Notice.region_path)
+                              .where(Notice.public_id == public_id))
     return notice
 
 

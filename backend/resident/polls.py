@@ -14,7 +14,7 @@ from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Poll, PollOption, PollVote, Region, StaffAccount, User
 from backend.resident.membership import visible_paths
-from backend.resident.notices import out_of_scope, region_in_scope
+from backend.resident.notices import region_in_scope
 
 RESULTS_VISIBLE = ("after_vote", "after_close")
 
@@ -118,8 +118,8 @@ def polls_in_scope(staff: StaffAccount, region_code: str | None = None) -> pw.Mo
 def poll_in_scope(staff: StaffAccount, public_id: str) -> Poll:
     poll = polls_in_scope(staff).where(Poll.public_id == public_id).first()
     if poll is None:
-        exists = Poll.select().where(Poll.public_id == public_id).exists()
-        raise out_of_scope(staff, "poll", public_id, exists)
+        raise scope.not_found(staff, "poll", public_id,
+                              Poll.select(Poll.region_path).where(Poll.public_id == public_id))
     poll.results = results(poll)
     return poll
 

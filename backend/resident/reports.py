@@ -16,7 +16,6 @@ from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Region, Report, StaffAccount, Upload, User
 from backend.models.community import REPORT_STATUSES
 from backend.resident.membership import approved_communities
-from backend.resident.notices import out_of_scope
 
 CATEGORIES = {
     "environment": "环境卫生",
@@ -99,17 +98,16 @@ def reports_in_scope(staff: StaffAccount, status: str | None = None,
 def report_in_scope(staff: StaffAccount, public_id: str) -> Report:
     report = reports_in_scope(staff).where(Report.public_id == public_id).first()
     if report is None:
-        exists = Report.select().where(Report.public_id == public_id).exists()
-        raise out_of_scope(staff, "report", public_id, exists)
+        raise scope.not_found(staff, "report", public_id, Report.select(Report.region_path)
+                              .where(Report.public_id == public_id))
     return report
 
 
 def move(staff: StaffAccount, public_id: str, status: str, reply: str | None) -> Report:
     """Move a report forward; a resolved one carries the reply the resident will read."""
     reply = (reply or "").strip() or None
-    # Checked before the transaction, so a reach outside scope stays on record.
-    report_in_scope(staff, public_id)
     with write_transaction():
+        report_in_scope(staff, public_id)
         report = lock_for_update(Report.select().where(Report.public_id == public_id)).get()
         if ORDER[status] <= ORDER[report.status]:
             raise Conflict(f"this report is already {report.status}; it cannot become "
