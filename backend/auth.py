@@ -14,6 +14,7 @@ import jwt
 from flask import current_app, g, request
 
 from backend import clock
+from backend.db import Prepared
 from backend.errors import Forbidden, Unauthorized
 from backend.keys import ALGORITHM, UnknownKey
 from backend.models import StaffAccount, User
@@ -21,6 +22,12 @@ from backend.models import StaffAccount, User
 ISSUER = "citycode"
 AUDIENCE = "citycode-api"
 CLOCK_SKEW_SECONDS = 5
+# A mini-program sends the same token with every request for up to 15 minutes; checking
+# its ES256 signature once is enough. Bounded: past this many, expired entries go first.
+VERIFIED_TOKENS_MAX = 4096
+
+_verified: dict[str, tuple[dict, str]] = {}
+_user_by_id = Prepared(lambda user_id: User.select().where(User.id == user_id))
 
 
 def key_set():
@@ -48,24 +55,47 @@ def issue_access_token(user: User) -> tuple[str, int]:
 
 
 def decode_access_token(token: str) -> dict:
-    """The verified claims, or Unauthorized for anything not signed by a live access key."""
+    """The verified claims, or Unauthorized for anything not signed by a live access key.
+
+    The signature and fixed claims of a token string never change, so they are checked
+    once per process; whether its key is still usable and whether it has expired are
+    checked on every use, against our clock.
+    """
     try:
-        header = jwt.get_unverified_header(token)
-        key = key_set().verifying_key(header.get("kid", ""), "access")
-        claims = jwt.decode(
-            token,
-            key.private_key.public_key(),
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            # Expiry is checked against our clock below, so tests can move time.
-            options={"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False},
-        )
+        claims, kid = _verified.get(token) or _verify_signature(token)
+        key_set().verifying_key(kid, "access")
     except (jwt.InvalidTokenError, UnknownKey, ValueError):
         raise Unauthorized("access token is not valid")
     if claims["exp"] + CLOCK_SKEW_SECONDS <= clock.now().timestamp():
         raise Unauthorized("access token expired; refresh it")
-    return claims
+    return dict(claims)
+
+
+def _verify_signature(token: str) -> tuple[dict, str]:
+    kid = jwt.get_unverified_header(token).get("kid", "")
+    key = key_set().verifying_key(kid, "access")
+    claims = jwt.decode(
+        token,
+        key.private_key.public_key(),
+        algorithms=[ALGORITHM],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        # Expiry is checked against our clock by the caller, so tests can move time.
+        options={"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False},
+    )
+    _remember(token, claims, kid)
+    return claims, kid
+
+
+def _remember(token: str, claims: dict, kid: str) -> None:
+    if len(_verified) >= VERIFIED_TOKENS_MAX:
+        now = clock.now().timestamp()
+        for known, (known_claims, _) in list(_verified.items()):
+            if known_claims["exp"] + CLOCK_SKEW_SECONDS <= now:
+                _verified.pop(known, None)
+        if len(_verified) >= VERIFIED_TOKENS_MAX:
+            _verified.clear()
+    _verified[token] = (claims, kid)
 
 
 def hash_refresh_token(token: str) -> str:
@@ -90,7 +120,7 @@ def authenticate() -> User | None:
     if token is None:
         return None
     claims = decode_access_token(token)
-    user = User.get_or_none(User.id == int(claims["sub"]))
+    user = _user_by_id.first(int(claims["sub"]))
     if user is None or user.deleted_at is not None:
         raise Unauthorized("access token is not valid")
     return user

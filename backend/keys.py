@@ -9,13 +9,14 @@ import json
 import os
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import jwt
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from backend import clock
 
@@ -36,9 +37,24 @@ class SigningKey:
     created_at: datetime
     retired_at: datetime | None
     private_key: ec.EllipticCurvePrivateKey
+    _secrets: dict = field(default_factory=dict, compare=False, repr=False)
 
     def usable_at(self, when: datetime, grace: timedelta) -> bool:
         return self.retired_at is None or when < self.retired_at + grace
+
+    def secret(self, label: str) -> bytes:
+        """A symmetric key derived from this one for `label` (HKDF-SHA256).
+
+        For tokens that only this service reads back: an HMAC over them costs a small
+        fraction of an ES256 signature, and the secret rotates and retires with its key.
+        """
+        derived = self._secrets.get(label)
+        if derived is None:
+            scalar = self.private_key.private_numbers().private_value.to_bytes(32, "big")
+            derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                           info=f"citycode {label}".encode()).derive(scalar)
+            self._secrets[label] = derived
+        return derived
 
     def public_jwk(self) -> dict:
         jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private_key.public_key()))
@@ -51,6 +67,8 @@ class KeySet:
         self.directory = Path(directory)
         self.grace = timedelta(seconds=grace_seconds)
         self._lock = threading.Lock()
+        # Checked on every signature and verification: a plain string and os.stat, no Path.
+        self._manifest = str(self.directory / MANIFEST)
         self._loaded_mtime = None
         self._keys: dict[str, SigningKey] = {}
 
@@ -61,7 +79,7 @@ class KeySet:
     def _refresh(self) -> None:
         """Reload when another process (the rotate-keys command) changed the manifest."""
         try:
-            mtime = self._manifest_path().stat().st_mtime_ns
+            mtime = os.stat(self._manifest).st_mtime_ns
         except FileNotFoundError:
             mtime = None
         if mtime == self._loaded_mtime:

@@ -4,9 +4,15 @@ Scanning a shop's code hands the resident a rating ticket (valid 24 hours, bound
 them and the shop); a rating must present it. One rating per resident per shop per
 30 days: a second one within the window edits the first. The shop's aggregate moves
 in the same transaction as the rating and its lifecycle event.
+
+Only this service reads tickets back, so they are HS256 with a secret derived from
+the "proof" key: cheap enough to hand out with every scan.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import uuid
 from datetime import timedelta
@@ -22,6 +28,8 @@ from backend.models import Complaint, Rating, Shop, User
 
 TICKET_LIFETIME = timedelta(hours=24)
 TICKET_AUDIENCE = "citycode-rating"
+TICKET_ALGORITHM = "HS256"
+TICKET_SECRET = "rating ticket"
 EDIT_WINDOW = timedelta(days=30)
 RATEABLE = ("active", "suspended")
 
@@ -33,11 +41,41 @@ def _keys():
 def issue_ticket(user: User, shop: Shop) -> str:
     key = _keys().current("proof")
     now = clock.now()
-    return jwt.encode({
+    return _hs256({
         "aud": TICKET_AUDIENCE, "sub": f"user:{user.id}", "shop": shop.public_id,
         "iat": int(now.timestamp()), "exp": int((now + TICKET_LIFETIME).timestamp()),
         "jti": uuid.uuid4().hex,
-    }, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
+    }, key.kid, key.secret(TICKET_SECRET))
+
+
+def _hs256(claims: dict, kid: str, secret: bytes) -> str:
+    """A compact HS256 JWS, as jwt.encode would write it; PyJWT reads it back.
+
+    Written here because jwt.encode spends several times the HMAC itself making sure
+    the secret is not a public key, and every scan by a resident signs a ticket.
+    """
+    header = _b64url(json.dumps({"alg": TICKET_ALGORITHM, "kid": kid, "typ": "JWT"},
+                                separators=(",", ":")).encode())
+    payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = f"{header}.{payload}"
+    signature = hmac.digest(secret, signing_input.encode(), hashlib.sha256)
+    return f"{signing_input}.{_b64url(signature)}"
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _ticket_claims(token: str) -> dict:
+    header = jwt.get_unverified_header(token)
+    key = _keys().verifying_key(header.get("kid", ""), "proof")
+    # Tickets signed with the key itself (ES256) before HS256 tickets stay good for their day.
+    if header.get("alg") == ALGORITHM:
+        verifier, algorithm = key.private_key.public_key(), ALGORITHM
+    else:
+        verifier, algorithm = key.secret(TICKET_SECRET), TICKET_ALGORITHM
+    return jwt.decode(token, verifier, algorithms=[algorithm], audience=TICKET_AUDIENCE,
+                      options={"verify_exp": False, "verify_iat": False})
 
 
 def _check_ticket(token: str | None, user: User, shop: Shop) -> None:
@@ -45,10 +83,7 @@ def _check_ticket(token: str | None, user: User, shop: Shop) -> None:
     if not token:
         raise refused
     try:
-        key = _keys().verifying_key(jwt.get_unverified_header(token).get("kid", ""), "proof")
-        claims = jwt.decode(token, key.private_key.public_key(), algorithms=[ALGORITHM],
-                            audience=TICKET_AUDIENCE,
-                            options={"verify_exp": False, "verify_iat": False})
+        claims = _ticket_claims(token)
     except (jwt.InvalidTokenError, UnknownKey, ValueError):
         raise refused
     if (claims.get("sub") != f"user:{user.id}" or claims.get("shop") != shop.public_id

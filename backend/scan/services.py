@@ -4,6 +4,10 @@ A code is official (current), replaced (revoked) or not official (never issued).
 The view of an official shop code depends on who asks: everyone gets the public
 view; the shop's own people also get the owner part; an inspector whose scope
 covers the shop gets the regulatory part (and one outside it is audited).
+
+Every resident in front of a shop may scan it, so the public view is a handful of
+prepared queries: the code with its shop, regions and the caller's ties to it in one,
+then the shop's licences, honours and latest comments.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from backend import codes
+from backend.db import Prepared
 from backend.resident import ratings
 from backend.scan import regulatory
 from backend.models import (
@@ -19,10 +24,12 @@ from backend.models import (
     Employee,
     Honour,
     Licence,
+    Rating,
     Region,
     Shop,
     ShopCode,
     ShopMembership,
+    StaffAccount,
     User,
 )
 
@@ -56,23 +63,58 @@ class Scan:
 
 Community = Region.alias()
 Street = Region.alias()
+COMMENTS_SHOWN = 5
+
+# The code; its shop with the names of its street and community; the caller's membership
+# of the shop; whether the caller has a staff account at all (most callers are residents,
+# who then need no staff lookup); and whether the shop has honours or visible comments
+# (most have neither, and then need no query for them). A NULL caller matches no row.
+_code_with_shop = Prepared(lambda code, user_id: (
+    ShopCode.select(ShopCode, Shop, Region.id, Region.code, Region.name,
+                    Community.id, Community.code, Community.name, ShopMembership,
+                    StaffAccount.id,
+                    pw.fn.EXISTS(Honour.select(Honour.id).where(Honour.shop == Shop.id))
+                    .alias("has_honours"),
+                    pw.fn.EXISTS(Rating.select(Rating.id).where(
+                        (Rating.shop == Shop.id) & (Rating.status == "visible")))
+                    .alias("has_comments"))
+    .join(Shop, pw.JOIN.LEFT_OUTER)
+    .join(Region, pw.JOIN.LEFT_OUTER, on=(Shop.street == Region.id))
+    .switch(Shop)
+    .join(Community, pw.JOIN.LEFT_OUTER, on=(Shop.community == Community.id))
+    .switch(Shop)
+    .join(ShopMembership, pw.JOIN.LEFT_OUTER,
+          on=(ShopMembership.shop == Shop.id) & (ShopMembership.user == user_id),
+          attr="caller_membership")
+    .switch(ShopCode)
+    .join(StaffAccount, pw.JOIN.LEFT_OUTER, on=(StaffAccount.user == user_id),
+          attr="caller_staff_account")
+    .where(ShopCode.code == code)))
+
+_licences = Prepared(lambda shop_id: (
+    Licence.select().where(Licence.shop == shop_id).order_by(Licence.valid_to)))
+
+_honours = Prepared(lambda shop_id: (
+    Honour.select().where(Honour.shop == shop_id).order_by(Honour.awarded_on.desc())))
+
+# ratings.visible_comments(shop), with each author's display name in the same query.
+_comments = Prepared(lambda shop_id: (
+    Rating.select(Rating, User.id, User.display_name)
+    .join(User, pw.JOIN.LEFT_OUTER, on=(Rating.user == User.id))
+    .where((Rating.shop == shop_id) & (Rating.status == "visible"))
+    .order_by(Rating.updated_at.desc())
+    .limit(COMMENTS_SHOWN)))
 
 
-def find_code(raw: str) -> ShopCode | None:
-    """The issued code behind `raw` (any case), with its shop and street, or None."""
+def find_code(raw: str, user: User | None = None) -> ShopCode | None:
+    """The issued code behind `raw` (any case), with its shop and the caller's ties, or None."""
     if not codes.looks_like_code_id(raw):
         return None
-    return (ShopCode.select(ShopCode, Shop, Region, Community)
-            .join(Shop, pw.JOIN.LEFT_OUTER)
-            .join(Region, pw.JOIN.LEFT_OUTER, on=(Shop.street == Region.id))
-            .switch(Shop)
-            .join(Community, pw.JOIN.LEFT_OUTER, on=(Shop.community == Community.id))
-            .where(ShopCode.code == codes.normalise_code_id(raw))
-            .first())
+    return _code_with_shop.first(codes.normalise_code_id(raw), user.id if user else None)
 
 
 def scan(raw: str, user: User | None) -> Scan:
-    code = find_code(raw)
+    code = find_code(raw, user)
     if code is None:
         return Scan("not_official")
     if code.revoked_at is not None:
@@ -81,19 +123,18 @@ def scan(raw: str, user: User | None) -> Scan:
         return _community(code, user)
     shop = code.shop
     result = Scan("official", kind=code.kind, view="public", shop=shop, code=code)
-    result.licences = list(Licence.select().where(Licence.shop == shop)
-                           .order_by(Licence.valid_to))
-    result.honours = list(Honour.select().where(Honour.shop == shop)
-                          .order_by(Honour.awarded_on.desc()))
-    result.comments = ratings.visible_comments(shop)
+    result.licences = _licences.all(shop.id)
+    if code.has_honours:
+        result.honours = _honours.all(shop.id)
+    if code.has_comments:
+        result.comments = _comments.all(shop.id)
     if user is None:
         return result
     result.rating_ticket = ratings.issue_ticket(user, shop)
-    result.membership = ShopMembership.get_or_none(
-        (ShopMembership.shop == shop) & (ShopMembership.user == user))
+    result.membership = shop.caller_membership
     if result.membership is not None:
         result.view = "owner"
-    staff = regulatory.active_staff(user)
+    staff = regulatory.active_staff(user) if code.caller_staff_account else None
     if staff is not None:
         if regulatory.covers(staff, shop):
             result.view = "regulatory"

@@ -1,0 +1,99 @@
+"""The public scan stays a handful of queries, and still shows everything it should."""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+
+
+class _Statements(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.sql: list[str] = []
+
+    def emit(self, record):
+        # peewee logs each statement as (sql, params); the pool logs plain messages.
+        if isinstance(record.msg, tuple):
+            self.sql.append(record.msg[0])
+
+
+@contextmanager
+def statements():
+    """Every SQL statement peewee sends while the block runs."""
+    logger = logging.getLogger("peewee")
+    handler, level, propagate = _Statements(), logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # statements carry parameters; keep them out of the app's log
+    try:
+        yield handler.sql
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+@pytest.fixture
+def places(make):
+    return make.region_tree()
+
+
+@pytest.fixture
+def shop(make, places):
+    shop = make.shop("owner", places["street_a"], places["community_a"])
+    make.licence(shop, date(2030, 1, 1))
+    shop.code = make.code_of(shop)
+    return shop
+
+
+def test_a_residents_public_scan_takes_three_queries(client, shop):
+    resident = client.login("alice")
+    resident.get(f"/api/v1/scan/{shop.code}")
+    with statements() as sql:
+        body = resident.get(f"/api/v1/scan/{shop.code}").get_json()
+    assert body["view"] == "public" and body["shop"]["street"] and body["shop"]["community"]
+    assert len(body["licences"]) == 1 and body["rating_ticket"]
+    # the caller, the code with its shop and the caller's ties to it, the licences
+    assert len(sql) == 3, sql
+
+
+def test_an_anonymous_page_view_takes_two_queries(client, shop):
+    client.http.get(f"/s/{shop.code}")
+    with statements() as sql:
+        page = client.http.get(f"/s/{shop.code}")
+    assert page.status_code == 200 and "老王面馆" in page.get_data(as_text=True)
+    assert len(sql) == 2, sql
+
+
+def test_honours_and_comments_still_show_when_a_shop_has_them(client, shop):
+    owner = client.login("owner")
+    assert owner.post(f"/api/v1/merchant/shops/{shop.public_id}/honours",
+                      json={"title": "诚信经营示范店", "issuer": "徐汇区市场监督管理局"}
+                      ).status_code == 201
+    alice = client.login("alice")
+    alice.patch("/api/v1/resident/profile", json={"display_name": "欧阳娜娜"})
+    ticket = alice.get(f"/api/v1/scan/{shop.code}").get_json()["rating_ticket"]
+    assert alice.post(f"/api/v1/resident/shops/{shop.public_id}/ratings",
+                      json={"rating_ticket": ticket, "stars": 5, "text": "面很好吃"}
+                      ).status_code == 201
+
+    bob = client.login("bob")
+    with statements() as sql:
+        body = bob.get(f"/api/v1/scan/{shop.code}").get_json()
+    assert [h["title"] for h in body["honours"]] == ["诚信经营示范店"]
+    assert [(c["text"], c["author"]) for c in body["comments"]] == [("面很好吃", "欧***")]
+    # the comments' authors come with the comments, not one query each
+    assert len(sql) == 5, sql
+
+
+def test_the_owner_and_inspectors_still_get_their_views(client, make, places, shop):
+    make.staff("inspector_a", "inspector", places["street_a"])
+    make.staff("inspector_b", "inspector", places["street_b"])
+    owner = client.login("owner").get(f"/api/v1/scan/{shop.code}").get_json()
+    assert owner["view"] == "owner" and owner["owner"]["role"] == "owner"
+    inside = client.login("inspector_a").get(f"/api/v1/scan/{shop.code}").get_json()
+    assert inside["view"] == "regulatory" and inside["regulatory"]["scan_proof"]["token"]
+    outside = client.login("inspector_b").get(f"/api/v1/scan/{shop.code}").get_json()
+    assert outside["view"] == "public" and outside["regulatory"] is None
