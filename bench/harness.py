@@ -1,7 +1,7 @@
 """What a bench script needs to measure an HTTP endpoint: gunicorn on loopback, wrk, a table.
 
 A `Server` runs the project's gunicorn.conf.py with only the bench's overrides (bind,
-workers, threads, access log); `wrk()` loads it through a Lua script whose done()
+access log, and workers, threads or recycling when the command line asks); `wrk()` loads it through a Lua script whose done()
 prints one BENCH_JSON line, so the numbers are read exactly instead of parsed from
 wrk's prose; any non-2xx/3xx answer stops the bench, since the numbers would mean nothing.
 """

@@ -9,6 +9,9 @@ the scan at >= 0.5 of the bare route's throughput, and its p99 <= 50 ms.
     python bench/scan.py [--db sqlite|postgres|both] [--shops 100000] [--duration 15]
                          [--connections 32] [--runs 3] [--workers N] [--threads N]
 
+Both targets run under gunicorn.conf.py exactly as production reads it (workers, threads,
+preloading, recycling); --workers, --threads and --max-requests override it for both.
+
 Exit status: 0 when the measurement ran (whatever the verdict), 1 when it could not
 be trusted (a non-2xx answer, a server that did not start).
 """
@@ -18,8 +21,8 @@ import argparse
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
+import runpy
 import shutil
 import statistics
 import subprocess
@@ -36,7 +39,16 @@ REPO = BENCH_DIR.parent
 sys.path[:0] = [str(BENCH_DIR), str(REPO)]
 
 import scan_data  # noqa: E402
-from harness import HEADER, BenchError, Run, Server, row, spread, wrk  # noqa: E402
+from harness import (  # noqa: E402
+    HEADER,
+    PROJECT_GUNICORN_CONF,
+    BenchError,
+    Run,
+    Server,
+    row,
+    spread,
+    wrk,
+)
 
 LUA_SCRIPT = BENCH_DIR / "scan.lua"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/citycode_bench"
@@ -162,17 +174,23 @@ class TokenMint:
 
 # -- serving and loading --------------------------------------------------------------------
 def gunicorn_overrides(args) -> dict:
-    """The same for both targets: workers, threads, no access log unless asked for."""
-    overrides = {"workers": args.workers, "threads": args.threads,
-                 "accesslog": args.access_log or None}
-    if args.max_requests is not None:
-        overrides["max_requests"] = args.max_requests
+    """The same for both targets: no access log unless asked for, and only the sizing
+    the command line asks for; everything else is gunicorn.conf.py's."""
+    overrides = {"accesslog": args.access_log or None}
+    for name in ("workers", "threads", "max_requests"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
     return overrides
 
 
+def gunicorn_settings(args) -> dict:
+    """What the servers will run with: gunicorn.conf.py (it reads WEB_CONCURRENCY and
+    GUNICORN_THREADS from this environment, as the servers do), then the overrides."""
+    return {**runpy.run_path(str(PROJECT_GUNICORN_CONF)), **gunicorn_overrides(args)}
+
+
 def server_env(url: str, keys_dir: Path, instance_dir: Path) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "BIND", "ACCESS_LOG")}
+    env = {k: v for k, v in os.environ.items() if k not in ("BIND", "ACCESS_LOG")}
     env.update(CITYCODE_ENV="development", DATABASE_URL=url, SIGNING_KEYS_DIR=str(keys_dir),
                CITYCODE_INSTANCE_DIR=str(instance_dir), UPLOAD_DIR=str(instance_dir / "uploads"),
                LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
@@ -289,9 +307,11 @@ def describe(args) -> str:
     import peewee
     import sqlite3
 
-    recycling = "as gunicorn.conf.py" if args.max_requests is None else args.max_requests
-    return (f"{args.shops} shops; gunicorn gthread {args.workers} workers × {args.threads} "
-            f"threads (max_requests {recycling}, access log {args.access_log or 'off'}); "
+    settings = gunicorn_settings(args)
+    return (f"{args.shops} shops; gunicorn {settings.get('worker_class', 'sync')} "
+            f"{settings.get('workers', 1)} workers × {settings.get('threads', 1)} threads "
+            f"(preload {settings.get('preload_app', False)}, max_requests "
+            f"{settings.get('max_requests', 0)}, access log {args.access_log or 'off'}); "
             f"wrk -t{args.wrk_threads} "
             f"-c{args.connections} -d{args.duration}s × {args.runs} runs after a "
             f"{WARMUP_SECONDS} s warm-up; {os.cpu_count()} CPUs; Python "
@@ -306,10 +326,10 @@ def parse_args(argv=None):
     parser.add_argument("--duration", type=int, default=15, help="seconds per run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int,
-                        default=int(os.environ.get("WEB_CONCURRENCY",
-                                                   multiprocessing.cpu_count() * 2 + 1)))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 4)))
+    parser.add_argument("--workers", type=int, default=None,
+                        help="override gunicorn.conf.py's workers (for both targets)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="override gunicorn.conf.py's threads (for both targets)")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--max-requests", type=int, default=None,
                         help="override gunicorn's worker recycling (0 turns it off)")
