@@ -220,3 +220,28 @@ def test_unknown_code_warns_that_it_is_not_official(chromium, served, make, tmp_
     run_chromium(chromium, tmp_path, f"--screenshot={shot}", f"--window-size={PHONE_WINDOW}",
                  f"{served}/{path}")
     assert near(Image.open(shot).convert("RGB").getpixel((10, 8)), WARNING_RED)
+
+
+def test_the_page_shows_the_latest_comments_with_the_shops_reply(client, make, licensed_shop):
+    code = make.code_of(licensed_shop)
+    resident = client.login("alice")
+    resident.patch("/api/v1/resident/profile", json={"display_name": "王小明"})
+    ticket = resident.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
+    rating = resident.post(f"/api/v1/resident/shops/{licensed_shop.public_id}/ratings", json={
+        "rating_ticket": ticket, "stars": 4, "text": "汤头很鲜", "tags": ["干净"]}).get_json()
+    client.login("shopkeeper").post(
+        f"/api/v1/merchant/shops/{licensed_shop.public_id}/ratings/{rating['id']}/reply",
+        json={"text": "谢谢光临"})
+
+    page = Page(client.http.get(f"/s/{code}").get_data(as_text=True))
+
+    [comment] = page.by_class("comment")
+    assert comment.startswith("★★★★☆王** ·")
+    assert "汤头很鲜" in comment and "干净" in comment and "店家回复：谢谢光临" in comment
+    assert "王小明" not in page.text
+    assert "★ 4.0（1 条评价）" in page.by_id("rating")
+
+
+def test_a_shop_nobody_has_rated_shows_no_comments_section(client, make, licensed_shop):
+    page = Page(client.http.get(f"/s/{make.code_of(licensed_shop)}").get_data(as_text=True))
+    assert page.by_class("comment") == [] and "暂无评价" in page.by_id("rating")

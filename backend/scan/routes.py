@@ -7,6 +7,7 @@ from flask.views import MethodView
 from backend import clock, masking, shopstate
 from backend.api import public
 from backend.auth import current_user, optional_user
+from backend.resident.schemas import PublicComment
 from backend.scan import blp, schemas, services
 
 
@@ -25,6 +26,8 @@ def _page(code: str):
         "scan.html", scan=result, labels=shopstate, today=clock.today_local(),
         mask_number=masking.number,
         rating_mean=shopstate.rating_mean(result.shop) if result.shop else None,
+        # Through the API's own schema, so the page masks authors exactly as the app does.
+        comments=PublicComment(many=True).dump(result.comments),
     )
     return html, status, {"Content-Type": "text/html; charset=utf-8",
                           "Cache-Control": "no-store"}
