@@ -13,8 +13,8 @@ import peewee as pw
 
 from backend import audit
 from backend.db import is_sqlite
-from backend.errors import NotFound
-from backend.models import Shop, StaffAccount
+from backend.errors import Invalid, NotFound
+from backend.models import Region, Shop, StaffAccount
 
 
 REGION_PATH = re.compile(r"^([0-9A-Za-z]+/)+$")
@@ -68,3 +68,17 @@ def ancestors(path: str) -> list[str]:
     """`path` and every region above it: '310104/310104003/' → ['310104/', '310104/310104003/']."""
     parts = [p for p in path.split("/") if p]
     return ["".join(f"{p}/" for p in parts[: i + 1]) for i in range(len(parts))]
+
+
+def region(staff: StaffAccount, code: str, field: str = "region") -> Region:
+    """The region a staff member names in a request body: their own or one below it.
+
+    Any other code is the same 422 on `field`, whether or not it exists; naming one
+    that exists elsewhere is audited like any reach outside scope.
+    """
+    found = Region.get_or_none(Region.code == code)
+    if found is None or not covers(staff, found.path):
+        if found is not None:
+            audit.denied(staff, "region", code, found.path)
+        raise Invalid.field(field, "no region with this code in your scope")
+    return found

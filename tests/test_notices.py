@@ -92,13 +92,13 @@ def test_notices_are_paginated(client, places):
 def test_staff_cannot_publish_outside_scope_and_the_answer_names_nothing(client, places):
     response = client.login("cadre_a").post("/api/v1/admin/notices", json={
         "region": places["street_a"].code, "title": "越权", "body": "x"})
-    assert response.status_code == 404
+    assert response.status_code == 422 and "region" in response.get_json()["errors"]["json"]
     assert places["street_a"].code not in response.get_data(as_text=True)
     assert "天平路" not in response.get_data(as_text=True)
     unknown = client.login("cadre_a").post("/api/v1/admin/notices", json={
         "region": "999999", "title": "越权", "body": "x"})
-    assert unknown.status_code == 404
-    assert unknown.get_json()["message"] == response.get_json()["message"]
+    assert unknown.status_code == 422
+    assert unknown.get_json()["errors"] == response.get_json()["errors"]
     assert client.login("inspector").post("/api/v1/admin/notices", json={
         "region": places["district"].code, "title": "t", "body": "b"}).status_code == 403
     assert client.login("alice").get("/api/v1/resident/notices").get_json() == []

@@ -135,7 +135,7 @@ def test_bad_polls_are_refused_naming_the_field(client, places):
         assert response.status_code == 422, change
         assert field in response.get_json()["errors"]["json"], change
     outside = cadre.post("/api/v1/admin/polls", json={**base, "region": places["street_a"].code})
-    assert outside.status_code == 404
+    assert outside.status_code == 422 and "region" in outside.get_json()["errors"]["json"]
     assert cadre.get("/api/v1/admin/polls").get_json() == []
 
 

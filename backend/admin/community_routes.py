@@ -19,7 +19,6 @@ COMMUNITY_STAFF = ("cadre", "admin")
 class StaffNotices(MethodView):
     @blp.arguments(schemas.NoticeIn)
     @blp.response(201, schemas.StaffNoticeOut)
-    @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body):
         """Publish a notice to a district, street or community in my scope"""
         return notices.publish(current_staff(*COMMUNITY_STAFF), body)
@@ -51,7 +50,6 @@ class StaffNoticeItem(MethodView):
 class StaffPolls(MethodView):
     @blp.arguments(schemas.PollIn)
     @blp.response(201, schemas.StaffPollOut)
-    @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body):
         """Start a poll (民意调查) for a district, street or community in my scope"""
         return polls.create(current_staff(*COMMUNITY_STAFF), body)

@@ -8,13 +8,6 @@ from backend.models import Department, Region, StaffAccount
 from backend.staffing import create_staff, issue_binding_code
 
 
-def region_in_scope(admin: StaffAccount, code: str, field: str = "region") -> Region:
-    region = Region.get_or_none(Region.code == code)
-    if region is None or not scope.covers(admin, region.path):
-        raise Invalid.field(field, "no region with this code in your scope")
-    return region
-
-
 def departments(admin: StaffAccount):
     return (Department.select(Department, Region).join(Region)
             .where(scope.under(Region.path, admin.region_path)).order_by(Department.id))
@@ -29,7 +22,7 @@ def department_in_scope(admin: StaffAccount, department_id: int, field="departme
 
 def create_department(admin: StaffAccount, name: str, kind: str, region_code: str):
     with write_transaction():
-        region = region_in_scope(admin, region_code)
+        region = scope.region(admin, region_code)
         department = Department.create(name=name, kind=kind, region=region)
         audit.record("department.created", "department", department.id, region.path,
                      staff=admin, detail={"name": name, "kind": kind})
@@ -67,7 +60,7 @@ def read_staff_unmasked(admin: StaffAccount, staff_id: int) -> StaffAccount:
 
 def add_staff(admin: StaffAccount, data: dict) -> tuple[StaffAccount, str]:
     with write_transaction():
-        region = region_in_scope(admin, data["region"])
+        region = scope.region(admin, data["region"])
         department = None
         if data.get("department") is not None:
             department = department_in_scope(admin, data["department"])

@@ -12,16 +12,8 @@ import peewee as pw
 from backend import audit, clock, scope
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
-from backend.models import Booking, BookingEvent, BookingSlot, Region, StaffAccount, User
+from backend.models import Booking, BookingEvent, BookingSlot, StaffAccount, User
 from backend.resident.membership import visible_paths
-
-
-def region_in_scope(staff: StaffAccount, code: str) -> Region:
-    """The region `code` names, if it is the staff member's own or lies below it."""
-    region = Region.get_or_none(Region.code == code)
-    if region is None or not scope.covers(staff, region.path):
-        raise Invalid.field("region", "not a region in your scope")
-    return region
 
 
 # -- the resident's side ---------------------------------------------------------------------
@@ -105,7 +97,7 @@ def create_event(staff: StaffAccount, data: dict) -> BookingEvent:
             raise Invalid(f"slots.{i}: must end after it starts", errors={"json": {"slots": {
                 str(i): {"ends_at": ["must be after starts_at"]}}}})
     with write_transaction():
-        region = region_in_scope(staff, data["region"])
+        region = scope.region(staff, data["region"])
         event = BookingEvent.create(
             region=region, region_path=region.path, title=data["title"],
             description=data.get("description"), per_resident=data["per_resident"],

@@ -22,7 +22,6 @@ from backend import audit, clock, masking, scope
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Form, FormSubmission, Region, StaffAccount, User
-from backend.resident.bookings import region_in_scope
 from backend.resident.membership import member_of, visible_paths
 
 MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -72,7 +71,7 @@ def _bad_field(index: int, name: str, reason: str) -> Invalid:
 def create_form(staff: StaffAccount, data: dict) -> Form:
     fields = normalise_fields(data["fields"])
     with write_transaction():
-        region = region_in_scope(staff, data["region"])
+        region = scope.region(staff, data["region"])
         form = Form.create(region=region, region_path=region.path, title=data["title"],
                            description=data.get("description"),
                            fields=json.dumps(fields, ensure_ascii=False),

@@ -14,15 +14,6 @@ from backend.errors import NotFound
 from backend.models import Notice, NoticeRead, Region, StaffAccount, User
 from backend.resident.membership import visible_paths
 
-def region_in_scope(staff: StaffAccount, code: str) -> Region:
-    """A region the staff member may publish to; any other code is simply not found."""
-    region = Region.get_or_none(Region.code == code)
-    if region is None or not scope.covers(staff, region.path):
-        raise scope.not_found(staff, "region", code,
-                              Region.select(Region.path).where(Region.code == code))
-    return region
-
-
 def _was_read_by(user: User) -> pw.Expression:
     return pw.fn.EXISTS(NoticeRead.select(NoticeRead.id).where(
         (NoticeRead.notice == Notice.id) & (NoticeRead.user == user)))
@@ -73,7 +64,7 @@ def notice_in_scope(staff: StaffAccount, public_id: str) -> Notice:
 
 
 def publish(staff: StaffAccount, data: dict) -> Notice:
-    region = region_in_scope(staff, data["region"])
+    region = scope.region(staff, data["region"])
     with write_transaction():
         notice = Notice.create(region=region, region_path=region.path, title=data["title"],
                                body=data["body"], author=staff)

@@ -14,7 +14,6 @@ from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Poll, PollOption, PollVote, Region, StaffAccount, User
 from backend.resident.membership import visible_paths
-from backend.resident.notices import region_in_scope
 
 RESULTS_VISIBLE = ("after_vote", "after_close")
 
@@ -132,7 +131,7 @@ def create(staff: StaffAccount, data: dict) -> Poll:
         raise Invalid.field("options", "an option is blank")
     if len(set(labels)) != len(labels):
         raise Invalid.field("options", "each option must be different")
-    region = region_in_scope(staff, data["region"])
+    region = scope.region(staff, data["region"])
     with write_transaction():
         poll = Poll.create(
             region=region, region_path=region.path, title=data["title"],
