@@ -24,7 +24,7 @@ def notices_for(user: User) -> pw.ModelSelect:
     """Notices that reach `user`, newest first, each with `is_read`."""
     return (Notice.select(Notice, Region, _was_read_by(user).alias("is_read"))
             .join(Region)
-            .where(Notice.region_path.in_(visible_paths(user) or [""]))
+            .where(Notice.region_path.in_(visible_paths(user)))
             .order_by(Notice.published_at.desc(), Notice.id.desc()))
 
 

@@ -53,7 +53,7 @@ def polls_for(user: User) -> pw.ModelSelect:
     """Polls that reach `user`, newest first, each with `has_voted`."""
     return (Poll.select(Poll, Region, _has_voted(user).alias("has_voted"))
             .join(Region)
-            .where(Poll.region_path.in_(visible_paths(user) or [""]))
+            .where(Poll.region_path.in_(visible_paths(user)))
             .order_by(Poll.created_at.desc(), Poll.id.desc()))
 
 

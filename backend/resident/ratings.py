@@ -18,6 +18,7 @@ import uuid
 from datetime import timedelta
 
 import jwt
+import peewee as pw
 from flask import current_app
 
 from backend import clock, contentcheck, lifecycle, risk
@@ -172,10 +173,18 @@ def release(rating: Rating, actor: str) -> Rating:
     return rating
 
 
-def visible_comments(shop: Shop, limit: int = 5, max_stars: int = 5):
-    return list(Rating.select().where((Rating.shop == shop) & (Rating.status == "visible")
-                                      & (Rating.stars <= max_stars))
-                .order_by(Rating.updated_at.desc()).limit(limit))
+def visible_comments_query(shop, limit: int = 5, max_stars: int = 5) -> pw.ModelSelect:
+    """The latest visible ratings, each with its author's display name in the same query."""
+    return (Rating.select(Rating, User.id, User.display_name)
+            .join(User, pw.JOIN.LEFT_OUTER, on=(Rating.user == User.id))
+            .where((Rating.shop == shop) & (Rating.status == "visible")
+                   & (Rating.stars <= max_stars))
+            .order_by(Rating.updated_at.desc())
+            .limit(limit))
+
+
+def visible_comments(shop: Shop, limit: int = 5, max_stars: int = 5) -> list[Rating]:
+    return list(visible_comments_query(shop, limit, max_stars))
 
 
 def complain(user: User, shop_id: str, category: str, text: str) -> Complaint:

@@ -97,13 +97,7 @@ _licences = Prepared(lambda shop_id: (
 _honours = Prepared(lambda shop_id: (
     Honour.select().where(Honour.shop == shop_id).order_by(Honour.awarded_on.desc())))
 
-# ratings.visible_comments(shop), with each author's display name in the same query.
-_comments = Prepared(lambda shop_id: (
-    Rating.select(Rating, User.id, User.display_name)
-    .join(User, pw.JOIN.LEFT_OUTER, on=(Rating.user == User.id))
-    .where((Rating.shop == shop_id) & (Rating.status == "visible"))
-    .order_by(Rating.updated_at.desc())
-    .limit(COMMENTS_SHOWN)))
+_comments = Prepared(lambda shop_id: ratings.visible_comments_query(shop_id, COMMENTS_SHOWN))
 
 
 def find_code(raw: str, user: User | None = None) -> ShopCode | None:
