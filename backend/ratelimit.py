@@ -58,17 +58,29 @@ def init_app(app) -> None:
     app.config.setdefault("RATELIMIT_ENABLED", settings.ratelimit_enabled)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
-    hooks = app.before_request_funcs.setdefault(None, [])
-    for index, hook in enumerate(hooks):
-        if getattr(hook, "__self__", None) is limiter:
-            hooks[index] = _writes_only(hook)
+    # flask-limiter's three hooks (check before, headers after, reset at teardown) are
+    # skipped for reads together: after a skipped check there is nothing to add or reset.
+    for registry in (app.before_request_funcs, app.after_request_funcs,
+                     app.teardown_request_funcs):
+        hooks = registry.setdefault(None, [])
+        for index, hook in enumerate(hooks):
+            if _belongs_to_limiter(hook):
+                hooks[index] = _writes_only(hook)
 
 
-def _writes_only(check):
-    @functools.wraps(check)
-    def check_unless_read():
+def _belongs_to_limiter(hook) -> bool:
+    if isinstance(hook, functools.partial):
+        return any(arg is limiter for arg in hook.args)
+    return getattr(hook, "__self__", None) is limiter
+
+
+def _writes_only(hook):
+    """`hook`, run only for writes; for reads it passes its argument (a response) through."""
+
+    def unless_read(*args):
         if request.method not in READ_METHODS:
-            return check()
-        return None
+            return hook(*args)
+        return args[0] if args else None
 
-    return check_unless_read
+    return functools.update_wrapper(unless_read, hook) if hasattr(hook, "__name__") \
+        else unless_read
