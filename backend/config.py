@@ -24,6 +24,17 @@ def _int(name: str, default: int) -> int:
     return default if raw in (None, "") else int(raw)
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
 @dataclass(frozen=True)
 class Config:
     env: str = "development"
@@ -47,6 +58,7 @@ class Config:
     ratelimit_writes: str = "60 per minute"
     ratelimit_enabled: bool = True
     db_pool_size: int = 8
+    db_server_prepare: bool = True
     proxy_hops: int = 0
     log_level: str = "INFO"
     testing: bool = False
@@ -76,6 +88,7 @@ class Config:
             ratelimit_login=env("RATELIMIT_LOGIN", cls.ratelimit_login),
             ratelimit_writes=env("RATELIMIT_WRITES", cls.ratelimit_writes),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
+            db_server_prepare=_flag("DB_SERVER_PREPARE", cls.db_server_prepare),
             proxy_hops=_int("PROXY_HOPS", cls.proxy_hops),
             log_level=env("LOG_LEVEL", cls.log_level),
         )

@@ -55,3 +55,13 @@ def test_production_refuses_a_base_url_too_long_for_a_small_qr(monkeypatch):
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://shopcodes.xuhui.shanghai.gov.cn")
     with pytest.raises(ConfigError, match="too long"):
         Config.from_env()
+
+
+def test_server_side_prepare_can_be_switched_off_but_not_misspelt(monkeypatch):
+    monkeypatch.delenv("DB_SERVER_PREPARE", raising=False)
+    assert Config.from_env().db_server_prepare is True
+    monkeypatch.setenv("DB_SERVER_PREPARE", "false")
+    assert Config.from_env().db_server_prepare is False
+    monkeypatch.setenv("DB_SERVER_PREPARE", "nope")
+    with pytest.raises(ConfigError, match="DB_SERVER_PREPARE"):
+        Config.from_env()
