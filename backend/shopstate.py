@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from backend.clock import SHANGHAI
+
 # Industry categories (行业类别). Keep in step with the README's glossary.
 CATEGORIES = {
     "catering": "餐饮服务",
@@ -53,3 +55,18 @@ def rating_histogram(shop) -> list[int]:
 
 def rating_mean(shop) -> float | None:
     return round(shop.rating_total / shop.rating_count, 2) if shop.rating_count else None
+
+
+def rating_summary(shop) -> dict:
+    """The stars as anyone sees them: how many, their mean, and how many of each."""
+    return {"count": shop.rating_count, "mean": rating_mean(shop),
+            "histogram": rating_histogram(shop)}
+
+
+def last_inspection(shop) -> dict | None:
+    """The latest inspection's day in Shanghai (ISO) and result, or None before the first."""
+    if shop.last_inspection_at is None:
+        return None
+    return {"date": shop.last_inspection_at.astimezone(SHANGHAI).date().isoformat(),
+            "result": shop.last_inspection_result,
+            "result_label": RESULT_LABELS.get(shop.last_inspection_result)}

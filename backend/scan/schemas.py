@@ -5,7 +5,6 @@ import marshmallow as ma
 from flask import current_app
 
 from backend import clock, codes, masking, shopstate
-from backend.clock import SHANGHAI
 from backend.admin.schemas import InspectionOut, RectificationOut
 from backend.resident.schemas import ComplaintOut, PublicComment
 from backend.merchant.schemas import (
@@ -16,31 +15,6 @@ from backend.merchant.schemas import (
     PublicLicenceOut,
     ShopOut,
 )
-
-
-class RatingSummary(ma.Schema):
-    count = ma.fields.Integer()
-    mean = ma.fields.Float(allow_none=True)
-    histogram = ma.fields.List(ma.fields.Integer(), metadata={"description": "1★ … 5★"})
-
-
-class LastInspection(ma.Schema):
-    date = ma.fields.Date(allow_none=True)
-    result = ma.fields.String(allow_none=True)
-    result_label = ma.fields.String(allow_none=True)
-
-
-def _rating(shop):
-    return {"count": shop.rating_count, "mean": shopstate.rating_mean(shop),
-            "histogram": shopstate.rating_histogram(shop)}
-
-
-def _last_inspection(shop):
-    if shop.last_inspection_at is None:
-        return None
-    local = shop.last_inspection_at.astimezone(SHANGHAI)
-    return {"date": local.date(), "result": shop.last_inspection_result,
-            "result_label": shopstate.RESULT_LABELS.get(shop.last_inspection_result)}
 
 
 class ShopPublic(ma.Schema):
@@ -56,9 +30,12 @@ class ShopPublic(ma.Schema):
     status = ma.fields.String()
     status_label = ma.fields.Function(lambda s: shopstate.SHOP_STATUS_LABELS.get(s.status))
     risk_grade = ma.fields.String(metadata={"description": "A best … D worst"})
-    rating = ma.fields.Function(_rating, metadata={"type": "object"})
-    last_inspection = ma.fields.Function(_last_inspection, allow_none=True,
-                                         metadata={"type": "object"})
+    rating = ma.fields.Function(shopstate.rating_summary, metadata={
+        "type": "object",
+        "description": "count, mean (null before the first rating), histogram (1★ … 5★)"})
+    last_inspection = ma.fields.Function(shopstate.last_inspection, allow_none=True, metadata={
+        "type": "object",
+        "description": "date (YYYY-MM-DD, in Shanghai), result, result_label"})
 
 
 class CodeInfo(ma.Schema):
