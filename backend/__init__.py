@@ -86,12 +86,16 @@ def create_app(config: Config | None = None) -> Flask:
     @app.before_request
     def _authenticate():
         view = app.view_functions.get(request.endpoint)
-        g.user = None
+        g.user = g.caller_id = None
         if view is None:
             return None
-        g.user = auth.authenticate()
         public = api_module.is_public(view) or request.endpoint.startswith("api-docs.")
-        if g.user is None and not public:
+        if api_module.is_reading_caller(view):
+            g.caller_id = auth.verified_caller_id()
+            signed_in = g.caller_id is not None
+        else:
+            signed_in = auth.authenticate() is not None
+        if not signed_in and not public:
             raise errors.Unauthorized()
         return None
 

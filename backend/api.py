@@ -36,8 +36,32 @@ def public(view):
 
 
 def is_public(view) -> bool:
+    return _marked(view, PUBLIC_MARK)
+
+
+READS_CALLER_MARK = "_citycode_reads_caller"
+
+
+def reads_caller(view):
+    """Mark a view that checks its caller's account in its own query.
+
+    The bearer token is still verified before the view runs, and a request without a
+    valid one is still refused; the view gets the token's user id (auth.caller_id) and
+    must reject the request itself (auth.reject_caller) when that account is gone or
+    deleted. Anything it asks of auth.current_user loads the account as usual. Only for
+    the hottest reads, where that lookup would be a second round trip.
+    """
+    setattr(view, READS_CALLER_MARK, True)
+    return view
+
+
+def is_reading_caller(view) -> bool:
+    return _marked(view, READS_CALLER_MARK)
+
+
+def _marked(view, mark: str) -> bool:
     view_class = getattr(view, "view_class", None)
-    return bool(getattr(view, PUBLIC_MARK, False) or getattr(view_class, PUBLIC_MARK, False))
+    return bool(getattr(view, mark, False) or getattr(view_class, mark, False))
 
 
 class Blueprint(_Blueprint):

@@ -114,22 +114,55 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-def authenticate() -> User | None:
-    """Load g.user from the bearer token, if any; an invalid token is a 401 even on public views."""
+def verified_caller_id() -> int | None:
+    """The user id in the bearer token, once its signature and expiry check out, or None
+    without a token; an invalid token is a 401 even on public views. Says nothing yet
+    about the account: see load_caller."""
     token = bearer_token()
     if token is None:
         return None
-    claims = decode_access_token(token)
-    user = _user_by_id.first(int(claims["sub"]))
+    return int(decode_access_token(token)["sub"])
+
+
+def load_caller(user_id: int) -> User:
+    """The caller's account; a deleted one no longer answers to its tokens."""
+    user = _user_by_id.first(user_id)
     if user is None or user.deleted_at is not None:
-        raise Unauthorized("access token is not valid")
+        reject_caller()
+    g.user = user
     return user
+
+
+def caller_id() -> int:
+    """The signed-in caller's user id, whether or not the account has been loaded yet."""
+    user = g.get("user")
+    if user is not None:
+        return user.id
+    if g.get("caller_id") is None:
+        raise Unauthorized()
+    return g.caller_id
+
+
+def reject_caller():
+    raise Unauthorized("access token is not valid")
+
+
+def authenticate() -> User | None:
+    """Load g.user from the bearer token, if any."""
+    g.user = None
+    caller_id = verified_caller_id()
+    return None if caller_id is None else load_caller(caller_id)
 
 
 def current_user() -> User:
     user = g.get("user")
     if user is None:
-        raise Unauthorized()
+        # A view that reads the caller's account in its own query (api.reads_caller) has
+        # only the verified id so far; any other use of the caller loads the account.
+        caller_id = g.get("caller_id")
+        if caller_id is None:
+            raise Unauthorized()
+        user = load_caller(caller_id)
     return user
 
 

@@ -39,11 +39,12 @@ def _keys():
     return current_app.extensions["citycode.keys"]
 
 
-def issue_ticket(user: User, shop: Shop) -> str:
+def issue_ticket(user_id: int, shop_public_id: str) -> str:
+    """What a resident who scanned a shop presents to rate it within 24 hours."""
     key = _keys().current("proof")
     now = clock.now()
     return _hs256({
-        "aud": TICKET_AUDIENCE, "sub": f"user:{user.id}", "shop": shop.public_id,
+        "aud": TICKET_AUDIENCE, "sub": f"user:{user_id}", "shop": shop_public_id,
         "iat": int(now.timestamp()), "exp": int((now + TICKET_LIFETIME).timestamp()),
         "jti": uuid.uuid4().hex,
     }, key.kid, key.secret(TICKET_SECRET))

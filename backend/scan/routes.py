@@ -5,17 +5,22 @@ from flask import render_template
 from flask.views import MethodView
 
 from backend import clock, masking, shopstate
-from backend.api import public
-from backend.auth import current_user, optional_user
+from backend.api import public, reads_caller
+from backend.auth import caller_id, current_user, optional_user
 from backend.resident.schemas import PublicComment
 from backend.scan import blp, schemas, services
+from backend.scan import public as public_view
 
 
 @blp.route("/api/v1/scan/<string:code>")
+@reads_caller
 class ScanApi(MethodView):
     @blp.response(200, schemas.ScanResult)
     def get(self, code):
         """Scan a printed code: its verdict, and the view of it that is yours to see"""
+        response = public_view.response(code, caller_id())
+        if response is not None:
+            return response
         return services.as_response(services.scan(code, current_user()))
 
 

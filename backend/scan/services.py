@@ -92,12 +92,13 @@ _code_with_shop = Prepared(lambda code, user_id: (
     .where(ShopCode.code == code)))
 
 _licences = Prepared(lambda shop_id: (
-    Licence.select().where(Licence.shop == shop_id).order_by(Licence.valid_to)))
+    Licence.select().where(Licence.shop == shop_id).order_by(Licence.valid_to, Licence.id)))
 
-_honours = Prepared(lambda shop_id: (
-    Honour.select().where(Honour.shop == shop_id).order_by(Honour.awarded_on.desc())))
+shop_honours = Prepared(lambda shop_id: (
+    Honour.select().where(Honour.shop == shop_id)
+    .order_by(Honour.awarded_on.desc(), Honour.id.desc())))
 
-_comments = Prepared(lambda shop_id: ratings.visible_comments_query(shop_id, COMMENTS_SHOWN))
+shop_comments = Prepared(lambda shop_id: ratings.visible_comments_query(shop_id, COMMENTS_SHOWN))
 
 
 def find_code(raw: str, user: User | None = None) -> ShopCode | None:
@@ -119,12 +120,12 @@ def scan(raw: str, user: User | None) -> Scan:
     result = Scan("official", kind=code.kind, view="public", shop=shop, code=code)
     result.licences = _licences.all(shop.id)
     if code.has_honours:
-        result.honours = _honours.all(shop.id)
+        result.honours = shop_honours.all(shop.id)
     if code.has_comments:
-        result.comments = _comments.all(shop.id)
+        result.comments = shop_comments.all(shop.id)
     if user is None:
         return result
-    result.rating_ticket = ratings.issue_ticket(user, shop)
+    result.rating_ticket = ratings.issue_ticket(user.id, shop.public_id)
     result.membership = shop.caller_membership
     if result.membership is not None:
         result.view = "owner"

@@ -1,0 +1,151 @@
+"""The public view of a shop's code as nearly every scan gets it: one statement, then JSON.
+
+Most scans are a resident in front of a shop that is not theirs, and all they get is
+the public view. Here that view is read in one statement: the caller's account, the
+code, its shop with street and community names, its licences, and whether the caller
+is tied to the shop or holds a staff account. It is then written straight to JSON,
+the body ScanResult describes. Whenever that statement shows the caller needs more
+than the public view (the shop's own people, staff) or the code is not a current shop
+code, services.scan answers instead: it builds every view, this one included, and
+tests hold the two to the same body.
+
+On PostgreSQL the statement is prepared once per connection (see db.Prepared); one
+round trip per scan is what leaves the database's share of two cores to the app.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import peewee as pw
+from flask import current_app
+
+from backend import auth, clock, codes, masking, shopstate
+from backend.db import Prepared, is_postgres
+from backend.merchant.schemas import HonourOut
+from backend.models import (
+    Honour,
+    Licence,
+    Rating,
+    Region,
+    Shop,
+    ShopCode,
+    ShopMembership,
+    StaffAccount,
+    User,
+)
+from backend.resident import ratings
+from backend.resident.schemas import PublicComment
+from backend.scan import services
+
+Street = Region.alias()
+Community = Region.alias()
+
+
+def _licences_as_json():
+    """The shop's licences, as a JSON array of [type, number, issuer, valid_to, id]."""
+    columns = (Licence.type, Licence.number, Licence.issuer, Licence.valid_to, Licence.id)
+    rows = (pw.fn.json_agg(pw.fn.json_build_array(*columns)) if is_postgres()
+            else pw.fn.json_group_array(pw.fn.json_array(*columns)))
+    return Licence.select(rows).where(Licence.shop == Shop.id)
+
+
+def _exists(query: pw.ModelSelect) -> pw.Node:
+    return pw.fn.EXISTS(query)
+
+
+# One row while the caller's account is live (none once it is deleted); the code's
+# columns are NULL when no such code was ever issued.
+_public_card = Prepared(lambda code, caller_id: (
+    User.select(
+        ShopCode.id.alias("code_id"), ShopCode.kind, ShopCode.revoked_at,
+        Shop.id.alias("shop_id"), Shop.public_id, Shop.name, Shop.category, Shop.address,
+        Shop.status, Shop.risk_grade, Shop.rating_count, Shop.rating_total,
+        Shop.rating_histogram, Shop.last_inspection_at, Shop.last_inspection_result,
+        Street.name.alias("street_name"), Community.name.alias("community_name"),
+        _exists(ShopMembership.select(ShopMembership.id).where(
+            (ShopMembership.shop == Shop.id) & (ShopMembership.user == User.id)))
+        .alias("is_member"),
+        _exists(StaffAccount.select(StaffAccount.id).where(StaffAccount.user == User.id))
+        .alias("has_staff_account"),
+        _exists(Honour.select(Honour.id).where(Honour.shop == Shop.id)).alias("has_honours"),
+        _exists(Rating.select(Rating.id).where(
+            (Rating.shop == Shop.id) & (Rating.status == "visible"))).alias("has_comments"),
+        _licences_as_json().alias("licences"))
+    .join(ShopCode, pw.JOIN.LEFT_OUTER, on=(ShopCode.code == code))
+    .join(Shop, pw.JOIN.LEFT_OUTER, on=(ShopCode.shop == Shop.id))
+    .join(Street, pw.JOIN.LEFT_OUTER, on=(Shop.street == Street.id))
+    .join(Community, pw.JOIN.LEFT_OUTER, on=(Shop.community == Community.id))
+    .where((User.id == caller_id) & User.deleted_at.is_null())
+    .namedtuples()))
+
+
+def body(raw_code: str, caller_id: int) -> dict | None:
+    """The scan's JSON body when the caller gets the public view of a current shop code;
+    None when services.scan must answer. A deleted caller is refused (401)."""
+    if not codes.looks_like_code_id(raw_code):
+        return None
+    card = _public_card.first(codes.normalise_code_id(raw_code), caller_id)
+    if card is None:
+        auth.reject_caller()
+    if (card.code_id is None or card.revoked_at is not None or card.kind != "shop"
+            or card.is_member or card.has_staff_account):
+        return None
+    return {
+        "verdict": "official",
+        "message": services.MESSAGES["official"],
+        "kind": "shop",
+        "view": "public",
+        "shop": _shop(card),
+        "licences": _licences(card.licences),
+        "honours": (HonourOut(many=True).dump(services.shop_honours.all(card.shop_id))
+                    if card.has_honours else []),
+        "owner": None,
+        "regulatory": None,
+        "community": None,
+        "rating_ticket": ratings.issue_ticket(caller_id, card.public_id),
+        "comments": (PublicComment(many=True).dump(services.shop_comments.all(card.shop_id))
+                     if card.has_comments else []),
+    }
+
+
+def _shop(card) -> dict:
+    # The fields, order and helpers of schemas.ShopPublic.
+    return {
+        "id": card.public_id,
+        "name": card.name,
+        "category": card.category,
+        "category_label": shopstate.CATEGORIES.get(card.category),
+        "address": card.address,
+        "street": card.street_name,
+        "community": card.community_name,
+        "status": card.status,
+        "status_label": shopstate.SHOP_STATUS_LABELS.get(card.status),
+        "risk_grade": card.risk_grade,
+        "rating": shopstate.rating_summary(card),
+        "last_inspection": shopstate.last_inspection(card),
+    }
+
+
+def _licences(aggregated) -> list[dict]:
+    # The fields and order of merchant.schemas.PublicLicenceOut, soonest expiry first.
+    # SQLite hands the aggregate over as text, PostgreSQL's driver already decoded it.
+    rows = json.loads(aggregated) if isinstance(aggregated, str) else (aggregated or [])
+    today = clock.today_local()
+    licences = []
+    for type_, number, issuer, valid_to, _id in sorted(rows, key=lambda r: (r[3], r[4])):
+        licences.append({
+            "type": type_,
+            "type_label": shopstate.LICENCE_TYPES.get(type_, type_),
+            "number": masking.number(number),
+            "issuer": issuer,
+            "valid_to": valid_to,
+            "status": shopstate.validity(date.fromisoformat(valid_to), today),
+        })
+    return licences
+
+
+def response(raw_code: str, caller_id: int):
+    """The public view as a response, or None when services.scan must answer."""
+    found = body(raw_code, caller_id)
+    return None if found is None else current_app.json.response(found)
