@@ -58,9 +58,11 @@ def test_a_shop_with_everything_reads_the_same_both_ways(app, client, make, plac
     make.licence(shop, today + timedelta(days=400), type_="health_permit")
     code = make.code_of(shop)
     owner = client.login("owner")
-    for title in ("诚信经营示范店", "放心消费单位"):
+    for title, awarded_on in (("诚信经营示范店", None), ("放心消费单位", "2025-03-15"),
+                              ("文明商户", "2026-01-10"), ("食品安全示范店", "2026-01-10")):
         assert owner.post(f"/api/v1/merchant/shops/{shop.public_id}/honours",
-                          json={"title": title, "issuer": "区消保委"}).status_code == 201
+                          json={"title": title, "issuer": "区消保委", "awarded_on": awarded_on}
+                          ).status_code == 201
     _rate(client, "alice", shop, code, 5, "面很好吃")
     _rate(client, "bob", shop, code, 2, "等了很久")
     with database.connection_context():
@@ -80,7 +82,10 @@ def test_a_shop_with_everything_reads_the_same_both_ways(app, client, make, plac
     assert [lic["status"] for lic in fast["licences"]] == [
         "expired", "expiring", "expiring", "valid"]
     assert "AB****" in [lic["number"] for lic in fast["licences"]]
-    assert len(fast["honours"]) == 2 and len(fast["comments"]) == 2
+    # Latest first, the same day by the later entry, undated last.
+    assert [h["title"] for h in fast["honours"]] == [
+        "食品安全示范店", "文明商户", "放心消费单位", "诚信经营示范店"]
+    assert len(fast["comments"]) == 2
     _same_body(fast, full)
 
 

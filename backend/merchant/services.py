@@ -282,7 +282,8 @@ def remove_employee(user: User, public_id: str, employee_id: str) -> None:
 
 
 def honours(shop: Shop):
-    return Honour.select().where(Honour.shop == shop).order_by(Honour.awarded_on.desc())
+    return (Honour.select().where(Honour.shop == shop)
+            .order_by(Honour.awarded_on.desc(nulls="LAST"), Honour.id.desc()))
 
 
 def add_honour(user: User, public_id: str, data: dict) -> Honour:

@@ -2,8 +2,8 @@
 
 Most scans are a resident in front of a shop that is not theirs, and all they get is
 the public view. Here that view is read in one statement: the caller's account, the
-code, its shop with street and community names, its licences, and whether the caller
-is tied to the shop or holds a staff account. It is then written straight to JSON,
+code, its shop with street and community names, its licences and honours, and whether
+the caller is tied to the shop or holds a staff account. It is then written straight to JSON,
 the body ScanResult describes. Whenever that statement shows the caller needs more
 than the public view (the shop's own people, staff) or the code is not a current shop
 code, services.scan answers instead: it builds every view, this one included, and
@@ -22,7 +22,6 @@ from flask import current_app
 
 from backend import auth, clock, codes, masking, shopstate
 from backend.db import Prepared, is_postgres
-from backend.merchant.schemas import HonourOut
 from backend.models import (
     Honour,
     Licence,
@@ -40,14 +39,26 @@ from backend.scan import services
 
 Street = Region.alias()
 Community = Region.alias()
+_COMMENTS = PublicComment(many=True)
+
+
+def _as_json_rows(*columns):
+    """An aggregate of the rows' `columns` as one JSON array of arrays."""
+    if is_postgres():
+        return pw.fn.json_agg(pw.fn.json_build_array(*columns))
+    return pw.fn.json_group_array(pw.fn.json_array(*columns))
 
 
 def _licences_as_json():
-    """The shop's licences, as a JSON array of [type, number, issuer, valid_to, id]."""
-    columns = (Licence.type, Licence.number, Licence.issuer, Licence.valid_to, Licence.id)
-    rows = (pw.fn.json_agg(pw.fn.json_build_array(*columns)) if is_postgres()
-            else pw.fn.json_group_array(pw.fn.json_array(*columns)))
-    return Licence.select(rows).where(Licence.shop == Shop.id)
+    return Licence.select(_as_json_rows(
+        Licence.type, Licence.number, Licence.issuer, Licence.valid_to, Licence.id,
+    )).where(Licence.shop == Shop.id)
+
+
+def _honours_as_json():
+    return Honour.select(_as_json_rows(
+        Honour.public_id, Honour.title, Honour.issuer, Honour.awarded_on, Honour.id,
+    )).where(Honour.shop == Shop.id)
 
 
 def _exists(query: pw.ModelSelect) -> pw.Node:
@@ -68,10 +79,10 @@ _public_card = Prepared(lambda code, caller_id: (
         .alias("is_member"),
         _exists(StaffAccount.select(StaffAccount.id).where(StaffAccount.user == User.id))
         .alias("has_staff_account"),
-        _exists(Honour.select(Honour.id).where(Honour.shop == Shop.id)).alias("has_honours"),
         _exists(Rating.select(Rating.id).where(
             (Rating.shop == Shop.id) & (Rating.status == "visible"))).alias("has_comments"),
-        _licences_as_json().alias("licences"))
+        _licences_as_json().alias("licences"),
+        _honours_as_json().alias("honours"))
     .join(ShopCode, pw.JOIN.LEFT_OUTER, on=(ShopCode.code == code))
     .join(Shop, pw.JOIN.LEFT_OUTER, on=(ShopCode.shop == Shop.id))
     .join(Street, pw.JOIN.LEFT_OUTER, on=(Shop.street == Street.id))
@@ -98,13 +109,12 @@ def body(raw_code: str, caller_id: int) -> dict | None:
         "view": "public",
         "shop": _shop(card),
         "licences": _licences(card.licences),
-        "honours": (HonourOut(many=True).dump(services.shop_honours.all(card.shop_id))
-                    if card.has_honours else []),
+        "honours": _honours(card.honours),
         "owner": None,
         "regulatory": None,
         "community": None,
         "rating_ticket": ratings.issue_ticket(caller_id, card.public_id),
-        "comments": (PublicComment(many=True).dump(services.shop_comments.all(card.shop_id))
+        "comments": (_COMMENTS.dump(services.shop_comments.all(card.shop_id))
                      if card.has_comments else []),
     }
 
@@ -127,10 +137,14 @@ def _shop(card) -> dict:
     }
 
 
+def _rows(aggregated) -> list[list]:
+    # SQLite hands an aggregate over as text, PostgreSQL's driver has already decoded it.
+    return json.loads(aggregated) if isinstance(aggregated, str) else (aggregated or [])
+
+
 def _licences(aggregated) -> list[dict]:
     # The fields and order of merchant.schemas.PublicLicenceOut, soonest expiry first.
-    # SQLite hands the aggregate over as text, PostgreSQL's driver already decoded it.
-    rows = json.loads(aggregated) if isinstance(aggregated, str) else (aggregated or [])
+    rows = _rows(aggregated)
     today = clock.today_local()
     licences = []
     for type_, number, issuer, valid_to, _id in sorted(rows, key=lambda r: (r[3], r[4])):
@@ -143,6 +157,14 @@ def _licences(aggregated) -> list[dict]:
             "status": shopstate.validity(date.fromisoformat(valid_to), today),
         })
     return licences
+
+
+def _honours(aggregated) -> list[dict]:
+    # The fields and order of merchant.schemas.HonourOut, latest first, undated last.
+    rows = sorted(_rows(aggregated), key=lambda r: (r[3] is not None, r[3] or "", r[4]),
+                  reverse=True)
+    return [{"id": public_id, "title": title, "issuer": issuer, "awarded_on": awarded_on}
+            for public_id, title, issuer, awarded_on, _id in rows]
 
 
 def response(raw_code: str, caller_id: int):

@@ -94,9 +94,9 @@ _code_with_shop = Prepared(lambda code, user_id: (
 _licences = Prepared(lambda shop_id: (
     Licence.select().where(Licence.shop == shop_id).order_by(Licence.valid_to, Licence.id)))
 
-shop_honours = Prepared(lambda shop_id: (
+_honours = Prepared(lambda shop_id: (
     Honour.select().where(Honour.shop == shop_id)
-    .order_by(Honour.awarded_on.desc(), Honour.id.desc())))
+    .order_by(Honour.awarded_on.desc(nulls="LAST"), Honour.id.desc())))
 
 shop_comments = Prepared(lambda shop_id: ratings.visible_comments_query(shop_id, COMMENTS_SHOWN))
 
@@ -120,7 +120,7 @@ def scan(raw: str, user: User | None) -> Scan:
     result = Scan("official", kind=code.kind, view="public", shop=shop, code=code)
     result.licences = _licences.all(shop.id)
     if code.has_honours:
-        result.honours = shop_honours.all(shop.id)
+        result.honours = _honours.all(shop.id)
     if code.has_comments:
         result.comments = shop_comments.all(shop.id)
     if user is None:
