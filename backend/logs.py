@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
+import secrets
 
 from flask import g, has_request_context, request
 
@@ -64,7 +64,7 @@ def init_app(app) -> None:
     @app.before_request
     def _assign_request_id():
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else secrets.token_hex(16)
 
     @app.after_request
     def _echo_request_id(response):

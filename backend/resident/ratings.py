@@ -11,10 +11,11 @@ the "proof" key: cheap enough to hand out with every scan.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
-import uuid
+import secrets
 from datetime import timedelta
 
 import jwt
@@ -46,7 +47,7 @@ def issue_ticket(user_id: int, shop_public_id: str) -> str:
     return _hs256({
         "aud": TICKET_AUDIENCE, "sub": f"user:{user_id}", "shop": shop_public_id,
         "iat": int(now.timestamp()), "exp": int((now + TICKET_LIFETIME).timestamp()),
-        "jti": uuid.uuid4().hex,
+        "jti": secrets.token_hex(16),
     }, key.kid, key.secret(TICKET_SECRET))
 
 
@@ -56,12 +57,16 @@ def _hs256(claims: dict, kid: str, secret: bytes) -> str:
     Written here because jwt.encode spends several times the HMAC itself making sure
     the secret is not a public key, and every scan by a resident signs a ticket.
     """
-    header = _b64url(json.dumps({"alg": TICKET_ALGORITHM, "kid": kid, "typ": "JWT"},
-                                separators=(",", ":")).encode())
     payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
-    signing_input = f"{header}.{payload}"
+    signing_input = f"{_header(kid)}.{payload}"
     signature = hmac.digest(secret, signing_input.encode(), hashlib.sha256)
     return f"{signing_input}.{_b64url(signature)}"
+
+
+@functools.lru_cache(maxsize=16)
+def _header(kid: str) -> str:
+    return _b64url(json.dumps({"alg": TICKET_ALGORITHM, "kid": kid, "typ": "JWT"},
+                              separators=(",", ":")).encode())
 
 
 def _b64url(data: bytes) -> str:
