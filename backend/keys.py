@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,9 @@ ALGORITHM = "ES256"
 # Access tokens and resident codes never share a key: a leaked code key must not mint logins.
 PURPOSES = ("access", "resident", "proof")
 MANIFEST = "keys.json"
+# How often a running process looks for keys another process (rotate-keys) wrote. A token
+# under a kid it does not know yet makes it look at once, so no worker refuses a new key.
+MANIFEST_CHECK_SECONDS = 1.0
 
 
 class UnknownKey(LookupError):
@@ -67,26 +71,37 @@ class KeySet:
         self.directory = Path(directory)
         self.grace = timedelta(seconds=grace_seconds)
         self._lock = threading.Lock()
-        # Checked on every signature and verification: a plain string and os.stat, no Path.
         self._manifest = str(self.directory / MANIFEST)
-        self._loaded_mtime = None
+        self._loaded_version = None
+        self._next_check = 0.0
         self._keys: dict[str, SigningKey] = {}
 
     # -- reading -----------------------------------------------------------
     def _manifest_path(self) -> Path:
         return self.directory / MANIFEST
 
-    def _refresh(self) -> None:
-        """Reload when another process (the rotate-keys command) changed the manifest."""
+    def _refresh(self, now: bool = False) -> None:
+        """Reload when another process (the rotate-keys command) changed the manifest.
+
+        Looked at no more than once a second (`now` to look at once): every signature
+        and verification asks, and a stat call hands the worker's GIL away.
+        """
+        checked_at = time.monotonic()
+        if not now and checked_at < self._next_check:
+            return
+        self._next_check = checked_at + MANIFEST_CHECK_SECONDS
         try:
-            mtime = os.stat(self._manifest).st_mtime_ns
+            stat = os.stat(self._manifest)
+            # The manifest is replaced, never edited: a new inode even when two writes
+            # fall within the file system's clock tick.
+            version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         except FileNotFoundError:
-            mtime = None
-        if mtime == self._loaded_mtime:
+            version = None
+        if version == self._loaded_version:
             return
         with self._lock:
-            self._keys = self._read() if mtime is not None else {}
-            self._loaded_mtime = mtime
+            self._keys = self._read() if version is not None else {}
+            self._loaded_version = version
 
     def _read(self) -> dict[str, SigningKey]:
         entries = json.loads(self._manifest_path().read_text())
@@ -115,6 +130,9 @@ class KeySet:
     def verifying_key(self, kid: str, purpose: str) -> SigningKey:
         self._refresh()
         key = self._keys.get(kid)
+        if key is None:
+            self._refresh(now=True)
+            key = self._keys.get(kid)
         if key is None or key.purpose != purpose or not key.usable_at(clock.now(), self.grace):
             raise UnknownKey(kid)
         return key
@@ -147,6 +165,7 @@ class KeySet:
             new_kids.append(kid)
         entries = [e for e in entries if not self._expired(e, now)]
         self._write_entries(entries)
+        self._next_check = 0.0
         return new_kids
 
     def ensure(self) -> None:

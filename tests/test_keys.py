@@ -73,3 +73,17 @@ def test_a_resident_key_cannot_sign_an_access_token(own_keys_app):
     response = own_keys_app.test_client().get(
         "/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
+
+
+def test_a_worker_accepts_a_key_another_process_just_rotated_in(tmp_path):
+    from backend.keys import KeySet
+
+    signer, verifier = KeySet(tmp_path, 3600), KeySet(tmp_path, 3600)
+    signer.ensure()
+    first = signer.current("access").kid
+    assert verifier.verifying_key(first, "access").kid == first  # loaded, and remembered
+    (second,) = signer.rotate(["access"])
+    # Well within the second in which the verifier would not look at the manifest again.
+    assert verifier.verifying_key(second, "access").kid == second
+    with pytest.raises(Exception):
+        verifier.verifying_key("access-19700101-000000", "access")
