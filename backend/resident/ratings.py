@@ -19,6 +19,7 @@ import secrets
 from datetime import timedelta
 
 import jwt
+import orjson
 import peewee as pw
 from flask import current_app
 
@@ -57,7 +58,7 @@ def _hs256(claims: dict, kid: str, secret: bytes) -> str:
     Written here because jwt.encode spends several times the HMAC itself making sure
     the secret is not a public key, and every scan by a resident signs a ticket.
     """
-    payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+    payload = _b64url(orjson.dumps(claims))
     signing_input = f"{_header(kid)}.{payload}"
     signature = hmac.digest(secret, signing_input.encode(), hashlib.sha256)
     return f"{signing_input}.{_b64url(signature)}"

@@ -14,9 +14,9 @@ round trip per scan is what leaves the database's share of two cores to the app.
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 
+import orjson
 import peewee as pw
 from flask import current_app
 
@@ -139,7 +139,7 @@ def _shop(card) -> dict:
 
 def _rows(aggregated) -> list[list]:
     # SQLite hands an aggregate over as text, PostgreSQL's driver has already decoded it.
-    return json.loads(aggregated) if isinstance(aggregated, str) else (aggregated or [])
+    return orjson.loads(aggregated) if isinstance(aggregated, str) else (aggregated or [])
 
 
 def _licences(aggregated) -> list[dict]:
