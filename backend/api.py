@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import marshmallow as ma
+import orjson
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest import Page
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser
 
 from backend.errors import handle_http_exception
 
@@ -64,8 +67,23 @@ def _marked(view, mark: str) -> bool:
     return bool(getattr(view, mark, False) or getattr(view_class, mark, False))
 
 
+class ArgumentsParser(FlaskParser):
+    """webargs' parser, reading JSON bodies as strictly as jsonio writes them: NaN, a lone
+    surrogate or trailing text is a 400, not a value that fails later on its way out."""
+
+    def _raw_load_json(self, req):
+        if not webargs_core.is_json(req.mimetype):
+            return webargs_core.missing
+        data = req.get_data(cache=True)
+        if not data:
+            return webargs_core.missing
+        return orjson.loads(data)  # its JSONDecodeError is json's: webargs answers 400
+
+
 class Blueprint(_Blueprint):
     """Documents, once, the errors that authentication and rate limits add to every view."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -41,3 +41,17 @@ def test_request_id_is_echoed_or_made(client):
     assert echoed.headers["X-Request-ID"] == "gate-7-abcdef"
     error = client.http.get("/api/v1/me", headers={"X-Request-ID": "gate-7-abcdef"})
     assert error.get_json()["request_id"] == "gate-7-abcdef"
+
+
+def test_chinese_goes_out_as_utf8_not_escapes(client):
+    response = client.login("alice").get("/api/v1/scan/ZZZZZZZZZZ")
+    assert response.status_code == 200 and response.content_type == "application/json"
+    assert "这不是官方发放的汇商码".encode() in response.data and b"\\u" not in response.data
+
+
+def test_a_body_json_cannot_carry_is_refused(client):
+    for body in ('{"code": NaN}', '{"code": "\\ud800"}', '{"code": "a"} trailing'):
+        response = client.http.post("/api/v1/auth/login", data=body,
+                                    content_type="application/json")
+        assert 400 <= response.status_code < 500, body
+        assert response.get_json()["code"] == response.status_code
