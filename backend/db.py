@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+from collections import namedtuple
 import re
 import time
 from contextlib import contextmanager
@@ -190,16 +191,25 @@ class Prepared:
         self._compiled: dict[type, _Compiled] = {}
 
     def all(self, *args) -> list:
+        return self._compiled_for_here().run(args)
+
+    def first(self, *args):
+        rows = self.all(*args)
+        return rows[0] if rows else None
+
+    def records(self, *args) -> list:
+        """The rows as named tuples of the driver's values, no field conversions: for a
+        query whose columns mostly go out as they come, the conversions cost more than
+        its run. Convert the few that need it with their field's python_value."""
+        return self._compiled_for_here().run(args, records=True)
+
+    def _compiled_for_here(self) -> "_Compiled":
         kind = type(database.obj)
         compiled = self._compiled.get(kind)
         if compiled is None:
             query = self._build(*(_Slot(i) for i in range(self._arity)))
             compiled = self._compiled[kind] = _Compiled(query)
-        return compiled.run(args)
-
-    def first(self, *args):
-        rows = self.all(*args)
-        return rows[0] if rows else None
+        return compiled
 
 
 _statement_names = itertools.count(1)
@@ -210,7 +220,7 @@ class _Compiled:
     def __init__(self, query: pw.ModelSelect):
         self.query = query
         self.sql, self.params = query.sql()
-        self.reader = None
+        self.reader = self.record = None
         self.name = self.prepare_sql = self.execute_sql = None
         if isinstance(database.obj, pw.PostgresqlDatabase):
             self.name = f"citycode_{next(_statement_names)}"
@@ -218,10 +228,14 @@ class _Compiled:
             self.execute_sql = (f"EXECUTE {self.name} ({', '.join(['%s'] * len(self.params))})"
                                 if self.params else f"EXECUTE {self.name}")
 
-    def run(self, args: tuple) -> list:
+    def run(self, args: tuple, records: bool = False) -> list:
         values = [_bind(p, args) if isinstance(p, _Argument) else p for p in self.params]
         cursor = database.execute_sql(self._statement(), values)
         try:
+            if records:
+                if self.record is None:
+                    self.record = namedtuple("Record", [c[0] for c in cursor.description])
+                return [self.record._make(row) for row in cursor.fetchall()]
             reader = self.reader
             if reader is None:
                 # peewee's own row reader for this query, set up from the cursor's

@@ -87,8 +87,7 @@ _public_card = Prepared(lambda code, caller_id: (
     .join(Shop, pw.JOIN.LEFT_OUTER, on=(ShopCode.shop == Shop.id))
     .join(Street, pw.JOIN.LEFT_OUTER, on=(Shop.street == Street.id))
     .join(Community, pw.JOIN.LEFT_OUTER, on=(Shop.community == Community.id))
-    .where((User.id == caller_id) & User.deleted_at.is_null())
-    .namedtuples()))
+    .where((User.id == caller_id) & User.deleted_at.is_null())))
 
 
 def body(raw_code: str, caller_id: int) -> dict | None:
@@ -96,12 +95,16 @@ def body(raw_code: str, caller_id: int) -> dict | None:
     None when services.scan must answer. A deleted caller is refused (401)."""
     if not codes.looks_like_code_id(raw_code):
         return None
-    card = _public_card.first(codes.normalise_code_id(raw_code), caller_id)
-    if card is None:
+    cards = _public_card.records(codes.normalise_code_id(raw_code), caller_id)
+    if not cards:
         auth.reject_caller()
+    card = cards[0]
     if (card.code_id is None or card.revoked_at is not None or card.kind != "shop"
             or card.is_member or card.has_staff_account):
         return None
+    if card.last_inspection_at is not None:
+        card = card._replace(
+            last_inspection_at=Shop.last_inspection_at.python_value(card.last_inspection_at))
     return {
         "verdict": "official",
         "message": services.MESSAGES["official"],
