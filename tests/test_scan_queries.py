@@ -8,15 +8,24 @@ from datetime import date
 import pytest
 
 
+class _Seen(list):
+    """The statements' SQL; `.params` the parameters each was sent with."""
+
+    def __init__(self):
+        super().__init__()
+        self.params: list[tuple] = []
+
+
 class _Statements(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
-        self.sql: list[str] = []
+        self.sql = _Seen()
 
     def emit(self, record):
         # peewee logs each statement as (sql, params); the pool logs plain messages.
         if isinstance(record.msg, tuple):
             self.sql.append(record.msg[0])
+            self.sql.params.append(tuple(record.msg[1] or ()))
 
 
 @contextmanager
@@ -130,3 +139,20 @@ def test_postgres_behind_a_transaction_pooler_can_do_without(config, shop):
             assert prepared.fetchone()[0] == 0
     finally:
         database.obj.close_all()
+
+
+def test_whether_a_shop_has_comments_is_not_found_among_every_shops_ratings(client, shop):
+    from backend.db import database, is_sqlite
+
+    if not is_sqlite():
+        pytest.skip("PostgreSQL plans from table statistics; SQLite's plan is fixed by indexes")
+    resident = client.login("alice")
+    with statements() as sql:
+        resident.get(f"/api/v1/scan/{shop.code}")
+    with database.connection_context():
+        plan = [row[3] for row in database.execute_sql(
+            f"EXPLAIN QUERY PLAN {sql[0]}", sql.params[0]).fetchall()]
+    # Every table is reached through an index, ratings through the shop's own.
+    assert not any(step.startswith("SCAN") for step in plan), plan
+    assert any("INDEX rating_shop_id_status_updated_at (shop_id=? AND status=?)" in step
+               for step in plan), plan

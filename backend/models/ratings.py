@@ -25,6 +25,11 @@ class Rating(BaseModel):
     created_at = UTCDateTimeField(default=created_now, index=True)
     updated_at = UTCDateTimeField(default=created_now)
 
+    class Meta:
+        # A shop's visible ratings, latest first: whether a scan shows comments, and which.
+        # Without it SQLite walked every visible rating of the district to find a shop's.
+        indexes = ((("shop", "status", "updated_at"), False),)
+
 
 COMPLAINT_CATEGORIES = ("food_safety", "price", "licence", "service", "other")
 
