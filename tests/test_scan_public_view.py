@@ -39,12 +39,15 @@ def _same_body(fast: dict, full: dict) -> None:
     assert list(fast["shop"]) == list(full["shop"])
 
 
-def _rate(client, user: str, shop: Shop, code: str, stars: int, text: str):
+def _rate(client, user: str, shop: Shop, code: str, stars: int, text: str | None,
+          display_name: str | None = "欧阳娜娜", tags: tuple = ()):
     resident = client.login(user)
-    resident.patch("/api/v1/resident/profile", json={"display_name": "欧阳娜娜"})
+    if display_name:
+        resident.patch("/api/v1/resident/profile", json={"display_name": display_name})
     ticket = resident.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
     response = resident.post(f"/api/v1/resident/shops/{shop.public_id}/ratings",
-                             json={"rating_ticket": ticket, "stars": stars, "text": text})
+                             json={"rating_ticket": ticket, "stars": stars, "text": text,
+                                   "tags": list(tags)})
     assert response.status_code == 201, response.get_json()
 
 
@@ -63,8 +66,9 @@ def test_a_shop_with_everything_reads_the_same_both_ways(app, client, make, plac
         assert owner.post(f"/api/v1/merchant/shops/{shop.public_id}/honours",
                           json={"title": title, "issuer": "区消保委", "awarded_on": awarded_on}
                           ).status_code == 201
-    _rate(client, "alice", shop, code, 5, "面很好吃")
-    _rate(client, "bob", shop, code, 2, "等了很久")
+    _rate(client, "alice", shop, code, 5, "面很好吃", tags=("干净", "实惠"))
+    _rate(client, "bob", shop, code, 2, "等了很久", display_name="王")
+    _rate(client, "dave", shop, code, 4, None, display_name=None)
     with database.connection_context():
         # 01:30 in Shanghai on 6 September is still the 5th in UTC.
         Shop.update(last_inspection_at=datetime(2026, 9, 5, 17, 30, tzinfo=timezone.utc),
@@ -78,14 +82,15 @@ def test_a_shop_with_everything_reads_the_same_both_ways(app, client, make, plac
     assert fast["view"] == "public" and fast["shop"]["status_label"] == "停业整顿"
     assert fast["shop"]["last_inspection"] == {
         "date": "2026-09-06", "result": "pass_with_remarks", "result_label": "基本合格"}
-    assert fast["shop"]["rating"] == {"count": 2, "mean": 3.5, "histogram": [0, 1, 0, 0, 1]}
+    assert fast["shop"]["rating"] == {"count": 3, "mean": 3.67, "histogram": [0, 1, 0, 1, 1]}
     assert [lic["status"] for lic in fast["licences"]] == [
         "expired", "expiring", "expiring", "valid"]
     assert "AB****" in [lic["number"] for lic in fast["licences"]]
     # Latest first, the same day by the later entry, undated last.
     assert [h["title"] for h in fast["honours"]] == [
         "食品安全示范店", "文明商户", "放心消费单位", "诚信经营示范店"]
-    assert len(fast["comments"]) == 2
+    assert [(c["author"], c["tags"]) for c in fast["comments"]] == [
+        ("匿名用户", []), ("*", []), ("欧***", ["干净", "实惠"])]
     _same_body(fast, full)
 
 

@@ -186,7 +186,7 @@ def visible_comments_query(shop, limit: int = 5, max_stars: int = 5) -> pw.Model
             .join(User, pw.JOIN.LEFT_OUTER, on=(Rating.user == User.id))
             .where((Rating.shop == shop) & (Rating.status == "visible")
                    & (Rating.stars <= max_stars))
-            .order_by(Rating.updated_at.desc())
+            .order_by(Rating.updated_at.desc(), Rating.id.desc())
             .limit(limit))
 
 

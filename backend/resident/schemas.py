@@ -68,6 +68,9 @@ class RatingOut(ma.Schema):
     updated_at = ma.fields.DateTime()
 
 
+ANONYMOUS = "匿名用户"
+
+
 class PublicComment(ma.Schema):
     """A rating as other residents see it: no one's identity."""
 
@@ -76,7 +79,7 @@ class PublicComment(ma.Schema):
     tags = ma.fields.Function(lambda r: json.loads(r.tags), metadata={"type": "array"})
     author = ma.fields.Function(
         lambda r: masking.name(r.user.display_name) if r.user_id and r.user.display_name
-        else "匿名用户")
+        else ANONYMOUS)
     reply = ma.fields.String(allow_none=True)
     at = ma.fields.DateTime(attribute="updated_at")
 

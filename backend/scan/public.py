@@ -14,7 +14,7 @@ round trip per scan is what leaves the database's share of two cores to the app.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import orjson
 import peewee as pw
@@ -34,12 +34,12 @@ from backend.models import (
     User,
 )
 from backend.resident import ratings
-from backend.resident.schemas import PublicComment
+from backend.resident.schemas import ANONYMOUS
 from backend.scan import services
 
 Street = Region.alias()
 Community = Region.alias()
-_COMMENTS = PublicComment(many=True)
+Author = User.alias()
 
 
 def _as_json_rows(*columns):
@@ -61,6 +61,19 @@ def _honours_as_json():
     )).where(Honour.shop == Shop.id)
 
 
+def _comments_as_json():
+    # The latest few, as services.scan shows them (ratings.visible_comments_query).
+    latest = (Rating.select(Rating.id, Rating.stars, Rating.text, Rating.tags, Rating.reply,
+                            Rating.updated_at, Rating.user, Author.display_name)
+              .join(Author, pw.JOIN.LEFT_OUTER, on=(Rating.user == Author.id))
+              .where((Rating.shop == Shop.id) & (Rating.status == "visible"))
+              .order_by(Rating.updated_at.desc(), Rating.id.desc())
+              .limit(services.COMMENTS_SHOWN)).alias("latest")
+    return pw.Select([latest], [_as_json_rows(
+        latest.c.stars, latest.c.text, latest.c.tags, latest.c.display_name, latest.c.reply,
+        latest.c.updated_at, latest.c.user_id, latest.c.id)])
+
+
 def _exists(query: pw.ModelSelect) -> pw.Node:
     return pw.fn.EXISTS(query)
 
@@ -79,10 +92,9 @@ _public_card = Prepared(lambda code, caller_id: (
         .alias("is_member"),
         _exists(StaffAccount.select(StaffAccount.id).where(StaffAccount.user == User.id))
         .alias("has_staff_account"),
-        _exists(Rating.select(Rating.id).where(
-            (Rating.shop == Shop.id) & (Rating.status == "visible"))).alias("has_comments"),
         _licences_as_json().alias("licences"),
-        _honours_as_json().alias("honours"))
+        _honours_as_json().alias("honours"),
+        _comments_as_json().alias("comments"))
     .join(ShopCode, pw.JOIN.LEFT_OUTER, on=(ShopCode.code == code))
     .join(Shop, pw.JOIN.LEFT_OUTER, on=(ShopCode.shop == Shop.id))
     .join(Street, pw.JOIN.LEFT_OUTER, on=(Shop.street == Street.id))
@@ -117,8 +129,7 @@ def body(raw_code: str, caller_id: int) -> dict | None:
         "regulatory": None,
         "community": None,
         "rating_ticket": ratings.issue_ticket(caller_id, card.public_id),
-        "comments": (_COMMENTS.dump(services.shop_comments.all(card.shop_id))
-                     if card.has_comments else []),
+        "comments": _comments(card.comments),
     }
 
 
@@ -168,6 +179,25 @@ def _honours(aggregated) -> list[dict]:
                   reverse=True)
     return [{"id": public_id, "title": title, "issuer": issuer, "awarded_on": awarded_on}
             for public_id, title, issuer, awarded_on, _id in rows]
+
+
+def _comments(aggregated) -> list[dict]:
+    # The fields and order of resident.schemas.PublicComment, latest first; no one's identity.
+    rows = sorted(_rows(aggregated), key=lambda r: (_utc(r[5]), r[7]), reverse=True)
+    return [{
+        "stars": stars,
+        "text": text,
+        "tags": orjson.loads(tags),
+        "author": masking.name(display_name) if user_id and display_name else ANONYMOUS,
+        "reply": reply,
+        "at": _utc(updated_at).isoformat(),
+    } for stars, text, tags, display_name, reply, updated_at, user_id, _id in rows]
+
+
+def _utc(stored: str) -> datetime:
+    # A stored time as the JSON aggregate writes it (SQLite "2026-11-01 08:00:00.5",
+    # PostgreSQL "2026-11-01T08:00:00.5"): UTC, without its zone.
+    return datetime.fromisoformat(stored).replace(tzinfo=timezone.utc)
 
 
 def response(raw_code: str, caller_id: int):
