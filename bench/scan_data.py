@@ -1,4 +1,5 @@
-"""Data for bench/scan.py: a district of active shops with codes, licences, honours and owners.
+"""Data for bench/scan.py: a district of active shops with codes, licences, honours, owners,
+and residents' ratings with comments.
 
 The rows look like the ones the services write (region paths, valid credit codes, a
 hash-chained `shop.registered` event as each shop's lifecycle head) but go in with
@@ -21,6 +22,7 @@ from backend.models import (
     Honour,
     LifecycleEvent,
     Licence,
+    Rating,
     Region,
     Shop,
     ShopCode,
@@ -150,6 +152,29 @@ def _licence_number(rng: random.Random, type_: str, credit_code: str) -> str:
     return f"沪徐卫公字{rng.randrange(2018, 2026)}第{rng.randrange(10 ** 6):06d}号"
 
 
+RESIDENTS = 2000
+COMMENTS_KEPT = 6  # rows per rated shop: the public view shows the latest five
+COMMENT_TEXTS = [None, None, "味道不错，分量足", "老板很热情", "环境干净", "价格实惠",
+                 "等了比较久", "会再来的", "服务一般", "东西新鲜"]
+COMMENT_TAGS = ["干净", "实惠", "热情", "新鲜", "排队久"]
+RESIDENT_NAMES = [None, None, "张伟", "王芳", "李娜", "刘洋", "陈静", "欧阳娜娜", "周"]
+
+
+def _comments(rng: random.Random, shop_id: int, histogram: str, residents: range, now,
+              ids) -> list[tuple]:
+    """A rated shop's latest few ratings, stars as its histogram has them."""
+    counts = [int(n) for n in histogram.split(",")]
+    rows = []
+    for _ in range(min(sum(counts), COMMENTS_KEPT)):
+        stars = rng.choices(range(1, 6), weights=counts)[0]
+        at = now - timedelta(days=rng.uniform(0, 365))
+        tags = rng.sample(COMMENT_TAGS, k=rng.randint(0, 2))
+        rows.append((ids(), shop_id, rng.choice(residents), stars, rng.choice(COMMENT_TEXTS),
+                     "[" + ",".join(f'"{t}"' for t in tags) + "]", "visible",
+                     "谢谢您的支持" if rng.random() < 0.2 else None, at, at))
+    return rows
+
+
 def seed(db: pw.Database, shops: int, seed_value: int = 20240601) -> dict[str, int]:
     """Fill a freshly migrated database; returns the row counts."""
     rng = random.Random(seed_value)
@@ -162,7 +187,10 @@ def seed(db: pw.Database, shops: int, seed_value: int = 20240601) -> dict[str, i
     user_base = User.select(pw.fn.MAX(User.id)).scalar()
 
     owners, shop_rows, memberships, events = [], [], [], []
-    code_rows, licence_rows, honour_rows = [], [], []
+    code_rows, licence_rows, honour_rows, rating_rows = [], [], [], []
+    residents = range(user_base + shops + 1, user_base + shops + RESIDENTS + 1)
+    resident_rows = [(user_id, f"oBenchResident_{user_id}", rng.choice(RESIDENT_NAMES), now, now)
+                     for user_id in residents]
     code_ids: set[str] = set()
     categories, weights = list(CATEGORY_WEIGHTS), list(CATEGORY_WEIGHTS.values())
     for shop_id in range(1, shops + 1):
@@ -198,6 +226,7 @@ def seed(db: pw.Database, shops: int, seed_value: int = 20240601) -> dict[str, i
             1 if result == "rectify" else 0, 1, head, created, created,
         ))
         memberships.append((shop_id, owner_id, "owner", created))
+        rating_rows += _comments(rng, shop_id, histogram, residents, now, ids)
 
         if rng.random() < 0.05:  # an earlier sticker, replaced: scans as "replaced"
             code_rows.append((_new_code(code_ids), "shop", shop_id, created, created))
@@ -223,6 +252,8 @@ def seed(db: pw.Database, shops: int, seed_value: int = 20240601) -> dict[str, i
                                     today - timedelta(days=rng.randrange(0, 1000)), created))
 
     _bulk(db, User, [User.id, User.openid, User.created_at, User.updated_at], owners)
+    _bulk(db, User, [User.id, User.openid, User.display_name, User.created_at, User.updated_at],
+          resident_rows)
     _bulk(db, Shop, [
         Shop.id, Shop.public_id, Shop.name, Shop.credit_code, Shop.category, Shop.address,
         Shop.street, Shop.community, Shop.region_path, Shop.lat, Shop.lng, Shop.phone,
@@ -242,6 +273,9 @@ def seed(db: pw.Database, shops: int, seed_value: int = 20240601) -> dict[str, i
     ], licence_rows)
     _bulk(db, Honour, [Honour.public_id, Honour.shop, Honour.title, Honour.issuer,
                        Honour.awarded_on, Honour.created_at], honour_rows)
+    _bulk(db, Rating, [Rating.public_id, Rating.shop, Rating.user, Rating.stars, Rating.text,
+                       Rating.tags, Rating.status, Rating.reply, Rating.created_at,
+                       Rating.updated_at], rating_rows)
     _bulk(db, LifecycleEvent, [
         LifecycleEvent.shop, LifecycleEvent.seq, LifecycleEvent.type, LifecycleEvent.occurred_at,
         LifecycleEvent.actor, LifecycleEvent.payload, LifecycleEvent.prev_hash,
@@ -277,6 +311,7 @@ def counts() -> dict[str, int]:
         "codes": ShopCode.select().count(),
         "licences": Licence.select().count(),
         "honours": Honour.select().count(),
+        "ratings": Rating.select().count(),
         "users": User.select().count(),
     }
 
