@@ -2,9 +2,9 @@
 
 Most scans are a resident in front of a shop that is not theirs, and all they get is
 the public view. Here that view is read in one statement: the caller's account, the
-code, its shop with street and community names, its licences and honours, and whether
-the caller is tied to the shop or holds a staff account. It is then written straight to JSON,
-the body ScanResult describes. Whenever that statement shows the caller needs more
+code, its shop with street and community names, its licences, honours and latest
+comments, and whether the caller is tied to the shop or holds a staff account. It is
+then written straight to JSON, the body ScanResult describes. Whenever that statement shows the caller needs more
 than the public view (the shop's own people, staff) or the code is not a current shop
 code, services.scan answers instead: it builds every view, this one included, and
 tests hold the two to the same body.

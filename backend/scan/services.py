@@ -98,7 +98,7 @@ _honours = Prepared(lambda shop_id: (
     Honour.select().where(Honour.shop == shop_id)
     .order_by(Honour.awarded_on.desc(nulls="LAST"), Honour.id.desc())))
 
-shop_comments = Prepared(lambda shop_id: ratings.visible_comments_query(shop_id, COMMENTS_SHOWN))
+_comments = Prepared(lambda shop_id: ratings.visible_comments_query(shop_id, COMMENTS_SHOWN))
 
 
 def find_code(raw: str, user: User | None = None) -> ShopCode | None:
@@ -122,7 +122,7 @@ def scan(raw: str, user: User | None) -> Scan:
     if code.has_honours:
         result.honours = _honours.all(shop.id)
     if code.has_comments:
-        result.comments = shop_comments.all(shop.id)
+        result.comments = _comments.all(shop.id)
     if user is None:
         return result
     result.rating_ticket = ratings.issue_ticket(user.id, shop.public_id)
