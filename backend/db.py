@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from collections import namedtuple
 import re
 import time
+from collections import namedtuple
 from contextlib import contextmanager
 from typing import Callable
 from urllib.parse import urlparse

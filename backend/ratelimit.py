@@ -82,5 +82,4 @@ def _writes_only(hook):
             return hook(*args)
         return args[0] if args else None
 
-    return functools.update_wrapper(unless_read, hook) if hasattr(hook, "__name__") \
-        else unless_read
+    return functools.update_wrapper(unless_read, hook)  # a partial has no name: skipped

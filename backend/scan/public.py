@@ -4,10 +4,10 @@ Most scans are a resident in front of a shop that is not theirs, and all they ge
 the public view. Here that view is read in one statement: the caller's account, the
 code, its shop with street and community names, its licences, honours and latest
 comments, and whether the caller is tied to the shop or holds a staff account. It is
-then written straight to JSON, the body ScanResult describes. Whenever that statement shows the caller needs more
-than the public view (the shop's own people, staff) or the code is not a current shop
-code, services.scan answers instead: it builds every view, this one included, and
-tests hold the two to the same body.
+then written straight to JSON, the body ScanResult describes. Whenever that statement
+shows the caller needs more than the public view (the shop's own people, staff) or
+the code is not a current shop code, services.scan answers instead: it builds every
+view, this one included, and tests hold the two to the same body.
 
 On PostgreSQL the statement is prepared once per connection (see db.Prepared); one
 round trip per scan is what leaves the database's share of two cores to the app.
@@ -74,10 +74,6 @@ def _comments_as_json():
         latest.c.updated_at, latest.c.user_id, latest.c.id)])
 
 
-def _exists(query: pw.ModelSelect) -> pw.Node:
-    return pw.fn.EXISTS(query)
-
-
 # One row while the caller's account is live (none once it is deleted); the code's
 # columns are NULL when no such code was ever issued.
 _public_card = Prepared(lambda code, caller_id: (
@@ -87,10 +83,10 @@ _public_card = Prepared(lambda code, caller_id: (
         Shop.status, Shop.risk_grade, Shop.rating_count, Shop.rating_total,
         Shop.rating_histogram, Shop.last_inspection_at, Shop.last_inspection_result,
         Street.name.alias("street_name"), Community.name.alias("community_name"),
-        _exists(ShopMembership.select(ShopMembership.id).where(
+        pw.fn.EXISTS(ShopMembership.select(ShopMembership.id).where(
             (ShopMembership.shop == Shop.id) & (ShopMembership.user == User.id)))
         .alias("is_member"),
-        _exists(StaffAccount.select(StaffAccount.id).where(StaffAccount.user == User.id))
+        pw.fn.EXISTS(StaffAccount.select(StaffAccount.id).where(StaffAccount.user == User.id))
         .alias("has_staff_account"),
         _licences_as_json().alias("licences"),
         _honours_as_json().alias("honours"),
