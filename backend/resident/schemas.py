@@ -68,7 +68,9 @@ class RatingOut(ma.Schema):
     updated_at = ma.fields.DateTime()
 
 
-ANONYMOUS = "匿名用户"
+def comment_author(user_id: int | None, display_name: str | None) -> str:
+    """How a rating's author is shown to others: a masked name, or anonymous."""
+    return masking.name(display_name) if user_id and display_name else "匿名用户"
 
 
 class PublicComment(ma.Schema):
@@ -78,8 +80,7 @@ class PublicComment(ma.Schema):
     text = ma.fields.String(allow_none=True)
     tags = ma.fields.Function(lambda r: json.loads(r.tags), metadata={"type": "array"})
     author = ma.fields.Function(
-        lambda r: masking.name(r.user.display_name) if r.user_id and r.user.display_name
-        else ANONYMOUS)
+        lambda r: comment_author(r.user_id, r.user.display_name if r.user_id else None))
     reply = ma.fields.String(allow_none=True)
     at = ma.fields.DateTime(attribute="updated_at")
 

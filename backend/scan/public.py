@@ -34,7 +34,7 @@ from backend.models import (
     User,
 )
 from backend.resident import ratings
-from backend.resident.schemas import ANONYMOUS
+from backend.resident.schemas import comment_author
 from backend.scan import services
 
 Street = Region.alias()
@@ -184,7 +184,7 @@ def _comments(aggregated) -> list[dict]:
         "stars": stars,
         "text": text,
         "tags": orjson.loads(tags),
-        "author": masking.name(display_name) if user_id and display_name else ANONYMOUS,
+        "author": comment_author(user_id, display_name),
         "reply": reply,
         "at": _utc(updated_at).isoformat(),
     } for stars, text, tags, display_name, reply, updated_at, user_id, _id in rows]
