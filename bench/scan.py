@@ -225,7 +225,8 @@ def bench_database(kind: str, args, work: Path) -> list[Run]:
     env = server_env(url, keys_dir, instance_dir)
     overrides = gunicorn_overrides(args)
     servers = {
-        "scan": Server(f"{kind}-scan", args.app, "/healthz", work, env, overrides),
+        "scan": Server(f"{kind}-scan", args.app, "/healthz", work, env, overrides,
+                       pythonpath=BENCH_DIR),
         "bare": Server(f"{kind}-bare", "bare_app:app", "/bare", work, env, overrides,
                        pythonpath=BENCH_DIR),
     }
