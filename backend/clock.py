@@ -1,7 +1,7 @@
 """The one clock: timezone-aware UTC, movable by tests instead of sleeping."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -16,6 +16,11 @@ def now() -> datetime:
 def today_local():
     """Today's date in Shanghai, which is what 'expires today' means to a shopkeeper."""
     return now().astimezone(SHANGHAI).date()
+
+
+def local_date(moment: datetime) -> date:
+    """The day a stored (UTC) moment falls on in Shanghai: the date people read."""
+    return moment.astimezone(SHANGHAI).date()
 
 
 def travel(delta: timedelta) -> None:

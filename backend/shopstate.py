@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from backend.clock import SHANGHAI
+from backend.clock import local_date
 
 # Industry categories (行业类别). Keep in step with the README's glossary.
 CATEGORIES = {
@@ -67,6 +67,6 @@ def last_inspection(shop) -> dict | None:
     """The latest inspection's day in Shanghai (ISO) and result, or None before the first."""
     if shop.last_inspection_at is None:
         return None
-    return {"date": shop.last_inspection_at.astimezone(SHANGHAI).date().isoformat(),
+    return {"date": local_date(shop.last_inspection_at).isoformat(),
             "result": shop.last_inspection_result,
             "result_label": RESULT_LABELS.get(shop.last_inspection_result)}

@@ -8,7 +8,7 @@ import shutil
 import signal
 import subprocess
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 
 import pytest
@@ -245,3 +245,31 @@ def test_the_page_shows_the_latest_comments_with_the_shops_reply(client, make, l
 def test_a_shop_nobody_has_rated_shows_no_comments_section(client, make, licensed_shop):
     page = Page(client.http.get(f"/s/{make.code_of(licensed_shop)}").get_data(as_text=True))
     assert page.by_class("comment") == [] and "暂无评价" in page.by_id("rating")
+
+
+def test_the_page_gives_days_as_people_in_the_district_count_them(client, make, licensed_shop):
+    # 23:30 UTC is already half past seven the next morning in Shanghai.
+    now = clock.now()
+    late_evening = now.replace(hour=23, minute=30, second=0, microsecond=0)
+    if late_evening <= now:
+        late_evening += timedelta(days=1)
+    clock.travel(late_evening - now)
+    code = make.code_of(licensed_shop)
+    resident = client.login("alice")
+    ticket = resident.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
+    rated = resident.post(f"/api/v1/resident/shops/{licensed_shop.public_id}/ratings",
+                          json={"rating_ticket": ticket, "stars": 5, "text": "早饭很好"})
+    assert rated.status_code == 201
+    with database.connection_context():
+        Shop.update(last_inspection_at=datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc),
+                    last_inspection_result="pass").where(Shop.id == licensed_shop.id).execute()
+
+    page = Page(client.http.get(f"/s/{code}").get_data(as_text=True))
+
+    assert page.by_id("last-inspection") == "最近检查：2026-03-02 合格"
+    [comment] = page.by_class("comment")
+    morning_in_shanghai = (late_evening + timedelta(hours=8)).date().isoformat()
+    assert f"· {morning_in_shanghai}" in comment, comment
+    # The app's view of the same shop gives the same day.
+    scanned = resident.get(f"/api/v1/scan/{code}").get_json()
+    assert scanned["shop"]["last_inspection"]["date"] == "2026-03-02"

@@ -1,6 +1,8 @@
 """The scan entry for the mini-program (JSON) and for a phone's camera (an H5 page)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import render_template
 from flask.views import MethodView
 
@@ -31,11 +33,18 @@ def _page(code: str):
         "scan.html", scan=result, labels=shopstate, today=clock.today_local(),
         mask_number=masking.number,
         rating_mean=shopstate.rating_mean(result.shop) if result.shop else None,
+        last_inspection=shopstate.last_inspection(result.shop) if result.shop else None,
+        local_day=_local_day,
         # Through the API's own schema, so the page masks authors exactly as the app does.
         comments=PublicComment(many=True).dump(result.comments),
     )
     return html, status, {"Content-Type": "text/html; charset=utf-8",
                           "Cache-Control": "no-store"}
+
+
+def _local_day(moment: str) -> str:
+    # A dumped time (ISO, UTC) as the day a reader in the district would give it.
+    return clock.local_date(datetime.fromisoformat(moment)).isoformat()
 
 
 @blp.route("/s/<string:code>")
