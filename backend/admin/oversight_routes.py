@@ -1,13 +1,10 @@
 """/api/v1/admin: shops in scope, their record and its verification, the dashboard, the audit log."""
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response
 from flask.views import MethodView
 
-from backend import scope
+from backend import scope, spreadsheet
 from backend.admin import blp, oversight, schemas, services
 from backend.api import QueryPage
 from backend.auth import current_staff
@@ -36,13 +33,10 @@ class ShopExport(MethodView):
     @blp.binary("text/csv", description="the same shops as the list, as CSV (UTF-8 with BOM)")
     def get(self, args):
         """Export the shops in my scope as CSV"""
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_COLUMNS)
-        for shop in services.shops(current_staff(*STAFF), args).iterator():
-            writer.writerow([getattr(shop, column) for column in EXPORT_COLUMNS])
-        return Response(buffer.getvalue(), mimetype="text/csv",
+        shops = services.shops(current_staff(*STAFF), args).iterator()
+        document = spreadsheet.csv_document(
+            EXPORT_COLUMNS, ([getattr(shop, column) for column in EXPORT_COLUMNS] for shop in shops))
+        return Response(document, mimetype="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="shops.csv"'})
 
 

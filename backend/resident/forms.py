@@ -9,8 +9,6 @@ read is asked for, and each unmasked read or export is audited.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
@@ -18,7 +16,7 @@ from datetime import date
 
 import peewee as pw
 
-from backend import audit, clock, masking, scope
+from backend import audit, clock, masking, scope, spreadsheet
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Form, FormSubmission, Region, StaffAccount, User
@@ -26,8 +24,6 @@ from backend.resident.membership import member_of, visible_paths
 
 MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 TEXT_MAX = 500
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-FORMULA_START = ("=", "+", "-", "@")
 
 
 def fields_of(form: Form) -> list[dict]:
@@ -247,27 +243,17 @@ def form_for_staff(staff: StaffAccount, form_id: str) -> Form:
     return form
 
 
-def _safe_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def export_csv(staff: StaffAccount, form_id: str, unmasked: bool) -> tuple[Form, bytes]:
     """Every submission in scope as CSV, with a BOM so Excel reads the Chinese as UTF-8."""
     form = form_in_scope(staff, form_id)
     fields = fields_of(form)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_safe_cell(c) for c in
-                     ["编号", "社区", "提交时间", *(f["label"] for f in fields)]])
-    count = 0
+    rows = []
     for submission in submissions_in_scope(staff, form):
         answers = answers_for_staff(form, submission, unmasked)
         at = submission.created_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M")
-        writer.writerow([_safe_cell(c) for c in [
-            submission.id, submission.community.name, at,
-            *(answers.get(f["name"]) for f in fields)]])
-        count += 1
+        rows.append([submission.id, submission.community.name, at,
+                     *(answers.get(f["name"]) for f in fields)])
     if unmasked:
-        audit_unmasked(staff, form, "export", rows=count)
-    return form, ("\ufeff" + out.getvalue()).encode("utf-8")
+        audit_unmasked(staff, form, "export", rows=len(rows))
+    header = ["编号", "社区", "提交时间", *(f["label"] for f in fields)]
+    return form, spreadsheet.csv_document(header, rows)
