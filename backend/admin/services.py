@@ -64,11 +64,16 @@ def _pending_request(staff: StaffAccount, request_id: int) -> ShopRequest:
     return request
 
 
+def _locked_shop(request: ShopRequest) -> Shop:
+    # The shopkeeper may be editing the pending shop's profile right now.
+    return lock_for_update(Shop.select().where(Shop.id == request.shop_id)).get()
+
+
 def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
     actor = lifecycle.actor_for_staff(staff)
     with write_transaction():
         request = _pending_request(staff, request_id)
-        shop = request.shop
+        shop = _locked_shop(request)
         if request.kind == "register":
             shop.status = "active"
             shop.updated_at = clock.now()
@@ -91,7 +96,7 @@ def reject_request(staff: StaffAccount, request_id: int, note: str) -> ShopReque
     with write_transaction():
         request = _pending_request(staff, request_id)
         if request.kind == "register":
-            shop = request.shop
+            shop = _locked_shop(request)
             shop.status = "closed"
             lifecycle.append(shop, "shop.rejected", lifecycle.actor_for_staff(staff),
                              {"request": request.id, "note": note})

@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import current_app
 
 from backend import clock, codes, creditcode, lifecycle, risk, uploads
-from backend.db import lock_for_update, write_transaction
+from backend.db import database, lock_for_update, write_transaction
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.models import (
     Employee,
@@ -39,11 +39,18 @@ PROFILE_FIELDS = ("name", "address", "phone", "opening_hours", "description", "l
 
 # -- reaching a shop -------------------------------------------------------------------
 def member_shop(user: User, public_id: str, roles=ANY_MEMBER) -> Shop:
-    """`user`'s shop `public_id`: 404 if they are not one of its people, 403 if the role is short."""
-    row = (ShopMembership.select(ShopMembership, Shop)
-           .join(Shop)
-           .where((ShopMembership.user == user) & (Shop.public_id == public_id))
-           .first())
+    """`user`'s shop `public_id`: 404 if they are not one of its people, 403 if the role is short.
+
+    Inside a write the shop's row is locked as it is read, so writes to one shop take
+    turns from their first read: none saves what another has just changed, and none
+    waits on the chain's head while holding a row the other needs.
+    """
+    query = (ShopMembership.select(ShopMembership, Shop)
+             .join(Shop)
+             .where((ShopMembership.user == user) & (Shop.public_id == public_id)))
+    if database.in_transaction():
+        query = lock_for_update(query)
+    row = query.first()
     if row is None:
         raise NotFound("shop not found")
     if row.role not in roles:
@@ -326,7 +333,9 @@ def invite_staff(user: User, public_id: str) -> tuple[str, ShopInvite]:
 def accept_invite(user: User, code: str) -> ShopMembership:
     now = clock.now()
     with write_transaction():
-        invite = ShopInvite.get_or_none(ShopInvite.code_hash == _invite_hash(code))
+        # Locked: two people entering one code at once must not both get in.
+        invite = lock_for_update(ShopInvite.select().where(
+            ShopInvite.code_hash == _invite_hash(code))).first()
         if invite is None or invite.used_at is not None or invite.expires_at <= now:
             raise Invalid.field("code", "unknown, used or expired invitation")
         shop = invite.shop

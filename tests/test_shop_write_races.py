@@ -1,0 +1,111 @@
+"""Writes to one shop that arrive at the same moment: a double tap, two people editing, a
+resident rating while the shopkeeper edits. Each must leave what every answer promised.
+
+On PostgreSQL these race for real (row locks decide); SQLite takes one writer at a time,
+so there they check the same outcome without the race.
+"""
+from __future__ import annotations
+
+import threading
+
+from backend import lifecycle
+from backend.db import database
+from backend.models import Rating, Shop, ShopCode, ShopMembership
+from tests.factories import ApiClient
+
+MERCHANT = "/api/v1/merchant"
+
+
+def at_once(*calls) -> list:
+    """Run the calls in threads released together; their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_two_people_editing_the_profile_at_once_both_keep_their_change(app, client, make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    code = client.login("owner").post(f"{MERCHANT}/shops/{shop.public_id}/invites").get_json()["code"]
+    assert client.login("clerk").post(f"{MERCHANT}/invites/accept",
+                                      json={"code": code}).status_code == 200
+    owner, clerk = (ApiClient(app, client.login(user).token) for user in ("owner", "clerk"))
+    base = f"{MERCHANT}/shops/{shop.public_id}"
+
+    for round_ in range(4):
+        phone, hours = f"1381234567{round_}", f"0{round_}:00-21:00"
+        answers = at_once(lambda: owner.patch(base, json={"phone": phone}),
+                          lambda: clerk.patch(base, json={"opening_hours": hours}))
+        assert [a.status_code for a in answers] == [200, 200]
+        with database.connection_context():
+            fresh = Shop.get_by_id(shop.id)
+        assert (fresh.phone, fresh.opening_hours) == (phone, hours), round_
+    with database.connection_context():
+        assert lifecycle.verify(Shop.get_by_id(shop.id)).ok
+
+
+def test_a_profile_edit_does_not_undo_a_rating_that_lands_with_it(app, client, make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    code = make.code_of(shop)
+    owner = ApiClient(app, client.login("owner").token)
+    residents = [ApiClient(app, client.login(f"resident{n}").token) for n in range(4)]
+
+    for n, resident in enumerate(residents):
+        ticket = resident.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
+        edited, rated = at_once(
+            lambda: owner.patch(f"{MERCHANT}/shops/{shop.public_id}",
+                                json={"opening_hours": f"0{n}:00-22:00"}),
+            lambda: resident.post(f"/api/v1/resident/shops/{shop.public_id}/ratings",
+                                  json={"rating_ticket": ticket, "stars": 4}))
+        assert (edited.status_code, rated.status_code) == (200, 201)
+    with database.connection_context():
+        fresh = Shop.get_by_id(shop.id)
+        ratings = Rating.select().where(Rating.shop == shop.id).count()
+    assert (fresh.rating_count, fresh.rating_total, ratings) == (4, 16, 4)
+    scanned = residents[0].get(f"/api/v1/scan/{code}").get_json()
+    assert scanned["shop"]["rating"]["count"] == 4
+
+
+def test_a_double_tap_on_reissue_leaves_one_current_code(app, client, make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    owner = ApiClient(app, client.login("owner").token)
+    url = f"{MERCHANT}/shops/{shop.public_id}/code/reissue"
+
+    answers = at_once(*[lambda: owner.post(url) for _ in range(4)])
+
+    assert [a.status_code for a in answers] == [201] * 4
+    with database.connection_context():
+        current = [c.code for c in ShopCode.select().where(
+            (ShopCode.shop == shop.id) & ShopCode.revoked_at.is_null())]
+        assert lifecycle.verify(Shop.get_by_id(shop.id)).ok
+    assert len(current) == 1
+    assert owner.get(f"{MERCHANT}/shops/{shop.public_id}/code").get_json()["code"] == current[0]
+
+
+def test_one_invitation_lets_one_person_in_however_many_try_at_once(app, client, make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    code = client.login("owner").post(f"{MERCHANT}/shops/{shop.public_id}/invites").get_json()["code"]
+    people = [ApiClient(app, client.login(f"clerk{n}").token) for n in range(4)]
+
+    answers = at_once(*[lambda person=person: person.post(f"{MERCHANT}/invites/accept",
+                                                          json={"code": code})
+                        for person in people])
+
+    assert sorted(a.status_code for a in answers) == [200, 422, 422, 422]
+    with database.connection_context():
+        staff = ShopMembership.select().where((ShopMembership.shop == shop.id)
+                                              & (ShopMembership.role == "staff")).count()
+    assert staff == 1
