@@ -122,6 +122,39 @@ def test_the_shopkeeper_replies_once(client, shop):
     assert view["comments"][0]["reply"] == "感谢反馈，我们会改进"
 
 
+def test_an_edited_rating_drops_the_old_reply_and_can_be_answered_again(client, shop):
+    resident, ticket = _scan(client, "alice", shop)
+    rating_id = _rate(resident, shop, ticket, 5, "面很好吃").get_json()["id"]
+    owner = client.login("owner")
+    url = f"/api/v1/merchant/shops/{shop.public_id}/ratings/{rating_id}/reply"
+    assert owner.post(url, json={"text": "谢谢夸奖，欢迎再来"}).status_code == 200
+    clock.travel(timedelta(days=3))
+    resident, ticket = _scan(client, "alice", shop)
+    assert _rate(resident, shop, ticket, 1, "吃完不舒服").get_json()["id"] == rating_id
+
+    [comment] = client.login("bob").get(f"/api/v1/scan/{shop.code}").get_json()["comments"]
+    assert (comment["stars"], comment["text"], comment["reply"]) == (1, "吃完不舒服", None)
+    owner = client.login("owner")
+    assert owner.post(url, json={"text": "很抱歉，请联系我们"}).status_code == 200
+    [comment] = client.login("bob").get(f"/api/v1/scan/{shop.code}").get_json()["comments"]
+    assert comment["reply"] == "很抱歉，请联系我们"
+
+
+def test_a_reply_wechat_would_hold_for_review_is_refused_with_no_write(client, shop):
+    resident, ticket = _scan(client, "alice", shop)
+    rating_id = _rate(resident, shop, ticket, 3, "一般").get_json()["id"]
+    with database.connection_context():
+        seq = Shop.get_by_id(shop.id).lifecycle_seq
+    response = client.login("owner").post(
+        f"/api/v1/merchant/shops/{shop.public_id}/ratings/{rating_id}/reply",
+        json={"text": "请加微信看广告"})
+    assert response.status_code == 422 and "text" in response.get_json()["errors"]["json"]
+    [comment] = client.login("bob").get(f"/api/v1/scan/{shop.code}").get_json()["comments"]
+    assert comment["reply"] is None
+    with database.connection_context():
+        assert Shop.get_by_id(shop.id).lifecycle_seq == seq
+
+
 def test_aggregate_equals_a_recount_after_a_burst(app, client, shop):
     raters = []
     for n in range(12):

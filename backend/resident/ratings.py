@@ -142,6 +142,8 @@ def rate(user: User, shop_id: str, data: dict) -> Rating:
             "held": status == "held"})
         old_stars = previous.stars if previous and previous.status == "visible" else None
         rating.stars, rating.text, rating.status = data["stars"], text, status
+        # The shop answered what the resident wrote before; it may answer the new text.
+        rating.reply = rating.replied_at = None
         rating.tags = json.dumps(data.get("tags") or [], ensure_ascii=False)
         rating.updated_at = now
         rating.save()
@@ -151,8 +153,13 @@ def rate(user: User, shop_id: str, data: dict) -> Rating:
 
 
 def reply(shop: Shop, rating_id: str, text: str, author: User) -> Rating:
-    """The shopkeeper answers a rating once."""
-    contentcheck.check(author, text, "text")
+    """The shopkeeper answers a rating once (again after the resident edits it).
+
+    A reply is public at once and has no hold of its own, so text WeChat would hold
+    for review is refused, as a display name is.
+    """
+    if contentcheck.check(author, text, "text") != "pass":
+        raise Invalid.field("text", "内容需要人工审核，请修改后再回复")
     with write_transaction():
         rating = Rating.get_or_none((Rating.public_id == rating_id) & (Rating.shop == shop))
         if rating is None:
