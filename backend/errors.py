@@ -106,7 +106,12 @@ def handle_http_exception(exc: HTTPException):
     headers = dict(data.get("headers") or {})
     if exc.code == 422 and not message:
         message = "the request did not validate"
-    response = error_response(exc.code or 500, message, data.get("messages") or data.get("errors"), headers)
+    errors = data.get("messages") or data.get("errors")
+    if exc.code == 413:
+        # Only a photo makes a request this large; say which limit the person hit.
+        message = "the request is larger than the service takes; a photo may be at most 5 MB"
+        errors = {"files": {"file": ["larger than 5 MB"]}}
+    response = error_response(exc.code or 500, message, errors, headers)
     if exc.code == 429:
         limit_headers = getattr(exc, "response", None)
         if limit_headers is not None:

@@ -14,7 +14,9 @@ from backend.errors import DomainError, Invalid
 from backend.models import Shop, Upload, User
 
 MAX_BYTES = 5 * 1024 * 1024
-ALLOWED = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
+# Phone cameras write JPEGs with a second, embedded picture, which Pillow calls MPO: still a JPEG.
+ALLOWED = {"JPEG": ("image/jpeg", "jpg"), "MPO": ("image/jpeg", "jpg"),
+           "PNG": ("image/png", "png")}
 
 
 class TooLarge(DomainError):
@@ -37,6 +39,8 @@ def check_image(data: bytes) -> str:
         with Image.open(io.BytesIO(data)) as image:
             fmt = image.format
             image.verify()
+    except Image.DecompressionBombError:
+        raise Invalid.field("file", "has too many pixels for a photo", location="files")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise Invalid.field("file", "is not a JPEG or PNG image", location="files")
     if fmt not in ALLOWED:

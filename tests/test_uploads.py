@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import os
+import struct
+import zlib
 
 import pytest
 from PIL import Image
@@ -75,6 +77,42 @@ def test_oversized_file_is_rejected_and_nothing_is_stored(client, shop, config):
     assert _stored(config) == []
     with database.connection_context():
         assert Upload.select().count() == 0
+
+
+def test_a_request_beyond_the_service_limit_says_which_limit(client, shop, config):
+    huge = _png() + b"\x00" * (7 * 1024 * 1024)
+    response = _upload(client.login("owner"), shop, huge, "huge.png")
+    assert response.status_code == 413
+    assert "5 MB" in response.get_json()["message"]
+    assert "file" in response.get_json()["errors"]["files"]
+    assert _stored(config) == []
+
+
+def test_a_phone_camera_jpeg_with_an_embedded_picture_is_a_jpeg(client, shop):
+    # Many phones write MPO: a JPEG followed by a second, smaller picture.
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buffer, format="MPO", save_all=True,
+                                           append_images=[Image.new("RGB", (20, 15), "blue")])
+    response = _upload(client.login("owner"), shop, buffer.getvalue(), "IMG_0001.jpg")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["content_type"] == "image/jpeg"
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge picture (a decompression bomb's calling card)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(
+            ">I", zlib.crc32(kind + body))
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def test_a_picture_of_absurd_size_is_refused_and_nothing_is_stored(client, shop, config):
+    response = _upload(client.login("owner"), shop, _png_claiming(20000, 20000), "bomb.png")
+    assert response.status_code == 422
+    assert "file" in response.get_json()["errors"]["files"]
+    assert _stored(config) == []
 
 
 def test_missing_file_names_the_field(client, shop):
