@@ -85,6 +85,10 @@ def test_inspector_records_and_the_loop_closes(client, scene, wechat_stub):
     owner = client.login("owner")
     orders = owner.get(f"/api/v1/merchant/shops/{shop_id}/rectifications?open=true").get_json()
     order_id = orders[0]["id"]
+    blank_photo = owner.post(
+        f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+        json={"text": "已整改", "photos": [""]})
+    assert blank_photo.status_code == 422 and "photos" in blank_photo.get_json()["errors"]["json"]
     answered = owner.post(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
                           json={"text": "已安装纱窗和灭蝇灯"})
     assert answered.status_code == 201 and answered.get_json()["status"] == "submitted"

@@ -1,9 +1,11 @@
 """A shopkeeper reaches only their own shops; shop staff cannot manage the code or people."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
+from PIL import Image
 
 from backend.db import database
 from backend.models import LifecycleEvent, Shop
@@ -131,3 +133,50 @@ def test_bad_profile_input_names_the_field_and_changes_nothing(client, two_shops
         assert LifecycleEvent.select().where(
             LifecycleEvent.shop == shop_a.id,
             LifecycleEvent.type == "shop.profile_changed").count() == 0
+
+
+def test_shop_staff_see_their_colleagues_personal_data_masked(client, two_shops):
+    shop_a, _, _ = two_shops
+    staff = _invite_staff(client, shop_a, "owner_a", "clerk")
+    owner = client.login("owner_a")
+    url = f"/api/v1/merchant/shops/{shop_a.public_id}/employees"
+    added = owner.post(url, json={"name": "张三丰", "position": "厨师",
+                                  "health_cert_number": "310104199001011234",
+                                  "health_cert_expires": "2030-01-01"})
+    assert added.status_code == 201
+
+    [seen_by_owner] = owner.get(url).get_json()
+    [seen_by_staff] = staff.get(url).get_json()
+
+    assert (seen_by_owner["name"], seen_by_owner["health_cert_number"]) == (
+        "张三丰", "310104199001011234")
+    assert seen_by_staff["name"] != "张三丰" and seen_by_staff["name"].startswith("张")
+    assert "310104199001011234" not in staff.get(url).get_data(as_text=True)
+    assert seen_by_staff["health_cert_expires"] == "2030-01-01"
+    assert seen_by_staff["position"] == "厨师"
+
+
+def test_a_licence_number_of_spaces_is_no_number(client, two_shops):
+    shop_a, _, _ = two_shops
+    owner = client.login("owner_a")
+    url = f"/api/v1/merchant/shops/{shop_a.public_id}/licences"
+    licence = {"type": "food_business", "issuer": "区市场监管局", "valid_from": "2024-01-01",
+               "valid_to": "2029-01-01"}
+    blank = owner.post(url, json={**licence, "number": "      "})
+    assert blank.status_code == 422 and "number" in blank.get_json()["errors"]["json"]
+    padded = owner.post(url, json={**licence, "number": "  JY13101040012345 "})
+    assert padded.status_code == 201 and padded.get_json()["number"] == "JY13101040012345"
+
+
+def test_an_honours_certificate_photo_comes_back_to_the_shop(client, two_shops):
+    shop_a, _, _ = two_shops
+    owner = client.login("owner_a")
+    base = f"/api/v1/merchant/shops/{shop_a.public_id}"
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buffer, format="PNG")
+    photo = owner.post(f"{base}/uploads", data={"file": (io.BytesIO(buffer.getvalue()), "a.png")},
+                       content_type="multipart/form-data").get_json()["id"]
+    added = owner.post(f"{base}/honours", json={"title": "诚信商户", "issuer": "区商务委",
+                                                "photo": photo})
+    assert added.status_code == 201 and added.get_json()["photo"] == photo
+    assert owner.get(f"{base}/honours").get_json()[0]["photo"] == photo

@@ -127,13 +127,13 @@ class EmployeeItem(MethodView):
 
 @blp.route(f"{SHOP}/honours")
 class Honours(MethodView):
-    @blp.response(200, schemas.HonourOut(many=True))
+    @blp.response(200, schemas.ShopHonourOut(many=True))
     def get(self, shop_id):
         """Honours and qualifications"""
         return services.honours(services.member_shop(current_user(), shop_id))
 
     @blp.arguments(schemas.HonourIn)
-    @blp.response(201, schemas.HonourOut)
+    @blp.response(201, schemas.ShopHonourOut)
     def post(self, body, shop_id):
         """Add an honour or qualification"""
         return services.add_honour(current_user(), shop_id, body)

@@ -11,6 +11,14 @@ from backend import clock, masking
 from backend.models.shops import MEMBERSHIP_ROLES
 from backend.shopstate import CATEGORIES, LICENCE_TYPES, STATUS_LABELS, validity
 
+class Identifier(ma.fields.String):
+    """A number copied off a paper (licence, certificate): surrounding spaces are not part
+    of it, so they are dropped before the length is checked."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
 PHONE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", error="not a phone number")
 
 
@@ -103,7 +111,7 @@ def licence_status(licence) -> str:
 
 class LicenceIn(ma.Schema):
     type = ma.fields.String(required=True, validate=validate.OneOf(list(LICENCE_TYPES)))
-    number = ma.fields.String(required=True, validate=validate.Length(min=4, max=64))
+    number = Identifier(required=True, validate=validate.Length(min=4, max=64))
     issuer = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
     valid_from = ma.fields.Date(required=True)
     valid_to = ma.fields.Date(required=True)
@@ -114,7 +122,7 @@ class LicenceIn(ma.Schema):
 class LicenceRenewal(ma.Schema):
     valid_to = ma.fields.Date(required=True)
     valid_from = ma.fields.Date()
-    number = ma.fields.String(validate=validate.Length(min=4, max=64))
+    number = Identifier(validate=validate.Length(min=4, max=64))
     photo = ma.fields.String(metadata={"description": "an upload id of the new paper"})
 
 
@@ -146,14 +154,14 @@ class PublicLicenceOut(ma.Schema):
 class EmployeeIn(ma.Schema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
     position = ma.fields.String(load_default=None, validate=validate.Length(max=40))
-    health_cert_number = ma.fields.String(required=True, validate=validate.Length(min=4, max=40))
+    health_cert_number = Identifier(required=True, validate=validate.Length(min=4, max=40))
     health_cert_expires = ma.fields.Date(required=True)
 
 
 class EmployeeChange(ma.Schema):
     name = ma.fields.String(validate=validate.Length(min=1, max=40))
     position = ma.fields.String(allow_none=True, validate=validate.Length(max=40))
-    health_cert_number = ma.fields.String(validate=validate.Length(min=4, max=40))
+    health_cert_number = Identifier(validate=validate.Length(min=4, max=40))
     health_cert_expires = ma.fields.Date()
 
 
@@ -179,6 +187,14 @@ class HonourOut(ma.Schema):
     title = ma.fields.String()
     issuer = ma.fields.String()
     awarded_on = ma.fields.Date(allow_none=True)
+
+
+class ShopHonourOut(HonourOut):
+    """An honour as the shop's own people keep it: with the photo of its certificate."""
+
+    photo = ma.fields.Function(lambda h: h.photo.public_id if h.photo_id else None,
+                               metadata={"type": "string", "nullable": True,
+                                         "description": "an upload id"})
 
 
 class InviteOut(ma.Schema):
@@ -245,7 +261,7 @@ class RectificationOut(ma.Schema):
 
 class RectificationAnswer(ma.Schema):
     text = ma.fields.String(required=True, validate=validate.Length(min=2, max=2000))
-    photos = ma.fields.List(ma.fields.String(), load_default=list,
+    photos = ma.fields.List(ma.fields.String(validate=validate.Length(min=1)), load_default=list,
                             validate=validate.Length(max=9),
                             metadata={"description": "upload ids of the evidence"})
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from backend import clock, codes, creditcode, lifecycle, risk, uploads
+from backend import clock, codes, creditcode, lifecycle, masking, risk, uploads
 from backend.db import database, lock_for_update, write_transaction
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.models import (
@@ -45,6 +45,10 @@ def member_shop(user: User, public_id: str, roles=ANY_MEMBER) -> Shop:
     turns from their first read: none saves what another has just changed, and none
     waits on the chain's head while holding a row the other needs.
     """
+    return _membership(user, public_id, roles).shop
+
+
+def _membership(user: User, public_id: str, roles=ANY_MEMBER) -> ShopMembership:
     query = (ShopMembership.select(ShopMembership, Shop)
              .join(Shop)
              .where((ShopMembership.user == user) & (Shop.public_id == public_id)))
@@ -55,7 +59,7 @@ def member_shop(user: User, public_id: str, roles=ANY_MEMBER) -> Shop:
         raise NotFound("shop not found")
     if row.role not in roles:
         raise Forbidden("only the shop's owner may do this")
-    return row.shop
+    return row
 
 
 def my_shops(user: User):
@@ -178,7 +182,7 @@ def add_licence(user: User, public_id: str, data: dict) -> Licence:
     with write_transaction():
         shop = member_shop(user, public_id)
         licence = Licence.create(
-            shop=shop, type=data["type"], number=data["number"].strip(), issuer=data["issuer"],
+            shop=shop, type=data["type"], number=data["number"], issuer=data["issuer"],
             valid_from=data["valid_from"], valid_to=data["valid_to"], scope=data.get("scope"),
             photo=_photo(shop, data.get("photo")),
         )
@@ -237,9 +241,17 @@ def remove_licence(user: User, public_id: str, licence_id: str) -> None:
 
 
 # -- employees and honours ---------------------------------------------------------------
-def employees(user: User, public_id: str):
-    shop = member_shop(user, public_id)
-    return Employee.select().where(Employee.shop == shop).order_by(Employee.id)
+def employees(user: User, public_id: str) -> list[Employee]:
+    """The shop's employees. Their names and certificate numbers are personal data the
+    owner keeps; the shop's staff see them masked, as an inspector does."""
+    membership = _membership(user, public_id)
+    people = list(Employee.select().where(Employee.shop == membership.shop_id)
+                  .order_by(Employee.id))
+    if membership.role != "owner":
+        for person in people:  # never saved: a read has no transaction to save in
+            person.name = masking.name(person.name)
+            person.health_cert_number = masking.number(person.health_cert_number, 2, 2)
+    return people
 
 
 def add_employee(user: User, public_id: str, data: dict) -> Employee:
