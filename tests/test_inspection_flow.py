@@ -123,3 +123,51 @@ def test_overdue_sweep_raises_the_grade(app, client, scene):
     assert "overdue: 1" in result.output
     with database.connection_context():
         assert Shop.get_by_id(scene["shop"].id).risk_grade == "D"
+
+
+def test_evidence_sent_in_time_is_not_overdue_while_it_waits_for_the_inspector(app, client, scene):
+    inspector = client.login("inspector")
+    proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
+    shop_id = scene["shop"].public_id
+    recorded = inspector.post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
+        "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
+        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
+        "result": "rectify", "requirements": "整改",
+        "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat()})
+    order_id = recorded.get_json()["rectification"]["id"]
+    owner = client.login("owner")
+    assert owner.post(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+                      json={"text": "已整改完毕"}).status_code == 201
+    with database.connection_context():
+        graded = Shop.get_by_id(scene["shop"].id).risk_grade
+
+    clock.travel(timedelta(days=4))
+    result = app.test_cli_runner().invoke(args=["sweep-rectifications"])
+
+    assert "overdue: 0" in result.output
+    with database.connection_context():
+        assert Shop.get_by_id(scene["shop"].id).risk_grade == graded
+    # Sent back, it is the shop's to answer again, and now late.
+    client.login("inspector").post(f"/api/v1/admin/rectifications/{order_id}/reject",
+                                   json={"reason": "照片看不清"})
+    result = app.test_cli_runner().invoke(args=["sweep-rectifications"])
+    assert "overdue: 1" in result.output
+
+
+def test_the_regulatory_view_publishes_one_grade_and_shows_what_today_would_give(
+        client, make, scene):
+    # A licence that lapses while no write or sweep has touched the shop since.
+    make.licence(scene["shop"], clock.today_local() + timedelta(days=1), number="JY99999999")
+    clock.travel(timedelta(days=3))
+
+    view = scan(client, "inspector", scene["code"]).get_json()
+    public = scan(client, "stranger", scene["code"]).get_json()
+
+    published = public["shop"]["risk_grade"]
+    assert view["shop"]["risk_grade"] == published
+    assert view["regulatory"]["profile"]["risk_grade"] == published
+    assert view["regulatory"]["risk"]["grade"] == published
+    # Why the next sweep will move it: the expired licence is already among today's reasons.
+    risk = view["regulatory"]["risk"]
+    assert risk["grade_today"] != published
+    assert sum(r["points"] for r in risk["reasons"]) == risk["points"]

@@ -196,6 +196,26 @@ def test_rectify_and_fail_need_a_second_inspector(client, scene, result):
     assert response.get_json()["co_inspector"] == "赵*"
 
 
+def test_a_deadline_comes_with_what_to_put_right_and_never_with_a_pass(client, scene):
+    shop = scene["shop"]
+    deadline = (clock.today_local() + timedelta(days=5)).isoformat()
+    before = written(shop)
+    for extra, field in [
+        ({"result": "pass", "rectify_by": deadline, "requirements": "整改"}, "rectify_by"),
+        ({"result": "pass_with_remarks", "rectify_by": deadline}, "requirements"),
+        ({"result": "pass_with_remarks", "rectify_by": deadline, "requirements": ""},
+         "requirements"),
+    ]:
+        proof = proof_for(client, "inspector", scene["code"])
+        assert_refused(record(client, "inspector", shop, body(proof, **extra)), field)
+    assert written(shop) == before
+    proof = proof_for(client, "inspector", scene["code"])
+    remarks = record(client, "inspector", shop, body(
+        proof, result="pass_with_remarks", rectify_by=deadline, requirements="补贴索证索票台账"))
+    assert remarks.status_code == 201, remarks.get_json()
+    assert remarks.get_json()["rectification"]["requirements"] == "补贴索证索票台账"
+
+
 def test_a_failed_inspection_suspends_the_shop_in_the_same_response(client, scene):
     proof = proof_for(client, "inspector", scene["code"])
     response = record(client, "inspector", scene["shop"], body(

@@ -87,13 +87,15 @@ def _check_result(data: dict, co: StaffAccount | None) -> None:
     result = data["result"]
     if result in NEEDS_TWO_INSPECTORS and co is None:
         raise Invalid.field("co_inspector", f"a '{result}' result needs a second inspector")
-    if result == "rectify":
-        if not data.get("rectify_by"):
-            raise Invalid.field("rectify_by", "a rectification order needs a deadline")
+    if result == "rectify" and not data.get("rectify_by"):
+        raise Invalid.field("rectify_by", "a rectification order needs a deadline")
+    if data.get("rectify_by"):
+        if result == "pass":
+            raise Invalid.field("rectify_by", "a pass orders nothing to put right")
         if not data.get("requirements"):
             raise Invalid.field("requirements", "say what must be put right")
-    if data.get("rectify_by") and data["rectify_by"] <= clock.today_local():
-        raise Invalid.field("rectify_by", "must be after today")
+        if data["rectify_by"] <= clock.today_local():
+            raise Invalid.field("rectify_by", "must be after today")
 
 
 def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
@@ -265,17 +267,21 @@ def reject_order(staff: StaffAccount, order_id: str, reason: str) -> Rectificati
 
 
 def sweep_overdue(today: date | None = None) -> list[str]:
-    """Mark orders past their deadline, once each; the shop's grade goes up."""
+    """Mark orders past their deadline, once each; the shop's grade goes up.
+
+    Only an order still waiting for the shop is overdue: one whose evidence came in
+    on time and waits for the inspector is not the shop's delay.
+    """
     today = today or clock.today_local()
     due = (RectificationOrder.select(RectificationOrder.id)
-           .where((RectificationOrder.status != "closed") & (RectificationOrder.overdue == False)  # noqa
+           .where((RectificationOrder.status == "open") & (RectificationOrder.overdue == False)  # noqa
                   & (RectificationOrder.deadline < today)))
     marked = []
     for row in list(due):
         with write_transaction():
             order = lock_for_update(
                 RectificationOrder.select().where(RectificationOrder.id == row.id)).get()
-            if order.overdue or order.status == "closed":
+            if order.overdue or order.status != "open":
                 continue
             order.overdue = True
             order.save()

@@ -61,7 +61,8 @@ def regulatory_part(staff: StaffAccount, shop: Shop, licences: list) -> dict:
             RectificationOrder.select()
             .where((RectificationOrder.shop == shop) & (RectificationOrder.status != "closed"))
             .order_by(RectificationOrder.deadline)),
-        "risk": {"grade": grade.letter, "points": grade.points, "reasons": grade.reasons},
+        "risk": {"grade": shop.risk_grade, "grade_today": grade.letter, "points": grade.points,
+                 "reasons": grade.reasons},
         "low_ratings": ratings.visible_comments(shop, limit=5, max_stars=2),
         "complaints": list(Complaint.select().where(Complaint.shop == shop)
                            .order_by(Complaint.id.desc()).limit(RECENT_COMPLAINTS)),

@@ -75,9 +75,14 @@ class RiskReason(ma.Schema):
 
 
 class Risk(ma.Schema):
-    grade = ma.fields.String()
-    points = ma.fields.Integer()
-    reasons = ma.fields.List(ma.fields.Nested(RiskReason))
+    grade = ma.fields.String(metadata={
+        "description": "the published grade, the one on the shop and its public view"})
+    grade_today = ma.fields.String(metadata={
+        "description": "what today's facts give; the published grade follows at the shop's "
+                       "next write or the daily sweep (a licence may have expired since)"})
+    points = ma.fields.Integer(metadata={"description": "today's points"})
+    reasons = ma.fields.List(ma.fields.Nested(RiskReason), metadata={
+        "description": "today's reasons"})
 
 
 class ScanProof(ma.Schema):
