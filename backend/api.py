@@ -8,6 +8,7 @@ from flask_smorest import Blueprint as _Blueprint
 from flask_smorest import Page
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
 
 from backend.errors import handle_http_exception
 
@@ -22,8 +23,32 @@ class ErrorSchema(ma.Schema):
     request_id = ma.fields.String(metadata={"description": "quote this when reporting a problem"})
 
 
+# Row ids are PostgreSQL's 32-bit serials: a larger number names no row, and handed to
+# the database it is an overflow (a 500), not a miss.
+MAX_ID = 2**31 - 1
+
+
+def row_id_field(**kwargs) -> ma.fields.Integer:
+    """A body or query field that names a row by its id."""
+    return ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in our paths: a number that could be a row id; anything larger is a 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 class Api(_Api):
     ERROR_SCHEMA = ErrorSchema
+
+    def init_app(self, app, *, spec_kwargs=None):
+        app.url_map.converters["int"] = RowId
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        self.register_converter(RowId, lambda converter: {
+            "type": "integer", "minimum": 0, "maximum": MAX_ID})
 
     def handle_http_exception(self, error):
         return handle_http_exception(error)
@@ -124,6 +149,8 @@ class QueryPage(Page):
 
     @property
     def items(self):
+        if self.page_params.page > MAX_ID:  # far past any end; as an OFFSET, an overflow
+            return []
         return list(self.collection.paginate(self.page_params.page, self.page_params.page_size))
 
     @property

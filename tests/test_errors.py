@@ -1,6 +1,8 @@
 """Bad input gets a 4xx JSON error that names the field; every response has a request id."""
 from __future__ import annotations
 
+import re
+
 
 def test_malformed_json_body_is_400_json(client):
     response = client.http.post("/api/v1/auth/login", data="{not json",
@@ -55,3 +57,42 @@ def test_a_body_json_cannot_carry_is_refused(client):
                                     content_type="application/json")
         assert 400 <= response.status_code < 500, body
         assert response.get_json()["code"] == response.status_code
+
+
+HUGE = 99999999999999999999  # no row id, and more than a 64-bit integer
+
+
+def test_a_huge_id_in_any_path_is_a_404_not_a_500(app, client, make):
+    places = make.region_tree()
+    make.staff("admin_a", "admin", places["street_a"])
+    admin = client.login("admin_a")
+    rules = [rule for rule in app.url_map.iter_rules() if "<int:" in rule.rule]
+    assert len(rules) >= 5, "the paths that take a row id"
+    for rule in rules:
+        # Every id part huge, every other part a word.
+        url = re.sub(r"<([a-z]+:)?[a-z_]+>",
+                     lambda part: str(HUGE) if part.group().startswith("<int:") else "x",
+                     rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = admin.open(method, url, json=None if method == "GET" else {})
+            assert response.status_code == 404, (method, url, response.get_json())
+
+
+def test_a_page_far_past_the_end_is_empty(client, make):
+    places = make.region_tree()
+    make.staff("admin_a", "admin", places["street_a"])
+    response = client.login("admin_a").get(f"/api/v1/admin/shops?page={HUGE}")
+    assert response.status_code == 200 and response.get_json() == []
+
+
+def test_a_huge_id_in_a_body_names_the_field(client, make):
+    places = make.region_tree()
+    make.staff("admin_a", "admin", places["street_a"])
+    admin = client.login("admin_a")
+    for number in (HUGE, 2**31):
+        body = ('{"name": "王五", "role": "inspector", "region": "%s", "department": %d}'
+                % (places["street_a"].code, number))
+        response = admin.post("/api/v1/admin/staff", data=body.encode(),
+                              content_type="application/json")
+        assert response.status_code == 422, (number, response.get_json())
+        assert "department" in response.get_json()["errors"]["json"]

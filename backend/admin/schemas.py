@@ -7,6 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
+from backend.api import row_id_field
 from backend.merchant.schemas import (  # noqa: F401  (shared views)
     RectificationOut,
     ShopOut,
@@ -63,8 +64,8 @@ class InspectionIn(ma.Schema):
     scan_proof = ma.fields.String(required=True,
                                   metadata={"description": "from scanning the shop's code"})
     location = ma.fields.Nested(LocationIn, required=True)
-    co_inspector = ma.fields.Integer(load_default=None,
-                                     metadata={"description": "staff id of the second inspector"})
+    co_inspector = row_id_field(load_default=None,
+                                metadata={"description": "staff id of the second inspector"})
     template = ma.fields.String(load_default=None,
                                 metadata={"description": "checklist; default by industry"})
     checklist = ma.fields.List(ma.fields.Nested(ChecklistAnswer), required=True,
@@ -169,7 +170,7 @@ class StaffIn(ma.Schema):
     role = ma.fields.String(required=True, validate=validate.OneOf(list(STAFF_ROLES)))
     region = ma.fields.String(required=True, metadata={"description": "scope region code"})
     phone = ma.fields.String(load_default=None, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
-    department = ma.fields.Integer(load_default=None)
+    department = row_id_field(load_default=None)
 
 
 class StaffFilter(ma.Schema):
