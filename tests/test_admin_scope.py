@@ -14,6 +14,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 
 from backend import clock
 from backend.db import database
@@ -30,6 +31,7 @@ from backend.models import (
     ShopCode,
     ShopRequest,
     StaffAccount,
+    Upload,
 )
 from tests.conftest import repo_root
 
@@ -317,6 +319,48 @@ def check_rectification_reject(w):
     _rectification_decision(w, "reject", {"reason": "照片看不清"})
 
 
+def check_rectification_detail(w):
+    inspector = w.login("inspector_a")
+    refused_like_missing(inspector.get(f"{ADMIN}/rectifications/{w.order_b}"),
+                         inspector.get(f"{ADMIN}/rectifications/{MISSING_PUBLIC_ID}"))
+    detail = w.login("inspector_b").get(f"{ADMIN}/rectifications/{w.order_b}").get_json()
+    assert [a["text"] for a in detail["submissions"]] == ["已安装纱窗"]
+
+
+def _photo_file():
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buffer, format="PNG")
+    return {"file": (io.BytesIO(buffer.getvalue()), "photo.png")}
+
+
+def check_shop_upload_get(w):
+    photo = w.login("owner_b").post(f"/api/v1/merchant/shops/{w.shop_b.public_id}/uploads",
+                                    data=_photo_file(), content_type="multipart/form-data")
+    photo_id = photo.get_json()["id"]
+    inspector = w.login("inspector_a")
+    refused_like_missing(
+        inspector.get(f"{ADMIN}/shops/{w.shop_b.public_id}/uploads/{photo_id}"),
+        inspector.get(f"{ADMIN}/shops/{MISSING_PUBLIC_ID}/uploads/{photo_id}"))
+    # Nor through A's own shop.
+    assert inspector.get(
+        f"{ADMIN}/shops/{w.shop_a.public_id}/uploads/{photo_id}").status_code == 404
+    assert w.login("inspector_b").get(
+        f"{ADMIN}/shops/{w.shop_b.public_id}/uploads/{photo_id}").status_code == 200
+
+
+def check_shop_upload_post(w):
+    with database.connection_context():
+        before = Upload.select().count()
+    inspector = w.login("inspector_a")
+    refused_like_missing(
+        inspector.post(f"{ADMIN}/shops/{w.shop_b.public_id}/uploads", data=_photo_file(),
+                       content_type="multipart/form-data"),
+        inspector.post(f"{ADMIN}/shops/{MISSING_PUBLIC_ID}/uploads", data=_photo_file(),
+                       content_type="multipart/form-data"))
+    with database.connection_context():
+        assert Upload.select().count() == before
+
+
 def check_resident_code_verify(w):
     verdict = w.login("cadre_a").post(f"{ADMIN}/resident-codes/verify",
                                       json={"code": w.resident_code("member_b")})
@@ -525,6 +569,7 @@ SCOPE_CHECKS = {
     ("GET", f"{ADMIN}/ratings"): check_ratings_list,
     ("POST", f"{ADMIN}/ratings/<string:rating_id>/release"): check_rating_release,
     ("GET", f"{ADMIN}/rectifications"): check_rectifications_list,
+    ("GET", f"{ADMIN}/rectifications/<string:order_id>"): check_rectification_detail,
     ("POST", f"{ADMIN}/rectifications/<string:order_id>/verify"): check_rectification_verify,
     ("POST", f"{ADMIN}/rectifications/<string:order_id>/reject"): check_rectification_reject,
     ("POST", f"{ADMIN}/resident-codes/verify"): check_resident_code_verify,
@@ -542,6 +587,8 @@ SCOPE_CHECKS = {
     ("GET", f"{ADMIN}/shops/<string:shop_id>/lifecycle"): check_shop_lifecycle,
     ("GET", f"{ADMIN}/shops/<string:shop_id>/lifecycle/verify"): check_shop_lifecycle_verify,
     ("POST", f"{ADMIN}/shops/<string:shop_id>/status"): check_shop_status,
+    ("GET", f"{ADMIN}/shops/<string:shop_id>/uploads/<string:upload_id>"): check_shop_upload_get,
+    ("POST", f"{ADMIN}/shops/<string:shop_id>/uploads"): check_shop_upload_post,
     ("GET", f"{ADMIN}/staff"): check_staff_list,
     ("POST", f"{ADMIN}/staff"): check_staff_create,
     ("GET", f"{ADMIN}/staff/<int:staff_id>"): check_staff_detail,

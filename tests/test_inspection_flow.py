@@ -1,9 +1,11 @@
 """The inspector's loop: scan → regulatory view → record → shopkeeper answers → verify."""
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 
 from backend import clock
 from backend.db import database
@@ -171,3 +173,55 @@ def test_the_regulatory_view_publishes_one_grade_and_shows_what_today_would_give
     risk = view["regulatory"]["risk"]
     assert risk["grade_today"] != published
     assert sum(r["points"] for r in risk["reasons"]) == risk["points"]
+
+
+def _photo(colour: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_the_inspector_sees_the_evidence_before_deciding(client, scene, wechat_stub):
+    shop_id = scene["shop"].public_id
+    inspector = client.login("inspector")
+    # A photo the inspector takes at the counter goes with the finding.
+    taken = inspector.post(f"/api/v1/admin/shops/{shop_id}/uploads",
+                           data={"file": (io.BytesIO(_photo("grey")), "counter.png")},
+                           content_type="multipart/form-data")
+    assert taken.status_code == 201, taken.get_json()
+    proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
+    recorded = inspector.post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
+        "scan_proof": proof, "location": {"lat": 31.2002, "lng": 121.4403},
+        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
+        "findings": [{"code": "FS03", "severity": "major", "note": "后厨防蝇设施缺失",
+                      "photo": taken.get_json()["id"]}],
+        "result": "rectify", "requirements": "安装纱窗与灭蝇灯",
+        "rectify_by": (clock.today_local() + timedelta(days=7)).isoformat()})
+    assert recorded.status_code == 201, recorded.get_json()
+    order_id = recorded.get_json()["rectification"]["id"]
+
+    owner = client.login("owner")
+    evidence = owner.post(f"/api/v1/merchant/shops/{shop_id}/uploads",
+                          data={"file": (io.BytesIO(_photo("green")), "screen.png")},
+                          content_type="multipart/form-data").get_json()["id"]
+    owner.post(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+               json={"text": "已安装纱窗和灭蝇灯", "photos": [evidence]})
+
+    detail = inspector.get(f"/api/v1/admin/rectifications/{order_id}").get_json()
+    [answer] = detail["submissions"]
+    assert (answer["text"], answer["photos"], answer["decision"]) == (
+        "已安装纱窗和灭蝇灯", [evidence], None)
+    photo = inspector.get(f"/api/v1/admin/shops/{shop_id}/uploads/{evidence}")
+    assert photo.status_code == 200 and photo.data == _photo("green")
+    # Another street's inspector reaches neither the order nor the photo.
+    outsider = client.login("inspector_b")
+    assert outsider.get(f"/api/v1/admin/rectifications/{order_id}").status_code == 404
+    assert outsider.get(f"/api/v1/admin/shops/{shop_id}/uploads/{evidence}").status_code == 404
+
+    inspector.post(f"/api/v1/admin/rectifications/{order_id}/reject", json={"reason": "纱窗有破洞"})
+    mine = owner.get(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}").get_json()
+    assert mine["status"] == "open"
+    assert (mine["submissions"][0]["decision"], mine["submissions"][0]["reason"]) == (
+        "rejected", "纱窗有破洞")
+    told = [m for m in wechat_stub.sent("subscribe/send") if "纱窗有破洞" in str(m)]
+    assert told, "the owner is told why"

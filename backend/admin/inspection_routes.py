@@ -1,11 +1,14 @@
 """/api/v1/admin: recording inspections, correcting them, and closing the rectification loop."""
 from __future__ import annotations
 
+from flask import send_file
 from flask.views import MethodView
 
+from backend import uploads
 from backend.admin import blp, inspections, schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
+from backend.merchant.schemas import PhotoUpload, UploadOut
 from backend.models import Inspection, RectificationOrder, Shop
 
 INSPECTORS = ("inspector",)
@@ -61,6 +64,39 @@ class Rectifications(MethodView):
         if args["shop_id"]:
             query = query.where(Shop.public_id == args["shop_id"])
         return query.order_by(RectificationOrder.deadline, RectificationOrder.id)
+
+
+@blp.route("/rectifications/<string:order_id>")
+class RectificationItem(MethodView):
+    @blp.response(200, schemas.RectificationDetail)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, order_id):
+        """An order with the shop's evidence (text, photos) and earlier decisions"""
+        return inspections.order_detail(current_staff(*REGULATORS), order_id)
+
+
+@blp.route("/shops/<string:shop_id>/uploads")
+class EvidenceUploads(MethodView):
+    @blp.arguments(PhotoUpload, location="files")
+    @blp.response(201, UploadOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    def post(self, files, shop_id):
+        """Upload a photo taken at the shop (JPEG or PNG, at most 5 MB), for a finding"""
+        return inspections.upload_evidence(current_staff(*INSPECTORS), shop_id,
+                                           files["file"].stream)
+
+
+@blp.route("/shops/<string:shop_id>/uploads/<string:upload_id>")
+class ShopPhoto(MethodView):
+    @blp.binary("image/jpeg", "image/png", description="the photo")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, shop_id, upload_id):
+        """A photo of a shop in my scope: its evidence, licences, or an inspector's"""
+        upload = inspections.shop_upload(current_staff(*REGULATORS), shop_id, upload_id)
+        response = send_file(uploads.path_of(upload), mimetype=upload.content_type)
+        response.headers["Cache-Control"] = "private, max-age=3600"
+        return response
 
 
 @blp.route("/rectifications/<string:order_id>/verify")

@@ -12,10 +12,11 @@ from datetime import date
 
 from flask import current_app
 
-from backend import audit, checklists, clock, geo, lifecycle, notify, proofs, risk, scope
+from backend import audit, checklists, clock, geo, lifecycle, notify, proofs, risk, scope, uploads
 from backend.admin.services import shop_for_update
 from backend.db import lock_for_update, write_transaction
-from backend.errors import Conflict, Invalid
+from backend.errors import Conflict, Invalid, NotFound
+from backend.merchant import services as merchant_services
 from backend.models import (
     Finding,
     Inspection,
@@ -211,14 +212,34 @@ def orders_in_scope(staff: StaffAccount):
             .where(scope.under(Shop.region_path, staff.region_path)))
 
 
-def _order_in_scope(staff: StaffAccount, order_id: str) -> RectificationOrder:
-    order = lock_for_update(orders_in_scope(staff)
-                            .where(RectificationOrder.public_id == order_id)).first()
+def _order_in_scope(staff: StaffAccount, order_id: str, lock: bool = True) -> RectificationOrder:
+    query = orders_in_scope(staff).where(RectificationOrder.public_id == order_id)
+    order = (lock_for_update(query) if lock else query).first()
     if order is None:
         raise scope.not_found(staff, "rectification_order", order_id,
                               Shop.select(Shop.region_path).join(RectificationOrder)
                               .where(RectificationOrder.public_id == order_id))
     return order
+
+
+def order_detail(staff: StaffAccount, order_id: str) -> RectificationOrder:
+    """An order in scope with the shop's evidence, for the inspector about to decide."""
+    return merchant_services.with_submissions(_order_in_scope(staff, order_id, lock=False))
+
+
+def upload_evidence(staff: StaffAccount, shop_id: str, stream) -> Upload:
+    """A photo the inspector takes at the shop, kept with the shop's own (its people see it)."""
+    with write_transaction():
+        shop = scope.shop(staff, shop_id)
+        return uploads.store(shop, staff.user, stream)
+
+
+def shop_upload(staff: StaffAccount, shop_id: str, upload_id: str) -> Upload:
+    shop = scope.shop(staff, shop_id)
+    upload = Upload.get_or_none((Upload.public_id == upload_id) & (Upload.shop == shop))
+    if upload is None:
+        raise NotFound("upload not found")
+    return upload
 
 
 def _latest_submission(order: RectificationOrder) -> RectificationSubmission:
@@ -263,6 +284,7 @@ def reject_order(staff: StaffAccount, order_id: str, reason: str) -> Rectificati
                           "reason": reason})
         audit.record("rectification.rejected", "rectification", order.public_id,
                      order.shop.region_path, staff=staff, detail={"reason": reason})
+    _tell_owners(order.shop, "rectification.rejected", f"整改未通过：{reason}", order.deadline)
     return order
 
 

@@ -9,6 +9,7 @@ from marshmallow import validate
 from backend import masking
 from backend.api import row_id_field
 from backend.merchant.schemas import (  # noqa: F401  (shared views)
+    RectificationDetail,
     RectificationOut,
     ShopOut,
     ShopRequestOut,

@@ -272,6 +272,15 @@ class Rectifications(MethodView):
         return services.rectifications(current_user(), shop_id, open_only=args["open"])
 
 
+@blp.route(f"{SHOP}/rectifications/<string:order_id>")
+class RectificationItem(MethodView):
+    @blp.response(200, schemas.RectificationDetail)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, shop_id, order_id):
+        """An order with the shop's answers and the inspector's decisions (and reasons)"""
+        return services.rectification(current_user(), shop_id, order_id)
+
+
 @blp.route(f"{SHOP}/rectifications/<string:order_id>/submissions")
 class RectificationSubmissions(MethodView):
     @blp.arguments(schemas.RectificationAnswer)

@@ -259,6 +259,25 @@ class RectificationOut(ma.Schema):
 
 
 
+class EvidenceOut(ma.Schema):
+    """One answer of the shop to an order, and what the inspector decided about it."""
+
+    text = ma.fields.String()
+    photos = ma.fields.Function(lambda s: json.loads(s.photos), metadata={
+        "type": "array", "items": {"type": "string"},
+        "description": "upload ids; the shop's people and regulators in scope can open them"})
+    submitted_at = ma.fields.DateTime(attribute="created_at")
+    decision = ma.fields.String(allow_none=True, metadata={
+        "enum": ["verified", "rejected", None], "description": "null while it waits"})
+    reason = ma.fields.String(allow_none=True, metadata={"description": "why it was rejected"})
+    decided_at = ma.fields.DateTime(allow_none=True)
+
+
+class RectificationDetail(RectificationOut):
+    submissions = ma.fields.List(ma.fields.Nested(EvidenceOut), attribute="submission_list",
+                                 metadata={"description": "newest first"})
+
+
 class RectificationAnswer(ma.Schema):
     text = ma.fields.String(required=True, validate=validate.Length(min=2, max=2000))
     photos = ma.fields.List(ma.fields.String(validate=validate.Length(min=1)), load_default=list,

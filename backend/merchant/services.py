@@ -405,6 +405,21 @@ def rectifications(user: User, public_id: str, open_only: bool = False):
     return query.where(RectificationOrder.status != "closed") if open_only else query
 
 
+def rectification(user: User, public_id: str, order_id: str) -> RectificationOrder:
+    """One order with every answer the shop gave and what became of it."""
+    shop = member_shop(user, public_id)
+    order = RectificationOrder.get_or_none((RectificationOrder.shop == shop)
+                                           & (RectificationOrder.public_id == order_id))
+    if order is None:
+        raise NotFound("rectification order not found")
+    return with_submissions(order)
+
+
+def with_submissions(order: RectificationOrder) -> RectificationOrder:
+    order.submission_list = list(order.submissions.order_by(RectificationSubmission.id.desc()))
+    return order
+
+
 def submit_rectification(user: User, public_id: str, order_id: str, text: str,
                          photo_ids: list[str]) -> RectificationOrder:
     """The shop answers an order with evidence; an inspector then verifies or rejects it."""
