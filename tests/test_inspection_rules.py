@@ -420,7 +420,7 @@ def test_a_correction_refers_to_the_inspection_and_leaves_it_unchanged(client, s
     assert (after.result, after.note, after.digest, after.event_seq) == (
         original.result, original.note, original.digest, original.event_seq)
     listed = inspector.get(f"{ADMIN}/shops/{scene['shop'].public_id}/inspections").get_json()
-    assert listed[0]["result"] == "pass_with_remarks"
+    assert (listed[0]["result"], listed[0]["corrected_result"]) == ("pass_with_remarks", "pass")
     assert _verify(client, scene["shop"]).get_json()["ok"] is True
     public = client.login("passer_by").get(f"/api/v1/scan/{scene['code']}").get_json()
     assert public["shop"]["last_inspection"]["result"] == "pass"
@@ -431,7 +431,28 @@ def test_a_correction_of_an_older_inspection_does_not_overwrite_the_latest(clien
     _recorded(client, scene, result="pass")
     response = client.login("inspector").post(
         f"{ADMIN}/inspections/{older['id']}/corrections",
-        json={"note": "补充说明", "corrected_result": "rectify"})
-    assert response.status_code == 201
+        json={"note": "补充说明", "corrected_result": "rectify", "co_inspector": scene["second"].id})
+    assert response.status_code == 201, response.get_json()
     with database.connection_context():
         assert Shop.get_by_id(scene["shop"].id).last_inspection_result == "pass"
+
+
+def test_correcting_a_pass_to_a_fail_takes_two_inspectors_and_suspends_the_shop(client, scene):
+    recorded = _recorded(client, scene, result="pass")
+    url = f"{ADMIN}/inspections/{recorded['id']}/corrections"
+    inspector = client.login("inspector")
+    before = written(scene["shop"])
+    alone = inspector.post(url, json={"note": "漏记严重问题", "corrected_result": "fail"})
+    assert_refused(alone, "co_inspector")
+    assert written(scene["shop"]) == before
+
+    both = inspector.post(url, json={"note": "漏记严重问题", "corrected_result": "fail",
+                                     "co_inspector": scene["second"].id})
+    assert both.status_code == 201, both.get_json()
+    with database.connection_context():
+        shop = Shop.get_by_id(scene["shop"].id)
+    assert (shop.status, shop.last_inspection_result) == ("suspended", "fail")
+    public = client.login("passer_by").get(f"/api/v1/scan/{scene['code']}").get_json()
+    assert public["shop"]["status"] == "suspended"
+    assert public["shop"]["last_inspection"]["result"] == "fail"
+    assert _verify(client, scene["shop"]).get_json()["ok"] is True

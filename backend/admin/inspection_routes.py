@@ -46,7 +46,7 @@ class Corrections(MethodView):
     def post(self, body, inspection_id):
         """Correct an inspection: a new lifecycle event that refers to it (the record stays)"""
         return inspections.correct(current_staff(*REGULATORS), inspection_id, body["note"],
-                                   body["corrected_result"])
+                                   body["corrected_result"], body["co_inspector"])
 
 
 @blp.route("/rectifications")

@@ -183,21 +183,40 @@ def inspection_in_scope(staff: StaffAccount, inspection_id: str) -> Inspection:
     return found
 
 
-def correct(staff: StaffAccount, inspection_id: str, note: str,
-            corrected_result: str | None) -> InspectionCorrection:
-    """Inspections are never edited: a correction is a new event that refers to the old one."""
+def correct(staff: StaffAccount, inspection_id: str, note: str, corrected_result: str | None,
+            co_inspector: int | None = None) -> InspectionCorrection:
+    """Inspections are never edited: a correction is a new event that refers to the old one.
+
+    A correction to a result that needs two inspectors needs them too, and a correction
+    of the latest inspection has that result's consequences: the published result and
+    grade change, and a shop corrected to 'fail' is suspended. Lifting a suspension
+    stays an admin's status change.
+    """
+    actor = lifecycle.actor_for_staff(staff)
     with write_transaction():
         inspection = inspection_in_scope(staff, inspection_id)
         shop = lock_for_update(Shop.select().where(Shop.id == inspection.shop_id)).get()
-        event = lifecycle.append(shop, "inspection.corrected", lifecycle.actor_for_staff(staff), {
+        co = None
+        if corrected_result in NEEDS_TWO_INSPECTORS:
+            co = _co_inspector(staff, shop, co_inspector)
+            if co is None:
+                raise Invalid.field("co_inspector",
+                                    f"a correction to '{corrected_result}' needs a second inspector")
+        event = lifecycle.append(shop, "inspection.corrected", actor, {
             "inspection": inspection.public_id, "refers_to_seq": inspection.event_seq,
-            "note": note, "corrected_result": corrected_result})
+            "note": note, "corrected_result": corrected_result,
+            "co_inspector": co.id if co else None})
         correction = InspectionCorrection.create(
             inspection=inspection, staff=staff, note=note, corrected_result=corrected_result,
             event_seq=event.seq)
         latest = (Inspection.select(Inspection.id).where(Inspection.shop == shop)
                   .order_by(Inspection.recorded_at.desc(), Inspection.id.desc()).first())
         if corrected_result and latest.id == inspection.id:
+            if corrected_result == "fail" and shop.status == "active":
+                lifecycle.append(shop, "shop.status_changed", actor, {
+                    "from": "active", "to": "suspended",
+                    "reason": f"correction of inspection {inspection.public_id}"})
+                shop.status = "suspended"
             shop.last_inspection_result = corrected_result
             shop.save()
             risk.refresh(shop)

@@ -14,6 +14,7 @@ from backend.merchant.schemas import (  # noqa: F401  (shared views)
     ShopOut,
     ShopRequestOut,
 )
+from backend.models import InspectionCorrection
 from backend.models.inspections import FAR_AWAY_METRES, RESULTS, SEVERITIES
 from backend.models.people import STAFF_ROLES
 from backend.models.regions import DEPARTMENT_KINDS
@@ -95,6 +96,12 @@ class ShopState(ma.Schema):
     lifecycle_head = ma.fields.String()
 
 
+def _corrected_result(inspection) -> str | None:
+    latest = (inspection.corrections.where(InspectionCorrection.corrected_result.is_null(False))
+              .order_by(InspectionCorrection.id.desc()).first())
+    return latest.corrected_result if latest else None
+
+
 class InspectionOut(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     shop_id = ma.fields.String(attribute="shop.public_id")
@@ -114,6 +121,9 @@ class InspectionOut(ma.Schema):
     far_away = ma.fields.Boolean(metadata={"description": f"recorded over {FAR_AWAY_METRES} m away"})
     recorded_at = ma.fields.DateTime()
     lifecycle_seq = ma.fields.Integer(attribute="event_seq")
+    corrected_result = ma.fields.Function(_corrected_result, metadata={
+        "type": "string", "nullable": True,
+        "description": "the result as the latest correction gives it; null if never corrected"})
 
 
 class RecordedInspection(InspectionOut):
@@ -130,6 +140,8 @@ class CorrectionIn(ma.Schema):
     note = ma.fields.String(required=True, validate=validate.Length(min=2, max=1000))
     corrected_result = ma.fields.String(load_default=None,
                                         validate=validate.OneOf(list(RESULTS)))
+    co_inspector = row_id_field(load_default=None, metadata={
+        "description": "staff id of a second inspector; needed to correct to rectify or fail"})
 
 
 class CorrectionOut(ma.Schema):
