@@ -13,7 +13,7 @@ public sees the letter and the regulator sees why. Points add up from:
 | each expired staff health certificate            | 1               |
 | each open rectification order                    | 1               |
 | each overdue rectification order                 | 3               |
-| complaints in the last 90 days                   | 1 each, up to 3 |
+| residents who complained in the last 90 days     | 1 each, up to 3 |
 
 0–1 points → A, 2–3 → B, 4–6 → C, 7 or more → D.
 Call `refresh(shop)` in the same transaction as any write that changes a fact.
@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+
+from peewee import fn
 
 from backend import clock
 from backend.models import (
@@ -78,7 +80,7 @@ def grade(facts: Facts) -> Grade:
         reasons.append((f"{facts.overdue_rectifications} overdue rectification order(s)",
                         3 * facts.overdue_rectifications))
     if facts.recent_complaints:
-        reasons.append((f"{facts.recent_complaints} complaint(s) in 90 days",
+        reasons.append((f"complaints from {facts.recent_complaints} resident(s) in 90 days",
                         min(facts.recent_complaints, 3)))
     points = sum(p for _, p in reasons)
     letter = next(letter for floor, letter in THRESHOLDS if points >= floor)
@@ -107,8 +109,12 @@ def facts_for(shop: Shop) -> Facts:
 
 
 def recent_complaints(shop: Shop, since) -> int:
-    return Complaint.select().where((Complaint.shop == shop.id)
-                                    & (Complaint.created_at >= since)).count()
+    """Residents who complained since `since`: one resident's ten complaints weigh as one.
+    A complaint whose author has since deleted their account counts on its own."""
+    recent = Complaint.select().where((Complaint.shop == shop.id)
+                                      & (Complaint.created_at >= since))
+    residents = recent.select(fn.COUNT(Complaint.user.distinct())).scalar()
+    return residents + recent.where(Complaint.user.is_null()).count()
 
 
 def refresh(shop: Shop) -> Grade:

@@ -196,3 +196,31 @@ def test_complaint_shows_in_the_regulatory_view_and_counts_in_the_grade(client, 
     view = client.login("inspector").get(f"/api/v1/scan/{shop.code}").get_json()
     assert view["regulatory"]["complaints"][0]["category"] == "food_safety"
     assert any("complaint" in r["reason"] for r in view["regulatory"]["risk"]["reasons"])
+
+
+def _complaint_points(client, make, shop) -> int:
+    if not hasattr(shop, "inspector"):
+        shop.inspector = make.staff("inspector", "inspector", _street(shop))
+    risk = client.login("inspector").get(f"/api/v1/scan/{shop.code}").get_json()["regulatory"]["risk"]
+    return sum(r["points"] for r in risk["reasons"] if "complain" in r["reason"])
+
+
+def test_one_residents_many_complaints_weigh_as_one(client, make, shop):
+    url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
+    alice = client.login("alice")
+    for text in ("吃完肚子疼，怀疑食材不新鲜", "又去了一次还是不舒服", "第三次投诉这家店"):
+        assert alice.post(url, json={"category": "food_safety", "text": text}).status_code == 201
+    assert _complaint_points(client, make, shop) == 1
+    for neighbour in ("bob", "carol"):
+        assert client.login(neighbour).post(url, json={
+            "category": "service", "text": "店门口垃圾很多"}).status_code == 201
+    assert _complaint_points(client, make, shop) == 3
+
+
+def test_a_shop_not_yet_open_cannot_be_complained_about(client, make):
+    places = make.region_tree()
+    pending = make.shop("newcomer", places["street_a"], name="待开业小店", approved=False)
+    response = client.login("alice").post(
+        f"/api/v1/resident/shops/{pending.public_id}/complaints",
+        json={"category": "food_safety", "text": "还没开门就有异味"})
+    assert response.status_code == 404

@@ -202,9 +202,8 @@ def visible_comments(shop: Shop, limit: int = 5, max_stars: int = 5) -> list[Rat
 
 
 def complain(user: User, shop_id: str, category: str, text: str) -> Complaint:
-    shop = Shop.get_or_none(Shop.public_id == shop_id)
-    if shop is None:
-        raise NotFound("shop not found")
+    """A resident's complaint about a shop that is open to the public (or suspended)."""
+    shop = _shop(shop_id)
     contentcheck.check(user, text, "text")
     with write_transaction():
         complaint = Complaint.create(shop=shop, user=user, category=category, text=text)
