@@ -184,3 +184,34 @@ def test_concurrent_votes_by_one_resident_leave_one_ballot(client, app, places):
     assert statuses == [200] * 10
     with database.connection_context():
         assert PollVote.select().where(PollVote.user.is_null(False)).count() == 1
+
+
+def test_a_residents_deletion_changes_no_closed_result_and_no_past_attendance(
+        client, make, places):
+    member(make, "carol", places["community_a"])
+    poll = create_poll(client, "cadre_a", places["community_a"], lasts=timedelta(hours=1))
+    alice = client.login("alice")
+    assert vote(alice, poll, "同意").status_code == 200
+    assert vote(client.login("carol"), poll, "同意").status_code == 200
+    starts = clock.now() + timedelta(minutes=30)
+    event = client.login("cadre_a").post("/api/v1/admin/events", json={
+        "region": places["community_a"].code, "title": "领取口罩", "per_resident": 2, "slots": [
+            {"starts_at": starts.isoformat(),
+             "ends_at": (starts + timedelta(minutes=30)).isoformat(), "capacity": 5},
+            {"starts_at": (starts + timedelta(days=3)).isoformat(),
+             "ends_at": (starts + timedelta(days=3, minutes=30)).isoformat(), "capacity": 5}]})
+    event = event.get_json()
+    for slot in event["slots"]:
+        assert alice.post(f"/api/v1/resident/events/{event['id']}/slots/{slot['id']}/bookings"
+                          ).status_code == 201
+    clock.travel(timedelta(hours=2))  # the poll has closed and the first slot is over
+
+    cadre = client.login("cadre_a")
+    before = cadre.get(f"/api/v1/admin/polls/{poll['id']}").get_json()["results"]
+    assert client.login("alice").delete("/api/v1/resident/account").status_code == 204
+
+    after = cadre.get(f"/api/v1/admin/polls/{poll['id']}").get_json()["results"]
+    assert after == before and after["voters"] == 2 and counts(after)["同意"] == 2
+    slots = cadre.get(f"/api/v1/admin/events/{event['id']}").get_json()["slots"]
+    # Who came stays counted; the place she had not used yet is free again.
+    assert [s["booked"] for s in slots] == [1, 0]

@@ -16,7 +16,6 @@ from backend.models import (
     FormSubmission,
     Notification,
     NoticeRead,
-    PollVote,
     Rating,
     RefreshToken,
     Report,
@@ -53,14 +52,19 @@ def delete_account(user: User) -> None:
 
     Ratings, reports and complaints stay, detached from the person; lifecycle
     events carry only the user's row id, which now names no one, so every
-    shop's chain still verifies.
+    shop's chain still verifies. For the same reason votes stay, so a poll's
+    result does not change after the fact, and so do bookings of slots that have
+    begun (who came is a record); places in slots still to come are freed.
     """
     with write_transaction():
         user = lock_for_update(User.select().where(User.id == user.id)).get()
-        for booking in Booking.select().where(Booking.user == user):
+        upcoming = list(Booking.select().join(BookingSlot).where(
+            (Booking.user == user) & (BookingSlot.starts_at > clock.now())))
+        for booking in upcoming:
             BookingSlot.update(booked=BookingSlot.booked - 1).where(
                 BookingSlot.id == booking.slot_id).execute()
-        for model in (Booking, CommunityMembership, NoticeRead, PollVote, RefreshToken,
+        Booking.delete().where(Booking.id.in_([b.id for b in upcoming])).execute()
+        for model in (CommunityMembership, NoticeRead, RefreshToken,
                       ShopMembership, Notification, FormSubmission):
             model.delete().where(model.user == user).execute()
         for model in (Rating, Report, Complaint):
