@@ -10,6 +10,7 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
 
+from backend.db import MAX_ID, page_of
 from backend.errors import handle_http_exception
 
 
@@ -21,11 +22,6 @@ class ErrorSchema(ma.Schema):
         metadata={"description": "per location (json, query, path), per field: reasons"}
     )
     request_id = ma.fields.String(metadata={"description": "quote this when reporting a problem"})
-
-
-# Row ids are PostgreSQL's 32-bit serials: a larger number names no row, and handed to
-# the database it is an overflow (a 500), not a miss.
-MAX_ID = 2**31 - 1
 
 
 def row_id_field(**kwargs) -> ma.fields.Integer:
@@ -149,9 +145,7 @@ class QueryPage(Page):
 
     @property
     def items(self):
-        if self.page_params.page > MAX_ID:  # far past any end; as an OFFSET, an overflow
-            return []
-        return list(self.collection.paginate(self.page_params.page, self.page_params.page_size))
+        return page_of(self.collection, self.page_params.page, self.page_params.page_size)
 
     @property
     def item_count(self):

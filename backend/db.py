@@ -131,6 +131,18 @@ def write_transaction():
             yield txn
 
 
+# Row ids are PostgreSQL's 32-bit serials: a larger number names no row, and handed to
+# the database it is an overflow (a 500), not a miss.
+MAX_ID = 2**31 - 1
+
+
+def page_of(query: pw.ModelSelect, page: int, page_size: int) -> list:
+    """One page of the query's rows; a page far past any end is empty, not an overflow."""
+    if page > MAX_ID:
+        return []
+    return list(query.paginate(page, page_size))
+
+
 def lock_for_update(query: pw.ModelSelect) -> pw.ModelSelect:
     """Row lock on PostgreSQL; SQLite's IMMEDIATE transaction already serialises writers."""
     return query.for_update() if is_postgres() else query

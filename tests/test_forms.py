@@ -69,6 +69,7 @@ def test_a_valid_submission_is_kept_and_a_second_replaces_it(client, form):
 
 @pytest.mark.parametrize("field, value", [
     ("people", "three"), ("people", True), ("people", "NaN"),
+    ("people", "1e20"), ("people", "310104199001011234"), ("people", -2**53),
     ("arrived", "2024-13-01"), ("arrived", "05/01/2024"),
     ("need", "旅游"),
     ("phone", "12812345678"), ("phone", "1381234567"), ("phone", "+8613812345678"),
@@ -215,3 +216,10 @@ def test_a_cadre_of_another_community_cannot_list_or_export(client, places, form
     assert other.get("/api/v1/admin/forms").get_json() == []
     assert other.get("/api/v1/admin/events").get_json() == []
     assert unmasked_reads() == []
+
+
+def test_a_page_of_submissions_far_past_the_end_is_empty(client, form):
+    assert submit(client.login("alice"), form, GOOD).status_code == 200
+    response = client.login("cadre_a").get(
+        f"/api/v1/admin/forms/{form['id']}/submissions?page=2000000000000000000")
+    assert response.status_code == 200 and response.get_json() == []

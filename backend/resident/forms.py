@@ -17,13 +17,14 @@ from datetime import date
 import peewee as pw
 
 from backend import audit, clock, masking, scope, spreadsheet
-from backend.db import lock_for_update, write_transaction
+from backend.db import lock_for_update, page_of, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Form, FormSubmission, Region, StaffAccount, User
 from backend.resident.membership import member_of, visible_paths
 
 MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 TEXT_MAX = 500
+LARGEST_NUMBER = 2**53 - 1  # the largest whole number every client keeps exactly
 
 
 def fields_of(form: Form) -> list[dict]:
@@ -125,6 +126,10 @@ def _clean_value(field: dict, value):
             raise ValueError("must be a number") from None
         if not math.isfinite(number):
             raise ValueError("must be a number")
+        if abs(number) > LARGEST_NUMBER:
+            # Beyond it a number is not kept exactly (an ID number would change digits);
+            # such a field is text, not a number.
+            raise ValueError(f"must be between -{LARGEST_NUMBER} and {LARGEST_NUMBER}")
         return int(number) if number.is_integer() and "." not in str(value) else number
     if not isinstance(value, str):
         raise ValueError("must be text")
@@ -229,7 +234,7 @@ def submissions_page(staff: StaffAccount, form_id: str, unmasked: bool, page: in
     """One page of the submissions in scope, and how many there are in all."""
     form = form_in_scope(staff, form_id)
     query = submissions_in_scope(staff, form)
-    rows = list(query.paginate(page, page_size))
+    rows = page_of(query, page, page_size)
     if unmasked:
         audit_unmasked(staff, form, "list", submissions=[s.id for s in rows])
     return [{"id": s.id, "community": s.community.code, "community_name": s.community.name,
