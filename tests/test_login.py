@@ -1,6 +1,8 @@
 """Signing in through WeChat: the stub answers over HTTP exactly as WeChat would."""
 from __future__ import annotations
 
+import threading
+
 from backend.db import database
 from backend.models import User
 
@@ -80,3 +82,25 @@ def test_missing_code_names_the_field(client):
     response = client.http.post("/api/v1/auth/login", json={})
     assert response.status_code == 422
     assert "code" in response.get_json()["errors"]["json"]
+
+
+def test_a_new_user_logging_in_twice_at_once_gets_one_account(app):
+    # A mini-program often calls wx.login twice as it starts.
+    for attempt in range(3):
+        barrier = threading.Barrier(2)
+        answers = []
+
+        def log_in(code):
+            http = app.test_client()
+            barrier.wait()
+            answers.append(http.post("/api/v1/auth/login", json={"code": code}))
+
+        threads = [threading.Thread(target=log_in, args=(f"newbie{attempt}.x{n}",))
+                   for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [a.status_code for a in answers] == [200, 200], [a.get_json() for a in answers]
+        with database.connection_context():
+            assert User.select().where(User.openid == f"oStub_newbie{attempt}").count() == 1
