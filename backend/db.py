@@ -148,6 +148,12 @@ def lock_for_update(query: pw.ModelSelect) -> pw.ModelSelect:
     return query.for_update() if is_postgres() else query
 
 
+def lock_row(model: type[pw.Model], row_id: int) -> None:
+    """Hold the row until the transaction ends, so writes that start here take turns
+    (on PostgreSQL; SQLite's IMMEDIATE transaction already serialises every writer)."""
+    lock_for_update(model.select(model.id).where(model.id == row_id)).first()
+
+
 def end_request() -> None:
     """Hand the connection back after a request, with no transaction left open.
 

@@ -32,8 +32,11 @@ def _keys():
 def pseudonym_of(user: User) -> str:
     """The user's random `sub`, made on first use; it says nothing about who they are."""
     if not user.pseudonym:
-        user.pseudonym = secrets.token_urlsafe(12)
-        User.update(pseudonym=user.pseudonym).where(User.id == user.id).execute()
+        # Only if none was made meanwhile: two first requests at once (the code and its
+        # picture) must not each make one, or the first code shown is dead at the gate.
+        (User.update(pseudonym=secrets.token_urlsafe(12))
+         .where((User.id == user.id) & User.pseudonym.is_null()).execute())
+        user.pseudonym = User.select(User.pseudonym).where(User.id == user.id).scalar()
     return user.pseudonym
 
 

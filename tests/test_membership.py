@@ -1,10 +1,13 @@
 """Joining a community by scanning its printed code; cadres approve; residents may leave."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from backend.db import database
 from backend.models import Region, User
+from tests.factories import ApiClient
 
 
 @pytest.fixture
@@ -105,3 +108,24 @@ def test_risky_display_name_is_refused(client):
     assert response.status_code == 422 and "display_name" in response.get_json()["errors"]["json"]
     ok = alice.patch("/api/v1/resident/profile", json={"display_name": "小李"})
     assert ok.get_json()["display_name"] == "小李"
+
+
+def test_a_double_tap_on_join_asks_once(app, client, community):
+    for round_ in range(4):
+        resident = client.login(f"tapper{round_}")
+        barrier = threading.Barrier(2)
+        answers = []
+
+        def join():
+            http = ApiClient(app, resident.token)
+            barrier.wait()
+            answers.append(http.post("/api/v1/resident/memberships",
+                                     json={"code": community["code"]["code"]}).status_code)
+
+        threads = [threading.Thread(target=join) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(answers) == [201, 409]
+        assert len(resident.get("/api/v1/resident/memberships").get_json()) == 1

@@ -11,7 +11,7 @@ import zxingcpp
 from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 
-from backend import clock, create_app
+from backend import clock, create_app, residentcode
 from backend.db import database
 from backend.models import CommunityMembership, User
 from tests.factories import ApiClient
@@ -156,3 +156,15 @@ def test_qr_image_decodes_to_a_verifiable_code(gate):
     assert result.text.startswith("SQR1:")
     assert result.ec_level == "M"
     assert _verify(gate, result.text)["valid"] is True
+
+
+def test_two_first_requests_at_once_agree_on_the_residents_pseudonym(gate):
+    # Each request loads the account before either has made the pseudonym: the code
+    # and its picture, asked for together the first time the app shows the code.
+    with gate.app_context(), database.connection_context():
+        first_request = User.get(User.openid == "oStub_alice")
+        second_request = User.get(User.openid == "oStub_alice")
+        assert first_request.pseudonym is None and second_request.pseudonym is None
+        shown = residentcode.pseudonym_of(first_request)
+        assert residentcode.pseudonym_of(second_request) == shown
+        assert User.get(User.openid == "oStub_alice").pseudonym == shown

@@ -10,7 +10,7 @@ from __future__ import annotations
 import peewee as pw
 
 from backend import audit, clock, scope
-from backend.db import lock_for_update, write_transaction
+from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Booking, BookingEvent, BookingSlot, StaffAccount, User
 from backend.resident.membership import visible_paths
@@ -45,9 +45,9 @@ def event_for_resident(user: User, event_id: str) -> BookingEvent:
 
 def book(user: User, event_id: str, slot_id: str) -> Booking:
     with write_transaction():
-        # Serialises this resident's own requests on PostgreSQL (SQLite's IMMEDIATE
-        # transaction already does), so the per-resident count below cannot go stale.
-        lock_for_update(User.select(User.id).where(User.id == user.id)).first()
+        # This resident's own requests take turns, so the per-resident count below
+        # cannot go stale.
+        lock_row(User, user.id)
         event = visible_event(user, event_id)
         slot = BookingSlot.get_or_none((BookingSlot.public_id == slot_id)
                                        & (BookingSlot.event == event))

@@ -17,7 +17,7 @@ from datetime import date
 import peewee as pw
 
 from backend import audit, clock, masking, scope, spreadsheet
-from backend.db import lock_for_update, page_of, write_transaction
+from backend.db import lock_row, page_of, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Form, FormSubmission, Region, StaffAccount, User
 from backend.resident.membership import member_of, visible_paths
@@ -159,9 +159,8 @@ def my_submission(user: User, form_id: str) -> FormSubmission:
 def submit(user: User, form_id: str, answers: dict) -> FormSubmission:
     """Submit, or replace my earlier submission; refused once the form has closed."""
     with write_transaction():
-        # One resident's parallel submits must not leave two rows (PostgreSQL; SQLite's
-        # IMMEDIATE transaction already serialises them).
-        lock_for_update(User.select(User.id).where(User.id == user.id)).first()
+        # One resident's parallel submits must not leave two rows.
+        lock_row(User, user.id)
         form = visible_form(user, form_id)
         if not is_open(form):
             raise Conflict("this form has closed")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from backend import audit, clock, codes, scope
-from backend.db import lock_for_update, write_transaction
+from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import CommunityMembership, Region, ShopCode, StaffAccount, User
 
@@ -45,6 +45,7 @@ def community_for_code(raw: str) -> Region:
 
 def join(user: User, raw_code: str) -> CommunityMembership:
     with write_transaction():
+        lock_row(User, user.id)  # a double tap on "join" must not ask twice
         community = community_for_code(raw_code)
         existing = (CommunityMembership.select()
                     .where((CommunityMembership.user == user)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import peewee as pw
 
 from backend import audit, clock, scope
-from backend.db import lock_for_update, write_transaction
+from backend.db import lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Poll, PollOption, PollVote, Region, StaffAccount, User
 from backend.resident.membership import visible_paths
@@ -99,7 +99,7 @@ def vote(user: User, public_id: str, option_ids: list[int]) -> Poll:
         chosen = _checked_choices(poll, option_ids)
         # One resident's votes queue on their own row, so two quick taps never leave
         # both ballots standing.
-        lock_for_update(User.select(User.id).where(User.id == user.id)).get()
+        lock_row(User, user.id)
         PollVote.delete().where((PollVote.poll == poll) & (PollVote.user == user)).execute()
         PollVote.insert_many([{"poll": poll.id, "option": option_id, "user": user.id,
                                "voted_at": now} for option_id in chosen]).execute()
