@@ -1,6 +1,8 @@
 """flask-smorest glue: our Api and Blueprint, the error schema, auth docs, peewee pagination."""
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 import orjson
 from flask_smorest import Api as _Api
@@ -8,10 +10,10 @@ from flask_smorest import Blueprint as _Blueprint
 from flask_smorest import Page
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from backend.db import MAX_ID, page_of
-from backend.errors import handle_http_exception
+from backend.errors import Invalid, handle_http_exception
 
 
 class ErrorSchema(ma.Schema):
@@ -22,6 +24,33 @@ class ErrorSchema(ma.Schema):
         metadata={"description": "per location (json, query, path), per field: reasons"}
     )
     request_id = ma.fields.String(metadata={"description": "quote this when reporting a problem"})
+
+
+# Line breaks, tabs and other control characters (C0, DEL, C1) and Unicode's own line and
+# paragraph separators: none belongs in a name, and a name is printed, exported, shown.
+_NOT_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class Line(ma.fields.String):
+    """One line typed by a person (a name, a title, a number off a paper): the spaces
+    around it are dropped before its length is checked, and control characters refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        line = super()._deserialize(value, attr, data, **kwargs).strip()
+        if _NOT_IN_A_LINE.search(line):
+            raise ma.ValidationError("must be one line, without line breaks or control characters")
+        return line
+
+
+class Text(ma.fields.String):
+    """Text typed by a person, over several lines: trimmed, control characters refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if _NOT_IN_TEXT.search(text):
+            raise ma.ValidationError("must not contain control characters")
+        return text
 
 
 def row_id_field(**kwargs) -> ma.fields.Integer:
@@ -37,11 +66,23 @@ class RowId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class PathText(UnicodeConverter):
+    """A path segment as text, without NUL (%00), which no database takes: such a path
+    names nothing, so no route matches it (404) instead of a query failing (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]")
+
+
 class Api(_Api):
     ERROR_SCHEMA = ErrorSchema
 
     def init_app(self, app, *, spec_kwargs=None):
         app.url_map.converters["int"] = RowId
+        app.url_map.converters["default"] = app.url_map.converters["string"] = PathText
+        # Whatever a camera read from a sticker, NUL included: the scan answers it a verdict.
+        app.url_map.converters["scanned"] = UnicodeConverter
         super().init_app(app, spec_kwargs=spec_kwargs)
         self.register_converter(RowId, lambda converter: {
             "type": "integer", "minimum": 0, "maximum": MAX_ID})
@@ -98,7 +139,22 @@ class ArgumentsParser(FlaskParser):
         data = req.get_data(cache=True)
         if not data:
             return webargs_core.missing
-        return orjson.loads(data)  # its JSONDecodeError is json's: webargs answers 400
+        body = orjson.loads(data)  # its JSONDecodeError is json's: webargs answers 400
+        if b"\\u0000" in data:
+            _refuse_nul(body)
+        return body
+
+
+def _refuse_nul(body, path: str = "") -> None:
+    """A 422 naming the first field whose text holds a NUL, which no database column takes."""
+    items = body.items() if isinstance(body, dict) else (
+        enumerate(body) if isinstance(body, list) else ())
+    for key, value in items:
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(value, str) and "\x00" in value:
+            raise Invalid(f"{where}: contains a NUL character",
+                          errors={"json": {where: ["contains a NUL character"]}})
+        _refuse_nul(value, where)
 
 
 class Blueprint(_Blueprint):

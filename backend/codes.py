@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
 from functools import lru_cache
 
@@ -61,7 +62,9 @@ def qr_version(data: str) -> int:
 
 
 def render_svg(data: str, error_correction=ERROR_CORRECT_H) -> bytes:
-    image = _qr(data, error_correction).make_image(image_factory=qrcode.image.svg.SvgPathImage)
+    # Filled white: a transparent quiet zone vanishes on a dark page or a coloured layout.
+    image = _qr(data, error_correction).make_image(
+        image_factory=qrcode.image.svg.SvgPathFillImage)
     buffer = io.BytesIO()
     image.save(buffer)
     return buffer.getvalue()
@@ -82,6 +85,9 @@ def render_png(data: str, size: int = 600, caption: str | None = None,
     return buffer.getvalue()
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 @lru_cache(maxsize=8)
 def _font(size: int):
     for path in FONT_CANDIDATES:
@@ -91,6 +97,8 @@ def _font(size: int):
 
 
 def _with_caption(qr_image: Image.Image, caption: str) -> Image.Image:
+    # One line, whatever the name was stored as before names were checked for it.
+    caption = " ".join(_CONTROL.sub(" ", caption).split())
     width = qr_image.width
     font = _font(max(width // 16, 14))
     draw = ImageDraw.Draw(qr_image)

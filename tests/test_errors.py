@@ -96,3 +96,37 @@ def test_a_huge_id_in_a_body_names_the_field(client, make):
                               content_type="application/json")
         assert response.status_code == 422, (number, response.get_json())
         assert "department" in response.get_json()["errors"]["json"]
+
+
+def test_a_nul_in_a_body_is_refused_naming_the_field(client, make):
+    places = make.region_tree()
+    owner = client.login("owner")
+    registration = ('{"name": "老王\\u0000面馆", "credit_code": "x", "category": "catering",'
+                    ' "address": "天平路 88 号", "street": "%s"}' % places["street_a"].code)
+    response = owner.post("/api/v1/merchant/shops", data=registration.encode(),
+                          content_type="application/json")
+    assert response.status_code == 422, response.get_json()
+    assert "name" in response.get_json()["errors"]["json"]
+    joining = owner.post("/api/v1/resident/memberships", data=b'{"code": "AB12CD34E\\u0000"}',
+                         content_type="application/json")
+    assert joining.status_code == 422 and "code" in joining.get_json()["errors"]["json"]
+
+
+def test_a_nul_in_a_path_names_nothing(client):
+    owner = client.login("owner")
+    assert owner.get("/api/v1/merchant/shops/abc%00def").status_code == 404
+    scanned = owner.get("/api/v1/scan/AB12CD%00")
+    assert scanned.status_code == 200 and scanned.get_json()["verdict"] == "not_official"
+
+
+def test_blank_names_and_titles_are_refused(client, make):
+    places = make.region_tree()
+    make.staff("cadre_a", "cadre", places["community_a"])
+    blank_name = client.login("alice").patch("/api/v1/resident/profile",
+                                             json={"display_name": "   "})
+    assert blank_name.status_code == 422
+    assert "display_name" in blank_name.get_json()["errors"]["json"]
+    blank_notice = client.login("cadre_a").post("/api/v1/admin/notices", json={
+        "region": places["community_a"].code, "title": "   ", "body": "  "})
+    assert blank_notice.status_code == 422
+    assert {"title", "body"} <= set(blank_notice.get_json()["errors"]["json"])

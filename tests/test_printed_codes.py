@@ -12,6 +12,8 @@ import zxingcpp
 from PIL import Image, ImageDraw
 
 from backend import codes
+from backend.db import database
+from backend.models import Shop
 from tests.test_scan_page import chromium_or_skip, run_chromium
 
 BASE = "HTTPS://C.EXAMPLE.CN"  # config public_base_url is https://c.example.cn in the tests
@@ -116,7 +118,8 @@ def test_svg_sticker_holds_the_same_url(make, shop, owner, tmp_path):
     # Rasterised by a real SVG renderer (headless Chromium), at sticker size.
     (tmp_path / "code.svg").write_bytes(response.data)
     (tmp_path / "sticker.html").write_text(
-        '<!doctype html><body style="margin:0;background:#fff">'
+        # On a black page: the code must bring its own white quiet zone.
+        '<!doctype html><body style="margin:0;background:#000">'
         '<img src="code.svg" style="display:block;width:600px;height:600px"></body>')
     shot = tmp_path / "svg.png"
     run_chromium(chromium, tmp_path, f"--screenshot={shot}", "--window-size=600,600",
@@ -298,3 +301,25 @@ def test_an_inspector_cannot_print_a_streets_codes(client, street_print):
     street, _ = street_print
     response = client.login("inspector_a").get(f"/api/v1/admin/streets/{street}/codes")
     assert response.status_code == 403
+
+
+def test_a_name_stored_with_a_line_break_still_prints_on_one_line(client, make, shop, owner):
+    # Names are checked for line breaks now; rows from before still have to print.
+    with database.connection_context():
+        Shop.update(name="老王面馆\n(总店)").where(Shop.id == shop.id).execute()
+    sticker = owner.get(f"{MERCHANT}/{shop.public_id}/code.png")
+    assert sticker.status_code == 200
+    assert read_qr(sticker.data).text == printed(make.code_of(shop))
+
+
+@pytest.mark.parametrize("name", ["老王面馆\n(总店)", "老王\r面馆", "老王\u2028面馆", "老王\x1c面馆"])
+def test_a_name_is_one_line(owner, shop, name):
+    response = owner.patch(f"{MERCHANT}/{shop.public_id}", json={"name": name})
+    assert response.status_code == 422 and "name" in response.get_json()["errors"]["json"]
+
+
+def test_spaces_around_a_name_are_not_part_of_it(owner, shop):
+    response = owner.patch(f"{MERCHANT}/{shop.public_id}", json={"name": "  老王面馆（总店） "})
+    assert response.status_code == 200 and response.get_json()["name"] == "老王面馆（总店）"
+    blank = owner.patch(f"{MERCHANT}/{shop.public_id}", json={"name": "     "})
+    assert blank.status_code == 422 and "name" in blank.get_json()["errors"]["json"]

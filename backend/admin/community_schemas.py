@@ -5,6 +5,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
+from backend.api import Line, Text
 from backend.clock import SHANGHAI
 from backend.models.community import REPORT_STATUSES
 from backend.resident import polls
@@ -28,8 +29,8 @@ class RegionFilter(ma.Schema):
 class NoticeIn(ma.Schema):
     region = ma.fields.String(required=True, metadata={
         "description": "code of a district, street or community in my scope"})
-    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
-    body = ma.fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    title = Line(required=True, validate=validate.Length(min=1, max=100))
+    body = Text(required=True, validate=validate.Length(min=1, max=10000))
 
 
 class StaffNoticeOut(AimedAt):
@@ -43,7 +44,7 @@ class StaffNoticeOut(AimedAt):
 class PollIn(ma.Schema):
     region = ma.fields.String(required=True, metadata={
         "description": "code of a district, street or community in my scope"})
-    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    title = Line(required=True, validate=validate.Length(min=1, max=100))
     description = ma.fields.String(load_default=None, validate=validate.Length(max=2000))
     multiple = ma.fields.Boolean(load_default=False, metadata={
         "description": "false: single choice; true: several options may be chosen"})

@@ -7,7 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import row_id_field
+from backend.api import Line, row_id_field
 from backend.merchant.schemas import (  # noqa: F401  (shared views)
     RectificationDetail,
     RectificationOut,
@@ -165,7 +165,7 @@ class RejectionReason(ma.Schema):
 
 # -- people and oversight -------------------------------------------------------------------
 class DepartmentIn(ma.Schema):
-    name = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
+    name = Line(required=True, validate=validate.Length(min=2, max=100))
     kind = ma.fields.String(required=True, validate=validate.OneOf(list(DEPARTMENT_KINDS)))
     region = ma.fields.String(required=True, metadata={"description": "jurisdiction region code"})
 
@@ -179,7 +179,7 @@ class DepartmentOut(ma.Schema):
 
 
 class StaffIn(ma.Schema):
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+    name = Line(required=True, validate=validate.Length(min=1, max=40))
     role = ma.fields.String(required=True, validate=validate.OneOf(list(STAFF_ROLES)))
     region = ma.fields.String(required=True, metadata={"description": "scope region code"})
     phone = ma.fields.String(load_default=None, validate=validate.Regexp(r"^1[3-9]\d{9}$"))

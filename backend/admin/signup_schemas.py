@@ -5,6 +5,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
+from backend.api import Line
 from backend.clock import SHANGHAI
 from backend.models.community import FIELD_TYPES
 from backend.resident.signup_schemas import (  # noqa: F401  (shared views)
@@ -31,7 +32,7 @@ class SlotIn(ma.Schema):
 class EventIn(ma.Schema):
     region = ma.fields.String(required=True, metadata={
         "description": "code of the region it is for: mine or one below it"})
-    title = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
+    title = Line(required=True, validate=validate.Length(min=2, max=100))
     description = ma.fields.String(load_default=None, validate=validate.Length(max=2000))
     per_resident = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
     slots = ma.fields.List(ma.fields.Nested(SlotIn), required=True,
@@ -71,8 +72,8 @@ class StaffBookingOut(ma.Schema):
 
 
 class FormFieldIn(ma.Schema):
-    name = ma.fields.String(required=True, validate=FIELD_NAME)
-    label = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
+    name = Line(required=True, validate=FIELD_NAME)
+    label = Line(required=True, validate=validate.Length(min=1, max=50))
     type = ma.fields.String(required=True, validate=validate.OneOf(list(FIELD_TYPES)))
     required = ma.fields.Boolean(load_default=False)
     choices = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=50)),
@@ -84,7 +85,7 @@ class FormFieldIn(ma.Schema):
 class FormIn(ma.Schema):
     region = ma.fields.String(required=True, metadata={
         "description": "code of the region it is for: mine or one below it"})
-    title = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
+    title = Line(required=True, validate=validate.Length(min=2, max=100))
     description = ma.fields.String(load_default=None, validate=validate.Length(max=2000))
     fields = ma.fields.List(ma.fields.Nested(FormFieldIn), required=True,
                              validate=validate.Length(min=1, max=50))

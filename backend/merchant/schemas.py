@@ -8,16 +8,9 @@ from flask_smorest.fields import Upload as UploadField
 from marshmallow import validate
 
 from backend import clock, masking
+from backend.api import Line
 from backend.models.shops import MEMBERSHIP_ROLES
 from backend.shopstate import CATEGORIES, LICENCE_TYPES, STATUS_LABELS, validity
-
-class Identifier(ma.fields.String):
-    """A number copied off a paper (licence, certificate): surrounding spaces are not part
-    of it, so they are dropped before the length is checked."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
 
 PHONE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", error="not a phone number")
 
@@ -30,11 +23,11 @@ class Location(ma.Schema):
 
 
 class ShopRegistration(ma.Schema):
-    name = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
+    name = Line(required=True, validate=validate.Length(min=2, max=100))
     credit_code = ma.fields.String(
         required=True, metadata={"description": "统一社会信用代码, 18 characters"})
     category = ma.fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
-    address = ma.fields.String(required=True, validate=validate.Length(min=4, max=200))
+    address = Line(required=True, validate=validate.Length(min=4, max=200))
     street = ma.fields.String(required=True, metadata={"description": "street region code"})
     community = ma.fields.String(load_default=None,
                                  metadata={"description": "community region code"})
@@ -45,9 +38,9 @@ class ShopRegistration(ma.Schema):
 
 
 class ProfileChange(ma.Schema):
-    name = ma.fields.String(validate=validate.Length(min=2, max=100))
+    name = Line(validate=validate.Length(min=2, max=100))
     category = ma.fields.String(validate=validate.OneOf(list(CATEGORIES)))
-    address = ma.fields.String(validate=validate.Length(min=4, max=200))
+    address = Line(validate=validate.Length(min=4, max=200))
     location = ma.fields.Nested(Location)
     phone = ma.fields.String(allow_none=True, validate=PHONE)
     opening_hours = ma.fields.String(allow_none=True, validate=validate.Length(max=100))
@@ -111,8 +104,8 @@ def licence_status(licence) -> str:
 
 class LicenceIn(ma.Schema):
     type = ma.fields.String(required=True, validate=validate.OneOf(list(LICENCE_TYPES)))
-    number = Identifier(required=True, validate=validate.Length(min=4, max=64))
-    issuer = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
+    number = Line(required=True, validate=validate.Length(min=4, max=64))
+    issuer = Line(required=True, validate=validate.Length(min=2, max=100))
     valid_from = ma.fields.Date(required=True)
     valid_to = ma.fields.Date(required=True)
     scope = ma.fields.String(load_default=None, validate=validate.Length(max=300))
@@ -122,7 +115,7 @@ class LicenceIn(ma.Schema):
 class LicenceRenewal(ma.Schema):
     valid_to = ma.fields.Date(required=True)
     valid_from = ma.fields.Date()
-    number = Identifier(validate=validate.Length(min=4, max=64))
+    number = Line(validate=validate.Length(min=4, max=64))
     photo = ma.fields.String(metadata={"description": "an upload id of the new paper"})
 
 
@@ -152,16 +145,16 @@ class PublicLicenceOut(ma.Schema):
 
 
 class EmployeeIn(ma.Schema):
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
-    position = ma.fields.String(load_default=None, validate=validate.Length(max=40))
-    health_cert_number = Identifier(required=True, validate=validate.Length(min=4, max=40))
+    name = Line(required=True, validate=validate.Length(min=1, max=40))
+    position = Line(load_default=None, validate=validate.Length(max=40))
+    health_cert_number = Line(required=True, validate=validate.Length(min=4, max=40))
     health_cert_expires = ma.fields.Date(required=True)
 
 
 class EmployeeChange(ma.Schema):
-    name = ma.fields.String(validate=validate.Length(min=1, max=40))
-    position = ma.fields.String(allow_none=True, validate=validate.Length(max=40))
-    health_cert_number = Identifier(validate=validate.Length(min=4, max=40))
+    name = Line(validate=validate.Length(min=1, max=40))
+    position = Line(allow_none=True, validate=validate.Length(max=40))
+    health_cert_number = Line(validate=validate.Length(min=4, max=40))
     health_cert_expires = ma.fields.Date()
 
 
@@ -176,8 +169,8 @@ class EmployeeOut(ma.Schema):
 
 
 class HonourIn(ma.Schema):
-    title = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
-    issuer = ma.fields.String(required=True, validate=validate.Length(min=2, max=100))
+    title = Line(required=True, validate=validate.Length(min=2, max=100))
+    issuer = Line(required=True, validate=validate.Length(min=2, max=100))
     awarded_on = ma.fields.Date(load_default=None)
     photo = ma.fields.String(load_default=None, metadata={"description": "an upload id"})
 

@@ -7,6 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
+from backend.api import Line
 from backend.models.ratings import COMPLAINT_CATEGORIES
 
 
@@ -30,7 +31,7 @@ class PhoneBinding(ma.Schema):
 
 
 class DisplayNameChange(ma.Schema):
-    display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+    display_name = Line(required=True, validate=validate.Length(min=1, max=40))
 
 
 class ProfileOut(ma.Schema):

@@ -14,7 +14,7 @@ from backend.scan import blp, schemas, services
 from backend.scan import public as public_view
 
 
-@blp.route("/api/v1/scan/<string:code>")
+@blp.route("/api/v1/scan/<scanned:code>")
 @reads_caller
 class ScanApi(MethodView):
     @blp.response(200, schemas.ScanResult)
@@ -47,7 +47,7 @@ def _local_day(moment: str) -> str:
     return clock.local_date(datetime.fromisoformat(moment)).isoformat()
 
 
-@blp.route("/s/<string:code>")
+@blp.route("/s/<scanned:code>")
 @public
 class ScanPage(MethodView):
     @blp.binary("text/html", description="a mobile page in Chinese")
@@ -57,7 +57,7 @@ class ScanPage(MethodView):
         return _page(code)
 
 
-@blp.route("/S/<string:code>")
+@blp.route("/S/<scanned:code>")
 @public
 class ScanPageUpper(MethodView):
     @blp.binary("text/html", description="the same page; printed URLs are upper case")
