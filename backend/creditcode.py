@@ -1,6 +1,9 @@
 """Unified social credit codes (统一社会信用代码, GB 32100-2015): 18 characters, last one a check."""
 from __future__ import annotations
 
+import re
+import unicodedata
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -26,4 +29,6 @@ def problem(code: str) -> str | None:
 
 
 def normalise(code: str) -> str:
-    return code.strip().upper()
+    """As printed or typed: full-width characters from a Chinese keyboard as ASCII, and
+    the spaces and hyphens people group the 18 characters with, dropped."""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", code)).upper()

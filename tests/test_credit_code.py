@@ -33,10 +33,13 @@ def test_generated_credit_codes_are_accepted():
 
 
 @pytest.mark.parametrize("raw", ["91350100m000100y43", "  91350100M000100Y43\n",
-                                 "9144030071526726xg"])
-def test_lower_case_and_stray_spaces_are_normalised(raw):
+                                 "9144030071526726xg",
+                                 "9135 0100 M000 100Y 43",  # grouped as people read it out
+                                 "91350100-M000100Y43",
+                                 "９１３５０１００Ｍ０００１００Ｙ４３"])  # a Chinese keyboard's full width
+def test_case_spaces_hyphens_and_full_width_are_normalised(raw):
     code = creditcode.normalise(raw)
-    assert code == code.strip().upper()
+    assert code in ("91350100M000100Y43", "9144030071526726XG")
     assert creditcode.problem(code) is None
 
 

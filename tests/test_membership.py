@@ -76,7 +76,11 @@ def test_reissued_community_code_replaces_the_old(client, community):
         f"/api/v1/admin/communities/{community['places']['community_a'].code}/code")
     response = client.login("alice").post("/api/v1/resident/memberships", json={"code": old})
     assert response.status_code == 422 and "replaced" in response.get_json()["message"]
-    assert client.login("alice").get(f"/api/v1/scan/{old}").get_json()["verdict"] == "replaced"
+    scanned = client.login("alice").get(f"/api/v1/scan/{old}").get_json()
+    assert scanned["verdict"] == "replaced" and "社区码" in scanned["message"]
+    assert "店" not in scanned["message"]
+    page = client.http.get(f"/S/{old}").get_data(as_text=True)
+    assert "居委会" in page and "店铺" not in page
 
 
 def test_a_resident_can_belong_to_two_communities_and_leave_one(client, community):

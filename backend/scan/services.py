@@ -38,6 +38,8 @@ MESSAGES = {
     "replaced": "此码已被更换，请扫描店内张贴的最新汇商码",
     "not_official": "这不是官方发放的汇商码，请谨慎",
 }
+# A replaced community code hangs at a residents' committee, not in a shop.
+REPLACED_COMMUNITY = "此社区码已被更换，请扫描居委会张贴的最新社区码"
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Scan:
 
     @property
     def message(self) -> str:
+        if self.verdict == "replaced" and self.kind == "community":
+            return REPLACED_COMMUNITY
         return MESSAGES[self.verdict]
 
 
