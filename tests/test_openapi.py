@@ -57,3 +57,13 @@ def test_docs_page_is_served(client):
     response = client.http.get("/api/docs")
     assert response.status_code == 200
     assert b"swagger" in response.data.lower()
+
+
+def test_the_token_endpoints_document_the_401_they_answer(client):
+    spec = client.http.get("/api/openapi.json").get_json()
+    spent = client.http.post("/api/v1/auth/refresh", json={"refresh_token": "x" * 40})
+    client.http.post("/api/v1/auth/login", json={"code": "erin.once"})
+    reused = client.http.post("/api/v1/auth/login", json={"code": "erin.once"})
+    assert (spent.status_code, reused.status_code) == (401, 401)
+    for path in ("/api/v1/auth/refresh", "/api/v1/auth/login"):
+        assert "401" in spec["paths"][path]["post"]["responses"], path

@@ -18,6 +18,8 @@ class Login(MethodView):
 
     @blp.arguments(schemas.LoginRequest)
     @blp.response(200, schemas.TokenPair)
+    @blp.alt_response(401, response="UNAUTHORIZED",
+                      description="the wx.login() code is invalid, expired or already used")
     @blp.alt_response(502, response="BAD_GATEWAY")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body):
@@ -32,6 +34,8 @@ class Refresh(MethodView):
 
     @blp.arguments(schemas.RefreshRequest)
     @blp.response(200, schemas.TokenPair)
+    @blp.alt_response(401, response="UNAUTHORIZED",
+                      description="unknown, expired or already used (a reuse ends the login)")
     def post(self, body):
         """Trade a refresh token for a new pair; a refresh token works once"""
         return services.refresh(body["refresh_token"])
