@@ -71,7 +71,8 @@ def sweep_licences_command(today):
         report = sweep_licences(today.date() if today else None)
     click.echo(f"expiring: {len(report.expiring)}, expired: {len(report.expired)}, "
                f"certificates expired: {len(report.certificates)}, "
-               f"notifications: {report.notifications or 'none'}")
+               f"notifications: {report.notifications or 'none'}, "
+               f"retried: {report.retried or 'none'}")
 
 
 @click.command("sweep-rectifications")

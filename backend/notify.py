@@ -2,18 +2,25 @@
 
 A user with no subscription left (43101) is a normal outcome, recorded as
 "refused"; WeChat being down is recorded as "failed". Neither stops the caller.
+A failed message keeps what it said, and `retry_failed` (run by the daily sweep)
+sends it again for a few days, so an outage does not silently drop a notice.
 """
 from __future__ import annotations
 
+import json
 import logging
+from datetime import timedelta
 
 from flask import current_app
 
-from backend import wechat
+from backend import clock, wechat
 from backend.db import write_transaction
 from backend.models import Notification, Shop, ShopMembership, User
 
 log = logging.getLogger(__name__)
+
+RETRY_FOR = timedelta(days=3)
+MAX_ATTEMPTS = 5
 
 
 def shop_owners(shop: Shop) -> list[User]:
@@ -23,21 +30,47 @@ def shop_owners(shop: Shop) -> list[User]:
 
 def send(user: User, shop: Shop | None, template: str, subject: str, data: dict,
          page: str | None = None) -> Notification:
-    settings = current_app.config["CITYCODE"]
-    client: wechat.WeChatClient = current_app.extensions["citycode.wechat"]
-    status, errcode = "sent", None
-    try:
-        client.send_subscribe_message(user.openid, template, data, page=page,
-                                      miniprogram_state=settings.wechat_miniprogram_state)
-    except wechat.SubscriptionRefused as exc:
-        status, errcode = "refused", exc.errcode
-    except wechat.WeChatError as exc:
-        status, errcode = "failed", exc.errcode
-        log.warning("subscribe message not sent", extra={"subject": subject,
-                                                         "errcode": exc.errcode})
+    status, errcode = _deliver(user.openid, template, data, page, subject)
+    kept = {"data": json.dumps(data, ensure_ascii=False), "page": page} \
+        if status == "failed" else {}
     with write_transaction():
         return Notification.create(user=user, shop=shop, template=template, subject=subject,
-                                   status=status, errcode=errcode)
+                                   status=status, errcode=errcode, **kept)
+
+
+def _deliver(openid: str, template: str, data: dict, page: str | None,
+             subject: str) -> tuple[str, int | None]:
+    settings = current_app.config["CITYCODE"]
+    client: wechat.WeChatClient = current_app.extensions["citycode.wechat"]
+    try:
+        client.send_subscribe_message(openid, template, data, page=page,
+                                      miniprogram_state=settings.wechat_miniprogram_state)
+    except wechat.SubscriptionRefused as exc:
+        return "refused", exc.errcode
+    except wechat.WeChatError as exc:
+        log.warning("subscribe message not sent", extra={"subject": subject,
+                                                         "errcode": exc.errcode})
+        return "failed", exc.errcode
+    return "sent", None
+
+
+def retry_failed(max_age: timedelta = RETRY_FOR, max_attempts: int = MAX_ATTEMPTS) -> dict:
+    """Send again what WeChat failed to take lately; how each try went, by status."""
+    since = clock.now() - max_age
+    due = list(Notification.select(Notification, User).join(User).where(
+        (Notification.status == "failed") & Notification.data.is_null(False)
+        & (Notification.created_at >= since) & (Notification.attempts < max_attempts)))
+    outcomes: dict = {}
+    for note in due:
+        status, errcode = _deliver(note.user.openid, note.template, json.loads(note.data),
+                                   note.page, note.subject)
+        outcomes[status] = outcomes.get(status, 0) + 1
+        kept = {} if status == "failed" else {"data": None, "page": None}
+        with write_transaction():
+            (Notification.update(status=status, errcode=errcode,
+                                 attempts=Notification.attempts + 1, **kept)
+             .where(Notification.id == note.id).execute())
+    return outcomes
 
 
 def notify_owners(shop: Shop, template: str, subject: str, data: dict,

@@ -1,7 +1,8 @@
 """Scheduled sweeps: licences expiring or expired, health certificates expired.
 
 Each finding is appended to the shop's lifecycle once per validity period (the
-date it was noted for is kept on the row), then the shop's owners are told.
+date it was noted for is kept on the row), then the shop's owners are told. Each
+run first sends again the messages WeChat failed to take in the last days.
 Run daily from cron: `citycode sweep-licences`.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ class SweepReport:
     expired: list = field(default_factory=list)
     certificates: list = field(default_factory=list)
     notifications: dict = field(default_factory=dict)
+    retried: dict = field(default_factory=dict)
 
 
 def _due_licences(today: date):
@@ -61,7 +63,7 @@ def _note_licence(licence_id: int, kind: str, today: date) -> Licence | None:
 def sweep_licences(today: date | None = None) -> SweepReport:
     today = today or clock.today_local()
     template = current_app.config["CITYCODE"].wechat_template_licence
-    report = SweepReport()
+    report = SweepReport(retried=notify.retry_failed())
     expired_ids, expiring_ids = _due_licences(today)
     for kind, ids, found in (("expired", expired_ids, report.expired),
                              ("expiring", expiring_ids, report.expiring)):

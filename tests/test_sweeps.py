@@ -99,3 +99,31 @@ def test_licence_status_is_computed_against_today(client, make, shop):
         f"/api/v1/merchant/shops/{shop.public_id}/licences").get_json()
     assert {lic["number"]: lic["status"] for lic in licences} == {
         "JY0000000030": "expiring", "WS0000000031": "valid", "BL00000001": "expired"}
+
+
+def test_a_message_wechat_failed_to_take_is_sent_on_the_next_run(app, make, shop, wechat_stub):
+    wechat_stub.control("subscriptions", {"openid": "oStub_owner",
+                                          "template_id": "tmpl_licence_expiry", "count": 1})
+    make.licence(shop, clock.today_local() + timedelta(days=10))
+    wechat_stub.control("faults", {"http_500": 50})
+    assert "'failed': 1" in _sweep(app)
+    wechat_stub.control("faults", {"http_500": 0})
+
+    output = _sweep(app)
+
+    assert "expiring: 0" in output and "retried: {'sent': 1}" in output
+    with database.connection_context():
+        (note,) = list(Notification.select())
+    assert (note.status, note.attempts, note.data) == ("sent", 2, None)
+    delivered = [s for s in wechat_stub.sent("subscribe/send") if s["errcode"] == 0]
+    assert [s["body"]["data"]["phrase4"]["value"] for s in delivered] == ["即将到期"]
+    assert "retried: none" in _sweep(app)
+
+
+def test_a_failed_message_is_not_retried_for_ever(app, make, shop, wechat_stub):
+    make.licence(shop, clock.today_local() + timedelta(days=10))
+    wechat_stub.control("faults", {"http_500": 50})
+    _sweep(app)
+    wechat_stub.control("faults", {"http_500": 0})
+    clock.travel(timedelta(days=4))
+    assert "retried: none" in _sweep(app)

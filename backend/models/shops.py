@@ -172,3 +172,7 @@ class Notification(BaseModel):
     status = pw.CharField(max_length=16)
     errcode = pw.IntegerField(null=True)
     created_at = UTCDateTimeField(default=created_now)
+    # Kept only while WeChat has not taken the message ("failed"), to send it again.
+    data = pw.TextField(null=True)
+    page = pw.CharField(max_length=255, null=True)
+    attempts = pw.IntegerField(default=1)
