@@ -12,6 +12,7 @@ import re
 import secrets
 from functools import lru_cache
 
+import img2pdf
 import qrcode
 import qrcode.image.svg
 from PIL import Image, ImageDraw, ImageFont
@@ -85,6 +86,7 @@ def render_png(data: str, size: int = 600, caption: str | None = None,
     return buffer.getvalue()
 
 
+_PRINT_LAYOUT = img2pdf.get_fixed_dpi_layout_fun((150, 150))
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -115,14 +117,18 @@ def _with_caption(qr_image: Image.Image, caption: str) -> Image.Image:
 
 
 def print_sheet_pdf(entries: list[tuple[str, str]], size: int = 500) -> bytes:
-    """One page per (url, caption): the street's codes ready to print as stickers."""
-    pages = [Image.open(io.BytesIO(render_png(url, size=size, caption=caption))).convert("RGB")
-             for url, caption in entries]
-    buffer = io.BytesIO()
+    """One page per (url, caption): the street's codes ready to print as stickers.
+
+    The stickers go into the PDF as the PNGs they are (img2pdf embeds them without
+    decoding), so a street of a thousand shops holds a thousand small files in memory,
+    not a thousand decoded pictures.
+    """
+    pages = [render_png(url, size=size, caption=caption) for url, caption in entries]
     if not pages:
-        pages = [Image.new("RGB", (size, size), "white")]
-    pages[0].save(buffer, format="PDF", save_all=True, append_images=pages[1:], resolution=150)
-    return buffer.getvalue()
+        blank = io.BytesIO()
+        Image.new("RGB", (size, size), "white").save(blank, format="PNG")
+        pages = [blank.getvalue()]
+    return img2pdf.convert(pages, layout_fun=_PRINT_LAYOUT)
 
 
 # -- issued codes --------------------------------------------------------------
