@@ -33,8 +33,12 @@ class CityCodeFlask(Flask):
         return self.async_to_sync(func) if is_async else func
 
 
-def create_app(config: Config | None = None) -> Flask:
-    """Config → logging → database → keys → auth → rate limits → Api → blueprints → errors → CLI."""
+def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
+    """Config → logging → database → keys → auth → rate limits → Api → blueprints → errors → CLI.
+
+    `serving=False` is the command line's app: in production it starts without signing
+    keys, so that `citycode rotate-keys` can make the first ones.
+    """
     from backend import api as api_module
     from backend import auth, cli, db, errors, logs, ratelimit, wechat
     from backend.keys import KeySet
@@ -73,7 +77,7 @@ def create_app(config: Config | None = None) -> Flask:
     keys = KeySet(config.signing_keys_dir, config.key_grace_seconds)
     if not config.is_production:
         keys.ensure()
-    elif not keys.has_all_purposes():
+    elif serving and not keys.has_all_purposes():
         raise ConfigError("no signing keys in SIGNING_KEYS_DIR; run `citycode rotate-keys`")
     app.extensions["citycode.keys"] = keys
     app.extensions["citycode.wechat"] = wechat.WeChatClient(

@@ -117,7 +117,7 @@ def init_app(app) -> None:
 def _create_app():
     from backend import create_app
 
-    return create_app()
+    return create_app(serving=False)
 
 
 def main():

@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import limits
+
 INSTANCE_DIR = Path(os.environ.get("CITYCODE_INSTANCE_DIR", Path.cwd() / "instance"))
 
 DEV_SECRET_MARK = "dev-only"
@@ -19,9 +21,37 @@ class ConfigError(RuntimeError):
     """Raised at start-up when the configuration cannot run safely."""
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int | None, minimum: int = 0) -> int | None:
     raw = os.environ.get(name)
-    return default if raw in (None, "") else int(raw)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _rate(name: str, default: str) -> str:
+    """A flask-limiter rate ("10 per minute"); a misspelt one would switch the limit off."""
+    raw = os.environ.get(name) or default
+    try:
+        limits.parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} is not a rate like '10 per minute': {raw!r}") from None
+    return raw
+
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name) or default
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -59,7 +89,9 @@ class Config:
     ratelimit_enabled: bool = True
     db_pool_size: int = 8
     db_server_prepare: bool = True
-    proxy_hops: int = 0
+    # How many reverse proxies stand in front and set X-Forwarded-For; None: not said,
+    # which production refuses (every resident would share the proxy's rate limit).
+    proxy_hops: int | None = None
     log_level: str = "INFO"
     testing: bool = False
 
@@ -67,7 +99,7 @@ class Config:
     def from_env(cls, **overrides) -> "Config":
         env = os.environ.get
         values = dict(
-            env=env("CITYCODE_ENV", cls.env),
+            env=_choice("CITYCODE_ENV", cls.env, ENVIRONMENTS),
             database_url=env("DATABASE_URL") or cls.database_url,
             public_base_url=env("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
             wechat_api_base=env("WECHAT_API_BASE", cls.wechat_api_base).rstrip("/"),
@@ -82,12 +114,12 @@ class Config:
             signing_keys_dir=env("SIGNING_KEYS_DIR", cls.signing_keys_dir),
             key_grace_seconds=_int("KEY_GRACE_SECONDS", cls.key_grace_seconds),
             upload_dir=env("UPLOAD_DIR", cls.upload_dir),
-            access_token_seconds=_int("ACCESS_TOKEN_SECONDS", cls.access_token_seconds),
-            refresh_token_seconds=_int("REFRESH_TOKEN_SECONDS", cls.refresh_token_seconds),
+            access_token_seconds=_int("ACCESS_TOKEN_SECONDS", cls.access_token_seconds, 60),
+            refresh_token_seconds=_int("REFRESH_TOKEN_SECONDS", cls.refresh_token_seconds, 3600),
             ratelimit_storage_uri=env("RATELIMIT_STORAGE_URI", cls.ratelimit_storage_uri),
-            ratelimit_login=env("RATELIMIT_LOGIN", cls.ratelimit_login),
-            ratelimit_writes=env("RATELIMIT_WRITES", cls.ratelimit_writes),
-            db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
+            ratelimit_login=_rate("RATELIMIT_LOGIN", cls.ratelimit_login),
+            ratelimit_writes=_rate("RATELIMIT_WRITES", cls.ratelimit_writes),
+            db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size, 1),
             db_server_prepare=_flag("DB_SERVER_PREPARE", cls.db_server_prepare),
             proxy_hops=_int("PROXY_HOPS", cls.proxy_hops),
             log_level=env("LOG_LEVEL", cls.log_level),
@@ -121,6 +153,10 @@ class Config:
             problems.append("RATELIMIT_STORAGE_URI is per-process memory; use Redis")
         if self.public_base_url == Config.public_base_url:
             problems.append("PUBLIC_BASE_URL is the development default")
+        if self.proxy_hops is None:
+            problems.append("PROXY_HOPS is not set: the number of reverse proxies in front "
+                            "(0 if none); behind an unannounced proxy every resident shares "
+                            "one rate limit")
         if len(f"{self.public_base_url}/S/") + 10 > 35:
             problems.append("PUBLIC_BASE_URL is too long for a version-3 QR code")
         if problems:

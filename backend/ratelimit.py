@@ -1,4 +1,4 @@
-"""Rate limits (flask-limiter): per client on login/refresh, per user on writes.
+"""Rate limits (flask-limiter): per client on login, per token on refresh, per user on writes.
 
 Reads (GET, HEAD, OPTIONS) are never limited, whatever a view declares, and skip
 flask-limiter's per-request check altogether: working out that a read has no limits
@@ -10,6 +10,7 @@ production so every worker and machine counts against the same budget.
 from __future__ import annotations
 
 import functools
+import hashlib
 
 from flask import current_app, g, request
 from flask_limiter import Limiter
@@ -47,6 +48,19 @@ limiter = Limiter(
 per_client = limiter.limit(login_limit, key_func=get_remote_address)
 
 
+def _refresh_token() -> str:
+    # Per token, not per address: thousands of phones share one carrier NAT address,
+    # and a refresh token is too long to guess, so its own budget is the one that matters.
+    body = request.get_json(silent=True)
+    token = body.get("refresh_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        return f"addr:{get_remote_address()}"
+    return "refresh:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+per_refresh_token = limiter.limit(login_limit, key_func=_refresh_token)
+
+
 @limiter.request_filter
 def _a_read() -> bool:
     return request.method in READ_METHODS
@@ -57,6 +71,9 @@ def init_app(app) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
     app.config.setdefault("RATELIMIT_ENABLED", settings.ratelimit_enabled)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis down: count in each worker's memory until it is back, rather than refuse
+    # every login and write with a 500.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
     # flask-limiter's three hooks (check before, headers after, reset at teardown) are
     # skipped for reads together: after a skipped check there is nothing to add or reset.

@@ -23,6 +23,7 @@ def test_production_starts_with_real_settings(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://citycode@db/citycode")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://c.xh.gov.cn")
+    monkeypatch.setenv("PROXY_HOPS", "1")
     assert Config.from_env().is_production
 
 
@@ -65,3 +66,49 @@ def test_server_side_prepare_can_be_switched_off_but_not_misspelt(monkeypatch):
     monkeypatch.setenv("DB_SERVER_PREPARE", "nope")
     with pytest.raises(ConfigError, match="DB_SERVER_PREPARE"):
         Config.from_env()
+
+
+def _production(monkeypatch):
+    for name, value in {"CITYCODE_ENV": "production", "WECHAT_SECRET": "a-real-secret",
+                        "WECHAT_API_BASE": "https://api.weixin.qq.com",
+                        "DATABASE_URL": "postgresql://citycode@db/citycode",
+                        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+                        "PUBLIC_BASE_URL": "https://c.xh.gov.cn", "PROXY_HOPS": "1"}.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_production_must_say_how_many_proxies_stand_in_front(monkeypatch):
+    _production(monkeypatch)
+    monkeypatch.delenv("PROXY_HOPS")
+    with pytest.raises(ConfigError, match="PROXY_HOPS"):
+        Config.from_env()
+    monkeypatch.setenv("PROXY_HOPS", "0")  # said outright: nothing in front
+    assert Config.from_env().proxy_hops == 0
+
+
+@pytest.mark.parametrize("name, value", [
+    ("CITYCODE_ENV", "Production"), ("CITYCODE_ENV", "prod"),
+    ("RATELIMIT_LOGIN", "3 per minite"), ("RATELIMIT_WRITES", "lots"),
+    ("ACCESS_TOKEN_SECONDS", "0"), ("ACCESS_TOKEN_SECONDS", "-5"),
+    ("KEY_GRACE_SECONDS", "-1"), ("PROXY_HOPS", "-2"), ("DB_POOL_SIZE", "0"),
+    ("DB_POOL_SIZE", "eight"),
+])
+def test_a_value_that_cannot_be_right_stops_the_start_naming_the_variable(
+        monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        Config.from_env()
+
+
+def test_production_makes_its_first_keys_from_the_command_line(monkeypatch, tmp_path):
+    from backend import create_app
+    from backend.cli import _create_app
+
+    _production(monkeypatch)
+    monkeypatch.setenv("SIGNING_KEYS_DIR", str(tmp_path / "keys"))
+    with pytest.raises(ConfigError, match="rotate-keys"):
+        create_app()  # a server without keys does not start
+    made = _create_app().test_cli_runner().invoke(args=["rotate-keys"])
+    assert made.exit_code == 0, made.output
+    assert made.output.count("new key") == 3
+    assert create_app().extensions["citycode.keys"].has_all_purposes()

@@ -35,3 +35,33 @@ def test_reads_are_not_write_limited(config):
     app = create_app(config.replace(ratelimit_writes="1 per minute"))
     alice = ApiClient(app).login("alice")
     assert all(alice.get("/api/v1/me").status_code == 200 for _ in range(5))
+
+
+def test_behind_one_proxy_residents_are_told_apart_by_their_own_address(config):
+    app = create_app(config.replace(ratelimit_login="3 per minute", proxy_hops=1))
+    http = app.test_client()
+    codes = [http.post("/api/v1/auth/login", json={"code": f"neighbour{i}.x"},
+                       environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                       headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
+             for i in range(6)]
+    assert codes == [200] * 6
+
+
+def test_refresh_is_limited_per_token_not_per_shared_address(config):
+    # A carrier NAT puts many phones behind one address; each refreshes its own token.
+    residents = [ApiClient(create_app(config)).login(f"phone{i}") for i in range(4)]
+    app = create_app(config.replace(ratelimit_login="2 per minute"))
+    for resident in residents:
+        refreshed = app.test_client().post(
+            "/api/v1/auth/refresh", json={"refresh_token": resident.tokens["refresh_token"]})
+        assert refreshed.status_code == 200, refreshed.get_json()
+    spent = {"refresh_token": "y" * 43}
+    codes = [app.test_client().post("/api/v1/auth/refresh", json=spent).status_code
+             for _ in range(3)]
+    assert codes == [401, 401, 429]
+
+
+def test_with_redis_down_logins_and_writes_still_go_through(config):
+    app = create_app(config.replace(ratelimit_storage_uri="redis://127.0.0.1:6390/7"))
+    alice = ApiClient(app).login("alice")
+    assert alice.post("/api/v1/auth/logout", json={"refresh_token": "x" * 40}).status_code == 204
