@@ -43,7 +43,12 @@ def create_staff(
 
 
 def issue_binding_code(staff: StaffAccount) -> str:
-    """A fresh one-time code; only its hash is stored, so it is shown once."""
+    """A fresh one-time code; only its hash is stored, so it is shown once. Codes issued
+    before it stop working: an admin reissues one because the last was lost."""
+    now = clock.now()
+    (BindingCode.update(expires_at=now)
+     .where((BindingCode.staff == staff) & BindingCode.used_at.is_null()
+            & (BindingCode.expires_at > now)).execute())
     code = "".join(secrets.choice(BINDING_CODE_ALPHABET) for _ in range(10))
     BindingCode.create(
         staff=staff,

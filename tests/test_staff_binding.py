@@ -53,3 +53,14 @@ def test_create_staff_command_prints_a_working_code(app, client):
     alice = client.login("alice")
     assert alice.post("/api/v1/auth/bind-staff", json={"binding_code": code}).status_code == 200
     assert "admin" in alice.get("/api/v1/me").get_json()["roles"]
+
+
+def test_a_reissued_code_replaces_the_lost_one(client):
+    staff, lost = _new_staff()
+    with database.connection_context():
+        replacement = issue_binding_code(staff)
+    finder = client.login("mallory").post("/api/v1/auth/bind-staff", json={"binding_code": lost})
+    assert finder.status_code == 401 and "binding_code" in finder.get_json()["errors"]["json"]
+    assert client.login("mallory").get("/api/v1/me").get_json()["staff"] is None
+    assert client.login("alice").post("/api/v1/auth/bind-staff",
+                                      json={"binding_code": replacement}).status_code == 200
