@@ -293,10 +293,8 @@ def init_app(app) -> None:
     settings = app.config["CITYCODE"]
     bind(settings.database_url, settings.db_pool_size, settings.db_server_prepare)
 
-    @app.before_request
-    def _connect():
-        database.connect(reuse_if_open=True)
-
+    # No connection is opened before a request: peewee opens one at the first query, so
+    # /healthz and the public key set answer while the database is away.
     @app.teardown_request
     def _end_request(exc):
         end_request()

@@ -6,6 +6,7 @@ from http import HTTPStatus
 
 import peewee as pw
 from flask import g, jsonify
+from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
 from backend import wechat
@@ -137,6 +138,7 @@ def register(app) -> None:
 
     @app.errorhandler(pw.OperationalError)
     @app.errorhandler(pw.InterfaceError)
+    @app.errorhandler(MaxConnectionsExceeded)  # every pooled connection busy: try again
     def _database_down(exc):
         log.error("database unavailable", extra={"error": type(exc).__name__})
         return error_response(503, "database unavailable", headers={"Retry-After": "5"})

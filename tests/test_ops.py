@@ -1,6 +1,10 @@
 """Health and readiness, as a load balancer sees them."""
 from __future__ import annotations
 
+import threading
+
+import pytest
+
 from backend import create_app
 
 
@@ -14,3 +18,44 @@ def test_not_ready_when_the_database_is_unreachable(config):
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["message"] == "database unavailable"
+
+
+def test_alive_and_serving_keys_while_the_database_is_away(config):
+    # A liveness probe must not restart workers over a database blip, and gate
+    # scanners must still fetch the keys that verify resident codes offline.
+    app = create_app(config.replace(database_url="postgresql://nobody@127.0.0.1:9/none"))
+    http = app.test_client()
+    assert http.get("/healthz").status_code == 200
+    keys = http.get("/.well-known/jwks.json")
+    assert keys.status_code == 200 and keys.get_json()["keys"]
+    assert http.get("/readyz").status_code == 503
+    scan = http.get("/s/ABCDEFGH23")
+    assert scan.status_code == 503 and "database" in scan.get_json()["message"]
+
+
+def test_every_pooled_connection_busy_is_a_503_not_a_500(config):
+    if not config.database_url.startswith("postgres"):
+        pytest.skip("SQLite keeps one connection per thread; only PostgreSQL pools them")
+    from backend.db import database
+
+    app = create_app(config.replace(db_pool_size=1))
+    taken, done = threading.Event(), threading.Event()
+
+    def another_request():  # holds the pool's one connection
+        database.connect(reuse_if_open=True)
+        taken.set()
+        done.wait(30)
+        database.close()
+
+    holder = threading.Thread(target=another_request)
+    holder.start()
+    try:
+        assert taken.wait(10)
+        http = app.test_client()
+        alive = http.get("/healthz")
+        page = http.get("/s/ABCDEFGH23")  # waits for the pool, then gives up
+    finally:
+        done.set()
+        holder.join()
+    assert alive.status_code == 200
+    assert page.status_code == 503 and page.headers["Retry-After"]
