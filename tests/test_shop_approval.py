@@ -128,3 +128,20 @@ def test_suspending_a_shop_is_scoped_and_recorded(client, make, places):
     bad = admin_a.post(f"/api/v1/admin/shops/{shop.public_id}/status",
                        json={"status": "pending", "reason": "重新审核"})
     assert bad.status_code == 422 and "status" in bad.get_json()["errors"]["json"]
+
+
+def test_the_same_registration_sent_twice_is_one_shop(client, places):
+    credit_code = valid_credit_code()
+    first = _register(client, "newbie", places["street_a"], credit_code)
+    again = client.login("newbie").post("/api/v1/merchant/shops", json={
+        "name": "新开小馆", "credit_code": credit_code, "category": "catering",
+        "address": "天平路1号", "street": places["street_a"].code})  # spaces aside, same place
+    assert again.status_code == 409 and "credit_code" in again.get_json()["errors"]["json"]
+    assert first.get_json()["id"] in again.get_json()["message"]
+    # A second shop of the same business elsewhere is fine.
+    branch = client.login("newbie").post("/api/v1/merchant/shops", json={
+        "name": "新开小馆二店", "credit_code": credit_code, "category": "catering",
+        "address": "天平路 99 号", "street": places["street_a"].code})
+    assert branch.status_code == 201
+    mine = client.login("newbie").get("/api/v1/merchant/shops").get_json()
+    assert len(mine) == 2

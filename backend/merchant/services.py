@@ -9,10 +9,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+import peewee as pw
 from flask import current_app
 
 from backend import clock, codes, creditcode, lifecycle, masking, risk, uploads
-from backend.db import database, lock_for_update, write_transaction
+from backend.db import database, lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.models import (
     Employee,
@@ -93,8 +94,13 @@ def _place(street_code: str, community_code: str | None) -> tuple[Region, Region
 
 
 def register_shop(user: User, data: dict) -> Shop:
+    """A new shop, pending an admin's approval. One business may run several shops under
+    one credit code, but not two at one address: the same registration sent twice
+    (a double tap, a retry) is refused, naming the shop already on record."""
     credit_code = _valid_credit_code(data["credit_code"])
     with write_transaction():
+        lock_row(User, user.id)  # a double tap's two requests take turns
+        _refuse_a_second_registration(user, credit_code, data["address"])
         street, community = _place(data["street"], data.get("community"))
         location = data.get("location") or {}
         shop = Shop.create(
@@ -112,6 +118,16 @@ def register_shop(user: User, data: dict) -> Shop:
             "address": shop.address, "region": shop.region_path,
         })
     return shop
+
+
+def _refuse_a_second_registration(user: User, credit_code: str, address: str) -> None:
+    same = (Shop.select(Shop.public_id).join(ShopMembership)
+            .where((ShopMembership.user == user) & (Shop.credit_code == credit_code)
+                   & (Shop.status != "closed"))
+            .where(pw.fn.REPLACE(Shop.address, " ", "") == address.replace(" ", "")).first())
+    if same is not None:
+        raise Conflict(f"you already registered this shop at this address ({same.public_id})",
+                       errors={"json": {"credit_code": [f"already registered: {same.public_id}"]}})
 
 
 def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> ShopRequest:
