@@ -1,8 +1,6 @@
 """flask-smorest glue: our Api and Blueprint, the error schema, auth docs, peewee pagination."""
 from __future__ import annotations
 
-import re
-
 import marshmallow as ma
 import orjson
 from flask_smorest import Api as _Api
@@ -14,6 +12,7 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from backend.db import MAX_ID, page_of
 from backend.errors import Invalid, handle_http_exception
+from backend.text import NOT_IN_A_LINE, NOT_IN_TEXT
 
 
 class ErrorSchema(ma.Schema):
@@ -26,19 +25,13 @@ class ErrorSchema(ma.Schema):
     request_id = ma.fields.String(metadata={"description": "quote this when reporting a problem"})
 
 
-# Line breaks, tabs and other control characters (C0, DEL, C1) and Unicode's own line and
-# paragraph separators: none belongs in a name, and a name is printed, exported, shown.
-_NOT_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 class Line(ma.fields.String):
     """One line typed by a person (a name, a title, a number off a paper): the spaces
     around it are dropped before its length is checked, and control characters refused."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         line = super()._deserialize(value, attr, data, **kwargs).strip()
-        if _NOT_IN_A_LINE.search(line):
+        if NOT_IN_A_LINE.search(line):
             raise ma.ValidationError("must be one line, without line breaks or control characters")
         return line
 
@@ -48,7 +41,7 @@ class Text(ma.fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if _NOT_IN_TEXT.search(text):
+        if NOT_IN_TEXT.search(text):
             raise ma.ValidationError("must not contain control characters")
         return text
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import secrets
 from functools import lru_cache
 
@@ -20,6 +19,7 @@ from qrcode.constants import ERROR_CORRECT_H
 
 from backend import clock, lifecycle
 from backend.models import ShopCode
+from backend.text import as_one_line
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
 CODE_LENGTH = 10
@@ -86,10 +86,6 @@ def render_png(data: str, size: int = 600, caption: str | None = None,
     return buffer.getvalue()
 
 
-_PRINT_LAYOUT = img2pdf.get_fixed_dpi_layout_fun((150, 150))
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
 @lru_cache(maxsize=8)
 def _font(size: int):
     for path in FONT_CANDIDATES:
@@ -100,7 +96,7 @@ def _font(size: int):
 
 def _with_caption(qr_image: Image.Image, caption: str) -> Image.Image:
     # One line, whatever the name was stored as before names were checked for it.
-    caption = " ".join(_CONTROL.sub(" ", caption).split())
+    caption = as_one_line(caption)
     width = qr_image.width
     font = _font(max(width // 16, 14))
     draw = ImageDraw.Draw(qr_image)
@@ -114,6 +110,9 @@ def _with_caption(qr_image: Image.Image, caption: str) -> Image.Image:
     ImageDraw.Draw(sheet).text(((width - text_width) / 2, qr_image.height - font.size * 0.2),
                                caption, font=font, fill="black")
     return sheet
+
+
+_PRINT_LAYOUT = img2pdf.get_fixed_dpi_layout_fun((150, 150))
 
 
 def print_sheet_pdf(entries: list[tuple[str, str]], size: int = 500) -> bytes:
