@@ -143,9 +143,17 @@ def page_of(query: pw.ModelSelect, page: int, page_size: int) -> list:
     return list(query.paginate(page, page_size))
 
 
-def lock_for_update(query: pw.ModelSelect) -> pw.ModelSelect:
-    """Row lock on PostgreSQL; SQLite's IMMEDIATE transaction already serialises writers."""
-    return query.for_update() if is_postgres() else query
+def lock_for_update(query: pw.ModelSelect, of=None) -> pw.ModelSelect:
+    """Row lock on PostgreSQL (only `of`'s rows, when a join reads others); SQLite's
+    IMMEDIATE transaction already serialises writers.
+
+    Lock order: a write that touches a shop's record takes the shop's row first and a
+    child's (licence, order, rating, membership) after it, so two writes never wait on
+    each other in a circle.
+    """
+    if not is_postgres():
+        return query
+    return query.for_update(of=of) if of is not None else query.for_update()
 
 
 def lock_row(model: type[pw.Model], row_id: int) -> None:

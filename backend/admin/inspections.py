@@ -14,7 +14,7 @@ from flask import current_app
 
 from backend import audit, checklists, clock, geo, lifecycle, notify, proofs, risk, scope, uploads
 from backend.admin.services import shop_for_update
-from backend.db import lock_for_update, write_transaction
+from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.merchant import services as merchant_services
 from backend.models import (
@@ -232,13 +232,20 @@ def orders_in_scope(staff: StaffAccount):
 
 
 def _order_in_scope(staff: StaffAccount, order_id: str, lock: bool = True) -> RectificationOrder:
-    query = orders_in_scope(staff).where(RectificationOrder.public_id == order_id)
-    order = (lock_for_update(query) if lock else query).first()
+    order = orders_in_scope(staff).where(RectificationOrder.public_id == order_id).first()
     if order is None:
         raise scope.not_found(staff, "rectification_order", order_id,
                               Shop.select(Shop.region_path).join(RectificationOrder)
                               .where(RectificationOrder.public_id == order_id))
-    return order
+    return _locked_order(order.id, order.shop_id) if lock else order
+
+
+def _locked_order(order_id: int, shop_id: int) -> RectificationOrder:
+    """The order, read again under its lock, after its shop's (see db.lock_for_update)."""
+    lock_row(Shop, shop_id)
+    return lock_for_update(
+        RectificationOrder.select(RectificationOrder, Shop).join(Shop)
+        .where(RectificationOrder.id == order_id), of=RectificationOrder).get()
 
 
 def order_detail(staff: StaffAccount, order_id: str) -> RectificationOrder:
@@ -314,14 +321,13 @@ def sweep_overdue(today: date | None = None) -> list[str]:
     on time and waits for the inspector is not the shop's delay.
     """
     today = today or clock.today_local()
-    due = (RectificationOrder.select(RectificationOrder.id)
+    due = (RectificationOrder.select(RectificationOrder.id, RectificationOrder.shop)
            .where((RectificationOrder.status == "open") & (RectificationOrder.overdue == False)  # noqa
                   & (RectificationOrder.deadline < today)))
     marked = []
     for row in list(due):
         with write_transaction():
-            order = lock_for_update(
-                RectificationOrder.select().where(RectificationOrder.id == row.id)).get()
+            order = _locked_order(row.id, row.shop_id)
             if order.overdue or order.status != "open":
                 continue
             order.overdue = True

@@ -174,7 +174,7 @@ def shops(staff: StaffAccount, filters: dict):
 
 def verify_licence(staff: StaffAccount, shop_id: str, licence_id: str) -> Licence:
     with write_transaction():
-        shop = scope.shop(staff, shop_id)
+        shop = shop_for_update(staff, shop_id)
         licence = Licence.get_or_none((Licence.shop == shop) & (Licence.public_id == licence_id))
         if licence is None:
             raise NotFound("licence not found")

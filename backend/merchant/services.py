@@ -54,7 +54,7 @@ def _membership(user: User, public_id: str, roles=ANY_MEMBER) -> ShopMembership:
              .join(Shop)
              .where((ShopMembership.user == user) & (Shop.public_id == public_id)))
     if database.in_transaction():
-        query = lock_for_update(query)
+        query = lock_for_update(query, of=Shop)  # the shop's row only: it comes first
     row = query.first()
     if row is None:
         raise NotFound("shop not found")
@@ -258,16 +258,10 @@ def remove_licence(user: User, public_id: str, licence_id: str) -> None:
 
 # -- employees and honours ---------------------------------------------------------------
 def employees(user: User, public_id: str) -> list[Employee]:
-    """The shop's employees. Their names and certificate numbers are personal data the
-    owner keeps; the shop's staff see them masked, as an inspector does."""
+    """The shop's employees, masked for all but the owner (masking.employees_for)."""
     membership = _membership(user, public_id)
-    people = list(Employee.select().where(Employee.shop == membership.shop_id)
-                  .order_by(Employee.id))
-    if membership.role != "owner":
-        for person in people:  # never saved: a read has no transaction to save in
-            person.name = masking.name(person.name)
-            person.health_cert_number = masking.number(person.health_cert_number, 2, 2)
-    return people
+    return masking.employees_for(membership.role, list(
+        Employee.select().where(Employee.shop == membership.shop_id).order_by(Employee.id)))
 
 
 def add_employee(user: User, public_id: str, data: dict) -> Employee:
@@ -292,7 +286,8 @@ def _employee(shop: Shop, employee_id: str) -> Employee:
 
 def update_employee(user: User, public_id: str, employee_id: str, data: dict) -> Employee:
     with write_transaction():
-        shop = member_shop(user, public_id)
+        membership = _membership(user, public_id)
+        shop = membership.shop
         employee = _employee(shop, employee_id)
         for field, value in data.items():
             setattr(employee, field, value)
@@ -303,7 +298,7 @@ def update_employee(user: User, public_id: str, employee_id: str, data: dict) ->
             "employee": employee.public_id, "certificate_expires": employee.health_cert_expires,
         })
         risk.refresh(shop)
-    return employee
+    return masking.employees_for(membership.role, [employee])[0]
 
 
 def remove_employee(user: User, public_id: str, employee_id: str) -> None:
