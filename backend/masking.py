@@ -31,3 +31,14 @@ def number(value: str | None, keep_start: int = 4, keep_end: int = 4) -> str | N
     if len(value) <= keep_start + keep_end:
         return value[:2] + "*" * max(len(value) - 2, 1)
     return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+
+
+def employees_for(role: str, people: list) -> list:
+    """A shop's employees as one of its people with `role` sees them: names and
+    certificate numbers are personal data the owner keeps; the shop's staff see them
+    masked, as an inspector does. The rows change in memory only: call after any save."""
+    if role != "owner":
+        for person in people:
+            person.name = name(person.name)
+            person.health_cert_number = number(person.health_cert_number, 2, 2)
+    return people

@@ -135,7 +135,7 @@ def test_bad_profile_input_names_the_field_and_changes_nothing(client, two_shops
             LifecycleEvent.type == "shop.profile_changed").count() == 0
 
 
-def test_shop_staff_see_their_colleagues_personal_data_masked(client, two_shops):
+def test_shop_staff_see_their_colleagues_personal_data_masked(client, make, two_shops):
     shop_a, _, _ = two_shops
     staff = _invite_staff(client, shop_a, "owner_a", "clerk")
     owner = client.login("owner_a")
@@ -154,6 +154,14 @@ def test_shop_staff_see_their_colleagues_personal_data_masked(client, two_shops)
     assert "310104199001011234" not in staff.get(url).get_data(as_text=True)
     assert seen_by_staff["health_cert_expires"] == "2030-01-01"
     assert seen_by_staff["position"] == "厨师"
+    # Nor through the shop's scan view, or the answer to an edit.
+    code = make.code_of(shop_a)
+    edited = staff.patch(f"{url}/{seen_by_staff['id']}", json={"position": "面点师"})
+    assert edited.status_code == 200
+    for body in (staff.get(f"/api/v1/scan/{code}").get_data(as_text=True),
+                 edited.get_data(as_text=True)):
+        assert "310104199001011234" not in body and "张三丰" not in body
+    assert "310104199001011234" in owner.get(f"/api/v1/scan/{code}").get_data(as_text=True)
 
 
 def test_a_licence_number_of_spaces_is_no_number(client, two_shops):

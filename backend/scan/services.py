@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from backend import codes
+from backend import codes, masking
 from backend.db import Prepared
 from backend.resident import ratings
 from backend.scan import regulatory
@@ -177,7 +177,8 @@ def owner_part(result: Scan) -> dict | None:
         "role": result.membership.role,
         "profile": shop,
         "licences": result.licences,
-        "employees": list(Employee.select().where(Employee.shop == shop).order_by(Employee.id)),
+        "employees": masking.employees_for(result.membership.role, list(
+            Employee.select().where(Employee.shop == shop).order_by(Employee.id))),
         "open_rectifications": shop.open_rectifications,
         "code": result.code,
         "can_manage_code": result.membership.role == "owner",
