@@ -437,7 +437,8 @@ def test_a_correction_of_an_older_inspection_does_not_overwrite_the_latest(clien
         assert Shop.get_by_id(scene["shop"].id).last_inspection_result == "pass"
 
 
-def test_correcting_a_pass_to_a_fail_takes_two_inspectors_and_suspends_the_shop(client, scene):
+def test_correcting_a_pass_to_a_fail_takes_two_inspectors_and_suspends_the_shop(
+        client, scene, wechat_stub):
     recorded = _recorded(client, scene, result="pass")
     url = f"{ADMIN}/inspections/{recorded['id']}/corrections"
     inspector = client.login("inspector")
@@ -456,3 +457,6 @@ def test_correcting_a_pass_to_a_fail_takes_two_inspectors_and_suspends_the_shop(
     assert public["shop"]["status"] == "suspended"
     assert public["shop"]["last_inspection"]["result"] == "fail"
     assert _verify(client, scene["shop"]).get_json()["ok"] is True
+    # The owner was told 合格 when it was recorded, and is told of the correction.
+    told = [m["body"]["data"]["thing2"]["value"] for m in wechat_stub.sent("subscribe/send")]
+    assert told[-1] == "检查结果更正：不合格", told

@@ -104,3 +104,13 @@ def test_a_new_user_logging_in_twice_at_once_gets_one_account(app):
         assert [a.status_code for a in answers] == [200, 200], [a.get_json() for a in answers]
         with database.connection_context():
             assert User.select().where(User.openid == f"oStub_newbie{attempt}").count() == 1
+
+
+def test_logging_in_again_does_not_use_up_account_numbers(client):
+    # On PostgreSQL an insert that loses to the existing row still takes an id; ids are
+    # finite, so a returning user must not try one.
+    for _ in range(5):
+        client.login("alice")
+    alice = client.login("alice").get("/api/v1/me").get_json()["id"]
+    bob = client.login("bob").get("/api/v1/me").get_json()["id"]
+    assert bob == alice + 1

@@ -44,9 +44,12 @@ def login(js_code: str) -> Tokens:
         )
     now = clock.now()
     with write_transaction():
-        # A new user's mini-program may log in twice at once: both get the one account.
-        User.insert(openid=session.openid, created_at=now).on_conflict_ignore().execute()
-        user = lock_for_update(User.select().where(User.openid == session.openid)).get()
+        user = lock_for_update(User.select().where(User.openid == session.openid)).first()
+        if user is None:
+            # A new user's mini-program may log in twice at once: both get the one account.
+            # Only then insert, since on PostgreSQL each try spends an id even when it loses.
+            User.insert(openid=session.openid, created_at=now).on_conflict_ignore().execute()
+            user = lock_for_update(User.select().where(User.openid == session.openid)).get()
         user.session_key = session.session_key
         user.unionid = session.unionid or user.unionid
         user.last_login_at = now

@@ -211,7 +211,8 @@ def correct(staff: StaffAccount, inspection_id: str, note: str, corrected_result
             event_seq=event.seq)
         latest = (Inspection.select(Inspection.id).where(Inspection.shop == shop)
                   .order_by(Inspection.recorded_at.desc(), Inspection.id.desc()).first())
-        if corrected_result and latest.id == inspection.id:
+        published = corrected_result and latest.id == inspection.id
+        if published:
             if corrected_result == "fail" and shop.status == "active":
                 lifecycle.append(shop, "shop.status_changed", actor, {
                     "from": "active", "to": "suspended",
@@ -222,6 +223,9 @@ def correct(staff: StaffAccount, inspection_id: str, note: str, corrected_result
             risk.refresh(shop)
         audit.record("inspection.corrected", "inspection", inspection.public_id,
                      shop.region_path, staff=staff, detail={"result": corrected_result})
+    if published:  # the owners were told the recorded result; tell them the corrected one
+        _tell_owners(shop, f"inspection.{corrected_result}",
+                     f"检查结果更正：{RESULT_LABELS[corrected_result]}", None)
     return correction
 
 
