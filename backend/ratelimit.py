@@ -61,6 +61,16 @@ def _refresh_token() -> str:
 per_refresh_token = limiter.limit(login_limit, key_func=_refresh_token)
 
 
+def refresh_limit() -> str:
+    return current_app.config["CITYCODE"].ratelimit_refresh
+
+
+# Beside it, a budget per address wide enough for a carrier NAT's phones, so that made-up
+# tokens (each its own bucket) cannot be sent without end.
+per_address_refresh = limiter.limit(refresh_limit, key_func=get_remote_address,
+                                    scope="refresh-address")
+
+
 @limiter.request_filter
 def _a_read() -> bool:
     return request.method in READ_METHODS

@@ -65,3 +65,12 @@ def test_with_redis_down_logins_and_writes_still_go_through(config):
     app = create_app(config.replace(ratelimit_storage_uri="redis://127.0.0.1:6390/7"))
     alice = ApiClient(app).login("alice")
     assert alice.post("/api/v1/auth/logout", json={"refresh_token": "x" * 40}).status_code == 204
+
+
+def test_made_up_refresh_tokens_from_one_address_are_limited_too(config):
+    app = create_app(config.replace(ratelimit_refresh="5 per minute"))
+    http = app.test_client()
+    codes = [http.post("/api/v1/auth/refresh",
+                       json={"refresh_token": f"made-up-token-{n:02d}" + "z" * 30}).status_code
+             for n in range(7)]
+    assert codes == [401] * 5 + [429] * 2

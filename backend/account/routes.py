@@ -6,7 +6,7 @@ from flask.views import MethodView
 from backend.account import schemas, services
 from backend.api import Blueprint, public
 from backend.auth import current_user
-from backend.ratelimit import per_client, per_refresh_token
+from backend.ratelimit import per_address_refresh, per_client, per_refresh_token
 
 blp = Blueprint("account", __name__, url_prefix="/api/v1", description="Sign in, tokens and me")
 
@@ -30,7 +30,7 @@ class Login(MethodView):
 @blp.route("/auth/refresh")
 @public
 class Refresh(MethodView):
-    decorators = [per_refresh_token]
+    decorators = [per_refresh_token, per_address_refresh]
 
     @blp.arguments(schemas.RefreshRequest)
     @blp.response(200, schemas.TokenPair)
