@@ -138,6 +138,14 @@ class ArgumentsParser(FlaskParser):
         return body
 
 
+    def load_querystring(self, req, schema):
+        for name, value in req.args.items(multi=True):
+            if "\x00" in value:
+                raise Invalid(f"{name}: contains a NUL character",
+                              errors={"query": {name: ["contains a NUL character"]}})
+        return super().load_querystring(req, schema)
+
+
 def _refuse_nul(body, path: str = "") -> None:
     """A 422 naming the first field whose text holds a NUL, which no database column takes."""
     items = body.items() if isinstance(body, dict) else (

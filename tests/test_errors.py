@@ -130,3 +130,10 @@ def test_blank_names_and_titles_are_refused(client, make):
         "region": places["community_a"].code, "title": "   ", "body": "  "})
     assert blank_notice.status_code == 422
     assert {"title", "body"} <= set(blank_notice.get_json()["errors"]["json"])
+
+
+def test_a_nul_in_a_query_names_the_field(client, make):
+    places = make.region_tree()
+    make.staff("admin_a", "admin", places["street_a"])
+    response = client.login("admin_a").get("/api/v1/admin/shops?q=%00")
+    assert response.status_code == 422 and "q" in response.get_json()["errors"]["query"]
