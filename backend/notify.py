@@ -55,8 +55,13 @@ def _deliver(openid: str, template: str, data: dict, page: str | None,
 
 
 def retry_failed(max_age: timedelta = RETRY_FOR, max_attempts: int = MAX_ATTEMPTS) -> dict:
-    """Send again what WeChat failed to take lately; how each try went, by status."""
+    """Send again what WeChat failed to take lately; how each try went, by status.
+    What is past its last try is not kept: a message's text can hold a resident's words."""
     since = clock.now() - max_age
+    (Notification.update(data=None, page=None)
+     .where((Notification.status == "failed") & Notification.data.is_null(False)
+            & ((Notification.created_at < since) | (Notification.attempts >= max_attempts)))
+     .execute())
     due = list(Notification.select(Notification, User).join(User).where(
         (Notification.status == "failed") & Notification.data.is_null(False)
         & (Notification.created_at >= since) & (Notification.attempts < max_attempts)))
@@ -65,7 +70,8 @@ def retry_failed(max_age: timedelta = RETRY_FOR, max_attempts: int = MAX_ATTEMPT
         status, errcode = _deliver(note.user.openid, note.template, json.loads(note.data),
                                    note.page, note.subject)
         outcomes[status] = outcomes.get(status, 0) + 1
-        kept = {} if status == "failed" else {"data": None, "page": None}
+        last_try = note.attempts + 1 >= max_attempts
+        kept = {} if status == "failed" and not last_try else {"data": None, "page": None}
         with write_transaction():
             (Notification.update(status=status, errcode=errcode,
                                  attempts=Notification.attempts + 1, **kept)

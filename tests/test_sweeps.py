@@ -127,3 +127,6 @@ def test_a_failed_message_is_not_retried_for_ever(app, make, shop, wechat_stub):
     wechat_stub.control("faults", {"http_500": 0})
     clock.travel(timedelta(days=4))
     assert "retried: none" in _sweep(app)
+    with database.connection_context():
+        (note,) = list(Notification.select())
+    assert (note.status, note.data, note.page) == ("failed", None, None)  # nothing kept
