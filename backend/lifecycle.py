@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from backend import clock
-from backend.db import database, lock_for_update
+from backend.db import database, lock_for_update, lock_row
 from backend.models import LifecycleEvent, Shop
 from backend.models.shops import GENESIS_HASH
 
@@ -83,6 +83,17 @@ def event_hash(shop_public_id: str, seq: int, type_: str, occurred_at: datetime,
         "prev_hash": prev_hash,
     })
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def locked_with_its_shop(model, row_id: int):
+    """A shop's child row (licence, employee, order, rating) read under its lock, taken
+    after the shop's: the order every write to a shop keeps (see db.lock_for_update).
+    None if the row is gone."""
+    found = model.select(model.id, model.shop).where(model.id == row_id).first()
+    if found is None:
+        return None
+    lock_row(Shop, found.shop_id)
+    return lock_for_update(model.select().where(model.id == row_id)).first()
 
 
 def append(shop: Shop, type_: str, actor: str, payload: dict | None = None,

@@ -13,7 +13,7 @@ from datetime import date
 from flask import current_app
 
 from backend import clock, lifecycle, notify, risk
-from backend.db import lock_for_update, lock_row, write_transaction
+from backend.db import write_transaction
 from backend.models import Employee, Licence, Shop
 from backend.shopstate import EXPIRING_WITHIN, LICENCE_TYPES, STATUS_LABELS
 
@@ -44,7 +44,7 @@ def _due_licences(today: date):
 def _note_licence(licence_id: int, kind: str, today: date) -> Licence | None:
     """Append licence.<kind> once; None if another sweep got there first."""
     with write_transaction():
-        licence = _locked_after_its_shop(Licence, licence_id)
+        licence = lifecycle.locked_with_its_shop(Licence, licence_id)
         if licence is None:
             return None
         column = "expired_noted_for" if kind == "expired" else "expiring_noted_for"
@@ -58,15 +58,6 @@ def _note_licence(licence_id: int, kind: str, today: date) -> Licence | None:
         licence.save()
         risk.refresh(licence.shop)
         return licence
-
-
-def _locked_after_its_shop(model, row_id: int):
-    """The row under its lock, taken after its shop's (see db.lock_for_update)."""
-    found = model.select(model.id, model.shop).where(model.id == row_id).first()
-    if found is None:
-        return None
-    lock_row(Shop, found.shop_id)
-    return lock_for_update(model.select().where(model.id == row_id)).first()
 
 
 def sweep_licences(today: date | None = None) -> SweepReport:
@@ -100,7 +91,7 @@ def _sweep_certificates(today: date) -> list[str]:
     noted = []
     for row in list(due):
         with write_transaction():
-            employee = _locked_after_its_shop(Employee, row.id)
+            employee = lifecycle.locked_with_its_shop(Employee, row.id)
             if employee is None or employee.expired_noted_for == employee.health_cert_expires:
                 continue
             lifecycle.append(employee.shop, "employee.certificate_expired", lifecycle.SYSTEM, {

@@ -14,7 +14,7 @@ from flask import current_app
 
 from backend import audit, checklists, clock, geo, lifecycle, notify, proofs, risk, scope, uploads
 from backend.admin.services import shop_for_update
-from backend.db import lock_for_update, lock_row, write_transaction
+from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.merchant import services as merchant_services
 from backend.models import (
@@ -241,15 +241,7 @@ def _order_in_scope(staff: StaffAccount, order_id: str, lock: bool = True) -> Re
         raise scope.not_found(staff, "rectification_order", order_id,
                               Shop.select(Shop.region_path).join(RectificationOrder)
                               .where(RectificationOrder.public_id == order_id))
-    return _locked_order(order.id, order.shop_id) if lock else order
-
-
-def _locked_order(order_id: int, shop_id: int) -> RectificationOrder:
-    """The order, read again under its lock, after its shop's (see db.lock_for_update)."""
-    lock_row(Shop, shop_id)
-    return lock_for_update(
-        RectificationOrder.select(RectificationOrder, Shop).join(Shop)
-        .where(RectificationOrder.id == order_id), of=RectificationOrder).get()
+    return lifecycle.locked_with_its_shop(RectificationOrder, order.id) if lock else order
 
 
 def order_detail(staff: StaffAccount, order_id: str) -> RectificationOrder:
@@ -325,13 +317,13 @@ def sweep_overdue(today: date | None = None) -> list[str]:
     on time and waits for the inspector is not the shop's delay.
     """
     today = today or clock.today_local()
-    due = (RectificationOrder.select(RectificationOrder.id, RectificationOrder.shop)
+    due = (RectificationOrder.select(RectificationOrder.id)
            .where((RectificationOrder.status == "open") & (RectificationOrder.overdue == False)  # noqa
                   & (RectificationOrder.deadline < today)))
     marked = []
     for row in list(due):
         with write_transaction():
-            order = _locked_order(row.id, row.shop_id)
+            order = lifecycle.locked_with_its_shop(RectificationOrder, row.id)
             if order.overdue or order.status != "open":
                 continue
             order.overdue = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 import peewee as pw
 
 from backend import audit, lifecycle, masking, residentcode, scope
-from backend.db import lock_for_update, lock_row, write_transaction
+from backend.db import write_transaction
 from backend.errors import NotFound
 from backend.models import (
     CommunityMembership,
@@ -56,13 +56,10 @@ def ratings_in_scope(staff: StaffAccount, status: str | None):
 def release_rating(staff: StaffAccount, rating_id: str) -> Rating:
     with write_transaction():
         # Read under the lock: two moderators releasing at once must not both see "held".
-        # The shop's row first (see db.lock_for_update).
         found = ratings_in_scope(staff, None).where(Rating.public_id == rating_id).first()
         if found is None:
             raise NotFound("rating not found")
-        lock_row(Shop, found.shop_id)
-        rating = lock_for_update(ratings_in_scope(staff, None)
-                                 .where(Rating.id == found.id), of=Rating).get()
+        rating = lifecycle.locked_with_its_shop(Rating, found.id)
         released = ratings.release(rating, lifecycle.actor_for_staff(staff))
         Rating.update(released_by=staff).where(Rating.id == rating.id).execute()
         audit.record("rating.released", "rating", rating.public_id, rating.shop.region_path,
