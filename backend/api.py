@@ -124,7 +124,8 @@ def _marked(view, mark: str) -> bool:
 
 class ArgumentsParser(FlaskParser):
     """webargs' parser, reading JSON bodies as strictly as jsonio writes them: NaN, a lone
-    surrogate or trailing text is a 400, not a value that fails later on its way out."""
+    surrogate or trailing text is a 400, not a value that fails later on its way out; a
+    NUL, which no database column takes, is a 422 naming the field, in a body or a query."""
 
     def _raw_load_json(self, req):
         if not webargs_core.is_json(req.mimetype):
@@ -137,25 +138,27 @@ class ArgumentsParser(FlaskParser):
             _refuse_nul(body)
         return body
 
-
     def load_querystring(self, req, schema):
         for name, value in req.args.items(multi=True):
             if "\x00" in value:
-                raise Invalid(f"{name}: contains a NUL character",
-                              errors={"query": {name: ["contains a NUL character"]}})
+                raise _nul_in("query", name)
         return super().load_querystring(req, schema)
 
 
 def _refuse_nul(body, path: str = "") -> None:
-    """A 422 naming the first field whose text holds a NUL, which no database column takes."""
+    """Refuse the first field of a JSON body whose text holds a NUL."""
     items = body.items() if isinstance(body, dict) else (
         enumerate(body) if isinstance(body, list) else ())
     for key, value in items:
         where = f"{path}.{key}" if path else str(key)
         if isinstance(value, str) and "\x00" in value:
-            raise Invalid(f"{where}: contains a NUL character",
-                          errors={"json": {where: ["contains a NUL character"]}})
+            raise _nul_in("json", where)
         _refuse_nul(value, where)
+
+
+def _nul_in(location: str, field: str) -> Invalid:
+    return Invalid(f"{field}: contains a NUL character",
+                   errors={location: {field: ["contains a NUL character"]}})
 
 
 class Blueprint(_Blueprint):
