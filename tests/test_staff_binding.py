@@ -64,3 +64,23 @@ def test_a_reissued_code_replaces_the_lost_one(client):
     assert client.login("mallory").get("/api/v1/me").get_json()["staff"] is None
     assert client.login("alice").post("/api/v1/auth/bind-staff",
                                       json={"binding_code": replacement}).status_code == 200
+
+
+def test_a_colleague_moved_to_another_street_binds_the_new_account(client, make):
+    places = make.region_tree()
+    make.staff("district", "admin", places["district"], name="王建国")
+    old = make.staff("li", "inspector", places["street_a"], name="李明")
+    admin = client.login("district")
+    assert admin.post(f"/api/v1/admin/staff/{old.id}/disable").status_code == 200
+    created = admin.post("/api/v1/admin/staff", json={
+        "name": "李明", "role": "inspector", "region": places["street_b"].code})
+    code = created.get_json()["binding_code"]
+
+    bound = client.login("li").post("/api/v1/auth/bind-staff", json={"binding_code": code})
+
+    assert bound.status_code == 200, bound.get_json()
+    me = client.login("li").get("/api/v1/me").get_json()
+    assert me["staff"]["region"]["path"] == places["street_b"].path
+    # The old account stays disabled and keeps no way back in.
+    listed = {s["id"]: s for s in admin.get("/api/v1/admin/staff").get_json()}
+    assert listed[old.id]["active"] is False and listed[old.id]["bound"] is False

@@ -89,7 +89,11 @@ def disable_staff(admin: StaffAccount, staff_id: int) -> StaffAccount:
         member = staff_member(admin, staff_id)
         if member.id == admin.id:
             raise Conflict("you cannot disable yourself")
-        member.active = False
+        # The WeChat account is let go with the role: a colleague who moves to another
+        # region binds it to the account made for them there.
+        released = member.user_id
+        member.active, member.user = False, None
         member.save()
-        audit.record("staff.disabled", "staff", member.id, member.region_path, staff=admin)
+        audit.record("staff.disabled", "staff", member.id, member.region_path, staff=admin,
+                     detail={"user": released})
     return member
