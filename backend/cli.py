@@ -64,7 +64,8 @@ def rotate_keys_command(purpose):
               help="pretend today is this date (Asia/Shanghai)")
 @with_appcontext
 def sweep_licences_command(today):
-    """Append licence.expiring/expired and certificate expiries once each; notify owners."""
+    """Append licence.expiring/expired and certificate expiries once each; notify owners;
+    publish grades that time has changed."""
     from backend.sweeps import sweep_licences
 
     with database.connection_context():
@@ -72,7 +73,7 @@ def sweep_licences_command(today):
     click.echo(f"expiring: {len(report.expiring)}, expired: {len(report.expired)}, "
                f"certificates expired: {len(report.certificates)}, "
                f"notifications: {report.notifications or 'none'}, "
-               f"retried: {report.retried or 'none'}")
+               f"retried: {report.retried or 'none'}, regraded: {len(report.regraded)}")
 
 
 @click.command("sweep-rectifications")

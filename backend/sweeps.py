@@ -2,7 +2,8 @@
 
 Each finding is appended to the shop's lifecycle once per validity period (the
 date it was noted for is kept on the row), then the shop's owners are told. Each
-run first sends again the messages WeChat failed to take in the last days.
+run first sends again the messages WeChat failed to take in the last days, and
+ends by publishing the grade of every shop whose facts time alone has changed.
 Run daily from cron: `citycode sweep-licences`.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date
 from flask import current_app
 
 from backend import clock, lifecycle, notify, risk
-from backend.db import write_transaction
+from backend.db import lock_for_update, write_transaction
 from backend.models import Employee, Licence, Shop
 from backend.shopstate import EXPIRING_WITHIN, LICENCE_TYPES, STATUS_LABELS
 
@@ -27,6 +28,7 @@ class SweepReport:
     certificates: list = field(default_factory=list)
     notifications: dict = field(default_factory=dict)
     retried: dict = field(default_factory=dict)
+    regraded: list = field(default_factory=list)
 
 
 def _due_licences(today: date):
@@ -80,7 +82,26 @@ def sweep_licences(today: date | None = None) -> SweepReport:
             }, page=f"pages/shop/licences?shop={licence.shop.public_id}"):
                 report.notifications[sent.status] = report.notifications.get(sent.status, 0) + 1
     report.certificates = _sweep_certificates(today)
+    report.regraded = _regrade()
     return report
+
+
+def _regrade() -> list[str]:
+    """Publish the grade today's facts give, where it differs from the one on the shop.
+
+    Complaints older than 90 days and inspections older than a year stop counting with
+    no write to the shop that would refresh its grade; only this sweep notices.
+    """
+    regraded = []
+    for row in list(Shop.select().where(Shop.status.in_(LIVE_SHOPS)).order_by(Shop.id)):
+        if risk.grade(risk.facts_for(row)).letter == row.risk_grade:
+            continue
+        with write_transaction():
+            shop = lock_for_update(Shop.select().where(Shop.id == row.id)).get()
+            before = shop.risk_grade
+            if risk.refresh(shop).letter != before:
+                regraded.append(shop.public_id)
+    return regraded
 
 
 def _sweep_certificates(today: date) -> list[str]:

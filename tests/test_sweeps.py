@@ -130,3 +130,39 @@ def test_a_failed_message_is_not_retried_for_ever(app, make, shop, wechat_stub):
     with database.connection_context():
         (note,) = list(Notification.select())
     assert (note.status, note.data, note.page) == ("failed", None, None)  # nothing kept
+
+
+def test_complaints_that_age_out_lift_the_published_grade_at_the_next_sweep(app, client, make,
+                                                                              shop):
+    make.licence(shop, clock.today_local() + timedelta(days=400))
+    for resident in ("r1", "r2", "r3"):
+        filed = client.login(resident).post(
+            f"/api/v1/resident/shops/{shop.public_id}/complaints",
+            json={"category": "food_safety", "text": "餐具不干净有污渍"})
+        assert filed.status_code == 201, filed.get_json()
+    code = make.code_of(shop)
+    # Never inspected (2) and three residents' complaints (3): C.
+    assert client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()[
+        "shop"]["risk_grade"] == "C"
+
+    with database.connection_context():
+        street = shop.street
+    inspected = make.shop("owner2", street, name="隔壁茶铺")
+    inspected_code = make.code_of(inspected)
+    make.staff("inspector", "inspector", street)
+    view = client.login("inspector").get(f"/api/v1/scan/{inspected_code}").get_json()
+    assert client.login("inspector").post(
+        f"/api/v1/admin/shops/{inspected.public_id}/inspections",
+        json={"scan_proof": view["regulatory"]["scan_proof"]["token"],
+              "location": {"lat": 31.2001, "lng": 121.4402}, "result": "pass",
+              "checklist": [{"code": f"FS0{n}", "ok": True} for n in range(1, 9)]},
+    ).status_code == 201
+
+    clock.travel(timedelta(days=91))
+    assert "regraded: 1" in _sweep(app)
+
+    assert client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()[
+        "shop"]["risk_grade"] == "B"
+    # A grade that time has not changed stays as published.
+    assert client.login("passer_by").get(f"/api/v1/scan/{inspected_code}").get_json()[
+        "shop"]["risk_grade"] == "A"
