@@ -225,3 +225,25 @@ def test_the_inspector_sees_the_evidence_before_deciding(client, scene, wechat_s
         "rejected", "纱窗有破洞")
     told = [m for m in wechat_stub.sent("subscribe/send") if "纱窗有破洞" in str(m)]
     assert told, "the owner is told why"
+
+
+def test_the_shop_is_told_when_its_rectification_is_accepted(client, scene, wechat_stub):
+    proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
+    shop_id = scene["shop"].public_id
+    recorded = client.login("inspector").post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
+        "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
+        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
+        "result": "rectify", "requirements": "整改",
+        "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat()})
+    order_id = recorded.get_json()["rectification"]["id"]
+    assert client.login("owner").post(
+        f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+        json={"text": "已整改完毕"}).status_code == 201
+
+    verified = client.login("inspector").post(f"/api/v1/admin/rectifications/{order_id}/verify")
+
+    assert verified.status_code == 200
+    told = [m["body"] for m in wechat_stub.sent("subscribe/send")]
+    assert told[-1]["touser"] == "oStub_owner"
+    assert told[-1]["data"]["thing2"]["value"] == "整改已通过验收"
+    assert told[-1]["data"]["date3"]["value"] == clock.today_local().isoformat()

@@ -289,6 +289,8 @@ def verify_order(staff: StaffAccount, order_id: str) -> RectificationOrder:
         risk.refresh(shop)
         audit.record("rectification.verified", "rectification", order.public_id,
                      shop.region_path, staff=staff)
+    # The shop was told of the order and of every rejection; it hears the loop close too.
+    _tell_owners(shop, "rectification.verified", "整改已通过验收", None)
     return order
 
 
