@@ -460,3 +460,29 @@ def test_correcting_a_pass_to_a_fail_takes_two_inspectors_and_suspends_the_shop(
     # The owner was told 合格 when it was recorded, and is told of the correction.
     told = [m["body"]["data"]["thing2"]["value"] for m in wechat_stub.sent("subscribe/send")]
     assert told[-1] == "检查结果更正：不合格", told
+
+
+def test_blank_text_is_no_requirement_reason_or_note(client, scene):
+    shop = scene["shop"]
+    deadline = (clock.today_local() + timedelta(days=5)).isoformat()
+    before = written(shop)
+    proof = proof_for(client, "inspector", scene["code"])
+    assert_refused(record(client, "inspector", shop, body(
+        proof, result="pass_with_remarks", rectify_by=deadline, requirements="   \n ")),
+        "requirements")
+    assert written(shop) == before
+
+    recorded = _recorded(client, scene, result="rectify", co_inspector=scene["second"].id,
+                         rectify_by=deadline, requirements="  更换密封条 ")
+    assert recorded["rectification"]["requirements"] == "更换密封条"
+    inspector = client.login("inspector")
+    blank_note = inspector.post(f"{ADMIN}/inspections/{recorded['id']}/corrections",
+                                json={"note": "   "})
+    assert_refused(blank_note, "note")
+    order_id = recorded["rectification"]["id"]
+    assert client.login("owner").post(
+        f"/api/v1/merchant/shops/{shop.public_id}/rectifications/{order_id}/submissions",
+        json={"text": "已整改完毕"}).status_code == 201
+    blank_reason = inspector.post(f"{ADMIN}/rectifications/{order_id}/reject",
+                                  json={"reason": "  \t "})
+    assert_refused(blank_reason, "reason")

@@ -7,7 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Line, row_id_field
+from backend.api import Line, Text, row_id_field
 from backend.merchant.schemas import (  # noqa: F401  (shared views)
     RectificationDetail,
     RectificationOut,
@@ -52,13 +52,13 @@ class LocationIn(ma.Schema):
 class ChecklistAnswer(ma.Schema):
     code = ma.fields.String(required=True)
     ok = ma.fields.Boolean(required=True)
-    note = ma.fields.String(load_default=None, validate=validate.Length(max=300))
+    note = Text(load_default=None, validate=validate.Length(max=300))
 
 
 class FindingIn(ma.Schema):
-    code = ma.fields.String(required=True, validate=validate.Length(min=2, max=32))
+    code = Line(required=True, validate=validate.Length(min=2, max=32))
     severity = ma.fields.String(required=True, validate=validate.OneOf(list(SEVERITIES)))
-    note = ma.fields.String(load_default=None, validate=validate.Length(max=500))
+    note = Text(load_default=None, validate=validate.Length(max=500))
     photo = ma.fields.String(load_default=None, metadata={"description": "an upload id"})
 
 
@@ -75,8 +75,8 @@ class InspectionIn(ma.Schema):
     findings = ma.fields.List(ma.fields.Nested(FindingIn), load_default=list)
     result = ma.fields.String(required=True, validate=validate.OneOf(list(RESULTS)))
     rectify_by = ma.fields.Date(load_default=None)
-    requirements = ma.fields.String(load_default=None, validate=validate.Length(max=1000))
-    note = ma.fields.String(load_default=None, validate=validate.Length(max=2000))
+    requirements = Text(load_default=None, validate=validate.Length(max=1000))
+    note = Text(load_default=None, validate=validate.Length(max=2000))
 
 
 class FindingOut(ma.Schema):
@@ -137,7 +137,7 @@ class RecordedInspection(InspectionOut):
 
 
 class CorrectionIn(ma.Schema):
-    note = ma.fields.String(required=True, validate=validate.Length(min=2, max=1000))
+    note = Text(required=True, validate=validate.Length(min=2, max=1000))
     corrected_result = ma.fields.String(load_default=None,
                                         validate=validate.OneOf(list(RESULTS)))
     co_inspector = row_id_field(load_default=None, metadata={
@@ -160,7 +160,7 @@ class RectificationFilter(ma.Schema):
 
 
 class RejectionReason(ma.Schema):
-    reason = ma.fields.String(required=True, validate=validate.Length(min=2, max=500))
+    reason = Text(required=True, validate=validate.Length(min=2, max=500))
 
 
 # -- people and oversight -------------------------------------------------------------------
