@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import timedelta
 
 import peewee as pw
@@ -486,3 +487,29 @@ def test_blank_text_is_no_requirement_reason_or_note(client, scene):
     blank_reason = inspector.post(f"{ADMIN}/rectifications/{order_id}/reject",
                                   json={"reason": "  \t "})
     assert_refused(blank_reason, "reason")
+
+
+def test_the_inspection_is_on_record_before_the_shop_is_messaged(app, client, scene, wechat_stub):
+    # While WeChat is slow to take the shopkeeper's message, the shop (on SQLite, the whole
+    # database) must not stay locked: the inspection is committed first.
+    proof = proof_for(client, "inspector", scene["code"])
+    worker = ApiClient(app, client.login("inspector").token)
+    wechat_stub.control("faults", {"slow": 5})
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(
+        worker.post(f"{ADMIN}/shops/{scene['shop'].public_id}/inspections", json=body(proof))))
+    thread.start()
+    try:
+        committed_while_sending = None
+        deadline = time.monotonic() + 10
+        while committed_while_sending is None and time.monotonic() < deadline:
+            with database.connection_context():
+                if Inspection.select().where(Inspection.shop == scene["shop"].id).exists():
+                    committed_while_sending = not wechat_stub.sent("subscribe/send")
+            time.sleep(0.05)
+    finally:
+        thread.join()
+        wechat_stub.control("faults", {"slow": 0})
+    assert answers[0].status_code == 201, answers[0].get_json()
+    assert committed_while_sending is True
+    assert [m["body"]["touser"] for m in wechat_stub.sent("subscribe/send")] == ["oStub_owner"]

@@ -5,6 +5,7 @@ import base64
 import functools
 import re
 import secrets
+import time
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -21,6 +22,8 @@ MAX_SCENE_LENGTH = 32
 ENV_VERSIONS = {"release", "trial", "develop"}
 MINIPROGRAM_STATES = {"developer", "trial", "formal"}
 SEC_CHECK_SCENES = {1, 2, 3, 4}
+# How long a call held by the "slow" fault waits before it is answered.
+SLOW_SECONDS = 2.0
 
 
 class WxError(Exception):
@@ -50,6 +53,8 @@ def _injected_fault():
         return Response("503 Service Unavailable\n", status=503, mimetype="text/plain")
     if fault == "busy":
         return jsonify(errcode=-1, errmsg="system error")
+    if fault == "slow":
+        time.sleep(SLOW_SECONDS)
     return None
 
 

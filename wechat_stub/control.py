@@ -88,9 +88,10 @@ def configure():
 
 @control.post("/faults")
 def faults():
-    """Make the next N API calls fail: {"busy": N} as errcode -1, {"http_500": N} as HTTP 503."""
+    """Make the next N API calls fail: {"busy": N} as errcode -1, {"http_500": N} as HTTP 503;
+    or {"slow": N}: answer them as usual, but only after SLOW_SECONDS."""
     body = _body()
-    unknown = set(body) - {"busy", "http_500"}
+    unknown = set(body) - {"busy", "http_500", "slow"}
     if unknown:
         raise BadControlRequest(f"unknown faults: {sorted(unknown)}")
     counts = {name: _count(body, name) for name in body}

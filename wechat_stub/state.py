@@ -37,7 +37,7 @@ class StubState:
             self._stable_token: str | None = None
             self._used_codes: set[tuple[str, str]] = set()
             self._subscriptions: Counter[tuple[str, str]] = Counter()
-            self._faults = {"http_500": 0, "busy": 0}
+            self._faults = {"http_500": 0, "busy": 0, "slow": 0}
             self._sent: list[dict] = []
             self._sequence = 0
 
@@ -147,7 +147,7 @@ class StubState:
     def take_fault(self) -> str | None:
         """The fault the next API call should suffer, if any; HTTP failures come first."""
         with self._lock:
-            for name in ("http_500", "busy"):
+            for name in ("http_500", "busy", "slow"):
                 if self._faults[name] > 0:
                     self._faults[name] -= 1
                     return name

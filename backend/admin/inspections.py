@@ -148,8 +148,9 @@ def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
         risk.refresh(shop)
         audit.record("inspection.recorded", "shop", shop.public_id, shop.region_path, staff=staff,
                      detail={"inspection": inspection.public_id, "result": inspection.result})
-        _tell_owners(shop, f"inspection.{data['result']}",
-                     f"检查结果：{RESULT_LABELS[data['result']]}", data.get("rectify_by"))
+    # Once committed: WeChat may take seconds, and the shop's lock must not wait on it.
+    _tell_owners(shop, f"inspection.{data['result']}",
+                 f"检查结果：{RESULT_LABELS[data['result']]}", data.get("rectify_by"))
     return inspection
 
 
