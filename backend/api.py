@@ -162,13 +162,16 @@ def _nul_in(location: str, field: str) -> Invalid:
 
 
 class Blueprint(_Blueprint):
-    """Documents, once, the errors that authentication and rate limits add to every view."""
+    """Documents, once, the errors that authentication and rate limits add to every view,
+    and for a `staff_only` blueprint the 403 a caller without the staff role gets."""
 
     ARGUMENTS_PARSER = ArgumentsParser()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, staff_only: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_auth_doc)
+        if staff_only:
+            self._prepare_doc_cbks.append(self._prepare_staff_doc)
 
     def route(self, rule, *, parameters=None, tags=None, **options):
         decorator = super().route(rule, parameters=parameters, tags=tags, **options)
@@ -197,6 +200,11 @@ class Blueprint(_Blueprint):
             responses.setdefault("401", "UNAUTHORIZED")
         if method in ("post", "put", "patch", "delete"):
             responses.setdefault("429", "TOO_MANY_REQUESTS")
+        return doc
+
+    @staticmethod
+    def _prepare_staff_doc(doc, doc_info, **kwargs):
+        doc.setdefault("responses", {}).setdefault("403", "FORBIDDEN")
         return doc
 
 

@@ -67,3 +67,21 @@ def test_the_token_endpoints_document_the_401_they_answer(client):
     assert (spent.status_code, reused.status_code) == (401, 401)
     for path in ("/api/v1/auth/refresh", "/api/v1/auth/login"):
         assert "401" in spec["paths"][path]["post"]["responses"], path
+
+
+def test_admin_operations_say_what_they_answer(client):
+    spec = client.http.get("/api/openapi.json").get_json()
+    admin = {f"{method.upper()} {path}": op for path, ops in spec["paths"].items()
+             if path.startswith("/api/v1/admin/")
+             for method, op in ops.items() if method != "parameters"}
+    # Every admin view asks for a staff account: a resident's token gets 403.
+    assert [name for name, op in admin.items() if "403" not in op["responses"]] == []
+    assert "409" in admin["POST /api/v1/admin/staff/{staff_id}/disable"]["responses"]
+    schemas = spec["components"]["schemas"]
+    recorded = schemas["RecordedInspection"]["properties"]
+    assert "RectificationOut" in str(recorded["rectification"])
+    assert "ShopState" in str(recorded["shop_state"])
+    assert schemas["InspectionOut"]["properties"]["inspector"]["type"] == "string"
+    staff = schemas["StaffOut"]["properties"]
+    assert {staff[f].get("type") for f in ("name", "phone", "department")} == {"string"}
+    assert staff["bound"]["type"] == "boolean"

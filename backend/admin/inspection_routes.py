@@ -25,6 +25,7 @@ class ShopInspections(MethodView):
         """Record an inspection at the storefront (needs the scan proof from scanning its code)"""
         inspection = inspections.record(current_staff(*INSPECTORS), shop_id, body)
         inspection.shop_after = Shop.get_by_id(inspection.shop_id)
+        inspection.order = inspection.rectifications.first()
         return inspection
 
     @blp.response(200, schemas.InspectionOut(many=True))

@@ -67,6 +67,7 @@ class StaffBindingCode(MethodView):
 class StaffDisable(MethodView):
     @blp.response(200, schemas.StaffOut)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     @blp.doc(**{"x-no-body": True})
     def post(self, staff_id):
         """Disable a staff account: its WeChat user loses the staff role at once"""

@@ -105,9 +105,11 @@ def _corrected_result(inspection) -> str | None:
 class InspectionOut(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     shop_id = ma.fields.String(attribute="shop.public_id")
-    inspector = ma.fields.Function(lambda i: masking.name(i.inspector.name))
+    inspector = ma.fields.Function(lambda i: masking.name(i.inspector.name),
+                                   metadata={"type": "string", "description": "masked"})
     co_inspector = ma.fields.Function(
-        lambda i: masking.name(i.co_inspector.name) if i.co_inspector_id else None)
+        lambda i: masking.name(i.co_inspector.name) if i.co_inspector_id else None,
+        metadata={"type": "string", "nullable": True, "description": "masked"})
     template = ma.fields.String()
     checklist = ma.fields.Function(lambda i: json.loads(i.checklist),
                                    metadata={"type": "array", "items": {"type": "object"}})
@@ -129,11 +131,9 @@ class InspectionOut(ma.Schema):
 class RecordedInspection(InspectionOut):
     """The inspection and what it changed, in the same response."""
 
-    rectification = ma.fields.Function(
-        lambda i: RectificationOut().dump(i.rectifications.first())
-        if i.rectifications.exists() else None, allow_none=True, metadata={"type": "object"})
-    shop_state = ma.fields.Function(lambda i: ShopState().dump(i.shop_after),
-                                    metadata={"type": "object"})
+    rectification = ma.fields.Nested(RectificationOut, attribute="order", allow_none=True,
+                                     metadata={"description": "the order it made, if any"})
+    shop_state = ma.fields.Nested(ShopState, attribute="shop_after")
 
 
 class CorrectionIn(ma.Schema):
@@ -195,14 +195,17 @@ class StaffOut(ma.Schema):
     """A colleague as listed: name and phone masked."""
 
     id = ma.fields.Integer()
-    name = ma.fields.Function(lambda s: masking.name(s.name))
-    phone = ma.fields.Function(lambda s: masking.phone(s.phone))
+    name = ma.fields.Function(lambda s: masking.name(s.name), metadata={"type": "string"})
+    phone = ma.fields.Function(lambda s: masking.phone(s.phone),
+                               metadata={"type": "string", "nullable": True})
     role = ma.fields.String()
     region = ma.fields.String(attribute="region.code")
     region_name = ma.fields.String(attribute="region.name")
-    department = ma.fields.Function(lambda s: s.department.name if s.department_id else None)
+    department = ma.fields.Function(lambda s: s.department.name if s.department_id else None,
+                                    metadata={"type": "string", "nullable": True})
     active = ma.fields.Boolean()
-    bound = ma.fields.Function(lambda s: s.user_id is not None)
+    bound = ma.fields.Function(lambda s: s.user_id is not None, metadata={
+        "type": "boolean", "description": "a WeChat user has bound the account"})
 
 
 class StaffDetail(StaffOut):
