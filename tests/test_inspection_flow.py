@@ -247,3 +247,25 @@ def test_the_shop_is_told_when_its_rectification_is_accepted(client, scene, wech
     assert told[-1]["touser"] == "oStub_owner"
     assert told[-1]["data"]["thing2"]["value"] == "整改已通过验收"
     assert told[-1]["data"]["date3"]["value"] == clock.today_local().isoformat()
+
+
+def test_a_closed_shops_order_does_not_go_overdue_or_count_as_open(app, client, scene, make):
+    proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
+    shop_id = scene["shop"].public_id
+    assert client.login("inspector").post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
+        "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
+        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
+        "result": "fail", "requirements": "停业整改",
+        "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat()}).status_code == 201
+    make.staff("street_admin", "admin", scene["places"]["street_a"], name="陈立")
+    admin = client.login("street_admin")
+    # The shopkeeper gives up; the street closes the shop.
+    assert admin.post(f"/api/v1/admin/shops/{shop_id}/status",
+                      json={"status": "closed", "reason": "经营者已注销"}).status_code == 200
+
+    clock.travel(timedelta(days=4))
+    result = app.test_cli_runner().invoke(args=["sweep-rectifications"])
+
+    assert "overdue: 0" in result.output
+    stats = client.login("street_admin").get("/api/v1/admin/stats").get_json()
+    assert (stats["rectifications_open"], stats["rectifications_overdue"]) == (0, 0)

@@ -317,17 +317,18 @@ def sweep_overdue(today: date | None = None) -> list[str]:
     """Mark orders past their deadline, once each; the shop's grade goes up.
 
     Only an order still waiting for the shop is overdue: one whose evidence came in
-    on time and waits for the inspector is not the shop's delay.
+    on time and waits for the inspector is not the shop's delay, and a closed shop
+    has nobody left to answer it.
     """
     today = today or clock.today_local()
-    due = (RectificationOrder.select(RectificationOrder.id)
+    due = (RectificationOrder.select(RectificationOrder.id).join(Shop)
            .where((RectificationOrder.status == "open") & (RectificationOrder.overdue == False)  # noqa
-                  & (RectificationOrder.deadline < today)))
+                  & (RectificationOrder.deadline < today) & Shop.status.in_(INSPECTABLE)))
     marked = []
     for row in list(due):
         with write_transaction():
             order = lifecycle.locked_with_its_shop(RectificationOrder, row.id)
-            if order.overdue or order.status != "open":
+            if order.overdue or order.status != "open" or order.shop.status not in INSPECTABLE:
                 continue
             order.overdue = True
             order.save()

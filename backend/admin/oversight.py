@@ -58,8 +58,9 @@ def stats(staff: StaffAccount) -> dict:
                                                  & (Inspection.recorded_at >= _month_start()))
     inspected = month.count()
     passed = month.where(Inspection.result.in_(PASSING)).count()
+    # A closed shop's unanswered order is over with the shop, like its licences.
     orders = RectificationOrder.select().join(Shop).where(
-        in_scope & (RectificationOrder.status != "closed"))
+        in_scope & (Shop.status != "closed") & (RectificationOrder.status != "closed"))
     return {
         "region": staff.region.name,
         "shops": shops.count(),
