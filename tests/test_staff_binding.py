@@ -1,12 +1,14 @@
 """Staff bind their WeChat account with a one-time code an admin issued."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from backend import clock
 from backend.db import database
-from backend.models import Region
+from backend.models import BindingCode, Region
 from backend.staffing import create_staff, issue_binding_code
+from tests.factories import ApiClient
 
 
 def _new_staff(role="inspector"):
@@ -84,3 +86,31 @@ def test_a_colleague_moved_to_another_street_binds_the_new_account(client, make)
     # The old account stays disabled and keeps no way back in.
     listed = {s["id"]: s for s in admin.get("/api/v1/admin/staff").get_json()}
     assert listed[old.id]["active"] is False and listed[old.id]["bound"] is False
+
+
+def test_a_double_tapped_reissue_leaves_one_working_code(app, client, make):
+    places = make.region_tree()
+    make.staff("district", "admin", places["district"], name="王建国")
+    admin = client.login("district")
+    for round_ in range(6):
+        created = admin.post("/api/v1/admin/staff", json={
+            "name": "李明", "role": "inspector", "region": places["street_a"].code})
+        staff_id = created.get_json()["staff"]["id"]
+        taps = [ApiClient(app, admin.token) for _ in range(3)]
+        codes = []
+
+        def reissue(tap):
+            answer = tap.post(f"/api/v1/admin/staff/{staff_id}/binding-code")
+            assert answer.status_code == 201, answer.get_json()
+            codes.append(answer.get_json()["binding_code"])
+
+        threads = [threading.Thread(target=reissue, args=(tap,)) for tap in taps]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with database.connection_context():
+            live = BindingCode.select().where(
+                (BindingCode.staff == staff_id) & BindingCode.used_at.is_null()
+                & (BindingCode.expires_at > clock.now())).count()
+        assert live == 1, f"round {round_}: {live} codes would bind this account"

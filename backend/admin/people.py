@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from backend import audit, scope
-from backend.db import write_transaction
+from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid
 from backend.models import Department, Region, StaffAccount
 from backend.staffing import create_staff, issue_binding_code
@@ -42,8 +42,9 @@ def staff_list(caller: StaffAccount, role: str | None = None, active: bool | Non
     return query
 
 
-def staff_member(admin: StaffAccount, staff_id: int) -> StaffAccount:
-    member = scope.staff_accounts(admin).where(StaffAccount.id == staff_id).first()
+def staff_member(admin: StaffAccount, staff_id: int, lock: bool = False) -> StaffAccount:
+    query = scope.staff_accounts(admin).where(StaffAccount.id == staff_id)
+    member = (lock_for_update(query) if lock else query).first()
     if member is None:
         raise scope.not_found(admin, "staff_member", staff_id,
                               StaffAccount.select(StaffAccount.region_path)
@@ -74,7 +75,9 @@ def add_staff(admin: StaffAccount, data: dict) -> tuple[StaffAccount, str]:
 
 def new_binding_code(admin: StaffAccount, staff_id: int) -> tuple[StaffAccount, str]:
     with write_transaction():
-        member = staff_member(admin, staff_id)
+        # Under the row's lock: two taps at once would each retire the codes before them
+        # and leave both of theirs working.
+        member = staff_member(admin, staff_id, lock=True)
         if member.user_id is not None:
             raise Conflict("already bound to a WeChat account")
         if not member.active:
