@@ -513,3 +513,31 @@ def test_the_inspection_is_on_record_before_the_shop_is_messaged(app, client, sc
     assert answers[0].status_code == 201, answers[0].get_json()
     assert committed_while_sending is True
     assert [m["body"]["touser"] for m in wechat_stub.sent("subscribe/send")] == ["oStub_owner"]
+
+
+def test_a_correction_sent_twice_is_on_record_once(app, client, scene, wechat_stub):
+    recorded = _recorded(client, scene, result="pass_with_remarks")
+    url = f"{ADMIN}/inspections/{recorded['id']}/corrections"
+    token = client.login("inspector").token
+    taps = [ApiClient(app, token) for _ in range(3)]
+    sent_before = len(wechat_stub.sent("subscribe/send"))
+    statuses = []
+
+    def correct(tap):
+        statuses.append(tap.post(url, json={"note": "录入错误，应为合格",
+                                            "corrected_result": "pass"}).status_code)
+
+    threads = [threading.Thread(target=correct, args=(tap,)) for tap in taps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 409, 409]
+    with database.connection_context():
+        assert InspectionCorrection.select().count() == 1
+        assert LifecycleEvent.select().where(
+            LifecycleEvent.type == "inspection.corrected").count() == 1
+    assert len(wechat_stub.sent("subscribe/send")) == sent_before + 1
+    # Another correction of the same record is still welcome.
+    again = taps[0].post(url, json={"note": "补充：地面已清理", "corrected_result": None})
+    assert again.status_code == 201, again.get_json()

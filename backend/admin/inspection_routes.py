@@ -44,6 +44,7 @@ class Corrections(MethodView):
     @blp.arguments(schemas.CorrectionIn)
     @blp.response(201, schemas.CorrectionOut)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body, inspection_id):
         """Correct an inspection: a new lifecycle event that refers to it (the record stays)"""
         return inspections.correct(current_staff(*REGULATORS), inspection_id, body["note"],

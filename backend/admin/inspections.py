@@ -197,6 +197,7 @@ def correct(staff: StaffAccount, inspection_id: str, note: str, corrected_result
     with write_transaction():
         inspection = inspection_in_scope(staff, inspection_id)
         shop = lock_for_update(Shop.select().where(Shop.id == inspection.shop_id)).get()
+        _refuse_a_repeat(staff, inspection, note, corrected_result)
         co = None
         if corrected_result in NEEDS_TWO_INSPECTORS:
             co = _co_inspector(staff, shop, co_inspector)
@@ -228,6 +229,16 @@ def correct(staff: StaffAccount, inspection_id: str, note: str, corrected_result
         _tell_owners(shop, f"inspection.{corrected_result}",
                      f"检查结果更正：{RESULT_LABELS[corrected_result]}", None)
     return correction
+
+
+def _refuse_a_repeat(staff: StaffAccount, inspection: Inspection, note: str,
+                     corrected_result: str | None) -> None:
+    """A double tap or a retry sends the same correction again: one is on record."""
+    last = (InspectionCorrection.select().where(InspectionCorrection.inspection == inspection)
+            .order_by(InspectionCorrection.id.desc()).first())
+    if last is not None and (last.staff_id, last.note, last.corrected_result) == (
+            staff.id, note, corrected_result):
+        raise Conflict("this correction is already on record")
 
 
 # -- the rectification loop --------------------------------------------------------------------
