@@ -19,6 +19,7 @@ from backend.models import Employee, Licence, Shop
 from backend.shopstate import EXPIRING_WITHIN, LICENCE_TYPES, STATUS_LABELS
 
 LIVE_SHOPS = ("active", "suspended")
+HEALTH_CERTIFICATE = "从业人员健康证"
 
 
 @dataclass
@@ -74,14 +75,22 @@ def sweep_licences(today: date | None = None) -> SweepReport:
             if licence is None:
                 continue
             found.append(licence.public_id)
-            for sent in notify.notify_owners(licence.shop, template, f"licence.{kind}", {
+            _tally(report, notify.notify_owners(licence.shop, template, f"licence.{kind}", {
                 "thing1": licence.shop.name[:20],
                 "thing2": LICENCE_TYPES.get(licence.type, licence.type),
                 "date3": licence.valid_to.isoformat(),
                 "phrase4": STATUS_LABELS[kind],
-            }, page=f"pages/shop/licences?shop={licence.shop.public_id}"):
-                report.notifications[sent.status] = report.notifications.get(sent.status, 0) + 1
-    report.certificates = _sweep_certificates(today)
+            }, page=f"pages/shop/licences?shop={licence.shop.public_id}"))
+    for employee in _sweep_certificates(today):
+        report.certificates.append(employee.public_id)
+        shop = employee.shop
+        # The licence notice's template; the employee is not named in it.
+        _tally(report, notify.notify_owners(shop, template, "employee.certificate_expired", {
+            "thing1": shop.name[:20],
+            "thing2": HEALTH_CERTIFICATE,
+            "date3": employee.health_cert_expires.isoformat(),
+            "phrase4": STATUS_LABELS["expired"],
+        }, page=f"pages/shop/employees?shop={shop.public_id}"))
     report.regraded = _regrade()
     return report
 
@@ -104,7 +113,13 @@ def _regrade() -> list[str]:
     return regraded
 
 
-def _sweep_certificates(today: date) -> list[str]:
+def _tally(report: SweepReport, sent: list) -> None:
+    for note in sent:
+        report.notifications[note.status] = report.notifications.get(note.status, 0) + 1
+
+
+def _sweep_certificates(today: date) -> list[Employee]:
+    """Expired health certificates, each noted once per expiry date."""
     due = (Employee.select(Employee.id).join(Shop)
            .where(Shop.status.in_(LIVE_SHOPS) & (Employee.health_cert_expires < today)
                   & ((Employee.expired_noted_for.is_null())
@@ -121,5 +136,5 @@ def _sweep_certificates(today: date) -> list[str]:
             employee.expired_noted_for = employee.health_cert_expires
             employee.save()
             risk.refresh(employee.shop)
-            noted.append(employee.public_id)
+            noted.append(employee)
     return noted

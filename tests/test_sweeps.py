@@ -90,6 +90,24 @@ def test_expired_health_certificate_is_noted_once(app, client, shop):
     assert _events(shop, "employee.certificate_expired") == 1
 
 
+def test_the_owner_is_told_of_an_expired_health_certificate(app, client, shop, wechat_stub):
+    expired_on = clock.today_local() - timedelta(days=1)
+    client.login("owner").post(f"/api/v1/merchant/shops/{shop.public_id}/employees", json={
+        "name": "张伟", "health_cert_number": "JK20240001",
+        "health_cert_expires": expired_on.isoformat()})
+    wechat_stub.control("subscriptions", {"openid": "oStub_owner",
+                                          "template_id": "tmpl_licence_expiry", "count": 1})
+    assert "notifications: {'sent': 1}" in _sweep(app)
+    (sent,) = wechat_stub.sent("subscribe/send")
+    assert sent["body"]["touser"] == "oStub_owner"
+    data = {key: field["value"] for key, field in sent["body"]["data"].items()}
+    assert data["thing2"] == "从业人员健康证" and data["phrase4"] == "已过期"
+    assert data["date3"] == expired_on.isoformat()
+    # Told once, like the record.
+    _sweep(app)
+    assert len(wechat_stub.sent("subscribe/send")) == 1
+
+
 def test_licence_status_is_computed_against_today(client, make, shop):
     today = clock.today_local()
     make.licence(shop, today + timedelta(days=30), number="JY0000000030")
