@@ -162,8 +162,7 @@ def _nul_in(location: str, field: str) -> Invalid:
 
 
 class Blueprint(_Blueprint):
-    """Documents, once, the errors that authentication and rate limits add to every view,
-    and for a `staff_only` blueprint the 403 a caller without the staff role gets."""
+    """Documents, once, the errors that authentication and rate limits add to every view."""
 
     ARGUMENTS_PARSER = ArgumentsParser()
 
@@ -192,6 +191,12 @@ class Blueprint(_Blueprint):
         return self.doc(responses={"200": {"description": description, "content": content}})
 
     @staticmethod
+    def _prepare_staff_doc(doc, doc_info, **kwargs):
+        # Every view here starts from auth.current_staff: anyone else gets a 403.
+        doc.setdefault("responses", {}).setdefault("403", "FORBIDDEN")
+        return doc
+
+    @staticmethod
     def _prepare_auth_doc(doc, doc_info, *, method, **kwargs):
         responses = doc.setdefault("responses", {})
         if doc_info.get("public"):
@@ -200,11 +205,6 @@ class Blueprint(_Blueprint):
             responses.setdefault("401", "UNAUTHORIZED")
         if method in ("post", "put", "patch", "delete"):
             responses.setdefault("429", "TOO_MANY_REQUESTS")
-        return doc
-
-    @staticmethod
-    def _prepare_staff_doc(doc, doc_info, **kwargs):
-        doc.setdefault("responses", {}).setdefault("403", "FORBIDDEN")
         return doc
 
 

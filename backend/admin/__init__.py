@@ -1,7 +1,6 @@
 """The admin area's API, under /api/v1/admin."""
 from backend.api import Blueprint
 
-# Every view asks for an active staff account, most for one of a few roles: 403 otherwise.
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Admin",
                 staff_only=True)
 
