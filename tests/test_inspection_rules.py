@@ -541,3 +541,19 @@ def test_a_correction_sent_twice_is_on_record_once(app, client, scene, wechat_st
     # Another correction of the same record is still welcome.
     again = taps[0].post(url, json={"note": "补充：地面已清理", "corrected_result": None})
     assert again.status_code == 201, again.get_json()
+
+
+def test_the_dashboard_pass_rate_counts_a_corrected_result(client, scene):
+    recorded = _recorded(client, scene, result="pass")
+    _recorded(client, scene, result="pass_with_remarks")
+    before = client.login("inspector").get(f"{ADMIN}/stats").get_json()
+    assert (before["inspections_this_month"], before["pass_rate_this_month"]) == (2, 1.0)
+
+    corrected = client.login("inspector").post(
+        f"{ADMIN}/inspections/{recorded['id']}/corrections",
+        json={"note": "漏记严重问题", "corrected_result": "rectify",
+              "co_inspector": scene["second"].id})
+    assert corrected.status_code == 201, corrected.get_json()
+
+    after = client.login("inspector").get(f"{ADMIN}/stats").get_json()
+    assert (after["inspections_this_month"], after["pass_rate_this_month"]) == (2, 0.5)

@@ -13,6 +13,7 @@ from backend.models import (
     AuditEntry,
     Finding,
     Inspection,
+    InspectionCorrection,
     Licence,
     LifecycleEvent,
     RectificationOrder,
@@ -57,7 +58,7 @@ def stats(staff: StaffAccount) -> dict:
     month = Inspection.select().join(Shop).where(in_scope
                                                  & (Inspection.recorded_at >= _month_start()))
     inspected = month.count()
-    passed = month.where(Inspection.result.in_(PASSING)).count()
+    passed = month.where(_result_as_corrected().in_(PASSING)).count()
     # A closed shop's unanswered order is over with the shop, like its licences.
     orders = RectificationOrder.select().join(Shop).where(
         in_scope & (Shop.status != "closed") & (RectificationOrder.status != "closed"))
@@ -74,6 +75,15 @@ def stats(staff: StaffAccount) -> dict:
         "rectifications_open": orders.count(),
         "rectifications_overdue": orders.where(RectificationOrder.overdue == True).count(),  # noqa
     }
+
+
+def _result_as_corrected() -> pw.Node:
+    """An inspection's result as its latest correction gives it, else as recorded."""
+    latest = (InspectionCorrection.select(InspectionCorrection.corrected_result)
+              .where((InspectionCorrection.inspection == Inspection.id)
+                     & InspectionCorrection.corrected_result.is_null(False))
+              .order_by(InspectionCorrection.id.desc()).limit(1))
+    return pw.fn.COALESCE(latest, Inspection.result)
 
 
 def verify_shop(shop: Shop) -> lifecycle.Verdict:
