@@ -1,6 +1,8 @@
 """flask-smorest glue: our Api and Blueprint, the error schema, auth docs, peewee pagination."""
 from __future__ import annotations
 
+from datetime import timezone
+
 import marshmallow as ma
 import orjson
 from flask_smorest import Api as _Api
@@ -10,6 +12,7 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
+from backend.clock import SHANGHAI
 from backend.db import MAX_ID, page_of
 from backend.errors import Invalid, handle_http_exception
 from backend.text import NOT_IN_A_LINE, NOT_IN_TEXT
@@ -44,6 +47,26 @@ class Text(ma.fields.String):
         if NOT_IN_TEXT.search(text):
             raise ma.ValidationError("must not contain control characters")
         return text
+
+
+class Moment(ma.fields.AwareDateTime):
+    """A date and time typed by a person; without an offset it is Shanghai time.
+
+    Kept as UTC, so a moment that has no UTC equivalent (the calendar's last evening
+    west of Greenwich) is refused here, naming the field, instead of failing in the
+    database.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default_timezone", SHANGHAI)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(timezone.utc)
+        except OverflowError:
+            raise ma.ValidationError("out of the range of dates this service keeps") from None
 
 
 def row_id_field(**kwargs) -> ma.fields.Integer:

@@ -137,3 +137,29 @@ def test_a_nul_in_a_query_names_the_field(client, make):
     make.staff("admin_a", "admin", places["street_a"])
     response = client.login("admin_a").get("/api/v1/admin/shops?q=%00")
     assert response.status_code == 422 and "q" in response.get_json()["errors"]["query"]
+
+
+def test_a_time_at_the_calendars_edge_names_the_field(client, make):
+    """9999-12-31 late in the evening west of Greenwich is already past the last day
+    that can be kept in UTC; the answer names the field and nothing is written."""
+    places = make.region_tree()
+    make.staff("cadre_a", "cadre", places["community_a"])
+    cadre = client.login("cadre_a")
+    edge, fine = "9999-12-31T23:00:00-05:00", "2030-01-01T10:00:00"
+    region = places["community_a"].code
+    cases = [
+        ("/api/v1/admin/polls", {"region": region, "title": "意见征询", "options": ["同意", "反对"],
+                                 "opens_at": fine, "closes_at": edge}, ["closes_at"]),
+        ("/api/v1/admin/events", {"region": region, "title": "口罩领取", "slots": [
+            {"starts_at": fine, "ends_at": edge, "capacity": 5}]}, ["slots", "0", "ends_at"]),
+        ("/api/v1/admin/forms", {"region": region, "title": "人口登记", "closes_at": edge,
+                                 "fields": [{"name": "a", "label": "姓名", "type": "text"}]},
+         ["closes_at"]),
+    ]
+    for url, body, field in cases:
+        response = cadre.post(url, json=body)
+        assert response.status_code == 422, (url, response.get_json())
+        errors = response.get_json()["errors"]["json"]
+        for key in field:
+            errors = errors[key]
+        assert cadre.get(url).get_json() == [], url

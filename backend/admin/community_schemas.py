@@ -5,8 +5,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Line, Text
-from backend.clock import SHANGHAI
+from backend.api import Line, Moment, Text
 from backend.models.community import REPORT_STATUSES
 from backend.resident import polls
 from backend.resident.community_schemas import (  # noqa: F401  (shared views)
@@ -50,10 +49,8 @@ class PollIn(ma.Schema):
         "description": "false: single choice; true: several options may be chosen"})
     options = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=100)),
                              required=True, validate=validate.Length(min=2, max=20))
-    opens_at = ma.fields.AwareDateTime(required=True, default_timezone=SHANGHAI,
-                                       metadata={"description": WHEN})
-    closes_at = ma.fields.AwareDateTime(required=True, default_timezone=SHANGHAI,
-                                        metadata={"description": WHEN})
+    opens_at = Moment(required=True, metadata={"description": WHEN})
+    closes_at = Moment(required=True, metadata={"description": WHEN})
     results_visible = ma.fields.String(
         load_default="after_vote", validate=validate.OneOf(list(polls.RESULTS_VISIBLE)),
         metadata={"description": "after_vote: a voter sees results at once; "

@@ -5,8 +5,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Line
-from backend.clock import SHANGHAI
+from backend.api import Line, Moment
 from backend.models.community import FIELD_TYPES
 from backend.resident.signup_schemas import (  # noqa: F401  (shared views)
     EventSummary,
@@ -20,7 +19,7 @@ FIELD_NAME = validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,31}$",
 
 def when(**kwargs):
     """A date-time; without an offset it is Shanghai time, as the cadre typed it."""
-    return ma.fields.AwareDateTime(default_timezone=SHANGHAI, **kwargs)
+    return Moment(**kwargs)
 
 
 class SlotIn(ma.Schema):
