@@ -217,6 +217,18 @@ def test_one_residents_many_complaints_weigh_as_one(client, make, shop):
     assert _complaint_points(client, make, shop) == 3
 
 
+def test_a_blank_complaint_is_refused_and_does_not_count(client, make, shop):
+    url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
+    alice = client.login("alice")
+    for text in ("          ", "  差  ", "\x01\x02\x03\x04\x05"):
+        response = alice.post(url, json={"category": "food_safety", "text": text})
+        assert response.status_code == 422, text
+        assert "text" in response.get_json()["errors"]["json"]
+    assert _complaint_points(client, make, shop) == 0
+    kept = alice.post(url, json={"category": "food_safety", "text": "  吃完肚子疼了  "})
+    assert kept.status_code == 201 and kept.get_json()["text"] == "吃完肚子疼了"
+
+
 def test_a_shop_not_yet_open_cannot_be_complained_about(client, make):
     places = make.region_tree()
     pending = make.shop("newcomer", places["street_a"], name="待开业小店", approved=False)

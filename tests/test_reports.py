@@ -137,6 +137,13 @@ def test_report_only_in_my_own_approved_community(client, places):
         assert Report.select().count() == 0
 
 
+def test_a_report_of_a_few_letters_between_spaces_is_refused(client, places):
+    response = report(client.login("alice"), places["community_a"], text="   脏   ")
+    assert response.status_code == 422 and "text" in response.get_json()["errors"]["json"]
+    with database.connection_context():
+        assert Report.select().count() == 0
+
+
 def test_only_my_own_upload_may_be_attached(client, places):
     bobs_photo = upload(client.login("bob")).get_json()["id"]
     response = report(client.login("alice"), places["community_a"], photo=bobs_photo)

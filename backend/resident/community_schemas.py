@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.api import Text
 from backend.merchant.schemas import Location, PhotoUpload, UploadOut  # noqa: F401
 from backend.models.community import REPORT_STATUSES
 from backend.resident import polls
@@ -79,7 +80,7 @@ class ReportIn(ma.Schema):
     category = ma.fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)),
                                 metadata={"description": ", ".join(
                                     f"{k} ({v})" for k, v in CATEGORIES.items())})
-    text = ma.fields.String(required=True, validate=validate.Length(min=5, max=1000))
+    text = Text(required=True, validate=validate.Length(min=5, max=1000))
     photo = ma.fields.String(load_default=None, metadata={
         "description": "id of a photo I uploaded to /api/v1/resident/uploads"})
     location = ma.fields.Nested(Location, load_default=None)

@@ -7,7 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Line
+from backend.api import Line, Text
 from backend.models.ratings import COMPLAINT_CATEGORIES
 
 
@@ -52,8 +52,8 @@ class RatingIn(ma.Schema):
     rating_ticket = ma.fields.String(load_default=None, metadata={
         "description": "from scanning the shop's code (valid 24 hours)"})
     stars = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=5))
-    text = ma.fields.String(load_default=None, validate=validate.Length(max=500))
-    tags = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=12)),
+    text = Text(load_default=None, validate=validate.Length(max=500))
+    tags = ma.fields.List(Line(validate=validate.Length(min=1, max=12)),
                           load_default=list, validate=validate.Length(max=5))
 
 
@@ -88,7 +88,8 @@ class PublicComment(ma.Schema):
 
 class ComplaintIn(ma.Schema):
     category = ma.fields.String(required=True, validate=validate.OneOf(list(COMPLAINT_CATEGORIES)))
-    text = ma.fields.String(required=True, validate=validate.Length(min=5, max=1000))
+    # Trimmed before it is measured: five spaces are not a complaint, and it counts in the grade.
+    text = Text(required=True, validate=validate.Length(min=5, max=1000))
 
 
 class ComplaintOut(ma.Schema):
