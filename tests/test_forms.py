@@ -149,6 +149,21 @@ def test_staff_read_submissions_masked_and_unmasked_reads_are_audited(client, fo
     assert len(paged.get_json()) == 1 and '"total": 2' in paged.headers["X-Pagination"]
 
 
+def test_a_longer_personal_answer_is_mostly_hidden_from_staff(client, places):
+    form = define(client, "cadre_a", places["community_a"], fields=[
+        {"name": "address", "label": "住址", "type": "text", "personal": True},
+        {"name": "name", "label": "姓名", "type": "text", "personal": True},
+        {"name": "id_number", "label": "身份证号", "type": "text", "personal": True}])
+    submit(client.login("alice"), form, {"address": "天平路88号302室", "name": "Zhang Wei",
+                                         "id_number": "310104199001011234"})
+    [seen] = client.login("cadre_a").get(
+        f"/api/v1/admin/forms/{form['id']}/submissions").get_json()
+    assert seen["answers"] == {"address": "天平******2室", "name": "Zh*****ei",
+                               "id_number": "3101**********1234"}
+    for value in seen["answers"].values():
+        assert value.count("*") >= len(value) / 2, value
+
+
 def test_csv_export_is_masked_unless_asked_and_guards_formulas(client, form):
     submit(client.login("alice"), form, {**GOOD, "note": "=HYPERLINK(\"http://x\")"})
     cadre = client.login("cadre_a")
