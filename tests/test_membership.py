@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from backend.db import database
-from backend.models import Region, User
+from backend.models import Region, ShopCode, User
 from tests.factories import ApiClient
 
 
@@ -133,3 +133,29 @@ def test_a_double_tap_on_join_asks_once(app, client, community):
             thread.join()
         assert sorted(answers) == [201, 409]
         assert len(resident.get("/api/v1/resident/memberships").get_json()) == 1
+
+
+def test_a_double_tap_on_reissue_leaves_one_live_code(app, client, community):
+    """Only the code the cadre is shown (and prints) may still open the join page."""
+    community_a = community["places"]["community_a"]
+    cadre = client.login("cadre")
+    for _ in range(4):
+        barrier = threading.Barrier(2)
+        issued = []
+
+        def reissue():
+            http = ApiClient(app, cadre.token)
+            barrier.wait()
+            issued.append(http.post(f"/api/v1/admin/communities/{community_a.code}/code"))
+
+        threads = [threading.Thread(target=reissue) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [r.status_code for r in issued] == [201, 201]
+        with database.connection_context():
+            live = [c.code for c in ShopCode.select().where(
+                (ShopCode.region == community_a) & ShopCode.revoked_at.is_null())]
+        current = cadre.get(f"/api/v1/admin/communities/{community_a.code}/code").get_json()
+        assert live == [current["code"]]

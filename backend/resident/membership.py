@@ -113,6 +113,9 @@ def issue_community_code(staff: StaffAccount, community_code: str) -> ShopCode:
                                        & (Region.level == "community"))
         if community is None or not scope.covers(staff, community.path):
             raise NotFound("community not found")
+        # Reissues of one community take turns: a second one running alongside would not
+        # see the first's new code to revoke it, and both would stay live.
+        lock_row(Region, community.id)
         now = clock.now()
         (ShopCode.update(revoked_at=now)
          .where((ShopCode.region == community) & ShopCode.revoked_at.is_null()).execute())
