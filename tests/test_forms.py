@@ -126,6 +126,19 @@ def test_defining_a_form_checks_its_fields(client, places):
     assert created.get_json()["fields"][0]["personal"] is True
 
 
+def test_a_choice_typed_with_spaces_around_it_can_still_be_chosen(client, places):
+    form = define(client, "cadre_a", places["community_a"], fields=[
+        {"name": "need", "label": "需要", "type": "choice", "required": True,
+         "choices": ["助餐 ", " 配药", "无"]}])
+    assert form["fields"][0]["choices"] == ["助餐", "配药", "无"]
+    answered = submit(client.login("alice"), form, {"need": "助餐"})
+    assert answered.status_code == 200, answered.get_json()
+    same = client.login("cadre_a").post("/api/v1/admin/forms", json={
+        "region": places["community_a"].code, "title": "登记", "fields": [
+            {"name": "c", "label": "选项", "type": "choice", "choices": ["是", " 是 "]}]})
+    assert same.status_code == 422 and "fields" in same.get_json()["errors"]["json"]
+
+
 def test_staff_read_submissions_masked_and_unmasked_reads_are_audited(client, form, make,
                                                                       places):
     member(make, "carol", places["community_a"])

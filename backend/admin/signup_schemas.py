@@ -75,7 +75,8 @@ class FormFieldIn(ma.Schema):
     label = Line(required=True, validate=validate.Length(min=1, max=50))
     type = ma.fields.String(required=True, validate=validate.OneOf(list(FIELD_TYPES)))
     required = ma.fields.Boolean(load_default=False)
-    choices = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=50)),
+    # Trimmed as the resident's answer is, or a choice typed with a space could not be chosen.
+    choices = ma.fields.List(Line(validate=validate.Length(min=1, max=50)),
                              load_default=None, validate=validate.Length(max=50))
     personal = ma.fields.Boolean(load_default=False, metadata={
         "description": "masked for staff; phone fields always are"})
