@@ -8,7 +8,7 @@ import pytest
 
 from backend import clock
 from backend.db import database
-from backend.models import LifecycleEvent, Rating, Shop
+from backend.models import Complaint, LifecycleEvent, Rating, Shop
 from tests.factories import ApiClient
 
 
@@ -227,6 +227,27 @@ def test_a_blank_complaint_is_refused_and_does_not_count(client, make, shop):
     assert _complaint_points(client, make, shop) == 0
     kept = alice.post(url, json={"category": "food_safety", "text": "  吃完肚子疼了  "})
     assert kept.status_code == 201 and kept.get_json()["text"] == "吃完肚子疼了"
+
+
+def test_neighbours_complaining_at_the_same_moment_are_all_heard(app, client, make, shop):
+    url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
+    residents = [ApiClient(app, client.login(f"neighbour{n}").token) for n in range(8)]
+    start = threading.Barrier(len(residents))
+    answers = []
+
+    def complain(resident):
+        start.wait()
+        answers.append(resident.post(url, json={"category": "service",
+                                                "text": "后厨污水流到人行道上"}).status_code)
+
+    threads = [threading.Thread(target=complain, args=(r,)) for r in residents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [201] * len(residents)
+    with database.connection_context():
+        assert Complaint.select().where(Complaint.shop == shop.id).count() == len(residents)
 
 
 def test_a_shop_not_yet_open_cannot_be_complained_about(client, make):

@@ -207,6 +207,9 @@ def complain(user: User, shop_id: str, category: str, text: str) -> Complaint:
     shop = _shop(shop_id)
     contentcheck.check(user, text, "text")
     with write_transaction():
+        # The shop's row first (see db.lock_for_update): inserting the complaint takes a
+        # share lock on it, and two complaints upgrading theirs at once deadlock.
+        lock_row(Shop, shop.id)
         complaint = Complaint.create(shop=shop, user=user, category=category, text=text)
         lifecycle.append(shop, "complaint.filed", lifecycle.actor_for_user(user),
                          {"complaint": complaint.public_id, "category": category})
