@@ -213,6 +213,14 @@ class Blueprint(_Blueprint):
         content = {ct: {"schema": {"type": "string", "format": "binary"}} for ct in content_types}
         return self.doc(responses={"200": {"description": description, "content": content}})
 
+    def asks_wechat(self, view):
+        """Document the 502 and 503 a view answers when a WeChat call it makes fails."""
+        view = self.alt_response(502, response="BAD_GATEWAY",
+                                 description="WeChat refused the request")(view)
+        return self.alt_response(503, response="SERVICE_UNAVAILABLE",
+                                 description="WeChat is unavailable; try again after "
+                                             "Retry-After seconds")(view)
+
     @staticmethod
     def _prepare_staff_doc(doc, doc_info, **kwargs):
         # Every view here starts from auth.current_staff: anyone else gets a 403.

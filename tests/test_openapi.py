@@ -85,3 +85,22 @@ def test_admin_operations_say_what_they_answer(client):
     staff = schemas["StaffOut"]["properties"]
     assert {staff[f].get("type") for f in ("name", "phone", "department")} == {"string"}
     assert staff["bound"]["type"] == "boolean"
+
+
+WECHAT_CHECKED = [("patch", "/api/v1/resident/profile"), ("post", "/api/v1/resident/phone"),
+                  ("post", "/api/v1/resident/reports"),
+                  ("post", "/api/v1/resident/shops/{shop_id}/ratings"),
+                  ("post", "/api/v1/resident/shops/{shop_id}/complaints")]
+
+
+def test_resident_writes_that_ask_wechat_document_its_failures(client, make, wechat_stub):
+    shop = make.shop("owner", make.region_tree()["street_a"])
+    alice = client.login("alice")
+    wechat_stub.control("faults", {"busy": 1})
+    busy = alice.post(f"/api/v1/resident/shops/{shop.public_id}/complaints",
+                      json={"category": "service", "text": "店门口垃圾很多"})
+    assert busy.status_code == 503 and busy.headers["Retry-After"]
+    spec = client.http.get("/api/openapi.json").get_json()
+    for method, path in WECHAT_CHECKED:
+        responses = spec["paths"][path][method]["responses"]
+        assert {"502", "503"} <= set(responses), (method, path)

@@ -60,6 +60,7 @@ class PollVoting(MethodView):
 class Reports(MethodView):
     @blp.arguments(schemas.ReportIn)
     @blp.response(201, schemas.ReportOut)
+    @blp.asks_wechat
     def post(self, body):
         """Report a problem in one of my communities (随手拍)"""
         return reports.file(current_user(), body)

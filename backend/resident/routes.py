@@ -48,6 +48,7 @@ class Profile(MethodView):
 
     @blp.arguments(schemas.DisplayNameChange)
     @blp.response(200, schemas.ProfileOut)
+    @blp.asks_wechat
     def patch(self, body):
         """Change my display name (checked by WeChat's content check)"""
         return services.update_profile(current_user(), body["display_name"])
@@ -57,7 +58,7 @@ class Profile(MethodView):
 class Phone(MethodView):
     @blp.arguments(schemas.PhoneBinding)
     @blp.response(200, schemas.ProfileOut)
-    @blp.alt_response(502, response="BAD_GATEWAY")
+    @blp.asks_wechat
     def post(self, body):
         """Bind the phone number I shared through WeChat"""
         return services.bind_phone(current_user(), body["code"])
@@ -113,6 +114,7 @@ class ShopRatings(MethodView):
     @blp.arguments(schemas.RatingIn)
     @blp.response(201, schemas.RatingOut)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.asks_wechat
     def post(self, body, shop_id):
         """Rate a shop I scanned in the last 24 hours (again within 30 days edits it)"""
         return ratings.rate(current_user(), shop_id, body)
@@ -132,6 +134,7 @@ class ShopComplaints(MethodView):
     @blp.arguments(schemas.ComplaintIn)
     @blp.response(201, schemas.ComplaintOut)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.asks_wechat
     def post(self, body, shop_id):
         """Complain about a shop (food safety, prices, licence, …): regulators see it"""
         return ratings.complain(current_user(), shop_id, body["category"], body["text"])
