@@ -3,11 +3,13 @@ move them forward to a resolution the resident can read."""
 from __future__ import annotations
 
 import io
+import threading
 
 from PIL import Image
 
 from backend.db import database
 from backend.models import AuditEntry, Notification, Report, User
+from tests.factories import ApiClient
 from tests.test_notices import member, places  # noqa: F401  (fixture)
 
 
@@ -142,6 +144,30 @@ def test_a_report_of_a_few_letters_between_spaces_is_refused(client, places):
     assert response.status_code == 422 and "text" in response.get_json()["errors"]["json"]
     with database.connection_context():
         assert Report.select().count() == 0
+
+
+def test_a_double_tap_on_send_files_one_report(app, client, places):
+    alice = client.login("alice")
+    start = threading.Barrier(2)
+    answers = []
+
+    def send():
+        http = ApiClient(app, alice.token)
+        start.wait()
+        answers.append(report(http, places["community_a"]))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_code for r in answers) == [201, 409]
+    [kept] = [r.get_json()["id"] for r in answers if r.status_code == 201]
+    assert kept in [r.get_json()["message"] for r in answers if r.status_code == 409][0]
+    assert [r["id"] for r in client.login("cadre_a").get("/api/v1/admin/reports").get_json()] \
+        == [kept]
+    again = report(alice, places["community_a"], text="楼道里堆满了杂物，又堆起来了")
+    assert again.status_code == 201
 
 
 def test_only_my_own_upload_may_be_attached(client, places):

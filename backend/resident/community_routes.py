@@ -61,6 +61,7 @@ class Reports(MethodView):
     @blp.arguments(schemas.ReportIn)
     @blp.response(201, schemas.ReportOut)
     @blp.asks_wechat
+    @blp.alt_response(409, response="CONFLICT", description="the same report is still open")
     def post(self, body):
         """Report a problem in one of my communities (随手拍)"""
         return reports.file(current_user(), body)

@@ -11,7 +11,7 @@ import peewee as pw
 from flask import current_app
 
 from backend import audit, clock, contentcheck, notify, scope, uploads
-from backend.db import lock_for_update, write_transaction
+from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Region, Report, StaffAccount, Upload, User
 from backend.models.community import REPORT_STATUSES
@@ -59,10 +59,24 @@ def file(user: User, data: dict) -> Report:
     contentcheck.check(user, text, "text")
     location = data.get("location") or {}
     with write_transaction():
+        lock_row(User, user.id)  # a double tap's two requests take turns
+        _refuse_a_repeat(user, community, data["category"], text)
         return Report.create(
             user=user, community=community, region_path=community.path,
             category=data["category"], text=text, photo=_own_photo(user, data.get("photo")),
             lat=location.get("lat"), lng=location.get("lng"))
+
+
+def _refuse_a_repeat(user: User, community: Region, category: str, text: str) -> None:
+    """The same report sent twice (a double tap, a retry) while the first is still open
+    would put two copies in the cadres' queue."""
+    same = (Report.select(Report.public_id)
+            .where((Report.user == user) & (Report.community == community)
+                   & (Report.category == category) & (Report.text == text)
+                   & (Report.status != "resolved")).first())
+    if same is not None:
+        raise Conflict(f"you already sent this report ({same.public_id}); it is being handled",
+                       errors={"json": {"text": [f"already sent: {same.public_id}"]}})
 
 
 def my_reports(user: User) -> pw.ModelSelect:
