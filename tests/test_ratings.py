@@ -250,6 +250,29 @@ def test_neighbours_complaining_at_the_same_moment_are_all_heard(app, client, ma
         assert Complaint.select().where(Complaint.shop == shop.id).count() == len(residents)
 
 
+def test_a_double_tap_on_complain_files_one_complaint(app, client, shop):
+    url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
+    alice = client.login("alice")
+    start = threading.Barrier(2)
+    answers = []
+
+    def send():
+        http = ApiClient(app, alice.token)
+        start.wait()
+        answers.append(http.post(url, json={"category": "price", "text": "标价和结账不一样"}))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_code for r in answers) == [201, 409]
+    with database.connection_context():
+        assert Complaint.select().where(Complaint.shop == shop.id).count() == 1
+    other = alice.post(url, json={"category": "price", "text": "第二次去又多收了钱"})
+    assert other.status_code == 201
+
+
 def test_a_shop_not_yet_open_cannot_be_complained_about(client, make):
     places = make.region_tree()
     pending = make.shop("newcomer", places["street_a"], name="待开业小店", approved=False)

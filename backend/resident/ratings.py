@@ -208,8 +208,15 @@ def complain(user: User, shop_id: str, category: str, text: str) -> Complaint:
     contentcheck.check(user, text, "text")
     with write_transaction():
         # The shop's row first (see db.lock_for_update): inserting the complaint takes a
-        # share lock on it, and two complaints upgrading theirs at once deadlock.
+        # share lock on it, and two complaints upgrading theirs at once deadlock. Held
+        # from here, it also lets a double tap's second request find the first.
         lock_row(Shop, shop.id)
+        same = (Complaint.select(Complaint.public_id)
+                .where((Complaint.shop == shop) & (Complaint.user == user)
+                       & (Complaint.category == category) & (Complaint.text == text)).first())
+        if same is not None:
+            raise Conflict(f"you already sent this complaint ({same.public_id})",
+                           errors={"json": {"text": [f"already sent: {same.public_id}"]}})
         complaint = Complaint.create(shop=shop, user=user, category=category, text=text)
         lifecycle.append(shop, "complaint.filed", lifecycle.actor_for_user(user),
                          {"complaint": complaint.public_id, "category": category})

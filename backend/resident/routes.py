@@ -135,6 +135,7 @@ class ShopComplaints(MethodView):
     @blp.response(201, schemas.ComplaintOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.asks_wechat
+    @blp.alt_response(409, response="CONFLICT", description="the same complaint was sent")
     def post(self, body, shop_id):
         """Complain about a shop (food safety, prices, licence, …): regulators see it"""
         return ratings.complain(current_user(), shop_id, body["category"], body["text"])
