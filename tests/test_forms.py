@@ -177,6 +177,20 @@ def test_a_longer_personal_answer_is_mostly_hidden_from_staff(client, places):
         assert value.count("*") >= len(value) / 2, value
 
 
+def test_a_personal_choice_does_not_show_through_its_length(client, make, places):
+    form = define(client, "cadre_a", places["community_a"], fields=[
+        {"name": "party", "label": "政治面貌", "type": "choice", "personal": True,
+         "choices": ["群众", "中共党员"]},
+        {"name": "income", "label": "月收入", "type": "number", "personal": True}])
+    member(make, "carol", places["community_a"])
+    submit(client.login("alice"), form, {"party": "群众", "income": 800})
+    submit(client.login("carol"), form, {"party": "中共党员", "income": 25000})
+    masked = client.login("cadre_a").get(
+        f"/api/v1/admin/forms/{form['id']}/submissions").get_json()
+    assert masked[0]["answers"] == masked[1]["answers"]
+    assert "群众" not in str(masked) and "800" not in str(masked)
+
+
 def test_csv_export_is_masked_unless_asked_and_guards_formulas(client, form):
     submit(client.login("alice"), form, {**GOOD, "note": "=HYPERLINK(\"http://x\")"})
     cadre = client.login("cadre_a")

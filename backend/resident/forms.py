@@ -222,7 +222,9 @@ def mask_answer(field: dict, value):
         # pinyin) keeps no more than a quarter at each end, or it is barely hidden.
         ends = min(4, len(text) // 4)
         return masking.number(text, ends, ends)
-    return "*" * len(text)
+    # A choice or a number as stars of its own length would tell "群众" from "中共党员",
+    # or a three-digit income from a five-digit one.
+    return "***"
 
 
 def answers_for_staff(form: Form, submission: FormSubmission, unmasked: bool) -> dict:
