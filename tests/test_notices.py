@@ -1,6 +1,7 @@
 """Notices: staff publish to a region in scope; residents see their communities' and those above."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from backend import clock
 from backend.db import database
 from backend.models import AuditEntry, CommunityMembership, Region
+from tests.factories import ApiClient
 
 
 def member(make, name: str, community: Region):
@@ -130,6 +132,29 @@ def test_staff_list_their_scope_and_withdraw_with_an_audit_entry(client, places)
         actions = [a.action for a in AuditEntry.select().where(AuditEntry.target_id == ours["id"])
                    .order_by(AuditEntry.id)]
     assert actions == ["notice.published", "notice.withdrawn"]
+
+
+def test_a_double_tap_on_publish_sends_residents_one_notice(app, client, places):
+    cadre = client.login("cadre_a")
+    start = threading.Barrier(2)
+    answers = []
+
+    def send():
+        http = ApiClient(app, cadre.token)
+        start.wait()
+        answers.append(http.post("/api/v1/admin/notices", json={
+            "region": places["community_a"].code, "title": "停水通知", "body": "明天停水。"}))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_code for r in answers) == [201, 409]
+    assert [n["title"] for n in client.login("alice").get("/api/v1/resident/notices")
+            .get_json()] == ["停水通知"]
+    clock.travel(timedelta(hours=1))
+    publish(client, "cadre_a", places["community_a"], "停水通知", body="明天停水。")
 
 
 def test_resident_who_leaves_stops_seeing_the_community_notices(client, places):

@@ -19,6 +19,7 @@ COMMUNITY_STAFF = ("cadre", "admin")
 class StaffNotices(MethodView):
     @blp.arguments(schemas.NoticeIn)
     @blp.response(201, schemas.StaffNoticeOut)
+    @blp.alt_response(409, response="CONFLICT", description="the same notice was just published")
     def post(self, body):
         """Publish a notice to a district, street or community in my scope"""
         return notices.publish(current_staff(*COMMUNITY_STAFF), body)
