@@ -210,6 +210,18 @@ def test_staff_see_bookings_masked(client, places):
     assert [e["id"] for e in street] == [event["id"]]
 
 
+def test_a_double_tap_on_publish_gives_out_the_places_once(app, client, places):
+    cadre = client.login("cadre_a")
+    body = {"region": places["community_a"].code, "title": "口罩领取", "per_resident": 1,
+            "slots": [slot(5, 50)]}
+    answers = run_together([
+        lambda: ApiClient(app, cadre.token).post("/api/v1/admin/events", json=body)] * 2)
+    assert sorted(r.status_code for r in answers) == [201, 409]
+    assert len(client.login("alice").get("/api/v1/resident/events").get_json()) == 1
+    moved = cadre.post("/api/v1/admin/events", json={**body, "slots": [slot(6, 50)]})
+    assert moved.status_code == 201
+
+
 def test_publishing_validates_slots_and_region(client, places):
     cadre = client.login("cadre_a")
     bad_times = slot(24, 5)

@@ -11,7 +11,9 @@ import pytest
 from backend import clock
 from backend.db import database
 from backend.models import AuditEntry, FormSubmission
-from tests.test_bookings import member, places, publish, slot  # noqa: F401  (fixture)
+from tests.factories import ApiClient
+from tests.test_bookings import (  # noqa: F401  (fixture)
+    member, places, publish, run_together, slot)
 
 FIELDS = [
     {"name": "name", "label": "姓名", "type": "text", "required": True, "personal": True},
@@ -265,3 +267,15 @@ def test_a_page_of_submissions_far_past_the_end_is_empty(client, form):
     response = client.login("cadre_a").get(
         f"/api/v1/admin/forms/{form['id']}/submissions?page=2000000000000000000")
     assert response.status_code == 200 and response.get_json() == []
+
+
+def test_a_double_tap_on_publish_makes_one_form(app, client, places):
+    cadre = client.login("cadre_a")
+    body = {"region": places["community_a"].code, "title": "居民信息登记", "fields": FIELDS}
+    answers = run_together([
+        lambda: ApiClient(app, cadre.token).post("/api/v1/admin/forms", json=body)] * 2)
+    assert sorted(r.status_code for r in answers) == [201, 409]
+    assert len(client.login("alice").get("/api/v1/resident/forms").get_json()) == 1
+    corrected = cadre.post("/api/v1/admin/forms", json={
+        **body, "fields": FIELDS + [{"name": "floor", "label": "楼层", "type": "number"}]})
+    assert corrected.status_code == 201

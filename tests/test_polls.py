@@ -8,6 +8,7 @@ from backend import clock
 from backend.db import database
 from backend.models import AuditEntry, PollVote
 from tests.factories import ApiClient
+from tests.test_bookings import run_together
 from tests.test_notices import member, places  # noqa: F401  (fixture)
 
 
@@ -215,3 +216,17 @@ def test_a_residents_deletion_changes_no_closed_result_and_no_past_attendance(
     slots = cadre.get(f"/api/v1/admin/events/{event['id']}").get_json()["slots"]
     # Who came stays counted; the place she had not used yet is free again.
     assert [s["booked"] for s in slots] == [1, 0]
+
+
+def test_a_double_tap_on_start_makes_one_poll(app, client, places):
+    cadre = client.login("cadre_a")
+    now = clock.now()
+    body = {"region": places["community_a"].code, "title": "加装电梯意见征询",
+            "options": ["同意", "反对"], "opens_at": now.isoformat(),
+            "closes_at": (now + timedelta(days=7)).isoformat()}
+    answers = run_together([
+        lambda: ApiClient(app, cadre.token).post("/api/v1/admin/polls", json=body)] * 2)
+    assert sorted(r.status_code for r in answers) == [201, 409]
+    assert len(client.login("alice").get("/api/v1/resident/polls").get_json()) == 1
+    another = cadre.post("/api/v1/admin/polls", json={**body, "options": ["同意", "反对", "弃权"]})
+    assert another.status_code == 201

@@ -51,6 +51,7 @@ class StaffNoticeItem(MethodView):
 class StaffPolls(MethodView):
     @blp.arguments(schemas.PollIn)
     @blp.response(201, schemas.StaffPollOut)
+    @blp.alt_response(409, response="CONFLICT", description="the same poll was just started")
     def post(self, body):
         """Start a poll (民意调查) for a district, street or community in my scope"""
         return polls.create(current_staff(*COMMUNITY_STAFF), body)

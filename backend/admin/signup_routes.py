@@ -23,6 +23,7 @@ class BookingEvents(MethodView):
 
     @blp.arguments(schemas.EventIn)
     @blp.response(201, schemas.StaffEventOut)
+    @blp.alt_response(409, response="CONFLICT", description="the same event was just published")
     def post(self, body):
         """Publish a booking event with its time slots"""
         return bookings.create_event(current_staff(*COMMUNITY_STAFF), body)
@@ -57,6 +58,7 @@ class RegistrationForms(MethodView):
 
     @blp.arguments(schemas.FormIn)
     @blp.response(201, schemas.StaffFormOut)
+    @blp.alt_response(409, response="CONFLICT", description="the same form was just published")
     def post(self, body):
         """Publish a registration form"""
         staff = current_staff(*COMMUNITY_STAFF)

@@ -13,6 +13,7 @@ from backend import audit, clock, scope
 from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Booking, BookingEvent, BookingSlot, StaffAccount, User
+from backend.resident import publishing
 from backend.resident.membership import visible_paths
 
 
@@ -98,6 +99,13 @@ def create_event(staff: StaffAccount, data: dict) -> BookingEvent:
                 str(i): {"ends_at": ["must be after starts_at"]}}}})
     with write_transaction():
         region = scope.region(staff, data["region"])
+        wanted = sorted((s["starts_at"], s["ends_at"], s["capacity"]) for s in data["slots"])
+        publishing.refuse_a_repeat(
+            staff, BookingEvent, region, BookingEvent.created_at, "event",
+            matches=lambda event: sorted((s.starts_at, s.ends_at, s.capacity)
+                                         for s in event.slots) == wanted,
+            title=data["title"], description=data.get("description"),
+            per_resident=data["per_resident"])
         event = BookingEvent.create(
             region=region, region_path=region.path, title=data["title"],
             description=data.get("description"), per_resident=data["per_resident"],

@@ -20,6 +20,7 @@ from backend import audit, clock, masking, scope, spreadsheet
 from backend.db import lock_row, page_of, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Form, FormSubmission, Region, StaffAccount, User
+from backend.resident import publishing
 from backend.resident.membership import member_of, visible_paths
 
 MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -69,9 +70,12 @@ def create_form(staff: StaffAccount, data: dict) -> Form:
     fields = normalise_fields(data["fields"])
     with write_transaction():
         region = scope.region(staff, data["region"])
+        stored = json.dumps(fields, ensure_ascii=False)
+        publishing.refuse_a_repeat(staff, Form, region, Form.created_at, "form",
+                                   title=data["title"], description=data.get("description"),
+                                   fields=stored, closes_at=data.get("closes_at"))
         form = Form.create(region=region, region_path=region.path, title=data["title"],
-                           description=data.get("description"),
-                           fields=json.dumps(fields, ensure_ascii=False),
+                           description=data.get("description"), fields=stored,
                            closes_at=data.get("closes_at"), author=staff)
         audit.record("form.created", "form", form.public_id, region.path, staff=staff)
     return form

@@ -6,17 +6,14 @@ district above them, never those aimed only at a neighbouring community.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 import peewee as pw
 
-from backend import audit, clock, scope
-from backend.db import lock_row, write_transaction
-from backend.errors import Conflict, NotFound
+from backend import audit, scope
+from backend.db import write_transaction
+from backend.errors import NotFound
 from backend.models import Notice, NoticeRead, Region, StaffAccount, User
+from backend.resident import publishing
 from backend.resident.membership import visible_paths
-
-REPEAT_WINDOW = timedelta(minutes=10)
 
 
 def _was_read_by(user: User) -> pw.Expression:
@@ -71,25 +68,13 @@ def notice_in_scope(staff: StaffAccount, public_id: str) -> Notice:
 def publish(staff: StaffAccount, data: dict) -> Notice:
     region = scope.region(staff, data["region"])
     with write_transaction():
-        lock_row(StaffAccount, staff.id)  # a double tap's two requests take turns
-        _refuse_a_repeat(staff, region, data["title"], data["body"])
+        publishing.refuse_a_repeat(staff, Notice, region, Notice.published_at, "notice",
+                                   title=data["title"], body=data["body"])
         notice = Notice.create(region=region, region_path=region.path, title=data["title"],
                                body=data["body"], author=staff)
         audit.record("notice.published", "notice", notice.public_id, region.path, staff=staff)
     notice.read_count = 0
     return notice
-
-
-def _refuse_a_repeat(staff: StaffAccount, region: Region, title: str, body: str) -> None:
-    """The same notice sent again within minutes is a double tap or a retry, and every
-    resident would read it twice; later it is a reminder, and welcome."""
-    same = (Notice.select(Notice.public_id)
-            .where((Notice.author == staff) & (Notice.region == region)
-                   & (Notice.title == title) & (Notice.body == body)
-                   & (Notice.published_at > clock.now() - REPEAT_WINDOW)).first())
-    if same is not None:
-        raise Conflict(f"this notice was just published ({same.public_id})",
-                       errors={"json": {"title": [f"just published: {same.public_id}"]}})
 
 
 def withdraw(staff: StaffAccount, public_id: str) -> None:

@@ -13,6 +13,7 @@ from backend import audit, clock, scope
 from backend.db import lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Poll, PollOption, PollVote, Region, StaffAccount, User
+from backend.resident import publishing
 from backend.resident.membership import visible_paths
 
 RESULTS_VISIBLE = ("after_vote", "after_close")
@@ -133,6 +134,12 @@ def create(staff: StaffAccount, data: dict) -> Poll:
         raise Invalid.field("options", "each option must be different")
     region = scope.region(staff, data["region"])
     with write_transaction():
+        publishing.refuse_a_repeat(
+            staff, Poll, region, Poll.created_at, "poll",
+            matches=lambda poll: [o.label for o in options(poll)] == labels,
+            title=data["title"], description=data.get("description"),
+            multiple=data["multiple"], opens_at=data["opens_at"],
+            closes_at=data["closes_at"], results_visible=data["results_visible"])
         poll = Poll.create(
             region=region, region_path=region.path, title=data["title"],
             description=data.get("description"), multiple=data["multiple"],

@@ -1,0 +1,43 @@
+"""What staff publish to residents (notices, polls, booking events, forms) goes out once.
+
+The same thing sent again within minutes by the same staff member is a double tap or
+a retry on a slow network: residents would see it twice, and a booking event's places
+would be given out twice. Sent later, it is a reminder, and welcome; sent with any
+change, it is a correction.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Callable
+
+import peewee as pw
+
+from backend import clock
+from backend.db import lock_row
+from backend.errors import Conflict
+from backend.models import Region, StaffAccount
+
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def refuse_a_repeat(staff: StaffAccount, model: type[pw.Model], region: Region,
+                    sent_at: pw.Field, what: str,
+                    matches: Callable[[pw.Model], bool] | None = None, **same) -> None:
+    """Call first in the write transaction; raises Conflict naming the first copy.
+
+    A copy is the same in every column named in `same`, and in what `matches` compares
+    (its slots, its options). Anything different is a correction sent again, and goes
+    out. The staff member's row is locked, so a double tap's two requests take turns
+    and the second finds the first.
+    """
+    lock_row(StaffAccount, staff.id)
+    query = model.select().where(
+        (model.author == staff) & (model.region == region)
+        & (sent_at > clock.now() - REPEAT_WINDOW))
+    for name, value in same.items():
+        field = getattr(model, name)
+        query = query.where(field.is_null() if value is None else field == value)
+    for first in query:
+        if matches is None or matches(first):
+            raise Conflict(f"this {what} was just published ({first.public_id})",
+                           errors={"json": {"title": [f"just published: {first.public_id}"]}})
