@@ -10,6 +10,7 @@ from backend import clock
 from backend.db import database
 from backend.models import AuditEntry, CommunityMembership, Region
 from tests.factories import ApiClient
+from tests.test_bookings import run_together
 
 
 def member(make, name: str, community: Region):
@@ -155,6 +156,17 @@ def test_a_double_tap_on_publish_sends_residents_one_notice(app, client, places)
             .get_json()] == ["停水通知"]
     clock.travel(timedelta(hours=1))
     publish(client, "cadre_a", places["community_a"], "停水通知", body="明天停水。")
+
+
+def test_a_double_tap_on_withdraw_is_one_withdrawal_on_record(app, client, places):
+    notice = publish(client, "cadre_a", places["community_a"], "停水通知")
+    cadre = client.login("cadre_a")
+    answers = run_together([
+        lambda: ApiClient(app, cadre.token).delete(f"/api/v1/admin/notices/{notice['id']}")] * 2)
+    assert sorted(r.status_code for r in answers) == [204, 404]
+    with database.connection_context():
+        assert AuditEntry.select().where((AuditEntry.target_id == notice["id"])
+                                         & (AuditEntry.action == "notice.withdrawn")).count() == 1
 
 
 def test_resident_who_leaves_stops_seeing_the_community_notices(client, places):

@@ -230,3 +230,14 @@ def test_a_double_tap_on_start_makes_one_poll(app, client, places):
     assert len(client.login("alice").get("/api/v1/resident/polls").get_json()) == 1
     another = cadre.post("/api/v1/admin/polls", json={**body, "options": ["同意", "反对", "弃权"]})
     assert another.status_code == 201
+
+
+def test_a_double_tap_on_withdraw_is_one_withdrawal_on_record(app, client, places):
+    poll = create_poll(client, "cadre_a", places["community_a"])
+    cadre = client.login("cadre_a")
+    answers = run_together([
+        lambda: ApiClient(app, cadre.token).delete(f"/api/v1/admin/polls/{poll['id']}")] * 2)
+    assert sorted(r.status_code for r in answers) == [204, 404]
+    with database.connection_context():
+        assert AuditEntry.select().where((AuditEntry.target_id == poll["id"])
+                                         & (AuditEntry.action == "poll.withdrawn")).count() == 1
