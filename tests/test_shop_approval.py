@@ -145,3 +145,23 @@ def test_the_same_registration_sent_twice_is_one_shop(client, places):
     assert branch.status_code == 201
     mine = client.login("newbie").get("/api/v1/merchant/shops").get_json()
     assert len(mine) == 2
+
+
+def test_an_approved_claim_makes_the_claimant_owner_even_if_they_joined_as_staff(
+        client, make, places):
+    shop = make.shop("first_owner", places["street_a"])
+    heir = client.login("heir")
+    assert heir.post("/api/v1/merchant/claims",
+                     json={"credit_code": shop.credit_code}).status_code == 201
+    # While the claim waits, the current owner takes them on as staff.
+    code = client.login("first_owner").post(
+        f"/api/v1/merchant/shops/{shop.public_id}/invites").get_json()["code"]
+    assert heir.post("/api/v1/merchant/invites/accept", json={"code": code}).status_code == 200
+    admin = client.login(f"approver_{places['street_a'].code}")
+    request_id = next(r["id"] for r in admin.get("/api/v1/admin/shop-requests").get_json()
+                      if r["kind"] == "claim")
+    assert admin.post(f"/api/v1/admin/shop-requests/{request_id}/approve").status_code == 200
+    mine = client.login("heir").get("/api/v1/merchant/shops").get_json()
+    assert [(m["role"], m["shop"]["id"]) for m in mine] == [("owner", shop.public_id)]
+    assert client.login("heir").post(
+        f"/api/v1/merchant/shops/{shop.public_id}/code/reissue").status_code == 201

@@ -81,8 +81,7 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
             shop.save()
             codes.issue_shop_code(shop, actor)
         else:
-            ShopMembership.get_or_create(shop=shop, user=request.user,
-                                         defaults={"role": "owner"})
+            _make_owner(shop, request.user_id)
             lifecycle.append(shop, "shop.claimed", actor,
                              {"request": request.id, "user": request.user_id})
         request.status, request.decided_by, request.decided_at = "approved", staff.id, clock.now()
@@ -90,6 +89,17 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
         audit.record("shop_request.approved", "shop", shop.public_id, shop.region_path,
                      staff=staff, detail={"request": request.id, "kind": request.kind})
     return request
+
+
+def _make_owner(shop: Shop, user_id: int) -> None:
+    # The claimant may have joined as staff while the claim waited: approval is ownership.
+    membership = lock_for_update(ShopMembership.select().where(
+        (ShopMembership.shop == shop) & (ShopMembership.user == user_id))).first()
+    if membership is None:
+        ShopMembership.create(shop=shop, user=user_id, role="owner")
+    elif membership.role != "owner":
+        membership.role = "owner"
+        membership.save()
 
 
 def reject_request(staff: StaffAccount, request_id: int, note: str) -> ShopRequest:
