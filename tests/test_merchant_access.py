@@ -135,6 +135,25 @@ def test_bad_profile_input_names_the_field_and_changes_nothing(client, two_shops
             LifecycleEvent.type == "shop.profile_changed").count() == 0
 
 
+@pytest.mark.parametrize("field, value", [
+    ("opening_hours", "9:00-\n21:00"), ("description", "家常\x01面馆")])
+def test_profile_text_with_control_characters_is_refused_naming_the_field(
+        client, two_shops, field, value):
+    shop_a, _, _ = two_shops
+    response = client.login("owner_a").patch(f"/api/v1/merchant/shops/{shop_a.public_id}",
+                                             json={field: value})
+    assert response.status_code == 422 and field in response.get_json()["errors"]["json"]
+    with database.connection_context():
+        assert getattr(Shop.get_by_id(shop_a.id), field) is None
+
+
+def test_a_phone_typed_with_a_trailing_line_break_is_stored_without_it(client, two_shops):
+    shop_a, _, _ = two_shops
+    response = client.login("owner_a").patch(f"/api/v1/merchant/shops/{shop_a.public_id}",
+                                              json={"phone": "13800138000\n"})
+    assert response.status_code == 200 and response.get_json()["phone"] == "13800138000"
+
+
 def test_shop_staff_see_their_colleagues_personal_data_masked(client, make, two_shops):
     shop_a, _, _ = two_shops
     staff = _invite_staff(client, shop_a, "owner_a", "clerk")

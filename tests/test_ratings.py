@@ -140,6 +140,16 @@ def test_an_edited_rating_drops_the_old_reply_and_can_be_answered_again(client, 
     assert comment["reply"] == "很抱歉，请联系我们"
 
 
+def test_a_blank_reply_is_refused_and_the_one_reply_stays_unused(client, shop):
+    resident, ticket = _scan(client, "alice", shop)
+    rating_id = _rate(resident, shop, ticket, 3, "一般").get_json()["id"]
+    owner = client.login("owner")
+    url = f"/api/v1/merchant/shops/{shop.public_id}/ratings/{rating_id}/reply"
+    blank = owner.post(url, json={"text": "  \n "})
+    assert blank.status_code == 422 and "text" in blank.get_json()["errors"]["json"]
+    assert owner.post(url, json={"text": "感谢反馈"}).status_code == 200
+
+
 def test_a_reply_wechat_would_hold_for_review_is_refused_with_no_write(client, shop):
     resident, ticket = _scan(client, "alice", shop)
     rating_id = _rate(resident, shop, ticket, 3, "一般").get_json()["id"]

@@ -165,3 +165,15 @@ def test_an_approved_claim_makes_the_claimant_owner_even_if_they_joined_as_staff
     assert [(m["role"], m["shop"]["id"]) for m in mine] == [("owner", shop.public_id)]
     assert client.login("heir").post(
         f"/api/v1/merchant/shops/{shop.public_id}/code/reissue").status_code == 201
+
+
+def test_a_rejection_needs_a_reason_the_applicant_can_read(client, make, places):
+    shop = _register(client, "newbie", places["street_a"]).get_json()
+    make.staff("admin_a", "admin", places["street_a"])
+    admin = client.login("admin_a")
+    [request] = admin.get("/api/v1/admin/shop-requests").get_json()
+    blank = admin.post(f"/api/v1/admin/shop-requests/{request['id']}/reject",
+                       json={"note": "   "})
+    assert blank.status_code == 422 and "note" in blank.get_json()["errors"]["json"]
+    owner = client.login("newbie")
+    assert owner.get(f"/api/v1/merchant/shops/{shop['id']}").get_json()["status"] == "pending"

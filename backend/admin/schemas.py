@@ -27,14 +27,14 @@ class RequestFilter(ma.Schema):
 
 
 class Rejection(ma.Schema):
-    note = ma.fields.String(required=True, validate=validate.Length(min=2, max=300),
-                            metadata={"description": "why, shown to the applicant"})
+    note = Text(required=True, validate=validate.Length(min=2, max=300),
+                metadata={"description": "why, shown to the applicant"})
 
 
 class StatusChange(ma.Schema):
     status = ma.fields.String(required=True,
                               validate=validate.OneOf(["active", "suspended", "closed"]))
-    reason = ma.fields.String(required=True, validate=validate.Length(min=2, max=300))
+    reason = Text(required=True, validate=validate.Length(min=2, max=300))
 
 
 class PrintFormat(ma.Schema):

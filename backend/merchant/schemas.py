@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload as UploadField
 from marshmallow import validate
 
 from backend import clock, masking
-from backend.api import Line
+from backend.api import Line, Text
 from backend.models.shops import MEMBERSHIP_ROLES
 from backend.shopstate import CATEGORIES, LICENCE_TYPES, STATUS_LABELS, validity
 
@@ -32,9 +32,9 @@ class ShopRegistration(ma.Schema):
     community = ma.fields.String(load_default=None,
                                  metadata={"description": "community region code"})
     location = ma.fields.Nested(Location, load_default=None)
-    phone = ma.fields.String(load_default=None, validate=PHONE)
-    opening_hours = ma.fields.String(load_default=None, validate=validate.Length(max=100))
-    description = ma.fields.String(load_default=None, validate=validate.Length(max=1000))
+    phone = Line(load_default=None, validate=PHONE)
+    opening_hours = Line(load_default=None, validate=validate.Length(max=100))
+    description = Text(load_default=None, validate=validate.Length(max=1000))
 
 
 class ProfileChange(ma.Schema):
@@ -42,9 +42,9 @@ class ProfileChange(ma.Schema):
     category = ma.fields.String(validate=validate.OneOf(list(CATEGORIES)))
     address = Line(validate=validate.Length(min=4, max=200))
     location = ma.fields.Nested(Location)
-    phone = ma.fields.String(allow_none=True, validate=PHONE)
-    opening_hours = ma.fields.String(allow_none=True, validate=validate.Length(max=100))
-    description = ma.fields.String(allow_none=True, validate=validate.Length(max=1000))
+    phone = Line(allow_none=True, validate=PHONE)
+    opening_hours = Line(allow_none=True, validate=validate.Length(max=100))
+    description = Text(allow_none=True, validate=validate.Length(max=1000))
 
 
 class ClaimRequest(ma.Schema):
@@ -272,7 +272,7 @@ class RectificationDetail(RectificationOut):
 
 
 class RectificationAnswer(ma.Schema):
-    text = ma.fields.String(required=True, validate=validate.Length(min=2, max=2000))
+    text = Text(required=True, validate=validate.Length(min=2, max=2000))
     photos = ma.fields.List(ma.fields.String(validate=validate.Length(min=1)), load_default=list,
                             validate=validate.Length(max=9),
                             metadata={"description": "upload ids of the evidence"})
@@ -283,4 +283,4 @@ class OpenFilter(ma.Schema):
 
 
 class ReplyIn(ma.Schema):
-    text = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+    text = Text(required=True, validate=validate.Length(min=1, max=500))
