@@ -104,3 +104,35 @@ def test_resident_writes_that_ask_wechat_document_its_failures(client, make, wec
     for method, path in WECHAT_CHECKED:
         responses = spec["paths"][path][method]["responses"]
         assert {"502", "503"} <= set(responses), (method, path)
+
+
+def _documented(spec, method: str, path: str) -> set[str]:
+    return set(spec["paths"][path][method]["responses"])
+
+
+def _call(user, method: str, path: str, **values):
+    url = path
+    for name in ("shop_id", "licence_id", "employee_id", "honour_id", "upload_id",
+                 "order_id", "rating_id", "user_id"):
+        url = url.replace(f"{{{name}}}", str(values.get(name, 999)))
+    return user.open(method.upper(), url)
+
+
+def test_a_shopkeeper_gets_only_the_statuses_the_merchant_spec_documents(client, make):
+    spec = client.http.get("/api/openapi.json").get_json()
+    places = make.region_tree()
+    pending = make.shop("owner", places["street_a"], approved=False)
+    owner = client.login("owner")
+    stranger = client.login("stranger")
+    undocumented = []
+    for path, operations in spec["paths"].items():
+        if not path.startswith("/api/v1/merchant/shops/{shop_id}"):
+            continue
+        for method in operations:
+            if method == "parameters":
+                continue
+            for user, shop_id in ((stranger, pending.public_id), (owner, pending.public_id)):
+                answer = _call(user, method, path, shop_id=shop_id)
+                if str(answer.status_code) not in _documented(spec, method, path):
+                    undocumented.append(f"{method.upper()} {path}: {answer.status_code}")
+    assert not undocumented, "\n".join(undocumented)

@@ -25,6 +25,7 @@ class Shops(MethodView):
 
     @blp.arguments(schemas.ShopRegistration)
     @blp.response(201, schemas.ShopOut)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Register a new shop; it stays pending until an admin of its street approves it"""
         return services.register_shop(current_user(), body)
@@ -56,6 +57,7 @@ class ShopProfile(MethodView):
     @blp.arguments(schemas.ProfileChange)
     @blp.response(200, schemas.ShopOut)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def patch(self, body, shop_id):
         """Change the profile (owner or staff); every change is a lifecycle event"""
         return services.update_profile(current_user(), shop_id, body)
@@ -64,6 +66,7 @@ class ShopProfile(MethodView):
 @blp.route(f"{SHOP}/licences")
 class Licences(MethodView):
     @blp.response(200, schemas.LicenceOut(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """The shop's licences with their status today (valid, expiring, expired)"""
         return services.licences(current_user(), shop_id)
@@ -98,12 +101,14 @@ class LicenceRenewal(MethodView):
 @blp.route(f"{SHOP}/employees")
 class Employees(MethodView):
     @blp.response(200, schemas.EmployeeOut(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """Employees and their health certificates"""
         return services.employees(current_user(), shop_id)
 
     @blp.arguments(schemas.EmployeeIn)
     @blp.response(201, schemas.EmployeeOut)
+    @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, shop_id):
         """Add an employee with their health certificate"""
         return services.add_employee(current_user(), shop_id, body)
@@ -128,12 +133,14 @@ class EmployeeItem(MethodView):
 @blp.route(f"{SHOP}/honours")
 class Honours(MethodView):
     @blp.response(200, schemas.ShopHonourOut(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """Honours and qualifications"""
         return services.honours(services.member_shop(current_user(), shop_id))
 
     @blp.arguments(schemas.HonourIn)
     @blp.response(201, schemas.ShopHonourOut)
+    @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, shop_id):
         """Add an honour or qualification"""
         return services.add_honour(current_user(), shop_id, body)
@@ -152,6 +159,7 @@ class HonourItem(MethodView):
 class Members(MethodView):
     @blp.response(200, schemas.MemberOut(many=True))
     @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """The shop's people (owner only)"""
         return services.members(current_user(), shop_id)
@@ -161,6 +169,8 @@ class Members(MethodView):
 class MemberItem(MethodView):
     @blp.response(204)
     @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def delete(self, shop_id, user_id):
         """Remove a member of staff (owner only)"""
         services.remove_member(current_user(), shop_id, user_id)
@@ -170,6 +180,7 @@ class MemberItem(MethodView):
 class Invites(MethodView):
     @blp.response(201, schemas.InviteOut)
     @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(**{"x-no-body": True})
     def post(self, shop_id):
         """Invite a member of staff: a one-time code to hand over (owner only)"""
@@ -181,6 +192,7 @@ class Invites(MethodView):
 class InviteAcceptance(MethodView):
     @blp.arguments(schemas.InviteAccept)
     @blp.response(200, schemas.MyShopOut)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Join a shop as staff with the code its owner gave you"""
         return services.accept_invite(current_user(), body["code"])
@@ -190,6 +202,7 @@ class InviteAcceptance(MethodView):
 class Uploads(MethodView):
     @blp.arguments(schemas.PhotoUpload, location="files")
     @blp.response(201, schemas.UploadOut)
+    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     def post(self, files, shop_id):
         """Upload a photo (JPEG or PNG, at most 5 MB) for a licence, honour or answer"""
@@ -211,6 +224,7 @@ class UploadItem(MethodView):
 @blp.route(f"{SHOP}/code")
 class Code(MethodView):
     @blp.response(200, schemas.CodeOut)
+    @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def get(self, shop_id):
         """The shop's current code and the URL it prints"""
@@ -222,6 +236,8 @@ class Code(MethodView):
 class CodeReissue(MethodView):
     @blp.response(201, schemas.CodeOut)
     @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     @blp.doc(**{"x-no-body": True})
     def post(self, shop_id):
         """Make a new code and revoke the old one at once (owner only)"""
@@ -232,6 +248,8 @@ class CodeReissue(MethodView):
 @blp.route(f"{SHOP}/code.svg")
 class CodeSvg(MethodView):
     @blp.binary("image/svg+xml", description="the code as SVG, quiet zone included")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def get(self, shop_id):
         """The printable code as SVG"""
         _, code = services.shop_code(current_user(), shop_id)
@@ -242,6 +260,8 @@ class CodeSvg(MethodView):
 class CodePng(MethodView):
     @blp.arguments(schemas.PngSize, location="query")
     @blp.binary("image/png", description="the code with the shop's name under it")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def get(self, args, shop_id):
         """The printable code as PNG, with the shop's name under it"""
         shop, code = services.shop_code(current_user(), shop_id)
@@ -252,6 +272,8 @@ class CodePng(MethodView):
 @blp.route(f"{SHOP}/code/wxacode.png")
 class CodeWxacode(MethodView):
     @blp.binary("image/png", "image/jpeg", description="the mini-program code")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(502, response="BAD_GATEWAY")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self, shop_id):
@@ -267,6 +289,7 @@ class CodeWxacode(MethodView):
 class Rectifications(MethodView):
     @blp.arguments(schemas.OpenFilter, location="query")
     @blp.response(200, schemas.RectificationOut(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, shop_id):
         """Rectification orders for this shop, by deadline"""
         return services.rectifications(current_user(), shop_id, open_only=args["open"])
@@ -296,6 +319,7 @@ class RectificationSubmissions(MethodView):
 @blp.route(f"{SHOP}/lifecycle")
 class Lifecycle(MethodView):
     @blp.response(200, schemas.LifecycleEventOut(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
     @blp.paginate(QueryPage)
     def get(self, shop_id):
         """The shop's lifecycle record, newest first"""
@@ -305,6 +329,7 @@ class Lifecycle(MethodView):
 @blp.route(f"{SHOP}/ratings")
 class ShopRatings(MethodView):
     @blp.response(200, RatingOut(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
     @blp.paginate(QueryPage)
     def get(self, shop_id):
         """Residents' ratings of this shop, newest first"""
