@@ -290,3 +290,18 @@ def test_a_shop_not_yet_open_cannot_be_complained_about(client, make):
         f"/api/v1/resident/shops/{pending.public_id}/complaints",
         json={"category": "food_safety", "text": "还没开门就有异味"})
     assert response.status_code == 404
+
+
+def test_the_shop_cannot_tell_which_resident_rated_or_complained(client, make, shop):
+    resident, ticket = _scan(client, "alice", shop)
+    assert _rate(resident, shop, ticket, 1, "很差").status_code == 201
+    assert resident.post(f"/api/v1/resident/shops/{shop.public_id}/complaints", json={
+        "category": "food_safety", "text": "吃完肚子疼，怀疑食材不新鲜"}).status_code == 201
+    alice = make.user("alice")
+
+    events = client.login("owner").get(
+        f"/api/v1/merchant/shops/{shop.public_id}/lifecycle").get_json()
+
+    by_type = {e["type"]: e for e in events}
+    assert by_type["rating.posted"]["actor"] == by_type["complaint.filed"]["actor"] == "resident"
+    assert f"user:{alice.id}" not in str(events)
