@@ -177,3 +177,21 @@ def test_a_rejection_needs_a_reason_the_applicant_can_read(client, make, places)
     assert blank.status_code == 422 and "note" in blank.get_json()["errors"]["json"]
     owner = client.login("newbie")
     assert owner.get(f"/api/v1/merchant/shops/{shop['id']}").get_json()["status"] == "pending"
+
+
+def test_a_claim_on_a_shop_closed_while_it_waited_cannot_be_approved(client, make, places):
+    shop = make.shop("first_owner", places["street_a"])
+    assert client.login("heir").post("/api/v1/merchant/claims",
+                                     json={"credit_code": shop.credit_code}).status_code == 201
+    admin = client.login(f"approver_{places['street_a'].code}")
+    assert admin.post(f"/api/v1/admin/shops/{shop.public_id}/status",
+                      json={"status": "closed", "reason": "停止经营"}).status_code == 200
+    request_id = next(r["id"] for r in admin.get("/api/v1/admin/shop-requests").get_json()
+                      if r["kind"] == "claim")
+
+    response = admin.post(f"/api/v1/admin/shop-requests/{request_id}/approve")
+
+    assert response.status_code == 409
+    assert client.login("heir").get("/api/v1/merchant/shops").get_json() == []
+    assert admin.post(f"/api/v1/admin/shop-requests/{request_id}/reject",
+                      json={"note": "店铺已关闭"}).status_code == 200

@@ -81,6 +81,9 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
             shop.save()
             codes.issue_shop_code(shop, actor)
         else:
+            if shop.status == "closed":
+                # Claims are taken only on open shops; this one closed while it waited.
+                raise Conflict("this shop has closed since the claim; reject the claim")
             _make_owner(shop, request.user_id)
             lifecycle.append(shop, "shop.claimed", actor,
                              {"request": request.id, "user": request.user_id})
