@@ -207,3 +207,20 @@ def test_an_honours_certificate_photo_comes_back_to_the_shop(client, two_shops):
                                                 "photo": photo})
     assert added.status_code == 201 and added.get_json()["photo"] == photo
     assert owner.get(f"{base}/honours").get_json()[0]["photo"] == photo
+
+
+def test_an_employee_edit_that_changes_nothing_adds_nothing_to_the_record(client, two_shops):
+    shop_a, _, _ = two_shops
+    owner = client.login("owner_a")
+    url = f"/api/v1/merchant/shops/{shop_a.public_id}/employees"
+    employee = owner.post(url, json={"name": "李四", "health_cert_number": "JK20240001",
+                                     "health_cert_expires": "2030-01-01"}).get_json()
+    with database.connection_context():
+        seq = Shop.get_by_id(shop_a.id).lifecycle_seq
+
+    for body in ({}, {"name": "李四", "health_cert_expires": "2030-01-01"}):
+        again = owner.patch(f"{url}/{employee['id']}", json=body)
+        assert again.status_code == 200 and again.get_json()["name"] == "李四"
+
+    with database.connection_context():
+        assert Shop.get_by_id(shop_a.id).lifecycle_seq == seq

@@ -289,9 +289,12 @@ def update_employee(user: User, public_id: str, employee_id: str, data: dict) ->
         membership = _membership(user, public_id)
         shop = membership.shop
         employee = _employee(shop, employee_id)
-        for field, value in data.items():
+        changed = {k: v for k, v in data.items() if getattr(employee, k) != v}
+        if not changed:  # a form sent again as it was: nothing happened to record
+            return masking.employees_for(membership.role, [employee])[0]
+        for field, value in changed.items():
             setattr(employee, field, value)
-        if "health_cert_expires" in data:
+        if "health_cert_expires" in changed:
             employee.expired_noted_for = None
         employee.save()
         lifecycle.append(shop, "employee.updated", lifecycle.actor_for_user(user), {
