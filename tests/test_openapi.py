@@ -1,7 +1,10 @@
 """The generated OpenAPI document is valid and every operation declares its schemas."""
 from __future__ import annotations
 
+from openapi_schema_validator import OAS30ReadValidator
 from openapi_spec_validator import validate
+
+from tests.factories import valid_credit_code
 
 BODY_METHODS = {"post", "put", "patch"}
 
@@ -136,3 +139,31 @@ def test_a_shopkeeper_gets_only_the_statuses_the_merchant_spec_documents(client,
                 if str(answer.status_code) not in _documented(spec, method, path):
                     undocumented.append(f"{method.upper()} {path}: {answer.status_code}")
     assert not undocumented, "\n".join(undocumented)
+
+
+def _mismatches(spec, method: str, path: str, response) -> list[str]:
+    """Where the body differs from the schema the spec gives for its status."""
+    documented = spec["paths"][path][method]["responses"][str(response.status_code)]
+    schema = documented["content"]["application/json"]["schema"]
+    validator = OAS30ReadValidator({"components": spec["components"], **schema})
+    return [f"{method.upper()} {path} {list(e.absolute_path)}: {e.message}"
+            for e in validator.iter_errors(response.get_json())]
+
+
+def test_a_shop_without_a_location_and_a_scanned_stranger_code_match_the_spec(client, make):
+    spec = client.http.get("/api/openapi.json").get_json()
+    places = make.region_tree()
+    owner = client.login("owner")
+    registered = owner.post("/api/v1/merchant/shops", json={
+        "name": "新开小馆", "credit_code": valid_credit_code(), "category": "catering",
+        "address": "天平路 1 号", "street": places["street_a"].code})
+    assert registered.status_code == 201 and registered.get_json()["location"] is None
+    shop_id = registered.get_json()["id"]
+    resident = client.login("resident")
+    problems = (
+        _mismatches(spec, "get", "/api/v1/merchant/shops", owner.get("/api/v1/merchant/shops"))
+        + _mismatches(spec, "get", "/api/v1/merchant/shops/{shop_id}",
+                      owner.get(f"/api/v1/merchant/shops/{shop_id}"))
+        + _mismatches(spec, "get", "/api/v1/scan/{code}",
+                      resident.get("/api/v1/scan/ABCDEFGHJK")))
+    assert not problems, "\n".join(problems)

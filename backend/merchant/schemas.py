@@ -83,7 +83,8 @@ class ShopOut(ma.Schema):
     address = ma.fields.String()
     street = ma.fields.String(attribute="street.name")
     community = ma.fields.Function(lambda s: s.community.name if s.community_id else None)
-    location = ma.fields.Function(_location, metadata={"type": "object"})
+    location = ma.fields.Function(_location, metadata={
+        "type": "object", "nullable": True, "description": "lat, lng; null if never given"})
     phone = ma.fields.String(allow_none=True)
     opening_hours = ma.fields.String(allow_none=True)
     description = ma.fields.String(allow_none=True)

@@ -130,9 +130,10 @@ class ScanResult(ma.Schema):
     verdict = ma.fields.String(required=True,
                                metadata={"enum": ["official", "replaced", "not_official"]})
     message = ma.fields.String(required=True)
-    kind = ma.fields.String(allow_none=True, metadata={"enum": ["shop", "community"]})
+    # null for a code that is not official or was replaced: there is nothing to view.
+    kind = ma.fields.String(allow_none=True, metadata={"enum": ["shop", "community", None]})
     view = ma.fields.String(allow_none=True,
-                            metadata={"enum": ["public", "owner", "regulatory"]})
+                            metadata={"enum": ["public", "owner", "regulatory", None]})
     shop = ma.fields.Nested(ShopPublic, allow_none=True)
     licences = ma.fields.List(ma.fields.Nested(PublicLicenceOut))
     honours = ma.fields.List(ma.fields.Nested(HonourOut))
