@@ -305,3 +305,15 @@ def test_the_shop_cannot_tell_which_resident_rated_or_complained(client, make, s
     by_type = {e["type"]: e for e in events}
     assert by_type["rating.posted"]["actor"] == by_type["complaint.filed"]["actor"] == "resident"
     assert f"user:{alice.id}" not in str(events)
+
+
+def test_the_shops_own_people_cannot_rate_it(client, shop):
+    code = client.login("owner").post(
+        f"/api/v1/merchant/shops/{shop.public_id}/invites").get_json()["code"]
+    assert client.login("clerk").post("/api/v1/merchant/invites/accept",
+                                      json={"code": code}).status_code == 200
+    for person in ("owner", "clerk"):
+        insider, ticket = _scan(client, person, shop)
+        assert ticket is None
+        assert _rate(insider, shop, ticket, 5, "好吃").status_code == 422
+    assert _shop(shop.id).rating_count == 0

@@ -141,5 +141,6 @@ class ScanResult(ma.Schema):
     regulatory = ma.fields.Nested(RegulatoryPart, allow_none=True)
     community = ma.fields.Nested(CommunityPart, allow_none=True)
     rating_ticket = ma.fields.String(allow_none=True, metadata={
-        "description": "present it to rate this shop within 24 hours"})
+        "description": "present it to rate this shop within 24 hours; "
+                       "null for the shop's own people"})
     comments = ma.fields.List(ma.fields.Nested(PublicComment))

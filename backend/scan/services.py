@@ -129,10 +129,12 @@ def scan(raw: str, user: User | None) -> Scan:
         result.comments = _comments.all(shop.id)
     if user is None:
         return result
-    result.rating_ticket = ratings.issue_ticket(user.id, shop.public_id)
     result.membership = shop.caller_membership
     if result.membership is not None:
         result.view = "owner"
+    else:
+        # The shop's own people get no ticket: the stars are what customers gave.
+        result.rating_ticket = ratings.issue_ticket(user.id, shop.public_id)
     staff = regulatory.active_staff(user) if code.caller_staff_account else None
     if staff is not None:
         if regulatory.covers(staff, shop):
