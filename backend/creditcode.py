@@ -29,6 +29,10 @@ def problem(code: str) -> str | None:
 
 
 def normalise(code: str) -> str:
-    """As printed or typed: full-width characters from a Chinese keyboard as ASCII, and
-    the spaces and hyphens people group the 18 characters with, dropped."""
-    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", code)).upper()
+    """As printed, typed or pasted: full-width characters from a Chinese keyboard as
+    ASCII; the spaces and hyphens people group the 18 characters with, and the invisible
+    characters (zero-width spaces, a byte-order mark) a copy from a web page or a chat
+    brings along, dropped."""
+    visible = "".join(ch for ch in unicodedata.normalize("NFKC", code)
+                      if unicodedata.category(ch) != "Cf")
+    return re.sub(r"[\s-]", "", visible).upper()

@@ -36,7 +36,8 @@ def test_generated_credit_codes_are_accepted():
                                  "9144030071526726xg",
                                  "9135 0100 M000 100Y 43",  # grouped as people read it out
                                  "91350100-M000100Y43",
-                                 "９１３５０１００Ｍ０００１００Ｙ４３"])  # a Chinese keyboard's full width
+                                 "９１３５０１００Ｍ０００１００Ｙ４３",  # a Chinese keyboard's full width
+                                 "\ufeff91350100\u200bM000100Y43\u200d"])  # pasted from a page
 def test_case_spaces_hyphens_and_full_width_are_normalised(raw):
     code = creditcode.normalise(raw)
     assert code in ("91350100M000100Y43", "9144030071526726XG")
@@ -144,3 +145,12 @@ def test_a_lower_case_credit_code_registers_in_upper_case(client, make):
     assert response.get_json()["credit_code"] == "91350100M000100Y43"
     with database.connection_context():
         assert Shop.get().credit_code == "91350100M000100Y43"
+
+
+def test_a_credit_code_pasted_with_invisible_characters_registers(client, make):
+    places = make.region_tree()
+    pasted = "\u200b91350100M000100Y43\ufeff"  # as copied from a web page
+    response = client.login("newcomer").post(
+        "/api/v1/merchant/shops", json=_registration(pasted, places["street_a"]))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["credit_code"] == "91350100M000100Y43"
