@@ -109,3 +109,22 @@ def test_one_invitation_lets_one_person_in_however_many_try_at_once(app, client,
         staff = ShopMembership.select().where((ShopMembership.shop == shop.id)
                                               & (ShopMembership.role == "staff")).count()
     assert staff == 1
+
+
+def test_a_double_tap_on_add_makes_one_licence_and_one_employee(app, client, make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    owner = ApiClient(app, client.login("owner").token)
+    base = f"{MERCHANT}/shops/{shop.public_id}"
+    licence = {"type": "food_business", "number": "JY13101040099999", "issuer": "区市场监管局",
+               "valid_from": "2024-01-01", "valid_to": "2029-01-01"}
+    employee = {"name": "王五", "health_cert_number": "JK20240007",
+                "health_cert_expires": "2027-01-01"}
+
+    for path, body, field in (("licences", licence, "number"),
+                              ("employees", employee, "health_cert_number")):
+        answers = at_once(*[lambda: owner.post(f"{base}/{path}", json=body) for _ in range(3)])
+        assert sorted(a.status_code for a in answers) == [201, 409, 409], path
+        refused = next(a for a in answers if a.status_code == 409).get_json()
+        assert field in refused["errors"]["json"]
+        assert len(owner.get(f"{base}/{path}").get_json()) == 1

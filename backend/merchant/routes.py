@@ -74,6 +74,7 @@ class Licences(MethodView):
     @blp.arguments(schemas.LicenceIn)
     @blp.response(201, schemas.LicenceOut)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id):
         """Add a licence"""
         return services.add_licence(current_user(), shop_id, body)
@@ -109,6 +110,7 @@ class Employees(MethodView):
     @blp.arguments(schemas.EmployeeIn)
     @blp.response(201, schemas.EmployeeOut)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id):
         """Add an employee with their health certificate"""
         return services.add_employee(current_user(), shop_id, body)

@@ -197,6 +197,10 @@ def add_licence(user: User, public_id: str, data: dict) -> Licence:
     _check_dates(data["valid_from"], data["valid_to"])
     with write_transaction():
         shop = member_shop(user, public_id)
+        # The shop's row is locked above, so a double tap's second request sees the first.
+        if Licence.select().where((Licence.shop == shop) & (Licence.type == data["type"])
+                                  & (Licence.number == data["number"])).exists():
+            raise _already("number", "this shop already holds this licence; renew it instead")
         licence = Licence.create(
             shop=shop, type=data["type"], number=data["number"], issuer=data["issuer"],
             valid_from=data["valid_from"], valid_to=data["valid_to"], scope=data.get("scope"),
@@ -208,6 +212,10 @@ def add_licence(user: User, public_id: str, data: dict) -> Licence:
         })
         risk.refresh(shop)
     return licence
+
+
+def _already(field: str, reason: str) -> Conflict:
+    return Conflict(f"{field}: {reason}", errors={"json": {field: [reason]}})
 
 
 def _licence(shop: Shop, licence_id: str) -> Licence:
@@ -267,6 +275,11 @@ def employees(user: User, public_id: str) -> list[Employee]:
 def add_employee(user: User, public_id: str, data: dict) -> Employee:
     with write_transaction():
         shop = member_shop(user, public_id)
+        if Employee.select().where(
+                (Employee.shop == shop)
+                & (Employee.health_cert_number == data["health_cert_number"])).exists():
+            raise _already("health_cert_number",
+                           "an employee of this shop already holds this certificate")
         employee = Employee.create(shop=shop, **data)
         # Names and certificate numbers stay out of the chain: it outlives a deletion request.
         lifecycle.append(shop, "employee.added", lifecycle.actor_for_user(user), {
