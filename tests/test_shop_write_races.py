@@ -128,3 +128,17 @@ def test_a_double_tap_on_add_makes_one_licence_and_one_employee(app, client, mak
         refused = next(a for a in answers if a.status_code == 409).get_json()
         assert field in refused["errors"]["json"]
         assert len(owner.get(f"{base}/{path}").get_json()) == 1
+
+
+def test_a_double_tap_on_add_honour_lists_it_once(app, client, make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    owner = ApiClient(app, client.login("owner").token)
+    url = f"{MERCHANT}/shops/{shop.public_id}/honours"
+    honour = {"title": "诚信经营示范店", "issuer": "区市场监管局", "awarded_on": "2024-03-15"}
+
+    answers = at_once(*[lambda: owner.post(url, json=honour) for _ in range(3)])
+
+    assert sorted(a.status_code for a in answers) == [201, 409, 409]
+    assert owner.post(url, json={**honour, "awarded_on": "2025-03-15"}).status_code == 201
+    assert len(owner.get(url).get_json()) == 2

@@ -143,6 +143,7 @@ class Honours(MethodView):
     @blp.arguments(schemas.HonourIn)
     @blp.response(201, schemas.ShopHonourOut)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id):
         """Add an honour or qualification"""
         return services.add_honour(current_user(), shop_id, body)

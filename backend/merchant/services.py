@@ -335,6 +335,14 @@ def honours(shop: Shop):
 def add_honour(user: User, public_id: str, data: dict) -> Honour:
     with write_transaction():
         shop = member_shop(user, public_id)
+        # The same title from the same issuer may come again another year, not twice in one.
+        same = ((Honour.shop == shop) & (Honour.title == data["title"])
+                & (Honour.issuer == data["issuer"]))
+        awarded_on = data.get("awarded_on")
+        same &= Honour.awarded_on.is_null() if awarded_on is None else (
+            Honour.awarded_on == awarded_on)
+        if Honour.select().where(same).exists():
+            raise _already("title", "this shop already lists this honour")
         honour = Honour.create(shop=shop, title=data["title"], issuer=data["issuer"],
                                awarded_on=data.get("awarded_on"),
                                photo=_photo(shop, data.get("photo")))
