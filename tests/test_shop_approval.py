@@ -195,3 +195,24 @@ def test_a_claim_on_a_shop_closed_while_it_waited_cannot_be_approved(client, mak
     assert client.login("heir").get("/api/v1/merchant/shops").get_json() == []
     assert admin.post(f"/api/v1/admin/shop-requests/{request_id}/reject",
                       json={"note": "店铺已关闭"}).status_code == 200
+
+
+def test_a_member_of_staff_taking_over_the_business_can_claim_it(client, make, places):
+    shop = make.shop("first_owner", places["street_a"])
+    code = client.login("first_owner").post(
+        f"/api/v1/merchant/shops/{shop.public_id}/invites").get_json()["code"]
+    son = client.login("son")
+    assert son.post("/api/v1/merchant/invites/accept", json={"code": code}).status_code == 200
+
+    claim = son.post("/api/v1/merchant/claims", json={"credit_code": shop.credit_code})
+
+    assert claim.status_code == 201, claim.get_json()
+    admin = client.login(f"approver_{places['street_a'].code}")
+    assert admin.post(f"/api/v1/admin/shop-requests/{claim.get_json()['id']}/approve"
+                      ).status_code == 200
+    mine = client.login("son").get("/api/v1/merchant/shops").get_json()
+    assert [(m["role"], m["shop"]["id"]) for m in mine] == [("owner", shop.public_id)]
+    # The owner has nothing to claim.
+    again = client.login("first_owner").post("/api/v1/merchant/claims",
+                                             json={"credit_code": shop.credit_code})
+    assert again.status_code == 409

@@ -143,9 +143,11 @@ def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> Shop
         raise Invalid.field("shop_id", "several shops share this credit code; say which one")
     shop = candidates[0]
     with write_transaction():
+        # Staff may claim: the one who takes over a business often worked in it.
         if ShopMembership.get_or_none((ShopMembership.shop == shop)
-                                      & (ShopMembership.user == user)):
-            raise Conflict("you already belong to this shop")
+                                      & (ShopMembership.user == user)
+                                      & (ShopMembership.role == "owner")):
+            raise Conflict("you already own this shop")
         if ShopRequest.get_or_none((ShopRequest.shop == shop) & (ShopRequest.user == user)
                                    & (ShopRequest.status == "pending")):
             raise Conflict("your claim on this shop is already waiting for review")
