@@ -317,3 +317,13 @@ def test_the_shops_own_people_cannot_rate_it(client, shop):
         assert ticket is None
         assert _rate(insider, shop, ticket, 5, "好吃").status_code == 422
     assert _shop(shop.id).rating_count == 0
+
+
+def test_a_closed_shop_offers_no_rating_ticket(client, make, shop):
+    admin = client.login(f"approver_{_street(shop).code}")
+    assert admin.post(f"/api/v1/admin/shops/{shop.public_id}/status",
+                      json={"status": "closed", "reason": "停止经营"}).status_code == 200
+    make.staff("inspector", "inspector", _street(shop))
+    for person in ("alice", "inspector"):
+        view = client.login(person).get(f"/api/v1/scan/{shop.code}").get_json()
+        assert view["shop"]["status"] == "closed" and view["rating_ticket"] is None

@@ -124,7 +124,8 @@ def body(raw_code: str, caller_id: int) -> dict | None:
         "owner": None,
         "regulatory": None,
         "community": None,
-        "rating_ticket": ratings.issue_ticket(caller_id, card.public_id),
+        "rating_ticket": (ratings.issue_ticket(caller_id, card.public_id)
+                          if card.status in ratings.RATEABLE else None),
         "comments": _comments(card.comments),
     }
 

@@ -142,5 +142,5 @@ class ScanResult(ma.Schema):
     community = ma.fields.Nested(CommunityPart, allow_none=True)
     rating_ticket = ma.fields.String(allow_none=True, metadata={
         "description": "present it to rate this shop within 24 hours; "
-                       "null for the shop's own people"})
+                       "null for the shop's own people and for a closed shop"})
     comments = ma.fields.List(ma.fields.Nested(PublicComment))

@@ -132,7 +132,7 @@ def scan(raw: str, user: User | None) -> Scan:
     result.membership = shop.caller_membership
     if result.membership is not None:
         result.view = "owner"
-    else:
+    elif shop.status in ratings.RATEABLE:
         # The shop's own people get no ticket: the stars are what customers gave.
         result.rating_ticket = ratings.issue_ticket(user.id, shop.public_id)
     staff = regulatory.active_staff(user) if code.caller_staff_account else None
