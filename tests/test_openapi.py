@@ -1,6 +1,9 @@
 """The generated OpenAPI document is valid and every operation declares its schemas."""
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from openapi_schema_validator import OAS30ReadValidator
 from openapi_spec_validator import validate
 
@@ -166,4 +169,75 @@ def test_a_shop_without_a_location_and_a_scanned_stranger_code_match_the_spec(cl
                       owner.get(f"/api/v1/merchant/shops/{shop_id}"))
         + _mismatches(spec, "get", "/api/v1/scan/{code}",
                       resident.get("/api/v1/scan/ABCDEFGHJK")))
+    assert not problems, "\n".join(problems)
+
+
+def test_the_admin_spec_documents_the_403_a_resident_gets(client):
+    spec = client.http.get("/api/openapi.json").get_json()
+    resident = client.login("resident")
+    undocumented = []
+    for path, operations in spec["paths"].items():
+        if not path.startswith("/api/v1/admin/"):
+            continue
+        for method in operations:
+            if method == "parameters":
+                continue
+            url = re.sub(r"\{[^}]+\}", "1", path)
+            answer = resident.open(method.upper(), url)
+            if str(answer.status_code) not in spec["paths"][path][method]["responses"]:
+                undocumented.append(f"{method.upper()} {path}: {answer.status_code}")
+    assert not undocumented, "\n".join(undocumented)
+
+
+def _untyped(spec, name: str, seen: set) -> list[str]:
+    """Fields of schema `name` (and those it nests) that declare no type."""
+    if name in seen:
+        return []
+    seen.add(name)
+    found = []
+    for field, declared in spec["components"]["schemas"][name].get("properties", {}).items():
+        ref = (declared.get("$ref") or declared.get("items", {}).get("$ref")
+               or next((d["$ref"] for d in declared.get("allOf", declared.get("anyOf", []))
+                        if "$ref" in d), None))
+        if ref:
+            found += _untyped(spec, ref.rsplit("/", 1)[-1], seen)
+        elif "type" not in declared:
+            found.append(f"{name}.{field}")
+    return found
+
+
+def test_every_field_a_shopkeeper_or_a_scan_gets_declares_its_type(client, make):
+    spec = client.http.get("/api/openapi.json").get_json()
+    untyped, seen = [], set()
+    for path, operations in spec["paths"].items():
+        if not path.startswith(("/api/v1/merchant/", "/api/v1/scan/")):
+            continue
+        for method, op in operations.items():
+            for answer in (op.get("responses", {}).values() if method != "parameters" else []):
+                schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+                ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
+                if ref and not ref.endswith("/Error"):
+                    untyped += _untyped(spec, ref.rsplit("/", 1)[-1], seen)
+    assert not untyped, untyped
+
+    # And the declared types hold for real answers: the owner's, a regulator's, a member list.
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    make.licence(shop, date(2031, 1, 1))
+    make.staff("inspector", "inspector", places["street_a"])
+    owner = client.login("owner")
+    base = f"/api/v1/merchant/shops/{shop.public_id}"
+    owner.post(f"{base}/employees", json={"name": "张三", "health_cert_number": "JK20240001",
+                                          "health_cert_expires": "2030-01-01"})
+    code = make.code_of(shop)
+    problems = []
+    for user, path, url in ((owner, "/api/v1/scan/{code}", f"/api/v1/scan/{code}"),
+                            (client.login("inspector"), "/api/v1/scan/{code}",
+                             f"/api/v1/scan/{code}"),
+                            (client.login("resident"), "/api/v1/scan/{code}",
+                             f"/api/v1/scan/{code}"),
+                            (owner, "/api/v1/merchant/shops/{shop_id}/members", f"{base}/members"),
+                            (owner, "/api/v1/merchant/shops/{shop_id}/licences",
+                             f"{base}/licences")):
+        problems += _mismatches(spec, "get", path, user.get(url))
     assert not problems, "\n".join(problems)

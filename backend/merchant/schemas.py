@@ -82,7 +82,8 @@ class ShopOut(ma.Schema):
     category = ma.fields.String()
     address = ma.fields.String()
     street = ma.fields.String(attribute="street.name")
-    community = ma.fields.Function(lambda s: s.community.name if s.community_id else None)
+    community = ma.fields.Function(lambda s: s.community.name if s.community_id else None,
+                                   metadata={"type": "string", "nullable": True})
     location = ma.fields.Function(_location, metadata={
         "type": "object", "nullable": True, "description": "lat, lng; null if never given"})
     phone = ma.fields.String(allow_none=True)
@@ -123,26 +124,34 @@ class LicenceRenewal(ma.Schema):
 class LicenceOut(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     type = ma.fields.String()
-    type_label = ma.fields.Function(lambda lic: LICENCE_TYPES.get(lic.type, lic.type))
+    type_label = ma.fields.Function(lambda lic: LICENCE_TYPES.get(lic.type, lic.type),
+                                    metadata={"type": "string"})
     number = ma.fields.String()
     issuer = ma.fields.String()
     valid_from = ma.fields.Date()
     valid_to = ma.fields.Date()
     scope = ma.fields.String(allow_none=True)
-    photo = ma.fields.Function(lambda lic: lic.photo.public_id if lic.photo_id else None)
-    status = ma.fields.Function(licence_status, metadata={"enum": list(STATUS_LABELS)})
-    verified = ma.fields.Function(lambda lic: lic.verified_at is not None)
+    photo = ma.fields.Function(lambda lic: lic.photo.public_id if lic.photo_id else None,
+                               metadata={"type": "string", "nullable": True,
+                                         "description": "an upload id"})
+    status = ma.fields.Function(licence_status, metadata={
+        "type": "string", "enum": list(STATUS_LABELS)})
+    verified = ma.fields.Function(lambda lic: lic.verified_at is not None,
+                                  metadata={"type": "boolean"})
 
 
 class PublicLicenceOut(ma.Schema):
     """A licence as a passer-by sees it: the number partly hidden."""
 
     type = ma.fields.String()
-    type_label = ma.fields.Function(lambda lic: LICENCE_TYPES.get(lic.type, lic.type))
-    number = ma.fields.Function(lambda lic: masking.number(lic.number))
+    type_label = ma.fields.Function(lambda lic: LICENCE_TYPES.get(lic.type, lic.type),
+                                    metadata={"type": "string"})
+    number = ma.fields.Function(lambda lic: masking.number(lic.number),
+                                metadata={"type": "string", "description": "masked"})
     issuer = ma.fields.String()
     valid_to = ma.fields.Date()
-    status = ma.fields.Function(licence_status, metadata={"enum": list(STATUS_LABELS)})
+    status = ma.fields.Function(licence_status, metadata={
+        "type": "string", "enum": list(STATUS_LABELS)})
 
 
 class EmployeeIn(ma.Schema):
@@ -166,7 +175,8 @@ class EmployeeOut(ma.Schema):
     health_cert_number = ma.fields.String()
     health_cert_expires = ma.fields.Date()
     health_cert_status = ma.fields.Function(
-        lambda e: validity(e.health_cert_expires, clock.today_local()))
+        lambda e: validity(e.health_cert_expires, clock.today_local()),
+        metadata={"type": "string", "enum": list(STATUS_LABELS)})
 
 
 class HonourIn(ma.Schema):
@@ -202,8 +212,10 @@ class InviteAccept(ma.Schema):
 
 class MemberOut(ma.Schema):
     user_id = ma.fields.Integer(attribute="user.id")
-    display_name = ma.fields.Function(lambda m: masking.name(m.user.display_name))
-    phone = ma.fields.Function(lambda m: masking.phone(m.user.phone))
+    display_name = ma.fields.Function(lambda m: masking.name(m.user.display_name), metadata={
+        "type": "string", "nullable": True, "description": "masked: 张*"})
+    phone = ma.fields.Function(lambda m: masking.phone(m.user.phone), metadata={
+        "type": "string", "nullable": True, "description": "masked: 138****5678"})
     role = ma.fields.String()
     since = ma.fields.DateTime(attribute="created_at")
 

@@ -23,12 +23,15 @@ class ShopPublic(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     name = ma.fields.String()
     category = ma.fields.String()
-    category_label = ma.fields.Function(lambda s: shopstate.CATEGORIES.get(s.category))
+    category_label = ma.fields.Function(lambda s: shopstate.CATEGORIES.get(s.category),
+                                        metadata={"type": "string"})
     address = ma.fields.String()
     street = ma.fields.String(attribute="street.name")
-    community = ma.fields.Function(lambda s: s.community.name if s.community_id else None)
+    community = ma.fields.Function(lambda s: s.community.name if s.community_id else None,
+                                   metadata={"type": "string", "nullable": True})
     status = ma.fields.String()
-    status_label = ma.fields.Function(lambda s: shopstate.SHOP_STATUS_LABELS.get(s.status))
+    status_label = ma.fields.Function(lambda s: shopstate.SHOP_STATUS_LABELS.get(s.status),
+                                      metadata={"type": "string"})
     risk_grade = ma.fields.String(metadata={"description": "A best … D worst"})
     rating = ma.fields.Function(shopstate.rating_summary, metadata={
         "type": "object",
@@ -41,7 +44,8 @@ class ShopPublic(ma.Schema):
 class CodeInfo(ma.Schema):
     code = ma.fields.String()
     url = ma.fields.Function(
-        lambda c: codes.printed_url(current_app.config["CITYCODE"].public_base_url, c.code))
+        lambda c: codes.printed_url(current_app.config["CITYCODE"].public_base_url, c.code),
+        metadata={"type": "string", "description": "the URL the QR code holds, upper case"})
     issued_at = ma.fields.DateTime()
 
 
@@ -61,12 +65,15 @@ class MaskedEmployee(ma.Schema):
     """An employee as an inspector sees them at the counter: enough to check, not to copy."""
 
     id = ma.fields.String(attribute="public_id")
-    name = ma.fields.Function(lambda e: masking.name(e.name))
+    name = ma.fields.Function(lambda e: masking.name(e.name),
+                              metadata={"type": "string", "description": "masked: 张*"})
     position = ma.fields.String(allow_none=True)
-    health_cert_number = ma.fields.Function(lambda e: masking.number(e.health_cert_number, 2, 2))
+    health_cert_number = ma.fields.Function(lambda e: masking.number(e.health_cert_number, 2, 2),
+                                            metadata={"type": "string", "description": "masked"})
     health_cert_expires = ma.fields.Date()
     health_cert_status = ma.fields.Function(
-        lambda e: shopstate.validity(e.health_cert_expires, clock.today_local()))
+        lambda e: shopstate.validity(e.health_cert_expires, clock.today_local()),
+        metadata={"type": "string", "enum": list(shopstate.STATUS_LABELS)})
 
 
 class RiskReason(ma.Schema):
