@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from backend import codes
 from backend.db import database
-from backend.models import Shop
+from backend.models import AuditEntry, Shop
 from tests.test_scan_page import chromium_or_skip, run_chromium
 
 BASE = "HTTPS://C.EXAMPLE.CN"  # config public_base_url is https://c.example.cn in the tests
@@ -295,6 +295,16 @@ def test_another_streets_admin_cannot_print_this_street(client, street_print, fm
     response = client.login("admin_b").get(f"/api/v1/admin/streets/{street}/codes?format={fmt}")
     assert response.status_code == 404
     assert not response.data.startswith((b"%PDF", b"PK"))
+
+
+def test_a_try_to_print_another_street_is_on_the_audit_record(client, street_print):
+    street, _ = street_print
+    assert client.login("admin_b").get(f"/api/v1/admin/streets/{street}/codes").status_code == 404
+    assert client.login("admin_b").get("/api/v1/admin/streets/999999999/codes").status_code == 404
+    with database.connection_context():
+        denied = [(e.target_type, e.target_id) for e in AuditEntry.select().where(
+            AuditEntry.action == "scope.denied")]
+    assert denied == [("street", street)]
 
 
 def test_an_inspector_cannot_print_a_streets_codes(client, street_print):

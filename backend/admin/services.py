@@ -140,10 +140,12 @@ def change_status(staff: StaffAccount, shop_id: str, status: str, reason: str) -
 def street_codes(staff: StaffAccount, street_code: str) -> tuple[Region, list[tuple[str, str]]]:
     """(url, shop name) of every active shop in a street within the caller's scope."""
     street = Region.get_or_none((Region.code == street_code) & (Region.level == "street"))
-    # A street admin prints their street; a community admin the part of it they cover.
-    if street is None or not (scope.covers(staff, street.path)
-                              or staff.region_path.startswith(street.path)):
+    if street is None:
         raise NotFound("street not found")
+    # A street admin prints their street; a community admin the part of it they cover.
+    if not (scope.covers(staff, street.path) or staff.region_path.startswith(street.path)):
+        raise scope.not_found(staff, "street", street_code,
+                              Region.select(Region.path).where(Region.id == street.id))
     base = current_app.config["CITYCODE"].public_base_url
     rows = (ShopCode.select(ShopCode.code, Shop.name)
             .join(Shop)
