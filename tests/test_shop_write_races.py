@@ -142,3 +142,24 @@ def test_a_double_tap_on_add_honour_lists_it_once(app, client, make):
     assert sorted(a.status_code for a in answers) == [201, 409, 409]
     assert owner.post(url, json={**honour, "awarded_on": "2025-03-15"}).status_code == 201
     assert len(owner.get(url).get_json()) == 2
+
+
+def test_a_claim_approved_while_the_claimant_joins_as_staff_leaves_them_owner(app, client, make):
+    places = make.region_tree()
+    make.approver(places["street_a"])
+    admin = ApiClient(app, client.login(f"approver_{places['street_a'].code}").token)
+    for n in range(8):
+        shop = make.shop(f"owner{n}", places["street_a"])
+        heir = ApiClient(app, client.login(f"heir{n}").token)
+        claim = heir.post(f"{MERCHANT}/claims", json={"credit_code": shop.credit_code}).get_json()
+        code = client.login(f"owner{n}").post(
+            f"{MERCHANT}/shops/{shop.public_id}/invites").get_json()["code"]
+
+        approved, joined = at_once(
+            lambda: admin.post(f"/api/v1/admin/shop-requests/{claim['id']}/approve"),
+            lambda: heir.post(f"{MERCHANT}/invites/accept", json={"code": code}))
+
+        assert approved.status_code == 200, approved.get_json()
+        assert joined.status_code in (200, 409), joined.get_json()
+        roles = [m["role"] for m in heir.get(f"{MERCHANT}/shops").get_json()]
+        assert roles == ["owner"]

@@ -381,12 +381,17 @@ def invite_staff(user: User, public_id: str) -> tuple[str, ShopInvite]:
 
 def accept_invite(user: User, code: str) -> ShopMembership:
     now = clock.now()
+    unusable = Invalid.field("code", "unknown, used or expired invitation")
     with write_transaction():
-        # Locked: two people entering one code at once must not both get in.
-        invite = lock_for_update(ShopInvite.select().where(
-            ShopInvite.code_hash == _invite_hash(code))).first()
+        found = ShopInvite.select(ShopInvite.id).where(
+            ShopInvite.code_hash == _invite_hash(code)).first()
+        if found is None:
+            raise unusable
+        # Locked, the shop's row first (an approval of a claim takes it before adding an
+        # owner): two people entering one code at once must not both get in.
+        invite = lifecycle.locked_with_its_shop(ShopInvite, found.id)
         if invite is None or invite.used_at is not None or invite.expires_at <= now:
-            raise Invalid.field("code", "unknown, used or expired invitation")
+            raise unusable
         shop = invite.shop
         if ShopMembership.get_or_none((ShopMembership.shop == shop)
                                       & (ShopMembership.user == user)):
