@@ -184,3 +184,30 @@ def test_complaints_that_age_out_lift_the_published_grade_at_the_next_sweep(app,
     # A grade that time has not changed stays as published.
     assert client.login("passer_by").get(f"/api/v1/scan/{inspected_code}").get_json()[
         "shop"]["risk_grade"] == "A"
+
+
+def test_an_inspection_a_year_old_stops_counting_at_the_next_sweep(app, client, make, shop):
+    make.licence(shop, clock.today_local() + timedelta(days=800))
+    code = make.code_of(shop)
+    with database.connection_context():
+        street = shop.street
+    make.staff("inspector", "inspector", street)
+    view = client.login("inspector").get(f"/api/v1/scan/{code}").get_json()
+    assert client.login("inspector").post(
+        f"/api/v1/admin/shops/{shop.public_id}/inspections",
+        json={"scan_proof": view["regulatory"]["scan_proof"]["token"],
+              "location": {"lat": 31.2001, "lng": 121.4402}, "result": "pass_with_remarks",
+              "checklist": [{"code": f"FS0{n}", "ok": True} for n in range(1, 9)]},
+    ).status_code == 201
+    clock.travel(timedelta(days=300))
+    assert client.login("r1").post(
+        f"/api/v1/resident/shops/{shop.public_id}/complaints",
+        json={"category": "service", "text": "服务态度很差"}).status_code == 201
+    # Remarks at the last inspection (1) and one resident's complaint (1): B.
+    grade = lambda: client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()[  # noqa
+        "shop"]["risk_grade"]
+    assert grade() == "B"
+
+    clock.travel(timedelta(days=66))
+    assert "regraded: 1" in _sweep(app)
+    assert grade() == "A"
