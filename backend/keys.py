@@ -24,6 +24,10 @@ from backend import clock
 ALGORITHM = "ES256"
 # Access tokens and resident codes never share a key: a leaked code key must not mint logins.
 PURPOSES = ("access", "resident", "proof")
+# Only the keys gates need to check resident codes offline. The others verify tokens that
+# only this service reads back; published, a gate checking signature and expiry would
+# take a resident's own login token shown as a code.
+PUBLISHED = ("resident",)
 MANIFEST = "keys.json"
 # How often a running process looks for keys another process (rotate-keys) wrote. A token
 # under a kid it does not know yet makes it look at once, so no worker refuses a new key.
@@ -139,7 +143,8 @@ class KeySet:
 
     def jwks(self) -> dict:
         now = clock.now()
-        return {"keys": [k.public_jwk() for k in self.keys() if k.usable_at(now, self.grace)]}
+        return {"keys": [k.public_jwk() for k in self.keys()
+                         if k.purpose in PUBLISHED and k.usable_at(now, self.grace)]}
 
     def has_all_purposes(self) -> bool:
         active = {k.purpose for k in self.keys() if k.retired_at is None}

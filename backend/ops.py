@@ -58,5 +58,5 @@ class Readiness(MethodView):
 class KeySetView(MethodView):
     @blp.response(200, Jwks)
     def get(self):
-        """Public keys for verifying tokens and resident codes offline"""
+        """Public keys for verifying resident codes offline"""
         return current_app.extensions["citycode.keys"].jwks()

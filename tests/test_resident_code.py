@@ -64,14 +64,28 @@ def test_code_has_the_fixed_shape(gate):
     assert claims["sub"] not in (alice.openid, alice.phone, str(alice.id))
 
 
-def test_offline_verification_from_the_jwks_alone(gate):
-    code = _code(gate)
-    jwks = gate.test_client().get("/.well-known/jwks.json").get_json()
+def _verify_offline(app, code) -> dict:
+    """What a gate without a network does: the published keys, signature and expiry."""
+    jwks = app.test_client().get("/.well-known/jwks.json").get_json()
     token = code[len("SQR1:"):]
     kid = jwt.get_unverified_header(token)["kid"]
-    key = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == kid)).key
-    claims = jwt.decode(token, key, algorithms=["ES256"])
-    assert claims["kind"] == "resident"
+    published = [k for k in jwks["keys"] if k["kid"] == kid]
+    if not published:
+        raise jwt.InvalidKeyError(f"no published key {kid}")
+    return jwt.decode(token, jwt.PyJWK(published[0]).key, algorithms=["ES256"],
+                      options={"verify_aud": False})
+
+
+def test_offline_verification_from_the_jwks_alone(gate):
+    assert _verify_offline(gate, _code(gate))["kind"] == "resident"
+
+
+def test_a_login_token_shown_as_a_code_does_not_pass_an_offline_gate(gate):
+    # An access token is an ES256 JWS with a kid and an exp too: if its key were
+    # published, a gate checking signature and expiry would let it through.
+    access_token = ApiClient(gate).login("alice").token
+    with pytest.raises(jwt.InvalidKeyError):
+        _verify_offline(gate, f"SQR1:{access_token}")
 
 
 def test_online_verification_shows_masked_name_and_works_once(gate):
