@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from backend import clock, lifecycle
 from backend.db import database
-from backend.models import BookingSlot, Rating, Report, Shop
+from backend.models import BookingSlot, Rating, Report, Shop, ShopMembership
+from tests.factories import valid_credit_code
 
 
 def _every_value_in_every_table() -> str:
@@ -102,3 +103,33 @@ def test_signing_in_again_after_deletion_starts_a_new_account(client):
     alice.delete("/api/v1/resident/account")
     again = client.login("alice").get("/api/v1/me").get_json()
     assert again["id"] != first_id and again["phone"] is None
+
+
+def test_deletion_withdraws_the_users_pending_registrations_and_claims(client, make):
+    places = make.region_tree()
+    credit_code = valid_credit_code()
+    claimed = make.shop("first_owner", places["street_a"], credit_code=credit_code)
+    alice = client.login("alice")
+    registered = alice.post("/api/v1/merchant/shops", json={
+        "name": "新开小馆", "credit_code": valid_credit_code(), "category": "catering",
+        "address": "天平路 1 号", "street": places["street_a"].code}).get_json()
+    assert alice.post("/api/v1/merchant/claims",
+                      json={"credit_code": credit_code}).status_code == 201
+    admin = client.login(f"approver_{places['street_a'].code}")
+    waiting = admin.get("/api/v1/admin/shop-requests").get_json()
+    assert len(waiting) == 2
+
+    assert alice.delete("/api/v1/resident/account").status_code == 204
+
+    assert admin.get("/api/v1/admin/shop-requests").get_json() == []
+    for request in waiting:
+        approved = admin.post(f"/api/v1/admin/shop-requests/{request['id']}/approve")
+        assert approved.status_code == 409
+    closed = admin.get("/api/v1/admin/shop-requests", query_string={"status": "rejected"})
+    assert {r["note"] for r in closed.get_json()} == {"the applicant deleted their account"}
+    with database.connection_context():
+        assert Shop.get(Shop.public_id == registered["id"]).status == "closed"
+        assert lifecycle.verify(Shop.get(Shop.public_id == registered["id"])).ok
+        owners = [m.user.openid for m in ShopMembership.select().where(
+            ShopMembership.shop == claimed.id)]
+    assert owners == ["oStub_first_owner"]

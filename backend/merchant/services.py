@@ -154,6 +154,28 @@ def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> Shop
         return ShopRequest.create(kind="claim", shop=shop, user=user)
 
 
+WITHDRAWN_NOTE = "the applicant deleted their account"
+
+
+def withdraw_requests(user: User) -> None:
+    """Close the user's registrations and claims still waiting, inside the caller's
+    transaction: approved later, they would make a shop with no owner, or an owner
+    who no longer exists. A shop that was only registered closes with its request."""
+    waiting = (ShopRequest.user == user) & (ShopRequest.status == "pending")
+    shops = {shop.id: shop for shop in lock_for_update(
+        Shop.select().join(ShopRequest).where(waiting).order_by(Shop.id), of=Shop)}
+    actor = lifecycle.actor_for_user(user)
+    for request in lock_for_update(ShopRequest.select().where(waiting).order_by(ShopRequest.id)):
+        shop = shops.get(request.shop_id)
+        if request.kind == "register" and shop is not None and shop.status == "pending":
+            lifecycle.append(shop, "shop.rejected", actor,
+                             {"request": request.id, "note": WITHDRAWN_NOTE})
+            shop.status, shop.updated_at = "closed", clock.now()
+            shop.save()
+        request.status, request.note, request.decided_at = "rejected", WITHDRAWN_NOTE, clock.now()
+        request.save()
+
+
 def my_requests(user: User):
     return (ShopRequest.select(ShopRequest, Shop).join(Shop)
             .where(ShopRequest.user == user).order_by(ShopRequest.id.desc()))

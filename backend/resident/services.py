@@ -6,6 +6,7 @@ import secrets
 from flask import current_app
 
 from backend import clock, contentcheck, wechat
+from backend.merchant.services import withdraw_requests
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Invalid
 from backend.models import (
@@ -55,6 +56,7 @@ def delete_account(user: User) -> None:
     shop's chain still verifies. For the same reason votes stay, so a poll's
     result does not change after the fact, and so do bookings of slots that have
     begun (who came is a record); places in slots still to come are freed.
+    Registrations and claims still waiting for an admin are withdrawn.
     """
     with write_transaction():
         user = lock_for_update(User.select().where(User.id == user.id)).get()
@@ -64,6 +66,7 @@ def delete_account(user: User) -> None:
             BookingSlot.update(booked=BookingSlot.booked - 1).where(
                 BookingSlot.id == booking.slot_id).execute()
         Booking.delete().where(Booking.id.in_([b.id for b in upcoming])).execute()
+        withdraw_requests(user)
         for model in (CommunityMembership, NoticeRead, RefreshToken,
                       ShopMembership, Notification, FormSubmission):
             model.delete().where(model.user == user).execute()
