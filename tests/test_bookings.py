@@ -244,3 +244,25 @@ def test_publishing_validates_slots_and_region(client, places):
     publish(client, "cadre_a", places["community_a"], [slot(24, 5)])
     with database.connection_context():
         assert AuditEntry.select().where(AuditEntry.action == "booking_event.created").count() == 1
+
+
+def test_cancelling_while_deleting_the_account_frees_the_place_once(app, client, make, places):
+    member(make, "carol", places["community_a"])
+    event = publish(client, "cadre_a", places["community_a"], [slot(24, 20)])
+    assert book(client.login("carol"), event).status_code == 201
+    for i in range(8):
+        member(make, f"leaver{i}", places["community_a"])
+        token = client.login(f"leaver{i}").token
+        booking = book(ApiClient(app, token), event).get_json()
+        canceller, deleter = ApiClient(app, token), ApiClient(app, token)
+
+        cancelled, deleted = run_together([
+            lambda: canceller.delete(f"/api/v1/resident/bookings/{booking['id']}"),
+            lambda: deleter.delete("/api/v1/resident/account"),
+        ])
+
+        assert deleted.status_code == 204
+        assert cancelled.status_code in (204, 401, 404)  # 401: the account went first
+
+        # Carol still holds her place: the count never drops below the bookings left.
+        assert stored_slot(event["slots"][0]["id"]).booked == 1

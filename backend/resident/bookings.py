@@ -80,6 +80,9 @@ def my_bookings(user: User) -> pw.ModelSelect:
 
 def cancel(user: User, booking_id: str) -> None:
     with write_transaction():
+        # The resident's row first, as deleting the account takes it: the two then take
+        # turns and the place is given back once.
+        lock_row(User, user.id)
         booking = lock_for_update(Booking.select().where(
             (Booking.public_id == booking_id) & (Booking.user == user))).first()
         if booking is None:

@@ -60,12 +60,14 @@ def delete_account(user: User) -> None:
     """
     with write_transaction():
         user = lock_for_update(User.select().where(User.id == user.id)).get()
-        upcoming = list(Booking.select().join(BookingSlot).where(
-            (Booking.user == user) & (BookingSlot.starts_at > clock.now())))
+        # After the user's row, as cancelling a booking does: a cancel racing this
+        # deletion waits, then finds its booking gone, so each place is freed once.
+        upcoming = list(lock_for_update(Booking.select().join(BookingSlot).where(
+            (Booking.user == user) & (BookingSlot.starts_at > clock.now())), of=Booking))
         for booking in upcoming:
-            BookingSlot.update(booked=BookingSlot.booked - 1).where(
-                BookingSlot.id == booking.slot_id).execute()
-        Booking.delete().where(Booking.id.in_([b.id for b in upcoming])).execute()
+            if Booking.delete().where(Booking.id == booking.id).execute() == 1:
+                BookingSlot.update(booked=BookingSlot.booked - 1).where(
+                    (BookingSlot.id == booking.slot_id) & (BookingSlot.booked > 0)).execute()
         withdraw_requests(user)
         for model in (CommunityMembership, NoticeRead, RefreshToken,
                       ShopMembership, Notification, FormSubmission):
