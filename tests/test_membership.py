@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from backend.db import database
-from backend.models import Region, ShopCode, User
+from backend.models import CommunityMembership, Region, ShopCode, User
 from tests.factories import ApiClient
 
 
@@ -159,3 +159,60 @@ def test_a_double_tap_on_reissue_leaves_one_live_code(app, client, community):
                 (ShopCode.region == community_a) & ShopCode.revoked_at.is_null())]
         current = cadre.get(f"/api/v1/admin/communities/{community_a.code}/code").get_json()
         assert live == [current["code"]]
+
+
+def test_leaving_while_the_cadre_approves_keeps_who_approved(app, client, community):
+    cadre = client.login("cadre")
+    for round_ in range(6):
+        resident = client.login(f"hesitant{round_}")
+        joined = resident.post("/api/v1/resident/memberships",
+                               json={"code": community["code"]["code"]}).get_json()
+        barrier = threading.Barrier(2)
+        answers = {}
+
+        def approve():
+            http = ApiClient(app, cadre.token)
+            barrier.wait()
+            answers["approve"] = http.post(f"/api/v1/admin/memberships/{joined['id']}/approve",
+                                           json={}).status_code
+
+        def leave():
+            http = ApiClient(app, resident.token)
+            barrier.wait()
+            answers["leave"] = http.delete(
+                f"/api/v1/resident/memberships/{joined['id']}").status_code
+
+        threads = [threading.Thread(target=approve), threading.Thread(target=leave)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert answers["leave"] == 204
+        with database.connection_context():
+            stored = CommunityMembership.get_by_id(joined["id"])
+        assert stored.status == "left"
+        if answers["approve"] == 200:  # approved first, then left: the approval stays on record
+            assert stored.decided_by_id is not None and stored.decided_at is not None
+        else:
+            assert answers["approve"] == 409
+
+
+def test_an_approval_does_not_wait_for_the_residents_own_write(app, client, community):
+    """A resident's request holding their own row (joining elsewhere, booking) must not
+    hold up the cadre, nor the approval hold up every write of that resident."""
+    if not app.config["CITYCODE"].database_url.startswith("postgres"):
+        pytest.skip("SQLite takes one writer at a time; row locks are PostgreSQL's")
+    alice = client.login("alice")
+    joined = alice.post("/api/v1/resident/memberships",
+                        json={"code": community["code"]["code"]}).get_json()
+    cadre = client.login("cadre")
+    answers = []
+    approval = threading.Thread(target=lambda: answers.append(cadre.post(
+        f"/api/v1/admin/memberships/{joined['id']}/approve", json={}).status_code))
+    with database.connection_context(), database.atomic():
+        user = User.get(User.openid == "oStub_alice")
+        User.select().where(User.id == user.id).for_update().get()  # her write in flight
+        approval.start()
+        approval.join(timeout=5)
+        assert answers == [200]
+    approval.join()

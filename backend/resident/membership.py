@@ -70,13 +70,15 @@ def my_memberships(user: User):
 
 def leave(user: User, membership_id: int) -> None:
     with write_transaction():
-        membership = CommunityMembership.get_or_none(
+        # Locked, and only the status written: a cadre's approval landing meanwhile keeps
+        # who decided and when.
+        membership = lock_for_update(CommunityMembership.select().where(
             (CommunityMembership.id == membership_id) & (CommunityMembership.user == user)
-            & CommunityMembership.status.in_(LIVE))
+            & CommunityMembership.status.in_(LIVE))).first()
         if membership is None:
             raise NotFound("membership not found")
         membership.status = "left"
-        membership.save()
+        membership.save(only=[CommunityMembership.status])
 
 
 # -- the cadre's side ------------------------------------------------------------------------
@@ -92,8 +94,10 @@ def memberships_in_scope(staff: StaffAccount, status: str | None):
 def decide(staff: StaffAccount, membership_id: int, approve: bool,
            note: str | None = None) -> CommunityMembership:
     with write_transaction():
+        # Only the membership's row: the region and the resident it joins are read, and
+        # locking them would hold up that community's and that resident's other writes.
         membership = lock_for_update(memberships_in_scope(staff, None).where(
-            CommunityMembership.id == membership_id)).first()
+            CommunityMembership.id == membership_id), of=CommunityMembership).first()
         if membership is None:
             raise NotFound("membership not found")
         if membership.status != "pending":
