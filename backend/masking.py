@@ -3,12 +3,18 @@ from __future__ import annotations
 
 
 def phone(value: str | None) -> str | None:
-    """138****5678: enough to recognise, not enough to call."""
+    """138****5678: enough to recognise, not enough to call.
+
+    A landline (64381234) is shorter: keeping three and four of its digits would show
+    most or all of it, so it keeps two at each end (64****34).
+    """
     if not value:
         return value
     digits = value.strip()
     if len(digits) < 7:
         return "*" * len(digits)
+    if len(digits) < 11:
+        return f"{digits[:2]}{'*' * (len(digits) - 4)}{digits[-2:]}"
     return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
 
 

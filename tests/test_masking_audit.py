@@ -380,3 +380,16 @@ def test_a_one_character_name_is_hidden_whole(client, make, seeded):
     listed = client.login("admin").get(f"{ADMIN}/staff?role=inspector").get_json()
     solo = [s for s in listed if s["phone"] == "130****0000"]
     assert [s["name"] for s in solo] == ["*"]
+
+
+@pytest.mark.parametrize("landline,shown", [("64381234", "64****34"), ("6438123", "64***23")])
+def test_an_office_landline_is_masked_like_a_mobile(app, client, make, landline, shown):
+    places = make.region_tree()
+    make.staff("admin", "admin", places["street_a"], name="陈立", phone="13000000001")
+    created = app.test_cli_runner().invoke(args=[
+        "create-staff", "--name", "值班室", "--role", "cadre",
+        "--region", places["community_a"].code, "--phone", landline])
+    assert created.exit_code == 0, created.output
+    staff = {s["name"]: s["phone"] for s in client.login("admin").get(f"{ADMIN}/staff").get_json()}
+    assert staff["值**"] == shown
+    assert staff["陈*"] == "130****0001"
