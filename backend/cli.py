@@ -87,6 +87,18 @@ def sweep_rectifications_command():
     click.echo(f"overdue: {len(marked)}")
 
 
+@click.command("purge")
+@with_appcontext
+def purge_command():
+    """Delete used resident-code jti's past their code's expiry and logins long dead."""
+    from backend.purge import purge
+
+    with database.connection_context():
+        report = purge()
+    click.echo(f"resident code uses: {report.code_uses}, "
+               f"refresh tokens: {report.refresh_tokens}")
+
+
 @click.command("verify-chains")
 @with_appcontext
 def verify_chains_command():
@@ -107,7 +119,8 @@ def verify_chains_command():
 
 
 COMMANDS = (upgrade_command, seed_demo_command, create_staff_command, rotate_keys_command,
-            sweep_licences_command, sweep_rectifications_command, verify_chains_command)
+            sweep_licences_command, sweep_rectifications_command, purge_command,
+            verify_chains_command)
 
 
 def init_app(app) -> None:

@@ -1,0 +1,40 @@
+"""Deleting rows kept only for a while: used resident-code jti's and dead logins' refresh tokens.
+
+Run daily from cron: `citycode purge`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from backend import clock, residentcode
+from backend.db import write_transaction
+from backend.models import RefreshToken, ResidentCodeUse
+
+# A jti stops mattering when its code expires, at most LIFETIME after it was shown; the
+# day on top covers gate machines whose clocks run behind.
+CODE_USE_KEPT = residentcode.LIFETIME + timedelta(days=1)
+# A login (a family of refresh tokens) is kept this long after its last token expired or
+# was revoked, for looking into a stolen token; a live one is kept whole, since any spent
+# token of it presented again must still end it.
+DEAD_LOGIN_KEPT = timedelta(days=30)
+
+
+@dataclass
+class PurgeReport:
+    code_uses: int
+    refresh_tokens: int
+
+
+def purge(now: datetime | None = None) -> PurgeReport:
+    now = now or clock.now()
+    with write_transaction():
+        code_uses = (ResidentCodeUse.delete()
+                     .where(ResidentCodeUse.used_at < now - CODE_USE_KEPT).execute())
+        cutoff = now - DEAD_LOGIN_KEPT
+        live = (RefreshToken.select(RefreshToken.family)
+                .where((RefreshToken.expires_at >= cutoff)
+                       & (RefreshToken.revoked_at.is_null()
+                          | (RefreshToken.revoked_at >= cutoff))))
+        refresh_tokens = RefreshToken.delete().where(RefreshToken.family.not_in(live)).execute()
+    return PurgeReport(code_uses, refresh_tokens)
