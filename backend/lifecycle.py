@@ -46,6 +46,7 @@ EVENT_TYPES = (
     "rectification.verified",
     "rectification.rejected",
     "rectification.overdue",
+    "rectification.withdrawn",
     "rating.posted",
     "rating.replied",
     "rating.released",

@@ -34,6 +34,7 @@ from backend.models import (
     RectificationOrder,
     Shop,
 )
+from backend.models.inspections import OPEN_ORDER_STATUSES
 
 RESULT_POINTS = {"fail": 5, "rectify": 3, "pass_with_remarks": 1, "pass": 0}
 RECENT_INSPECTION = timedelta(days=365)
@@ -94,7 +95,7 @@ def facts_for(shop: Shop) -> Facts:
             .where(Inspection.shop == shop.id)
             .order_by(Inspection.recorded_at.desc(), Inspection.id.desc()).first())
     orders = RectificationOrder.select().where(
-        (RectificationOrder.shop == shop.id) & (RectificationOrder.status != "closed"))
+        (RectificationOrder.shop == shop.id) & RectificationOrder.status.in_(OPEN_ORDER_STATUSES))
     return Facts(
         last_result=shop.last_inspection_result if last else None,
         inspected_recently=bool(last and now - last.recorded_at <= RECENT_INSPECTION),

@@ -463,6 +463,40 @@ def test_correcting_a_pass_to_a_fail_takes_two_inspectors_and_suspends_the_shop(
     assert told[-1] == "检查结果更正：不合格", told
 
 
+def test_correcting_a_rectify_to_a_pass_withdraws_its_order(app, client, scene, wechat_stub):
+    deadline = (clock.today_local() + timedelta(days=3)).isoformat()
+    recorded = _recorded(client, scene, result="rectify", co_inspector=scene["second"].id,
+                         checklist=checklist(False), rectify_by=deadline,
+                         requirements="更换破损的冷藏柜密封条")
+    order_id = recorded["rectification"]["id"]
+    corrected = client.login("inspector").post(
+        f"{ADMIN}/inspections/{recorded['id']}/corrections",
+        json={"note": "误判，冷藏柜密封完好", "corrected_result": "pass"})
+    assert corrected.status_code == 201, corrected.get_json()
+
+    shop_id = scene["shop"].public_id
+    owner = client.login("owner")
+    assert owner.get(f"/api/v1/merchant/shops/{shop_id}/rectifications?open=true").get_json() == []
+    order = owner.get(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}").get_json()
+    assert order["status"] == "withdrawn" and order["closed_at"]
+    answered = owner.post(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+                          json={"text": "已整改"})
+    assert answered.status_code == 409, answered.get_json()
+    regulatory = client.login("inspector").get(f"/api/v1/scan/{scene['code']}").get_json()
+    assert regulatory["regulatory"]["open_rectifications"] == []
+    assert regulatory["shop"]["risk_grade"] == "A"
+    assert owner.get(f"/api/v1/scan/{scene['code']}").get_json()["owner"][
+        "open_rectifications"] == 0
+    events = client.login("inspector").get(f"{ADMIN}/shops/{shop_id}/lifecycle").get_json()
+    assert [e["type"] for e in events[:2]] == ["rectification.withdrawn", "inspection.corrected"]
+    assert _verify(client, scene["shop"]).get_json()["ok"] is True
+    told = [m["body"]["data"]["thing2"]["value"] for m in wechat_stub.sent("subscribe/send")]
+    assert told[-1] == "检查结果更正：合格，整改已撤销", told
+    # Past the old deadline, nothing is overdue.
+    clock.travel(timedelta(days=5))
+    assert "overdue: 0" in app.test_cli_runner().invoke(args=["sweep-rectifications"]).output
+
+
 def test_blank_text_is_no_requirement_reason_or_note(client, scene):
     shop = scene["shop"]
     deadline = (clock.today_local() + timedelta(days=5)).isoformat()

@@ -28,7 +28,12 @@ from backend.models import (
     Upload,
 )
 from backend.models.base import random_id
-from backend.models.inspections import FAR_AWAY_METRES, NEEDS_TWO_INSPECTORS
+from backend.models.inspections import (
+    FAR_AWAY_METRES,
+    NEEDS_TWO_INSPECTORS,
+    OPEN_ORDER_STATUSES,
+    PASSES,
+)
 from backend.shopstate import RESULT_LABELS
 
 INSPECTABLE = ("active", "suspended")
@@ -191,7 +196,8 @@ def correct(staff: StaffAccount, inspection_id: str, note: str, corrected_result
     A correction to a result that needs two inspectors needs them too, and a correction
     of the latest inspection has that result's consequences: the published result and
     grade change, and a shop corrected to 'fail' is suspended. Lifting a suspension
-    stays an admin's status change.
+    stays an admin's status change. A correction to a pass withdraws the inspection's
+    orders still waiting, whether or not it is the latest.
     """
     actor = lifecycle.actor_for_staff(staff)
     with write_transaction():
@@ -214,6 +220,8 @@ def correct(staff: StaffAccount, inspection_id: str, note: str, corrected_result
         latest = (Inspection.select(Inspection.id).where(Inspection.shop == shop)
                   .order_by(Inspection.recorded_at.desc(), Inspection.id.desc()).first())
         published = corrected_result and latest.id == inspection.id
+        withdrawn = _withdraw_orders(shop, inspection, actor) \
+            if corrected_result in PASSES else []
         if published:
             if corrected_result == "fail" and shop.status == "active":
                 lifecycle.append(shop, "shop.status_changed", actor, {
@@ -222,13 +230,34 @@ def correct(staff: StaffAccount, inspection_id: str, note: str, corrected_result
                 shop.status = "suspended"
             shop.last_inspection_result = corrected_result
             shop.save()
+        if published or withdrawn:
             risk.refresh(shop)
         audit.record("inspection.corrected", "inspection", inspection.public_id,
-                     shop.region_path, staff=staff, detail={"result": corrected_result})
-    if published:  # the owners were told the recorded result; tell them the corrected one
+                     shop.region_path, staff=staff,
+                     detail={"result": corrected_result, "withdrawn": withdrawn})
+    # The owners were told the recorded result and the order; tell them what stands now.
+    if published:
         _tell_owners(shop, f"inspection.{corrected_result}",
-                     f"检查结果更正：{RESULT_LABELS[corrected_result]}", None)
+                     f"检查结果更正：{RESULT_LABELS[corrected_result]}"
+                     + ("，整改已撤销" if withdrawn else ""), None)
+    elif withdrawn:
+        _tell_owners(shop, "rectification.withdrawn", "检查结果更正，整改已撤销", None)
     return correction
+
+
+def _withdraw_orders(shop: Shop, inspection: Inspection, actor: str) -> list[str]:
+    """A pass orders nothing to put right: the inspection's orders still waiting are withdrawn,
+    so the shop does not answer, get graded on, or go overdue for a result that was wrong."""
+    now = clock.now()
+    orders = list(lock_for_update(RectificationOrder.select().where(
+        (RectificationOrder.inspection == inspection)
+        & RectificationOrder.status.in_(OPEN_ORDER_STATUSES)).order_by(RectificationOrder.id)))
+    for order in orders:
+        order.status, order.closed_at = "withdrawn", now
+        order.save()
+        lifecycle.append(shop, "rectification.withdrawn", actor, {
+            "order": order.public_id, "inspection": inspection.public_id})
+    return [order.public_id for order in orders]
 
 
 def _refuse_a_repeat(staff: StaffAccount, inspection: Inspection, note: str,

@@ -22,6 +22,7 @@ from backend.models import (
     StaffAccount,
     User,
 )
+from backend.models.inspections import OPEN_ORDER_STATUSES
 from backend.shopstate import EXPIRING_WITHIN
 
 PASSING = ("pass", "pass_with_remarks")
@@ -61,7 +62,7 @@ def stats(staff: StaffAccount) -> dict:
     passed = month.where(_result_as_corrected().in_(PASSING)).count()
     # A closed shop's unanswered order is over with the shop, like its licences.
     orders = RectificationOrder.select().join(Shop).where(
-        in_scope & (Shop.status != "closed") & (RectificationOrder.status != "closed"))
+        in_scope & (Shop.status != "closed") & RectificationOrder.status.in_(OPEN_ORDER_STATUSES))
     return {
         "region": staff.region.name,
         "shops": shops.count(),

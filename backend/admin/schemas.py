@@ -15,7 +15,7 @@ from backend.merchant.schemas import (  # noqa: F401  (shared views)
     ShopRequestOut,
 )
 from backend.models import InspectionCorrection
-from backend.models.inspections import FAR_AWAY_METRES, RESULTS, SEVERITIES
+from backend.models.inspections import FAR_AWAY_METRES, ORDER_STATUSES, RESULTS, SEVERITIES
 from backend.models.people import STAFF_ROLES
 from backend.models.regions import DEPARTMENT_KINDS
 from backend.models.shops import REQUEST_STATUSES
@@ -154,7 +154,7 @@ class CorrectionOut(ma.Schema):
 
 class RectificationFilter(ma.Schema):
     status = ma.fields.String(load_default=None,
-                              validate=validate.OneOf(["open", "submitted", "closed"]))
+                              validate=validate.OneOf(list(ORDER_STATUSES)))
     overdue = ma.fields.Boolean(load_default=None)
     shop_id = ma.fields.String(load_default=None)
 

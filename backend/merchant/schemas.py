@@ -9,6 +9,7 @@ from marshmallow import validate
 
 from backend import clock, masking
 from backend.api import Line, Text
+from backend.models.inspections import ORDER_STATUSES
 from backend.models.shops import MEMBERSHIP_ROLES
 from backend.shopstate import CATEGORIES, LICENCE_TYPES, STATUS_LABELS, validity
 
@@ -269,7 +270,7 @@ class RectificationOut(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     shop_id = ma.fields.String(attribute="shop.public_id")
     inspection_id = ma.fields.String(attribute="inspection.public_id")
-    status = ma.fields.String(metadata={"enum": ["open", "submitted", "closed"]})
+    status = ma.fields.String(metadata={"enum": list(ORDER_STATUSES)})
     deadline = ma.fields.Date()
     overdue = ma.fields.Boolean()
     requirements = ma.fields.String()

@@ -30,6 +30,7 @@ from backend.models import (
     Upload,
     User,
 )
+from backend.models.inspections import OPEN_ORDER_STATUSES
 
 OWNER_ONLY = ("owner",)
 ANY_MEMBER = ("owner", "staff")
@@ -466,7 +467,7 @@ def rectifications(user: User, public_id: str, open_only: bool = False):
     shop = member_shop(user, public_id)
     query = (RectificationOrder.select().where(RectificationOrder.shop == shop)
              .order_by(RectificationOrder.deadline))
-    return query.where(RectificationOrder.status != "closed") if open_only else query
+    return query.where(RectificationOrder.status.in_(OPEN_ORDER_STATUSES)) if open_only else query
 
 
 def rectification(user: User, public_id: str, order_id: str) -> RectificationOrder:

@@ -10,6 +10,7 @@ from backend.models.shops import Shop, Upload, new_shop_public_id
 RESULTS = ("pass", "pass_with_remarks", "rectify", "fail")
 SEVERITIES = ("minor", "major", "critical")
 NEEDS_TWO_INSPECTORS = ("rectify", "fail")
+PASSES = ("pass", "pass_with_remarks")
 FAR_AWAY_METRES = 300
 
 
@@ -63,7 +64,9 @@ class InspectionCorrection(BaseModel):
     created_at = UTCDateTimeField(default=created_now)
 
 
-ORDER_STATUSES = ("open", "submitted", "closed")
+# "withdrawn": a correction found the inspection a pass, so there was nothing to put right.
+ORDER_STATUSES = ("open", "submitted", "closed", "withdrawn")
+OPEN_ORDER_STATUSES = ("open", "submitted")
 
 
 class RectificationOrder(BaseModel):

@@ -13,6 +13,7 @@ from backend.models import (
     Shop,
     StaffAccount,
 )
+from backend.models.inspections import OPEN_ORDER_STATUSES
 
 REGULATORS = ("inspector", "admin")
 RECENT_INSPECTIONS = 5
@@ -59,7 +60,8 @@ def regulatory_part(staff: StaffAccount, shop: Shop, licences: list) -> dict:
         "inspections": inspections,
         "open_rectifications": list(
             RectificationOrder.select()
-            .where((RectificationOrder.shop == shop) & (RectificationOrder.status != "closed"))
+            .where((RectificationOrder.shop == shop)
+                   & RectificationOrder.status.in_(OPEN_ORDER_STATUSES))
             .order_by(RectificationOrder.deadline)),
         "risk": {"grade": shop.risk_grade, "grade_today": grade.letter, "points": grade.points,
                  "reasons": grade.reasons},
