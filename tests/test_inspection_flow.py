@@ -127,6 +127,25 @@ def test_overdue_sweep_raises_the_grade(app, client, scene):
         assert Shop.get_by_id(scene["shop"].id).risk_grade == "D"
 
 
+def test_the_shop_is_told_once_when_its_order_goes_overdue(app, client, scene, wechat_stub):
+    proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
+    deadline = clock.today_local() + timedelta(days=2)
+    client.login("inspector").post(
+        f"/api/v1/admin/shops/{scene['shop'].public_id}/inspections", json={
+            "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
+            "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
+            "result": "rectify", "requirements": "整改", "rectify_by": deadline.isoformat()})
+    told_before = len(wechat_stub.sent("subscribe/send"))
+    clock.travel(timedelta(days=4))
+    app.test_cli_runner().invoke(args=["sweep-rectifications"])
+    app.test_cli_runner().invoke(args=["sweep-rectifications"])
+    told = wechat_stub.sent("subscribe/send")[told_before:]
+    assert len(told) == 1, told
+    data = {key: field["value"] for key, field in told[0]["body"]["data"].items()}
+    assert data["thing2"] == "整改已逾期，请尽快整改" and data["date3"] == deadline.isoformat()
+    assert told[0]["body"]["touser"] == "oStub_owner"
+
+
 def test_evidence_sent_in_time_is_not_overdue_while_it_waits_for_the_inspector(app, client, scene):
     inspector = client.login("inspector")
     proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]

@@ -354,7 +354,8 @@ def reject_order(staff: StaffAccount, order_id: str, reason: str) -> Rectificati
 
 
 def sweep_overdue(today: date | None = None) -> list[str]:
-    """Mark orders past their deadline, once each; the shop's grade goes up.
+    """Mark orders past their deadline, once each; the shop's grade goes up and its
+    owners are told, once per order.
 
     Only an order still waiting for the shop is overdue: one whose evidence came in
     on time and waits for the inspector is not the shop's delay, and a closed shop
@@ -376,4 +377,6 @@ def sweep_overdue(today: date | None = None) -> list[str]:
                              {"order": order.public_id, "deadline": order.deadline})
             risk.refresh(order.shop)
             marked.append(order.public_id)
+        # After the commit, as everywhere: the shop's lock must not wait on WeChat.
+        _tell_owners(order.shop, "rectification.overdue", "整改已逾期，请尽快整改", order.deadline)
     return marked
