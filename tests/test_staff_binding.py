@@ -4,8 +4,10 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
+
 from backend import clock
-from backend.db import database
+from backend.db import database, is_sqlite
 from backend.models import BindingCode, Region
 from backend.staffing import create_staff, issue_binding_code
 from tests.factories import ApiClient
@@ -114,3 +116,38 @@ def test_a_double_tapped_reissue_leaves_one_working_code(app, client, make):
                 (BindingCode.staff == staff_id) & BindingCode.used_at.is_null()
                 & (BindingCode.expires_at > clock.now())).count()
         assert live == 1, f"round {round_}: {live} codes would bind this account"
+
+
+def test_an_account_disabled_while_it_is_being_bound_stays_disabled(app, client, make):
+    with database.connection_context():
+        if is_sqlite():
+            pytest.skip("SQLite serialises every writer (BEGIN IMMEDIATE); the race "
+                        "needs PostgreSQL's row locks")
+    places = make.region_tree()
+    make.staff("district", "admin", places["district"], name="王建国")
+    admin = client.login("district")
+    for round_ in range(12):
+        created = admin.post("/api/v1/admin/staff", json={
+            "name": "李明", "role": "inspector", "region": places["street_a"].code}).get_json()
+        staff_id, code = created["staff"]["id"], created["binding_code"]
+        newcomer = ApiClient(app, client.login(f"newcomer{round_}").token)
+        taps = [(ApiClient(app, admin.token), f"/api/v1/admin/staff/{staff_id}/disable", None),
+                (newcomer, "/api/v1/auth/bind-staff", {"binding_code": code})]
+        start = threading.Barrier(len(taps))
+        answers = []
+
+        def tap(caller, url, data):
+            start.wait()
+            answers.append(caller.post(url, json=data).status_code)
+
+        threads = [threading.Thread(target=tap, args=job) for job in taps]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert 500 not in answers, answers
+        listed = {s["id"]: s for s in admin.get(
+            "/api/v1/admin/staff?page_size=100").get_json()}
+        assert (listed[staff_id]["active"], listed[staff_id]["bound"]) == (False, False), \
+            f"round {round_}: {answers}"
+        assert newcomer.get("/api/v1/me").get_json()["staff"] is None

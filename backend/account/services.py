@@ -96,15 +96,20 @@ def bind_staff(user: User, binding_code: str) -> StaffAccount:
     now = clock.now()
     code_hash = hash_binding_code(binding_code)
     with write_transaction():
-        code = lock_for_update(
+        # The account's row first, its code after, as a reissue takes them; an admin
+        # disabling the account meanwhile either waits for the binding or is seen here.
+        found = BindingCode.select(BindingCode.staff).where(
+            BindingCode.code_hash == code_hash).first()
+        staff = found and lock_for_update(
+            StaffAccount.select().where(StaffAccount.id == found.staff_id)).first()
+        code = staff and lock_for_update(
             BindingCode.select().where(BindingCode.code_hash == code_hash)
         ).first()
-        if code is None or code.used_at is not None or code.expires_at <= now:
+        if not code or code.used_at is not None or code.expires_at <= now:
             raise Unauthorized(
                 "binding code is not valid",
                 errors={"json": {"binding_code": ["unknown, used or expired"]}},
             )
-        staff = code.staff
         if not staff.active:
             raise Conflict("this staff account is disabled")
         if staff.user_id is not None:
@@ -112,7 +117,7 @@ def bind_staff(user: User, binding_code: str) -> StaffAccount:
         if StaffAccount.get_or_none(StaffAccount.user == user) is not None:
             raise Conflict("your WeChat account is already bound to a staff account")
         staff.user = user
-        staff.save()
+        staff.save(only=[StaffAccount.user])
         code.used_at = now
         code.save()
     return staff

@@ -89,7 +89,7 @@ def new_binding_code(admin: StaffAccount, staff_id: int) -> tuple[StaffAccount, 
 
 def disable_staff(admin: StaffAccount, staff_id: int) -> StaffAccount:
     with write_transaction():
-        member = staff_member(admin, staff_id)
+        member = staff_member(admin, staff_id, lock=True)
         if member.id == admin.id:
             raise Conflict("you cannot disable yourself")
         # The WeChat account is let go with the role: a colleague who moves to another
