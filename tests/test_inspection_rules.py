@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import peewee as pw
 import pytest
@@ -215,6 +215,23 @@ def test_a_deadline_comes_with_what_to_put_right_and_never_with_a_pass(client, s
         proof, result="pass_with_remarks", rectify_by=deadline, requirements="补贴索证索票台账"))
     assert remarks.status_code == 201, remarks.get_json()
     assert remarks.get_json()["rectification"]["requirements"] == "补贴索证索票台账"
+
+
+def test_a_deadline_is_after_today_and_within_a_year(client, scene):
+    shop, today = scene["shop"], clock.today_local()
+    rectify = {"result": "rectify", "co_inspector": scene["second"].id,
+               "checklist": checklist(False), "requirements": "更换破损的冷藏柜密封条"}
+    before = written(shop)
+    for deadline in [today - timedelta(days=1), today, today + timedelta(days=366),
+                     date(9999, 12, 31)]:
+        proof = proof_for(client, "inspector", scene["code"])
+        assert_refused(record(client, "inspector", shop, body(
+            proof, rectify_by=deadline.isoformat(), **rectify)), "rectify_by")
+    assert written(shop) == before
+    proof = proof_for(client, "inspector", scene["code"])
+    a_year = record(client, "inspector", shop, body(
+        proof, rectify_by=(today + timedelta(days=365)).isoformat(), **rectify))
+    assert a_year.status_code == 201, a_year.get_json()
 
 
 def test_a_failed_inspection_suspends_the_shop_in_the_same_response(client, scene):

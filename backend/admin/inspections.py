@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 
@@ -37,6 +37,7 @@ from backend.models.inspections import (
 from backend.shopstate import RESULT_LABELS
 
 INSPECTABLE = ("active", "suspended")
+LONGEST_DEADLINE = timedelta(days=365)
 
 
 # -- the record's fingerprint --------------------------------------------------------------
@@ -102,6 +103,10 @@ def _check_result(data: dict, co: StaffAccount | None) -> None:
             raise Invalid.field("requirements", "say what must be put right")
         if data["rectify_by"] <= clock.today_local():
             raise Invalid.field("rectify_by", "must be after today")
+        # A deadline years away is a typo, and an order nobody would ever see go overdue.
+        if data["rectify_by"] > clock.today_local() + LONGEST_DEADLINE:
+            raise Invalid.field("rectify_by",
+                                f"must be at most {LONGEST_DEADLINE.days} days from today")
 
 
 def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:

@@ -74,7 +74,9 @@ class InspectionIn(ma.Schema):
                                validate=validate.Length(min=1))
     findings = ma.fields.List(ma.fields.Nested(FindingIn), load_default=list)
     result = ma.fields.String(required=True, validate=validate.OneOf(list(RESULTS)))
-    rectify_by = ma.fields.Date(load_default=None)
+    rectify_by = ma.fields.Date(load_default=None, metadata={
+        "description": "the order's deadline: after today and at most 365 days ahead "
+                       "(Shanghai date)"})
     requirements = Text(load_default=None, validate=validate.Length(max=1000))
     note = Text(load_default=None, validate=validate.Length(max=2000))
 
