@@ -246,6 +246,26 @@ def test_the_inspector_sees_the_evidence_before_deciding(client, scene, wechat_s
     assert told, "the owner is told why"
 
 
+def test_the_inspectors_order_list_says_which_shop_and_where(client, scene, make):
+    other = make.shop("owner2", scene["places"]["street_a"], name="隔壁茶铺")
+    for shop, code in [(scene["shop"], scene["code"]), (other, make.code_of(other))]:
+        proof = scan(client, "inspector", code).get_json()["regulatory"]["scan_proof"]["token"]
+        assert client.login("inspector").post(
+            f"/api/v1/admin/shops/{shop.public_id}/inspections", json={
+                "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
+                "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
+                "result": "rectify", "requirements": "整改",
+                "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat()},
+        ).status_code == 201
+    inspector = client.login("inspector")
+    listed = inspector.get("/api/v1/admin/rectifications").get_json()
+    assert sorted((o["shop_name"], o["shop_address"]) for o in listed) == [
+        ("老王面馆", "天平路 88 号"), ("隔壁茶铺", "天平路 88 号")]
+    detail = inspector.get(f"/api/v1/admin/rectifications/{listed[0]['id']}").get_json()
+    assert (detail["shop_name"], detail["shop_address"]) == (
+        listed[0]["shop_name"], listed[0]["shop_address"])
+
+
 def test_the_shop_is_told_when_its_rectification_is_accepted(client, scene, wechat_stub):
     proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
     shop_id = scene["shop"].public_id

@@ -54,7 +54,7 @@ class Corrections(MethodView):
 @blp.route("/rectifications")
 class Rectifications(MethodView):
     @blp.arguments(schemas.RectificationFilter, location="query")
-    @blp.response(200, schemas.RectificationOut(many=True))
+    @blp.response(200, schemas.StaffRectificationOut(many=True))
     @blp.paginate(QueryPage)
     def get(self, args):
         """Rectification orders in my scope, by deadline"""
@@ -70,7 +70,7 @@ class Rectifications(MethodView):
 
 @blp.route("/rectifications/<string:order_id>")
 class RectificationItem(MethodView):
-    @blp.response(200, schemas.RectificationDetail)
+    @blp.response(200, schemas.StaffRectificationDetail)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, order_id):
         """An order with the shop's evidence (text, photos) and earlier decisions"""
@@ -103,7 +103,7 @@ class ShopPhoto(MethodView):
 
 @blp.route("/rectifications/<string:order_id>/verify")
 class VerifyRectification(MethodView):
-    @blp.response(200, schemas.RectificationOut)
+    @blp.response(200, schemas.StaffRectificationOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.doc(**{"x-no-body": True})
@@ -115,7 +115,7 @@ class VerifyRectification(MethodView):
 @blp.route("/rectifications/<string:order_id>/reject")
 class RejectRectification(MethodView):
     @blp.arguments(schemas.RejectionReason)
-    @blp.response(200, schemas.RectificationOut)
+    @blp.response(200, schemas.StaffRectificationOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, order_id):

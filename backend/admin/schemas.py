@@ -154,6 +154,17 @@ class CorrectionOut(ma.Schema):
     created_at = ma.fields.DateTime()
 
 
+class StaffRectificationOut(RectificationOut):
+    """An order as an inspector works through the list: which shop it is, and where."""
+
+    shop_name = ma.fields.String(attribute="shop.name")
+    shop_address = ma.fields.String(attribute="shop.address")
+
+
+class StaffRectificationDetail(RectificationDetail, StaffRectificationOut):
+    pass
+
+
 class RectificationFilter(ma.Schema):
     status = ma.fields.String(load_default=None,
                               validate=validate.OneOf(list(ORDER_STATUSES)))
