@@ -211,3 +211,18 @@ def test_an_inspection_a_year_old_stops_counting_at_the_next_sweep(app, client, 
     clock.travel(timedelta(days=66))
     assert "regraded: 1" in _sweep(app)
     assert grade() == "A"
+
+
+def test_the_dashboard_counts_the_licences_the_sweep_watches(app, client, make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    make.staff("street_admin", "admin", places["street_a"], name="陈立")
+    waiting = make.shop("owner2", places["street_a"], name="隔壁茶铺", approved=False)
+    today = clock.today_local()
+    make.licence(shop, today + timedelta(days=10))
+    make.licence(waiting, today + timedelta(days=10))
+    make.licence(waiting, today - timedelta(days=3), type_="business_licence",
+                 number="91310104XXXX")
+    assert "expiring: 1, expired: 0" in _sweep(app)
+    stats = client.login("street_admin").get("/api/v1/admin/stats").get_json()
+    assert (stats["licences_expiring_30_days"], stats["licences_expired"]) == (1, 0), stats

@@ -24,6 +24,7 @@ from backend.models import (
 )
 from backend.models.inspections import OPEN_ORDER_STATUSES
 from backend.shopstate import EXPIRING_WITHIN
+from backend.sweeps import LIVE_SHOPS
 
 PASSING = ("pass", "pass_with_remarks")
 
@@ -55,14 +56,17 @@ def stats(staff: StaffAccount) -> dict:
                 .group_by(column).tuples())
         return {key: count for key, count in rows}
 
-    live_licences = Licence.select().join(Shop).where(in_scope & (Shop.status != "closed"))
+    # Counted as the sweeps count them: shops that trade, not one still waiting for
+    # approval, nor one closed.
+    live = in_scope & Shop.status.in_(LIVE_SHOPS)
+    live_licences = Licence.select().join(Shop).where(live)
     month = Inspection.select().join(Shop).where(in_scope
                                                  & (Inspection.recorded_at >= _month_start()))
     inspected = month.count()
     passed = month.where(_result_as_corrected().in_(PASSING)).count()
     # A closed shop's unanswered order is over with the shop, like its licences.
     orders = RectificationOrder.select().join(Shop).where(
-        in_scope & (Shop.status != "closed") & RectificationOrder.status.in_(OPEN_ORDER_STATUSES))
+        live & RectificationOrder.status.in_(OPEN_ORDER_STATUSES))
     return {
         "region": staff.region.name,
         "shops": shops.count(),

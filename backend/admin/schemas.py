@@ -256,8 +256,10 @@ class Stats(ma.Schema):
     shops = ma.fields.Integer()
     shops_by_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     shops_by_risk_grade = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
-    licences_expiring_30_days = ma.fields.Integer()
-    licences_expired = ma.fields.Integer()
+    licences_expiring_30_days = ma.fields.Integer(metadata={
+        "description": "of active and suspended shops, as the licence sweep counts them"})
+    licences_expired = ma.fields.Integer(metadata={
+        "description": "of active and suspended shops, as the licence sweep counts them"})
     inspections_this_month = ma.fields.Integer()
     pass_rate_this_month = ma.fields.Float(allow_none=True)
     rectifications_open = ma.fields.Integer()
