@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from backend.clock import local_date
+from backend.errors import Conflict
 
 # Industry categories (行业类别). Keep in step with the README's glossary.
 CATEGORIES = {
@@ -47,6 +48,16 @@ def validity(valid_to: date, today: date) -> str:
     if valid_to - today <= EXPIRING_WITHIN:
         return "expiring"
     return "valid"
+
+
+def refuse_if_closed(shop) -> None:
+    """A closed shop's record is history: its people still read it, nobody changes it.
+
+    A pending shop is not refused: its owner gathers licences, staff and honours before
+    an admin approves it (only its code waits for the approval)."""
+    if shop.status == "closed":
+        raise Conflict("this shop is closed: its record can be read but no longer changed",
+                       errors={"path": {"shop_id": ["closed"]}})
 
 
 def rating_histogram(shop) -> list[int]:

@@ -224,3 +224,81 @@ def test_an_employee_edit_that_changes_nothing_adds_nothing_to_the_record(client
 
     with database.connection_context():
         assert Shop.get_by_id(shop_a.id).lifecycle_seq == seq
+
+
+def _close(client, shop):
+    with database.connection_context():
+        street = Shop.get_by_id(shop.id).street
+    admin = client.login(f"approver_{street.code}")
+    assert admin.post(f"/api/v1/admin/shops/{shop.public_id}/status",
+                      json={"status": "closed", "reason": "停止经营"}).status_code == 200
+
+
+def test_a_closed_shops_people_change_nothing_but_still_read_its_history(
+        client, make, two_shops):
+    shop_a, _, _ = two_shops
+    staff = _invite_staff(client, shop_a, "owner_a", "clerk")
+    owner = client.login("owner_a")
+    base = f"/api/v1/merchant/shops/{shop_a.public_id}"
+    licence = make.licence(shop_a, date(2031, 1, 1))
+    employee = owner.post(f"{base}/employees", json={
+        "name": "李四", "health_cert_number": "JK20240001",
+        "health_cert_expires": "2030-01-01"}).get_json()
+    honour = owner.post(f"{base}/honours", json={"title": "诚信商户", "issuer": "区商务委"}
+                        ).get_json()
+    invite = owner.post(f"{base}/invites").get_json()["code"]
+    resident = client.login("alice")
+    ticket = resident.get(f"/api/v1/scan/{make.code_of(shop_a)}").get_json()["rating_ticket"]
+    rating = resident.post(f"/api/v1/resident/shops/{shop_a.public_id}/ratings",
+                           json={"rating_ticket": ticket, "stars": 4}).get_json()
+    clerk_id = next(m["user_id"] for m in owner.get(f"{base}/members").get_json()
+                    if m["role"] == "staff")
+    _close(client, shop_a)
+    with database.connection_context():
+        seq = Shop.get_by_id(shop_a.id).lifecycle_seq
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(png, format="PNG")
+
+    attempts = [
+        owner.patch(base, json={"name": "新名字"}),
+        owner.post(f"{base}/licences", json={
+            "type": "other", "number": "X1234567", "issuer": "某机关",
+            "valid_from": "2024-01-01", "valid_to": "2030-01-01"}),
+        owner.post(f"{base}/licences/{licence.public_id}/renewal",
+                   json={"valid_to": "2035-01-01"}),
+        owner.delete(f"{base}/licences/{licence.public_id}"),
+        owner.post(f"{base}/employees", json={"name": "王五", "health_cert_number": "JK20240002",
+                                              "health_cert_expires": "2030-01-01"}),
+        staff.patch(f"{base}/employees/{employee['id']}", json={"name": "李五"}),
+        owner.delete(f"{base}/employees/{employee['id']}"),
+        staff.post(f"{base}/honours", json={"title": "文明商户", "issuer": "街道"}),
+        owner.delete(f"{base}/honours/{honour['id']}"),
+        owner.post(f"{base}/invites"),
+        client.login("bob").post("/api/v1/merchant/invites/accept", json={"code": invite}),
+        owner.delete(f"{base}/members/{clerk_id}"),
+        owner.post(f"{base}/code/reissue"),
+        staff.post(f"{base}/uploads", data={"file": (io.BytesIO(png.getvalue()), "a.png")},
+                   content_type="multipart/form-data"),
+        owner.post(f"{base}/ratings/{rating['id']}/reply", json={"text": "谢谢"}),
+    ]
+    assert [r.status_code for r in attempts] == [409] * len(attempts)
+    assert all("closed" in r.get_json()["message"] for r in attempts)
+    with database.connection_context():
+        assert Shop.get_by_id(shop_a.id).lifecycle_seq == seq
+    for suffix in ("", "/licences", "/employees", "/honours", "/lifecycle", "/ratings"):
+        assert staff.get(f"{base}{suffix}").status_code == 200
+
+
+def test_a_pending_shops_owner_keeps_its_papers_before_approval(client, make):
+    places = make.region_tree()
+    shop = make.shop("newcomer", places["street_a"], approved=False)
+    owner = client.login("newcomer")
+    base = f"/api/v1/merchant/shops/{shop.public_id}"
+    added = owner.post(f"{base}/licences", json={
+        "type": "business_licence", "number": "X1234567", "issuer": "区市场监管局",
+        "valid_from": "2024-01-01", "valid_to": "2030-01-01"})
+    assert added.status_code == 201
+    assert owner.post(f"{base}/employees", json={
+        "name": "李四", "health_cert_number": "JK20240001",
+        "health_cert_expires": "2030-01-01"}).status_code == 201
+    assert owner.post(f"{base}/code/reissue").status_code == 409

@@ -84,6 +84,7 @@ class Licences(MethodView):
 class LicenceItem(MethodView):
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def delete(self, shop_id, licence_id):
         """Remove a licence (the removal stays in the lifecycle record)"""
         services.remove_licence(current_user(), shop_id, licence_id)
@@ -94,6 +95,7 @@ class LicenceRenewal(MethodView):
     @blp.arguments(schemas.LicenceRenewal)
     @blp.response(200, schemas.LicenceOut)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id, licence_id):
         """Renew a licence: a later valid_to, optionally a new number and photo"""
         return services.renew_licence(current_user(), shop_id, licence_id, body)
@@ -121,12 +123,14 @@ class EmployeeItem(MethodView):
     @blp.arguments(schemas.EmployeeChange)
     @blp.response(200, schemas.EmployeeOut)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def patch(self, body, shop_id, employee_id):
         """Update an employee (e.g. a renewed health certificate)"""
         return services.update_employee(current_user(), shop_id, employee_id, body)
 
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def delete(self, shop_id, employee_id):
         """Remove an employee"""
         services.remove_employee(current_user(), shop_id, employee_id)
@@ -153,6 +157,7 @@ class Honours(MethodView):
 class HonourItem(MethodView):
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def delete(self, shop_id, honour_id):
         """Remove an honour"""
         services.remove_honour(current_user(), shop_id, honour_id)
@@ -185,6 +190,7 @@ class Invites(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(**{"x-no-body": True})
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, shop_id):
         """Invite a member of staff: a one-time code to hand over (owner only)"""
         code, invite = services.invite_staff(current_user(), shop_id)
@@ -207,6 +213,7 @@ class Uploads(MethodView):
     @blp.response(201, schemas.UploadOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, files, shop_id):
         """Upload a photo (JPEG or PNG, at most 5 MB) for a licence, honour or answer"""
         return services.upload_photo(current_user(), shop_id, files["file"].stream)

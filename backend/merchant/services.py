@@ -12,7 +12,7 @@ from datetime import timedelta
 import peewee as pw
 from flask import current_app
 
-from backend import clock, codes, creditcode, lifecycle, masking, risk, uploads
+from backend import clock, codes, creditcode, lifecycle, masking, risk, shopstate, uploads
 from backend.db import database, lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.models import (
@@ -45,7 +45,8 @@ def member_shop(user: User, public_id: str, roles=ANY_MEMBER) -> Shop:
 
     Inside a write the shop's row is locked as it is read, so writes to one shop take
     turns from their first read: none saves what another has just changed, and none
-    waits on the chain's head while holding a row the other needs.
+    waits on the chain's head while holding a row the other needs. Every write to a
+    shop starts here, so here a closed shop refuses them all (shopstate.refuse_if_closed).
     """
     return _membership(user, public_id, roles).shop
 
@@ -54,14 +55,18 @@ def _membership(user: User, public_id: str, roles=ANY_MEMBER) -> ShopMembership:
     query = (ShopMembership.select(ShopMembership, Shop)
              .join(Shop)
              .where((ShopMembership.user == user) & (Shop.public_id == public_id)))
-    if database.in_transaction():
+    writing = database.in_transaction()
+    if writing:
         query = lock_for_update(query, of=Shop)  # the shop's row only: it comes first
     row = query.first()
     if row is None:
         raise NotFound("shop not found")
     if row.role not in roles:
         raise Forbidden("only the shop's owner may do this")
+    if writing:
+        shopstate.refuse_if_closed(row.shop)
     return row
+
 
 
 def my_shops(user: User):
@@ -186,8 +191,6 @@ def my_requests(user: User):
 def update_profile(user: User, public_id: str, changes: dict) -> Shop:
     with write_transaction():
         shop = member_shop(user, public_id)
-        if shop.status == "closed":
-            raise Conflict("a closed shop's profile cannot change")
         location = changes.pop("location", None)
         if location is not None:
             changes.update(lat=location["lat"], lng=location["lng"])
@@ -416,6 +419,7 @@ def accept_invite(user: User, code: str) -> ShopMembership:
         if invite is None or invite.used_at is not None or invite.expires_at <= now:
             raise unusable
         shop = invite.shop
+        shopstate.refuse_if_closed(shop)
         if ShopMembership.get_or_none((ShopMembership.shop == shop)
                                       & (ShopMembership.user == user)):
             raise Conflict("you already belong to this shop")

@@ -23,7 +23,7 @@ import orjson
 import peewee as pw
 from flask import current_app
 
-from backend import clock, contentcheck, lifecycle, risk
+from backend import clock, contentcheck, lifecycle, risk, shopstate
 from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.keys import ALGORITHM, UnknownKey
@@ -161,7 +161,10 @@ def reply(shop: Shop, rating_id: str, text: str, author: User) -> Rating:
     if contentcheck.check(author, text, "text") != "pass":
         raise Invalid.field("text", "内容需要人工审核，请修改后再回复")
     with write_transaction():
-        lock_row(Shop, shop.id)  # the shop's row first (see db.lock_for_update)
+        # The shop's row first (see db.lock_for_update); its status as of now, under the lock.
+        current = lock_for_update(Shop.select(Shop.id, Shop.status)
+                                  .where(Shop.id == shop.id)).get()
+        shopstate.refuse_if_closed(current)
         rating = Rating.get_or_none((Rating.public_id == rating_id) & (Rating.shop == shop))
         if rating is None:
             raise NotFound("rating not found")
