@@ -77,6 +77,7 @@ class Config:
     wechat_template_licence: str = "tmpl_licence_expiry"
     wechat_template_inspection: str = "tmpl_inspection_result"
     wechat_template_report: str = "tmpl_report_progress"
+    wechat_template_shop: str = "tmpl_shop_membership"
     wechat_miniprogram_state: str = "formal"
     signing_keys_dir: str = str(INSTANCE_DIR / "keys")
     key_grace_seconds: int = 7 * 24 * 3600
@@ -110,6 +111,7 @@ class Config:
             wechat_template_inspection=env("WECHAT_TEMPLATE_INSPECTION",
                                            cls.wechat_template_inspection),
             wechat_template_report=env("WECHAT_TEMPLATE_REPORT", cls.wechat_template_report),
+            wechat_template_shop=env("WECHAT_TEMPLATE_SHOP", cls.wechat_template_shop),
             wechat_miniprogram_state=env("WECHAT_MINIPROGRAM_STATE",
                                          cls.wechat_miniprogram_state),
             signing_keys_dir=env("SIGNING_KEYS_DIR", cls.signing_keys_dir),

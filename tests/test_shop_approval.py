@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from backend.db import database
-from backend.models import LifecycleEvent, Shop
+from backend.models import LifecycleEvent, Shop, User
 from tests.factories import valid_credit_code
 
 
@@ -213,6 +213,48 @@ def test_a_member_of_staff_taking_over_the_business_can_claim_it(client, make, p
     mine = client.login("son").get("/api/v1/merchant/shops").get_json()
     assert [(m["role"], m["shop"]["id"]) for m in mine] == [("owner", shop.public_id)]
     # The owner has nothing to claim.
-    again = client.login("first_owner").post("/api/v1/merchant/claims",
-                                             json={"credit_code": shop.credit_code})
+    again = son.post("/api/v1/merchant/claims", json={"credit_code": shop.credit_code})
     assert again.status_code == 409
+
+
+def test_an_admin_sees_who_claims_a_shop_masked(client, make, places):
+    shop = make.shop("first_owner", places["street_a"])
+    with database.connection_context():
+        User.update(display_name="王小明", phone="13912345678").where(
+            User.id == make.user("heir").id).execute()
+    assert client.login("heir").post("/api/v1/merchant/claims",
+                                     json={"credit_code": shop.credit_code}).status_code == 201
+    admin = client.login(f"approver_{places['street_a'].code}")
+    [claim] = [r for r in admin.get("/api/v1/admin/shop-requests").get_json()
+               if r["kind"] == "claim"]
+    assert claim["applicant"] == {"name": "王**", "phone": "139****5678"}
+
+
+def test_an_approved_claim_ends_the_former_owners_access_and_tells_them(
+        client, make, places, wechat_stub):
+    shop = make.shop("first_owner", places["street_a"])
+    base = f"/api/v1/merchant/shops/{shop.public_id}"
+    former = client.login("first_owner")
+    code = former.post(f"{base}/invites").get_json()["code"]
+    assert client.login("clerk").post("/api/v1/merchant/invites/accept",
+                                      json={"code": code}).status_code == 200
+    spare_invite = former.post(f"{base}/invites").get_json()["code"]
+    claim = client.login("heir").post("/api/v1/merchant/claims",
+                                      json={"credit_code": shop.credit_code}).get_json()
+    admin = client.login(f"approver_{places['street_a'].code}")
+
+    assert admin.post(f"/api/v1/admin/shop-requests/{claim['id']}/approve").status_code == 200
+
+    assert former.get(base).status_code == 404
+    assert former.post(f"{base}/code/reissue").status_code == 404
+    assert client.login("first_owner").get("/api/v1/merchant/shops").get_json() == []
+    assert client.login("stranger").post("/api/v1/merchant/invites/accept",
+                                         json={"code": spare_invite}).status_code == 422
+    people = client.login("heir").get(f"{base}/members").get_json()
+    assert sorted(p["role"] for p in people) == ["owner", "staff"]  # the clerk stays
+    events = client.login("heir").get(f"{base}/lifecycle").get_json()
+    removed = [e for e in events if e["type"] == "shop.member_removed"]
+    assert [e["payload"]["role"] for e in removed] == ["owner"]
+    told = [m["body"] for m in wechat_stub.sent("subscribe/send")]
+    assert [m["touser"] for m in told] == ["oStub_first_owner"]
+    assert told[0]["data"]["thing1"]["value"] == shop.name

@@ -13,7 +13,7 @@ from backend.codes import print_sheet_pdf
 @blp.route("/shop-requests")
 class ShopRequests(MethodView):
     @blp.arguments(schemas.RequestFilter, location="query")
-    @blp.response(200, schemas.ShopRequestOut(many=True))
+    @blp.response(200, schemas.ShopRequestReview(many=True))
     @blp.paginate(QueryPage)
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, args):
@@ -23,7 +23,7 @@ class ShopRequests(MethodView):
 
 @blp.route("/shop-requests/<int:request_id>/approve")
 class ApproveRequest(MethodView):
-    @blp.response(200, schemas.ShopRequestOut)
+    @blp.response(200, schemas.ShopRequestReview)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.doc(**{"x-no-body": True})
@@ -35,7 +35,7 @@ class ApproveRequest(MethodView):
 @blp.route("/shop-requests/<int:request_id>/reject")
 class RejectRequest(MethodView):
     @blp.arguments(schemas.Rejection)
-    @blp.response(200, schemas.ShopRequestOut)
+    @blp.response(200, schemas.ShopRequestReview)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, request_id):

@@ -21,6 +21,19 @@ from backend.models.regions import DEPARTMENT_KINDS
 from backend.models.shops import REQUEST_STATUSES
 
 
+class ApplicantOut(ma.Schema):
+    """Who asks, masked: enough to recognise a person the admin has met or called back."""
+
+    name = ma.fields.Function(lambda user: masking.name(user.display_name), allow_none=True)
+    phone = ma.fields.Function(lambda user: masking.phone(user.phone), allow_none=True)
+
+
+class ShopRequestReview(ShopRequestOut):
+    """A registration or claim as the admin deciding it sees it."""
+
+    applicant = ma.fields.Nested(ApplicantOut, attribute="user")
+
+
 class RequestFilter(ma.Schema):
     status = ma.fields.String(load_default="pending",
                               validate=validate.OneOf(list(REQUEST_STATUSES)))

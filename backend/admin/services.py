@@ -11,7 +11,7 @@ import zipfile
 
 from flask import current_app
 
-from backend import audit, clock, codes, lifecycle, scope
+from backend import audit, clock, codes, lifecycle, notify, scope
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import (
@@ -19,9 +19,11 @@ from backend.models import (
     Region,
     Shop,
     ShopCode,
+    ShopInvite,
     ShopMembership,
     ShopRequest,
     StaffAccount,
+    User,
 )
 
 STATUS_MOVES = {
@@ -46,7 +48,9 @@ def shop_for_update(staff: StaffAccount, shop_id: str) -> Shop:
 
 
 def shop_requests(staff: StaffAccount, status: str | None):
-    query = (ShopRequest.select(ShopRequest, Shop).join(Shop)
+    """With each the applicant, whom the admin sees masked (schemas.ShopRequestReview)."""
+    query = (ShopRequest.select(ShopRequest, Shop, User).join(Shop)
+             .join_from(ShopRequest, User)
              .where(scope.under(Shop.region_path, staff.region_path))
              .order_by(ShopRequest.id))
     return query.where(ShopRequest.status == status) if status else query
@@ -70,7 +74,11 @@ def _locked_shop(request: ShopRequest) -> Shop:
 
 
 def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
+    """A registration makes the shop active with its code. A claim makes the claimant its
+    owner and ends every other owner's membership: the one who left the business keeps no
+    access to it, and is told so once the change is committed."""
     actor = lifecycle.actor_for_staff(staff)
+    former_owners: list[User] = []
     with write_transaction():
         request = _pending_request(staff, request_id)
         shop = _locked_shop(request)
@@ -87,11 +95,45 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
             _make_owner(shop, request.user_id)
             lifecycle.append(shop, "shop.claimed", actor,
                              {"request": request.id, "user": request.user_id})
+            former_owners = _end_former_owners(shop, request, actor)
         request.status, request.decided_by, request.decided_at = "approved", staff.id, clock.now()
         request.save()
+        detail = {"request": request.id, "kind": request.kind}
+        if former_owners:
+            detail["former_owners"] = [user.id for user in former_owners]
         audit.record("shop_request.approved", "shop", shop.public_id, shop.region_path,
-                     staff=staff, detail={"request": request.id, "kind": request.kind})
+                     staff=staff, detail=detail)
+    for user in former_owners:
+        _tell_former_owner(user, shop)
     return request
+
+
+def _end_former_owners(shop: Shop, request: ShopRequest, actor: str) -> list[User]:
+    """Remove every owner but the claimant; the codes they handed out and nobody used
+    stop working with them. Staff stay: the new owner decides about them."""
+    memberships = list(lock_for_update(
+        ShopMembership.select(ShopMembership, User).join(User)
+        .where((ShopMembership.shop == shop) & (ShopMembership.role == "owner")
+               & (ShopMembership.user != request.user_id))
+        .order_by(ShopMembership.id), of=ShopMembership))
+    now = clock.now()
+    for membership in memberships:
+        lifecycle.append(shop, "shop.member_removed", actor, {
+            "user": membership.user_id, "role": "owner", "request": request.id})
+        (ShopInvite.update(expires_at=now)
+         .where((ShopInvite.shop == shop) & (ShopInvite.created_by == membership.user_id)
+                & ShopInvite.used_at.is_null() & (ShopInvite.expires_at > now))
+         .execute())
+        membership.delete_instance()
+    return [membership.user for membership in memberships]
+
+
+def _tell_former_owner(user: User, shop: Shop) -> None:
+    template = current_app.config["CITYCODE"].wechat_template_shop
+    notify.send(user, shop, template, "shop.ownership_ended", {
+        "thing1": shop.name[:20], "thing2": "店铺已由新经营者认领，您的管理权限已结束",
+        "time3": clock.now().astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+    })
 
 
 def _make_owner(shop: Shop, user_id: int) -> None:
