@@ -31,7 +31,10 @@ LICENCE_TYPES = {
 }
 
 EXPIRING_WITHIN = timedelta(days=30)
-STATUS_LABELS = {"valid": "有效", "expiring": "即将到期", "expired": "已过期"}
+STATUS_LABELS = {"valid": "有效", "expiring": "即将到期", "expired": "已过期",
+                 "not_yet_valid": "未生效"}
+# A health certificate has no start date: it is never "not yet valid".
+CERTIFICATE_STATUSES = ["valid", "expiring", "expired"]
 RESULT_LABELS = {
     "pass": "合格",
     "pass_with_remarks": "基本合格",
@@ -41,8 +44,11 @@ RESULT_LABELS = {
 SHOP_STATUS_LABELS = {"pending": "待审核", "active": "营业中", "suspended": "停业整顿", "closed": "已关闭"}
 
 
-def validity(valid_to: date, today: date) -> str:
-    """valid, expiring (within 30 days) or expired, as of `today`."""
+def validity(valid_to: date, today: date, valid_from: date | None = None) -> str:
+    """valid, expiring (within 30 days), expired or not_yet_valid (before `valid_from`),
+    as of `today`."""
+    if valid_from is not None and today < valid_from:
+        return "not_yet_valid"
     if valid_to < today:
         return "expired"
     if valid_to - today <= EXPIRING_WITHIN:

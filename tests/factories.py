@@ -131,7 +131,7 @@ class Factory:
         return existing or self.staff(f"approver_{street.code}", "admin", street, name="陈立")
 
     def licence(self, shop: Shop, valid_to: date, type_: str = "food_business",
-                number: str = "JY13101040012345") -> Licence:
+                number: str = "JY13101040012345", valid_from: date | None = None) -> Licence:
         from backend.merchant import services as merchant_services
 
         owner = ShopMembership.get((ShopMembership.shop == shop)
@@ -139,7 +139,8 @@ class Factory:
         with self.app.app_context(), database.connection_context():
             return merchant_services.add_licence(owner, shop.public_id, {
                 "type": type_, "number": number, "issuer": "徐汇区市场监督管理局",
-                "valid_from": valid_to - timedelta(days=5 * 365), "valid_to": valid_to,
+                "valid_from": valid_from or valid_to - timedelta(days=5 * 365),
+                "valid_to": valid_to,
             })
 
     def user(self, name: str) -> User:

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from PIL import Image
 
+from backend import clock
 from backend.db import database
 from backend.models import LifecycleEvent, Shop
 
@@ -302,3 +303,20 @@ def test_a_pending_shops_owner_keeps_its_papers_before_approval(client, make):
         "name": "李四", "health_cert_number": "JK20240001",
         "health_cert_expires": "2030-01-01"}).status_code == 201
     assert owner.post(f"{base}/code/reissue").status_code == 409
+
+
+def test_a_licence_not_yet_in_force_is_shown_so_and_weighs_in_the_risk_grade(
+        client, make, two_shops):
+    shop_a, _, _ = two_shops
+    with database.connection_context():
+        make.staff("inspector_a", "inspector", Shop.get_by_id(shop_a.id).street)
+    today = clock.today_local()
+    make.licence(shop_a, today + timedelta(days=3 * 365), valid_from=today + timedelta(days=7))
+    owner = client.login("owner_a")
+    [licence] = owner.get(f"/api/v1/merchant/shops/{shop_a.public_id}/licences").get_json()
+    assert licence["status"] == "not_yet_valid"
+    view = client.login("inspector_a").get(f"/api/v1/scan/{make.code_of(shop_a)}").get_json()
+    assert view["view"] == "regulatory"
+    assert [lic["status"] for lic in view["licences"]] == ["not_yet_valid"]
+    reasons = [r["reason"] for r in view["regulatory"]["risk"]["reasons"]]
+    assert "1 licence(s) not yet in force" in reasons

@@ -132,13 +132,15 @@ def served(app):
 
 @pytest.fixture
 def licensed_shop(make):
-    """A shop with a valid, an expiring and an expired licence."""
+    """A shop with a valid, an expiring, an expired and a not yet valid licence."""
     places = make.region_tree()
     shop = make.shop("shopkeeper", places["street_a"], places["community_a"], name="老王面馆")
     today = clock.today_local()
     make.licence(shop, today + timedelta(days=3 * 365), "food_business", "JY13101040012345")
     make.licence(shop, today + timedelta(days=10), "public_health", "WS31010420230077")
     make.licence(shop, today - timedelta(days=10), "business_licence", "YY91310104000099")
+    make.licence(shop, today + timedelta(days=400), "special_trade", "TH31010420260001",
+                 valid_from=today + timedelta(days=30))
     with database.connection_context():
         return Shop.get_by_id(shop.id)
 
@@ -159,11 +161,12 @@ def test_official_page_shows_the_registered_shop_and_its_licences(
     assert grade != "A"
 
     rows = page.by_class("licence")
-    assert len(rows) == 3
+    assert len(rows) == 4
     expected = {
         "食品经营许可证": ("JY13********2345", "有效"),
         "公共场所卫生许可证": ("WS31********0077", "即将到期"),
         "营业执照": ("YY91********0099", "已过期"),
+        "特种行业许可证": ("TH31********0001", "未生效"),
     }
     for label, (masked, status) in expected.items():
         row = next((r for r in rows if r.startswith(label)), None)

@@ -59,6 +59,8 @@ def test_a_shop_with_everything_reads_the_same_both_ways(app, client, make, plac
                  number="91310104MA1FL0XX3N")
     make.licence(shop, today + timedelta(days=10), number="AB1234")  # same day, short number
     make.licence(shop, today + timedelta(days=400), type_="health_permit")
+    make.licence(shop, today + timedelta(days=800), type_="public_health", number="WS0000000001",
+                 valid_from=today + timedelta(days=1))
     code = make.code_of(shop)
     owner = client.login("owner")
     for title, awarded_on in (("诚信经营示范店", None), ("放心消费单位", "2025-03-15"),
@@ -84,7 +86,7 @@ def test_a_shop_with_everything_reads_the_same_both_ways(app, client, make, plac
         "date": "2026-09-06", "result": "pass_with_remarks", "result_label": "基本合格"}
     assert fast["shop"]["rating"] == {"count": 3, "mean": 3.67, "histogram": [0, 1, 0, 1, 1]}
     assert [lic["status"] for lic in fast["licences"]] == [
-        "expired", "expiring", "expiring", "valid"]
+        "expired", "expiring", "expiring", "valid", "not_yet_valid"]
     assert "AB****" in [lic["number"] for lic in fast["licences"]]
     # Latest first, the same day by the later entry, undated last.
     assert [h["title"] for h in fast["honours"]] == [

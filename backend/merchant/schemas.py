@@ -11,7 +11,13 @@ from backend import clock, masking
 from backend.api import Line, Text
 from backend.models.inspections import ORDER_STATUSES
 from backend.models.shops import MEMBERSHIP_ROLES
-from backend.shopstate import CATEGORIES, LICENCE_TYPES, STATUS_LABELS, validity
+from backend.shopstate import (
+    CATEGORIES,
+    CERTIFICATE_STATUSES,
+    LICENCE_TYPES,
+    STATUS_LABELS,
+    validity,
+)
 
 PHONE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", error="not a phone number")
 
@@ -102,7 +108,7 @@ class MyShopOut(ma.Schema):
 
 
 def licence_status(licence) -> str:
-    return validity(licence.valid_to, clock.today_local())
+    return validity(licence.valid_to, clock.today_local(), licence.valid_from)
 
 
 class LicenceIn(ma.Schema):
@@ -177,7 +183,7 @@ class EmployeeOut(ma.Schema):
     health_cert_expires = ma.fields.Date()
     health_cert_status = ma.fields.Function(
         lambda e: validity(e.health_cert_expires, clock.today_local()),
-        metadata={"type": "string", "enum": list(STATUS_LABELS)})
+        metadata={"type": "string", "enum": CERTIFICATE_STATUSES})
 
 
 class HonourIn(ma.Schema):

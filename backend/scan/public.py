@@ -52,6 +52,7 @@ def _as_json_rows(*columns):
 def _licences_as_json():
     return Licence.select(_as_json_rows(
         Licence.type, Licence.number, Licence.issuer, Licence.valid_to, Licence.id,
+        Licence.valid_from,
     )).where(Licence.shop == Shop.id)
 
 
@@ -158,14 +159,16 @@ def _licences(aggregated) -> list[dict]:
     rows = _rows(aggregated)
     today = clock.today_local()
     licences = []
-    for type_, number, issuer, valid_to, _id in sorted(rows, key=lambda r: (r[3], r[4])):
+    for type_, number, issuer, valid_to, _id, valid_from in sorted(
+            rows, key=lambda r: (r[3], r[4])):
         licences.append({
             "type": type_,
             "type_label": shopstate.LICENCE_TYPES.get(type_, type_),
             "number": masking.number(number),
             "issuer": issuer,
             "valid_to": valid_to,
-            "status": shopstate.validity(date.fromisoformat(valid_to), today),
+            "status": shopstate.validity(date.fromisoformat(valid_to), today,
+                                         date.fromisoformat(valid_from)),
         })
     return licences
 

@@ -73,7 +73,7 @@ class MaskedEmployee(ma.Schema):
     health_cert_expires = ma.fields.Date()
     health_cert_status = ma.fields.Function(
         lambda e: shopstate.validity(e.health_cert_expires, clock.today_local()),
-        metadata={"type": "string", "enum": list(shopstate.STATUS_LABELS)})
+        metadata={"type": "string", "enum": shopstate.CERTIFICATE_STATUSES})
 
 
 class RiskReason(ma.Schema):
