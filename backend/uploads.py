@@ -45,7 +45,28 @@ def check_image(data: bytes) -> str:
         raise Invalid.field("file", "is not a JPEG or PNG image", location="files")
     if fmt not in ALLOWED:
         raise Invalid.field("file", f"is {fmt}; only JPEG or PNG are accepted", location="files")
+    _decode(data)
     return fmt
+
+
+def _decode(data: bytes) -> None:
+    """Decode every pixel: verify() reads a JPEG's headers only, so a photo whose upload
+    broke off half way would be stored and show grey or broken wherever it is looked at.
+
+    Pillow only warns between its pixel limit and twice that; here the limit is a limit,
+    checked before decoding, so a crafted header cannot make us allocate gigabytes.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > Image.MAX_IMAGE_PIXELS:
+                raise Invalid.field("file", "has too many pixels for a photo", location="files")
+            image.load()
+    except Image.DecompressionBombError:
+        raise Invalid.field("file", "has too many pixels for a photo", location="files")
+    except (OSError, SyntaxError, ValueError):
+        raise Invalid.field("file", "is damaged or incomplete; send the photo again",
+                            location="files")
 
 
 def store(shop: Shop | None, user: User | None, stream) -> Upload:

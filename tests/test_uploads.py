@@ -133,3 +133,23 @@ def test_licence_photo_must_belong_to_the_shop(client, make, shop):
               "valid_from": "2024-01-01", "valid_to": "2029-01-01", "photo": theirs["id"]})
     assert response.status_code == 422
     assert "photo" in response.get_json()["errors"]["json"]
+
+
+def _cut_short(fmt: str) -> bytes:
+    """A real photo whose upload broke off half way: the header is whole, the picture not."""
+    buffer = io.BytesIO()
+    noise = Image.effect_noise((200, 150), 60).convert("RGB")
+    noise.save(buffer, format=fmt)
+    data = buffer.getvalue()
+    return data[:len(data) // 2]
+
+
+@pytest.mark.parametrize("fmt,filename", [("JPEG", "licence.jpg"), ("PNG", "licence.png")])
+def test_a_photo_cut_short_is_refused_and_nothing_is_stored(client, shop, config, fmt,
+                                                            filename):
+    response = _upload(client.login("owner"), shop, _cut_short(fmt), filename)
+    assert response.status_code == 422
+    assert "file" in response.get_json()["errors"]["files"]
+    assert _stored(config) == []
+    with database.connection_context():
+        assert Upload.select().count() == 0
