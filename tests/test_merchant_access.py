@@ -320,3 +320,35 @@ def test_a_licence_not_yet_in_force_is_shown_so_and_weighs_in_the_risk_grade(
     assert [lic["status"] for lic in view["licences"]] == ["not_yet_valid"]
     reasons = [r["reason"] for r in view["regulatory"]["risk"]["reasons"]]
     assert "1 licence(s) not yet in force" in reasons
+
+
+def test_a_renewal_cannot_take_the_number_of_another_licence_of_its_type(
+        client, make, two_shops):
+    shop_a, _, _ = two_shops
+    make.licence(shop_a, date(2031, 1, 1), number="JY00000000000001")
+    second = make.licence(shop_a, date(2030, 1, 1), number="JY00000000000002")
+    owner = client.login("owner_a")
+    base = f"/api/v1/merchant/shops/{shop_a.public_id}/licences"
+    taken = owner.post(f"{base}/{second.public_id}/renewal",
+                       json={"valid_to": "2035-01-01", "number": "JY00000000000001"})
+    assert taken.status_code == 409 and "number" in taken.get_json()["errors"]["json"]
+    numbers = sorted(lic["number"] for lic in owner.get(base).get_json())
+    assert numbers == ["JY00000000000001", "JY00000000000002"]
+    own = owner.post(f"{base}/{second.public_id}/renewal",
+                     json={"valid_to": "2035-01-01", "number": "JY00000000000002"})
+    assert own.status_code == 200
+
+
+def test_an_employee_edit_cannot_take_a_colleagues_certificate_number(client, two_shops):
+    shop_a, _, _ = two_shops
+    owner = client.login("owner_a")
+    url = f"/api/v1/merchant/shops/{shop_a.public_id}/employees"
+    owner.post(url, json={"name": "李四", "health_cert_number": "JK20240001",
+                          "health_cert_expires": "2030-01-01"})
+    other = owner.post(url, json={"name": "王五", "health_cert_number": "JK20240002",
+                                  "health_cert_expires": "2030-01-01"}).get_json()
+    taken = owner.patch(f"{url}/{other['id']}", json={"health_cert_number": "JK20240001"})
+    assert taken.status_code == 409
+    assert "health_cert_number" in taken.get_json()["errors"]["json"]
+    assert sorted(e["health_cert_number"] for e in owner.get(url).get_json()) == [
+        "JK20240001", "JK20240002"]

@@ -226,9 +226,7 @@ def add_licence(user: User, public_id: str, data: dict) -> Licence:
     with write_transaction():
         shop = member_shop(user, public_id)
         # The shop's row is locked above, so a double tap's second request sees the first.
-        if Licence.select().where((Licence.shop == shop) & (Licence.type == data["type"])
-                                  & (Licence.number == data["number"])).exists():
-            raise _already("number", "this shop already holds this licence; renew it instead")
+        _refuse_a_held_licence(shop, data["type"], data["number"])
         licence = Licence.create(
             shop=shop, type=data["type"], number=data["number"], issuer=data["issuer"],
             valid_from=data["valid_from"], valid_to=data["valid_to"], scope=data.get("scope"),
@@ -244,6 +242,26 @@ def add_licence(user: User, public_id: str, data: dict) -> Licence:
 
 def _already(field: str, reason: str) -> Conflict:
     return Conflict(f"{field}: {reason}", errors={"json": {field: [reason]}})
+
+
+def _refuse_a_held_licence(shop: Shop, type_: str, number: str,
+                           renewing: Licence | None = None) -> None:
+    """One paper, one entry: a renewal may keep its own number, not take another's."""
+    same = (Licence.shop == shop) & (Licence.type == type_) & (Licence.number == number)
+    if renewing is not None:
+        same &= Licence.id != renewing.id
+    if Licence.select().where(same).exists():
+        raise _already("number", "this shop already holds this licence; renew it instead")
+
+
+def _refuse_a_held_certificate(shop: Shop, number: str,
+                               editing: Employee | None = None) -> None:
+    same = (Employee.shop == shop) & (Employee.health_cert_number == number)
+    if editing is not None:
+        same &= Employee.id != editing.id
+    if Employee.select().where(same).exists():
+        raise _already("health_cert_number",
+                       "an employee of this shop already holds this certificate")
 
 
 def _licence(shop: Shop, licence_id: str) -> Licence:
@@ -266,6 +284,8 @@ def renew_licence(user: User, public_id: str, licence_id: str, data: dict) -> Li
         _check_dates(valid_from, data["valid_to"])
         if data["valid_to"] <= licence.valid_to:
             raise Invalid.field("valid_to", "a renewal must extend the licence")
+        if data.get("number", licence.number) != licence.number:
+            _refuse_a_held_licence(shop, licence.type, data["number"], renewing=licence)
         licence.valid_from, licence.valid_to = valid_from, data["valid_to"]
         licence.number = data.get("number", licence.number)
         licence.photo = _photo(shop, data.get("photo")) or licence.photo
@@ -303,11 +323,7 @@ def employees(user: User, public_id: str) -> list[Employee]:
 def add_employee(user: User, public_id: str, data: dict) -> Employee:
     with write_transaction():
         shop = member_shop(user, public_id)
-        if Employee.select().where(
-                (Employee.shop == shop)
-                & (Employee.health_cert_number == data["health_cert_number"])).exists():
-            raise _already("health_cert_number",
-                           "an employee of this shop already holds this certificate")
+        _refuse_a_held_certificate(shop, data["health_cert_number"])
         employee = Employee.create(shop=shop, **data)
         # Names and certificate numbers stay out of the chain: it outlives a deletion request.
         lifecycle.append(shop, "employee.added", lifecycle.actor_for_user(user), {
@@ -333,6 +349,8 @@ def update_employee(user: User, public_id: str, employee_id: str, data: dict) ->
         changed = {k: v for k, v in data.items() if getattr(employee, k) != v}
         if not changed:  # a form sent again as it was: nothing happened to record
             return masking.employees_for(membership.role, [employee])[0]
+        if "health_cert_number" in changed:
+            _refuse_a_held_certificate(shop, changed["health_cert_number"], editing=employee)
         for field, value in changed.items():
             setattr(employee, field, value)
         if "health_cert_expires" in changed:
