@@ -434,13 +434,17 @@ def accept_invite(user: User, code: str) -> ShopMembership:
         # Locked, the shop's row first (an approval of a claim takes it before adding an
         # owner): two people entering one code at once must not both get in.
         invite = lifecycle.locked_with_its_shop(ShopInvite, found.id)
-        if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        if invite is None:
+            raise unusable
+        # A member is told so even when the code has stopped working meanwhile: the code a
+        # former owner handed out ends with their ownership, perhaps as its holder claims it.
+        if ShopMembership.get_or_none((ShopMembership.shop == invite.shop_id)
+                                      & (ShopMembership.user == user)):
+            raise Conflict("you already belong to this shop")
+        if invite.used_at is not None or invite.expires_at <= now:
             raise unusable
         shop = invite.shop
         shopstate.refuse_if_closed(shop)
-        if ShopMembership.get_or_none((ShopMembership.shop == shop)
-                                      & (ShopMembership.user == user)):
-            raise Conflict("you already belong to this shop")
         invite.used_at = now
         invite.save()
         membership = ShopMembership.create(shop=shop, user=user, role="staff")
