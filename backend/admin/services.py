@@ -47,18 +47,22 @@ def shop_for_update(staff: StaffAccount, shop_id: str) -> Shop:
     return shop
 
 
+def _requests_in_scope(staff: StaffAccount):
+    return (ShopRequest.select(ShopRequest, Shop).join(Shop)
+            .where(scope.under(Shop.region_path, staff.region_path))
+            .order_by(ShopRequest.id))
+
+
 def shop_requests(staff: StaffAccount, status: str | None):
     """With each the applicant, whom the admin sees masked (schemas.ShopRequestReview)."""
-    query = (ShopRequest.select(ShopRequest, Shop, User).join(Shop)
-             .join_from(ShopRequest, User)
-             .where(scope.under(Shop.region_path, staff.region_path))
-             .order_by(ShopRequest.id))
+    query = (_requests_in_scope(staff).select_extend(User)
+             .join_from(ShopRequest, User))
     return query.where(ShopRequest.status == status) if status else query
 
 
 def _pending_request(staff: StaffAccount, request_id: int) -> ShopRequest:
     request = lock_for_update(
-        shop_requests(staff, None).where(ShopRequest.id == request_id)).first()
+        _requests_in_scope(staff).where(ShopRequest.id == request_id)).first()
     if request is None:
         raise scope.not_found(staff, "shop_request", request_id,
                               Shop.select(Shop.region_path).join(ShopRequest)
