@@ -1,8 +1,11 @@
 """Registering and claiming a shop, approved by an admin whose scope covers its street."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from backend import clock
 from backend.db import database
 from backend.models import LifecycleEvent, Shop, User
 from tests.factories import valid_credit_code
@@ -258,3 +261,16 @@ def test_an_approved_claim_ends_the_former_owners_access_and_tells_them(
     told = [m["body"] for m in wechat_stub.sent("subscribe/send")]
     assert [m["touser"] for m in told] == ["oStub_first_owner"]
     assert told[0]["data"]["thing1"]["value"] == shop.name
+
+
+def test_a_rejected_registration_records_when_its_shop_closed(client, make, places):
+    shop = _register(client, "newbie", places["street_a"]).get_json()
+    make.staff("admin_a", "admin", places["street_a"])
+    clock.travel(timedelta(days=3))
+    decided = clock.now()
+    admin = client.login("admin_a")
+    request_id = admin.get("/api/v1/admin/shop-requests").get_json()[0]["id"]
+    assert admin.post(f"/api/v1/admin/shop-requests/{request_id}/reject",
+                      json={"note": "地址与执照不符"}).status_code == 200
+    with database.connection_context():
+        assert Shop.get(Shop.public_id == shop["id"]).updated_at >= decided

@@ -156,7 +156,7 @@ def reject_request(staff: StaffAccount, request_id: int, note: str) -> ShopReque
         request = _pending_request(staff, request_id)
         if request.kind == "register":
             shop = _locked_shop(request)
-            shop.status = "closed"
+            shop.status, shop.updated_at = "closed", clock.now()
             lifecycle.append(shop, "shop.rejected", lifecycle.actor_for_staff(staff),
                              {"request": request.id, "note": note})
             shop.save()
