@@ -163,3 +163,17 @@ def test_a_claim_approved_while_the_claimant_joins_as_staff_leaves_them_owner(ap
         assert joined.status_code in (200, 409), joined.get_json()
         roles = [m["role"] for m in heir.get(f"{MERCHANT}/shops").get_json()]
         assert roles == ["owner"]
+
+
+def test_a_double_tap_on_claim_leaves_one_waiting_claim(app, client, make):
+    places = make.region_tree()
+    for n in range(6):
+        shop = make.shop(f"owner{n}", places["street_a"])
+        heir = ApiClient(app, client.login(f"heir{n}").token)
+        claim = {"credit_code": shop.credit_code}
+
+        answers = at_once(*[lambda: heir.post(f"{MERCHANT}/claims", json=claim)
+                            for _ in range(2)])
+
+        assert sorted(a.status_code for a in answers) == [201, 409]
+        assert len(heir.get(f"{MERCHANT}/claims").get_json()) == 1

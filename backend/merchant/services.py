@@ -149,6 +149,9 @@ def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> Shop
         raise Invalid.field("shop_id", "several shops share this credit code; say which one")
     shop = candidates[0]
     with write_transaction():
+        # The shop's row first, as every write to a shop: a double tap's second claim
+        # waits here and then finds the first one waiting.
+        lock_row(Shop, shop.id)
         # Staff may claim: the one who takes over a business often worked in it.
         if ShopMembership.get_or_none((ShopMembership.shop == shop)
                                       & (ShopMembership.user == user)
