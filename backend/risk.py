@@ -10,7 +10,6 @@ public sees the letter and the regulator sees why. Points add up from:
 |   … pass with remarks                            | 1               |
 | never inspected                                  | 2               |
 | each expired licence                             | 2               |
-| each licence not yet in force                    | 2               |
 | each expired staff health certificate            | 1               |
 | each open rectification order                    | 1               |
 | each overdue rectification order                 | 3               |
@@ -18,6 +17,8 @@ public sees the letter and the regulator sees why. Points add up from:
 
 0–1 points → A, 2–3 → B, 4–6 → C, 7 or more → D.
 Call `refresh(shop)` in the same transaction as any write that changes a fact.
+A licence not yet in force adds nothing: a shop that files its renewal before the old
+licence runs out must not lose a grade for it.
 """
 from __future__ import annotations
 
@@ -48,7 +49,6 @@ class Facts:
     last_result: str | None = None
     inspected_recently: bool = False
     expired_licences: int = 0
-    licences_not_yet_valid: int = 0
     expired_certificates: int = 0
     open_rectifications: int = 0
     overdue_rectifications: int = 0
@@ -73,9 +73,6 @@ def grade(facts: Facts) -> Grade:
     if facts.expired_licences:
         reasons.append((f"{facts.expired_licences} expired licence(s)",
                         2 * facts.expired_licences))
-    if facts.licences_not_yet_valid:
-        reasons.append((f"{facts.licences_not_yet_valid} licence(s) not yet in force",
-                        2 * facts.licences_not_yet_valid))
     if facts.expired_certificates:
         reasons.append((f"{facts.expired_certificates} expired health certificate(s)",
                         facts.expired_certificates))
@@ -106,9 +103,6 @@ def facts_for(shop: Shop) -> Facts:
         inspected_recently=bool(last and now - last.recorded_at <= RECENT_INSPECTION),
         expired_licences=Licence.select().where(
             (Licence.shop == shop.id) & (Licence.valid_to < today)).count(),
-        # A paper that takes effect later is no licence today: the shop trades without it.
-        licences_not_yet_valid=Licence.select().where(
-            (Licence.shop == shop.id) & (Licence.valid_from > today)).count(),
         expired_certificates=Employee.select().where(
             (Employee.shop == shop.id) & (Employee.health_cert_expires < today)).count(),
         open_rectifications=orders.count(),

@@ -305,21 +305,24 @@ def test_a_pending_shops_owner_keeps_its_papers_before_approval(client, make):
     assert owner.post(f"{base}/code/reissue").status_code == 409
 
 
-def test_a_licence_not_yet_in_force_is_shown_so_and_weighs_in_the_risk_grade(
-        client, make, two_shops):
+def test_a_licence_not_yet_in_force_is_shown_so_and_costs_no_grade(client, make, two_shops):
     shop_a, _, _ = two_shops
     with database.connection_context():
         make.staff("inspector_a", "inspector", Shop.get_by_id(shop_a.id).street)
     today = clock.today_local()
-    make.licence(shop_a, today + timedelta(days=3 * 365), valid_from=today + timedelta(days=7))
+    inspector = client.login("inspector_a")
+    make.licence(shop_a, today + timedelta(days=20), number="JY00000000000009")
+    before = inspector.get(f"/api/v1/scan/{make.code_of(shop_a)}").get_json()
+    # The renewal, filed before the licence it follows runs out.
+    make.licence(shop_a, today + timedelta(days=3 * 365), valid_from=today + timedelta(days=21))
     owner = client.login("owner_a")
-    [licence] = owner.get(f"/api/v1/merchant/shops/{shop_a.public_id}/licences").get_json()
-    assert licence["status"] == "not_yet_valid"
-    view = client.login("inspector_a").get(f"/api/v1/scan/{make.code_of(shop_a)}").get_json()
+    statuses = [lic["status"] for lic in owner.get(
+        f"/api/v1/merchant/shops/{shop_a.public_id}/licences").get_json()]
+    assert sorted(statuses) == ["expiring", "not_yet_valid"]
+    view = inspector.get(f"/api/v1/scan/{make.code_of(shop_a)}").get_json()
     assert view["view"] == "regulatory"
-    assert [lic["status"] for lic in view["licences"]] == ["not_yet_valid"]
-    reasons = [r["reason"] for r in view["regulatory"]["risk"]["reasons"]]
-    assert "1 licence(s) not yet in force" in reasons
+    assert [lic["status"] for lic in view["licences"]] == ["expiring", "not_yet_valid"]
+    assert view["regulatory"]["risk"] == before["regulatory"]["risk"]
 
 
 def test_a_renewal_cannot_take_the_number_of_another_licence_of_its_type(
