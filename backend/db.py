@@ -143,17 +143,23 @@ def page_of(query: pw.ModelSelect, page: int, page_size: int) -> list:
     return list(query.paginate(page, page_size))
 
 
-def lock_for_update(query: pw.ModelSelect, of=None) -> pw.ModelSelect:
+def lock_for_update(query: pw.ModelSelect, of=None, *, let_references_in: bool = False
+                    ) -> pw.ModelSelect:
     """Row lock on PostgreSQL (only `of`'s rows, when a join reads others); SQLite's
     IMMEDIATE transaction already serialises writers.
 
     Lock order: a write that touches a shop's record takes the shop's row first and a
     child's (licence, order, rating, membership) after it, so two writes never wait on
     each other in a circle.
+
+    `let_references_in`: rows being written elsewhere that refer to the locked one by
+    foreign key do not wait for this lock (FOR NO KEY UPDATE); writers that lock the
+    row itself still take turns with it.
     """
     if not is_postgres():
         return query
-    return query.for_update(of=of) if of is not None else query.for_update()
+    mode = "FOR NO KEY UPDATE" if let_references_in else True
+    return query.for_update(mode, of=of)
 
 
 def lock_row(model: type[pw.Model], row_id: int) -> None:

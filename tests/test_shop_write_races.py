@@ -177,3 +177,23 @@ def test_a_double_tap_on_claim_leaves_one_waiting_claim(app, client, make):
 
         assert sorted(a.status_code for a in answers) == [201, 409]
         assert len(heir.get(f"{MERCHANT}/claims").get_json()) == 1
+
+
+def test_an_approval_and_the_applicants_account_deletion_at_once_both_finish(app, client,
+                                                                              make):
+    places = make.region_tree()
+    make.approver(places["street_a"])
+    admin = ApiClient(app, client.login(f"approver_{places['street_a'].code}").token)
+    for n in range(8):
+        shop = make.shop(f"owner{n}", places["street_a"])
+        heir = ApiClient(app, client.login(f"heir{n}").token)
+        claim = heir.post(f"{MERCHANT}/claims", json={"credit_code": shop.credit_code}).get_json()
+
+        approved, deleted = at_once(
+            lambda: admin.post(f"/api/v1/admin/shop-requests/{claim['id']}/approve"),
+            lambda: heir.delete("/api/v1/resident/account"))
+
+        assert deleted.status_code == 204, deleted.get_json()
+        assert approved.status_code in (200, 409), approved.get_json()
+        with database.connection_context():
+            assert lifecycle.verify(Shop.get_by_id(shop.id)).ok

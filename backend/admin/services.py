@@ -12,7 +12,7 @@ import zipfile
 from flask import current_app
 
 from backend import audit, clock, codes, lifecycle, notify, scope
-from backend.db import lock_for_update, write_transaction
+from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import (
     Licence,
@@ -61,12 +61,16 @@ def shop_requests(staff: StaffAccount, status: str | None):
 
 
 def _pending_request(staff: StaffAccount, request_id: int) -> ShopRequest:
-    request = lock_for_update(
-        _requests_in_scope(staff).where(ShopRequest.id == request_id)).first()
-    if request is None:
+    in_scope = _requests_in_scope(staff).where(ShopRequest.id == request_id)
+    found = in_scope.first()
+    if found is None:
         raise scope.not_found(staff, "shop_request", request_id,
                               Shop.select(Shop.region_path).join(ShopRequest)
                               .where(ShopRequest.id == request_id))
+    # The shop's row before the request's, in the order the applicant's account
+    # deletion takes them when it withdraws the request: never each waiting on the other.
+    lock_row(Shop, found.shop_id)
+    request = lock_for_update(in_scope, of=ShopRequest).get()
     if request.status != "pending":
         raise Conflict(f"this request was already {request.status}")
     return request

@@ -59,7 +59,10 @@ def delete_account(user: User) -> None:
     Registrations and claims still waiting for an admin are withdrawn.
     """
     with write_transaction():
-        user = lock_for_update(User.select().where(User.id == user.id)).get()
+        # Other writes that only refer to the account (an admin approving the user's
+        # claim adds a membership) go ahead; they may hold a shop's row this will want.
+        user = lock_for_update(User.select().where(User.id == user.id),
+                               let_references_in=True).get()
         # After the user's row, as cancelling a booking does: a cancel racing this
         # deletion waits, then finds its booking gone, so each place is freed once.
         upcoming = list(lock_for_update(Booking.select().join(BookingSlot).where(
