@@ -1,7 +1,6 @@
 """Bookings: limited places never overbooked, a per-resident share, cancelling frees a place."""
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from backend import clock
 from backend.db import database
 from backend.models import AuditEntry, Booking, BookingSlot, CommunityMembership, Region, User
 from tests.factories import ApiClient
+from tests.races import at_once
 
 
 def member(make, name: str, community: Region, display_name: str | None = None,
@@ -63,23 +63,6 @@ def stored_slot(slot_id: str) -> BookingSlot:
         return BookingSlot.get(BookingSlot.public_id == slot_id)
 
 
-def run_together(calls) -> list:
-    """Start every call at the same moment, each in its own thread; their results in order."""
-    start = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, call):
-        start.wait()
-        results[i] = call()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_two_hundred_residents_racing_for_fifty_places_get_exactly_fifty(app, client, make,
                                                                          places):
     event = publish(client, "cadre_a", places["community_a"], [slot(24, 50)])
@@ -88,7 +71,7 @@ def test_two_hundred_residents_racing_for_fifty_places_get_exactly_fifty(app, cl
         member(make, f"racer{i}", places["community_a"])
         residents.append(ApiClient(app, client.login(f"racer{i}").token))
 
-    responses = run_together([lambda r=r: book(r, event) for r in residents])
+    responses = at_once(*[lambda r=r: book(r, event) for r in residents])
 
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 50, 409: 150}
@@ -124,7 +107,7 @@ def test_one_residents_parallel_requests_stay_within_the_share(app, client, plac
     token = client.login("alice").token
     workers = [ApiClient(app, token) for _ in range(12)]
 
-    responses = run_together([lambda w=w, i=i: book(w, event, i % 6)
+    responses = at_once(*[lambda w=w, i=i: book(w, event, i % 6)
                               for i, w in enumerate(workers)])
 
     assert Counter(r.status_code for r in responses) == {201: per_resident,
@@ -214,7 +197,7 @@ def test_a_double_tap_on_publish_gives_out_the_places_once(app, client, places):
     cadre = client.login("cadre_a")
     body = {"region": places["community_a"].code, "title": "口罩领取", "per_resident": 1,
             "slots": [slot(5, 50)]}
-    answers = run_together([
+    answers = at_once(*[
         lambda: ApiClient(app, cadre.token).post("/api/v1/admin/events", json=body)] * 2)
     assert sorted(r.status_code for r in answers) == [201, 409]
     assert len(client.login("alice").get("/api/v1/resident/events").get_json()) == 1
@@ -256,7 +239,7 @@ def test_cancelling_while_deleting_the_account_frees_the_place_once(app, client,
         booking = book(ApiClient(app, token), event).get_json()
         canceller, deleter = ApiClient(app, token), ApiClient(app, token)
 
-        cancelled, deleted = run_together([
+        cancelled, deleted = at_once(*[
             lambda: canceller.delete(f"/api/v1/resident/bookings/{booking['id']}"),
             lambda: deleter.delete("/api/v1/resident/account"),
         ])

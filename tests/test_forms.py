@@ -12,8 +12,9 @@ from backend import clock
 from backend.db import database
 from backend.models import AuditEntry, FormSubmission
 from tests.factories import ApiClient
+from tests.races import at_once
 from tests.test_bookings import (  # noqa: F401  (fixture)
-    member, places, publish, run_together, slot)
+    member, places, publish, slot)
 
 FIELDS = [
     {"name": "name", "label": "姓名", "type": "text", "required": True, "personal": True},
@@ -272,7 +273,7 @@ def test_a_page_of_submissions_far_past_the_end_is_empty(client, form):
 def test_a_double_tap_on_publish_makes_one_form(app, client, places):
     cadre = client.login("cadre_a")
     body = {"region": places["community_a"].code, "title": "居民信息登记", "fields": FIELDS}
-    answers = run_together([
+    answers = at_once(*[
         lambda: ApiClient(app, cadre.token).post("/api/v1/admin/forms", json=body)] * 2)
     assert sorted(r.status_code for r in answers) == [201, 409]
     assert len(client.login("alice").get("/api/v1/resident/forms").get_json()) == 1

@@ -1,7 +1,6 @@
 """Notices: staff publish to a region in scope; residents see their communities' and those above."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -10,7 +9,7 @@ from backend import clock
 from backend.db import database
 from backend.models import AuditEntry, CommunityMembership, Region
 from tests.factories import ApiClient
-from tests.test_bookings import run_together
+from tests.races import at_once
 
 
 def member(make, name: str, community: Region):
@@ -137,20 +136,9 @@ def test_staff_list_their_scope_and_withdraw_with_an_audit_entry(client, places)
 
 def test_a_double_tap_on_publish_sends_residents_one_notice(app, client, places):
     cadre = client.login("cadre_a")
-    start = threading.Barrier(2)
-    answers = []
-
-    def send():
-        http = ApiClient(app, cadre.token)
-        start.wait()
-        answers.append(http.post("/api/v1/admin/notices", json={
-            "region": places["community_a"].code, "title": "停水通知", "body": "明天停水。"}))
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    notice = {"region": places["community_a"].code, "title": "停水通知", "body": "明天停水。"}
+    answers = at_once(*[lambda: ApiClient(app, cadre.token).post("/api/v1/admin/notices",
+                                                                 json=notice)] * 2)
     assert sorted(r.status_code for r in answers) == [201, 409]
     assert [n["title"] for n in client.login("alice").get("/api/v1/resident/notices")
             .get_json()] == ["停水通知"]
@@ -161,7 +149,7 @@ def test_a_double_tap_on_publish_sends_residents_one_notice(app, client, places)
 def test_a_double_tap_on_withdraw_is_one_withdrawal_on_record(app, client, places):
     notice = publish(client, "cadre_a", places["community_a"], "停水通知")
     cadre = client.login("cadre_a")
-    answers = run_together([
+    answers = at_once(*[
         lambda: ApiClient(app, cadre.token).delete(f"/api/v1/admin/notices/{notice['id']}")] * 2)
     assert sorted(r.status_code for r in answers) == [204, 404]
     with database.connection_context():

@@ -8,7 +8,7 @@ from backend import clock
 from backend.db import database
 from backend.models import AuditEntry, PollVote
 from tests.factories import ApiClient
-from tests.test_bookings import run_together
+from tests.races import at_once
 from tests.test_notices import member, places  # noqa: F401  (fixture)
 
 
@@ -224,7 +224,7 @@ def test_a_double_tap_on_start_makes_one_poll(app, client, places):
     body = {"region": places["community_a"].code, "title": "加装电梯意见征询",
             "options": ["同意", "反对"], "opens_at": now.isoformat(),
             "closes_at": (now + timedelta(days=7)).isoformat()}
-    answers = run_together([
+    answers = at_once(*[
         lambda: ApiClient(app, cadre.token).post("/api/v1/admin/polls", json=body)] * 2)
     assert sorted(r.status_code for r in answers) == [201, 409]
     assert len(client.login("alice").get("/api/v1/resident/polls").get_json()) == 1
@@ -235,7 +235,7 @@ def test_a_double_tap_on_start_makes_one_poll(app, client, places):
 def test_a_double_tap_on_withdraw_is_one_withdrawal_on_record(app, client, places):
     poll = create_poll(client, "cadre_a", places["community_a"])
     cadre = client.login("cadre_a")
-    answers = run_together([
+    answers = at_once(*[
         lambda: ApiClient(app, cadre.token).delete(f"/api/v1/admin/polls/{poll['id']}")] * 2)
     assert sorted(r.status_code for r in answers) == [204, 404]
     with database.connection_context():

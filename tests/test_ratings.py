@@ -10,6 +10,7 @@ from backend import clock
 from backend.db import database
 from backend.models import Complaint, LifecycleEvent, Rating, Shop
 from tests.factories import ApiClient
+from tests.races import at_once
 
 
 @pytest.fixture
@@ -263,19 +264,8 @@ def test_neighbours_complaining_at_the_same_moment_are_all_heard(app, client, ma
 def test_a_double_tap_on_complain_files_one_complaint(app, client, shop):
     url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
     alice = client.login("alice")
-    start = threading.Barrier(2)
-    answers = []
-
-    def send():
-        http = ApiClient(app, alice.token)
-        start.wait()
-        answers.append(http.post(url, json={"category": "price", "text": "标价和结账不一样"}))
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = at_once(*[lambda: ApiClient(app, alice.token).post(
+        url, json={"category": "price", "text": "标价和结账不一样"}) for _ in range(2)])
     assert sorted(r.status_code for r in answers) == [201, 409]
     with database.connection_context():
         assert Complaint.select().where(Complaint.shop == shop.id).count() == 1

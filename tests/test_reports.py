@@ -3,13 +3,13 @@ move them forward to a resolution the resident can read."""
 from __future__ import annotations
 
 import io
-import threading
 
 from PIL import Image
 
 from backend.db import database
 from backend.models import AuditEntry, Notification, Report, User
 from tests.factories import ApiClient
+from tests.races import at_once
 from tests.test_notices import member, places  # noqa: F401  (fixture)
 
 
@@ -148,19 +148,8 @@ def test_a_report_of_a_few_letters_between_spaces_is_refused(client, places):
 
 def test_a_double_tap_on_send_files_one_report(app, client, places):
     alice = client.login("alice")
-    start = threading.Barrier(2)
-    answers = []
-
-    def send():
-        http = ApiClient(app, alice.token)
-        start.wait()
-        answers.append(report(http, places["community_a"]))
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = at_once(*[lambda: report(ApiClient(app, alice.token), places["community_a"])
+                        for _ in range(2)])
     assert sorted(r.status_code for r in answers) == [201, 409]
     [kept] = [r.get_json()["id"] for r in answers if r.status_code == 201]
     assert kept in [r.get_json()["message"] for r in answers if r.status_code == 409][0]

@@ -6,31 +6,13 @@ so there they check the same outcome without the race.
 """
 from __future__ import annotations
 
-import threading
-
 from backend import lifecycle
 from backend.db import database
 from backend.models import Rating, Shop, ShopCode, ShopMembership
 from tests.factories import ApiClient
+from tests.races import at_once
 
 MERCHANT = "/api/v1/merchant"
-
-
-def at_once(*calls) -> list:
-    """Run the calls in threads released together; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        barrier.wait()
-        results[index] = call()
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_people_editing_the_profile_at_once_both_keep_their_change(app, client, make):
