@@ -150,6 +150,17 @@ def test_a_failed_message_is_not_retried_for_ever(app, make, shop, wechat_stub):
     assert (note.status, note.data, note.page) == ("failed", None, None)  # nothing kept
 
 
+def _inspect(client, shop, code: str, result: str) -> None:
+    """The inspector scans the shop's code and records `result` at the storefront."""
+    view = client.login("inspector").get(f"/api/v1/scan/{code}").get_json()
+    assert client.login("inspector").post(
+        f"/api/v1/admin/shops/{shop.public_id}/inspections",
+        json={"scan_proof": view["regulatory"]["scan_proof"]["token"],
+              "location": {"lat": 31.2001, "lng": 121.4402}, "result": result,
+              "checklist": [{"code": f"FS0{n}", "ok": True} for n in range(1, 9)]},
+    ).status_code == 201
+
+
 def test_complaints_that_age_out_lift_the_published_grade_at_the_next_sweep(app, client, make,
                                                                               shop):
     make.licence(shop, clock.today_local() + timedelta(days=400))
@@ -168,13 +179,7 @@ def test_complaints_that_age_out_lift_the_published_grade_at_the_next_sweep(app,
     inspected = make.shop("owner2", street, name="隔壁茶铺")
     inspected_code = make.code_of(inspected)
     make.staff("inspector", "inspector", street)
-    view = client.login("inspector").get(f"/api/v1/scan/{inspected_code}").get_json()
-    assert client.login("inspector").post(
-        f"/api/v1/admin/shops/{inspected.public_id}/inspections",
-        json={"scan_proof": view["regulatory"]["scan_proof"]["token"],
-              "location": {"lat": 31.2001, "lng": 121.4402}, "result": "pass",
-              "checklist": [{"code": f"FS0{n}", "ok": True} for n in range(1, 9)]},
-    ).status_code == 201
+    _inspect(client, inspected, inspected_code, "pass")
 
     clock.travel(timedelta(days=91))
     assert "regraded: 1" in _sweep(app)
@@ -192,13 +197,7 @@ def test_an_inspection_a_year_old_stops_counting_at_the_next_sweep(app, client, 
     with database.connection_context():
         street = shop.street
     make.staff("inspector", "inspector", street)
-    view = client.login("inspector").get(f"/api/v1/scan/{code}").get_json()
-    assert client.login("inspector").post(
-        f"/api/v1/admin/shops/{shop.public_id}/inspections",
-        json={"scan_proof": view["regulatory"]["scan_proof"]["token"],
-              "location": {"lat": 31.2001, "lng": 121.4402}, "result": "pass_with_remarks",
-              "checklist": [{"code": f"FS0{n}", "ok": True} for n in range(1, 9)]},
-    ).status_code == 201
+    _inspect(client, shop, code, "pass_with_remarks")
     clock.travel(timedelta(days=300))
     assert client.login("r1").post(
         f"/api/v1/resident/shops/{shop.public_id}/complaints",
