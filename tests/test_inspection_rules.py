@@ -540,6 +540,11 @@ def test_blank_text_is_no_requirement_reason_or_note(client, scene):
     assert_refused(blank_reason, "reason")
 
 
+def _inspection_messages(wechat_stub):
+    return [m for m in wechat_stub.sent("subscribe/send")
+            if m["body"]["template_id"] == "tmpl_inspection_result"]
+
+
 def test_the_inspection_is_on_record_before_the_shop_is_messaged(app, client, scene, wechat_stub):
     # While WeChat is slow to take the shopkeeper's message, the shop (on SQLite, the whole
     # database) must not stay locked: the inspection is committed first.
@@ -556,14 +561,14 @@ def test_the_inspection_is_on_record_before_the_shop_is_messaged(app, client, sc
         while committed_while_sending is None and time.monotonic() < deadline:
             with database.connection_context():
                 if Inspection.select().where(Inspection.shop == scene["shop"].id).exists():
-                    committed_while_sending = not wechat_stub.sent("subscribe/send")
+                    committed_while_sending = not _inspection_messages(wechat_stub)
             time.sleep(0.05)
     finally:
         thread.join()
         wechat_stub.control("faults", {"slow": 0})
     assert answers[0].status_code == 201, answers[0].get_json()
     assert committed_while_sending is True
-    assert [m["body"]["touser"] for m in wechat_stub.sent("subscribe/send")] == ["oStub_owner"]
+    assert [m["body"]["touser"] for m in _inspection_messages(wechat_stub)] == ["oStub_owner"]
 
 
 def test_a_correction_sent_twice_is_on_record_once(app, client, scene, wechat_stub):

@@ -245,6 +245,7 @@ def test_an_approved_claim_ends_the_former_owners_access_and_tells_them(
     claim = client.login("heir").post("/api/v1/merchant/claims",
                                       json={"credit_code": shop.credit_code}).get_json()
     admin = client.login(f"approver_{places['street_a'].code}")
+    told_before = len(wechat_stub.sent("subscribe/send"))
 
     assert admin.post(f"/api/v1/admin/shop-requests/{claim['id']}/approve").status_code == 200
 
@@ -258,9 +259,10 @@ def test_an_approved_claim_ends_the_former_owners_access_and_tells_them(
     events = client.login("heir").get(f"{base}/lifecycle").get_json()
     removed = [e for e in events if e["type"] == "shop.member_removed"]
     assert [e["payload"]["role"] for e in removed] == ["owner"]
-    told = [m["body"] for m in wechat_stub.sent("subscribe/send")]
-    assert [m["touser"] for m in told] == ["oStub_first_owner"]
-    assert told[0]["data"]["thing1"]["value"] == shop.name
+    told = [m["body"] for m in wechat_stub.sent("subscribe/send")[told_before:]]
+    assert sorted(m["touser"] for m in told) == ["oStub_first_owner", "oStub_heir"]
+    [former_told] = [m for m in told if m["touser"] == "oStub_first_owner"]
+    assert former_told["data"]["thing1"]["value"] == shop.name
 
 
 def test_a_rejected_registration_records_when_its_shop_closed(client, make, places):
@@ -274,3 +276,39 @@ def test_a_rejected_registration_records_when_its_shop_closed(client, make, plac
                       json={"note": "地址与执照不符"}).status_code == 200
     with database.connection_context():
         assert Shop.get(Shop.public_id == shop["id"]).updated_at >= decided
+
+
+def _told(wechat_stub, user):
+    return [m["body"]["data"] for m in wechat_stub.sent("subscribe/send")
+            if m["body"]["touser"] == f"oStub_{user}"]
+
+
+def test_the_applicant_is_told_once_their_registration_is_approved(
+        client, make, places, wechat_stub):
+    _register(client, "newbie", places["street_a"], name="新开小馆")
+    make.staff("admin_a", "admin", places["street_a"])
+    admin = client.login("admin_a")
+    request_id = admin.get("/api/v1/admin/shop-requests").get_json()[0]["id"]
+
+    assert admin.post(f"/api/v1/admin/shop-requests/{request_id}/approve").status_code == 200
+    assert admin.post(f"/api/v1/admin/shop-requests/{request_id}/approve").status_code == 409
+
+    [told] = _told(wechat_stub, "newbie")
+    assert told["thing1"]["value"] == "新开小馆"
+    assert "通过" in told["thing2"]["value"] and "未通过" not in told["thing2"]["value"]
+
+
+def test_the_applicant_is_told_why_their_claim_was_rejected(client, make, places, wechat_stub):
+    shop = make.shop("first_owner", places["street_a"])
+    claim = client.login("heir").post("/api/v1/merchant/claims",
+                                      json={"credit_code": shop.credit_code}).get_json()
+    admin = client.login(f"approver_{places['street_a'].code}")
+    owner_told_before = len(_told(wechat_stub, "first_owner"))
+
+    assert admin.post(f"/api/v1/admin/shop-requests/{claim['id']}/reject",
+                      json={"note": "材料不全"}).status_code == 200
+
+    [told] = _told(wechat_stub, "heir")
+    assert told["thing1"]["value"] == shop.name
+    assert told["thing2"]["value"] == "认领未通过：材料不全"
+    assert len(_told(wechat_stub, "first_owner")) == owner_told_before

@@ -113,6 +113,7 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
                      staff=staff, detail=detail)
     for user in former_owners:
         _tell_former_owner(user, shop)
+    _tell_applicant(request, shop)
     return request
 
 
@@ -144,6 +145,30 @@ def _tell_former_owner(user: User, shop: Shop) -> None:
     })
 
 
+DECISIONS = {
+    ("register", "approved"): "店铺登记已通过，店铺码已生成",
+    ("claim", "approved"): "认领已通过，您已成为经营者",
+    ("register", "rejected"): "登记未通过：",
+    ("claim", "rejected"): "认领未通过：",
+}
+
+
+def _tell_applicant(request: ShopRequest, shop: Shop) -> None:
+    """After the commit: the applicant waits on this decision and has no other way to
+    learn of it than opening the app. An account deleted since then is not written to."""
+    applicant = User.get_by_id(request.user_id)
+    if applicant.deleted_at is not None:
+        return
+    outcome = DECISIONS[(request.kind, request.status)]
+    if request.status == "rejected":
+        outcome += request.note or ""
+    template = current_app.config["CITYCODE"].wechat_template_shop
+    notify.send(applicant, shop, template, f"shop_request.{request.status}", {
+        "thing1": shop.name[:20], "thing2": outcome[:20],
+        "time3": clock.now().astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+    })
+
+
 def _make_owner(shop: Shop, user_id: int) -> None:
     # The claimant may have joined as staff while the claim waited: approval is ownership.
     membership = lock_for_update(ShopMembership.select().where(
@@ -170,6 +195,7 @@ def reject_request(staff: StaffAccount, request_id: int, note: str) -> ShopReque
         audit.record("shop_request.rejected", "shop", request.shop.public_id,
                      request.shop.region_path, staff=staff,
                      detail={"request": request.id, "kind": request.kind})
+    _tell_applicant(request, request.shop)
     return request
 
 
