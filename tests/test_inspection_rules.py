@@ -514,6 +514,27 @@ def test_correcting_a_rectify_to_a_pass_withdraws_its_order(app, client, scene, 
     assert "overdue: 0" in app.test_cli_runner().invoke(args=["sweep-rectifications"]).output
 
 
+def test_evidence_waiting_on_a_withdrawn_order_reads_as_settled(client, scene):
+    deadline = (clock.today_local() + timedelta(days=3)).isoformat()
+    recorded = _recorded(client, scene, result="rectify", co_inspector=scene["second"].id,
+                         checklist=checklist(False), rectify_by=deadline,
+                         requirements="更换破损的冷藏柜密封条")
+    order_id = recorded["rectification"]["id"]
+    shop_url = f"/api/v1/merchant/shops/{scene['shop'].public_id}/rectifications/{order_id}"
+    owner = client.login("owner")
+    assert owner.post(f"{shop_url}/submissions", json={"text": "已更换密封条"}).status_code == 201
+    inspector = client.login("inspector")
+    assert inspector.post(f"{ADMIN}/inspections/{recorded['id']}/corrections", json={
+        "note": "误判，冷藏柜密封完好", "corrected_result": "pass"}).status_code == 201
+
+    for order in (owner.get(shop_url).get_json(),
+                  inspector.get(f"{ADMIN}/rectifications/{order_id}").get_json()):
+        [evidence] = order["submissions"]
+        assert (order["status"], evidence["decision"]) == ("withdrawn", "withdrawn")
+        assert evidence["decided_at"]
+    assert inspector.post(f"{ADMIN}/rectifications/{order_id}/verify").status_code == 409
+
+
 def test_blank_text_is_no_requirement_reason_or_note(client, scene):
     shop = scene["shop"]
     deadline = (clock.today_local() + timedelta(days=5)).isoformat()

@@ -225,7 +225,7 @@ def correct(staff: StaffAccount, inspection_id: str, note: str, corrected_result
         latest = (Inspection.select(Inspection.id).where(Inspection.shop == shop)
                   .order_by(Inspection.recorded_at.desc(), Inspection.id.desc()).first())
         published = corrected_result and latest.id == inspection.id
-        withdrawn = _withdraw_orders(shop, inspection, actor) \
+        withdrawn = _withdraw_orders(shop, inspection, staff, actor) \
             if corrected_result in PASSES else []
         if published:
             if corrected_result == "fail" and shop.status == "active":
@@ -250,9 +250,11 @@ def correct(staff: StaffAccount, inspection_id: str, note: str, corrected_result
     return correction
 
 
-def _withdraw_orders(shop: Shop, inspection: Inspection, actor: str) -> list[str]:
+def _withdraw_orders(shop: Shop, inspection: Inspection, staff: StaffAccount,
+                     actor: str) -> list[str]:
     """A pass orders nothing to put right: the inspection's orders still waiting are withdrawn,
-    so the shop does not answer, get graded on, or go overdue for a result that was wrong."""
+    so the shop does not answer, get graded on, or go overdue for a result that was wrong.
+    Evidence waiting for the inspector is settled with its order: nobody will decide it."""
     now = clock.now()
     orders = list(lock_for_update(RectificationOrder.select().where(
         (RectificationOrder.inspection == inspection)
@@ -260,6 +262,10 @@ def _withdraw_orders(shop: Shop, inspection: Inspection, actor: str) -> list[str
     for order in orders:
         order.status, order.closed_at = "withdrawn", now
         order.save()
+        (RectificationSubmission.update(decision="withdrawn", decided_by=staff, decided_at=now)
+         .where((RectificationSubmission.order == order)
+                & RectificationSubmission.decision.is_null())
+         .execute())
         lifecycle.append(shop, "rectification.withdrawn", actor, {
             "order": order.public_id, "inspection": inspection.public_id})
     return [order.public_id for order in orders]

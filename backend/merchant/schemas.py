@@ -9,7 +9,7 @@ from marshmallow import validate
 
 from backend import clock, masking
 from backend.api import Line, Text
-from backend.models.inspections import ORDER_STATUSES
+from backend.models.inspections import ORDER_STATUSES, SUBMISSION_DECISIONS
 from backend.models.shops import MEMBERSHIP_ROLES
 from backend.shopstate import (
     CATEGORIES,
@@ -294,7 +294,8 @@ class EvidenceOut(ma.Schema):
         "description": "upload ids; the shop's people and regulators in scope can open them"})
     submitted_at = ma.fields.DateTime(attribute="created_at")
     decision = ma.fields.String(allow_none=True, metadata={
-        "enum": ["verified", "rejected", None], "description": "null while it waits"})
+        "enum": [*SUBMISSION_DECISIONS, None],
+        "description": "null while it waits; withdrawn when its order was withdrawn first"})
     reason = ma.fields.String(allow_none=True, metadata={"description": "why it was rejected"})
     decided_at = ma.fields.DateTime(allow_none=True)
 

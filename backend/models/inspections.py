@@ -67,6 +67,8 @@ class InspectionCorrection(BaseModel):
 # "withdrawn": a correction found the inspection a pass, so there was nothing to put right.
 ORDER_STATUSES = ("open", "submitted", "closed", "withdrawn")
 OPEN_ORDER_STATUSES = ("open", "submitted")
+# "withdrawn": the order was withdrawn while the evidence waited, so no inspector will decide it.
+SUBMISSION_DECISIONS = ("verified", "rejected", "withdrawn")
 
 
 class RectificationOrder(BaseModel):
