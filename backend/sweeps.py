@@ -38,7 +38,9 @@ def _due_licences(today: date):
     expired = live.where((Licence.valid_to < today)
                          & ((Licence.expired_noted_for.is_null())
                             | (Licence.expired_noted_for != Licence.valid_to)))
-    expiring = live.where((Licence.valid_to >= today)
+    # A licence filed ahead of its start is not in force, so not "expiring" either: it is
+    # noted once it starts, as the views show it (shopstate.validity).
+    expiring = live.where((Licence.valid_from <= today) & (Licence.valid_to >= today)
                           & (Licence.valid_to <= today + EXPIRING_WITHIN)
                           & ((Licence.expiring_noted_for.is_null())
                              | (Licence.expiring_noted_for != Licence.valid_to)))

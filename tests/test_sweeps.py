@@ -236,3 +236,18 @@ def test_the_dashboard_counts_the_licences_the_sweep_watches(app, client, make):
     assert "expiring: 1, expired: 0" in _sweep(app)
     stats = client.login("street_admin").get("/api/v1/admin/stats").get_json()
     assert (stats["licences_expiring_30_days"], stats["licences_expired"]) == (1, 0), stats
+
+
+def test_a_licence_not_yet_in_force_is_not_expiring_until_it_starts(
+        app, client, make, shop, wechat_stub):
+    today = clock.today_local()
+    make.licence(shop, today + timedelta(days=20), valid_from=today + timedelta(days=5))
+    assert "expiring: 0, expired: 0" in _sweep(app)
+    assert _events(shop, "licence.expiring") == 0 and _licence_messages(wechat_stub) == []
+    licences = client.login("owner").get(
+        f"/api/v1/merchant/shops/{shop.public_id}/licences").get_json()
+    assert [lic["status"] for lic in licences] == ["not_yet_valid"]
+
+    clock.travel(timedelta(days=5))
+    assert "expiring: 1, expired: 0" in _sweep(app)
+    assert _events(shop, "licence.expiring") == 1
