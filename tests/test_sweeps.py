@@ -7,7 +7,7 @@ import pytest
 
 from backend import clock
 from backend.db import database
-from backend.models import LifecycleEvent, Notification
+from backend.models import LifecycleEvent, Notification, Shop
 
 
 @pytest.fixture
@@ -251,3 +251,14 @@ def test_a_licence_not_yet_in_force_is_not_expiring_until_it_starts(
     clock.travel(timedelta(days=5))
     assert "expiring: 1, expired: 0" in _sweep(app)
     assert _events(shop, "licence.expiring") == 1
+
+
+def test_the_dashboard_counts_a_licence_not_yet_in_force_as_neither_expiring_nor_expired(
+        client, make, shop):
+    with database.connection_context():
+        street = Shop.get_by_id(shop.id).street
+    make.staff("street_admin", "admin", street, name="陈立")
+    today = clock.today_local()
+    make.licence(shop, today + timedelta(days=20), valid_from=today + timedelta(days=5))
+    stats = client.login("street_admin").get("/api/v1/admin/stats").get_json()
+    assert (stats["licences_expiring_30_days"], stats["licences_expired"]) == (0, 0), stats

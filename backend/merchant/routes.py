@@ -68,7 +68,7 @@ class Licences(MethodView):
     @blp.response(200, schemas.LicenceOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
-        """The shop's licences with their status today (valid, expiring, expired)"""
+        """The shop's licences with their status today (valid, expiring, expired, not_yet_valid)"""
         return services.licences(current_user(), shop_id)
 
     @blp.arguments(schemas.LicenceIn)
