@@ -103,6 +103,8 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
             raise errors.Unauthorized()
         return None
 
+    app.after_request(_protect_response)
+
     ratelimit.init_app(app)
 
     api = api_module.Api(app)
@@ -110,6 +112,17 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
     errors.register(app)
     cli.init_app(app)
     return app
+
+
+def _protect_response(response):
+    """No browser second-guesses a declared type (a photo or export sniffed as HTML could
+    run script), and what a signed-in caller or a write gets back (personal data,
+    tokens) is kept by no cache, unless the view chose its own caching."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    personal = "Authorization" in request.headers or request.method not in ("GET", "HEAD")
+    if personal and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _register_blueprints(api) -> None:
