@@ -276,3 +276,41 @@ def test_the_page_gives_days_as_people_in_the_district_count_them(client, make, 
     # The app's view of the same shop gives the same day.
     scanned = resident.get(f"/api/v1/scan/{code}").get_json()
     assert scanned["shop"]["last_inspection"]["date"] == "2026-03-02"
+
+
+HOSTILE = {
+    "name": '<script>alert("name")</script>',
+    "address": '"><img src=x onerror=alert(1)>',
+    "title": "javascript:alert('honour')",
+    "issuer": "<svg onload=alert(2)>",
+    "comment": "</p><script>alert(3)</script>",
+    "reply": "<a href=\"javascript:alert(4)\">点我</a>",
+}
+
+
+def test_text_shopkeepers_and_customers_typed_shows_as_text_not_markup(client, make):
+    places = make.region_tree()
+    shop = make.shop("shopkeeper", places["street_a"], name="王记")
+    owner = client.login("shopkeeper")
+    base = f"/api/v1/merchant/shops/{shop.public_id}"
+    assert owner.patch(base, json={"name": HOSTILE["name"],
+                                   "address": HOSTILE["address"]}).status_code == 200
+    assert owner.post(f"{base}/honours", json={"title": HOSTILE["title"],
+                                               "issuer": HOSTILE["issuer"]}).status_code == 201
+    code = make.code_of(shop)
+    resident = client.login("alice")
+    ticket = resident.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
+    rating = resident.post(f"/api/v1/resident/shops/{shop.public_id}/ratings", json={
+        "rating_ticket": ticket, "stars": 3, "text": HOSTILE["comment"]}).get_json()
+    assert owner.post(f"{base}/ratings/{rating['id']}/reply",
+                      json={"text": HOSTILE["reply"]}).status_code in (200, 201)
+
+    html = client.http.get(f"/s/{code}").get_data(as_text=True)
+
+    page = Page(html)
+    tags = {e["tag"] for e in page.elements}
+    assert not tags & {"script", "img", "svg", "a"}
+    assert page.by_id("shop-name") == HOSTILE["name"]
+    assert page.by_id("shop-address") == HOSTILE["address"]
+    for typed in HOSTILE.values():
+        assert " ".join(typed.split()) in page.text
