@@ -35,7 +35,8 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value if isinstance(value, (int, float, bool)) or value is None \
                     else _PHONE.sub(r"\1****\2", str(value))
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            # A database or parsing error quotes the value it choked on, a phone included.
+            entry["exception"] = _PHONE.sub(r"\1****\2", self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -88,3 +88,21 @@ def test_a_day_of_use_logs_no_personal_data_or_secret(app, client, make, wechat_
                    resident_code.split(":", 1)[1], "周敏"):
         assert secret and secret not in emitted, secret
 
+
+def test_a_phone_in_an_exception_is_masked_like_one_in_a_message(app):
+    records = []
+
+    class Capture(logging.Handler):
+        def emit(self, record):
+            records.append(self.format(record))
+
+    handler = Capture()
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger("probe.exception").addHandler(handler)
+    try:
+        int("13912345678x")
+    except ValueError:
+        logging.getLogger("probe.exception").exception("parsing failed")
+    entry = json.loads(records[-1])
+    assert "139****5678" in entry["exception"]
+    assert "13912345678" not in records[-1]
