@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from datetime import timedelta
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from backend import clock
@@ -120,3 +123,41 @@ def test_forged_access_tokens_are_401(client, forgery):
         forged = "not.a.token"
     response = client.http.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
+
+
+def _hs256_with_public_key(client, purpose: str, claims: dict) -> str:
+    """The classic confusion: HS256 keyed with a published (or guessable) public key."""
+    key = client.app.extensions["citycode.keys"].current(purpose)
+    pem = key.private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    head = _b64({"alg": "HS256", "kid": key.kid, "typ": "JWT"})
+    body = _b64(claims)
+    signature = hmac.digest(pem, f"{head}.{body}".encode(), hashlib.sha256)
+    return f"{head}.{body}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+def test_no_other_token_the_service_hands_out_signs_anyone_in(client, make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    code = make.code_of(shop)
+    make.staff("inspector", "inspector", places["street_a"])
+    alice = client.login("alice")
+    claims = jwt.decode(alice.token, options={"verify_signature": False})
+    resident_code = alice.get("/api/v1/resident/code").get_json()["code"]
+    others = {
+        "refresh token": alice.tokens["refresh_token"],
+        "resident code": resident_code,
+        "resident code without its prefix": resident_code.split(":", 1)[1],
+        "rating ticket": alice.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"],
+        "scan proof": client.login("inspector").get(
+            f"/api/v1/scan/{code}").get_json()["regulatory"]["scan_proof"]["token"],
+        "HS256 keyed with the access key's public key":
+            _hs256_with_public_key(client, "access", claims),
+        "HS256 keyed with the published resident key":
+            _hs256_with_public_key(client, "resident", claims),
+    }
+    for name, token in others.items():
+        assert _me(client, token).status_code == 401, name
+    assert _me(client, alice.token).status_code == 200
+    as_refresh = client.http.post("/api/v1/auth/refresh", json={"refresh_token": alice.token})
+    assert as_refresh.status_code in (401, 422)
