@@ -153,3 +153,67 @@ def test_a_photo_cut_short_is_refused_and_nothing_is_stored(client, shop, config
     assert _stored(config) == []
     with database.connection_context():
         assert Upload.select().count() == 0
+
+
+GPS_IFD, ORIENTATION, MAKE = 0x8825, 0x0112, 0x010F
+
+
+def _phone_photo() -> bytes:
+    """A JPEG as a phone writes it: turned by EXIF, with the camera and where it was taken."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    exif[MAKE] = "Apple"
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (31.0, 12.0, 30.0), 3: "E", 4: (121.0, 26.0, 40.0)})
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "blue").save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_a_served_photo_no_longer_says_where_it_was_taken(client, shop):
+    owner = client.login("owner")
+    original = _phone_photo()
+    upload = _upload(owner, shop, original, "IMG_0001.jpg").get_json()
+
+    served = owner.get(f"/api/v1/merchant/shops/{shop.public_id}/uploads/{upload['id']}").data
+
+    with Image.open(io.BytesIO(served)) as photo:
+        exif = photo.getexif()
+        assert not exif.get_ifd(GPS_IFD) and GPS_IFD not in exif and MAKE not in exif
+        assert exif.get(ORIENTATION) == 6  # still shown the right way up
+        pixels = photo.tobytes()
+    with Image.open(io.BytesIO(original)) as photo:
+        assert pixels == photo.tobytes()  # the picture itself is not re-encoded
+    assert upload["size"] == len(served)
+
+
+def test_a_served_png_carries_none_of_its_text_or_exif(client, shop):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Location", "31.2071,121.4488")
+    exif = Image.Exif()
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (31.0, 12.0, 30.0)})
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buffer, format="PNG", pnginfo=info, exif=exif)
+    owner = client.login("owner")
+    upload = _upload(owner, shop, buffer.getvalue(), "screen.png").get_json()
+
+    served = owner.get(f"/api/v1/merchant/shops/{shop.public_id}/uploads/{upload['id']}").data
+
+    assert b"31.2071" not in served and b"eXIf" not in served
+    with Image.open(io.BytesIO(served)) as photo:
+        assert photo.size == (40, 30) and not photo.getexif().get_ifd(GPS_IFD)
+
+
+def test_only_the_first_picture_of_a_phone_jpeg_is_kept(client, shop):
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buffer, format="MPO", save_all=True,
+                                           append_images=[Image.new("RGB", (20, 15), "blue")])
+    owner = client.login("owner")
+    upload = _upload(owner, shop, buffer.getvalue(), "IMG_0002.jpg").get_json()
+
+    served = owner.get(f"/api/v1/merchant/shops/{shop.public_id}/uploads/{upload['id']}").data
+
+    with Image.open(io.BytesIO(served)) as photo:
+        assert photo.format == "JPEG" and photo.size == (40, 30)
+        photo.load()
