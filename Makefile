@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STUB_PORT ?= 9100
 export WECHAT_API_BASE ?= http://127.0.0.1:$(STUB_PORT)
+# The printed codes must lead back to this server, whatever port it was given.
+export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: setup run test bench clean
 
