@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import limits
@@ -68,11 +68,12 @@ def _flag(name: str, default: bool) -> bool:
 @dataclass(frozen=True)
 class Config:
     env: str = "development"
-    database_url: str = f"sqlite:///{INSTANCE_DIR / 'citycode.db'}"
+    # Secrets, and addresses that may carry a password, stay out of any printed config.
+    database_url: str = field(default=f"sqlite:///{INSTANCE_DIR / 'citycode.db'}", repr=False)
     public_base_url: str = "http://127.0.0.1:8000"
     wechat_api_base: str = "http://127.0.0.1:9100"
     wechat_appid: str = "wx_citycode_dev"
-    wechat_secret: str = DEFAULT_WECHAT_SECRET
+    wechat_secret: str = field(default=DEFAULT_WECHAT_SECRET, repr=False)
     wechat_timeout_seconds: float = 10.0
     wechat_template_licence: str = "tmpl_licence_expiry"
     wechat_template_inspection: str = "tmpl_inspection_result"
@@ -84,7 +85,7 @@ class Config:
     upload_dir: str = str(INSTANCE_DIR / "uploads")
     access_token_seconds: int = 15 * 60
     refresh_token_seconds: int = 30 * 24 * 3600
-    ratelimit_storage_uri: str = "memory://"
+    ratelimit_storage_uri: str = field(default="memory://", repr=False)
     ratelimit_login: str = "10 per minute"
     ratelimit_writes: str = "60 per minute"
     ratelimit_refresh: str = "300 per minute"

@@ -112,3 +112,13 @@ def test_production_makes_its_first_keys_from_the_command_line(monkeypatch, tmp_
     assert made.exit_code == 0, made.output
     assert made.output.count("new key") == 3
     assert create_app().extensions["citycode.keys"].has_all_purposes()
+
+
+def test_a_printed_config_shows_no_secret_or_password(monkeypatch):
+    monkeypatch.setenv("WECHAT_SECRET", "wx-secret-9f2c")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://citycode:db-pass-77@db/citycode")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://:redis-pass-31@cache:6379/0")
+    printed = repr(Config.from_env())
+    assert "wx_citycode_dev" in printed  # the rest is still there to read
+    for secret in ("wx-secret-9f2c", "db-pass-77", "redis-pass-31"):
+        assert secret not in printed
