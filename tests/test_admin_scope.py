@@ -80,6 +80,12 @@ class World:
         with database.connection_context():
             self.request_a = ShopRequest.get(ShopRequest.shop == self.pending_a.id).id
             self.request_b = ShopRequest.get(ShopRequest.shop == self.pending_b.id).id
+        renamed = self.login("owner_b").patch(f"/api/v1/merchant/shops/{self.shop_b.public_id}",
+                                              json={"name": "乙记新名"})
+        assert renamed.status_code == 200, renamed.get_json()
+        with database.connection_context():
+            self.change_b = ShopRequest.get((ShopRequest.shop == self.shop_b.id)
+                                            & (ShopRequest.kind == "change")).id
         self.licence_b = make.licence(self.shop_b, clock.today_local() + timedelta(days=400))
         self.code_a, self.code_b = make.code_of(self.shop_a), make.code_of(self.shop_b)
 
@@ -379,6 +385,8 @@ def check_shop_requests(w):
     admin = w.login("admin_a")
     assert ids(admin.get(f"{ADMIN}/shop-requests")) == [w.request_a]
     assert w.request_b not in ids(admin.get(f"{ADMIN}/shop-requests?status=approved"))
+    assert sorted(ids(w.login("admin_b").get(f"{ADMIN}/shop-requests"))) == sorted(
+        [w.request_b, w.change_b])
 
 
 def _shop_request_decision(w, action, body):
@@ -388,6 +396,11 @@ def _shop_request_decision(w, action, body):
         admin.post(f"{ADMIN}/shop-requests/{MISSING_ID}/{action}", json=body))
     assert fetch(ShopRequest, id=w.request_b).status == "pending"
     assert fetch(Shop, id=w.pending_b.id).status == "pending"
+    refused_like_missing(
+        admin.post(f"{ADMIN}/shop-requests/{w.change_b}/{action}", json=body),
+        admin.post(f"{ADMIN}/shop-requests/{MISSING_ID}/{action}", json=body))
+    assert fetch(ShopRequest, id=w.change_b).status == "pending"
+    assert fetch(Shop, id=w.shop_b.id).name == "乙记小吃"
 
 
 def check_shop_request_approve(w):

@@ -295,6 +295,9 @@ def test_text_shopkeepers_and_customers_typed_shows_as_text_not_markup(client, m
     base = f"/api/v1/merchant/shops/{shop.public_id}"
     assert owner.patch(base, json={"name": HOSTILE["name"],
                                    "address": HOSTILE["address"]}).status_code == 200
+    admin = client.login(f"approver_{places['street_a'].code}")
+    [change] = admin.get("/api/v1/admin/shop-requests").get_json()
+    assert admin.post(f"/api/v1/admin/shop-requests/{change['id']}/approve").status_code == 200
     assert owner.post(f"{base}/honours", json={"title": HOSTILE["title"],
                                                "issuer": HOSTILE["issuer"]}).status_code == 201
     code = make.code_of(shop)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from backend import lifecycle
 from backend.db import database
-from backend.models import Rating, Shop, ShopCode, ShopMembership
+from backend.models import Rating, Shop, ShopCode, ShopMembership, ShopRequest
 from tests.factories import ApiClient
 from tests.races import at_once
 
@@ -34,6 +34,22 @@ def test_two_people_editing_the_profile_at_once_both_keep_their_change(app, clie
         assert (fresh.phone, fresh.opening_hours) == (phone, hours), round_
     with database.connection_context():
         assert lifecycle.verify(Shop.get_by_id(shop.id)).ok
+
+
+def test_a_double_tapped_rename_waits_as_one_change(app, client, make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    taps = [ApiClient(app, client.login("owner").token) for _ in range(2)]
+    base = f"{MERCHANT}/shops/{shop.public_id}"
+
+    answers = at_once(*(lambda tap=tap: tap.patch(base, json={"name": "老张面馆"})
+                        for tap in taps))
+
+    assert [a.status_code for a in answers] == [200, 200]
+    with database.connection_context():
+        waiting = ShopRequest.select().where((ShopRequest.shop == shop.id)
+                                             & (ShopRequest.status == "pending"))
+        assert [r.kind for r in waiting] == ["change"]
 
 
 def test_a_profile_edit_does_not_undo_a_rating_that_lands_with_it(app, client, make):

@@ -17,7 +17,7 @@ class ShopRequests(MethodView):
     @blp.paginate(QueryPage)
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, args):
-        """Registrations and claims in my scope (pending by default)"""
+        """Registrations, claims and changes of name or address in my scope (pending by default)"""
         return services.shop_requests(current_staff("admin"), args["status"])
 
 
@@ -28,7 +28,8 @@ class ApproveRequest(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     @blp.doc(**{"x-no-body": True})
     def post(self, request_id):
-        """Approve: a registered shop becomes active and gets its code; a claimant becomes owner"""
+        """Approve: a registered shop becomes active and gets its code; a claimant becomes
+        owner; a shop takes the name or address its owner asked for"""
         return services.approve_request(current_staff("admin"), request_id)
 
 

@@ -29,7 +29,7 @@ class ApplicantOut(ma.Schema):
 
 
 class ShopRequestReview(ShopRequestOut):
-    """A registration or claim as the admin deciding it sees it."""
+    """A registration, claim or change as the admin deciding it sees it."""
 
     applicant = ma.fields.Nested(ApplicantOut, attribute="user")
 

@@ -6,6 +6,7 @@ not found, exactly like one that does not exist.
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 
@@ -84,7 +85,8 @@ def _locked_shop(request: ShopRequest) -> Shop:
 def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
     """A registration makes the shop active with its code. A claim makes the claimant its
     owner and ends every other owner's membership: the one who left the business keeps no
-    access to it, and is told so once the change is committed."""
+    access to it, and is told so once the change is committed. A change gives the shop
+    the registered name or address its owner asked for."""
     actor = lifecycle.actor_for_staff(staff)
     former_owners: list[User] = []
     with write_transaction():
@@ -96,6 +98,8 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
             lifecycle.append(shop, "shop.approved", actor, {"request": request.id})
             shop.save()
             codes.issue_shop_code(shop, actor)
+        elif request.kind == "change":
+            _apply_change(shop, request, actor)
         else:
             if shop.status == "closed":
                 # Claims are taken only on open shops; this one closed while it waited.
@@ -117,9 +121,24 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
     return request
 
 
+def _apply_change(shop: Shop, request: ShopRequest, actor: str) -> None:
+    if shop.status == "closed":
+        raise Conflict("this shop has closed since the change was asked; reject the change")
+    changed = {field: value["new"] for field, value in json.loads(request.changes).items()}
+    for field, value in changed.items():
+        setattr(shop, field, value)
+    shop.updated_at = clock.now()
+    lifecycle.append(shop, "shop.profile_changed", actor, {**changed, "request": request.id})
+    shop.save()
+
+
+FORMER_OWNERS_CHANGE_NOTE = "the shop has a new owner"
+
+
 def _end_former_owners(shop: Shop, request: ShopRequest, actor: str) -> list[User]:
     """Remove every owner but the claimant; the codes they handed out and nobody used
-    stop working with them. Staff stay: the new owner decides about them."""
+    stop working with them, and a change of name or address they asked for is dropped.
+    Staff stay: the new owner decides about them."""
     memberships = list(lock_for_update(
         ShopMembership.select(ShopMembership, User).join(User)
         .where((ShopMembership.shop == shop) & (ShopMembership.role == "owner")
@@ -134,6 +153,12 @@ def _end_former_owners(shop: Shop, request: ShopRequest, actor: str) -> list[Use
                 & ShopInvite.used_at.is_null() & (ShopInvite.expires_at > now))
          .execute())
         membership.delete_instance()
+    if memberships:
+        # Only owners ask for a change, and none of them runs the shop any more.
+        (ShopRequest.update(status="rejected", note=FORMER_OWNERS_CHANGE_NOTE, decided_at=now)
+         .where((ShopRequest.shop == shop) & (ShopRequest.kind == "change")
+                & (ShopRequest.status == "pending"))
+         .execute())
     return [membership.user for membership in memberships]
 
 
@@ -148,8 +173,10 @@ def _tell_former_owner(user: User, shop: Shop) -> None:
 DECISIONS = {
     ("register", "approved"): "店铺登记已通过，店铺码已生成",
     ("claim", "approved"): "认领已通过，您已成为经营者",
+    ("change", "approved"): "名称地址变更已通过",
     ("register", "rejected"): "登记未通过：",
     ("claim", "rejected"): "认领未通过：",
+    ("change", "rejected"): "变更未通过：",
 }
 
 

@@ -35,7 +35,7 @@ class Shops(MethodView):
 class Claims(MethodView):
     @blp.response(200, schemas.ShopRequestOut(many=True))
     def get(self):
-        """My registrations and claims, and how they were decided"""
+        """My registrations, claims and changes of name or address, and how they were decided"""
         return services.my_requests(current_user())
 
     @blp.arguments(schemas.ClaimRequest)
@@ -48,18 +48,24 @@ class Claims(MethodView):
 
 @blp.route(SHOP)
 class ShopProfile(MethodView):
-    @blp.response(200, schemas.ShopOut)
+    @blp.response(200, schemas.OwnShopOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """One of my shops"""
         return services.member_shop(current_user(), shop_id)
 
     @blp.arguments(schemas.ProfileChange)
-    @blp.response(200, schemas.ShopOut)
+    @blp.response(200, schemas.OwnShopOut)
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, body, shop_id):
-        """Change the profile (owner or staff); every change is a lifecycle event"""
+        """Change the profile (owner or staff); every change is a lifecycle event.
+
+        Once the shop is approved, a new name or address is asked of an admin of its
+        street (owner only) and shows as `pending_change` until decided; asking again
+        replaces what it names. Every other field changes at once.
+        """
         return services.update_profile(current_user(), shop_id, body)
 
 

@@ -9,6 +9,7 @@ from marshmallow import validate
 
 from backend import clock, masking
 from backend.api import Line, Text
+from backend.models import ShopRequest
 from backend.models.inspections import ORDER_STATUSES, SUBMISSION_DECISIONS
 from backend.models.shops import MEMBERSHIP_ROLES
 from backend.shopstate import (
@@ -60,13 +61,21 @@ class ClaimRequest(ma.Schema):
                                metadata={"description": "needed when a credit code has several shops"})
 
 
+CHANGE_DOC = {
+    "type": "object", "nullable": True, "additionalProperties": {
+        "type": "object", "properties": {"old": {"type": "string"}, "new": {"type": "string"}}},
+    "description": "a change only: {name|address: {old, new}}; null for other kinds"}
+
+
 class ShopRequestOut(ma.Schema):
     id = ma.fields.Integer()
-    kind = ma.fields.String()
+    kind = ma.fields.String(metadata={"enum": ["register", "claim", "change"]})
     status = ma.fields.String()
     note = ma.fields.String(allow_none=True)
     shop_id = ma.fields.String(attribute="shop.public_id")
     shop_name = ma.fields.String(attribute="shop.name")
+    changes = ma.fields.Function(lambda r: json.loads(r.changes) if r.changes else None,
+                                 metadata=CHANGE_DOC)
     created_at = ma.fields.DateTime()
     decided_at = ma.fields.DateTime(allow_none=True)
 
@@ -102,9 +111,39 @@ class ShopOut(ma.Schema):
     created_at = ma.fields.DateTime()
 
 
+class PendingChangeOut(ma.Schema):
+    name = ma.fields.String()
+    address = ma.fields.String()
+    requested_at = ma.fields.DateTime(attribute="created_at")
+
+
+def _pending_change(shop):
+    waiting = ShopRequest.get_or_none((ShopRequest.shop == shop.id)
+                                      & (ShopRequest.kind == "change")
+                                      & (ShopRequest.status == "pending"))
+    if waiting is None:
+        return None
+    asked = json.loads(waiting.changes)
+    return PendingChangeOut().dump({
+        field: asked[field]["new"] if field in asked else getattr(shop, field)
+        for field in ("name", "address")} | {"created_at": waiting.created_at})
+
+
+class OwnShopOut(ShopOut):
+    """As its owner and staff manage it: with the change of registered name or address
+    that waits for an admin."""
+
+    pending_change = ma.fields.Function(_pending_change, metadata={
+        "type": "object", "nullable": True,
+        "properties": {"name": {"type": "string"}, "address": {"type": "string"},
+                       "requested_at": {"type": "string", "format": "date-time"}},
+        "description": "the name and address the shop will have once an admin approves "
+                       "the change asked for, and when it was asked; null if none waits"})
+
+
 class MyShopOut(ma.Schema):
     role = ma.fields.String(validate=validate.OneOf(MEMBERSHIP_ROLES))
-    shop = ma.fields.Nested(ShopOut)
+    shop = ma.fields.Nested(OwnShopOut)
 
 
 def licence_status(licence) -> str:

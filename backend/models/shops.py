@@ -131,12 +131,13 @@ class Honour(BaseModel):
     created_at = UTCDateTimeField(default=created_now)
 
 
-REQUEST_KINDS = ("register", "claim")
+REQUEST_KINDS = ("register", "claim", "change")
 REQUEST_STATUSES = ("pending", "approved", "rejected")
 
 
 class ShopRequest(BaseModel):
-    """A registration or a claim waiting for an admin whose scope covers the shop's street."""
+    """A registration, a claim or a change of an open shop's registered name or address,
+    waiting for an admin whose scope covers the shop's street."""
 
     kind = pw.CharField(max_length=16)
     shop = pw.ForeignKeyField(Shop, backref="requests", on_delete="CASCADE")
@@ -146,6 +147,9 @@ class ShopRequest(BaseModel):
     decided_by = pw.IntegerField(null=True)
     decided_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=created_now)
+    # A change only: JSON {field: {"old": …, "new": …}}, the values it replaces kept so a
+    # decided change still reads as what it was.
+    changes = pw.TextField(null=True)
 
 
 class ShopInvite(BaseModel):
