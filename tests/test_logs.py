@@ -10,17 +10,22 @@ from backend.models import CommunityMembership, User
 from tests.factories import ApiClient
 
 
+class Capture(logging.Handler):
+    """The lines a logger writes, formatted as production writes them."""
+
+    def __init__(self, logger: str):
+        super().__init__()
+        self.lines = []
+        self.setFormatter(JsonFormatter())
+        self.addFilter(RequestIdFilter())
+        logging.getLogger(logger).addHandler(self)
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
 def test_log_lines_repeat_the_request_id_and_mask_phones(app):
-    records = []
-
-    class Capture(logging.Handler):
-        def emit(self, record):
-            records.append(self.format(record))
-
-    handler = Capture()
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RequestIdFilter())
-    logging.getLogger("probe").addHandler(handler)
+    records = Capture("probe").lines
     with app.test_request_context(headers={"X-Request-ID": "req-12345678"}):
         app.preprocess_request()
         logging.getLogger("probe").warning("caller 13812345678 said hi", extra={"who": "13912345678"})
@@ -90,15 +95,7 @@ def test_a_day_of_use_logs_no_personal_data_or_secret(app, client, make, wechat_
 
 
 def test_a_phone_in_an_exception_is_masked_like_one_in_a_message(app):
-    records = []
-
-    class Capture(logging.Handler):
-        def emit(self, record):
-            records.append(self.format(record))
-
-    handler = Capture()
-    handler.setFormatter(JsonFormatter())
-    logging.getLogger("probe.exception").addHandler(handler)
+    records = Capture("probe.exception").lines
     try:
         int("13912345678x")
     except ValueError:
