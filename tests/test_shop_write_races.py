@@ -142,14 +142,21 @@ def test_a_double_tap_on_add_honour_lists_it_once(app, client, make):
     assert len(owner.get(url).get_json()) == 2
 
 
-def test_a_claim_approved_while_the_claimant_joins_as_staff_leaves_them_owner(app, client, make):
+def _waiting_claims(app, client, make, rounds: int):
+    """Shops of one street, each with a newcomer's claim waiting for the street's
+    approver: (approver, shop, claimant, claim) for each of `rounds` shops."""
     places = make.region_tree()
     make.approver(places["street_a"])
     admin = ApiClient(app, client.login(f"approver_{places['street_a'].code}").token)
-    for n in range(8):
+    for n in range(rounds):
         shop = make.shop(f"owner{n}", places["street_a"])
         heir = ApiClient(app, client.login(f"heir{n}").token)
         claim = heir.post(f"{MERCHANT}/claims", json={"credit_code": shop.credit_code}).get_json()
+        yield admin, shop, heir, claim
+
+
+def test_a_claim_approved_while_the_claimant_joins_as_staff_leaves_them_owner(app, client, make):
+    for n, (admin, shop, heir, claim) in enumerate(_waiting_claims(app, client, make, 8)):
         code = client.login(f"owner{n}").post(
             f"{MERCHANT}/shops/{shop.public_id}/invites").get_json()["code"]
 
@@ -179,13 +186,7 @@ def test_a_double_tap_on_claim_leaves_one_waiting_claim(app, client, make):
 
 def test_an_approval_and_the_applicants_account_deletion_at_once_both_finish(app, client,
                                                                               make):
-    places = make.region_tree()
-    make.approver(places["street_a"])
-    admin = ApiClient(app, client.login(f"approver_{places['street_a'].code}").token)
-    for n in range(8):
-        shop = make.shop(f"owner{n}", places["street_a"])
-        heir = ApiClient(app, client.login(f"heir{n}").token)
-        claim = heir.post(f"{MERCHANT}/claims", json={"credit_code": shop.credit_code}).get_json()
+    for admin, shop, heir, claim in _waiting_claims(app, client, make, 8):
 
         approved, deleted = at_once(
             lambda: admin.post(f"/api/v1/admin/shop-requests/{claim['id']}/approve"),
