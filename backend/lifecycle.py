@@ -165,3 +165,7 @@ def actor_for_staff(staff) -> str:
 
 
 SYSTEM = "system"
+# A resident's rating or complaint is on the shop's record without the account: the shop
+# reads its record, and with the hash over every field it could try each user id until
+# one matched, and so tell which rater also complained. The rows keep who it was.
+RESIDENT = "resident"

@@ -334,7 +334,7 @@ class RectificationSubmissions(MethodView):
 
 @blp.route(f"{SHOP}/lifecycle")
 class Lifecycle(MethodView):
-    @blp.response(200, schemas.ShopLifecycleEventOut(many=True))
+    @blp.response(200, schemas.LifecycleEventOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.paginate(QueryPage)
     def get(self, shop_id):

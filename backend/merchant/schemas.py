@@ -298,19 +298,6 @@ class LifecycleEventOut(ma.Schema):
     hash = ma.fields.String()
 
 
-# Events a resident causes: the shop sees that they happened, not which account did it,
-# so a shopkeeper cannot tell which of their raters also complained.
-RESIDENT_EVENTS = ("rating.posted", "complaint.filed")
-
-
-class ShopLifecycleEventOut(LifecycleEventOut):
-    """The record as the shop's own people read it: residents as "resident"."""
-
-    actor = ma.fields.Function(
-        lambda e: "resident" if e.type in RESIDENT_EVENTS else e.actor,
-        metadata={"type": "string"})
-
-
 class RectificationOut(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     shop_id = ma.fields.String(attribute="shop.public_id")

@@ -28,6 +28,7 @@ from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.keys import ALGORITHM, UnknownKey
 from backend.models import Complaint, Rating, Shop, User
+from backend.resident.publishing import REPEAT_WINDOW
 
 TICKET_LIFETIME = timedelta(hours=24)
 TICKET_AUDIENCE = "citycode-rating"
@@ -137,7 +138,7 @@ def rate(user: User, shop_id: str, data: dict) -> Rating:
                                           & (Rating.created_at > now - EDIT_WINDOW))
                     .order_by(Rating.created_at.desc()).first())
         rating = previous or Rating(shop=shop, user=user, created_at=now)
-        lifecycle.append(shop, "rating.posted", lifecycle.actor_for_user(user), {
+        lifecycle.append(shop, "rating.posted", lifecycle.RESIDENT, {
             "rating": rating.public_id, "stars": data["stars"], "edit": previous is not None,
             "held": status == "held"})
         old_stars = previous.stars if previous and previous.status == "visible" else None
@@ -214,14 +215,16 @@ def complain(user: User, shop_id: str, category: str, text: str) -> Complaint:
         # share lock on it, and two complaints upgrading theirs at once deadlock. Held
         # from here, it also lets a double tap's second request find the first.
         lock_row(Shop, shop.id)
+        # The same words again within minutes are a double tap; later, the problem again.
         same = (Complaint.select(Complaint.public_id)
                 .where((Complaint.shop == shop) & (Complaint.user == user)
-                       & (Complaint.category == category) & (Complaint.text == text)).first())
+                       & (Complaint.category == category) & (Complaint.text == text)
+                       & (Complaint.created_at > clock.now() - REPEAT_WINDOW)).first())
         if same is not None:
             raise Conflict(f"you already sent this complaint ({same.public_id})",
                            errors={"json": {"text": [f"already sent: {same.public_id}"]}})
         complaint = Complaint.create(shop=shop, user=user, category=category, text=text)
-        lifecycle.append(shop, "complaint.filed", lifecycle.actor_for_user(user),
+        lifecycle.append(shop, "complaint.filed", lifecycle.RESIDENT,
                          {"complaint": complaint.public_id, "category": category})
         risk.refresh(shop)
     return complaint
