@@ -46,28 +46,7 @@ def check_image(data: bytes) -> str:
         raise Invalid.field("file", "is not a JPEG or PNG image", location="files")
     if fmt not in ALLOWED:
         raise Invalid.field("file", f"is {fmt}; only JPEG or PNG are accepted", location="files")
-    _decode(data)
     return fmt
-
-
-def _decode(data: bytes) -> None:
-    """Decode every pixel: verify() reads a JPEG's headers only, so a photo whose upload
-    broke off half way would be stored and show grey or broken wherever it is looked at.
-
-    Pillow only warns between its pixel limit and twice that; here the limit is a limit,
-    checked before decoding, so a crafted header cannot make us allocate gigabytes.
-    """
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            if width * height > Image.MAX_IMAGE_PIXELS:
-                raise Invalid.field("file", "has too many pixels for a photo", location="files")
-            image.load()
-    except Image.DecompressionBombError:
-        raise Invalid.field("file", "has too many pixels for a photo", location="files")
-    except (OSError, SyntaxError, ValueError):
-        raise Invalid.field("file", "is damaged or incomplete; send the photo again",
-                            location="files")
 
 
 def store(shop: Shop | None, user: User | None, stream) -> Upload:
@@ -78,7 +57,7 @@ def store(shop: Shop | None, user: User | None, stream) -> Upload:
     """
     data = stream.read(MAX_BYTES + 1)
     fmt = check_image(data)
-    data = without_metadata(data, fmt)
+    data = resaved(data, fmt)
     content_type, ext = ALLOWED[fmt]
     public_id = secrets.token_urlsafe(18)
     path = upload_dir() / f"{public_id}.{ext}"
@@ -97,9 +76,14 @@ def store(shop: Shop | None, user: User | None, stream) -> Upload:
 JPEG_QUALITY = 90
 
 
-def without_metadata(data: bytes, fmt: str) -> bytes:
-    """The photo as it is seen, without where and when it was taken, the device, or any
-    second picture.
+def resaved(data: bytes, fmt: str) -> bytes:
+    """The photo as it is seen, every pixel decoded, without where and when it was taken,
+    the device, or any second picture; a damaged photo is a 4xx naming the field.
+
+    verify() reads a JPEG's headers only: a photo whose upload broke off half way would
+    be stored and show grey or broken wherever it is looked at. Pillow only warns between
+    its pixel limit and twice that; here the limit is a limit, checked before decoding,
+    so a crafted header cannot make us allocate gigabytes.
 
     A phone writes its GPS position (a resident's home, often) into every photo; no one
     looking at a licence or a broken street lamp needs it. Pillow writes the picture
@@ -107,9 +91,19 @@ def without_metadata(data: bytes, fmt: str) -> bytes:
     profile and nothing else of the original's metadata, however the file was laid out.
     Only the first picture of a phone's MPO file is kept.
     """
-    with Image.open(io.BytesIO(data)) as image:
-        upright = ImageOps.exif_transpose(image)
-        profile = image.info.get("icc_profile")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > Image.MAX_IMAGE_PIXELS:
+                raise Invalid.field("file", "has too many pixels for a photo", location="files")
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            profile = image.info.get("icc_profile")
+    except Image.DecompressionBombError:
+        raise Invalid.field("file", "has too many pixels for a photo", location="files")
+    except (OSError, SyntaxError, ValueError):
+        raise Invalid.field("file", "is damaged or incomplete; send the photo again",
+                            location="files")
     # What Pillow carried over into `info` (EXIF, XMP, text chunks) is not written back.
     keep = {"icc_profile": profile} if profile else {}
     if "transparency" in upright.info:
