@@ -13,7 +13,7 @@ import zipfile
 from flask import current_app
 
 from backend import audit, clock, codes, lifecycle, notify, scope
-from backend.db import lock_for_update, lock_row, write_transaction
+from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import (
     Licence,
@@ -61,7 +61,8 @@ def shop_requests(staff: StaffAccount, status: str | None):
     return query.where(ShopRequest.status == status) if status else query
 
 
-def _pending_request(staff: StaffAccount, request_id: int) -> ShopRequest:
+def _pending_request(staff: StaffAccount, request_id: int) -> tuple[ShopRequest, Shop]:
+    """The request, still pending, and its shop, both locked."""
     in_scope = _requests_in_scope(staff).where(ShopRequest.id == request_id)
     found = in_scope.first()
     if found is None:
@@ -70,16 +71,12 @@ def _pending_request(staff: StaffAccount, request_id: int) -> ShopRequest:
                               .where(ShopRequest.id == request_id))
     # The shop's row before the request's, in the order the applicant's account
     # deletion takes them when it withdraws the request: never each waiting on the other.
-    lock_row(Shop, found.shop_id)
+    # (The shopkeeper may be editing the pending shop's profile right now, too.)
+    shop = lock_for_update(Shop.select().where(Shop.id == found.shop_id)).get()
     request = lock_for_update(in_scope, of=ShopRequest).get()
     if request.status != "pending":
         raise Conflict(f"this request was already {request.status}")
-    return request
-
-
-def _locked_shop(request: ShopRequest) -> Shop:
-    # The shopkeeper may be editing the pending shop's profile right now.
-    return lock_for_update(Shop.select().where(Shop.id == request.shop_id)).get()
+    return request, shop
 
 
 def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
@@ -90,8 +87,7 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
     actor = lifecycle.actor_for_staff(staff)
     former_owners: list[User] = []
     with write_transaction():
-        request = _pending_request(staff, request_id)
-        shop = _locked_shop(request)
+        request, shop = _pending_request(staff, request_id)
         if request.kind == "register":
             shop.status = "active"
             shop.updated_at = clock.now()
@@ -209,9 +205,8 @@ def _make_owner(shop: Shop, user_id: int) -> None:
 
 def reject_request(staff: StaffAccount, request_id: int, note: str) -> ShopRequest:
     with write_transaction():
-        request = _pending_request(staff, request_id)
+        request, shop = _pending_request(staff, request_id)
         if request.kind == "register":
-            shop = _locked_shop(request)
             shop.status, shop.updated_at = "closed", clock.now()
             lifecycle.append(shop, "shop.rejected", lifecycle.actor_for_staff(staff),
                              {"request": request.id, "note": note})
@@ -219,10 +214,9 @@ def reject_request(staff: StaffAccount, request_id: int, note: str) -> ShopReque
         request.status, request.note = "rejected", note
         request.decided_by, request.decided_at = staff.id, clock.now()
         request.save()
-        audit.record("shop_request.rejected", "shop", request.shop.public_id,
-                     request.shop.region_path, staff=staff,
-                     detail={"request": request.id, "kind": request.kind})
-    _tell_applicant(request, request.shop)
+        audit.record("shop_request.rejected", "shop", shop.public_id, shop.region_path,
+                     staff=staff, detail={"request": request.id, "kind": request.kind})
+    _tell_applicant(request, shop)
     return request
 
 
