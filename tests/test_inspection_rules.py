@@ -25,6 +25,7 @@ from backend.models import (
     Shop,
 )
 from tests.factories import ApiClient
+from tests.races import at_once
 
 ADMIN = "/api/v1/admin"
 AT_THE_COUNTER = {"lat": 31.2002, "lng": 121.4403}
@@ -598,17 +599,9 @@ def test_a_correction_sent_twice_is_on_record_once(app, client, scene, wechat_st
     token = client.login("inspector").token
     taps = [ApiClient(app, token) for _ in range(3)]
     sent_before = len(wechat_stub.sent("subscribe/send"))
-    statuses = []
-
-    def correct(tap):
-        statuses.append(tap.post(url, json={"note": "录入错误，应为合格",
-                                            "corrected_result": "pass"}).status_code)
-
-    threads = [threading.Thread(target=correct, args=(tap,)) for tap in taps]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    correction = {"note": "录入错误，应为合格", "corrected_result": "pass"}
+    statuses = [r.status_code for r in at_once(
+        *[lambda tap=tap: tap.post(url, json=correction) for tap in taps])]
     assert sorted(statuses) == [201, 409, 409]
     with database.connection_context():
         assert InspectionCorrection.select().count() == 1

@@ -243,19 +243,9 @@ def test_a_blank_complaint_is_refused_and_does_not_count(client, make, shop):
 def test_neighbours_complaining_at_the_same_moment_are_all_heard(app, client, make, shop):
     url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
     residents = [ApiClient(app, client.login(f"neighbour{n}").token) for n in range(8)]
-    start = threading.Barrier(len(residents))
-    answers = []
-
-    def complain(resident):
-        start.wait()
-        answers.append(resident.post(url, json={"category": "service",
-                                                "text": "后厨污水流到人行道上"}).status_code)
-
-    threads = [threading.Thread(target=complain, args=(r,)) for r in residents]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    complaint = {"category": "service", "text": "后厨污水流到人行道上"}
+    answers = [r.status_code for r in at_once(
+        *[lambda r=r: r.post(url, json=complaint) for r in residents])]
     assert answers == [201] * len(residents)
     with database.connection_context():
         assert Complaint.select().where(Complaint.shop == shop.id).count() == len(residents)
