@@ -23,10 +23,7 @@ class ShopInspections(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id):
         """Record an inspection at the storefront (needs the scan proof from scanning its code)"""
-        inspection = inspections.record(current_staff(*INSPECTORS), shop_id, body)
-        inspection.shop_after = Shop.get_by_id(inspection.shop_id)
-        inspection.order = inspection.rectifications.first()
-        return inspection
+        return inspections.record(current_staff(*INSPECTORS), shop_id, body)
 
     @blp.response(200, schemas.InspectionOut(many=True))
     @blp.paginate(QueryPage)

@@ -146,8 +146,11 @@ def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
         for finding in findings:
             finding.inspection = inspection
             finding.save()
-        if data.get("rectify_by"):
-            _order(shop, inspection, data["rectify_by"], data.get("requirements") or "", actor)
+        # What the inspector's answer shows: the order it made and the shop as it is now.
+        inspection.order = (_order(shop, inspection, data["rectify_by"],
+                                   data.get("requirements") or "", actor)
+                            if data.get("rectify_by") else None)
+        inspection.shop_after = shop
         if data["result"] == "fail" and shop.status == "active":
             lifecycle.append(shop, "shop.status_changed", actor, {
                 "from": "active", "to": "suspended", "reason": f"inspection {inspection.public_id}"})
