@@ -22,11 +22,10 @@ from backend.models import (
     StaffAccount,
     User,
 )
-from backend.models.inspections import OPEN_ORDER_STATUSES
+from backend.models.inspections import OPEN_ORDER_STATUSES, PASSES
 from backend.shopstate import EXPIRING_WITHIN
 from backend.sweeps import LIVE_SHOPS
 
-PASSING = ("pass", "pass_with_remarks")
 
 
 def audit_entries(admin: StaffAccount, action: str | None, target_type: str | None):
@@ -63,7 +62,7 @@ def stats(staff: StaffAccount) -> dict:
     month = Inspection.select().join(Shop).where(in_scope
                                                  & (Inspection.recorded_at >= _month_start()))
     inspected = month.count()
-    passed = month.where(_result_as_corrected().in_(PASSING)).count()
+    passed = month.where(_result_as_corrected().in_(PASSES)).count()
     # A closed shop's unanswered order is over with the shop, like its licences.
     orders = RectificationOrder.select().join(Shop).where(
         live & RectificationOrder.status.in_(OPEN_ORDER_STATUSES))
