@@ -17,14 +17,9 @@ FIELD_NAME = validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,31}$",
                              error="letters, digits and _; starting with a letter")
 
 
-def when(**kwargs):
-    """A date-time; without an offset it is Shanghai time, as the cadre typed it."""
-    return Moment(**kwargs)
-
-
 class SlotIn(ma.Schema):
-    starts_at = when(required=True)
-    ends_at = when(required=True)
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
     capacity = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
 
 
@@ -89,7 +84,7 @@ class FormIn(ma.Schema):
     description = ma.fields.String(load_default=None, validate=validate.Length(max=2000))
     fields = ma.fields.List(ma.fields.Nested(FormFieldIn), required=True,
                              validate=validate.Length(min=1, max=50))
-    closes_at = when(load_default=None)
+    closes_at = Moment(load_default=None)
 
 
 class StaffFormOut(FormOut):
