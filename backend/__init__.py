@@ -34,17 +34,31 @@ class CityCodeFlask(Flask):
 
 
 def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
-    """Config → logging → database → keys → auth → rate limits → Api → blueprints → errors → CLI.
+    """Config → logging → database → keys → WeChat → sign-in → response headers → rate
+    limits → Api and blueprints → errors → CLI.
 
     `serving=False` is the command line's app: in production it starts without signing
     keys, so that `citycode rotate-keys` can make the first ones.
     """
-    from backend import api as api_module
-    from backend import auth, cli, db, errors, logs, ratelimit, wechat
-    from backend.keys import KeySet
+    from backend import api, cli, db, errors, logs, ratelimit
 
     config = config or Config.from_env()
     app = CityCodeFlask(__name__, instance_relative_config=False)
+    _configure(app, config)
+    logs.init_app(app)
+    db.init_app(app)
+    _load_keys(app, config, serving)
+    _connect_wechat(app, config)
+    _require_sign_in(app)
+    app.after_request(_protect_response)
+    ratelimit.init_app(app)
+    _register_blueprints(api.Api(app))
+    errors.register(app)
+    cli.init_app(app)
+    return app
+
+
+def _configure(app: Flask, config: Config) -> None:
     app.config["CITYCODE"] = config
     app.config.update(
         TESTING=config.testing,
@@ -71,8 +85,10 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
     if config.proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops, x_proto=config.proxy_hops)
 
-    logs.init_app(app)
-    db.init_app(app)
+
+def _load_keys(app: Flask, config: Config, serving: bool) -> None:
+    """Development makes its own keys on first start; production is given them."""
+    from backend.keys import KeySet
 
     keys = KeySet(config.signing_keys_dir, config.key_grace_seconds)
     if not config.is_production:
@@ -80,6 +96,11 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
     elif serving and not keys.has_all_purposes():
         raise ConfigError("no signing keys in SIGNING_KEYS_DIR; run `citycode rotate-keys`")
     app.extensions["citycode.keys"] = keys
+
+
+def _connect_wechat(app: Flask, config: Config) -> None:
+    from backend import wechat
+
     app.extensions["citycode.wechat"] = wechat.WeChatClient(
         config.wechat_api_base,
         config.wechat_appid,
@@ -87,14 +108,20 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
         timeout=(3.05, config.wechat_timeout_seconds),
     )
 
+
+def _require_sign_in(app: Flask) -> None:
+    """Every view needs a valid bearer token but those marked public (api.public); a view
+    that reads its caller in its own query (api.reads_caller) gets only the token's id."""
+    from backend import api, auth, errors
+
     @app.before_request
-    def _authenticate():
+    def authenticate():
         view = app.view_functions.get(request.endpoint)
         g.user = g.caller_id = None
         if view is None:
             return None
-        public = api_module.is_public(view) or request.endpoint.startswith("api-docs.")
-        if api_module.is_reading_caller(view):
+        public = api.is_public(view) or request.endpoint.startswith("api-docs.")
+        if api.is_reading_caller(view):
             g.caller_id = auth.verified_caller_id()
             signed_in = g.caller_id is not None
         else:
@@ -102,16 +129,6 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
         if not signed_in and not public:
             raise errors.Unauthorized()
         return None
-
-    app.after_request(_protect_response)
-
-    ratelimit.init_app(app)
-
-    api = api_module.Api(app)
-    _register_blueprints(api)
-    errors.register(app)
-    cli.init_app(app)
-    return app
 
 
 def _protect_response(response):

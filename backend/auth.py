@@ -1,6 +1,6 @@
 """Tokens in and out, the current user, role checks.
 
-Access tokens are short ES256 JWTs signed with the key set's "access" key; refresh
+Access tokens are short ES256 JWTs signed under the "access" keys (tokens.sign); refresh
 tokens are opaque, stored only as hashes, and rotate on every use.
 """
 from __future__ import annotations
@@ -10,15 +10,14 @@ import secrets
 import uuid
 from datetime import timedelta
 
-import jwt
 from flask import current_app, g, request
 
-from backend import clock
+from backend import clock, tokens
 from backend.db import Prepared
 from backend.errors import Forbidden, Unauthorized
-from backend.keys import ALGORITHM, UnknownKey
 from backend.models import StaffAccount, User
 
+PURPOSE = "access"
 ISSUER = "citycode"
 AUDIENCE = "citycode-api"
 CLOCK_SKEW_SECONDS = 5
@@ -30,27 +29,21 @@ _verified: dict[str, tuple[dict, str]] = {}
 _user_by_id = Prepared(lambda user_id: User.select().where(User.id == user_id))
 
 
-def key_set():
-    return current_app.extensions["citycode.keys"]
-
-
 def settings():
     return current_app.config["CITYCODE"]
 
 
 def issue_access_token(user: User) -> tuple[str, int]:
-    key = key_set().current("access")
     now = clock.now()
     lifetime = settings().access_token_seconds
-    claims = {
+    token = tokens.sign(PURPOSE, {
         "iss": ISSUER,
         "aud": AUDIENCE,
         "sub": str(user.id),
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=lifetime)).timestamp()),
         "jti": uuid.uuid4().hex,
-    }
-    token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
+    })
     return token, lifetime
 
 
@@ -63,28 +56,19 @@ def decode_access_token(token: str) -> dict:
     """
     try:
         claims, kid = _verified.get(token) or _verify_signature(token)
-        key_set().verifying_key(kid, "access")
-    except (jwt.InvalidTokenError, UnknownKey, ValueError):
-        raise Unauthorized("access token is not valid")
+        tokens.usable_key(PURPOSE, kid)
+    except tokens.Refused:
+        raise Unauthorized("access token is not valid") from None
     if claims["exp"] + CLOCK_SKEW_SECONDS <= clock.now().timestamp():
         raise Unauthorized("access token expired; refresh it")
     return dict(claims)
 
 
 def _verify_signature(token: str) -> tuple[dict, str]:
-    kid = jwt.get_unverified_header(token).get("kid", "")
-    key = key_set().verifying_key(kid, "access")
-    claims = jwt.decode(
-        token,
-        key.private_key.public_key(),
-        algorithms=[ALGORITHM],
-        audience=AUDIENCE,
-        issuer=ISSUER,
-        # Expiry is checked against our clock by the caller, so tests can move time.
-        options={"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False},
-    )
-    _remember(token, claims, kid)
-    return claims, kid
+    verified = tokens.verify(PURPOSE, token, audience=AUDIENCE, issuer=ISSUER,
+                             require=("exp", "iat", "sub"))
+    _remember(token, verified.claims, verified.kid)
+    return verified.claims, verified.kid
 
 
 def _remember(token: str, claims: dict, kid: str) -> None:

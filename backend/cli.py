@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from backend import migrate
+from backend import migrate, tokens
 from backend.db import database, write_transaction
 
 
@@ -38,7 +37,7 @@ def seed_demo_command():
 def create_staff_command(name, role, region_code, phone):
     """Create a staff account and print its one-time binding code."""
     from backend.models import Region
-    from backend.staffing import create_staff, issue_binding_code
+    from backend.people.staffing import create_staff, issue_binding_code
 
     with database.connection_context(), write_transaction():
         region = Region.get_or_none(Region.code == region_code)
@@ -54,7 +53,7 @@ def create_staff_command(name, role, region_code, phone):
 @with_appcontext
 def rotate_keys_command(purpose):
     """Add fresh signing keys; the old ones keep verifying until the grace period ends."""
-    keys = current_app.extensions["citycode.keys"]
+    keys = tokens.key_set()
     for kid in keys.rotate(purpose) if purpose else keys.rotate():
         click.echo(f"new key {kid}")
 
@@ -80,7 +79,7 @@ def sweep_licences_command(today):
 @with_appcontext
 def sweep_rectifications_command():
     """Mark rectification orders past their deadline as overdue (once each)."""
-    from backend.admin.inspections import sweep_overdue
+    from backend.inspections.rectification import sweep_overdue
 
     with database.connection_context():
         marked = sweep_overdue()
@@ -103,7 +102,7 @@ def purge_command():
 @with_appcontext
 def verify_chains_command():
     """Walk every shop's lifecycle chain; exit 1 if any link is broken."""
-    from backend.admin.oversight import verify_all
+    from backend.shops.record import verify_all
 
     broken = 0
     with database.connection_context():

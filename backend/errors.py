@@ -25,13 +25,14 @@ class DomainError(Exception):
         self.errors = errors
         self.headers = headers or {}
 
+    @classmethod
+    def field(cls, name: str, reason: str, location: str = "json"):
+        """This error about one field of the request: `reason` names what is wrong with it."""
+        return cls(f"{name}: {reason}", errors={location: {name: [reason]}})
+
 
 class Invalid(DomainError):
     status = 422
-
-    @classmethod
-    def field(cls, name: str, reason: str, location: str = "json") -> "Invalid":
-        return cls(f"{name}: {reason}", errors={location: {name: [reason]}})
 
 
 class Unauthorized(DomainError):

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import current_app
 from flask.views import MethodView
 
+from backend import tokens
 from backend.api import Blueprint, public
 from backend.db import database
 from backend.errors import UpstreamUnavailable
@@ -59,4 +59,4 @@ class KeySetView(MethodView):
     @blp.response(200, Jwks)
     def get(self):
         """Public keys for verifying resident codes offline"""
-        return current_app.extensions["citycode.keys"].jwks()
+        return tokens.key_set().jwks()

@@ -12,10 +12,9 @@ import re
 import peewee as pw
 
 from backend import audit
-from backend.db import is_sqlite
+from backend.db import is_sqlite, lock_for_update
 from backend.errors import Invalid, NotFound
 from backend.models import Region, Shop, StaffAccount
-
 
 REGION_PATH = re.compile(r"^([0-9A-Za-z]+/)+$")
 
@@ -35,11 +34,25 @@ def shops(staff: StaffAccount) -> pw.ModelSelect:
     return Shop.select().where(under(Shop.region_path, staff.region_path))
 
 
-def shop(staff: StaffAccount, public_id: str) -> Shop:
-    found = shops(staff).where(Shop.public_id == public_id).first()
+def shop(staff: StaffAccount, public_id: str, *, lock: bool = False) -> Shop:
+    """The shop `public_id` if it lies in `staff`'s subtree, else not found.
+
+    `lock` reads it under a row lock (inside a write transaction): a write that saves
+    the shop row must start from its current values, or a concurrent rating's tally or
+    status change would be written back stale.
+    """
+    query = shops(staff).where(Shop.public_id == public_id)
+    return find(staff, lock_for_update(query) if lock else query, "shop", public_id,
+                Shop.select(Shop.region_path).where(Shop.public_id == public_id))
+
+
+def find(staff: StaffAccount, in_scope: pw.ModelSelect, target_type: str, target_id,
+         region_path_query: pw.ModelSelect):
+    """The row `in_scope` (a query already limited to `staff`'s subtree) finds, else the
+    not-found answer, audited when the row exists elsewhere (see not_found)."""
+    found = in_scope.first()
     if found is None:
-        raise not_found(staff, "shop", public_id,
-                        Shop.select(Shop.region_path).where(Shop.public_id == public_id))
+        raise not_found(staff, target_type, target_id, region_path_query)
     return found
 
 

@@ -23,7 +23,7 @@ from backend.models import (
     StaffAccount,
     User,
 )
-from backend.staffing import create_staff
+from backend.people.staffing import create_staff
 
 DISTRICT = ("310104", "徐汇区")
 STREETS = {
@@ -131,48 +131,47 @@ def demo_credit_code(n: int) -> str:
 
 
 def _seed_shops(regions: dict[str, Region]) -> list[str]:
-    from backend.admin import services as admin_services
-    from backend.merchant import services as merchant_services
+    from backend.shops import decisions, employees, honours, licences, requests, status
 
     admins = {s.region.code: s for s in StaffAccount.select().where(StaffAccount.role == "admin")}
     approver = admins[DISTRICT[0]]
     today = clock.today_local()
     lines = []
-    for n, (owner, name, category, street, community, status, licences) in enumerate(SHOPS, 1):
+    for n, (owner, name, category, street, community, shop_status, held) in enumerate(SHOPS, 1):
         user = User.get_or_none(User.openid == stub_openid(owner)) or User.create(
             openid=stub_openid(owner))
-        shop = merchant_services.register_shop(user, {
+        shop = requests.register_shop(user, {
             "name": name, "credit_code": demo_credit_code(n), "category": category,
             "address": f"{regions[street].name.removesuffix('街道')} {10 + n * 7} 号",
             "street": street, "community": community,
             "location": {"lat": 31.205 + n * 0.001, "lng": 121.445 + n * 0.001},
             "phone": f"021-6{n:03d}8888",
         })
-        for kind, days in licences:
-            merchant_services.add_licence(user, shop.public_id, {
+        for kind, days in held:
+            licences.add_licence(user, shop.public_id, {
                 "type": kind, "number": f"{kind[:2].upper()}3101040{n:03d}{days % 97:04d}",
                 "issuer": "徐汇区市场监督管理局",
                 "valid_from": today - timedelta(days=3 * 365),
                 "valid_to": today + timedelta(days=days),
             })
         if category == "catering":
-            merchant_services.add_employee(user, shop.public_id, {
+            employees.add_employee(user, shop.public_id, {
                 "name": "张伟", "position": "厨师", "health_cert_number": f"JK2024{n:05d}",
                 "health_cert_expires": today + timedelta(days=120 if n % 2 else -5),
             })
-            merchant_services.add_honour(user, shop.public_id, {
+            honours.add_honour(user, shop.public_id, {
                 "title": "放心消费示范店", "issuer": "徐汇区消费者权益保护委员会",
                 "awarded_on": today - timedelta(days=200),
             })
-        if status == "pending":
+        if shop_status == "pending":
             lines.append(f"shop {name}: pending approval (owner sign-in code '{owner}.1')")
             continue
         request = ShopRequest.get(ShopRequest.shop == shop)
-        admin_services.approve_request(approver, request.id)
-        if status in ("suspended", "closed"):
-            admin_services.change_status(approver, shop.public_id, status, "演示数据")
+        decisions.approve_request(approver, request.id)
+        if shop_status in ("suspended", "closed"):
+            status.change(approver, shop.public_id, shop_status, "演示数据")
         code = current_shop_code(shop)
-        lines.append(f"shop {name} ({status}, owner '{owner}.1'): code {code.code} → "
+        lines.append(f"shop {name} ({shop_status}, owner '{owner}.1'): code {code.code} → "
                      f"/s/{code.code}")
     return lines
 
@@ -183,7 +182,7 @@ NEIGHBOURS = [("neighbour", "13900001111"), ("neighbour2", "13900002222")]
 
 def _seed_community_life(regions: dict[str, Region]) -> list[str]:
     """Community codes, a few members, and a notice, a poll and a booking to try."""
-    from backend.resident import membership
+    from backend.community import membership
 
     district_admin = StaffAccount.get(StaffAccount.role == "admin",
                                       StaffAccount.region == regions[DISTRICT[0]])

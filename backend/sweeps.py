@@ -13,10 +13,11 @@ from datetime import date, timedelta
 
 from flask import current_app
 
-from backend import clock, lifecycle, notify, risk
+from backend import clock, lifecycle, notify
 from backend.db import lock_for_update, write_transaction
+from backend.inspections import risk
 from backend.models import Complaint, Employee, Licence, Shop
-from backend.shopstate import EXPIRING_WITHIN, LICENCE_TYPES, STATUS_LABELS
+from backend.shops.facts import EXPIRING_WITHIN, LICENCE_TYPES, STATUS_LABELS
 
 LIVE_SHOPS = ("active", "suspended")
 HEALTH_CERTIFICATE = "从业人员健康证"
@@ -39,7 +40,7 @@ def _due_licences(today: date):
                          & ((Licence.expired_noted_for.is_null())
                             | (Licence.expired_noted_for != Licence.valid_to)))
     # A licence filed ahead of its start is not in force, so not "expiring" either: it is
-    # noted once it starts, as the views show it (shopstate.validity).
+    # noted once it starts, as the views show it (facts.validity).
     expiring = live.where((Licence.valid_from <= today) & (Licence.valid_to >= today)
                           & (Licence.valid_to <= today + EXPIRING_WITHIN)
                           & ((Licence.expiring_noted_for.is_null())

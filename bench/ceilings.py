@@ -17,8 +17,8 @@ import peewee as pw
 
 from backend import create_app
 from backend.db import Prepared
-from backend.resident import ratings
-from backend.scan import public
+from backend.ratings import ratings
+from backend.shops import public_view as public
 
 
 def from_memory():

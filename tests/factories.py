@@ -19,7 +19,7 @@ from backend.models import (
     StaffAccount,
     User,
 )
-from backend.staffing import create_staff
+from backend.people.staffing import create_staff
 
 _nonce = itertools.count(1)
 
@@ -109,12 +109,11 @@ class Factory:
              name: str = "老王面馆", approved: bool = True, category: str = "catering",
              credit_code: str | None = None) -> Shop:
         """A shop registered by stub user `owner` through the real rules, approved by default."""
-        from backend.admin import services as admin_services
-        from backend.merchant import services as merchant_services
+        from backend.shops import decisions, requests
 
         with self.app.app_context(), database.connection_context():
             user = self.user(owner)
-            shop = merchant_services.register_shop(user, {
+            shop = requests.register_shop(user, {
                 "name": name, "credit_code": credit_code or valid_credit_code(),
                 "category": category, "address": "天平路 88 号", "street": street.code,
                 "community": community.code if community else None,
@@ -122,7 +121,7 @@ class Factory:
             })
             if approved:
                 request = ShopRequest.get(ShopRequest.shop == shop)
-                admin_services.approve_request(self.approver(street), request.id)
+                decisions.approve_request(self.approver(street), request.id)
             return Shop.get_by_id(shop.id)
 
     def approver(self, street: Region) -> StaffAccount:
@@ -132,12 +131,12 @@ class Factory:
 
     def licence(self, shop: Shop, valid_to: date, type_: str = "food_business",
                 number: str = "JY13101040012345", valid_from: date | None = None) -> Licence:
-        from backend.merchant import services as merchant_services
+        from backend.shops import licences
 
         owner = ShopMembership.get((ShopMembership.shop == shop)
                                    & (ShopMembership.role == "owner")).user
         with self.app.app_context(), database.connection_context():
-            return merchant_services.add_licence(owner, shop.public_id, {
+            return licences.add_licence(owner, shop.public_id, {
                 "type": type_, "number": number, "issuer": "徐汇区市场监督管理局",
                 "valid_from": valid_from or valid_to - timedelta(days=5 * 365),
                 "valid_to": valid_to,

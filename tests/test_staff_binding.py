@@ -9,7 +9,7 @@ import pytest
 from backend import clock
 from backend.db import database, is_sqlite
 from backend.models import BindingCode, Region
-from backend.staffing import create_staff, issue_binding_code
+from backend.people.staffing import create_staff, issue_binding_code
 from tests.factories import ApiClient
 
 

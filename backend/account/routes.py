@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.account import schemas, services
+from backend.account import schemas
 from backend.api import Blueprint, public
 from backend.auth import current_user
+from backend.people import sessions
 from backend.ratelimit import per_address_refresh, per_client, per_refresh_token
 
 blp = Blueprint("account", __name__, url_prefix="/api/v1", description="Sign in, tokens and me")
@@ -24,7 +25,7 @@ class Login(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body):
         """Exchange a wx.login() code for an access token and a refresh token"""
-        return services.login(body["code"])
+        return sessions.login(body["code"])
 
 
 @blp.route("/auth/refresh")
@@ -38,7 +39,7 @@ class Refresh(MethodView):
                       description="unknown, expired or already used (a reuse ends the login)")
     def post(self, body):
         """Trade a refresh token for a new pair; a refresh token works once"""
-        return services.refresh(body["refresh_token"])
+        return sessions.refresh(body["refresh_token"])
 
 
 @blp.route("/auth/logout")
@@ -47,7 +48,7 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self, body):
         """End this login: its refresh tokens stop working"""
-        services.logout(current_user(), body["refresh_token"])
+        sessions.logout(current_user(), body["refresh_token"])
 
 
 @blp.route("/auth/bind-staff")
@@ -57,7 +58,7 @@ class BindStaff(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Bind your WeChat account to the staff account an admin created for you"""
-        return services.bind_staff(current_user(), body["binding_code"])
+        return sessions.bind_staff(current_user(), body["binding_code"])
 
 
 @blp.route("/me")
@@ -65,4 +66,4 @@ class MeView(MethodView):
     @blp.response(200, schemas.Me)
     def get(self):
         """Who am I: roles, shops and staff scope"""
-        return services.profile(current_user())
+        return sessions.profile(current_user())

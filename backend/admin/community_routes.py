@@ -8,8 +8,9 @@ from backend.admin import blp
 from backend.admin import community_schemas as schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
+from backend.community import notices, polls, reports
+from backend.community.schemas import PollSummary
 from backend.errors import NotFound
-from backend.resident import notices, polls, reports
 from backend.uploads import path_of
 
 COMMUNITY_STAFF = ("cadre", "admin")
@@ -57,7 +58,7 @@ class StaffPolls(MethodView):
         return polls.create(current_staff(*COMMUNITY_STAFF), body)
 
     @blp.arguments(schemas.RegionFilter, location="query")
-    @blp.response(200, schemas.PollSummary(many=True))
+    @blp.response(200, PollSummary(many=True))
     @blp.paginate(QueryPage)
     def get(self, args):
         """Polls in my scope, newest first"""

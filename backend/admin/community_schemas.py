@@ -6,16 +6,16 @@ from marshmallow import validate
 
 from backend import masking
 from backend.api import Line, Moment, Text
-from backend.models.community import REPORT_STATUSES
-from backend.resident import polls
-from backend.resident.community_schemas import (  # noqa: F401  (shared views)
+from backend.community import polls
+from backend.community.reports import CATEGORIES
+from backend.community.schemas import (
     AimedAt,
     PollOptionOut,
     PollResults,
     PollSummary,
     ReportOut,
 )
-from backend.resident.reports import CATEGORIES
+from backend.models.community import REPORT_STATUSES
 
 WHEN = "ISO 8601; without an offset it is read as Shanghai time"
 

@@ -5,11 +5,13 @@ from flask import send_file
 from flask.views import MethodView
 
 from backend import uploads
-from backend.admin import blp, inspections, schemas
+from backend.admin import blp, schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
-from backend.merchant.schemas import PhotoUpload, UploadOut
-from backend.models import Inspection, RectificationOrder, Shop
+from backend.inspections import corrections, recording, rectification
+from backend.inspections.schemas import InspectionOut
+from backend.schemas import PhotoUpload, UploadOut
+from backend.shops import photos
 
 INSPECTORS = ("inspector",)
 REGULATORS = ("inspector", "admin")
@@ -23,17 +25,14 @@ class ShopInspections(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id):
         """Record an inspection at the storefront (needs the scan proof from scanning its code)"""
-        return inspections.record(current_staff(*INSPECTORS), shop_id, body)
+        return recording.record(current_staff(*INSPECTORS), shop_id, body)
 
-    @blp.response(200, schemas.InspectionOut(many=True))
+    @blp.response(200, InspectionOut(many=True))
     @blp.paginate(QueryPage)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """A shop's inspections, newest first"""
-        staff = current_staff(*REGULATORS)
-        shop = inspections.scope.shop(staff, shop_id)
-        return (Inspection.select().where(Inspection.shop == shop)
-                .order_by(Inspection.recorded_at.desc(), Inspection.id.desc()))
+        return recording.shop_inspections(current_staff(*REGULATORS), shop_id)
 
 
 @blp.route("/inspections/<string:inspection_id>/corrections")
@@ -44,7 +43,7 @@ class Corrections(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, inspection_id):
         """Correct an inspection: a new lifecycle event that refers to it (the record stays)"""
-        return inspections.correct(current_staff(*REGULATORS), inspection_id, body["note"],
+        return corrections.correct(current_staff(*REGULATORS), inspection_id, body["note"],
                                    body["corrected_result"], body["co_inspector"])
 
 
@@ -55,14 +54,7 @@ class Rectifications(MethodView):
     @blp.paginate(QueryPage)
     def get(self, args):
         """Rectification orders in my scope, by deadline"""
-        query = inspections.orders_in_scope(current_staff(*REGULATORS))
-        if args["status"]:
-            query = query.where(RectificationOrder.status == args["status"])
-        if args["overdue"] is not None:
-            query = query.where(RectificationOrder.overdue == args["overdue"])
-        if args["shop_id"]:
-            query = query.where(Shop.public_id == args["shop_id"])
-        return query.order_by(RectificationOrder.deadline, RectificationOrder.id)
+        return rectification.orders_in_scope(current_staff(*REGULATORS), args)
 
 
 @blp.route("/rectifications/<string:order_id>")
@@ -71,7 +63,7 @@ class RectificationItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, order_id):
         """An order with the shop's evidence (text, photos) and earlier decisions"""
-        return inspections.order_detail(current_staff(*REGULATORS), order_id)
+        return rectification.order_detail(current_staff(*REGULATORS), order_id)
 
 
 @blp.route("/shops/<string:shop_id>/uploads")
@@ -82,7 +74,7 @@ class EvidenceUploads(MethodView):
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     def post(self, files, shop_id):
         """Upload a photo taken at the shop (JPEG or PNG, at most 5 MB), for a finding"""
-        return inspections.upload_evidence(current_staff(*INSPECTORS), shop_id,
+        return photos.upload_evidence(current_staff(*INSPECTORS), shop_id,
                                            files["file"].stream)
 
 
@@ -92,7 +84,7 @@ class ShopPhoto(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id, upload_id):
         """A photo of a shop in my scope: its evidence, licences, or an inspector's"""
-        upload = inspections.shop_upload(current_staff(*REGULATORS), shop_id, upload_id)
+        upload = photos.shop_upload(current_staff(*REGULATORS), shop_id, upload_id)
         response = send_file(uploads.path_of(upload), mimetype=upload.content_type)
         response.headers["Cache-Control"] = "private, max-age=3600"
         return response
@@ -106,7 +98,7 @@ class VerifyRectification(MethodView):
     @blp.doc(**{"x-no-body": True})
     def post(self, order_id):
         """The evidence holds: close the order"""
-        return inspections.verify_order(current_staff(*INSPECTORS), order_id)
+        return rectification.verify_order(current_staff(*INSPECTORS), order_id)
 
 
 @blp.route("/rectifications/<string:order_id>/reject")
@@ -117,4 +109,4 @@ class RejectRectification(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, order_id):
         """The evidence does not hold: the order stays open, with the reason"""
-        return inspections.reject_order(current_staff(*INSPECTORS), order_id, body["reason"])
+        return rectification.reject_order(current_staff(*INSPECTORS), order_id, body["reason"])

@@ -5,11 +5,13 @@ from flask import Response
 from flask.views import MethodView
 
 from backend import scope, spreadsheet
-from backend.admin import blp, oversight, schemas, services
+from backend.admin import blp, schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
-from backend.merchant.schemas import LicenceOut, LifecycleEventOut
-from backend.models import LifecycleEvent
+from backend.oversight import audit_log, dashboard
+from backend.schemas import LifecycleEventOut
+from backend.shops import access, licences, members, record
+from backend.shops.schemas import LicenceOut, ShopOut
 
 STAFF = ("inspector", "cadre", "admin")
 REGULATORS = ("inspector", "admin")
@@ -20,11 +22,11 @@ EXPORT_COLUMNS = ("public_id", "name", "credit_code", "category", "address", "st
 @blp.route("/shops")
 class ShopList(MethodView):
     @blp.arguments(schemas.ShopFilter, location="query")
-    @blp.response(200, schemas.ShopOut(many=True))
+    @blp.response(200, ShopOut(many=True))
     @blp.paginate(QueryPage)
     def get(self, args):
         """Shops in my scope, filtered"""
-        return services.shops(current_staff(*STAFF), args)
+        return access.shops_in_scope(current_staff(*STAFF), args)
 
 
 @blp.route("/shops/export.csv")
@@ -33,7 +35,7 @@ class ShopExport(MethodView):
     @blp.binary("text/csv", description="the same shops as the list, as CSV (UTF-8 with BOM)")
     def get(self, args):
         """Export the shops in my scope as CSV"""
-        shops = services.shops(current_staff(*STAFF), args).iterator()
+        shops = access.shops_in_scope(current_staff(*STAFF), args).iterator()
         document = spreadsheet.csv_document(
             EXPORT_COLUMNS, ([getattr(shop, column) for column in EXPORT_COLUMNS] for shop in shops))
         return Response(document, mimetype="text/csv",
@@ -42,7 +44,7 @@ class ShopExport(MethodView):
 
 @blp.route("/shops/<string:shop_id>")
 class ShopDetail(MethodView):
-    @blp.response(200, schemas.ShopOut)
+    @blp.response(200, ShopOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """A shop in my scope"""
@@ -55,7 +57,7 @@ class ShopContacts(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """The shop's people with their phone numbers, unmasked (the read is audited)"""
-        return oversight.shop_contacts(current_staff(*REGULATORS), shop_id)
+        return members.shop_contacts(current_staff(*REGULATORS), shop_id)
 
 
 @blp.route("/shops/<string:shop_id>/licences/<string:licence_id>/verify")
@@ -65,7 +67,7 @@ class LicenceVerification(MethodView):
     @blp.doc(**{"x-no-body": True})
     def post(self, shop_id, licence_id):
         """A regulator has seen the original licence"""
-        return services.verify_licence(current_staff(*REGULATORS), shop_id, licence_id)
+        return licences.verify_licence(current_staff(*REGULATORS), shop_id, licence_id)
 
 
 @blp.route("/shops/<string:shop_id>/lifecycle")
@@ -75,9 +77,7 @@ class ShopLifecycle(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """The shop's lifecycle record, newest first"""
-        shop = scope.shop(current_staff(*STAFF), shop_id)
-        return (LifecycleEvent.select().where(LifecycleEvent.shop == shop)
-                .order_by(LifecycleEvent.seq.desc()))
+        return record.events_in_scope(current_staff(*STAFF), shop_id)
 
 
 @blp.route("/shops/<string:shop_id>/lifecycle/verify")
@@ -86,7 +86,7 @@ class ShopLifecycleVerify(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """Walk the chain (and the inspections it vouches for): ok, or the first broken seq"""
-        return oversight.verify_shop(scope.shop(current_staff(*STAFF), shop_id))
+        return record.verify_in_scope(current_staff(*STAFF), shop_id)
 
 
 @blp.route("/stats")
@@ -94,7 +94,7 @@ class Dashboard(MethodView):
     @blp.response(200, schemas.Stats)
     def get(self):
         """The dashboard for my scope"""
-        return oversight.stats(current_staff(*STAFF))
+        return dashboard.stats(current_staff(*STAFF))
 
 
 @blp.route("/audit")
@@ -104,6 +104,6 @@ class AuditLog(MethodView):
     @blp.paginate(QueryPage)
     def get(self, args):
         """The audit log about records in my scope, newest first"""
-        return oversight.audit_entries(current_staff("admin"), args["action"],
+        return audit_log.entries_in_scope(current_staff("admin"), args["action"],
                                        args["target_type"])
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.admin import blp, people, schemas
+from backend.admin import blp, schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
+from backend.people import staff
 
 
 @blp.route("/departments")
@@ -14,13 +15,13 @@ class Departments(MethodView):
     @blp.paginate(QueryPage)
     def get(self):
         """Departments whose jurisdiction lies in my scope"""
-        return people.departments(current_staff("admin"))
+        return staff.departments(current_staff("admin"))
 
     @blp.arguments(schemas.DepartmentIn)
     @blp.response(201, schemas.DepartmentOut)
     def post(self, body):
         """Create a department with a jurisdiction in my scope"""
-        return people.create_department(current_staff("admin"), body["name"], body["kind"],
+        return staff.create_department(current_staff("admin"), body["name"], body["kind"],
                                         body["region"])
 
 
@@ -31,14 +32,14 @@ class Staff(MethodView):
     @blp.paginate(QueryPage)
     def get(self, args):
         """Staff in my scope (names and phones masked); an inspector sees active inspectors only"""
-        return people.staff_list(current_staff("admin", "inspector"), args["role"],
+        return staff.staff_list(current_staff("admin", "inspector"), args["role"],
                                  args["active"])
 
     @blp.arguments(schemas.StaffIn)
     @blp.response(201, schemas.StaffCreated)
     def post(self, body):
         """Create a staff account in my scope; answers its one-time binding code"""
-        member, code = people.add_staff(current_staff("admin"), body)
+        member, code = staff.add_staff(current_staff("admin"), body)
         return {"staff": member, "binding_code": code}
 
 
@@ -48,7 +49,7 @@ class StaffMember(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, staff_id):
         """One staff member, unmasked (the read is audited)"""
-        return people.read_staff_unmasked(current_staff("admin"), staff_id)
+        return staff.read_staff_unmasked(current_staff("admin"), staff_id)
 
 
 @blp.route("/staff/<int:staff_id>/binding-code")
@@ -59,7 +60,7 @@ class StaffBindingCode(MethodView):
     @blp.doc(**{"x-no-body": True})
     def post(self, staff_id):
         """A fresh one-time binding code for a staff member not yet bound"""
-        member, code = people.new_binding_code(current_staff("admin"), staff_id)
+        member, code = staff.new_binding_code(current_staff("admin"), staff_id)
         return {"staff": member, "binding_code": code}
 
 
@@ -71,4 +72,4 @@ class StaffDisable(MethodView):
     @blp.doc(**{"x-no-body": True})
     def post(self, staff_id):
         """Disable a staff account: its WeChat user loses the staff role at once"""
-        return people.disable_staff(current_staff("admin"), staff_id)
+        return staff.disable_staff(current_staff("admin"), staff_id)

@@ -5,10 +5,11 @@ from flask import Response, current_app
 from flask.views import MethodView
 
 from backend import codes
-from backend.admin import blp, residents, schemas
+from backend.admin import blp, schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
-from backend.resident import membership
+from backend.community import gates, membership
+from backend.ratings import complaints, ratings
 
 COMMUNITY_STAFF = ("cadre", "admin")
 
@@ -89,7 +90,7 @@ class VerifyResidentCode(MethodView):
     @blp.response(200, schemas.ResidentCodeVerdict)
     def post(self, body):
         """Check a resident's code at the gate: signature, expiry, once only, live membership"""
-        return residents.verify_resident_code(current_staff(*COMMUNITY_STAFF), body["code"])
+        return gates.verify_resident_code(current_staff(*COMMUNITY_STAFF), body["code"])
 
 
 @blp.route("/ratings")
@@ -99,7 +100,7 @@ class Ratings(MethodView):
     @blp.paginate(QueryPage)
     def get(self, args):
         """Ratings of shops in my scope (held ones by default)"""
-        return residents.ratings_in_scope(current_staff(*COMMUNITY_STAFF), args["status"])
+        return ratings.ratings_in_scope(current_staff(*COMMUNITY_STAFF), args["status"])
 
 
 @blp.route("/ratings/<string:rating_id>/release")
@@ -110,7 +111,7 @@ class ReleaseRating(MethodView):
     @blp.doc(**{"x-no-body": True})
     def post(self, rating_id):
         """Let a rating held for review be seen; it joins the shop's aggregate"""
-        return residents.release_rating(current_staff(*COMMUNITY_STAFF), rating_id)
+        return ratings.release(current_staff(*COMMUNITY_STAFF), rating_id)
 
 
 @blp.route("/complaints")
@@ -119,4 +120,4 @@ class Complaints(MethodView):
     @blp.paginate(QueryPage)
     def get(self):
         """Complaints about shops in my scope, newest first"""
-        return residents.complaints_in_scope(current_staff("inspector", "cadre", "admin"))
+        return complaints.complaints_in_scope(current_staff("inspector", "cadre", "admin"))

@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from backend.admin import blp, schemas, services
+from backend.admin import blp, schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
 from backend.codes import print_sheet_pdf
+from backend.shops import decisions, printing, status
+from backend.shops.schemas import ShopOut
 
 
 @blp.route("/shop-requests")
@@ -18,7 +20,7 @@ class ShopRequests(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, args):
         """Registrations, claims and changes of name or address in my scope (pending by default)"""
-        return services.shop_requests(current_staff("admin"), args["status"])
+        return decisions.shop_requests(current_staff("admin"), args["status"])
 
 
 @blp.route("/shop-requests/<int:request_id>/approve")
@@ -30,7 +32,7 @@ class ApproveRequest(MethodView):
     def post(self, request_id):
         """Approve: a registered shop becomes active and gets its code; a claimant becomes
         owner; a shop takes the name or address its owner asked for"""
-        return services.approve_request(current_staff("admin"), request_id)
+        return decisions.approve_request(current_staff("admin"), request_id)
 
 
 @blp.route("/shop-requests/<int:request_id>/reject")
@@ -41,17 +43,17 @@ class RejectRequest(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, request_id):
         """Reject with a reason the applicant will read"""
-        return services.reject_request(current_staff("admin"), request_id, body["note"])
+        return decisions.reject_request(current_staff("admin"), request_id, body["note"])
 
 
 @blp.route("/shops/<string:shop_id>/status")
 class ShopStatus(MethodView):
     @blp.arguments(schemas.StatusChange)
-    @blp.response(200, schemas.ShopOut)
+    @blp.response(200, ShopOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, shop_id):
         """Suspend, reopen or close a shop in my scope"""
-        return services.change_status(current_staff("admin"), shop_id, body["status"],
+        return status.change(current_staff("admin"), shop_id, body["status"],
                                       body["reason"])
 
 
@@ -63,9 +65,9 @@ class StreetCodes(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, street_code):
         """Every active shop's code in a street, to print as stickers"""
-        street, entries = services.street_codes(current_staff("admin"), street_code)
+        street, entries = printing.street_codes(current_staff("admin"), street_code)
         if args["format"] == "zip":
-            body, mimetype, ext = services.street_codes_zip(entries), "application/zip", "zip"
+            body, mimetype, ext = printing.street_codes_zip(entries), "application/zip", "zip"
         else:
             body, mimetype, ext = print_sheet_pdf(entries), "application/pdf", "pdf"
         response = Response(body, mimetype=mimetype)

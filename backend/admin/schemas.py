@@ -8,17 +8,20 @@ from marshmallow import validate
 
 from backend import masking
 from backend.api import Line, Text, row_id_field
-from backend.merchant.schemas import (  # noqa: F401  (shared views)
+from backend.inspections.schemas import (
+    InspectionOut,
     RectificationDetail,
     RectificationOut,
-    ShopOut,
-    ShopRequestOut,
 )
-from backend.models import InspectionCorrection
-from backend.models.inspections import FAR_AWAY_METRES, ORDER_STATUSES, RESULTS, SEVERITIES
+from backend.models.inspections import (
+    ORDER_STATUSES,
+    RESULTS,
+    SEVERITIES,
+)
 from backend.models.people import STAFF_ROLES
 from backend.models.regions import DEPARTMENT_KINDS
 from backend.models.shops import REQUEST_STATUSES
+from backend.shops.schemas import ShopRequestOut
 
 
 class ApplicantOut(ma.Schema):
@@ -94,13 +97,6 @@ class InspectionIn(ma.Schema):
     note = Text(load_default=None, validate=validate.Length(max=2000))
 
 
-class FindingOut(ma.Schema):
-    code = ma.fields.String()
-    severity = ma.fields.String()
-    note = ma.fields.String(allow_none=True)
-    photo = ma.fields.Function(lambda f: f.photo.public_id if f.photo_id else None)
-
-
 class ShopState(ma.Schema):
     risk_grade = ma.fields.String()
     status = ma.fields.String()
@@ -109,38 +105,6 @@ class ShopState(ma.Schema):
     open_rectifications = ma.fields.Integer()
     lifecycle_seq = ma.fields.Integer()
     lifecycle_head = ma.fields.String()
-
-
-def _corrected_result(inspection) -> str | None:
-    latest = (inspection.corrections.where(InspectionCorrection.corrected_result.is_null(False))
-              .order_by(InspectionCorrection.id.desc()).first())
-    return latest.corrected_result if latest else None
-
-
-class InspectionOut(ma.Schema):
-    id = ma.fields.String(attribute="public_id")
-    shop_id = ma.fields.String(attribute="shop.public_id")
-    inspector = ma.fields.Function(lambda i: masking.name(i.inspector.name),
-                                   metadata={"type": "string", "description": "masked"})
-    co_inspector = ma.fields.Function(
-        lambda i: masking.name(i.co_inspector.name) if i.co_inspector_id else None,
-        metadata={"type": "string", "nullable": True, "description": "masked"})
-    template = ma.fields.String()
-    checklist = ma.fields.Function(lambda i: json.loads(i.checklist),
-                                   metadata={"type": "array", "items": {"type": "object"}})
-    findings = ma.fields.Function(
-        lambda i: FindingOut(many=True).dump(getattr(i, "finding_list", None)
-                                             or list(i.findings)),
-        metadata={"type": "array", "items": {"type": "object"}})
-    result = ma.fields.String()
-    note = ma.fields.String(allow_none=True)
-    distance_m = ma.fields.Integer(allow_none=True)
-    far_away = ma.fields.Boolean(metadata={"description": f"recorded over {FAR_AWAY_METRES} m away"})
-    recorded_at = ma.fields.DateTime()
-    lifecycle_seq = ma.fields.Integer(attribute="event_seq")
-    corrected_result = ma.fields.Function(_corrected_result, metadata={
-        "type": "string", "nullable": True,
-        "description": "the result as the latest correction gives it; null if never corrected"})
 
 
 class RecordedInspection(InspectionOut):

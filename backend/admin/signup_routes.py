@@ -8,14 +8,15 @@ from backend.admin import blp
 from backend.admin import signup_schemas as schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
-from backend.resident import bookings, forms
+from backend.community import bookings, forms
+from backend.community.schemas import EventSummary, FormSummary
 
 COMMUNITY_STAFF = ("cadre", "admin")
 
 
 @blp.route("/events")
 class BookingEvents(MethodView):
-    @blp.response(200, schemas.EventSummary(many=True))
+    @blp.response(200, EventSummary(many=True))
     @blp.paginate(QueryPage)
     def get(self):
         """Booking events published in my scope, newest first"""
@@ -50,7 +51,7 @@ class BookingEventBookings(MethodView):
 
 @blp.route("/forms")
 class RegistrationForms(MethodView):
-    @blp.response(200, schemas.FormSummary(many=True))
+    @blp.response(200, FormSummary(many=True))
     @blp.paginate(QueryPage)
     def get(self):
         """Registration forms published in my scope or above it, newest first"""

@@ -6,12 +6,8 @@ from marshmallow import validate
 
 from backend import masking
 from backend.api import Line, Moment
+from backend.community.schemas import EventSummary, FormOut
 from backend.models.community import FIELD_TYPES
-from backend.resident.signup_schemas import (  # noqa: F401  (shared views)
-    EventSummary,
-    FormOut,
-    FormSummary,
-)
 
 FIELD_NAME = validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,31}$",
                              error="letters, digits and _; starting with a letter")

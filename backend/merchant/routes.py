@@ -7,10 +7,25 @@ from flask.views import MethodView
 from backend import codes
 from backend.api import QueryPage
 from backend.auth import current_user
-from backend.merchant import blp, schemas, services
-from backend.models import Rating
-from backend.resident import ratings
-from backend.resident.schemas import RatingOut
+from backend.inspections import rectification
+from backend.inspections.schemas import RectificationDetail, RectificationOut
+from backend.merchant import blp, schemas
+from backend.ratings import ratings
+from backend.ratings.schemas import RatingOut
+from backend.schemas import LifecycleEventOut, PhotoUpload, PngSize, UploadOut
+from backend.shops import (
+    access,
+    employees,
+    honours,
+    licences,
+    members,
+    photos,
+    printing,
+    profile,
+    record,
+    requests,
+)
+from backend.shops.schemas import EmployeeOut, LicenceOut, ShopOut, ShopRequestOut
 from backend.uploads import path_of
 
 SHOP = "/shops/<string:shop_id>"
@@ -21,29 +36,29 @@ class Shops(MethodView):
     @blp.response(200, schemas.MyShopOut(many=True))
     def get(self):
         """My shops, with my role in each"""
-        return services.my_shops(current_user())
+        return access.my_shops(current_user())
 
     @blp.arguments(schemas.ShopRegistration)
-    @blp.response(201, schemas.ShopOut)
+    @blp.response(201, ShopOut)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Register a new shop; it stays pending until an admin of its street approves it"""
-        return services.register_shop(current_user(), body)
+        return requests.register_shop(current_user(), body)
 
 
 @blp.route("/claims")
 class Claims(MethodView):
-    @blp.response(200, schemas.ShopRequestOut(many=True))
+    @blp.response(200, ShopRequestOut(many=True))
     def get(self):
         """My registrations, claims and changes of name or address, and how they were decided"""
-        return services.my_requests(current_user())
+        return requests.my_requests(current_user())
 
     @blp.arguments(schemas.ClaimRequest)
-    @blp.response(201, schemas.ShopRequestOut)
+    @blp.response(201, ShopRequestOut)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Claim a shop already on record by its credit code (an admin approves)"""
-        return services.claim_shop(current_user(), body["credit_code"], body.get("shop_id"))
+        return requests.claim_shop(current_user(), body["credit_code"], body.get("shop_id"))
 
 
 @blp.route(SHOP)
@@ -52,7 +67,7 @@ class ShopProfile(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """One of my shops"""
-        return services.member_shop(current_user(), shop_id)
+        return access.member_shop(current_user(), shop_id)
 
     @blp.arguments(schemas.ProfileChange)
     @blp.response(200, schemas.OwnShopOut)
@@ -66,24 +81,24 @@ class ShopProfile(MethodView):
         street (owner only) and shows as `pending_change` until decided; asking again
         replaces what it names. Every other field changes at once.
         """
-        return services.update_profile(current_user(), shop_id, body)
+        return profile.update_profile(current_user(), shop_id, body)
 
 
 @blp.route(f"{SHOP}/licences")
 class Licences(MethodView):
-    @blp.response(200, schemas.LicenceOut(many=True))
+    @blp.response(200, LicenceOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """The shop's licences with their status today (valid, expiring, expired, not_yet_valid)"""
-        return services.licences(current_user(), shop_id)
+        return licences.licences(current_user(), shop_id)
 
     @blp.arguments(schemas.LicenceIn)
-    @blp.response(201, schemas.LicenceOut)
+    @blp.response(201, LicenceOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id):
         """Add a licence"""
-        return services.add_licence(current_user(), shop_id, body)
+        return licences.add_licence(current_user(), shop_id, body)
 
 
 @blp.route(f"{SHOP}/licences/<string:licence_id>")
@@ -93,53 +108,53 @@ class LicenceItem(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, shop_id, licence_id):
         """Remove a licence (the removal stays in the lifecycle record)"""
-        services.remove_licence(current_user(), shop_id, licence_id)
+        licences.remove_licence(current_user(), shop_id, licence_id)
 
 
 @blp.route(f"{SHOP}/licences/<string:licence_id>/renewal")
 class LicenceRenewal(MethodView):
     @blp.arguments(schemas.LicenceRenewal)
-    @blp.response(200, schemas.LicenceOut)
+    @blp.response(200, LicenceOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id, licence_id):
         """Renew a licence: a later valid_to, optionally a new number and photo"""
-        return services.renew_licence(current_user(), shop_id, licence_id, body)
+        return licences.renew_licence(current_user(), shop_id, licence_id, body)
 
 
 @blp.route(f"{SHOP}/employees")
 class Employees(MethodView):
-    @blp.response(200, schemas.EmployeeOut(many=True))
+    @blp.response(200, EmployeeOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """Employees and their health certificates"""
-        return services.employees(current_user(), shop_id)
+        return employees.employees(current_user(), shop_id)
 
     @blp.arguments(schemas.EmployeeIn)
-    @blp.response(201, schemas.EmployeeOut)
+    @blp.response(201, EmployeeOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id):
         """Add an employee with their health certificate"""
-        return services.add_employee(current_user(), shop_id, body)
+        return employees.add_employee(current_user(), shop_id, body)
 
 
 @blp.route(f"{SHOP}/employees/<string:employee_id>")
 class EmployeeItem(MethodView):
     @blp.arguments(schemas.EmployeeChange)
-    @blp.response(200, schemas.EmployeeOut)
+    @blp.response(200, EmployeeOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, body, shop_id, employee_id):
         """Update an employee (e.g. a renewed health certificate)"""
-        return services.update_employee(current_user(), shop_id, employee_id, body)
+        return employees.update_employee(current_user(), shop_id, employee_id, body)
 
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, shop_id, employee_id):
         """Remove an employee"""
-        services.remove_employee(current_user(), shop_id, employee_id)
+        employees.remove_employee(current_user(), shop_id, employee_id)
 
 
 @blp.route(f"{SHOP}/honours")
@@ -148,7 +163,7 @@ class Honours(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """Honours and qualifications"""
-        return services.honours(services.member_shop(current_user(), shop_id))
+        return honours.member_honours(current_user(), shop_id)
 
     @blp.arguments(schemas.HonourIn)
     @blp.response(201, schemas.ShopHonourOut)
@@ -156,7 +171,7 @@ class Honours(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id):
         """Add an honour or qualification"""
-        return services.add_honour(current_user(), shop_id, body)
+        return honours.add_honour(current_user(), shop_id, body)
 
 
 @blp.route(f"{SHOP}/honours/<string:honour_id>")
@@ -166,7 +181,7 @@ class HonourItem(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, shop_id, honour_id):
         """Remove an honour"""
-        services.remove_honour(current_user(), shop_id, honour_id)
+        honours.remove_honour(current_user(), shop_id, honour_id)
 
 
 @blp.route(f"{SHOP}/members")
@@ -176,7 +191,7 @@ class Members(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """The shop's people (owner only)"""
-        return services.members(current_user(), shop_id)
+        return members.members(current_user(), shop_id)
 
 
 @blp.route(f"{SHOP}/members/<int:user_id>")
@@ -187,7 +202,7 @@ class MemberItem(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, shop_id, user_id):
         """Remove a member of staff (owner only)"""
-        services.remove_member(current_user(), shop_id, user_id)
+        members.remove_member(current_user(), shop_id, user_id)
 
 
 @blp.route(f"{SHOP}/invites")
@@ -199,7 +214,7 @@ class Invites(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, shop_id):
         """Invite a member of staff: a one-time code to hand over (owner only)"""
-        code, invite = services.invite_staff(current_user(), shop_id)
+        code, invite = members.invite_staff(current_user(), shop_id)
         return {"code": code, "expires_at": invite.expires_at}
 
 
@@ -210,19 +225,19 @@ class InviteAcceptance(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Join a shop as staff with the code its owner gave you"""
-        return services.accept_invite(current_user(), body["code"])
+        return members.accept_invite(current_user(), body["code"])
 
 
 @blp.route(f"{SHOP}/uploads")
 class Uploads(MethodView):
-    @blp.arguments(schemas.PhotoUpload, location="files")
-    @blp.response(201, schemas.UploadOut)
+    @blp.arguments(PhotoUpload, location="files")
+    @blp.response(201, UploadOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, files, shop_id):
         """Upload a photo (JPEG or PNG, at most 5 MB) for a licence, honour or answer"""
-        return services.upload_photo(current_user(), shop_id, files["file"].stream)
+        return photos.upload_photo(current_user(), shop_id, files["file"].stream)
 
 
 @blp.route(f"{SHOP}/uploads/<string:upload_id>")
@@ -231,7 +246,7 @@ class UploadItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id, upload_id):
         """A photo, for the shop's own people"""
-        upload = services.member_upload(current_user(), shop_id, upload_id)
+        upload = photos.member_upload(current_user(), shop_id, upload_id)
         response = send_file(path_of(upload), mimetype=upload.content_type)
         response.headers["Cache-Control"] = "private, max-age=3600"
         return response
@@ -244,8 +259,8 @@ class Code(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def get(self, shop_id):
         """The shop's current code and the URL it prints"""
-        _, code = services.shop_code(current_user(), shop_id)
-        return {"code": code.code, "url": services.printed_url(code), "issued_at": code.issued_at}
+        _, code = printing.shop_code(current_user(), shop_id)
+        return {"code": code.code, "url": printing.printed_url(code), "issued_at": code.issued_at}
 
 
 @blp.route(f"{SHOP}/code/reissue")
@@ -257,8 +272,8 @@ class CodeReissue(MethodView):
     @blp.doc(**{"x-no-body": True})
     def post(self, shop_id):
         """Make a new code and revoke the old one at once (owner only)"""
-        code = services.reissue_code(current_user(), shop_id)
-        return {"code": code.code, "url": services.printed_url(code), "issued_at": code.issued_at}
+        code = printing.reissue_code(current_user(), shop_id)
+        return {"code": code.code, "url": printing.printed_url(code), "issued_at": code.issued_at}
 
 
 @blp.route(f"{SHOP}/code.svg")
@@ -268,20 +283,20 @@ class CodeSvg(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def get(self, shop_id):
         """The printable code as SVG"""
-        _, code = services.shop_code(current_user(), shop_id)
-        return Response(codes.render_svg(services.printed_url(code)), mimetype="image/svg+xml")
+        _, code = printing.shop_code(current_user(), shop_id)
+        return Response(codes.render_svg(printing.printed_url(code)), mimetype="image/svg+xml")
 
 
 @blp.route(f"{SHOP}/code.png")
 class CodePng(MethodView):
-    @blp.arguments(schemas.PngSize, location="query")
+    @blp.arguments(PngSize, location="query")
     @blp.binary("image/png", description="the code with the shop's name under it")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def get(self, args, shop_id):
         """The printable code as PNG, with the shop's name under it"""
-        shop, code = services.shop_code(current_user(), shop_id)
-        png = codes.render_png(services.printed_url(code), size=args["size"], caption=shop.name)
+        shop, code = printing.shop_code(current_user(), shop_id)
+        png = codes.render_png(printing.printed_url(code), size=args["size"], caption=shop.name)
         return Response(png, mimetype="image/png")
 
 
@@ -294,7 +309,7 @@ class CodeWxacode(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self, shop_id):
         """The same code as a WeChat mini-program code (scene = the code id)"""
-        _, code = services.shop_code(current_user(), shop_id)
+        _, code = printing.shop_code(current_user(), shop_id)
         image = current_app.extensions["citycode.wechat"].get_unlimited_wxacode(
             scene=code.code, page="pages/scan/index", width=430)
         mimetype = "image/jpeg" if image[:2] == b"\xff\xd8" else "image/png"
@@ -304,42 +319,42 @@ class CodeWxacode(MethodView):
 @blp.route(f"{SHOP}/rectifications")
 class Rectifications(MethodView):
     @blp.arguments(schemas.OpenFilter, location="query")
-    @blp.response(200, schemas.RectificationOut(many=True))
+    @blp.response(200, RectificationOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, shop_id):
         """Rectification orders for this shop, by deadline"""
-        return services.rectifications(current_user(), shop_id, open_only=args["open"])
+        return rectification.rectifications(current_user(), shop_id, open_only=args["open"])
 
 
 @blp.route(f"{SHOP}/rectifications/<string:order_id>")
 class RectificationItem(MethodView):
-    @blp.response(200, schemas.RectificationDetail)
+    @blp.response(200, RectificationDetail)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id, order_id):
         """An order with the shop's answers and the inspector's decisions (and reasons)"""
-        return services.rectification(current_user(), shop_id, order_id)
+        return rectification.rectification(current_user(), shop_id, order_id)
 
 
 @blp.route(f"{SHOP}/rectifications/<string:order_id>/submissions")
 class RectificationSubmissions(MethodView):
     @blp.arguments(schemas.RectificationAnswer)
-    @blp.response(201, schemas.RectificationOut)
+    @blp.response(201, RectificationOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id, order_id):
         """Answer an order with evidence (text and photos); an inspector then verifies it"""
-        return services.submit_rectification(current_user(), shop_id, order_id, body["text"],
+        return rectification.submit_rectification(current_user(), shop_id, order_id, body["text"],
                                              body["photos"])
 
 
 @blp.route(f"{SHOP}/lifecycle")
 class Lifecycle(MethodView):
-    @blp.response(200, schemas.LifecycleEventOut(many=True))
+    @blp.response(200, LifecycleEventOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.paginate(QueryPage)
     def get(self, shop_id):
         """The shop's lifecycle record, newest first"""
-        return services.lifecycle_events(current_user(), shop_id)
+        return record.member_events(current_user(), shop_id)
 
 
 @blp.route(f"{SHOP}/ratings")
@@ -349,8 +364,7 @@ class ShopRatings(MethodView):
     @blp.paginate(QueryPage)
     def get(self, shop_id):
         """Residents' ratings of this shop, newest first"""
-        shop = services.member_shop(current_user(), shop_id)
-        return Rating.select().where(Rating.shop == shop).order_by(Rating.id.desc())
+        return ratings.shop_ratings(current_user(), shop_id)
 
 
 @blp.route(f"{SHOP}/ratings/<string:rating_id>/reply")
@@ -361,5 +375,4 @@ class RatingReply(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id, rating_id):
         """Reply to a rating, once"""
-        user = current_user()
-        return ratings.reply(services.member_shop(user, shop_id), rating_id, body["text"], user)
+        return ratings.reply(current_user(), shop_id, rating_id, body["text"])

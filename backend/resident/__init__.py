@@ -3,6 +3,8 @@ from backend.api import Blueprint
 
 blp = Blueprint("resident", __name__, url_prefix="/api/v1/resident", description="Resident")
 
-from backend.resident import routes  # noqa: E402,F401  (registers the views on blp)
-from backend.resident import community_routes  # noqa: E402,F401
-from backend.resident import signup_routes  # noqa: E402,F401
+from backend.resident import (
+    community_routes,  # noqa: E402,F401
+    routes,  # noqa: E402,F401  (registers the views on blp)
+    signup_routes,  # noqa: E402,F401
+)

@@ -5,8 +5,11 @@ from flask.views import MethodView
 
 from backend.api import QueryPage
 from backend.auth import current_user
-from backend.resident import blp, notices, polls, reports
+from backend.community import notices, polls, reports
+from backend.community.schemas import ReportOut
+from backend.resident import blp
 from backend.resident import community_schemas as schemas
+from backend.schemas import PhotoUpload, UploadOut
 
 
 @blp.route("/notices")
@@ -59,14 +62,14 @@ class PollVoting(MethodView):
 @blp.route("/reports")
 class Reports(MethodView):
     @blp.arguments(schemas.ReportIn)
-    @blp.response(201, schemas.ReportOut)
+    @blp.response(201, ReportOut)
     @blp.asks_wechat
     @blp.alt_response(409, response="CONFLICT", description="the same report is still open")
     def post(self, body):
         """Report a problem in one of my communities (随手拍)"""
         return reports.file(current_user(), body)
 
-    @blp.response(200, schemas.ReportOut(many=True))
+    @blp.response(200, ReportOut(many=True))
     @blp.paginate(QueryPage)
     def get(self):
         """My reports, newest first, with their status and the reply"""
@@ -75,7 +78,7 @@ class Reports(MethodView):
 
 @blp.route("/reports/<string:report_id>")
 class ReportItem(MethodView):
-    @blp.response(200, schemas.ReportOut)
+    @blp.response(200, ReportOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, report_id):
         """One of my reports"""
@@ -84,8 +87,8 @@ class ReportItem(MethodView):
 
 @blp.route("/uploads")
 class ReportPhotoUploads(MethodView):
-    @blp.arguments(schemas.PhotoUpload, location="files")
-    @blp.response(201, schemas.UploadOut)
+    @blp.arguments(PhotoUpload, location="files")
+    @blp.response(201, UploadOut)
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     def post(self, files):
         """Upload a photo (JPEG or PNG, at most 5 MB) to attach to a report"""

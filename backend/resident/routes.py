@@ -8,10 +8,12 @@ from qrcode.constants import ERROR_CORRECT_M
 from backend import codes, residentcode
 from backend.api import QueryPage
 from backend.auth import current_user
-from backend.db import write_transaction
-from backend.models import Rating
+from backend.community import membership
+from backend.people import accounts
 from backend.ratelimit import limiter
-from backend.resident import blp, membership, ratings, schemas, services
+from backend.ratings import complaints, ratings
+from backend.ratings.schemas import ComplaintOut, RatingOut
+from backend.resident import blp, schemas
 
 
 @blp.route("/memberships")
@@ -51,7 +53,7 @@ class Profile(MethodView):
     @blp.asks_wechat
     def patch(self, body):
         """Change my display name (checked by WeChat's content check)"""
-        return services.update_profile(current_user(), body["display_name"])
+        return accounts.update_profile(current_user(), body["display_name"])
 
 
 @blp.route("/phone")
@@ -61,7 +63,7 @@ class Phone(MethodView):
     @blp.asks_wechat
     def post(self, body):
         """Bind the phone number I shared through WeChat"""
-        return services.bind_phone(current_user(), body["code"])
+        return accounts.bind_phone(current_user(), body["code"])
 
 
 @blp.route("/account")
@@ -69,7 +71,7 @@ class Account(MethodView):
     @blp.response(204)
     def delete(self):
         """Delete my account: personal data erased; my ratings and reports stay, anonymous"""
-        services.delete_account(current_user())
+        accounts.delete_account(current_user())
 
 
 @blp.route("/code")
@@ -77,15 +79,13 @@ class ResidentCode(MethodView):
     @blp.response(200, schemas.ResidentCodeOut)
     def get(self):
         """My personal resident code (valid 90 seconds; refresh every 30)"""
-        with write_transaction():
-            code, expires = residentcode.issue(current_user())
+        code, expires = residentcode.issue(current_user())
         return {"code": code, "expires_at": expires,
                 "refresh_in": residentcode.REFRESH_EVERY_SECONDS}
 
 
 def _code_image(render):
-    with write_transaction():
-        code, _ = residentcode.issue(current_user())
+    code, _ = residentcode.issue(current_user())
     return render(code)
 
 
@@ -112,7 +112,7 @@ class ShopRatings(MethodView):
     decorators = [limiter.limit("10 per hour", methods=["POST"])]
 
     @blp.arguments(schemas.RatingIn)
-    @blp.response(201, schemas.RatingOut)
+    @blp.response(201, RatingOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.asks_wechat
     def post(self, body, shop_id):
@@ -122,20 +122,20 @@ class ShopRatings(MethodView):
 
 @blp.route("/ratings")
 class MyRatings(MethodView):
-    @blp.response(200, schemas.RatingOut(many=True))
+    @blp.response(200, RatingOut(many=True))
     @blp.paginate(QueryPage)
     def get(self):
         """My ratings"""
-        return Rating.select().where(Rating.user == current_user()).order_by(Rating.id.desc())
+        return ratings.my_ratings(current_user())
 
 
 @blp.route("/shops/<string:shop_id>/complaints")
 class ShopComplaints(MethodView):
     @blp.arguments(schemas.ComplaintIn)
-    @blp.response(201, schemas.ComplaintOut)
+    @blp.response(201, ComplaintOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.asks_wechat
     @blp.alt_response(409, response="CONFLICT", description="the same complaint was sent")
     def post(self, body, shop_id):
         """Complain about a shop (food safety, prices, licence, …): regulators see it"""
-        return ratings.complain(current_user(), shop_id, body["category"], body["text"])
+        return complaints.complain(current_user(), shop_id, body["category"], body["text"])

@@ -1,12 +1,9 @@
 """Input and output of the resident API (account, membership, code, ratings, complaints)."""
 from __future__ import annotations
 
-import json
-
 import marshmallow as ma
 from marshmallow import validate
 
-from backend import masking
 from backend.api import Line, Text
 from backend.models.ratings import COMPLAINT_CATEGORIES
 
@@ -57,46 +54,7 @@ class RatingIn(ma.Schema):
                           load_default=list, validate=validate.Length(max=5))
 
 
-class RatingOut(ma.Schema):
-    id = ma.fields.String(attribute="public_id")
-    shop_id = ma.fields.String(attribute="shop.public_id")
-    stars = ma.fields.Integer()
-    text = ma.fields.String(allow_none=True)
-    tags = ma.fields.Function(lambda r: json.loads(r.tags), metadata={"type": "array"})
-    status = ma.fields.String(metadata={"enum": ["visible", "held"]})
-    reply = ma.fields.String(allow_none=True)
-    created_at = ma.fields.DateTime()
-    updated_at = ma.fields.DateTime()
-
-
-def comment_author(user_id: int | None, display_name: str | None) -> str:
-    """How a rating's author is shown to others: a masked name, or anonymous."""
-    return masking.name(display_name) if user_id and display_name else "匿名用户"
-
-
-class PublicComment(ma.Schema):
-    """A rating as other residents see it: no one's identity."""
-
-    stars = ma.fields.Integer()
-    text = ma.fields.String(allow_none=True)
-    tags = ma.fields.Function(lambda r: json.loads(r.tags), metadata={"type": "array"})
-    author = ma.fields.Function(
-        lambda r: comment_author(r.user_id, r.user.display_name if r.user_id else None),
-        metadata={"type": "string", "description": "masked (张*), or 匿名用户"})
-    reply = ma.fields.String(allow_none=True)
-    at = ma.fields.DateTime(attribute="updated_at")
-
-
 class ComplaintIn(ma.Schema):
     category = ma.fields.String(required=True, validate=validate.OneOf(list(COMPLAINT_CATEGORIES)))
     # Trimmed before it is measured: five spaces are not a complaint, and it counts in the grade.
     text = Text(required=True, validate=validate.Length(min=5, max=1000))
-
-
-class ComplaintOut(ma.Schema):
-    id = ma.fields.String(attribute="public_id")
-    shop_id = ma.fields.String(attribute="shop.public_id")
-    category = ma.fields.String()
-    text = ma.fields.String()
-    status = ma.fields.String()
-    created_at = ma.fields.DateTime()

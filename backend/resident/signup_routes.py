@@ -5,13 +5,15 @@ from flask.views import MethodView
 
 from backend.api import QueryPage
 from backend.auth import current_user
-from backend.resident import blp, bookings, forms
+from backend.community import bookings, forms
+from backend.community.schemas import EventSummary, FormOut, FormSummary
+from backend.resident import blp
 from backend.resident import signup_schemas as schemas
 
 
 @blp.route("/events")
 class BookingEvents(MethodView):
-    @blp.response(200, schemas.EventSummary(many=True))
+    @blp.response(200, EventSummary(many=True))
     @blp.paginate(QueryPage)
     def get(self):
         """Booking events of my communities and the street and district above them"""
@@ -59,7 +61,7 @@ class MyBooking(MethodView):
 
 @blp.route("/forms")
 class RegistrationForms(MethodView):
-    @blp.response(200, schemas.FormSummary(many=True))
+    @blp.response(200, FormSummary(many=True))
     @blp.paginate(QueryPage)
     def get(self):
         """Registration forms of my communities and the regions above them"""
@@ -68,7 +70,7 @@ class RegistrationForms(MethodView):
 
 @blp.route("/forms/<string:form_id>")
 class RegistrationFormItem(MethodView):
-    @blp.response(200, schemas.FormOut)
+    @blp.response(200, FormOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, form_id):
         """A form with its fields"""

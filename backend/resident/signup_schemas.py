@@ -5,8 +5,7 @@ import json
 
 import marshmallow as ma
 
-from backend.models.community import FIELD_TYPES
-from backend.resident import forms
+from backend.community.schemas import EventSummary
 
 
 class SlotOut(ma.Schema):
@@ -17,17 +16,6 @@ class SlotOut(ma.Schema):
     remaining = ma.fields.Function(lambda s: max(s.capacity - s.booked, 0),
                                    metadata={"type": "integer"})
     mine = ma.fields.Boolean(metadata={"description": "I hold a booking in this slot"})
-
-
-class EventSummary(ma.Schema):
-    id = ma.fields.String(attribute="public_id")
-    region = ma.fields.String(attribute="region.code")
-    region_name = ma.fields.String(attribute="region.name")
-    title = ma.fields.String()
-    description = ma.fields.String(allow_none=True)
-    per_resident = ma.fields.Integer(metadata={
-        "description": "how many bookings one resident may hold for this event"})
-    created_at = ma.fields.DateTime()
 
 
 class EventOut(EventSummary):
@@ -43,37 +31,6 @@ class BookingOut(ma.Schema):
     starts_at = ma.fields.DateTime(attribute="slot.starts_at")
     ends_at = ma.fields.DateTime(attribute="slot.ends_at")
     created_at = ma.fields.DateTime()
-
-
-class FormField(ma.Schema):
-    name = ma.fields.String()
-    label = ma.fields.String()
-    type = ma.fields.String(metadata={"enum": list(FIELD_TYPES)})
-    required = ma.fields.Boolean()
-    choices = ma.fields.List(ma.fields.String(), allow_none=True)
-    personal = ma.fields.Boolean(metadata={"description": "masked for staff who read it"})
-
-
-class FormSummary(ma.Schema):
-    id = ma.fields.String(attribute="public_id")
-    region = ma.fields.String(attribute="region.code")
-    region_name = ma.fields.String(attribute="region.name")
-    title = ma.fields.String()
-    description = ma.fields.String(allow_none=True)
-    closes_at = ma.fields.DateTime(allow_none=True)
-    open = ma.fields.Function(forms.is_open, metadata={"type": "boolean"})
-    created_at = ma.fields.DateTime()
-
-
-class StoredList(ma.fields.List):
-    """A list kept in the database as JSON text."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(json.loads(value) if value else [], attr, obj, **kwargs)
-
-
-class FormOut(FormSummary):
-    fields = StoredList(ma.fields.Nested(FormField))
 
 
 class SubmissionIn(ma.Schema):

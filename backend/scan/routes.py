@@ -6,12 +6,12 @@ from datetime import datetime
 from flask import render_template
 from flask.views import MethodView
 
-from backend import clock, masking, shopstate
+from backend import clock, masking
 from backend.api import public, reads_caller
 from backend.auth import caller_id, current_user, optional_user
-from backend.resident.schemas import PublicComment
-from backend.scan import blp, schemas, services
-from backend.scan import public as public_view
+from backend.ratings.schemas import PublicComment
+from backend.scan import blp, schemas
+from backend.shops import facts, public_view, scan
 
 
 @blp.route("/api/v1/scan/<scanned:code>")
@@ -23,17 +23,17 @@ class ScanApi(MethodView):
         response = public_view.response(code, caller_id())
         if response is not None:
             return response
-        return services.as_response(services.scan(code, current_user()))
+        return scan.as_response(scan.read(code, current_user()))
 
 
 def _page(code: str):
-    result = services.scan(code, optional_user())
+    result = scan.read(code, optional_user())
     status = 200 if result.verdict == "official" else 404
     html = render_template(
-        "scan.html", scan=result, labels=shopstate, today=clock.today_local(),
+        "scan.html", scan=result, labels=facts, today=clock.today_local(),
         mask_number=masking.number,
-        rating_mean=shopstate.rating_mean(result.shop) if result.shop else None,
-        last_inspection=shopstate.last_inspection(result.shop) if result.shop else None,
+        rating_mean=facts.rating_mean(result.shop) if result.shop else None,
+        last_inspection=facts.last_inspection(result.shop) if result.shop else None,
         local_day=_local_day,
         # Through the API's own schema, so the page masks authors exactly as the app does.
         comments=PublicComment(many=True).dump(result.comments),

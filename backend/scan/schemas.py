@@ -4,14 +4,15 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app
 
-from backend import clock, codes, masking, shopstate
-from backend.admin.schemas import InspectionOut, RectificationOut
-from backend.resident.schemas import ComplaintOut, PublicComment
-from backend.merchant.schemas import (
+from backend import clock, codes, masking
+from backend.inspections.schemas import InspectionOut, RectificationOut
+from backend.ratings.schemas import ComplaintOut, PublicComment
+from backend.schemas import LifecycleEventOut
+from backend.shops import facts
+from backend.shops.schemas import (
     EmployeeOut,
     HonourOut,
     LicenceOut,
-    LifecycleEventOut,
     PublicLicenceOut,
     ShopOut,
 )
@@ -23,20 +24,20 @@ class ShopPublic(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     name = ma.fields.String()
     category = ma.fields.String()
-    category_label = ma.fields.Function(lambda s: shopstate.CATEGORIES.get(s.category),
+    category_label = ma.fields.Function(lambda s: facts.CATEGORIES.get(s.category),
                                         metadata={"type": "string"})
     address = ma.fields.String()
     street = ma.fields.String(attribute="street.name")
     community = ma.fields.Function(lambda s: s.community.name if s.community_id else None,
                                    metadata={"type": "string", "nullable": True})
     status = ma.fields.String()
-    status_label = ma.fields.Function(lambda s: shopstate.SHOP_STATUS_LABELS.get(s.status),
+    status_label = ma.fields.Function(lambda s: facts.SHOP_STATUS_LABELS.get(s.status),
                                       metadata={"type": "string"})
     risk_grade = ma.fields.String(metadata={"description": "A best … D worst"})
-    rating = ma.fields.Function(shopstate.rating_summary, metadata={
+    rating = ma.fields.Function(facts.rating_summary, metadata={
         "type": "object",
         "description": "count, mean (null before the first rating), histogram (1★ … 5★)"})
-    last_inspection = ma.fields.Function(shopstate.last_inspection, allow_none=True, metadata={
+    last_inspection = ma.fields.Function(facts.last_inspection, allow_none=True, metadata={
         "type": "object",
         "description": "date (YYYY-MM-DD, in Shanghai), result, result_label"})
 
@@ -72,8 +73,8 @@ class MaskedEmployee(ma.Schema):
                                             metadata={"type": "string", "description": "masked"})
     health_cert_expires = ma.fields.Date()
     health_cert_status = ma.fields.Function(
-        lambda e: shopstate.validity(e.health_cert_expires, clock.today_local()),
-        metadata={"type": "string", "enum": shopstate.CERTIFICATE_STATUSES})
+        lambda e: facts.validity(e.health_cert_expires, clock.today_local()),
+        metadata={"type": "string", "enum": facts.CERTIFICATE_STATUSES})
 
 
 class RiskReason(ma.Schema):

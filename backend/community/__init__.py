@@ -1,0 +1,1 @@
+"""The community app's rules: membership, notices, polls, bookings, forms, reports, gates."""

@@ -1,0 +1,40 @@
+"""Inspection checklists, shipped as data (data/checklists.json), one template per industry."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from backend.errors import Invalid
+
+DEFAULT = "food_safety"
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict:
+    return json.loads((Path(__file__).parent.parent / "data" / "checklists.json").read_text("utf-8"))
+
+
+def for_category(category: str) -> str:
+    for name, template in templates().items():
+        if category in template["categories"]:
+            return name
+    return DEFAULT
+
+
+def check_answers(template_name: str, answers: list[dict]) -> list[dict]:
+    """Every item of the template answered once, nothing else; returned in template order."""
+    template = templates().get(template_name)
+    if template is None:
+        raise Invalid.field("template", f"no checklist named {template_name}")
+    by_code = {a["code"]: a for a in answers}
+    if len(by_code) != len(answers):
+        raise Invalid.field("checklist", "an item is answered twice")
+    codes = [item["code"] for item in template["items"]]
+    unknown = sorted(set(by_code) - set(codes))
+    if unknown:
+        raise Invalid.field("checklist", f"not in {template_name}: {', '.join(unknown)}")
+    missing = [c for c in codes if c not in by_code]
+    if missing:
+        raise Invalid.field("checklist", f"unanswered: {', '.join(missing)}")
+    return [{"code": c, "ok": by_code[c]["ok"], "note": by_code[c].get("note")} for c in codes]

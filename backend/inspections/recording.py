@@ -1,0 +1,200 @@
+"""Recording an inspection at the storefront, and the fingerprint that keeps it honest.
+
+An inspection is written in one transaction with its lifecycle event, its
+rectification order, the shop's current state and the shopkeeper's notice. Its
+content is hashed into the event, so an edit to the row shows up in verify.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+
+from backend import audit, clock, geo, lifecycle, scope
+from backend.db import write_transaction
+from backend.errors import Conflict, Invalid
+from backend.inspections import checklists, proofs, risk
+from backend.inspections.messages import tell_owners
+from backend.models import (
+    Finding,
+    Inspection,
+    RectificationOrder,
+    Shop,
+    StaffAccount,
+    Upload,
+)
+from backend.models.base import random_id
+from backend.models.inspections import FAR_AWAY_METRES, NEEDS_TWO_INSPECTORS
+from backend.shops import status
+from backend.shops.facts import RESULT_LABELS
+
+INSPECTABLE = ("active", "suspended")
+LONGEST_DEADLINE = timedelta(days=365)
+
+
+def content_of(inspection: Inspection, findings: list[Finding]) -> dict:
+    """Everything an inspection says, in a stable shape, for hashing."""
+    return {
+        "inspection": inspection.public_id,
+        "shop": inspection.shop_id,
+        "inspector": inspection.inspector_id,
+        "co_inspector": inspection.co_inspector_id,
+        "template": inspection.template,
+        "checklist": json.loads(inspection.checklist),
+        "result": inspection.result,
+        "note": inspection.note,
+        "lat": round(inspection.lat, 7),
+        "lng": round(inspection.lng, 7),
+        "distance_m": inspection.distance_m,
+        "far_away": bool(inspection.far_away),
+        "recorded_at": inspection.recorded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "findings": [{"code": f.code, "severity": f.severity, "note": f.note,
+                      "photo": f.photo_id} for f in findings],
+    }
+
+
+def digest_of(inspection: Inspection, findings: list[Finding]) -> str:
+    return hashlib.sha256(lifecycle.canonical(content_of(inspection, findings)).encode()).hexdigest()
+
+
+def co_inspector(staff: StaffAccount, shop: Shop, co_id: int | None) -> StaffAccount | None:
+    if co_id is None:
+        return None
+    co = StaffAccount.get_or_none((StaffAccount.id == co_id) & (StaffAccount.active == True)  # noqa
+                                  & (StaffAccount.role == "inspector"))
+    if co is None or co.id == staff.id or not scope.covers(co, shop.region_path):
+        raise Invalid.field("co_inspector", "must be another active inspector covering this shop")
+    return co
+
+
+def _findings(shop: Shop, raw: list[dict]) -> list[Finding]:
+    findings = []
+    for item in raw:
+        photo = None
+        if item.get("photo"):
+            photo = Upload.get_or_none((Upload.public_id == item["photo"]) & (Upload.shop == shop))
+            if photo is None:
+                raise Invalid.field("findings", f"photo {item['photo']} is not this shop's upload")
+        findings.append(Finding(code=item["code"], severity=item["severity"],
+                                note=item.get("note"), photo=photo))
+    return findings
+
+
+def _check_result(data: dict, co: StaffAccount | None) -> None:
+    result = data["result"]
+    if result in NEEDS_TWO_INSPECTORS and co is None:
+        raise Invalid.field("co_inspector", f"a '{result}' result needs a second inspector")
+    if result == "rectify" and not data.get("rectify_by"):
+        raise Invalid.field("rectify_by", "a rectification order needs a deadline")
+    if data.get("rectify_by"):
+        if result == "pass":
+            raise Invalid.field("rectify_by", "a pass orders nothing to put right")
+        if not data.get("requirements"):
+            raise Invalid.field("requirements", "say what must be put right")
+        if data["rectify_by"] <= clock.today_local():
+            raise Invalid.field("rectify_by", "must be after today")
+        # A deadline years away is a typo, and an order nobody would ever see go overdue.
+        if data["rectify_by"] > clock.today_local() + LONGEST_DEADLINE:
+            raise Invalid.field("rectify_by",
+                                f"must be at most {LONGEST_DEADLINE.days} days from today")
+
+
+def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
+    """An inspection of a shop in `staff`'s scope, from a fresh scan of its code, with the
+    order it makes and what it changes in the shop's state and grade."""
+    actor = lifecycle.actor_for_staff(staff)
+    with write_transaction():
+        shop = _inspectable_shop(staff, shop_id)
+        jti = _unused_proof(data["scan_proof"], staff, shop)
+        co = co_inspector(staff, shop, data.get("co_inspector"))
+        _check_result(data, co)
+        inspection = _new_inspection(staff, shop, co, jti, data)
+        findings = _findings(shop, data.get("findings", []))
+        _write(shop, inspection, findings, actor)
+        # What the inspector's answer shows: the order it made and the shop as it is now.
+        inspection.order = (_order(shop, inspection, data["rectify_by"],
+                                   data.get("requirements") or "", actor)
+                            if data.get("rectify_by") else None)
+        inspection.shop_after = shop
+        _publish(shop, inspection, actor)
+        audit.record("inspection.recorded", "shop", shop.public_id, shop.region_path, staff=staff,
+                     detail={"inspection": inspection.public_id, "result": inspection.result})
+    # Once committed: WeChat may take seconds, and the shop's lock must not wait on it.
+    tell_owners(shop, f"inspection.{data['result']}",
+                f"检查结果：{RESULT_LABELS[data['result']]}", data.get("rectify_by"))
+    return inspection
+
+
+def shop_inspections(staff: StaffAccount, shop_id: str):
+    """A shop's inspections, newest first, for staff whose scope covers it."""
+    shop = scope.shop(staff, shop_id)
+    return (Inspection.select().where(Inspection.shop == shop)
+            .order_by(Inspection.recorded_at.desc(), Inspection.id.desc()))
+
+
+def _inspectable_shop(staff: StaffAccount, shop_id: str) -> Shop:
+    shop = scope.shop(staff, shop_id, lock=True)
+    if shop.status not in INSPECTABLE:
+        raise Conflict(f"a {shop.status} shop is not inspected")
+    return shop
+
+
+def _unused_proof(token: str, staff: StaffAccount, shop: Shop) -> str:
+    """The proof's id, once: an inspection needs its own scan of the code."""
+    jti = proofs.verify(token, staff, shop)
+    if Inspection.select().where(Inspection.proof_jti == jti).exists():
+        raise Conflict("this scan proof was already used; scan the code again")
+    return jti
+
+
+def _new_inspection(staff: StaffAccount, shop: Shop, co: StaffAccount | None, jti: str,
+                    data: dict) -> Inspection:
+    """The inspection as recorded now, where it was recorded, not saved yet."""
+    template = data.get("template") or checklists.for_category(shop.category)
+    answers = checklists.check_answers(template, data["checklist"])
+    lat, lng = data["location"]["lat"], data["location"]["lng"]
+    distance = round(geo.distance_m(lat, lng, shop.lat, shop.lng)) \
+        if shop.lat is not None else None
+    return Inspection(
+        public_id=random_id(12), shop=shop, inspector=staff, co_inspector=co,
+        template=template, checklist=lifecycle.canonical(answers), result=data["result"],
+        note=data.get("note"), lat=lat, lng=lng, distance_m=distance,
+        far_away=distance is not None and distance > FAR_AWAY_METRES,
+        proof_jti=jti, recorded_at=clock.now(),
+    )
+
+
+def _write(shop: Shop, inspection: Inspection, findings: list[Finding], actor: str) -> None:
+    """The inspection, its findings and its event, the event carrying their digest."""
+    inspection.digest = digest_of(inspection, findings)
+    event = lifecycle.append(shop, "inspection.recorded", actor, {
+        "inspection": inspection.public_id, "digest": inspection.digest,
+        "result": inspection.result, "distance_m": inspection.distance_m,
+        "far_away": inspection.far_away, "co_inspector": inspection.co_inspector_id,
+        "findings": [{"code": f.code, "severity": f.severity} for f in findings],
+    }, occurred_at=inspection.recorded_at)
+    inspection.event_seq = event.seq
+    inspection.save(force_insert=True)
+    for finding in findings:
+        finding.inspection = inspection
+        finding.save()
+
+
+def _publish(shop: Shop, inspection: Inspection, actor: str) -> None:
+    """The shop's state as the inspection leaves it: status, last result, risk grade."""
+    if inspection.result == "fail":
+        status.suspend_after_failure(shop, actor, f"inspection {inspection.public_id}")
+    shop.last_inspection_at = shop.updated_at = inspection.recorded_at
+    shop.last_inspection_result = inspection.result
+    shop.save()
+    risk.refresh(shop)
+
+
+def _order(shop: Shop, inspection: Inspection, deadline: date, requirements: str,
+           actor: str) -> RectificationOrder:
+    order = RectificationOrder.create(shop=shop, inspection=inspection, deadline=deadline,
+                                      requirements=requirements)
+    lifecycle.append(shop, "rectification.ordered", actor, {
+        "order": order.public_id, "inspection": inspection.public_id,
+        "deadline": deadline, "requirements": requirements})
+    return order

@@ -1,0 +1,1 @@
+"""What admins watch over their region: the dashboard and the audit log."""

@@ -1,0 +1,1 @@
+"""People: sign-in sessions, residents' own accounts, staff accounts and departments."""

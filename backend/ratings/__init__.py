@@ -1,0 +1,1 @@
+"""Ratings of shops by residents who scanned them, and complaints about shops."""

@@ -1,0 +1,42 @@
+"""Shapes more than one domain reads or answers with: a place, an uploaded photo, a picture's
+size, an event of a shop's lifecycle record."""
+from __future__ import annotations
+
+import json
+
+import marshmallow as ma
+from flask_smorest.fields import Upload as UploadField
+from marshmallow import validate
+
+
+class Location(ma.Schema):
+    """GCJ-02 coordinates, as WeChat's wx.getLocation({type: 'gcj02'}) returns them."""
+
+    lat = ma.fields.Float(required=True, validate=validate.Range(min=3.8, max=53.6))
+    lng = ma.fields.Float(required=True, validate=validate.Range(min=73.5, max=135.1))
+
+
+class PhotoUpload(ma.Schema):
+    file = UploadField(required=True, metadata={"description": "JPEG or PNG, at most 5 MB"})
+
+
+class UploadOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    content_type = ma.fields.String()
+    size = ma.fields.Integer()
+
+
+class PngSize(ma.Schema):
+    size = ma.fields.Integer(load_default=600, validate=validate.Range(min=150, max=3000),
+                             metadata={"description": "width in pixels"})
+
+
+class LifecycleEventOut(ma.Schema):
+    seq = ma.fields.Integer()
+    type = ma.fields.String()
+    occurred_at = ma.fields.DateTime()
+    actor = ma.fields.String()
+    payload = ma.fields.Function(lambda e: json.loads(e.payload),
+                                 metadata={"type": "object"})
+    prev_hash = ma.fields.String()
+    hash = ma.fields.String()

@@ -1,0 +1,78 @@
+"""What a shop's records mean today: categories, licence and certificate status, ratings."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from backend.clock import local_date
+
+# Industry categories (行业类别). Keep in step with the README's glossary.
+CATEGORIES = {
+    "catering": "餐饮服务",
+    "food_retail": "食品销售",
+    "general_retail": "商品零售",
+    "pharmacy": "药品零售",
+    "services": "生活服务",
+    "beauty": "美容美发",
+    "lodging": "住宿",
+    "entertainment": "文化娱乐",
+    "education": "教育培训",
+    "repair": "维修",
+    "other": "其他",
+}
+
+LICENCE_TYPES = {
+    "business_licence": "营业执照",
+    "food_business": "食品经营许可证",
+    "public_health": "公共场所卫生许可证",
+    "drug_retail": "药品经营许可证",
+    "special_trade": "特种行业许可证",
+    "other": "其他许可",
+}
+
+EXPIRING_WITHIN = timedelta(days=30)
+STATUS_LABELS = {"valid": "有效", "expiring": "即将到期", "expired": "已过期",
+                 "not_yet_valid": "未生效"}
+# A health certificate has no start date: it is never "not yet valid".
+CERTIFICATE_STATUSES = ["valid", "expiring", "expired"]
+RESULT_LABELS = {
+    "pass": "合格",
+    "pass_with_remarks": "基本合格",
+    "rectify": "限期整改",
+    "fail": "不合格",
+}
+SHOP_STATUS_LABELS = {"pending": "待审核", "active": "营业中", "suspended": "停业整顿", "closed": "已关闭"}
+
+
+def validity(valid_to: date, today: date, valid_from: date | None = None) -> str:
+    """valid, expiring (within 30 days), expired or not_yet_valid (before `valid_from`),
+    as of `today`."""
+    if valid_from is not None and today < valid_from:
+        return "not_yet_valid"
+    if valid_to < today:
+        return "expired"
+    if valid_to - today <= EXPIRING_WITHIN:
+        return "expiring"
+    return "valid"
+
+
+def rating_histogram(shop) -> list[int]:
+    return [int(n) for n in shop.rating_histogram.split(",")]
+
+
+def rating_mean(shop) -> float | None:
+    return round(shop.rating_total / shop.rating_count, 2) if shop.rating_count else None
+
+
+def rating_summary(shop) -> dict:
+    """The stars as anyone sees them: how many, their mean, and how many of each."""
+    return {"count": shop.rating_count, "mean": rating_mean(shop),
+            "histogram": rating_histogram(shop)}
+
+
+def last_inspection(shop) -> dict | None:
+    """The latest inspection's day in Shanghai (ISO) and result, or None before the first."""
+    if shop.last_inspection_at is None:
+        return None
+    return {"date": local_date(shop.last_inspection_at).isoformat(),
+            "result": shop.last_inspection_result,
+            "result_label": RESULT_LABELS.get(shop.last_inspection_result)}

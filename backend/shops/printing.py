@@ -1,0 +1,70 @@
+"""A shop's printed code: its people read and reissue it; an admin prints a street's."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from flask import current_app
+
+from backend import codes, lifecycle, scope
+from backend.db import write_transaction
+from backend.errors import Conflict, NotFound
+from backend.models import Region, Shop, ShopCode, StaffAccount, User
+from backend.shops.access import OWNER_ONLY, member_shop
+
+
+def shop_code(user: User, public_id: str):
+    shop = member_shop(user, public_id)
+    code = codes.current_shop_code(shop)
+    if code is None:
+        raise Conflict("this shop gets its code when an admin approves it")
+    return shop, code
+
+
+def printed_url(code) -> str:
+    return codes.printed_url(current_app.config["CITYCODE"].public_base_url, code.code)
+
+
+def reissue_code(user: User, public_id: str):
+    with write_transaction():
+        shop = member_shop(user, public_id, OWNER_ONLY)
+        if codes.current_shop_code(shop) is None:
+            raise Conflict("this shop gets its code when an admin approves it")
+        return codes.issue_shop_code(shop, lifecycle.actor_for_user(user), reissue=True)
+
+
+# Characters a file name cannot carry on the systems a print shop uses (a "/" would make
+# a folder inside the archive, a ":" or a backslash breaks on Windows).
+UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def street_codes(staff: StaffAccount, street_code: str) -> tuple[Region, list[tuple[str, str]]]:
+    """(url, shop name) of every active shop in a street within the caller's scope."""
+    street = Region.get_or_none((Region.code == street_code) & (Region.level == "street"))
+    if street is None:
+        raise NotFound("street not found")
+    # A street admin prints their street; a community admin the part of it they cover.
+    if not (scope.covers(staff, street.path) or staff.region_path.startswith(street.path)):
+        raise scope.not_found(staff, "street", street_code,
+                              Region.select(Region.path).where(Region.id == street.id))
+    base = current_app.config["CITYCODE"].public_base_url
+    rows = (ShopCode.select(ShopCode.code, Shop.name)
+            .join(Shop)
+            .where(scope.under(Shop.region_path, street.path)
+                   & scope.under(Shop.region_path, staff.region_path)
+                   & ShopCode.revoked_at.is_null() & (Shop.status == "active"))
+            .order_by(Shop.name)
+            .tuples())
+    return street, [(codes.printed_url(base, code), name) for code, name in rows]
+
+
+def street_codes_zip(entries: list[tuple[str, str]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for url, name in entries:
+            code = url.rsplit("/", 1)[-1]
+            file_name = UNSAFE_IN_FILE_NAMES.sub("_", name).strip(" .") or "shop"
+            archive.writestr(f"{code}-{file_name}.png",
+                             codes.render_png(url, size=600, caption=name))
+    return buffer.getvalue()
