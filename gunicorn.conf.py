@@ -1,4 +1,5 @@
 """gunicorn settings: stateless preloaded workers, sized from the CPU count, JSON access log."""
+
 import multiprocessing
 import os
 

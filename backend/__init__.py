@@ -1,4 +1,5 @@
 """CityCode: the backend behind a district's shop codes, inspections and community app."""
+
 from __future__ import annotations
 
 import inspect

@@ -1,7 +1,8 @@
 """flask-smorest glue: our Api and Blueprint, the error schema, auth docs, peewee pagination."""
+
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import marshmallow as ma
 import orjson
@@ -64,7 +65,7 @@ class Moment(ma.fields.AwareDateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return moment.astimezone(timezone.utc)
+            return moment.astimezone(UTC)
         except OverflowError:
             raise ma.ValidationError("out of the range of dates this service keeps") from None
 
@@ -100,8 +101,9 @@ class Api(_Api):
         # Whatever a camera read from a sticker, NUL included: the scan answers it a verdict.
         app.url_map.converters["scanned"] = UnicodeConverter
         super().init_app(app, spec_kwargs=spec_kwargs)
-        self.register_converter(RowId, lambda converter: {
-            "type": "integer", "minimum": 0, "maximum": MAX_ID})
+        self.register_converter(
+            RowId, lambda converter: {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+        )
 
     def handle_http_exception(self, error):
         return handle_http_exception(error)
@@ -170,8 +172,11 @@ class ArgumentsParser(FlaskParser):
 
 def _refuse_nul(body, path: str = "") -> None:
     """Refuse the first field of a JSON body whose text holds a NUL."""
-    items = body.items() if isinstance(body, dict) else (
-        enumerate(body) if isinstance(body, list) else ())
+    items = (
+        body.items()
+        if isinstance(body, dict)
+        else (enumerate(body) if isinstance(body, list) else ())
+    )
     for key, value in items:
         where = f"{path}.{key}" if path else str(key)
         if isinstance(value, str) and "\x00" in value:
@@ -180,8 +185,10 @@ def _refuse_nul(body, path: str = "") -> None:
 
 
 def _nul_in(location: str, field: str) -> Invalid:
-    return Invalid(f"{field}: contains a NUL character",
-                   errors={location: {field: ["contains a NUL character"]}})
+    return Invalid(
+        f"{field}: contains a NUL character",
+        errors={location: {field: ["contains a NUL character"]}},
+    )
 
 
 class Blueprint(_Blueprint):
@@ -215,11 +222,14 @@ class Blueprint(_Blueprint):
 
     def asks_wechat(self, view):
         """Document the 502 and 503 a view answers when a WeChat call it makes fails."""
-        view = self.alt_response(502, response="BAD_GATEWAY",
-                                 description="WeChat refused the request")(view)
-        return self.alt_response(503, response="SERVICE_UNAVAILABLE",
-                                 description="WeChat is unavailable; try again after "
-                                             "Retry-After seconds")(view)
+        view = self.alt_response(
+            502, response="BAD_GATEWAY", description="WeChat refused the request"
+        )(view)
+        return self.alt_response(
+            503,
+            response="SERVICE_UNAVAILABLE",
+            description="WeChat is unavailable; try again after Retry-After seconds",
+        )(view)
 
     @staticmethod
     def _prepare_staff_doc(doc, doc_info, **kwargs):

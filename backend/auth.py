@@ -3,6 +3,7 @@
 Access tokens are short ES256 JWTs signed under the "access" keys (tokens.sign); refresh
 tokens are opaque, stored only as hashes, and rotate on every use.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,14 +37,17 @@ def settings():
 def issue_access_token(user: User) -> tuple[str, int]:
     now = clock.now()
     lifetime = settings().access_token_seconds
-    token = tokens.sign(PURPOSE, {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": str(user.id),
-        "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(seconds=lifetime)).timestamp()),
-        "jti": uuid.uuid4().hex,
-    })
+    token = tokens.sign(
+        PURPOSE,
+        {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": str(user.id),
+            "iat": int(now.timestamp()),
+            "exp": int((now + timedelta(seconds=lifetime)).timestamp()),
+            "jti": uuid.uuid4().hex,
+        },
+    )
     return token, lifetime
 
 
@@ -65,8 +69,9 @@ def decode_access_token(token: str) -> dict:
 
 
 def _verify_signature(token: str) -> tuple[dict, str]:
-    verified = tokens.verify(PURPOSE, token, audience=AUDIENCE, issuer=ISSUER,
-                             require=("exp", "iat", "sub"))
+    verified = tokens.verify(
+        PURPOSE, token, audience=AUDIENCE, issuer=ISSUER, require=("exp", "iat", "sub")
+    )
     _remember(token, verified.claims, verified.kid)
     return verified.claims, verified.kid
 

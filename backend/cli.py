@@ -1,4 +1,5 @@
 """Commands a newcomer and an operator need: upgrade, seed-demo, create-staff, rotate-keys."""
+
 from __future__ import annotations
 
 import click
@@ -59,8 +60,12 @@ def rotate_keys_command(purpose):
 
 
 @click.command("sweep-licences")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="pretend today is this date (Asia/Shanghai)")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="pretend today is this date (Asia/Shanghai)",
+)
 @with_appcontext
 def sweep_licences_command(today):
     """Append licence.expiring/expired and certificate expiries once each; notify owners;
@@ -69,10 +74,12 @@ def sweep_licences_command(today):
 
     with database.connection_context():
         report = sweep_licences(today.date() if today else None)
-    click.echo(f"expiring: {len(report.expiring)}, expired: {len(report.expired)}, "
-               f"certificates expired: {len(report.certificates)}, "
-               f"notifications: {report.notifications or 'none'}, "
-               f"retried: {report.retried or 'none'}, regraded: {len(report.regraded)}")
+    click.echo(
+        f"expiring: {len(report.expiring)}, expired: {len(report.expired)}, "
+        f"certificates expired: {len(report.certificates)}, "
+        f"notifications: {report.notifications or 'none'}, "
+        f"retried: {report.retried or 'none'}, regraded: {len(report.regraded)}"
+    )
 
 
 @click.command("sweep-rectifications")
@@ -94,8 +101,7 @@ def purge_command():
 
     with database.connection_context():
         report = purge()
-    click.echo(f"resident code uses: {report.code_uses}, "
-               f"refresh tokens: {report.refresh_tokens}")
+    click.echo(f"resident code uses: {report.code_uses}, refresh tokens: {report.refresh_tokens}")
 
 
 @click.command("verify-chains")
@@ -110,16 +116,25 @@ def verify_chains_command():
     for shop, verdict in results:
         if not verdict.ok:
             broken += 1
-            click.echo(f"BROKEN {shop.public_id} {shop.name}: seq {verdict.first_broken_seq} "
-                       f"({verdict.reason})")
+            click.echo(
+                f"BROKEN {shop.public_id} {shop.name}: seq {verdict.first_broken_seq} "
+                f"({verdict.reason})"
+            )
     click.echo(f"shops: {len(results)}, chains ok: {len(results) - broken}, broken: {broken}")
     if broken:
         raise SystemExit(1)
 
 
-COMMANDS = (upgrade_command, seed_demo_command, create_staff_command, rotate_keys_command,
-            sweep_licences_command, sweep_rectifications_command, purge_command,
-            verify_chains_command)
+COMMANDS = (
+    upgrade_command,
+    seed_demo_command,
+    create_staff_command,
+    rotate_keys_command,
+    sweep_licences_command,
+    sweep_rectifications_command,
+    purge_command,
+    verify_chains_command,
+)
 
 
 def init_app(app) -> None:

@@ -4,6 +4,7 @@ A code id is random (never derived from the shop), upper case from an unambiguou
 alphabet, so the printed URL stays in QR's alphanumeric mode: version 3 at error
 correction H, readable from a metre away and with a scratched corner.
 """
+
 from __future__ import annotations
 
 import io
@@ -64,15 +65,15 @@ def qr_version(data: str) -> int:
 
 def render_svg(data: str, error_correction=ERROR_CORRECT_H) -> bytes:
     # Filled white: a transparent quiet zone vanishes on a dark page or a coloured layout.
-    image = _qr(data, error_correction).make_image(
-        image_factory=qrcode.image.svg.SvgPathFillImage)
+    image = _qr(data, error_correction).make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
     buffer = io.BytesIO()
     image.save(buffer)
     return buffer.getvalue()
 
 
-def render_png(data: str, size: int = 600, caption: str | None = None,
-               error_correction=ERROR_CORRECT_H) -> bytes:
+def render_png(
+    data: str, size: int = 600, caption: str | None = None, error_correction=ERROR_CORRECT_H
+) -> bytes:
     """A square QR of about `size` pixels, with `caption` (the shop's name) under it."""
     qr = _qr(data, error_correction)
     modules = qr.modules_count + 2 * QUIET_ZONE_MODULES
@@ -110,8 +111,12 @@ def _with_caption(qr_image: Image.Image, caption: str) -> Image.Image:
     band = int(font.size * 1.8)
     sheet = Image.new(qr_image.mode, (width, qr_image.height + band), "white")
     sheet.paste(qr_image, (0, 0))
-    ImageDraw.Draw(sheet).text(((width - text_width) / 2, qr_image.height - font.size * 0.2),
-                               caption, font=font, fill="black")
+    ImageDraw.Draw(sheet).text(
+        ((width - text_width) / 2, qr_image.height - font.size * 0.2),
+        caption,
+        font=font,
+        fill="black",
+    )
     return sheet
 
 
@@ -137,17 +142,18 @@ def print_sheet_pdf(entries: list[tuple[str, str]], size: int = 500) -> bytes:
 def issue_shop_code(shop, actor: str, reissue: bool = False):
     """Give `shop` a fresh code and revoke the one it replaces, in the caller's transaction."""
     now = clock.now()
-    (ShopCode.update(revoked_at=now)
-     .where((ShopCode.shop == shop) & ShopCode.revoked_at.is_null())
-     .execute())
+    (
+        ShopCode.update(revoked_at=now)
+        .where((ShopCode.shop == shop) & ShopCode.revoked_at.is_null())
+        .execute()
+    )
     code = ShopCode.create(code=new_code_id(), kind="shop", shop=shop, issued_at=now)
     # The code id goes into the chain, so a sticker can be traced to when it was valid.
-    lifecycle.append(shop, "code.reissued" if reissue else "code.issued", actor,
-                     {"code": code.code})
+    lifecycle.append(
+        shop, "code.reissued" if reissue else "code.issued", actor, {"code": code.code}
+    )
     return code
 
 
 def current_shop_code(shop):
-    return (ShopCode.select()
-            .where((ShopCode.shop == shop) & ShopCode.revoked_at.is_null())
-            .first())
+    return ShopCode.select().where((ShopCode.shop == shop) & ShopCode.revoked_at.is_null()).first()

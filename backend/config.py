@@ -2,6 +2,7 @@
 
 `Config.from_env()` is what the app uses; tests pass overrides on top of it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,8 +14,9 @@ import limits
 
 INSTANCE_DIR = Path(os.environ.get("CITYCODE_INSTANCE_DIR", Path.cwd() / "instance"))
 
-DEV_SECRET_MARK = "dev-only"
-DEFAULT_WECHAT_SECRET = "citycode-dev-secret"
+# Development defaults, which production refuses to start with (see Config.check).
+DEV_SECRET_MARK = "dev-only"  # noqa: S105  a marker, not a secret
+DEFAULT_WECHAT_SECRET = "citycode-dev-secret"  # noqa: S105  the stub's; refused in production
 
 
 class ConfigError(RuntimeError):
@@ -99,7 +101,7 @@ class Config:
     testing: bool = False
 
     @classmethod
-    def from_env(cls, **overrides) -> "Config":
+    def from_env(cls, **overrides) -> Config:
         env = os.environ.get
         values = dict(
             env=_choice("CITYCODE_ENV", cls.env, ENVIRONMENTS),
@@ -109,12 +111,12 @@ class Config:
             wechat_appid=env("WECHAT_APPID", cls.wechat_appid),
             wechat_secret=env("WECHAT_SECRET", cls.wechat_secret),
             wechat_template_licence=env("WECHAT_TEMPLATE_LICENCE", cls.wechat_template_licence),
-            wechat_template_inspection=env("WECHAT_TEMPLATE_INSPECTION",
-                                           cls.wechat_template_inspection),
+            wechat_template_inspection=env(
+                "WECHAT_TEMPLATE_INSPECTION", cls.wechat_template_inspection
+            ),
             wechat_template_report=env("WECHAT_TEMPLATE_REPORT", cls.wechat_template_report),
             wechat_template_shop=env("WECHAT_TEMPLATE_SHOP", cls.wechat_template_shop),
-            wechat_miniprogram_state=env("WECHAT_MINIPROGRAM_STATE",
-                                         cls.wechat_miniprogram_state),
+            wechat_miniprogram_state=env("WECHAT_MINIPROGRAM_STATE", cls.wechat_miniprogram_state),
             signing_keys_dir=env("SIGNING_KEYS_DIR", cls.signing_keys_dir),
             key_grace_seconds=_int("KEY_GRACE_SECONDS", cls.key_grace_seconds),
             upload_dir=env("UPLOAD_DIR", cls.upload_dir),
@@ -134,7 +136,7 @@ class Config:
         config.check()
         return config
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> Config:
         return dataclasses.replace(self, **changes)
 
     @property
@@ -159,9 +161,11 @@ class Config:
         if self.public_base_url == Config.public_base_url:
             problems.append("PUBLIC_BASE_URL is the development default")
         if self.proxy_hops is None:
-            problems.append("PROXY_HOPS is not set: the number of reverse proxies in front "
-                            "(0 if none); behind an unannounced proxy every resident shares "
-                            "one rate limit")
+            problems.append(
+                "PROXY_HOPS is not set: the number of reverse proxies in front "
+                "(0 if none); behind an unannounced proxy every resident shares "
+                "one rate limit"
+            )
         if len(f"{self.public_base_url}/S/") + 10 > 35:
             problems.append("PUBLIC_BASE_URL is too long for a version-3 QR code")
         if problems:

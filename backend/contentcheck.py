@@ -3,6 +3,7 @@
 `risky` is refused with a 422 naming the field; `review` is kept but held hidden
 until a cadre or admin releases it; `pass` is shown at once.
 """
+
 from __future__ import annotations
 
 from flask import current_app

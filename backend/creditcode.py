@@ -1,4 +1,6 @@
-"""Unified social credit codes (统一社会信用代码, GB 32100-2015): 18 characters, last one a check."""
+"""Unified social credit codes (统一社会信用代码, GB 32100-2015): 18 characters, the last
+a check character over the other 17."""
+
 from __future__ import annotations
 
 import re
@@ -10,7 +12,7 @@ VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
 
 
 def check_character(first17: str) -> str:
-    total = sum(VALUES[ch] * w for ch, w in zip(first17, WEIGHTS))
+    total = sum(VALUES[ch] * w for ch, w in zip(first17, WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]
 
 
@@ -33,6 +35,7 @@ def normalise(code: str) -> str:
     ASCII; the spaces and hyphens people group the 18 characters with, and the invisible
     characters (zero-width spaces, a byte-order mark) a copy from a web page or a chat
     brings along, dropped."""
-    visible = "".join(ch for ch in unicodedata.normalize("NFKC", code)
-                      if unicodedata.category(ch) != "Cf")
+    visible = "".join(
+        ch for ch in unicodedata.normalize("NFKC", code) if unicodedata.category(ch) != "Cf"
+    )
     return re.sub(r"[\s-]", "", visible).upper()

@@ -1,5 +1,6 @@
 """The peewee database proxy, bound by the app factory; connections kept across requests
 (SQLite's per thread, PostgreSQL's in a pool); prepared SELECTs for the hottest paths."""
+
 from __future__ import annotations
 
 import inspect
@@ -7,8 +8,8 @@ import itertools
 import re
 import time
 from collections import namedtuple
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Callable
 from urllib.parse import urlparse
 
 import peewee as pw
@@ -76,9 +77,12 @@ class _Pool(PooledPostgresqlDatabase):
 
     def _is_closed(self, conn):
         returned = self._returned_at.get(self.conn_key(conn))
-        if (returned is not None and time.monotonic() - returned < FRESH_SECONDS
-                and not conn.closed
-                and self._adapter.txn_status(conn) == self._adapter.txn_idle):
+        if (
+            returned is not None
+            and time.monotonic() - returned < FRESH_SECONDS
+            and not conn.closed
+            and self._adapter.txn_status(conn) == self._adapter.txn_idle
+        ):
             return False
         return super()._is_closed(conn)
 
@@ -143,8 +147,9 @@ def page_of(query: pw.ModelSelect, page: int, page_size: int) -> list:
     return list(query.paginate(page, page_size))
 
 
-def lock_for_update(query: pw.ModelSelect, of=None, *, let_references_in: bool = False
-                    ) -> pw.ModelSelect:
+def lock_for_update(
+    query: pw.ModelSelect, of=None, *, let_references_in: bool = False
+) -> pw.ModelSelect:
     """Row lock on PostgreSQL (only `of`'s rows, when a join reads others); SQLite's
     IMMEDIATE transaction already serialises writers.
 
@@ -235,7 +240,7 @@ class Prepared:
         its run. Convert the few that need it with their field's python_value."""
         return self._compiled_for_here().run(args, records=True)
 
-    def _compiled_for_here(self) -> "_Compiled":
+    def _compiled_for_here(self) -> _Compiled:
         kind = type(database.obj)
         compiled = self._compiled.get(kind)
         if compiled is None:
@@ -257,8 +262,11 @@ class _Compiled:
         if isinstance(database.obj, pw.PostgresqlDatabase):
             self.name = f"citycode_{next(_statement_names)}"
             self.prepare_sql = f"PREPARE {self.name} AS {_numbered(self.sql)}"
-            self.execute_sql = (f"EXECUTE {self.name} ({', '.join(['%s'] * len(self.params))})"
-                                if self.params else f"EXECUTE {self.name}")
+            self.execute_sql = (
+                f"EXECUTE {self.name} ({', '.join(['%s'] * len(self.params))})"
+                if self.params
+                else f"EXECUTE {self.name}"
+            )
 
     def run(self, args: tuple, records: bool = False) -> list:
         values = [_bind(p, args) if isinstance(p, _Argument) else p for p in self.params]

@@ -1,4 +1,5 @@
 """Domain errors and the one JSON error shape: {code, status, message, errors, request_id}."""
+
 from __future__ import annotations
 
 import logging

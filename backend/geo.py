@@ -1,4 +1,5 @@
 """Distances between GCJ-02 points (both ends in the same datum, so plain haversine holds)."""
+
 from __future__ import annotations
 
 import math

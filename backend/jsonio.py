@@ -7,6 +7,7 @@ schema writes them, dates and times in ISO 8601 (the standard provider wrote any
 reached it as HTTP dates). Bodies a client sends are parsed as strictly as before:
 anything that is not JSON is a 400.
 """
+
 from __future__ import annotations
 
 import decimal

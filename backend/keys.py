@@ -3,6 +3,7 @@
 Keys live as PEM files beside a manifest in SIGNING_KEYS_DIR, so every worker on
 every machine signs and verifies with the same set without a database round trip.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,9 @@ class SigningKey:
         derived = self._secrets.get(label)
         if derived is None:
             scalar = self.private_key.private_numbers().private_value.to_bytes(32, "big")
-            derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                           info=f"citycode {label}".encode()).derive(scalar)
+            derived = HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=f"citycode {label}".encode()
+            ).derive(scalar)
             self._secrets[label] = derived
         return derived
 
@@ -116,17 +118,19 @@ class KeySet:
                 kid=entry["kid"],
                 purpose=entry["purpose"],
                 created_at=datetime.fromisoformat(entry["created_at"]),
-                retired_at=datetime.fromisoformat(entry["retired_at"]) if entry["retired_at"] else None,
+                retired_at=datetime.fromisoformat(entry["retired_at"])
+                if entry["retired_at"]
+                else None,
                 private_key=serialization.load_pem_private_key(pem, password=None),
             )
         return keys
 
-    def keys(self) -> list[SigningKey]:
+    def all_keys(self) -> list[SigningKey]:
         self._refresh()
         return list(self._keys.values())
 
     def current(self, purpose: str) -> SigningKey:
-        active = [k for k in self.keys() if k.purpose == purpose and k.retired_at is None]
+        active = [k for k in self.all_keys() if k.purpose == purpose and k.retired_at is None]
         if not active:
             raise UnknownKey(f"no active {purpose} key; run `citycode rotate-keys`")
         return max(active, key=lambda k: k.created_at)
@@ -143,11 +147,16 @@ class KeySet:
 
     def jwks(self) -> dict:
         now = clock.now()
-        return {"keys": [k.public_jwk() for k in self.keys()
-                         if k.purpose in PUBLISHED and k.usable_at(now, self.grace)]}
+        return {
+            "keys": [
+                k.public_jwk()
+                for k in self.all_keys()
+                if k.purpose in PUBLISHED and k.usable_at(now, self.grace)
+            ]
+        }
 
     def has_all_purposes(self) -> bool:
-        active = {k.purpose for k in self.keys() if k.retired_at is None}
+        active = {k.purpose for k in self.all_keys() if k.retired_at is None}
         return set(PURPOSES) <= active
 
     # -- writing -----------------------------------------------------------
@@ -175,8 +184,11 @@ class KeySet:
 
     def ensure(self) -> None:
         """Create keys for any purpose that has none (first start in development)."""
-        missing = [p for p in PURPOSES if not any(
-            k.purpose == p and k.retired_at is None for k in self.keys())]
+        missing = [
+            p
+            for p in PURPOSES
+            if not any(k.purpose == p and k.retired_at is None for k in self.all_keys())
+        ]
         if missing:
             self.rotate(missing)
 

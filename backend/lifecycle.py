@@ -4,12 +4,13 @@ hash = SHA-256 of the canonical JSON of every other field (shop, seq, type,
 occurred_at, actor, payload, prev_hash). The shop row holds the chain's head and is
 locked for the append, so concurrent writers queue instead of forking the chain.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from backend import clock
 from backend.db import database, lock_for_update, lock_row
@@ -57,32 +58,42 @@ EVENT_TYPES = (
 
 def _json_default(value):
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"not JSON-serialisable in a lifecycle payload: {type(value).__name__}")
 
 
 def canonical(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_json_default)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    )
 
 
 def _timestamp(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(shop_public_id: str, seq: int, type_: str, occurred_at: datetime, actor: str,
-               payload: str, prev_hash: str) -> str:
-    body = canonical({
-        "shop": shop_public_id,
-        "seq": seq,
-        "type": type_,
-        "occurred_at": _timestamp(occurred_at),
-        "actor": actor,
-        "payload": payload,
-        "prev_hash": prev_hash,
-    })
+def event_hash(
+    shop_public_id: str,
+    seq: int,
+    type_: str,
+    occurred_at: datetime,
+    actor: str,
+    payload: str,
+    prev_hash: str,
+) -> str:
+    body = canonical(
+        {
+            "shop": shop_public_id,
+            "seq": seq,
+            "type": type_,
+            "occurred_at": _timestamp(occurred_at),
+            "actor": actor,
+            "payload": payload,
+            "prev_hash": prev_hash,
+        }
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -97,8 +108,13 @@ def locked_with_its_shop(model, row_id: int):
     return lock_for_update(model.select().where(model.id == row_id)).first()
 
 
-def append(shop: Shop, type_: str, actor: str, payload: dict | None = None,
-           occurred_at: datetime | None = None) -> LifecycleEvent:
+def append(
+    shop: Shop,
+    type_: str,
+    actor: str,
+    payload: dict | None = None,
+    occurred_at: datetime | None = None,
+) -> LifecycleEvent:
     """Add one event to `shop`'s chain. Call inside the caller's write transaction.
 
     The shop row is re-read under a lock, and `shop` is updated in place with the new
@@ -109,16 +125,23 @@ def append(shop: Shop, type_: str, actor: str, payload: dict | None = None,
     if not database.in_transaction():
         raise RuntimeError("lifecycle.append must run inside a write transaction")
     head = lock_for_update(
-        Shop.select(Shop.id, Shop.public_id, Shop.lifecycle_seq, Shop.lifecycle_head)
-        .where(Shop.id == shop.id)
+        Shop.select(Shop.id, Shop.public_id, Shop.lifecycle_seq, Shop.lifecycle_head).where(
+            Shop.id == shop.id
+        )
     ).get()
     seq = head.lifecycle_seq + 1
-    occurred_at = (occurred_at or clock.now()).astimezone(timezone.utc)
+    occurred_at = (occurred_at or clock.now()).astimezone(UTC)
     body = canonical(payload or {})
     digest = event_hash(head.public_id, seq, type_, occurred_at, actor, body, head.lifecycle_head)
     event = LifecycleEvent.create(
-        shop=shop.id, seq=seq, type=type_, occurred_at=occurred_at, actor=actor,
-        payload=body, prev_hash=head.lifecycle_head, hash=digest,
+        shop=shop.id,
+        seq=seq,
+        type=type_,
+        occurred_at=occurred_at,
+        actor=actor,
+        payload=body,
+        prev_hash=head.lifecycle_head,
+        hash=digest,
     )
     Shop.update(lifecycle_seq=seq, lifecycle_head=digest).where(Shop.id == shop.id).execute()
     shop.lifecycle_seq, shop.lifecycle_head = seq, digest
@@ -137,16 +160,24 @@ def verify(shop: Shop) -> Verdict:
     """Walk the chain from seq 1 and report the first link that does not hold."""
     prev = GENESIS_HASH
     expected_seq = 0
-    events = (LifecycleEvent.select().where(LifecycleEvent.shop == shop.id)
-              .order_by(LifecycleEvent.seq))
+    events = (
+        LifecycleEvent.select().where(LifecycleEvent.shop == shop.id).order_by(LifecycleEvent.seq)
+    )
     for event in events.iterator():
         expected_seq += 1
         if event.seq != expected_seq:
             return Verdict(False, expected_seq - 1, expected_seq, "missing event")
         if event.prev_hash != prev:
             return Verdict(False, expected_seq - 1, event.seq, "prev_hash does not match")
-        recomputed = event_hash(shop.public_id, event.seq, event.type, event.occurred_at,
-                                event.actor, event.payload, event.prev_hash)
+        recomputed = event_hash(
+            shop.public_id,
+            event.seq,
+            event.type,
+            event.occurred_at,
+            event.actor,
+            event.payload,
+            event.prev_hash,
+        )
         if recomputed != event.hash:
             return Verdict(False, expected_seq - 1, event.seq, "event was altered")
         prev = event.hash

@@ -1,4 +1,5 @@
 """Structured JSON logs; every line carries the request id, none carries personal data."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,11 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value if isinstance(value, (int, float, bool)) or value is None \
+                entry[key] = (
+                    value
+                    if isinstance(value, (int, float, bool)) or value is None
                     else _PHONE.sub(r"\1****\2", str(value))
+                )
         if record.exc_info:
             # A database or parsing error quotes the value it choked on, a phone included.
             entry["exception"] = _PHONE.sub(r"\1****\2", self.formatException(record.exc_info))

@@ -1,4 +1,5 @@
 """How personal data looks to someone who does not own it."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Schema changes only through the files in migrations/, applied by peewee's own runner."""
+
 from __future__ import annotations
 
 import logging

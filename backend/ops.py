@@ -1,4 +1,5 @@
 """Health, readiness and the public key set: what load balancers and gate scanners call."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -48,8 +49,8 @@ class Readiness(MethodView):
         """The database answers; take traffic"""
         try:
             database.execute_sql("SELECT 1")
-        except Exception:
-            raise UpstreamUnavailable("database unavailable")
+        except Exception as exc:
+            raise UpstreamUnavailable("database unavailable") from exc
         return {"status": "ok"}
 
 

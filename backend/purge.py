@@ -2,6 +2,7 @@
 
 Run daily from cron: `citycode purge`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,12 +30,13 @@ class PurgeReport:
 def purge(now: datetime | None = None) -> PurgeReport:
     now = now or clock.now()
     with write_transaction():
-        code_uses = (ResidentCodeUse.delete()
-                     .where(ResidentCodeUse.used_at < now - CODE_USE_KEPT).execute())
+        code_uses = (
+            ResidentCodeUse.delete().where(ResidentCodeUse.used_at < now - CODE_USE_KEPT).execute()
+        )
         cutoff = now - DEAD_LOGIN_KEPT
-        live = (RefreshToken.select(RefreshToken.family)
-                .where((RefreshToken.expires_at >= cutoff)
-                       & (RefreshToken.revoked_at.is_null()
-                          | (RefreshToken.revoked_at >= cutoff))))
+        live = RefreshToken.select(RefreshToken.family).where(
+            (RefreshToken.expires_at >= cutoff)
+            & (RefreshToken.revoked_at.is_null() | (RefreshToken.revoked_at >= cutoff))
+        )
         refresh_tokens = RefreshToken.delete().where(RefreshToken.family.not_in(live)).execute()
     return PurgeReport(code_uses, refresh_tokens)

@@ -7,6 +7,7 @@ costs a public scan about as much as one of its queries.
 Storage comes from RATELIMIT_STORAGE_URI: per-process memory by default, Redis in
 production so every worker and machine counts against the same budget.
 """
+
 from __future__ import annotations
 
 import functools
@@ -67,8 +68,9 @@ def refresh_limit() -> str:
 
 # Beside it, a budget per address wide enough for a carrier NAT's phones, so that made-up
 # tokens (each its own bucket) cannot be sent without end.
-per_address_refresh = limiter.limit(refresh_limit, key_func=get_remote_address,
-                                    scope="refresh-address")
+per_address_refresh = limiter.limit(
+    refresh_limit, key_func=get_remote_address, scope="refresh-address"
+)
 
 
 @limiter.request_filter
@@ -87,8 +89,7 @@ def init_app(app) -> None:
     limiter.init_app(app)
     # flask-limiter's three hooks (check before, headers after, reset at teardown) are
     # skipped for reads together: after a skipped check there is nothing to add or reset.
-    for registry in (app.before_request_funcs, app.after_request_funcs,
-                     app.teardown_request_funcs):
+    for registry in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
         hooks = registry.setdefault(None, [])
         for index, hook in enumerate(hooks):
             if _belongs_to_limiter(hook):

@@ -4,6 +4,7 @@ Header: alg and kid (no typ). Claims: a random pseudonymous `sub`, `kind`, `iat`
 `exp` and `jti`. Gates verify it online (signature, expiry, jti once, live
 membership) or offline against /.well-known/jwks.json (signature and expiry).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -27,8 +28,11 @@ def pseudonym_of(user: User) -> str:
     if not user.pseudonym:
         # Only if none was made meanwhile: two first requests at once (the code and its
         # picture) must not each make one, or the first code shown is dead at the gate.
-        (User.update(pseudonym=secrets.token_urlsafe(12))
-         .where((User.id == user.id) & User.pseudonym.is_null()).execute())
+        (
+            User.update(pseudonym=secrets.token_urlsafe(12))
+            .where((User.id == user.id) & User.pseudonym.is_null())
+            .execute()
+        )
         user.pseudonym = User.select(User.pseudonym).where(User.id == user.id).scalar()
     return user.pseudonym
 
@@ -39,9 +43,17 @@ def issue(user: User) -> tuple[str, object]:
         sub = pseudonym_of(user)
     now = clock.now()
     expires = now + LIFETIME
-    token = tokens.sign(PURPOSE, {
-        "sub": sub, "kind": KIND, "iat": int(now.timestamp()),
-        "exp": int(expires.timestamp()), "jti": uuid.uuid4().hex[:16]}, typ=False)
+    token = tokens.sign(
+        PURPOSE,
+        {
+            "sub": sub,
+            "kind": KIND,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": uuid.uuid4().hex[:16],
+        },
+        typ=False,
+    )
     return PREFIX + token, expires
 
 
@@ -57,8 +69,9 @@ def check_signature(code: str) -> Checked:
     if not code.startswith(PREFIX):
         return Checked(False, "malformed")
     try:
-        claims = tokens.verify(PURPOSE, code[len(PREFIX):],
-                               require=("exp", "iat", "sub", "jti")).claims
+        claims = tokens.verify(
+            PURPOSE, code[len(PREFIX) :], require=("exp", "iat", "sub", "jti")
+        ).claims
     except tokens.Refused as refused:
         return Checked(False, refused.reason)
     if claims.get("kind") != KIND:

@@ -1,5 +1,6 @@
 """Shapes more than one domain reads or answers with: a place, an uploaded photo, a picture's
 size, an event of a shop's lifecycle record."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,11 @@ class UploadOut(ma.Schema):
 
 
 class PngSize(ma.Schema):
-    size = ma.fields.Integer(load_default=600, validate=validate.Range(min=150, max=3000),
-                             metadata={"description": "width in pixels"})
+    size = ma.fields.Integer(
+        load_default=600,
+        validate=validate.Range(min=150, max=3000),
+        metadata={"description": "width in pixels"},
+    )
 
 
 class LifecycleEventOut(ma.Schema):
@@ -36,7 +40,6 @@ class LifecycleEventOut(ma.Schema):
     type = ma.fields.String()
     occurred_at = ma.fields.DateTime()
     actor = ma.fields.String()
-    payload = ma.fields.Function(lambda e: json.loads(e.payload),
-                                 metadata={"type": "object"})
+    payload = ma.fields.Function(lambda e: json.loads(e.payload), metadata={"type": "object"})
     prev_hash = ma.fields.String()
     hash = ma.fields.String()

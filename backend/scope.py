@@ -5,6 +5,7 @@ region_path starts with it. Every staff query is built from these functions, so
 a record outside scope is simply not found — the same 404 as a record that
 does not exist.
 """
+
 from __future__ import annotations
 
 import re
@@ -42,12 +43,22 @@ def shop(staff: StaffAccount, public_id: str, *, lock: bool = False) -> Shop:
     status change would be written back stale.
     """
     query = shops(staff).where(Shop.public_id == public_id)
-    return find(staff, lock_for_update(query) if lock else query, "shop", public_id,
-                Shop.select(Shop.region_path).where(Shop.public_id == public_id))
+    return find(
+        staff,
+        lock_for_update(query) if lock else query,
+        "shop",
+        public_id,
+        Shop.select(Shop.region_path).where(Shop.public_id == public_id),
+    )
 
 
-def find(staff: StaffAccount, in_scope: pw.ModelSelect, target_type: str, target_id,
-         region_path_query: pw.ModelSelect):
+def find(
+    staff: StaffAccount,
+    in_scope: pw.ModelSelect,
+    target_type: str,
+    target_id,
+    region_path_query: pw.ModelSelect,
+):
     """The row `in_scope` (a query already limited to `staff`'s subtree) finds, else the
     not-found answer, audited when the row exists elsewhere (see not_found)."""
     found = in_scope.first()
@@ -56,8 +67,9 @@ def find(staff: StaffAccount, in_scope: pw.ModelSelect, target_type: str, target
     return found
 
 
-def not_found(staff: StaffAccount, target_type: str, target_id,
-              region_path_query: pw.ModelSelect) -> NotFound:
+def not_found(
+    staff: StaffAccount, target_type: str, target_id, region_path_query: pw.ModelSelect
+) -> NotFound:
     """The 404 for a record the caller cannot reach; if it exists elsewhere, audit the try.
 
     `region_path_query` selects the record's region path without any scope. The answer

@@ -3,6 +3,7 @@
 Staff and shopkeepers are pre-bound to the WeChat stub's deterministic openids
 (`oStub_<user>`), so `{"code": "inspector.1"}` signs in as the demo inspector.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -63,7 +64,9 @@ def seed_demo() -> list[str]:
         }
         for user, name, role, code, department in STAFF:
             staff = create_staff(
-                name=name, role=role, region=regions[code],
+                name=name,
+                role=role,
+                region=regions[code],
                 department=departments.get(department),
             )
             staff.user = User.create(openid=stub_openid(user))
@@ -71,7 +74,9 @@ def seed_demo() -> list[str]:
         shops = _seed_shops(regions)
         community = _seed_community_life(regions)
     lines = [f"regions: {len(regions)}, departments: {len(departments)}, staff: {len(STAFF)}"]
-    lines += [f"staff sign-in code '{u}.1' → {role} {name} ({code})" for u, name, role, code, _ in STAFF]
+    lines += [
+        f"staff sign-in code '{u}.1' → {role} {name} ({code})" for u, name, role, code, _ in STAFF
+    ]
     lines += shops
     lines += community
     return lines
@@ -79,18 +84,27 @@ def seed_demo() -> list[str]:
 
 def _seed_regions() -> dict[str, Region]:
     district = Region.create(
-        code=DISTRICT[0], name=DISTRICT[1], level="district", path=Region.path_for(None, DISTRICT[0])
+        code=DISTRICT[0],
+        name=DISTRICT[1],
+        level="district",
+        path=Region.path_for(None, DISTRICT[0]),
     )
     regions = {district.code: district}
     for code, (name, communities) in STREETS.items():
         street = Region.create(
-            code=code, name=name, level="street", parent=district,
+            code=code,
+            name=name,
+            level="street",
+            parent=district,
             path=Region.path_for(district, code),
         )
         regions[code] = street
         for ccode, cname in communities:
             regions[ccode] = Region.create(
-                code=ccode, name=cname, level="community", parent=street,
+                code=ccode,
+                name=cname,
+                level="community",
+                parent=street,
                 path=Region.path_for(street, ccode),
             )
     return regions
@@ -98,30 +112,114 @@ def _seed_regions() -> dict[str, Region]:
 
 # (owner, name, category, street, community, status, licences: (type, days until expiry))
 SHOPS = [
-    ("shopkeeper", "老王面馆", "catering", "310104003", "310104003001", "active",
-     [("business_licence", 1500), ("food_business", 20)]),
-    ("shopkeeper", "王记生煎", "catering", "310104003", "310104003001", "active",
-     [("business_licence", 1200), ("food_business", -10)]),
-    ("shopkeeper", "天平便利店", "food_retail", "310104003", "310104003002", "active",
-     [("business_licence", 900), ("food_business", 400)]),
-    ("shopkeeper2", "宛南水果店", "food_retail", "310104003", "310104003002", "active",
-     [("business_licence", 700), ("food_business", 12)]),
-    ("shopkeeper2", "建业理发", "beauty", "310104003", "310104003001", "active",
-     [("business_licence", 800), ("public_health", 300)]),
-    ("shopkeeper2", "益丰大药房(天平店)", "pharmacy", "310104003", "310104003001", "active",
-     [("business_licence", 1000), ("drug_retail", 600)]),
-    ("shopkeeper3", "复中书店", "general_retail", "310104004", "310104004001", "active",
-     [("business_licence", 1400)]),
-    ("shopkeeper3", "东湖咖啡", "catering", "310104004", "310104004002", "active",
-     [("business_licence", 1100), ("food_business", -40)]),
-    ("shopkeeper3", "湖南路洗衣", "services", "310104004", "310104004001", "active",
-     [("business_licence", 500)]),
-    ("shopkeeper3", "衡山宾馆", "lodging", "310104004", "310104004002", "suspended",
-     [("business_licence", 300), ("special_trade", 25)]),
-    ("shopkeeper4", "小杨烧烤", "catering", "310104003", "310104003002", "pending",
-     [("business_licence", 1000)]),
-    ("shopkeeper4", "老街修鞋", "repair", "310104004", "310104004001", "closed",
-     [("business_licence", -200)]),
+    (
+        "shopkeeper",
+        "老王面馆",
+        "catering",
+        "310104003",
+        "310104003001",
+        "active",
+        [("business_licence", 1500), ("food_business", 20)],
+    ),
+    (
+        "shopkeeper",
+        "王记生煎",
+        "catering",
+        "310104003",
+        "310104003001",
+        "active",
+        [("business_licence", 1200), ("food_business", -10)],
+    ),
+    (
+        "shopkeeper",
+        "天平便利店",
+        "food_retail",
+        "310104003",
+        "310104003002",
+        "active",
+        [("business_licence", 900), ("food_business", 400)],
+    ),
+    (
+        "shopkeeper2",
+        "宛南水果店",
+        "food_retail",
+        "310104003",
+        "310104003002",
+        "active",
+        [("business_licence", 700), ("food_business", 12)],
+    ),
+    (
+        "shopkeeper2",
+        "建业理发",
+        "beauty",
+        "310104003",
+        "310104003001",
+        "active",
+        [("business_licence", 800), ("public_health", 300)],
+    ),
+    (
+        "shopkeeper2",
+        "益丰大药房(天平店)",
+        "pharmacy",
+        "310104003",
+        "310104003001",
+        "active",
+        [("business_licence", 1000), ("drug_retail", 600)],
+    ),
+    (
+        "shopkeeper3",
+        "复中书店",
+        "general_retail",
+        "310104004",
+        "310104004001",
+        "active",
+        [("business_licence", 1400)],
+    ),
+    (
+        "shopkeeper3",
+        "东湖咖啡",
+        "catering",
+        "310104004",
+        "310104004002",
+        "active",
+        [("business_licence", 1100), ("food_business", -40)],
+    ),
+    (
+        "shopkeeper3",
+        "湖南路洗衣",
+        "services",
+        "310104004",
+        "310104004001",
+        "active",
+        [("business_licence", 500)],
+    ),
+    (
+        "shopkeeper3",
+        "衡山宾馆",
+        "lodging",
+        "310104004",
+        "310104004002",
+        "suspended",
+        [("business_licence", 300), ("special_trade", 25)],
+    ),
+    (
+        "shopkeeper4",
+        "小杨烧烤",
+        "catering",
+        "310104003",
+        "310104003002",
+        "pending",
+        [("business_licence", 1000)],
+    ),
+    (
+        "shopkeeper4",
+        "老街修鞋",
+        "repair",
+        "310104004",
+        "310104004001",
+        "closed",
+        [("business_licence", -200)],
+    ),
 ]
 
 
@@ -139,30 +237,53 @@ def _seed_shops(regions: dict[str, Region]) -> list[str]:
     lines = []
     for n, (owner, name, category, street, community, shop_status, held) in enumerate(SHOPS, 1):
         user = User.get_or_none(User.openid == stub_openid(owner)) or User.create(
-            openid=stub_openid(owner))
-        shop = requests.register_shop(user, {
-            "name": name, "credit_code": demo_credit_code(n), "category": category,
-            "address": f"{regions[street].name.removesuffix('街道')} {10 + n * 7} 号",
-            "street": street, "community": community,
-            "location": {"lat": 31.205 + n * 0.001, "lng": 121.445 + n * 0.001},
-            "phone": f"021-6{n:03d}8888",
-        })
+            openid=stub_openid(owner)
+        )
+        shop = requests.register_shop(
+            user,
+            {
+                "name": name,
+                "credit_code": demo_credit_code(n),
+                "category": category,
+                "address": f"{regions[street].name.removesuffix('街道')} {10 + n * 7} 号",
+                "street": street,
+                "community": community,
+                "location": {"lat": 31.205 + n * 0.001, "lng": 121.445 + n * 0.001},
+                "phone": f"021-6{n:03d}8888",
+            },
+        )
         for kind, days in held:
-            licences.add_licence(user, shop.public_id, {
-                "type": kind, "number": f"{kind[:2].upper()}3101040{n:03d}{days % 97:04d}",
-                "issuer": "徐汇区市场监督管理局",
-                "valid_from": today - timedelta(days=3 * 365),
-                "valid_to": today + timedelta(days=days),
-            })
+            licences.add_licence(
+                user,
+                shop.public_id,
+                {
+                    "type": kind,
+                    "number": f"{kind[:2].upper()}3101040{n:03d}{days % 97:04d}",
+                    "issuer": "徐汇区市场监督管理局",
+                    "valid_from": today - timedelta(days=3 * 365),
+                    "valid_to": today + timedelta(days=days),
+                },
+            )
         if category == "catering":
-            employees.add_employee(user, shop.public_id, {
-                "name": "张伟", "position": "厨师", "health_cert_number": f"JK2024{n:05d}",
-                "health_cert_expires": today + timedelta(days=120 if n % 2 else -5),
-            })
-            honours.add_honour(user, shop.public_id, {
-                "title": "放心消费示范店", "issuer": "徐汇区消费者权益保护委员会",
-                "awarded_on": today - timedelta(days=200),
-            })
+            employees.add_employee(
+                user,
+                shop.public_id,
+                {
+                    "name": "张伟",
+                    "position": "厨师",
+                    "health_cert_number": f"JK2024{n:05d}",
+                    "health_cert_expires": today + timedelta(days=120 if n % 2 else -5),
+                },
+            )
+            honours.add_honour(
+                user,
+                shop.public_id,
+                {
+                    "title": "放心消费示范店",
+                    "issuer": "徐汇区消费者权益保护委员会",
+                    "awarded_on": today - timedelta(days=200),
+                },
+            )
         if shop_status == "pending":
             lines.append(f"shop {name}: pending approval (owner sign-in code '{owner}.1')")
             continue
@@ -171,8 +292,9 @@ def _seed_shops(regions: dict[str, Region]) -> list[str]:
         if shop_status in ("suspended", "closed"):
             status.change(approver, shop.public_id, shop_status, "演示数据")
         code = current_shop_code(shop)
-        lines.append(f"shop {name} ({shop_status}, owner '{owner}.1'): code {code.code} → "
-                     f"/s/{code.code}")
+        lines.append(
+            f"shop {name} ({shop_status}, owner '{owner}.1'): code {code.code} → /s/{code.code}"
+        )
     return lines
 
 
@@ -184,8 +306,9 @@ def _seed_community_life(regions: dict[str, Region]) -> list[str]:
     """Community codes, a few members, and a notice, a poll and a booking to try."""
     from backend.community import membership
 
-    district_admin = StaffAccount.get(StaffAccount.role == "admin",
-                                      StaffAccount.region == regions[DISTRICT[0]])
+    district_admin = StaffAccount.get(
+        StaffAccount.role == "admin", StaffAccount.region == regions[DISTRICT[0]]
+    )
     cadre = StaffAccount.get(StaffAccount.role == "cadre")
     lines = []
     for code, region in regions.items():
@@ -195,26 +318,56 @@ def _seed_community_life(regions: dict[str, Region]) -> list[str]:
     home = cadre.region
     for user, phone in NEIGHBOURS:
         resident = User.create(openid=stub_openid(user), phone=phone)
-        CommunityMembership.create(user=resident, community=home, region_path=home.path,
-                                   status="approved", decided_by=cadre, decided_at=clock.now())
+        CommunityMembership.create(
+            user=resident,
+            community=home,
+            region_path=home.path,
+            status="approved",
+            decided_by=cadre,
+            decided_at=clock.now(),
+        )
     now = clock.now()
-    Notice.create(region=regions[DISTRICT[0]], region_path=regions[DISTRICT[0]].path,
-                  title="冬季燃气安全提示", author=district_admin,
-                  body="入冬后请检查燃气软管是否老化，发现异味请开窗并拨打 962777。")
-    Notice.create(region=home, region_path=home.path, title="本周六上午领取防疫物资",
-                  body="请在“预约”中选择时段，凭居民码到居委会领取。", author=cadre)
-    poll = Poll.create(region=home, region_path=home.path, title="小区加装电梯意向调查",
-                       multiple=False, opens_at=now - timedelta(days=1),
-                       closes_at=now + timedelta(days=14), author=cadre)
+    Notice.create(
+        region=regions[DISTRICT[0]],
+        region_path=regions[DISTRICT[0]].path,
+        title="冬季燃气安全提示",
+        author=district_admin,
+        body="入冬后请检查燃气软管是否老化，发现异味请开窗并拨打 962777。",
+    )
+    Notice.create(
+        region=home,
+        region_path=home.path,
+        title="本周六上午领取防疫物资",
+        body="请在“预约”中选择时段，凭居民码到居委会领取。",
+        author=cadre,
+    )
+    poll = Poll.create(
+        region=home,
+        region_path=home.path,
+        title="小区加装电梯意向调查",
+        multiple=False,
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=14),
+        author=cadre,
+    )
     for position, label in enumerate(["支持", "不支持", "无所谓"]):
         PollOption.create(poll=poll, position=position, label=label)
-    event = BookingEvent.create(region=home, region_path=home.path, title="领取口罩",
-                                description="每户一份", author=cadre)
+    event = BookingEvent.create(
+        region=home, region_path=home.path, title="领取口罩", description="每户一份", author=cadre
+    )
     saturday = (now + timedelta(days=(5 - now.weekday()) % 7 or 7)).replace(
-        hour=1, minute=0, second=0, microsecond=0)  # 09:00 in Shanghai
+        hour=1, minute=0, second=0, microsecond=0
+    )  # 09:00 in Shanghai
     for hours in (0, 1):
-        BookingSlot.create(event=event, starts_at=saturday + timedelta(hours=hours),
-                           ends_at=saturday + timedelta(hours=hours + 1), capacity=50)
-    lines.append(f"residents of {home.name}: " + ", ".join(f"'{u}.1'" for u, _ in NEIGHBOURS)
-                 + "; 'resident.1' has not joined yet")
+        BookingSlot.create(
+            event=event,
+            starts_at=saturday + timedelta(hours=hours),
+            ends_at=saturday + timedelta(hours=hours + 1),
+            capacity=50,
+        )
+    lines.append(
+        f"residents of {home.name}: "
+        + ", ".join(f"'{u}.1'" for u, _ in NEIGHBOURS)
+        + "; 'resident.1' has not joined yet"
+    )
     return lines

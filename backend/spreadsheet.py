@@ -1,4 +1,5 @@
 """CSV that staff open in Excel: the Chinese read as UTF-8, and nobody's text run as a formula."""
+
 from __future__ import annotations
 
 import csv

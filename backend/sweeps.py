@@ -6,6 +6,7 @@ run first sends again the messages WeChat failed to take in the last days, and
 ends by publishing the grade of every shop whose facts time alone has changed.
 Run daily from cron: `citycode sweep-licences`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,15 +37,21 @@ class SweepReport:
 
 def _due_licences(today: date):
     live = Licence.select(Licence.id).join(Shop).where(Shop.status.in_(LIVE_SHOPS))
-    expired = live.where((Licence.valid_to < today)
-                         & ((Licence.expired_noted_for.is_null())
-                            | (Licence.expired_noted_for != Licence.valid_to)))
+    expired = live.where(
+        (Licence.valid_to < today)
+        & ((Licence.expired_noted_for.is_null()) | (Licence.expired_noted_for != Licence.valid_to))
+    )
     # A licence filed ahead of its start is not in force, so not "expiring" either: it is
     # noted once it starts, as the views show it (facts.validity).
-    expiring = live.where((Licence.valid_from <= today) & (Licence.valid_to >= today)
-                          & (Licence.valid_to <= today + EXPIRING_WITHIN)
-                          & ((Licence.expiring_noted_for.is_null())
-                             | (Licence.expiring_noted_for != Licence.valid_to)))
+    expiring = live.where(
+        (Licence.valid_from <= today)
+        & (Licence.valid_to >= today)
+        & (Licence.valid_to <= today + EXPIRING_WITHIN)
+        & (
+            (Licence.expiring_noted_for.is_null())
+            | (Licence.expiring_noted_for != Licence.valid_to)
+        )
+    )
     return [r.id for r in expired], [r.id for r in expiring]
 
 
@@ -57,10 +64,17 @@ def _note_licence(licence_id: int, kind: str, today: date) -> Licence | None:
         column = "expired_noted_for" if kind == "expired" else "expiring_noted_for"
         if getattr(licence, column) == licence.valid_to:
             return None
-        lifecycle.append(licence.shop, f"licence.{kind}", lifecycle.SYSTEM, {
-            "licence": licence.public_id, "type": licence.type, "valid_to": licence.valid_to,
-            "as_of": today,
-        })
+        lifecycle.append(
+            licence.shop,
+            f"licence.{kind}",
+            lifecycle.SYSTEM,
+            {
+                "licence": licence.public_id,
+                "type": licence.type,
+                "valid_to": licence.valid_to,
+                "as_of": today,
+            },
+        )
         setattr(licence, column, licence.valid_to)
         licence.save()
         risk.refresh(licence.shop)
@@ -72,29 +86,49 @@ def sweep_licences(today: date | None = None) -> SweepReport:
     template = current_app.config["CITYCODE"].wechat_template_licence
     report = SweepReport(retried=notify.retry_failed())
     expired_ids, expiring_ids = _due_licences(today)
-    for kind, ids, found in (("expired", expired_ids, report.expired),
-                             ("expiring", expiring_ids, report.expiring)):
+    for kind, ids, found in (
+        ("expired", expired_ids, report.expired),
+        ("expiring", expiring_ids, report.expiring),
+    ):
         for licence_id in ids:
             licence = _note_licence(licence_id, kind, today)
             if licence is None:
                 continue
             found.append(licence.public_id)
-            _tally(report, notify.notify_owners(licence.shop, template, f"licence.{kind}", {
-                "thing1": licence.shop.name[:20],
-                "thing2": LICENCE_TYPES.get(licence.type, licence.type),
-                "date3": licence.valid_to.isoformat(),
-                "phrase4": STATUS_LABELS[kind],
-            }, page=f"pages/shop/licences?shop={licence.shop.public_id}"))
+            _tally(
+                report,
+                notify.notify_owners(
+                    licence.shop,
+                    template,
+                    f"licence.{kind}",
+                    {
+                        "thing1": licence.shop.name[:20],
+                        "thing2": LICENCE_TYPES.get(licence.type, licence.type),
+                        "date3": licence.valid_to.isoformat(),
+                        "phrase4": STATUS_LABELS[kind],
+                    },
+                    page=f"pages/shop/licences?shop={licence.shop.public_id}",
+                ),
+            )
     for employee in _sweep_certificates(today):
         report.certificates.append(employee.public_id)
         shop = employee.shop
         # The licence notice's template; the employee is not named in it.
-        _tally(report, notify.notify_owners(shop, template, "employee.certificate_expired", {
-            "thing1": shop.name[:20],
-            "thing2": HEALTH_CERTIFICATE,
-            "date3": employee.health_cert_expires.isoformat(),
-            "phrase4": STATUS_LABELS["expired"],
-        }, page=f"pages/shop/employees?shop={shop.public_id}"))
+        _tally(
+            report,
+            notify.notify_owners(
+                shop,
+                template,
+                "employee.certificate_expired",
+                {
+                    "thing1": shop.name[:20],
+                    "thing2": HEALTH_CERTIFICATE,
+                    "date3": employee.health_cert_expires.isoformat(),
+                    "phrase4": STATUS_LABELS["expired"],
+                },
+                page=f"pages/shop/employees?shop={shop.public_id}",
+            ),
+        )
     report.regraded = _regrade()
     return report
 
@@ -126,13 +160,22 @@ def _aged_out_lately(now):
     inspections_until = now - risk.RECENT_INSPECTION
     aged_complaints = Complaint.select(Complaint.shop).where(
         (Complaint.created_at >= complaints_until - REGRADE_LOOKBACK)
-        & (Complaint.created_at < complaints_until))
-    return (Shop.select()
-            .where(Shop.status.in_(LIVE_SHOPS)
-                   & (Shop.id.in_(aged_complaints)
-                      | ((Shop.last_inspection_at >= inspections_until - REGRADE_LOOKBACK)
-                         & (Shop.last_inspection_at < inspections_until))))
-            .order_by(Shop.id))
+        & (Complaint.created_at < complaints_until)
+    )
+    return (
+        Shop.select()
+        .where(
+            Shop.status.in_(LIVE_SHOPS)
+            & (
+                Shop.id.in_(aged_complaints)
+                | (
+                    (Shop.last_inspection_at >= inspections_until - REGRADE_LOOKBACK)
+                    & (Shop.last_inspection_at < inspections_until)
+                )
+            )
+        )
+        .order_by(Shop.id)
+    )
 
 
 def _tally(report: SweepReport, sent: list) -> None:
@@ -142,19 +185,33 @@ def _tally(report: SweepReport, sent: list) -> None:
 
 def _sweep_certificates(today: date) -> list[Employee]:
     """Expired health certificates, each noted once per expiry date."""
-    due = (Employee.select(Employee.id).join(Shop)
-           .where(Shop.status.in_(LIVE_SHOPS) & (Employee.health_cert_expires < today)
-                  & ((Employee.expired_noted_for.is_null())
-                     | (Employee.expired_noted_for != Employee.health_cert_expires))))
+    due = (
+        Employee.select(Employee.id)
+        .join(Shop)
+        .where(
+            Shop.status.in_(LIVE_SHOPS)
+            & (Employee.health_cert_expires < today)
+            & (
+                (Employee.expired_noted_for.is_null())
+                | (Employee.expired_noted_for != Employee.health_cert_expires)
+            )
+        )
+    )
     noted = []
     for row in list(due):
         with write_transaction():
             employee = lifecycle.locked_with_its_shop(Employee, row.id)
             if employee is None or employee.expired_noted_for == employee.health_cert_expires:
                 continue
-            lifecycle.append(employee.shop, "employee.certificate_expired", lifecycle.SYSTEM, {
-                "employee": employee.public_id, "expired_on": employee.health_cert_expires,
-            })
+            lifecycle.append(
+                employee.shop,
+                "employee.certificate_expired",
+                lifecycle.SYSTEM,
+                {
+                    "employee": employee.public_id,
+                    "expired_on": employee.health_cert_expires,
+                },
+            )
             employee.expired_noted_for = employee.health_cert_expires
             employee.save()
             risk.refresh(employee.shop)

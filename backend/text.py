@@ -1,4 +1,5 @@
 """What text typed by a person may hold: a line has no breaks or control characters."""
+
 from __future__ import annotations
 
 import re

@@ -9,6 +9,7 @@ an HMAC costs a small fraction of an ES256 signature.
 Expiry is left to each kind's rules, checked against backend.clock so tests can move
 time; here a token is only well-formed, signed by a key of its purpose and usable.
 """
+
 from __future__ import annotations
 
 import base64
@@ -60,8 +61,14 @@ def sign(purpose: str, claims: dict, *, typ: bool = True) -> str:
     return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers=headers)
 
 
-def verify(purpose: str, token: str, *, audience: str | None = None,
-           issuer: str | None = None, require: tuple[str, ...] = ("exp",)) -> Verified:
+def verify(
+    purpose: str,
+    token: str,
+    *,
+    audience: str | None = None,
+    issuer: str | None = None,
+    require: tuple[str, ...] = ("exp",),
+) -> Verified:
     """The claims of an ES256 token signed by a usable key of `purpose`, or Refused."""
     try:
         header = jwt.get_unverified_header(token)
@@ -72,10 +79,14 @@ def verify(purpose: str, token: str, *, audience: str | None = None,
         raise Refused("wrong_key")
     key = usable_key(purpose, kid)
     try:
-        claims = jwt.decode(token, key.private_key.public_key(), algorithms=[ALGORITHM],
-                            audience=audience, issuer=issuer,
-                            options={"require": list(require), "verify_exp": False,
-                                     "verify_iat": False})
+        claims = jwt.decode(
+            token,
+            key.private_key.public_key(),
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            options={"require": list(require), "verify_exp": False, "verify_iat": False},
+        )
     except jwt.InvalidSignatureError:
         raise Refused("bad_signature") from None
     except (jwt.InvalidTokenError, ValueError):
@@ -90,7 +101,7 @@ def usable_key(purpose: str, kid: str):
     except UnknownKey:
         # A kid of ours for another purpose is the wrong key; a kid we never had, or one
         # retired past its grace period, is unknown.
-        known = any(k.kid == kid for k in key_set().keys())
+        known = any(k.kid == kid for k in key_set().all_keys())
         raise Refused("wrong_key" if known else "unknown_kid") from None
 
 
@@ -115,8 +126,13 @@ def verify_ticket(purpose: str, label: str, token: str, *, audience: str) -> dic
         raise Refused("malformed") from None
     key = usable_key(purpose, header.get("kid", ""))
     try:
-        return jwt.decode(token, key.secret(label), algorithms=[TICKET_ALGORITHM],
-                          audience=audience, options={"verify_exp": False, "verify_iat": False})
+        return jwt.decode(
+            token,
+            key.secret(label),
+            algorithms=[TICKET_ALGORITHM],
+            audience=audience,
+            options={"verify_exp": False, "verify_iat": False},
+        )
     except jwt.InvalidSignatureError:
         raise Refused("bad_signature") from None
     except (jwt.InvalidTokenError, ValueError):
@@ -125,8 +141,11 @@ def verify_ticket(purpose: str, label: str, token: str, *, audience: str) -> dic
 
 @functools.lru_cache(maxsize=16)
 def _ticket_header(kid: str) -> str:
-    return _b64url(json.dumps({"alg": TICKET_ALGORITHM, "kid": kid, "typ": "JWT"},
-                              separators=(",", ":")).encode())
+    return _b64url(
+        json.dumps(
+            {"alg": TICKET_ALGORITHM, "kid": kid, "typ": "JWT"}, separators=(",", ":")
+        ).encode()
+    )
 
 
 def _b64url(data: bytes) -> str:

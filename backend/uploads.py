@@ -1,5 +1,6 @@
 """Photo uploads: JPEG or PNG by content (not by name), at most 5 MB, stored under random names,
 without the metadata a phone writes into them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,7 @@ from backend.models import Shop, Upload, User
 
 MAX_BYTES = 5 * 1024 * 1024
 # Phone cameras write JPEGs with a second, embedded picture, which Pillow calls MPO: still a JPEG.
-ALLOWED = {"JPEG": ("image/jpeg", "jpg"), "MPO": ("image/jpeg", "jpg"),
-           "PNG": ("image/png", "png")}
+ALLOWED = {"JPEG": ("image/jpeg", "jpg"), "MPO": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 
 
 class TooLarge(DomainError):
@@ -41,9 +41,9 @@ def check_image(data: bytes) -> str:
             fmt = image.format
             image.verify()
     except Image.DecompressionBombError:
-        raise Invalid.field("file", "has too many pixels for a photo", location="files")
+        raise Invalid.field("file", "has too many pixels for a photo", location="files") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise Invalid.field("file", "is not a JPEG or PNG image", location="files")
+        raise Invalid.field("file", "is not a JPEG or PNG image", location="files") from None
     if fmt not in ALLOWED:
         raise Invalid.field("file", f"is {fmt}; only JPEG or PNG are accepted", location="files")
     return fmt
@@ -64,8 +64,12 @@ def store(shop: Shop | None, user: User | None, stream) -> Upload:
     path.write_bytes(data)
     try:
         return Upload.create(
-            public_id=public_id, shop=shop, uploaded_by=user, content_type=content_type,
-            size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+            public_id=public_id,
+            shop=shop,
+            uploaded_by=user,
+            content_type=content_type,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
         )
     except Exception:
         path.unlink(missing_ok=True)
@@ -100,10 +104,11 @@ def resaved(data: bytes, fmt: str) -> bytes:
             upright = ImageOps.exif_transpose(image)
             profile = image.info.get("icc_profile")
     except Image.DecompressionBombError:
-        raise Invalid.field("file", "has too many pixels for a photo", location="files")
+        raise Invalid.field("file", "has too many pixels for a photo", location="files") from None
     except (OSError, SyntaxError, ValueError):
-        raise Invalid.field("file", "is damaged or incomplete; send the photo again",
-                            location="files")
+        raise Invalid.field(
+            "file", "is damaged or incomplete; send the photo again", location="files"
+        ) from None
     # What Pillow carried over into `info` (EXIF, XMP, text chunks) is not written back.
     keep = {"icc_profile": profile} if profile else {}
     if "transparency" in upright.info:

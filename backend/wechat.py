@@ -1,14 +1,15 @@
 """The one client for WeChat's server API: login, access token, mini-program codes, content
 checks, subscribe messages and phone numbers. WeChat's errcodes become typed exceptions.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import requests
 
@@ -111,9 +112,14 @@ class PhoneInfo:
 
 
 class WeChatClient:
-    def __init__(self, base_url: str, appid: str, secret: str,
-                 timeout: float | tuple[float, float] = (3.05, 10),
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        base_url: str,
+        appid: str,
+        secret: str,
+        timeout: float | tuple[float, float] = (3.05, 10),
+        clock: Callable[[], float] = time.time,
+    ):
         self.base_url = base_url.rstrip("/")
         self.appid = appid
         self._secret = secret
@@ -130,8 +136,12 @@ class WeChatClient:
     # -- login -----------------------------------------------------------------------
 
     def code2session(self, js_code: str) -> Session:
-        params = {"appid": self.appid, "secret": self._secret, "js_code": js_code,
-                  "grant_type": "authorization_code"}
+        params = {
+            "appid": self.appid,
+            "secret": self._secret,
+            "js_code": js_code,
+            "grant_type": "authorization_code",
+        }
         return self._exchange("GET", "/sns/jscode2session", _session_answer, params=params)
 
     # -- access token ------------------------------------------------------------------
@@ -153,20 +163,35 @@ class WeChatClient:
 
     def _fetch_token(self, force_refresh: bool) -> None:
         requested_at = self._clock()
-        body = {"grant_type": "client_credential", "appid": self.appid,
-                "secret": self._secret, "force_refresh": force_refresh}
-        token, expires_in = self._exchange("POST", "/cgi-bin/stable_token", _token_answer,
-                                           body=body)
+        body = {
+            "grant_type": "client_credential",
+            "appid": self.appid,
+            "secret": self._secret,
+            "force_refresh": force_refresh,
+        }
+        token, expires_in = self._exchange(
+            "POST", "/cgi-bin/stable_token", _token_answer, body=body
+        )
         self._token = token
         self._token_renew_at = requested_at + expires_in - TOKEN_RENEW_MARGIN
 
     # -- calls that need the access token ---------------------------------------------------
 
-    def get_unlimited_wxacode(self, scene: str, page: str | None = None, width: int = 430,
-                              check_path: bool = False, env_version: str = "release") -> bytes:
+    def get_unlimited_wxacode(
+        self,
+        scene: str,
+        page: str | None = None,
+        width: int = 430,
+        check_path: bool = False,
+        env_version: str = "release",
+    ) -> bytes:
         """The mini-program code image (PNG or JPEG bytes) that opens `page` with `scene`."""
-        body = {"scene": scene, "check_path": check_path, "env_version": env_version,
-                "width": width}
+        body = {
+            "scene": scene,
+            "check_path": check_path,
+            "env_version": env_version,
+            "width": width,
+        }
         if page:
             body["page"] = page
         return self._with_token("/wxa/getwxacodeunlimit", body, _image_answer)
@@ -176,21 +201,31 @@ class WeChatClient:
         body = {"content": content, "version": 2, "scene": scene, "openid": openid}
         return self._with_token("/wxa/msg_sec_check", body, _sec_check_answer)
 
-    def send_subscribe_message(self, touser: str, template_id: str, data: dict,
-                               page: str | None = None, *,
-                               miniprogram_state: str = "formal") -> int:
+    def send_subscribe_message(
+        self,
+        touser: str,
+        template_id: str,
+        data: dict,
+        page: str | None = None,
+        *,
+        miniprogram_state: str = "formal",
+    ) -> int:
         """Send one subscribe message and return its msgid; plain values in `data` are
         wrapped as {"value": ...}. miniprogram_state is "developer", "trial" or "formal"."""
-        body = {"touser": touser, "template_id": template_id, "data": _message_data(data),
-                "miniprogram_state": miniprogram_state, "lang": "zh_CN"}
+        body = {
+            "touser": touser,
+            "template_id": template_id,
+            "data": _message_data(data),
+            "miniprogram_state": miniprogram_state,
+            "lang": "zh_CN",
+        }
         if page:
             body["page"] = page
         return self._with_token("/cgi-bin/message/subscribe/send", body, _msgid_answer)
 
     def get_phone_number(self, code: str) -> PhoneInfo:
         """The phone number the user agreed to share, from the code getPhoneNumber gave them."""
-        return self._with_token("/wxa/business/getuserphonenumber", {"code": code},
-                                _phone_answer)
+        return self._with_token("/wxa/business/getuserphonenumber", {"code": code}, _phone_answer)
 
     def _with_token(self, path: str, body: dict, parse):
         """Call with the cached token; if WeChat rejects it, renew once and call again."""
@@ -215,8 +250,14 @@ class WeChatClient:
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8"} if body is not None else {}
         try:
-            response = self._http.request(method, self.base_url + path, params=params, data=data,
-                                          headers=headers, timeout=self.timeout)
+            response = self._http.request(
+                method,
+                self.base_url + path,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+            )
         except requests.Timeout:
             raise WeChatUnavailable(None, "timed out") from None
         except requests.RequestException as exc:
@@ -230,9 +271,14 @@ class WeChatClient:
 def _log_failure(exc: WeChatError, path: str) -> None:
     # Path only: the query string carries the secret or the access token.
     expected = isinstance(exc, (InvalidLoginCode, SubscriptionRefused))
-    log.log(logging.INFO if expected else logging.WARNING, "wechat %s failed: %s (errcode %s)",
-            path, type(exc).__name__, exc.errcode,
-            extra={"wechat_path": path, "errcode": exc.errcode, "errmsg": exc.errmsg})
+    log.log(
+        logging.INFO if expected else logging.WARNING,
+        "wechat %s failed: %s (errcode %s)",
+        path,
+        type(exc).__name__,
+        exc.errcode,
+        extra={"wechat_path": path, "errcode": exc.errcode, "errmsg": exc.errmsg},
+    )
 
 
 def _json_answer(response: requests.Response) -> dict:
@@ -297,10 +343,14 @@ def _phone_answer(response: requests.Response) -> PhoneInfo:
     info = _json_answer(response).get("phone_info") or {}
     if not info.get("phoneNumber"):
         raise _malformed("phone_info")
-    return PhoneInfo(info["phoneNumber"], info.get("purePhoneNumber") or info["phoneNumber"],
-                     str(info.get("countryCode", "")))
+    return PhoneInfo(
+        info["phoneNumber"],
+        info.get("purePhoneNumber") or info["phoneNumber"],
+        str(info.get("countryCode", "")),
+    )
 
 
 def _message_data(data: dict) -> dict:
-    return {key: value if isinstance(value, dict) else {"value": value}
-            for key, value in data.items()}
+    return {
+        key: value if isinstance(value, dict) else {"value": value} for key, value in data.items()
+    }

@@ -1,4 +1,5 @@
 """The baseline for bench/scan.py: one bare Flask route returning a small JSON, nothing else."""
+
 from flask import Flask
 
 app = Flask(__name__)

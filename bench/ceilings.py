@@ -11,6 +11,7 @@ everything around it:
 Neither answers correctly (every code gets the same shop, or a shop without its
 licences' details, honours and comments); they are never the app.
 """
+
 from __future__ import annotations
 
 import peewee as pw
@@ -46,15 +47,22 @@ def one_row():
     licence as a constant instead, which the bench's preflight asks for): the cheapest
     read that still joins the caller, the code, the shop and its regions."""
     app = create_app()
-    licence = pw.SQL("'[[\"food_business\", \"JY13101040012345\", \"\", \"2099-01-01\", 0]]'")
+    licence = pw.SQL('\'[["food_business", "JY13101040012345", "", "2099-01-01", 0]]\'')
     card = public._public_card._build
 
     def without_aggregates(code, caller_id):
         query = card(code, caller_id)
-        columns = [c for c in query._returning
-                   if getattr(c, "_alias", None) not in ("licences", "honours", "comments")]
-        return query.select(*columns, licence.alias("licences"), pw.SQL("'[]'").alias("honours"),
-                            pw.SQL("'[]'").alias("comments"))
+        columns = [
+            c
+            for c in query._returning
+            if getattr(c, "_alias", None) not in ("licences", "honours", "comments")
+        ]
+        return query.select(
+            *columns,
+            licence.alias("licences"),
+            pw.SQL("'[]'").alias("honours"),
+            pw.SQL("'[]'").alias("comments"),
+        )
 
     public._public_card = Prepared(without_aggregates)
     return app

@@ -15,6 +15,7 @@ preloading, recycling); --workers, --threads and --max-requests override it for 
 Exit status: 0 when the measurement ran (whatever the verdict), 1 when it could not
 be trusted (a non-2xx answer, a server that did not start).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,13 @@ def _pg_admin(url: str, *statements: str) -> None:
     import psycopg2
 
     parsed = urlparse(url)
-    conn = psycopg2.connect(dbname="postgres", user=parsed.username, password=parsed.password,
-                            host=parsed.hostname, port=parsed.port or 5432)
+    conn = psycopg2.connect(
+        dbname="postgres",
+        user=parsed.username,
+        password=parsed.password,
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+    )
     conn.autocommit = True
     try:
         with conn.cursor() as cursor:
@@ -76,8 +82,9 @@ def _pg_admin(url: str, *statements: str) -> None:
 def _pg_name(url: str) -> str:
     name = urlparse(url).path.lstrip("/")
     if not name.startswith("citycode_bench"):
-        raise BenchError(f"refusing to drop and re-create {name!r}: the name must start "
-                         "with citycode_bench")
+        raise BenchError(
+            f"refusing to drop and re-create {name!r}: the name must start with citycode_bench"
+        )
     return name
 
 
@@ -119,8 +126,9 @@ def prepare_database(kind: str, args, data_dir: Path) -> tuple[str, list[str], d
         name = _pg_name(url)
         reuse = args.keep and _holds(url, args.shops)
         if not reuse:
-            _pg_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-                      f'CREATE DATABASE "{name}"')
+            _pg_admin(
+                url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+            )
     db = bind(url, pool_size=2)
     started = time.monotonic()
     with db.connection_context():
@@ -151,9 +159,13 @@ class TokenMint:
         from backend import create_app
         from backend.config import Config
 
-        config = Config.from_env(env="development", database_url=url,
-                                 signing_keys_dir=str(keys_dir),
-                                 upload_dir=str(instance_dir / "uploads"), log_level="WARNING")
+        config = Config.from_env(
+            env="development",
+            database_url=url,
+            signing_keys_dir=str(keys_dir),
+            upload_dir=str(instance_dir / "uploads"),
+            log_level="WARNING",
+        )
         self.app = create_app(config)  # creates the keys on first use, before any worker starts
 
     def token(self) -> str:
@@ -191,24 +203,34 @@ def gunicorn_settings(args) -> dict:
 
 def server_env(url: str, keys_dir: Path, instance_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("BIND", "ACCESS_LOG")}
-    env.update(CITYCODE_ENV="development", DATABASE_URL=url, SIGNING_KEYS_DIR=str(keys_dir),
-               CITYCODE_INSTANCE_DIR=str(instance_dir), UPLOAD_DIR=str(instance_dir / "uploads"),
-               LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+    env.update(
+        CITYCODE_ENV="development",
+        DATABASE_URL=url,
+        SIGNING_KEYS_DIR=str(keys_dir),
+        CITYCODE_INSTANCE_DIR=str(instance_dir),
+        UPLOAD_DIR=str(instance_dir / "uploads"),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
 def preflight(server: Server, codes: list[str], token: str) -> None:
     """A few scans by hand: 200, official, the public view, licences present."""
     for code in codes[:: max(1, len(codes) // 5)][:5]:
-        request = urllib.request.Request(f"{server.base}/api/v1/scan/{code}",
-                                         headers={"Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(  # noqa: S310  our own server on 127.0.0.1
+            f"{server.base}/api/v1/scan/{code}", headers={"Authorization": f"Bearer {token}"}
+        )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
                 body = json.load(response)
         except urllib.error.HTTPError as exc:
-            raise BenchError(f"scan of {code} answered {exc.code}: {exc.read()[:300]!r}")
-        if body.get("verdict") != "official" or body.get("view") != "public" \
-                or not body.get("licences"):
+            raise BenchError(f"scan of {code} answered {exc.code}: {exc.read()[:300]!r}") from None
+        if (
+            body.get("verdict") != "official"
+            or body.get("view") != "public"
+            or not body.get("licences")
+        ):
             raise BenchError(f"scan of {code} does not look like a public official view: {body}")
 
 
@@ -225,16 +247,19 @@ def bench_database(kind: str, args, work: Path) -> list[Run]:
     env = server_env(url, keys_dir, instance_dir)
     overrides = gunicorn_overrides(args)
     servers = {
-        "scan": Server(f"{kind}-scan", args.app, "/healthz", work, env, overrides,
-                       pythonpath=BENCH_DIR),
-        "bare": Server(f"{kind}-bare", "bare_app:app", "/bare", work, env, overrides,
-                       pythonpath=BENCH_DIR),
+        "scan": Server(
+            f"{kind}-scan", args.app, "/healthz", work, env, overrides, pythonpath=BENCH_DIR
+        ),
+        "bare": Server(
+            f"{kind}-bare", "bare_app:app", "/bare", work, env, overrides, pythonpath=BENCH_DIR
+        ),
     }
 
     def load(target: str, seconds: int) -> dict:
         script_args = ["scan", str(codes_file), mint.token()] if target == "scan" else ["bare"]
-        return wrk(servers[target], seconds, args.connections, args.wrk_threads, LUA_SCRIPT,
-                   script_args)
+        return wrk(
+            servers[target], seconds, args.connections, args.wrk_threads, LUA_SCRIPT, script_args
+        )
 
     runs = []
     try:
@@ -272,7 +297,7 @@ def report(runs: list[Run]) -> None:
         scan_rps = statistics.median(r.rps for r in scan)
         bare_rps = statistics.median(r.rps for r in bare)
         ratio = scan_rps / bare_rps
-        paired = [s.rps / b.rps for s, b in zip(scan, bare)]
+        paired = [s.rps / b.rps for s, b in zip(scan, bare, strict=True)]
         p99 = statistics.median(r.p99_ms for r in scan)
         ratio_ok, p99_ok = ratio >= TARGET_RATIO, p99 <= TARGET_P99_MS
         print(f"{db}:")
@@ -281,11 +306,15 @@ def report(runs: list[Run]) -> None:
         print(f"  scan p50 ms median {spread([r.p50_ms for r in scan], '{:.2f}')}")
         print(f"  scan p99 ms median {spread([r.p99_ms for r in scan], '{:.2f}')}")
         print(f"  bare p99 ms median {spread([r.p99_ms for r in bare], '{:.2f}')}")
-        print(f"  scan/bare   {ratio:.3f} (ratio of medians; per run "
-              f"{', '.join(f'{p:.3f}' for p in paired)})")
-        print(f"  target ratio >= {TARGET_RATIO}: {'MET' if ratio_ok else 'MISSED'}; "
-              f"target scan p99 <= {TARGET_P99_MS:.0f} ms: {'MET' if p99_ok else 'MISSED'}"
-              f" → {'PASS' if ratio_ok and p99_ok else 'FAIL'}")
+        print(
+            f"  scan/bare   {ratio:.3f} (ratio of medians; per run "
+            f"{', '.join(f'{p:.3f}' for p in paired)})"
+        )
+        print(
+            f"  target ratio >= {TARGET_RATIO}: {'MET' if ratio_ok else 'MISSED'}; "
+            f"target scan p99 <= {TARGET_P99_MS:.0f} ms: {'MET' if p99_ok else 'MISSED'}"
+            f" → {'PASS' if ratio_ok and p99_ok else 'FAIL'}"
+        )
 
 
 def code_fingerprint() -> str:
@@ -297,27 +326,34 @@ def code_fingerprint() -> str:
             digest.update(str(path.relative_to(REPO)).encode())
             digest.update(path.read_bytes())
     try:
-        commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
-                                capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "describe", "--always", "--dirty"],  # noqa: S607  git from PATH
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         commit = ""
     return f"{commit or 'no git'}, tree {digest.hexdigest()[:12]}"
 
 
 def describe(args) -> str:
-    import peewee
     import sqlite3
 
+    import peewee
+
     settings = gunicorn_settings(args)
-    return (f"{args.shops} shops; gunicorn {settings.get('worker_class', 'sync')} "
-            f"{settings.get('workers', 1)} workers × {settings.get('threads', 1)} threads "
-            f"(preload {settings.get('preload_app', False)}, max_requests "
-            f"{settings.get('max_requests', 0)}, access log {args.access_log or 'off'}); "
-            f"wrk -t{args.wrk_threads} "
-            f"-c{args.connections} -d{args.duration}s × {args.runs} runs after a "
-            f"{WARMUP_SECONDS} s warm-up; {os.cpu_count()} CPUs; Python "
-            f"{sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, "
-            f"peewee {peewee.__version__}")
+    return (
+        f"{args.shops} shops; gunicorn {settings.get('worker_class', 'sync')} "
+        f"{settings.get('workers', 1)} workers × {settings.get('threads', 1)} threads "
+        f"(preload {settings.get('preload_app', False)}, max_requests "
+        f"{settings.get('max_requests', 0)}, access log {args.access_log or 'off'}); "
+        f"wrk -t{args.wrk_threads} "
+        f"-c{args.connections} -d{args.duration}s × {args.runs} runs after a "
+        f"{WARMUP_SECONDS} s warm-up; {os.cpu_count()} CPUs; Python "
+        f"{sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, "
+        f"peewee {peewee.__version__}"
+    )
 
 
 def parse_args(argv=None):
@@ -327,22 +363,42 @@ def parse_args(argv=None):
     parser.add_argument("--duration", type=int, default=15, help="seconds per run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=None,
-                        help="override gunicorn.conf.py's workers (for both targets)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="override gunicorn.conf.py's threads (for both targets)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="override gunicorn.conf.py's workers (for both targets)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="override gunicorn.conf.py's threads (for both targets)",
+    )
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--max-requests", type=int, default=None,
-                        help="override gunicorn's worker recycling (0 turns it off)")
-    parser.add_argument("--access-log", default="",
-                        help="gunicorn access log file (default: off, as in a bench)")
-    parser.add_argument("--app", default="backend:create_app()",
-                        help="the WSGI app served as the scan target (to try a change "
-                             "without editing backend/; PYTHONPATH reaches gunicorn)")
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=None,
+        help="override gunicorn's worker recycling (0 turns it off)",
+    )
+    parser.add_argument(
+        "--access-log", default="", help="gunicorn access log file (default: off, as in a bench)"
+    )
+    parser.add_argument(
+        "--app",
+        default="backend:create_app()",
+        help="the WSGI app served as the scan target (to try a change "
+        "without editing backend/; PYTHONPATH reaches gunicorn)",
+    )
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
-    parser.add_argument("--keep", metavar="DIR", default="",
-                        help="keep the seeded databases (SQLite and keys in DIR, the PostgreSQL "
-                             "database as is) and reuse them when they hold --shops shops")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        default="",
+        help="keep the seeded databases (SQLite and keys in DIR, the PostgreSQL "
+        "database as is) and reuse them when they hold --shops shops",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 600:
         parser.error("--duration must be 1…600 s (an access token lives 900 s)")
@@ -370,9 +426,11 @@ def main(argv=None) -> int:
             return 1
     report(runs)
     if code_fingerprint() != fingerprint:
-        print("\nWARNING: backend/ or migrations/ changed during the run (now "
-              f"{code_fingerprint()}); workers recycled mid-run may have served either "
-              "version. Run again on a quiet tree.")
+        print(
+            "\nWARNING: backend/ or migrations/ changed during the run (now "
+            f"{code_fingerprint()}); workers recycled mid-run may have served either "
+            "version. Run again on a quiet tree."
+        )
     return 0
 
 

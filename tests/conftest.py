@@ -2,13 +2,16 @@
 
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import peewee as pw
+import psycopg2
 import pytest
 import requests
 
@@ -35,21 +38,60 @@ def _postgres_or_skip(url: str) -> pw.Database:
 
 
 @pytest.fixture(scope="session")
-def database_template(tmp_path_factory):
-    """Migrate once per session; each test then gets a fresh copy (SQLite) or a truncation (PG)."""
+def database_template(tmp_path_factory, worker_id):
+    """Migrate once per session; each test then gets a fresh copy (SQLite) or a truncation (PG).
+
+    Under pytest-xdist each worker has a PostgreSQL database of its own beside
+    TEST_DATABASE_URL's (its name plus the worker's id), made here and dropped at the end.
+    """
     if TEST_DATABASE_URL.startswith("postgres"):
-        db = _postgres_or_skip(TEST_DATABASE_URL)
+        url = TEST_DATABASE_URL if worker_id == "master" else _worker_database(worker_id)
+        db = _postgres_or_skip(url)
         with db.connection_context():
             db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
             upgrade(db)
         db.close_all()
-        return {"kind": "postgres", "url": TEST_DATABASE_URL}
+        yield {"kind": "postgres", "url": url}
+        if url != TEST_DATABASE_URL:
+            _maintenance(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
     path = tmp_path_factory.mktemp("db") / "template.db"
     db = make_database(f"sqlite:///{path}")
     with db.connection_context():
         upgrade(db)
     db.close()
-    return {"kind": "sqlite", "path": path}
+    yield {"kind": "sqlite", "path": path}
+
+
+def _worker_database(worker_id: str) -> str:
+    parsed = urlsplit(TEST_DATABASE_URL)
+    url = urlunsplit(parsed._replace(path=f"{parsed.path.rstrip('/')}_{worker_id}"))
+    _maintenance(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 'CREATE DATABASE "{name}"')
+    return url
+
+
+def _maintenance(url: str, *statements: str) -> None:
+    """Run `statements` (with {name}, the database of `url`) on the server's postgres database."""
+    parsed = urlsplit(url)
+    try:
+        conn = psycopg2.connect(
+            dbname="postgres",
+            user=parsed.username,
+            password=parsed.password,
+            host=parsed.hostname,
+            port=parsed.port or 5432,
+        )
+    except psycopg2.OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL unreachable: {exc}")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement.format(name=parsed.path.lstrip("/")))
+    finally:
+        conn.close()
 
 
 @pytest.fixture
@@ -75,8 +117,12 @@ def wechat_stub_url():
     from wechat_stub.server import start_in_thread
 
     url, stop = start_in_thread(
-        create_stub(appid="wx_citycode_test", secret="test-secret",
-                    risky_words=["赌博", "casino"], review_words=["广告", "promo"])
+        create_stub(
+            appid="wx_citycode_test",
+            secret="test-secret",
+            risky_words=["赌博", "casino"],
+            review_words=["广告", "promo"],
+        )
     )
     yield url
     stop()
@@ -157,3 +203,19 @@ def pytest_report_header(config):
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def places(make):
+    """The district of region_tree() with people in it: cadres of communities A and B, a
+    street-A admin, a district admin, an inspector; alice lives in A, bob in B. Modules
+    that need only the regions define their own `places`."""
+    places = make.region_tree()
+    make.staff("cadre_a", "cadre", places["community_a"], name="周敏")
+    make.staff("cadre_b", "cadre", places["community_b"], name="吴芳")
+    make.staff("street_admin", "admin", places["street_a"], name="钱进")
+    make.staff("district_admin", "admin", places["district"], name="孙立")
+    make.staff("inspector", "inspector", places["district"], name="郑直")
+    make.member("alice", places["community_a"], display_name="张小红", phone="13812345678")
+    make.member("bob", places["community_b"])
+    return places

@@ -1,15 +1,16 @@
 """Shared test helpers: an API client that signs in through the stub, and data factories."""
+
 from __future__ import annotations
 
 import itertools
 import uuid
-
 from datetime import date, timedelta
 
 from backend.codes import current_shop_code
 from backend.creditcode import ALPHABET, check_character
 from backend.db import database
 from backend.models import (
+    CommunityMembership,
     Department,
     Licence,
     Region,
@@ -60,7 +61,7 @@ class ApiClient:
     def delete(self, url, **kw):
         return self.open("DELETE", url, **kw)
 
-    def login(self, user: str) -> "ApiClient":
+    def login(self, user: str) -> ApiClient:
         """Sign in as stub user `user` (openid oStub_<user>) with a fresh js_code."""
         response = self.http.post("/api/v1/auth/login", json={"code": f"{user}.n{next(_nonce)}"})
         assert response.status_code == 200, response.get_json()
@@ -91,61 +92,119 @@ class Factory:
     def region(self, code, name, level, parent) -> Region:
         with database.connection_context():
             return Region.create(
-                code=code, name=name, level=level, parent=parent,
+                code=code,
+                name=name,
+                level=level,
+                parent=parent,
                 path=Region.path_for(parent, code),
             )
 
-    def staff(self, user: str, role: str, region: Region, name: str = "李明",
-              phone: str | None = None, department: Department | None = None) -> StaffAccount:
+    def staff(
+        self,
+        user: str,
+        role: str,
+        region: Region,
+        name: str = "李明",
+        phone: str | None = None,
+        department: Department | None = None,
+    ) -> StaffAccount:
         """A staff account bound to stub user `user`."""
         with database.connection_context():
-            staff = create_staff(name=name, role=role, region=region, phone=phone,
-                                 department=department)
+            staff = create_staff(
+                name=name, role=role, region=region, phone=phone, department=department
+            )
             staff.user = self.user(user)
             staff.save()
             return staff
 
-    def shop(self, owner: str, street: Region, community: Region | None = None,
-             name: str = "老王面馆", approved: bool = True, category: str = "catering",
-             credit_code: str | None = None) -> Shop:
+    def shop(
+        self,
+        owner: str,
+        street: Region,
+        community: Region | None = None,
+        name: str = "老王面馆",
+        approved: bool = True,
+        category: str = "catering",
+        credit_code: str | None = None,
+    ) -> Shop:
         """A shop registered by stub user `owner` through the real rules, approved by default."""
         from backend.shops import decisions, requests
 
         with self.app.app_context(), database.connection_context():
             user = self.user(owner)
-            shop = requests.register_shop(user, {
-                "name": name, "credit_code": credit_code or valid_credit_code(),
-                "category": category, "address": "天平路 88 号", "street": street.code,
-                "community": community.code if community else None,
-                "location": {"lat": 31.2001, "lng": 121.4402},
-            })
+            shop = requests.register_shop(
+                user,
+                {
+                    "name": name,
+                    "credit_code": credit_code or valid_credit_code(),
+                    "category": category,
+                    "address": "天平路 88 号",
+                    "street": street.code,
+                    "community": community.code if community else None,
+                    "location": {"lat": 31.2001, "lng": 121.4402},
+                },
+            )
             if approved:
                 request = ShopRequest.get(ShopRequest.shop == shop)
                 decisions.approve_request(self.approver(street), request.id)
             return Shop.get_by_id(shop.id)
 
     def approver(self, street: Region) -> StaffAccount:
-        existing = StaffAccount.get_or_none((StaffAccount.region == street)
-                                            & (StaffAccount.role == "admin"))
+        existing = StaffAccount.get_or_none(
+            (StaffAccount.region == street) & (StaffAccount.role == "admin")
+        )
         return existing or self.staff(f"approver_{street.code}", "admin", street, name="陈立")
 
-    def licence(self, shop: Shop, valid_to: date, type_: str = "food_business",
-                number: str = "JY13101040012345", valid_from: date | None = None) -> Licence:
+    def licence(
+        self,
+        shop: Shop,
+        valid_to: date,
+        type_: str = "food_business",
+        number: str = "JY13101040012345",
+        valid_from: date | None = None,
+    ) -> Licence:
         from backend.shops import licences
 
-        owner = ShopMembership.get((ShopMembership.shop == shop)
-                                   & (ShopMembership.role == "owner")).user
+        owner = ShopMembership.get(
+            (ShopMembership.shop == shop) & (ShopMembership.role == "owner")
+        ).user
         with self.app.app_context(), database.connection_context():
-            return licences.add_licence(owner, shop.public_id, {
-                "type": type_, "number": number, "issuer": "徐汇区市场监督管理局",
-                "valid_from": valid_from or valid_to - timedelta(days=5 * 365),
-                "valid_to": valid_to,
-            })
+            return licences.add_licence(
+                owner,
+                shop.public_id,
+                {
+                    "type": type_,
+                    "number": number,
+                    "issuer": "徐汇区市场监督管理局",
+                    "valid_from": valid_from or valid_to - timedelta(days=5 * 365),
+                    "valid_to": valid_to,
+                },
+            )
 
     def user(self, name: str) -> User:
         with database.connection_context():
             return User.get_or_none(User.openid == f"oStub_{name}") or User.create(
-                openid=f"oStub_{name}")
+                openid=f"oStub_{name}"
+            )
+
+    def member(
+        self,
+        name: str,
+        community: Region,
+        display_name: str | None = None,
+        phone: str | None = None,
+    ) -> User:
+        """Stub user `name`, an approved member of `community`."""
+        user = self.user(name)
+        with database.connection_context():
+            if display_name or phone:
+                User.update(display_name=display_name, phone=phone).where(
+                    User.id == user.id
+                ).execute()
+            CommunityMembership.create(
+                user=user, community=community, region_path=community.path, status="approved"
+            )
+        return user
 
     def code_of(self, shop: Shop) -> str:
         with database.connection_context():

@@ -3,6 +3,7 @@
 On PostgreSQL these race for real (row locks decide); SQLite takes one writer at a
 time, so there the same assertions check the outcome without the race.
 """
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Deleting an account erases the person; what they contributed stays, detached; chains verify."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,7 +13,7 @@ from tests.factories import valid_credit_code
 def _every_value_in_every_table() -> str:
     texts = []
     for table in database.get_tables():
-        cursor = database.execute_sql(f'SELECT * FROM "{table}"')
+        cursor = database.execute_sql(f'SELECT * FROM "{table}"')  # noqa: S608  names from the schema
         texts.extend(str(value) for row in cursor.fetchall() for value in row)
     return "\n".join(texts)
 
@@ -23,8 +24,11 @@ def test_deletion_leaves_no_personal_data_and_chains_verify(client, make, wechat
     other = make.shop("owner", places["street_a"], name="隔壁面馆")
     code = make.code_of(other)
     make.staff("cadre", "cadre", places["community_a"])
-    community_code = client.login("cadre").post(
-        f"/api/v1/admin/communities/{places['community_a'].code}/code").get_json()["code"]
+    community_code = (
+        client.login("cadre")
+        .post(f"/api/v1/admin/communities/{places['community_a'].code}/code")
+        .get_json()["code"]
+    )
 
     alice = client.login("alice")
     alice.post("/api/v1/resident/phone", json={"code": "phone-13912345678"})
@@ -35,10 +39,14 @@ def test_deletion_leaves_no_personal_data_and_chains_verify(client, make, wechat
     alice.get("/api/v1/resident/code")
     community_life = _take_part_in_community_life(alice, cadre, places["community_a"].code)
     ticket = alice.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
-    rating = alice.post(f"/api/v1/resident/shops/{other.public_id}/ratings",
-                        json={"rating_ticket": ticket, "stars": 5, "text": "好吃"}).get_json()
-    alice.post(f"/api/v1/resident/shops/{other.public_id}/complaints",
-               json={"category": "price", "text": "价格标签与结账不符"})
+    rating = alice.post(
+        f"/api/v1/resident/shops/{other.public_id}/ratings",
+        json={"rating_ticket": ticket, "stars": 5, "text": "好吃"},
+    ).get_json()
+    alice.post(
+        f"/api/v1/resident/shops/{other.public_id}/complaints",
+        json={"category": "price", "text": "价格标签与结账不符"},
+    )
     with database.connection_context():
         before = _every_value_in_every_table()
     assert "13912345678" in before and "欧阳娜娜" in before and "oStub_alice" in before
@@ -59,8 +67,9 @@ def test_deletion_leaves_no_personal_data_and_chains_verify(client, make, wechat
     assert slot.booked == 0  # her place is free for a neighbour
     assert all(v.ok for v in verdicts) and len(verdicts) == 2
     assert alice.get("/api/v1/me").status_code == 401
-    refreshed = client.http.post("/api/v1/auth/refresh",
-                                 json={"refresh_token": alice.tokens["refresh_token"]})
+    refreshed = client.http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": alice.tokens["refresh_token"]}
+    )
     assert refreshed.status_code == 401
     view = client.login("bob").get(f"/api/v1/scan/{code}").get_json()
     assert view["shop"]["rating"]["count"] == 1 and view["comments"][0]["author"] == "匿名用户"
@@ -70,29 +79,67 @@ def test_deletion_leaves_no_personal_data_and_chains_verify(client, make, wechat
 def _take_part_in_community_life(alice, cadre, community: str) -> dict:
     """Alice books, votes, fills in a form with her name and phone, and reports a problem."""
     soon = clock.now() + timedelta(days=2)
-    event = cadre.post("/api/v1/admin/events", json={
-        "region": community, "title": "领取口罩", "slots": [{
-            "starts_at": soon.isoformat(), "ends_at": (soon + timedelta(hours=1)).isoformat(),
-            "capacity": 5}]}).get_json()
+    event = cadre.post(
+        "/api/v1/admin/events",
+        json={
+            "region": community,
+            "title": "领取口罩",
+            "slots": [
+                {
+                    "starts_at": soon.isoformat(),
+                    "ends_at": (soon + timedelta(hours=1)).isoformat(),
+                    "capacity": 5,
+                }
+            ],
+        },
+    ).get_json()
     slot = event["slots"][0]["id"]
-    assert alice.post(f"/api/v1/resident/events/{event['id']}/slots/{slot}/bookings"
-                      ).status_code == 201
-    poll = cadre.post("/api/v1/admin/polls", json={
-        "region": community, "title": "加装电梯", "options": ["支持", "不支持"],
-        "opens_at": (clock.now() - timedelta(hours=1)).isoformat(),
-        "closes_at": soon.isoformat()}).get_json()
+    assert (
+        alice.post(f"/api/v1/resident/events/{event['id']}/slots/{slot}/bookings").status_code
+        == 201
+    )
+    poll = cadre.post(
+        "/api/v1/admin/polls",
+        json={
+            "region": community,
+            "title": "加装电梯",
+            "options": ["支持", "不支持"],
+            "opens_at": (clock.now() - timedelta(hours=1)).isoformat(),
+            "closes_at": soon.isoformat(),
+        },
+    ).get_json()
     option = alice.get(f"/api/v1/resident/polls/{poll['id']}").get_json()["options"][0]["id"]
-    assert alice.post(f"/api/v1/resident/polls/{poll['id']}/vote",
-                      json={"options": [option]}).status_code == 200
-    form = cadre.post("/api/v1/admin/forms", json={
-        "region": community, "title": "独居老人登记", "fields": [
-            {"name": "name", "label": "姓名", "type": "text", "required": True,
-             "personal": True},
-            {"name": "phone", "label": "电话", "type": "phone", "required": True}]}).get_json()
-    assert alice.put(f"/api/v1/resident/forms/{form['id']}/submission", json={
-        "answers": {"name": "欧阳娜娜", "phone": "13912345678"}}).status_code in (200, 201)
-    report = alice.post("/api/v1/resident/reports", json={
-        "community": community, "category": "facilities", "text": "路灯坏了好几天了"})
+    assert (
+        alice.post(
+            f"/api/v1/resident/polls/{poll['id']}/vote", json={"options": [option]}
+        ).status_code
+        == 200
+    )
+    form = cadre.post(
+        "/api/v1/admin/forms",
+        json={
+            "region": community,
+            "title": "独居老人登记",
+            "fields": [
+                {
+                    "name": "name",
+                    "label": "姓名",
+                    "type": "text",
+                    "required": True,
+                    "personal": True,
+                },
+                {"name": "phone", "label": "电话", "type": "phone", "required": True},
+            ],
+        },
+    ).get_json()
+    assert alice.put(
+        f"/api/v1/resident/forms/{form['id']}/submission",
+        json={"answers": {"name": "欧阳娜娜", "phone": "13912345678"}},
+    ).status_code in (200, 201)
+    report = alice.post(
+        "/api/v1/resident/reports",
+        json={"community": community, "category": "facilities", "text": "路灯坏了好几天了"},
+    )
     assert report.status_code == 201
     return {"slot": slot, "report": report.get_json()["id"]}
 
@@ -110,11 +157,19 @@ def test_deletion_withdraws_the_users_pending_registrations_and_claims(client, m
     credit_code = valid_credit_code()
     claimed = make.shop("first_owner", places["street_a"], credit_code=credit_code)
     alice = client.login("alice")
-    registered = alice.post("/api/v1/merchant/shops", json={
-        "name": "新开小馆", "credit_code": valid_credit_code(), "category": "catering",
-        "address": "天平路 1 号", "street": places["street_a"].code}).get_json()
-    assert alice.post("/api/v1/merchant/claims",
-                      json={"credit_code": credit_code}).status_code == 201
+    registered = alice.post(
+        "/api/v1/merchant/shops",
+        json={
+            "name": "新开小馆",
+            "credit_code": valid_credit_code(),
+            "category": "catering",
+            "address": "天平路 1 号",
+            "street": places["street_a"].code,
+        },
+    ).get_json()
+    assert (
+        alice.post("/api/v1/merchant/claims", json={"credit_code": credit_code}).status_code == 201
+    )
     admin = client.login(f"approver_{places['street_a'].code}")
     waiting = admin.get("/api/v1/admin/shop-requests").get_json()
     assert len(waiting) == 2
@@ -130,6 +185,7 @@ def test_deletion_withdraws_the_users_pending_registrations_and_claims(client, m
     with database.connection_context():
         assert Shop.get(Shop.public_id == registered["id"]).status == "closed"
         assert lifecycle.verify(Shop.get(Shop.public_id == registered["id"])).ok
-        owners = [m.user.openid for m in ShopMembership.select().where(
-            ShopMembership.shop == claimed.id)]
+        owners = [
+            m.user.openid for m in ShopMembership.select().where(ShopMembership.shop == claimed.id)
+        ]
     assert owners == ["oStub_first_owner"]

@@ -6,6 +6,7 @@ exist. The table SCOPE_CHECKS holds one check per endpoint and method; a new adm
 endpoint without an entry (or an entry in COVERED_ELSEWHERE) fails
 test_every_admin_endpoint_has_a_scope_check.
 """
+
 from __future__ import annotations
 
 import csv
@@ -80,35 +81,70 @@ class World:
         with database.connection_context():
             self.request_a = ShopRequest.get(ShopRequest.shop == self.pending_a.id).id
             self.request_b = ShopRequest.get(ShopRequest.shop == self.pending_b.id).id
-        renamed = self.login("owner_b").patch(f"/api/v1/merchant/shops/{self.shop_b.public_id}",
-                                              json={"name": "乙记新名"})
+        renamed = self.login("owner_b").patch(
+            f"/api/v1/merchant/shops/{self.shop_b.public_id}", json={"name": "乙记新名"}
+        )
         assert renamed.status_code == 200, renamed.get_json()
         with database.connection_context():
-            self.change_b = ShopRequest.get((ShopRequest.shop == self.shop_b.id)
-                                            & (ShopRequest.kind == "change")).id
+            self.change_b = ShopRequest.get(
+                (ShopRequest.shop == self.shop_b.id) & (ShopRequest.kind == "change")
+            ).id
         self.licence_b = make.licence(self.shop_b, clock.today_local() + timedelta(days=400))
         self.code_a, self.code_b = make.code_of(self.shop_a), make.code_of(self.shop_b)
 
         self._inspect_b()
-        self.department_a = self.login("admin_a").post(f"{ADMIN}/departments", json={
-            "name": "天平路市场所", "kind": "market_supervision", "region": street_a.code}
-        ).get_json()["id"]
-        self.department_b = self.login("admin_b").post(f"{ADMIN}/departments", json={
-            "name": "湖南路市场所", "kind": "market_supervision", "region": street_b.code}
-        ).get_json()["id"]
-        self.unbound_b = self.login("admin_b").post(f"{ADMIN}/staff", json={
-            "name": "钱进", "role": "inspector", "region": street_b.code}
-        ).get_json()["staff"]["id"]
+        self.department_a = (
+            self.login("admin_a")
+            .post(
+                f"{ADMIN}/departments",
+                json={
+                    "name": "天平路市场所",
+                    "kind": "market_supervision",
+                    "region": street_a.code,
+                },
+            )
+            .get_json()["id"]
+        )
+        self.department_b = (
+            self.login("admin_b")
+            .post(
+                f"{ADMIN}/departments",
+                json={
+                    "name": "湖南路市场所",
+                    "kind": "market_supervision",
+                    "region": street_b.code,
+                },
+            )
+            .get_json()["id"]
+        )
+        self.unbound_b = (
+            self.login("admin_b")
+            .post(
+                f"{ADMIN}/staff",
+                json={"name": "钱进", "role": "inspector", "region": street_b.code},
+            )
+            .get_json()["staff"]["id"]
+        )
 
-        self.community_code_a = self.login("cadre_a").post(
-            f"{ADMIN}/communities/{places['community_a'].code}/code").get_json()["code"]
-        self.community_code_b = self.login("cadre_b").post(
-            f"{ADMIN}/communities/{places['community_b'].code}/code").get_json()["code"]
+        self.community_code_a = (
+            self.login("cadre_a")
+            .post(f"{ADMIN}/communities/{places['community_a'].code}/code")
+            .get_json()["code"]
+        )
+        self.community_code_b = (
+            self.login("cadre_b")
+            .post(f"{ADMIN}/communities/{places['community_b'].code}/code")
+            .get_json()["code"]
+        )
         self.membership_a = self._join("joiner_a", self.community_code_a)
         self.membership_b = self._join("joiner_b", self.community_code_b)
         member_b = self._join("member_b", self.community_code_b)
-        assert self.login("cadre_b").post(f"{ADMIN}/memberships/{member_b}/approve",
-                                          json={}).status_code == 200
+        assert (
+            self.login("cadre_b")
+            .post(f"{ADMIN}/memberships/{member_b}/approve", json={})
+            .status_code
+            == 200
+        )
 
         self.rating_a = self._held_rating("rater_a", self.shop_a, self.code_a)
         self.rating_b = self._held_rating("rater_b", self.shop_b, self.code_b)
@@ -121,24 +157,33 @@ class World:
     def _inspect_b(self):
         inspector = self.login("inspector_b")
         view = inspector.get(f"/api/v1/scan/{self.code_b}").get_json()
-        response = inspector.post(f"{ADMIN}/shops/{self.shop_b.public_id}/inspections", json={
-            "scan_proof": view["regulatory"]["scan_proof"]["token"],
-            "location": {"lat": 31.2001, "lng": 121.4402},
-            "co_inspector": self.inspector_b2.id, "checklist": checklist(),
-            "result": "rectify", "requirements": "安装纱窗",
-            "rectify_by": (clock.today_local() + timedelta(days=7)).isoformat()})
+        response = inspector.post(
+            f"{ADMIN}/shops/{self.shop_b.public_id}/inspections",
+            json={
+                "scan_proof": view["regulatory"]["scan_proof"]["token"],
+                "location": {"lat": 31.2001, "lng": 121.4402},
+                "co_inspector": self.inspector_b2.id,
+                "checklist": checklist(),
+                "result": "rectify",
+                "requirements": "安装纱窗",
+                "rectify_by": (clock.today_local() + timedelta(days=7)).isoformat(),
+            },
+        )
         assert response.status_code == 201, response.get_json()
         recorded = response.get_json()
         self.inspection_b = recorded["id"]
         self.order_b = recorded["rectification"]["id"]
         answered = self.login("owner_b").post(
             f"/api/v1/merchant/shops/{self.shop_b.public_id}/rectifications/{self.order_b}"
-            "/submissions", json={"text": "已安装纱窗"})
+            "/submissions",
+            json={"text": "已安装纱窗"},
+        )
         assert answered.status_code == 201, answered.get_json()
 
     def _join(self, user, community_code):
-        joined = self.login(user).post("/api/v1/resident/memberships",
-                                       json={"code": community_code})
+        joined = self.login(user).post(
+            "/api/v1/resident/memberships", json={"code": community_code}
+        )
         assert joined.status_code == 201, joined.get_json()
         return joined.get_json()["id"]
 
@@ -146,14 +191,18 @@ class World:
         resident = self.login(user)
         ticket = resident.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
         # The stub holds text with an advertising word for review.
-        rated = resident.post(f"/api/v1/resident/shops/{shop.public_id}/ratings",
-                              json={"rating_ticket": ticket, "stars": 2, "text": "广告太多了"})
+        rated = resident.post(
+            f"/api/v1/resident/shops/{shop.public_id}/ratings",
+            json={"rating_ticket": ticket, "stars": 2, "text": "广告太多了"},
+        )
         assert rated.status_code == 201 and rated.get_json()["status"] == "held"
         return rated.get_json()["id"]
 
     def _complain(self, user, shop):
-        filed = self.login(user).post(f"/api/v1/resident/shops/{shop.public_id}/complaints",
-                                      json={"category": "food_safety", "text": "餐具不干净有污渍"})
+        filed = self.login(user).post(
+            f"/api/v1/resident/shops/{shop.public_id}/complaints",
+            json={"category": "food_safety", "text": "餐具不干净有污渍"},
+        )
         assert filed.status_code == 201, filed.get_json()
         return filed.get_json()["id"]
 
@@ -213,14 +262,18 @@ def check_audit_list(w):
 def check_community_code_get(w):
     cadre = w.login("cadre_a")
     assert cadre.get(f"{ADMIN}/communities/{w.places['community_a'].code}/code").status_code == 200
-    refused_like_missing(cadre.get(f"{ADMIN}/communities/{w.places['community_b'].code}/code"),
-                         cadre.get(f"{ADMIN}/communities/{MISSING_COMMUNITY}/code"))
+    refused_like_missing(
+        cadre.get(f"{ADMIN}/communities/{w.places['community_b'].code}/code"),
+        cadre.get(f"{ADMIN}/communities/{MISSING_COMMUNITY}/code"),
+    )
 
 
 def check_community_code_issue(w):
     admin = w.login("admin_a")
-    refused_like_missing(admin.post(f"{ADMIN}/communities/{w.places['community_b'].code}/code"),
-                         admin.post(f"{ADMIN}/communities/{MISSING_COMMUNITY}/code"))
+    refused_like_missing(
+        admin.post(f"{ADMIN}/communities/{w.places['community_b'].code}/code"),
+        admin.post(f"{ADMIN}/communities/{MISSING_COMMUNITY}/code"),
+    )
     current = fetch(ShopCode, region=w.places["community_b"].id, revoked_at=None)
     assert current.code == w.community_code_b
 
@@ -229,7 +282,8 @@ def check_community_code_png(w):
     cadre = w.login("cadre_a")
     refused_like_missing(
         cadre.get(f"{ADMIN}/communities/{w.places['community_b'].code}/code.png"),
-        cadre.get(f"{ADMIN}/communities/{MISSING_COMMUNITY}/code.png"))
+        cadre.get(f"{ADMIN}/communities/{MISSING_COMMUNITY}/code.png"),
+    )
 
 
 def check_complaints(w):
@@ -241,16 +295,23 @@ def check_complaints(w):
 def check_departments_list(w):
     assert ids(w.login("admin_a").get(f"{ADMIN}/departments")) == [w.department_a]
     assert set(ids(w.login("district").get(f"{ADMIN}/departments"))) == {
-        w.department_a, w.department_b}
+        w.department_a,
+        w.department_b,
+    }
 
 
 def check_departments_create(w):
     admin = w.login("admin_a")
     before = count(Department)
-    for region in (w.places["street_b"].code, w.places["community_b"].code,
-                   w.places["district"].code):
-        response = admin.post(f"{ADMIN}/departments", json={
-            "name": "越权部门", "kind": "market_supervision", "region": region})
+    for region in (
+        w.places["street_b"].code,
+        w.places["community_b"].code,
+        w.places["district"].code,
+    ):
+        response = admin.post(
+            f"{ADMIN}/departments",
+            json={"name": "越权部门", "kind": "market_supervision", "region": region},
+        )
         assert response.status_code == 422
         assert "region" in response.get_json()["errors"]["json"]
     assert count(Department) == before
@@ -261,7 +322,8 @@ def check_corrections(w):
     body = {"note": "结果有误，更正", "corrected_result": "pass"}
     refused_like_missing(
         inspector.post(f"{ADMIN}/inspections/{w.inspection_b}/corrections", json=body),
-        inspector.post(f"{ADMIN}/inspections/{MISSING_PUBLIC_ID}/corrections", json=body))
+        inspector.post(f"{ADMIN}/inspections/{MISSING_PUBLIC_ID}/corrections", json=body),
+    )
     assert count(InspectionCorrection) == 0
     assert fetch(Shop, id=w.shop_b.id).last_inspection_result == "rectify"
 
@@ -277,7 +339,8 @@ def _membership_decision(w, action):
     admin = w.login("admin_a")
     refused_like_missing(
         admin.post(f"{ADMIN}/memberships/{w.membership_b}/{action}", json={}),
-        admin.post(f"{ADMIN}/memberships/{MISSING_ID}/{action}", json={}))
+        admin.post(f"{ADMIN}/memberships/{MISSING_ID}/{action}", json={}),
+    )
     assert fetch(CommunityMembership, id=w.membership_b).status == "pending"
 
 
@@ -296,8 +359,10 @@ def check_ratings_list(w):
 
 def check_rating_release(w):
     admin = w.login("admin_a")
-    refused_like_missing(admin.post(f"{ADMIN}/ratings/{w.rating_b}/release"),
-                         admin.post(f"{ADMIN}/ratings/{MISSING_PUBLIC_ID}/release"))
+    refused_like_missing(
+        admin.post(f"{ADMIN}/ratings/{w.rating_b}/release"),
+        admin.post(f"{ADMIN}/ratings/{MISSING_PUBLIC_ID}/release"),
+    )
     assert fetch(Rating, public_id=w.rating_b).status == "held"
     assert fetch(Shop, id=w.shop_b.id).rating_count == 0
 
@@ -313,7 +378,8 @@ def _rectification_decision(w, action, body):
     inspector = w.login("inspector_a")
     refused_like_missing(
         inspector.post(f"{ADMIN}/rectifications/{w.order_b}/{action}", json=body),
-        inspector.post(f"{ADMIN}/rectifications/{MISSING_PUBLIC_ID}/{action}", json=body))
+        inspector.post(f"{ADMIN}/rectifications/{MISSING_PUBLIC_ID}/{action}", json=body),
+    )
     assert fetch(RectificationOrder, public_id=w.order_b).status == "submitted"
 
 
@@ -327,8 +393,10 @@ def check_rectification_reject(w):
 
 def check_rectification_detail(w):
     inspector = w.login("inspector_a")
-    refused_like_missing(inspector.get(f"{ADMIN}/rectifications/{w.order_b}"),
-                         inspector.get(f"{ADMIN}/rectifications/{MISSING_PUBLIC_ID}"))
+    refused_like_missing(
+        inspector.get(f"{ADMIN}/rectifications/{w.order_b}"),
+        inspector.get(f"{ADMIN}/rectifications/{MISSING_PUBLIC_ID}"),
+    )
     detail = w.login("inspector_b").get(f"{ADMIN}/rectifications/{w.order_b}").get_json()
     assert [a["text"] for a in detail["submissions"]] == ["已安装纱窗"]
 
@@ -340,18 +408,27 @@ def _photo_file():
 
 
 def check_shop_upload_get(w):
-    photo = w.login("owner_b").post(f"/api/v1/merchant/shops/{w.shop_b.public_id}/uploads",
-                                    data=_photo_file(), content_type="multipart/form-data")
+    photo = w.login("owner_b").post(
+        f"/api/v1/merchant/shops/{w.shop_b.public_id}/uploads",
+        data=_photo_file(),
+        content_type="multipart/form-data",
+    )
     photo_id = photo.get_json()["id"]
     inspector = w.login("inspector_a")
     refused_like_missing(
         inspector.get(f"{ADMIN}/shops/{w.shop_b.public_id}/uploads/{photo_id}"),
-        inspector.get(f"{ADMIN}/shops/{MISSING_PUBLIC_ID}/uploads/{photo_id}"))
+        inspector.get(f"{ADMIN}/shops/{MISSING_PUBLIC_ID}/uploads/{photo_id}"),
+    )
     # Nor through A's own shop.
-    assert inspector.get(
-        f"{ADMIN}/shops/{w.shop_a.public_id}/uploads/{photo_id}").status_code == 404
-    assert w.login("inspector_b").get(
-        f"{ADMIN}/shops/{w.shop_b.public_id}/uploads/{photo_id}").status_code == 200
+    assert (
+        inspector.get(f"{ADMIN}/shops/{w.shop_a.public_id}/uploads/{photo_id}").status_code == 404
+    )
+    assert (
+        w.login("inspector_b")
+        .get(f"{ADMIN}/shops/{w.shop_b.public_id}/uploads/{photo_id}")
+        .status_code
+        == 200
+    )
 
 
 def check_shop_upload_post(w):
@@ -359,25 +436,38 @@ def check_shop_upload_post(w):
         before = Upload.select().count()
     inspector = w.login("inspector_a")
     refused_like_missing(
-        inspector.post(f"{ADMIN}/shops/{w.shop_b.public_id}/uploads", data=_photo_file(),
-                       content_type="multipart/form-data"),
-        inspector.post(f"{ADMIN}/shops/{MISSING_PUBLIC_ID}/uploads", data=_photo_file(),
-                       content_type="multipart/form-data"))
+        inspector.post(
+            f"{ADMIN}/shops/{w.shop_b.public_id}/uploads",
+            data=_photo_file(),
+            content_type="multipart/form-data",
+        ),
+        inspector.post(
+            f"{ADMIN}/shops/{MISSING_PUBLIC_ID}/uploads",
+            data=_photo_file(),
+            content_type="multipart/form-data",
+        ),
+    )
     with database.connection_context():
         assert Upload.select().count() == before
 
 
 def check_resident_code_verify(w):
-    verdict = w.login("cadre_a").post(f"{ADMIN}/resident-codes/verify",
-                                      json={"code": w.resident_code("member_b")})
+    verdict = w.login("cadre_a").post(
+        f"{ADMIN}/resident-codes/verify", json={"code": w.resident_code("member_b")}
+    )
     assert verdict.status_code == 200
     assert (verdict.get_json()["valid"], verdict.get_json()["reason"]) == (False, "not_a_member")
     assert not verdict.get_json().get("resident")
     with database.connection_context():
-        assert AuditEntry.select().where((AuditEntry.action == "scope.denied")
-                                         & (AuditEntry.staff == w.cadre_a.id)).count() == 1
-    accepted = w.login("cadre_b").post(f"{ADMIN}/resident-codes/verify",
-                                       json={"code": w.resident_code("member_b")})
+        assert (
+            AuditEntry.select()
+            .where((AuditEntry.action == "scope.denied") & (AuditEntry.staff == w.cadre_a.id))
+            .count()
+            == 1
+        )
+    accepted = w.login("cadre_b").post(
+        f"{ADMIN}/resident-codes/verify", json={"code": w.resident_code("member_b")}
+    )
     assert accepted.get_json()["valid"] is True
 
 
@@ -386,19 +476,22 @@ def check_shop_requests(w):
     assert ids(admin.get(f"{ADMIN}/shop-requests")) == [w.request_a]
     assert w.request_b not in ids(admin.get(f"{ADMIN}/shop-requests?status=approved"))
     assert sorted(ids(w.login("admin_b").get(f"{ADMIN}/shop-requests"))) == sorted(
-        [w.request_b, w.change_b])
+        [w.request_b, w.change_b]
+    )
 
 
 def _shop_request_decision(w, action, body):
     admin = w.login("admin_a")
     refused_like_missing(
         admin.post(f"{ADMIN}/shop-requests/{w.request_b}/{action}", json=body),
-        admin.post(f"{ADMIN}/shop-requests/{MISSING_ID}/{action}", json=body))
+        admin.post(f"{ADMIN}/shop-requests/{MISSING_ID}/{action}", json=body),
+    )
     assert fetch(ShopRequest, id=w.request_b).status == "pending"
     assert fetch(Shop, id=w.pending_b.id).status == "pending"
     refused_like_missing(
         admin.post(f"{ADMIN}/shop-requests/{w.change_b}/{action}", json=body),
-        admin.post(f"{ADMIN}/shop-requests/{MISSING_ID}/{action}", json=body))
+        admin.post(f"{ADMIN}/shop-requests/{MISSING_ID}/{action}", json=body),
+    )
     assert fetch(ShopRequest, id=w.change_b).status == "pending"
     assert fetch(Shop, id=w.shop_b.id).name == "乙记小吃"
 
@@ -439,7 +532,8 @@ def _by_shop_id(w, method, suffix="", role="admin_a", **kwargs):
     staff = w.login(role)
     refused_like_missing(
         staff.open(method, f"{ADMIN}/shops/{w.shop_b.public_id}{suffix}", **kwargs),
-        staff.open(method, f"{ADMIN}/shops/{MISSING_PUBLIC_ID}{suffix}", **kwargs))
+        staff.open(method, f"{ADMIN}/shops/{MISSING_PUBLIC_ID}{suffix}", **kwargs),
+    )
 
 
 def check_shop_detail(w):
@@ -462,9 +556,12 @@ def check_shop_inspections_list(w):
 def check_shop_inspections_record(w):
     # A's inspector holds a genuine proof (for A's shop); B's shop is still not theirs.
     proof = w.login("inspector_a").get(f"/api/v1/scan/{w.code_a}").get_json()
-    body = {"scan_proof": proof["regulatory"]["scan_proof"]["token"],
-            "location": {"lat": 31.2001, "lng": 121.4402}, "checklist": checklist(),
-            "result": "pass"}
+    body = {
+        "scan_proof": proof["regulatory"]["scan_proof"]["token"],
+        "location": {"lat": 31.2001, "lng": 121.4402},
+        "checklist": checklist(),
+        "result": "pass",
+    }
     before = count(Inspection)
     _by_shop_id(w, "POST", "/inspections", role="inspector_a", json=body)
     assert count(Inspection) == before
@@ -473,10 +570,13 @@ def check_shop_inspections_record(w):
 def check_licence_verify(w):
     inspector = w.login("inspector_a")
     refused_like_missing(
-        inspector.post(f"{ADMIN}/shops/{w.shop_b.public_id}/licences/"
-                       f"{w.licence_b.public_id}/verify"),
-        inspector.post(f"{ADMIN}/shops/{MISSING_PUBLIC_ID}/licences/"
-                       f"{w.licence_b.public_id}/verify"))
+        inspector.post(
+            f"{ADMIN}/shops/{w.shop_b.public_id}/licences/{w.licence_b.public_id}/verify"
+        ),
+        inspector.post(
+            f"{ADMIN}/shops/{MISSING_PUBLIC_ID}/licences/{w.licence_b.public_id}/verify"
+        ),
+    )
     assert fetch(Licence, id=w.licence_b.id).verified_at is None
 
 
@@ -505,15 +605,25 @@ def check_staff_list(w):
 def check_staff_create(w):
     admin = w.login("admin_a")
     before = count(StaffAccount)
-    for region in (w.places["district"].code, w.places["street_b"].code,
-                   w.places["community_b"].code):
-        response = admin.post(f"{ADMIN}/staff", json={
-            "name": "越权", "role": "admin", "region": region})
+    for region in (
+        w.places["district"].code,
+        w.places["street_b"].code,
+        w.places["community_b"].code,
+    ):
+        response = admin.post(
+            f"{ADMIN}/staff", json={"name": "越权", "role": "admin", "region": region}
+        )
         assert response.status_code == 422
         assert "region" in response.get_json()["errors"]["json"]
-    response = admin.post(f"{ADMIN}/staff", json={
-        "name": "越权", "role": "inspector", "region": w.places["street_a"].code,
-        "department": w.department_b})
+    response = admin.post(
+        f"{ADMIN}/staff",
+        json={
+            "name": "越权",
+            "role": "inspector",
+            "region": w.places["street_a"].code,
+            "department": w.department_b,
+        },
+    )
     assert response.status_code == 422
     assert "department" in response.get_json()["errors"]["json"]
     assert count(StaffAccount) == before
@@ -522,23 +632,27 @@ def check_staff_create(w):
 def check_staff_detail(w):
     admin = w.login("admin_a")
     for other in (w.inspector_b, w.admin_b, w.district_admin):
-        refused_like_missing(admin.get(f"{ADMIN}/staff/{other.id}"),
-                             admin.get(f"{ADMIN}/staff/{MISSING_ID}"))
+        refused_like_missing(
+            admin.get(f"{ADMIN}/staff/{other.id}"), admin.get(f"{ADMIN}/staff/{MISSING_ID}")
+        )
 
 
 def check_staff_binding_code(w):
     admin = w.login("admin_a")
-    refused_like_missing(admin.post(f"{ADMIN}/staff/{w.unbound_b}/binding-code"),
-                         admin.post(f"{ADMIN}/staff/{MISSING_ID}/binding-code"))
-    assert w.login("admin_b").post(
-        f"{ADMIN}/staff/{w.unbound_b}/binding-code").status_code == 201
+    refused_like_missing(
+        admin.post(f"{ADMIN}/staff/{w.unbound_b}/binding-code"),
+        admin.post(f"{ADMIN}/staff/{MISSING_ID}/binding-code"),
+    )
+    assert w.login("admin_b").post(f"{ADMIN}/staff/{w.unbound_b}/binding-code").status_code == 201
 
 
 def check_staff_disable(w):
     admin = w.login("admin_a")
     for other in (w.inspector_b, w.district_admin):
-        refused_like_missing(admin.post(f"{ADMIN}/staff/{other.id}/disable"),
-                             admin.post(f"{ADMIN}/staff/{MISSING_ID}/disable"))
+        refused_like_missing(
+            admin.post(f"{ADMIN}/staff/{other.id}/disable"),
+            admin.post(f"{ADMIN}/staff/{MISSING_ID}/disable"),
+        )
         assert fetch(StaffAccount, id=other.id).active is True
 
 
@@ -546,7 +660,10 @@ def check_stats(w):
     a = w.login("admin_a").get(f"{ADMIN}/stats").get_json()
     assert a["shops"] == 2 and a["shops_by_status"] == {"active": 1, "pending": 1}
     assert (a["inspections_this_month"], a["rectifications_open"], a["licences_expired"]) == (
-        0, 0, 0)
+        0,
+        0,
+        0,
+    )
     assert w.login("inspector_a").get(f"{ADMIN}/stats").get_json() == a
     everything = w.login("district").get(f"{ADMIN}/stats").get_json()
     assert everything["shops"] == 4
@@ -557,8 +674,10 @@ def check_street_codes(w):
     admin = w.login("admin_a")
     street_b = w.places["street_b"].code
     for query in ("", "?format=zip"):
-        refused_like_missing(admin.get(f"{ADMIN}/streets/{street_b}/codes{query}"),
-                             admin.get(f"{ADMIN}/streets/{MISSING_STREET}/codes{query}"))
+        refused_like_missing(
+            admin.get(f"{ADMIN}/streets/{street_b}/codes{query}"),
+            admin.get(f"{ADMIN}/streets/{MISSING_STREET}/codes{query}"),
+        )
     # A's own sheet holds A's one active shop and nothing of B.
     sheet = admin.get(f"{ADMIN}/streets/{w.places['street_a'].code}/codes?format=zip")
     assert sheet.status_code == 200
@@ -595,8 +714,10 @@ SCOPE_CHECKS = {
     ("GET", f"{ADMIN}/shops/<string:shop_id>/contacts"): check_shop_contacts,
     ("GET", f"{ADMIN}/shops/<string:shop_id>/inspections"): check_shop_inspections_list,
     ("POST", f"{ADMIN}/shops/<string:shop_id>/inspections"): check_shop_inspections_record,
-    ("POST", f"{ADMIN}/shops/<string:shop_id>/licences/<string:licence_id>/verify"):
-        check_licence_verify,
+    (
+        "POST",
+        f"{ADMIN}/shops/<string:shop_id>/licences/<string:licence_id>/verify",
+    ): check_licence_verify,
     ("GET", f"{ADMIN}/shops/<string:shop_id>/lifecycle"): check_shop_lifecycle,
     ("GET", f"{ADMIN}/shops/<string:shop_id>/lifecycle/verify"): check_shop_lifecycle_verify,
     ("POST", f"{ADMIN}/shops/<string:shop_id>/status"): check_shop_status,
@@ -620,29 +741,45 @@ def covered_elsewhere(rule: str) -> str | None:
 
 
 def admin_endpoints(app) -> set[tuple[str, str]]:
-    return {(method, rule.rule) for rule in app.url_map.iter_rules()
-            if rule.rule.startswith(ADMIN + "/")
-            for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(ADMIN + "/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
 
 
 def test_every_admin_endpoint_has_a_scope_check(app):
     endpoints = admin_endpoints(app)
-    unchecked = sorted(f"{method} {rule}" for method, rule in endpoints
-                       if (method, rule) not in SCOPE_CHECKS and not covered_elsewhere(rule))
+    unchecked = sorted(
+        f"{method} {rule}"
+        for method, rule in endpoints
+        if (method, rule) not in SCOPE_CHECKS and not covered_elsewhere(rule)
+    )
     assert not unchecked, (
         "admin endpoints without a scope check: add each to SCOPE_CHECKS in this file "
         "(or to COVERED_ELSEWHERE with the test file that proves its scope): "
-        + ", ".join(unchecked))
-    stale = sorted(f"{method} {rule}" for method, rule in SCOPE_CHECKS
-                   if (method, rule) not in endpoints)
+        + ", ".join(unchecked)
+    )
+    stale = sorted(
+        f"{method} {rule}" for method, rule in SCOPE_CHECKS if (method, rule) not in endpoints
+    )
     assert not stale, "SCOPE_CHECKS names endpoints that no longer exist: " + ", ".join(stale)
-    unproven = sorted({f"{prefix} -> {test_file}" for prefix, test_file in COVERED_ELSEWHERE.items()
-                       if any(covered_elsewhere(rule) == test_file and rule.startswith(prefix)
-                              for _, rule in endpoints)
-                       and not _mentions(test_file, prefix)})
+    unproven = sorted(
+        {
+            f"{prefix} -> {test_file}"
+            for prefix, test_file in COVERED_ELSEWHERE.items()
+            if any(
+                covered_elsewhere(rule) == test_file and rule.startswith(prefix)
+                for _, rule in endpoints
+            )
+            and not _mentions(test_file, prefix)
+        }
+    )
     assert not unproven, (
         "COVERED_ELSEWHERE names test files that are missing or never call the endpoints: "
-        + ", ".join(unproven))
+        + ", ".join(unproven)
+    )
 
 
 def _mentions(test_file: str, prefix: str) -> bool:
@@ -661,15 +798,18 @@ def test_district_admin_sees_both_streets(world):
     assert shops == {world.shop_a.public_id, world.shop_b.public_id}
     for shop in (world.shop_a, world.shop_b):
         assert district.get(f"{ADMIN}/shops/{shop.public_id}").status_code == 200
-    assert set(ids(district.get(f"{ADMIN}/complaints"))) == {world.complaint_a,
-                                                              world.complaint_b}
-    assert set(ids(district.get(f"{ADMIN}/memberships"))) == {world.membership_a,
-                                                               world.membership_b}
+    assert set(ids(district.get(f"{ADMIN}/complaints"))) == {world.complaint_a, world.complaint_b}
+    assert set(ids(district.get(f"{ADMIN}/memberships"))) == {
+        world.membership_a,
+        world.membership_b,
+    }
     paths = {e["region_path"] for e in district.get(f"{ADMIN}/audit").get_json()}
     assert any(p.startswith(world.places["street_a"].path) for p in paths)
     assert any(p.startswith(world.places["street_b"].path) for p in paths)
-    created = district.post(f"{ADMIN}/staff", json={
-        "name": "郑华", "role": "admin", "region": world.places["street_b"].code})
+    created = district.post(
+        f"{ADMIN}/staff",
+        json={"name": "郑华", "role": "admin", "region": world.places["street_b"].code},
+    )
     assert created.status_code == 201
 
 
@@ -677,8 +817,10 @@ def test_street_admin_cannot_see_or_make_staff_above_or_beside_them(world):
     admin = world.login("admin_a")
     visible = {s["region"] for s in admin.get(f"{ADMIN}/staff").get_json()}
     assert visible == {world.places["street_a"].code, world.places["community_a"].code}
-    created = admin.post(f"{ADMIN}/staff", json={
-        "name": "冯晓", "role": "cadre", "region": world.places["community_a"].code})
+    created = admin.post(
+        f"{ADMIN}/staff",
+        json={"name": "冯晓", "role": "cadre", "region": world.places["community_a"].code},
+    )
     assert created.status_code == 201
     assert created.get_json()["staff"]["region"] == world.places["community_a"].code
 

@@ -1,4 +1,5 @@
 """Configuration: documented defaults in development, refusal of them in production."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,8 +9,13 @@ from backend.config import Config, ConfigError
 
 def test_production_refuses_default_secrets(monkeypatch):
     monkeypatch.setenv("CITYCODE_ENV", "production")
-    for name in ("WECHAT_SECRET", "DATABASE_URL", "WECHAT_API_BASE", "RATELIMIT_STORAGE_URI",
-                 "PUBLIC_BASE_URL"):
+    for name in (
+        "WECHAT_SECRET",
+        "DATABASE_URL",
+        "WECHAT_API_BASE",
+        "RATELIMIT_STORAGE_URI",
+        "PUBLIC_BASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ConfigError) as refused:
         Config.from_env()
@@ -69,11 +75,15 @@ def test_server_side_prepare_can_be_switched_off_but_not_misspelt(monkeypatch):
 
 
 def _production(monkeypatch):
-    for name, value in {"CITYCODE_ENV": "production", "WECHAT_SECRET": "a-real-secret",
-                        "WECHAT_API_BASE": "https://api.weixin.qq.com",
-                        "DATABASE_URL": "postgresql://citycode@db/citycode",
-                        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
-                        "PUBLIC_BASE_URL": "https://c.xh.gov.cn", "PROXY_HOPS": "1"}.items():
+    for name, value in {
+        "CITYCODE_ENV": "production",
+        "WECHAT_SECRET": "a-real-secret",
+        "WECHAT_API_BASE": "https://api.weixin.qq.com",
+        "DATABASE_URL": "postgresql://citycode@db/citycode",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "PUBLIC_BASE_URL": "https://c.xh.gov.cn",
+        "PROXY_HOPS": "1",
+    }.items():
         monkeypatch.setenv(name, value)
 
 
@@ -86,15 +96,22 @@ def test_production_must_say_how_many_proxies_stand_in_front(monkeypatch):
     assert Config.from_env().proxy_hops == 0
 
 
-@pytest.mark.parametrize("name, value", [
-    ("CITYCODE_ENV", "Production"), ("CITYCODE_ENV", "prod"),
-    ("RATELIMIT_LOGIN", "3 per minite"), ("RATELIMIT_WRITES", "lots"),
-    ("ACCESS_TOKEN_SECONDS", "0"), ("ACCESS_TOKEN_SECONDS", "-5"),
-    ("KEY_GRACE_SECONDS", "-1"), ("PROXY_HOPS", "-2"), ("DB_POOL_SIZE", "0"),
-    ("DB_POOL_SIZE", "eight"),
-])
-def test_a_value_that_cannot_be_right_stops_the_start_naming_the_variable(
-        monkeypatch, name, value):
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("CITYCODE_ENV", "Production"),
+        ("CITYCODE_ENV", "prod"),
+        ("RATELIMIT_LOGIN", "3 per minite"),
+        ("RATELIMIT_WRITES", "lots"),
+        ("ACCESS_TOKEN_SECONDS", "0"),
+        ("ACCESS_TOKEN_SECONDS", "-5"),
+        ("KEY_GRACE_SECONDS", "-1"),
+        ("PROXY_HOPS", "-2"),
+        ("DB_POOL_SIZE", "0"),
+        ("DB_POOL_SIZE", "eight"),
+    ],
+)
+def test_a_value_that_cannot_be_right_stops_the_start_naming_the_variable(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=name):
         Config.from_env()

@@ -1,5 +1,6 @@
 """Unified social credit codes (GB 32100-2015): the check character catches typos, and a
 shop registered with a bad code is refused with the reason, leaving nothing behind."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,6 +9,9 @@ from backend import creditcode
 from backend.db import database
 from backend.models import LifecycleEvent, Shop, ShopMembership, ShopRequest
 from tests.factories import valid_credit_code
+
+# Pure functions, no database: run once, not once per database.
+pytestmark = pytest.mark.once
 
 # Real codes as printed on business licences (their check characters are right).
 REAL_CODES = [
@@ -32,12 +36,18 @@ def test_generated_credit_codes_are_accepted():
         assert creditcode.problem(code) is None, code
 
 
-@pytest.mark.parametrize("raw", ["91350100m000100y43", "  91350100M000100Y43\n",
-                                 "9144030071526726xg",
-                                 "9135 0100 M000 100Y 43",  # grouped as people read it out
-                                 "91350100-M000100Y43",
-                                 "９１３５０１００Ｍ０００１００Ｙ４３",  # a Chinese keyboard's full width
-                                 "\ufeff91350100\u200bM000100Y43\u200d"])  # pasted from a page
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "91350100m000100y43",
+        "  91350100M000100Y43\n",
+        "9144030071526726xg",
+        "9135 0100 M000 100Y 43",  # grouped as people read it out
+        "91350100-M000100Y43",
+        "９１３５０１００Ｍ０００１００Ｙ４３",  # a Chinese keyboard's full width
+        "\ufeff91350100\u200bM000100Y43\u200d",
+    ],
+)  # pasted from a page
 def test_case_spaces_hyphens_and_full_width_are_normalised(raw):
     code = creditcode.normalise(raw)
     assert code in ("91350100M000100Y43", "9144030071526726XG")
@@ -57,7 +67,7 @@ def test_a_single_mistyped_character_is_caught(code):
         # Positions 3–8 are the division code: digits only, so only digit typos get that far.
         choices = "0123456789" if 2 <= position < 8 else creditcode.ALPHABET
         for typo in choices.replace(code[position], ""):
-            mistyped = code[:position] + typo + code[position + 1:]
+            mistyped = code[:position] + typo + code[position + 1 :]
             assert creditcode.problem(mistyped) is not None, mistyped
 
 
@@ -66,7 +76,7 @@ def test_two_swapped_neighbours_are_caught(code):
     for i in range(16):
         if code[i] == code[i + 1]:
             continue
-        swapped = code[:i] + code[i + 1] + code[i] + code[i + 2:]
+        swapped = code[:i] + code[i + 1] + code[i] + code[i + 2 :]
         assert creditcode.problem(swapped) is not None, swapped
 
 
@@ -90,32 +100,44 @@ def test_a_division_code_with_letters_is_refused():
 
 # -- through the API -------------------------------------------------------------------------
 def _registration(credit_code: str, street) -> dict:
-    return {"name": "街角咖啡", "credit_code": credit_code, "category": "catering",
-            "address": "天平路 100 号", "street": street.code,
-            "location": {"lat": 31.2001, "lng": 121.4402}}
+    return {
+        "name": "街角咖啡",
+        "credit_code": credit_code,
+        "category": "catering",
+        "address": "天平路 100 号",
+        "street": street.code,
+        "location": {"lat": 31.2001, "lng": 121.4402},
+    }
 
 
 def _rows_written() -> dict:
     with database.connection_context():
-        return {"shops": Shop.select().count(), "events": LifecycleEvent.select().count(),
-                "requests": ShopRequest.select().count(),
-                "memberships": ShopMembership.select().count()}
+        return {
+            "shops": Shop.select().count(),
+            "events": LifecycleEvent.select().count(),
+            "requests": ShopRequest.select().count(),
+            "memberships": ShopMembership.select().count(),
+        }
 
 
-@pytest.mark.parametrize("bad, why", [
-    ("91350100M000100Y44", "check character"),
-    ("91350100M000100Y4", "18 characters"),
-    ("91350100O000100Y43", "O"),
-    ("91350100m000100y4s", "S"),
-    ("", "18 characters"),
-])
+@pytest.mark.parametrize(
+    "bad, why",
+    [
+        ("91350100M000100Y44", "check character"),
+        ("91350100M000100Y4", "18 characters"),
+        ("91350100O000100Y43", "O"),
+        ("91350100m000100y4s", "S"),
+        ("", "18 characters"),
+    ],
+)
 def test_registering_with_a_bad_credit_code_is_refused_and_writes_nothing(client, make, bad, why):
     places = make.region_tree()
     shopkeeper = client.login("newcomer")
     before = _rows_written()
 
-    response = shopkeeper.post("/api/v1/merchant/shops",
-                               json=_registration(bad, places["street_a"]))
+    response = shopkeeper.post(
+        "/api/v1/merchant/shops", json=_registration(bad, places["street_a"])
+    )
 
     assert response.status_code == 422
     body = response.get_json()
@@ -140,7 +162,8 @@ def test_registering_without_a_credit_code_names_the_field(client, make):
 def test_a_lower_case_credit_code_registers_in_upper_case(client, make):
     places = make.region_tree()
     response = client.login("newcomer").post(
-        "/api/v1/merchant/shops", json=_registration(" 91350100m000100y43 ", places["street_a"]))
+        "/api/v1/merchant/shops", json=_registration(" 91350100m000100y43 ", places["street_a"])
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["credit_code"] == "91350100M000100Y43"
     with database.connection_context():
@@ -151,6 +174,7 @@ def test_a_credit_code_pasted_with_invisible_characters_registers(client, make):
     places = make.region_tree()
     pasted = "\u200b91350100M000100Y43\ufeff"  # as copied from a web page
     response = client.login("newcomer").post(
-        "/api/v1/merchant/shops", json=_registration(pasted, places["street_a"]))
+        "/api/v1/merchant/shops", json=_registration(pasted, places["street_a"])
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["credit_code"] == "91350100M000100Y43"

@@ -1,4 +1,5 @@
 """CSV that staff download and open in a spreadsheet: text a shopkeeper typed is never run."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """Files behind a login go out typed, never sniffed, and never kept by a shared cache."""
+
 from __future__ import annotations
 
 import io
@@ -23,9 +24,11 @@ def downloads(client, make):
     shop = make.shop("owner", places["street_a"], name="阿明面馆")
     make.staff("admin_a", "admin", places["street_a"])
     owner, admin = client.login("owner"), client.login("admin_a")
-    photo = owner.post(f"{MERCHANT}/{shop.public_id}/uploads",
-                       data={"file": (io.BytesIO(_png()), "licence.png")},
-                       content_type="multipart/form-data").get_json()["id"]
+    photo = owner.post(
+        f"{MERCHANT}/{shop.public_id}/uploads",
+        data={"file": (io.BytesIO(_png()), "licence.png")},
+        content_type="multipart/form-data",
+    ).get_json()["id"]
     street = places["street_a"].code
     resident = client.login("alice")
     fetched = [

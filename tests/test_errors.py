@@ -1,12 +1,15 @@
 """Bad input gets a 4xx JSON error that names the field; every response has a request id."""
+
 from __future__ import annotations
 
+import json
 import re
 
 
 def test_malformed_json_body_is_400_json(client):
-    response = client.http.post("/api/v1/auth/login", data="{not json",
-                                content_type="application/json")
+    response = client.http.post(
+        "/api/v1/auth/login", data="{not json", content_type="application/json"
+    )
     assert 400 <= response.status_code < 500
     assert response.get_json()["code"] == response.status_code
 
@@ -18,8 +21,9 @@ def test_wrong_type_names_the_field(client):
 
 
 def test_unknown_field_is_named(client):
-    response = client.http.post("/api/v1/auth/refresh",
-                                json={"refresh_token": "x" * 40, "admin": True})
+    response = client.http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": "x" * 40, "admin": True}
+    )
     assert response.status_code == 422
     assert "admin" in response.get_json()["errors"]["json"]
 
@@ -53,8 +57,9 @@ def test_chinese_goes_out_as_utf8_not_escapes(client):
 
 def test_a_body_json_cannot_carry_is_refused(client):
     for body in ('{"code": NaN}', '{"code": "\\ud800"}', '{"code": "a"} trailing'):
-        response = client.http.post("/api/v1/auth/login", data=body,
-                                    content_type="application/json")
+        response = client.http.post(
+            "/api/v1/auth/login", data=body, content_type="application/json"
+        )
         assert 400 <= response.status_code < 500, body
         assert response.get_json()["code"] == response.status_code
 
@@ -70,9 +75,11 @@ def test_a_huge_id_in_any_path_is_a_404_not_a_500(app, client, make):
     assert len(rules) >= 5, "the paths that take a row id"
     for rule in rules:
         # Every id part huge, every other part a word.
-        url = re.sub(r"<([a-z]+:)?[a-z_]+>",
-                     lambda part: str(HUGE) if part.group().startswith("<int:") else "x",
-                     rule.rule)
+        url = re.sub(
+            r"<([a-z]+:)?[a-z_]+>",
+            lambda part: str(HUGE) if part.group().startswith("<int:") else "x",
+            rule.rule,
+        )
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = admin.open(method, url, json=None if method == "GET" else {})
             assert response.status_code == 404, (method, url, response.get_json())
@@ -90,10 +97,17 @@ def test_a_huge_id_in_a_body_names_the_field(client, make):
     make.staff("admin_a", "admin", places["street_a"])
     admin = client.login("admin_a")
     for number in (HUGE, 2**31):
-        body = ('{"name": "王五", "role": "inspector", "region": "%s", "department": %d}'
-                % (places["street_a"].code, number))
-        response = admin.post("/api/v1/admin/staff", data=body.encode(),
-                              content_type="application/json")
+        body = json.dumps(
+            {
+                "name": "王五",
+                "role": "inspector",
+                "region": places["street_a"].code,
+                "department": number,
+            }
+        )
+        response = admin.post(
+            "/api/v1/admin/staff", data=body.encode(), content_type="application/json"
+        )
         assert response.status_code == 422, (number, response.get_json())
         assert "department" in response.get_json()["errors"]["json"]
 
@@ -101,14 +115,20 @@ def test_a_huge_id_in_a_body_names_the_field(client, make):
 def test_a_nul_in_a_body_is_refused_naming_the_field(client, make):
     places = make.region_tree()
     owner = client.login("owner")
-    registration = ('{"name": "老王\\u0000面馆", "credit_code": "x", "category": "catering",'
-                    ' "address": "天平路 88 号", "street": "%s"}' % places["street_a"].code)
-    response = owner.post("/api/v1/merchant/shops", data=registration.encode(),
-                          content_type="application/json")
+    registration = (
+        '{"name": "老王\\u0000面馆", "credit_code": "x", "category": "catering",'
+        f' "address": "天平路 88 号", "street": "{places["street_a"].code}"}}'
+    )
+    response = owner.post(
+        "/api/v1/merchant/shops", data=registration.encode(), content_type="application/json"
+    )
     assert response.status_code == 422, response.get_json()
     assert "name" in response.get_json()["errors"]["json"]
-    joining = owner.post("/api/v1/resident/memberships", data=b'{"code": "AB12CD34E\\u0000"}',
-                         content_type="application/json")
+    joining = owner.post(
+        "/api/v1/resident/memberships",
+        data=b'{"code": "AB12CD34E\\u0000"}',
+        content_type="application/json",
+    )
     assert joining.status_code == 422 and "code" in joining.get_json()["errors"]["json"]
 
 
@@ -122,12 +142,15 @@ def test_a_nul_in_a_path_names_nothing(client):
 def test_blank_names_and_titles_are_refused(client, make):
     places = make.region_tree()
     make.staff("cadre_a", "cadre", places["community_a"])
-    blank_name = client.login("alice").patch("/api/v1/resident/profile",
-                                             json={"display_name": "   "})
+    blank_name = client.login("alice").patch(
+        "/api/v1/resident/profile", json={"display_name": "   "}
+    )
     assert blank_name.status_code == 422
     assert "display_name" in blank_name.get_json()["errors"]["json"]
-    blank_notice = client.login("cadre_a").post("/api/v1/admin/notices", json={
-        "region": places["community_a"].code, "title": "   ", "body": "  "})
+    blank_notice = client.login("cadre_a").post(
+        "/api/v1/admin/notices",
+        json={"region": places["community_a"].code, "title": "   ", "body": "  "},
+    )
     assert blank_notice.status_code == 422
     assert {"title", "body"} <= set(blank_notice.get_json()["errors"]["json"])
 
@@ -148,13 +171,36 @@ def test_a_time_at_the_calendars_edge_names_the_field(client, make):
     edge, fine = "9999-12-31T23:00:00-05:00", "2030-01-01T10:00:00"
     region = places["community_a"].code
     cases = [
-        ("/api/v1/admin/polls", {"region": region, "title": "意见征询", "options": ["同意", "反对"],
-                                 "opens_at": fine, "closes_at": edge}, ["closes_at"]),
-        ("/api/v1/admin/events", {"region": region, "title": "口罩领取", "slots": [
-            {"starts_at": fine, "ends_at": edge, "capacity": 5}]}, ["slots", "0", "ends_at"]),
-        ("/api/v1/admin/forms", {"region": region, "title": "人口登记", "closes_at": edge,
-                                 "fields": [{"name": "a", "label": "姓名", "type": "text"}]},
-         ["closes_at"]),
+        (
+            "/api/v1/admin/polls",
+            {
+                "region": region,
+                "title": "意见征询",
+                "options": ["同意", "反对"],
+                "opens_at": fine,
+                "closes_at": edge,
+            },
+            ["closes_at"],
+        ),
+        (
+            "/api/v1/admin/events",
+            {
+                "region": region,
+                "title": "口罩领取",
+                "slots": [{"starts_at": fine, "ends_at": edge, "capacity": 5}],
+            },
+            ["slots", "0", "ends_at"],
+        ),
+        (
+            "/api/v1/admin/forms",
+            {
+                "region": region,
+                "title": "人口登记",
+                "closes_at": edge,
+                "fields": [{"name": "a", "label": "姓名", "type": "text"}],
+            },
+            ["closes_at"],
+        ),
     ]
     for url, body, field in cases:
         response = cadre.post(url, json=body)

@@ -1,4 +1,5 @@
 """The inspector's loop: scan → regulatory view → record → shopkeeper answers → verify."""
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,13 @@ def scene(make):
     lead = make.staff("inspector", "inspector", places["street_a"], name="李明")
     second = make.staff("inspector2", "inspector", places["street_a"], name="赵强")
     make.staff("inspector_b", "inspector", places["street_b"], name="孙伟")
-    return {"shop": shop, "code": make.code_of(shop), "lead": lead, "second": second,
-            "places": places}
+    return {
+        "shop": shop,
+        "code": make.code_of(shop),
+        "lead": lead,
+        "second": second,
+        "places": places,
+    }
 
 
 def checklist(ok=True):
@@ -40,9 +46,14 @@ def test_the_scan_hands_the_inspector_the_checklist_for_this_shops_industry(clie
     answers = [{"code": item["code"], "ok": True} for item in form["items"]]
     response = client.login("inspector").post(
         f"/api/v1/admin/shops/{scene['shop'].public_id}/inspections",
-        json={"scan_proof": regulatory["scan_proof"]["token"], "template": form["template"],
-              "location": {"lat": 31.2002, "lng": 121.4403}, "checklist": answers,
-              "result": "pass"})
+        json={
+            "scan_proof": regulatory["scan_proof"]["token"],
+            "template": form["template"],
+            "location": {"lat": 31.2002, "lng": 121.4403},
+            "checklist": answers,
+            "result": "pass",
+        },
+    )
     assert response.status_code == 201, response.get_json()
 
 
@@ -52,7 +63,8 @@ def test_an_inspector_finds_a_co_inspector_among_active_inspectors_in_scope(clie
     assert listed.status_code == 200
     # Only inspectors of street A, whatever the filter asks for; names masked.
     assert sorted(s["id"] for s in listed.get_json()) == sorted(
-        [scene["lead"].id, scene["second"].id])
+        [scene["lead"].id, scene["second"].id]
+    )
     assert {s["name"] for s in listed.get_json()} == {"李*", "赵*"}
 
 
@@ -67,12 +79,19 @@ def test_inspector_records_and_the_loop_closes(client, scene, wechat_stub):
 
     shop_id = scene["shop"].public_id
     deadline = (clock.today_local() + timedelta(days=7)).isoformat()
-    response = inspector.post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
-        "scan_proof": proof, "location": {"lat": 31.2002, "lng": 121.4403},
-        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
-        "findings": [{"code": "FS03", "severity": "major", "note": "后厨防蝇设施缺失"}],
-        "result": "rectify", "rectify_by": deadline, "requirements": "安装纱窗与灭蝇灯",
-    })
+    response = inspector.post(
+        f"/api/v1/admin/shops/{shop_id}/inspections",
+        json={
+            "scan_proof": proof,
+            "location": {"lat": 31.2002, "lng": 121.4403},
+            "co_inspector": scene["second"].id,
+            "checklist": checklist(ok=False),
+            "findings": [{"code": "FS03", "severity": "major", "note": "后厨防蝇设施缺失"}],
+            "result": "rectify",
+            "rectify_by": deadline,
+            "requirements": "安装纱窗与灭蝇灯",
+        },
+    )
     assert response.status_code == 201, response.get_json()
     recorded = response.get_json()
     assert recorded["far_away"] is False and recorded["distance_m"] < 50
@@ -89,16 +108,22 @@ def test_inspector_records_and_the_loop_closes(client, scene, wechat_stub):
     order_id = orders[0]["id"]
     blank_photo = owner.post(
         f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
-        json={"text": "已整改", "photos": [""]})
+        json={"text": "已整改", "photos": [""]},
+    )
     assert blank_photo.status_code == 422 and "photos" in blank_photo.get_json()["errors"]["json"]
-    answered = owner.post(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
-                          json={"text": "已安装纱窗和灭蝇灯"})
+    answered = owner.post(
+        f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+        json={"text": "已安装纱窗和灭蝇灯"},
+    )
     assert answered.status_code == 201 and answered.get_json()["status"] == "submitted"
-    rejected = inspector.post(f"/api/v1/admin/rectifications/{order_id}/reject",
-                              json={"reason": "照片看不清"})
+    rejected = inspector.post(
+        f"/api/v1/admin/rectifications/{order_id}/reject", json={"reason": "照片看不清"}
+    )
     assert rejected.get_json()["status"] == "open"
-    owner.post(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
-               json={"text": "补充清晰照片"})
+    owner.post(
+        f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+        json={"text": "补充清晰照片"},
+    )
     verified = inspector.post(f"/api/v1/admin/rectifications/{order_id}/verify")
     assert verified.status_code == 200 and verified.get_json()["status"] == "closed"
     with database.connection_context():
@@ -115,11 +140,18 @@ def test_overdue_sweep_raises_the_grade(app, client, scene):
     inspector = client.login("inspector")
     proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
     shop_id = scene["shop"].public_id
-    inspector.post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
-        "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
-        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
-        "result": "rectify", "requirements": "整改",
-        "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat()})
+    inspector.post(
+        f"/api/v1/admin/shops/{shop_id}/inspections",
+        json={
+            "scan_proof": proof,
+            "location": {"lat": 31.2001, "lng": 121.4402},
+            "co_inspector": scene["second"].id,
+            "checklist": checklist(ok=False),
+            "result": "rectify",
+            "requirements": "整改",
+            "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat(),
+        },
+    )
     clock.travel(timedelta(days=4))
     result = app.test_cli_runner().invoke(args=["sweep-rectifications"])
     assert "overdue: 1" in result.output
@@ -131,10 +163,17 @@ def test_the_shop_is_told_once_when_its_order_goes_overdue(app, client, scene, w
     proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
     deadline = clock.today_local() + timedelta(days=2)
     client.login("inspector").post(
-        f"/api/v1/admin/shops/{scene['shop'].public_id}/inspections", json={
-            "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
-            "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
-            "result": "rectify", "requirements": "整改", "rectify_by": deadline.isoformat()})
+        f"/api/v1/admin/shops/{scene['shop'].public_id}/inspections",
+        json={
+            "scan_proof": proof,
+            "location": {"lat": 31.2001, "lng": 121.4402},
+            "co_inspector": scene["second"].id,
+            "checklist": checklist(ok=False),
+            "result": "rectify",
+            "requirements": "整改",
+            "rectify_by": deadline.isoformat(),
+        },
+    )
     told_before = len(wechat_stub.sent("subscribe/send"))
     clock.travel(timedelta(days=4))
     app.test_cli_runner().invoke(args=["sweep-rectifications"])
@@ -150,15 +189,27 @@ def test_evidence_sent_in_time_is_not_overdue_while_it_waits_for_the_inspector(a
     inspector = client.login("inspector")
     proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
     shop_id = scene["shop"].public_id
-    recorded = inspector.post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
-        "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
-        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
-        "result": "rectify", "requirements": "整改",
-        "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat()})
+    recorded = inspector.post(
+        f"/api/v1/admin/shops/{shop_id}/inspections",
+        json={
+            "scan_proof": proof,
+            "location": {"lat": 31.2001, "lng": 121.4402},
+            "co_inspector": scene["second"].id,
+            "checklist": checklist(ok=False),
+            "result": "rectify",
+            "requirements": "整改",
+            "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat(),
+        },
+    )
     order_id = recorded.get_json()["rectification"]["id"]
     owner = client.login("owner")
-    assert owner.post(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
-                      json={"text": "已整改完毕"}).status_code == 201
+    assert (
+        owner.post(
+            f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+            json={"text": "已整改完毕"},
+        ).status_code
+        == 201
+    )
     with database.connection_context():
         graded = Shop.get_by_id(scene["shop"].id).risk_grade
 
@@ -169,14 +220,16 @@ def test_evidence_sent_in_time_is_not_overdue_while_it_waits_for_the_inspector(a
     with database.connection_context():
         assert Shop.get_by_id(scene["shop"].id).risk_grade == graded
     # Sent back, it is the shop's to answer again, and now late.
-    client.login("inspector").post(f"/api/v1/admin/rectifications/{order_id}/reject",
-                                   json={"reason": "照片看不清"})
+    client.login("inspector").post(
+        f"/api/v1/admin/rectifications/{order_id}/reject", json={"reason": "照片看不清"}
+    )
     result = app.test_cli_runner().invoke(args=["sweep-rectifications"])
     assert "overdue: 1" in result.output
 
 
 def test_the_regulatory_view_publishes_one_grade_and_shows_what_today_would_give(
-        client, make, scene):
+    client, make, scene
+):
     # A licence that lapses while no write or sweep has touched the shop since.
     make.licence(scene["shop"], clock.today_local() + timedelta(days=1), number="JY99999999")
     clock.travel(timedelta(days=3))
@@ -204,32 +257,54 @@ def test_the_inspector_sees_the_evidence_before_deciding(client, scene, wechat_s
     shop_id = scene["shop"].public_id
     inspector = client.login("inspector")
     # A photo the inspector takes at the counter goes with the finding.
-    taken = inspector.post(f"/api/v1/admin/shops/{shop_id}/uploads",
-                           data={"file": (io.BytesIO(_photo("grey")), "counter.png")},
-                           content_type="multipart/form-data")
+    taken = inspector.post(
+        f"/api/v1/admin/shops/{shop_id}/uploads",
+        data={"file": (io.BytesIO(_photo("grey")), "counter.png")},
+        content_type="multipart/form-data",
+    )
     assert taken.status_code == 201, taken.get_json()
     proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
-    recorded = inspector.post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
-        "scan_proof": proof, "location": {"lat": 31.2002, "lng": 121.4403},
-        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
-        "findings": [{"code": "FS03", "severity": "major", "note": "后厨防蝇设施缺失",
-                      "photo": taken.get_json()["id"]}],
-        "result": "rectify", "requirements": "安装纱窗与灭蝇灯",
-        "rectify_by": (clock.today_local() + timedelta(days=7)).isoformat()})
+    recorded = inspector.post(
+        f"/api/v1/admin/shops/{shop_id}/inspections",
+        json={
+            "scan_proof": proof,
+            "location": {"lat": 31.2002, "lng": 121.4403},
+            "co_inspector": scene["second"].id,
+            "checklist": checklist(ok=False),
+            "findings": [
+                {
+                    "code": "FS03",
+                    "severity": "major",
+                    "note": "后厨防蝇设施缺失",
+                    "photo": taken.get_json()["id"],
+                }
+            ],
+            "result": "rectify",
+            "requirements": "安装纱窗与灭蝇灯",
+            "rectify_by": (clock.today_local() + timedelta(days=7)).isoformat(),
+        },
+    )
     assert recorded.status_code == 201, recorded.get_json()
     order_id = recorded.get_json()["rectification"]["id"]
 
     owner = client.login("owner")
-    evidence = owner.post(f"/api/v1/merchant/shops/{shop_id}/uploads",
-                          data={"file": (io.BytesIO(_photo("green")), "screen.png")},
-                          content_type="multipart/form-data").get_json()["id"]
-    owner.post(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
-               json={"text": "已安装纱窗和灭蝇灯", "photos": [evidence]})
+    evidence = owner.post(
+        f"/api/v1/merchant/shops/{shop_id}/uploads",
+        data={"file": (io.BytesIO(_photo("green")), "screen.png")},
+        content_type="multipart/form-data",
+    ).get_json()["id"]
+    owner.post(
+        f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+        json={"text": "已安装纱窗和灭蝇灯", "photos": [evidence]},
+    )
 
     detail = inspector.get(f"/api/v1/admin/rectifications/{order_id}").get_json()
     [answer] = detail["submissions"]
     assert (answer["text"], answer["photos"], answer["decision"]) == (
-        "已安装纱窗和灭蝇灯", [evidence], None)
+        "已安装纱窗和灭蝇灯",
+        [evidence],
+        None,
+    )
     photo = inspector.get(f"/api/v1/admin/shops/{shop_id}/uploads/{evidence}")
     assert photo.status_code == 200 and photo.data == _photo("green")
     # Another street's inspector reaches neither the order nor the photo.
@@ -241,7 +316,9 @@ def test_the_inspector_sees_the_evidence_before_deciding(client, scene, wechat_s
     mine = owner.get(f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}").get_json()
     assert mine["status"] == "open"
     assert (mine["submissions"][0]["decision"], mine["submissions"][0]["reason"]) == (
-        "rejected", "纱窗有破洞")
+        "rejected",
+        "纱窗有破洞",
+    )
     told = [m for m in wechat_stub.sent("subscribe/send") if "纱窗有破洞" in str(m)]
     assert told, "the owner is told why"
 
@@ -250,34 +327,61 @@ def test_the_inspectors_order_list_says_which_shop_and_where(client, scene, make
     other = make.shop("owner2", scene["places"]["street_a"], name="隔壁茶铺")
     for shop, code in [(scene["shop"], scene["code"]), (other, make.code_of(other))]:
         proof = scan(client, "inspector", code).get_json()["regulatory"]["scan_proof"]["token"]
-        assert client.login("inspector").post(
-            f"/api/v1/admin/shops/{shop.public_id}/inspections", json={
-                "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
-                "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
-                "result": "rectify", "requirements": "整改",
-                "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat()},
-        ).status_code == 201
+        assert (
+            client.login("inspector")
+            .post(
+                f"/api/v1/admin/shops/{shop.public_id}/inspections",
+                json={
+                    "scan_proof": proof,
+                    "location": {"lat": 31.2001, "lng": 121.4402},
+                    "co_inspector": scene["second"].id,
+                    "checklist": checklist(ok=False),
+                    "result": "rectify",
+                    "requirements": "整改",
+                    "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat(),
+                },
+            )
+            .status_code
+            == 201
+        )
     inspector = client.login("inspector")
     listed = inspector.get("/api/v1/admin/rectifications").get_json()
     assert sorted((o["shop_name"], o["shop_address"]) for o in listed) == [
-        ("老王面馆", "天平路 88 号"), ("隔壁茶铺", "天平路 88 号")]
+        ("老王面馆", "天平路 88 号"),
+        ("隔壁茶铺", "天平路 88 号"),
+    ]
     detail = inspector.get(f"/api/v1/admin/rectifications/{listed[0]['id']}").get_json()
     assert (detail["shop_name"], detail["shop_address"]) == (
-        listed[0]["shop_name"], listed[0]["shop_address"])
+        listed[0]["shop_name"],
+        listed[0]["shop_address"],
+    )
 
 
 def test_the_shop_is_told_when_its_rectification_is_accepted(client, scene, wechat_stub):
     proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
     shop_id = scene["shop"].public_id
-    recorded = client.login("inspector").post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
-        "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
-        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
-        "result": "rectify", "requirements": "整改",
-        "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat()})
+    recorded = client.login("inspector").post(
+        f"/api/v1/admin/shops/{shop_id}/inspections",
+        json={
+            "scan_proof": proof,
+            "location": {"lat": 31.2001, "lng": 121.4402},
+            "co_inspector": scene["second"].id,
+            "checklist": checklist(ok=False),
+            "result": "rectify",
+            "requirements": "整改",
+            "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat(),
+        },
+    )
     order_id = recorded.get_json()["rectification"]["id"]
-    assert client.login("owner").post(
-        f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
-        json={"text": "已整改完毕"}).status_code == 201
+    assert (
+        client.login("owner")
+        .post(
+            f"/api/v1/merchant/shops/{shop_id}/rectifications/{order_id}/submissions",
+            json={"text": "已整改完毕"},
+        )
+        .status_code
+        == 201
+    )
 
     verified = client.login("inspector").post(f"/api/v1/admin/rectifications/{order_id}/verify")
 
@@ -291,16 +395,33 @@ def test_the_shop_is_told_when_its_rectification_is_accepted(client, scene, wech
 def test_a_closed_shops_order_does_not_go_overdue_or_count_as_open(app, client, scene, make):
     proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
     shop_id = scene["shop"].public_id
-    assert client.login("inspector").post(f"/api/v1/admin/shops/{shop_id}/inspections", json={
-        "scan_proof": proof, "location": {"lat": 31.2001, "lng": 121.4402},
-        "co_inspector": scene["second"].id, "checklist": checklist(ok=False),
-        "result": "fail", "requirements": "停业整改",
-        "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat()}).status_code == 201
+    assert (
+        client.login("inspector")
+        .post(
+            f"/api/v1/admin/shops/{shop_id}/inspections",
+            json={
+                "scan_proof": proof,
+                "location": {"lat": 31.2001, "lng": 121.4402},
+                "co_inspector": scene["second"].id,
+                "checklist": checklist(ok=False),
+                "result": "fail",
+                "requirements": "停业整改",
+                "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat(),
+            },
+        )
+        .status_code
+        == 201
+    )
     make.staff("street_admin", "admin", scene["places"]["street_a"], name="陈立")
     admin = client.login("street_admin")
     # The shopkeeper gives up; the street closes the shop.
-    assert admin.post(f"/api/v1/admin/shops/{shop_id}/status",
-                      json={"status": "closed", "reason": "经营者已注销"}).status_code == 200
+    assert (
+        admin.post(
+            f"/api/v1/admin/shops/{shop_id}/status",
+            json={"status": "closed", "reason": "经营者已注销"},
+        ).status_code
+        == 200
+    )
 
     clock.travel(timedelta(days=4))
     result = app.test_cli_runner().invoke(args=["sweep-rectifications"])

@@ -1,4 +1,5 @@
 """The signing key set: published at /.well-known/jwks.json, rotated with a grace period."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,6 +8,7 @@ import jwt
 import pytest
 
 from backend import clock, create_app
+from backend.keys import UnknownKey
 from tests.factories import ApiClient
 
 
@@ -32,8 +34,9 @@ def test_login_tokens_are_not_verifiable_from_the_published_keys(own_keys_app):
     assert kid not in {k["kid"] for k in jwks["keys"]}
     for jwk in jwks["keys"]:
         with pytest.raises(jwt.InvalidSignatureError):
-            jwt.decode(alice.token, jwt.PyJWK(jwk).key, algorithms=["ES256"],
-                       audience="citycode-api")
+            jwt.decode(
+                alice.token, jwt.PyJWK(jwk).key, algorithms=["ES256"], audience="citycode-api"
+            )
 
 
 def test_rotation_keeps_old_tokens_working_until_grace_ends(own_keys_app):
@@ -50,7 +53,7 @@ def test_rotation_keeps_old_tokens_working_until_grace_ends(own_keys_app):
     grace = own_keys_app.config["CITYCODE"].key_grace_seconds
     clock.travel(timedelta(seconds=grace + 1))
     assert alice.get("/api/v1/me").status_code == 401
-    with pytest.raises(Exception):
+    with pytest.raises(UnknownKey):
         keys.verifying_key(old_kid, "access")
 
 
@@ -66,12 +69,20 @@ def test_a_resident_key_cannot_sign_an_access_token(own_keys_app):
     keys = own_keys_app.extensions["citycode.keys"]
     resident = keys.current("resident")
     forged = jwt.encode(
-        {"sub": "1", "iat": int(clock.now().timestamp()), "exp": int(clock.now().timestamp()) + 60,
-         "aud": "citycode-api", "iss": "citycode"},
-        resident.private_key, algorithm="ES256", headers={"kid": resident.kid},
+        {
+            "sub": "1",
+            "iat": int(clock.now().timestamp()),
+            "exp": int(clock.now().timestamp()) + 60,
+            "aud": "citycode-api",
+            "iss": "citycode",
+        },
+        resident.private_key,
+        algorithm="ES256",
+        headers={"kid": resident.kid},
     )
     response = own_keys_app.test_client().get(
-        "/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
+        "/api/v1/me", headers={"Authorization": f"Bearer {forged}"}
+    )
     assert response.status_code == 401
 
 
@@ -85,5 +96,5 @@ def test_a_worker_accepts_a_key_another_process_just_rotated_in(tmp_path):
     (second,) = signer.rotate(["access"])
     # Well within the second in which the verifier would not look at the manifest again.
     assert verifier.verifying_key(second, "access").kid == second
-    with pytest.raises(Exception):
+    with pytest.raises(UnknownKey):
         verifier.verifying_key("access-19700101-000000", "access")

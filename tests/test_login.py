@@ -1,10 +1,12 @@
 """Signing in through WeChat: the stub answers over HTTP exactly as WeChat would."""
+
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 from backend.db import database
 from backend.models import User
+from tests.races import at_once
 
 
 def test_login_creates_user_and_me_reads_it(client, wechat_stub):
@@ -87,20 +89,16 @@ def test_missing_code_names_the_field(client):
 def test_a_new_user_logging_in_twice_at_once_gets_one_account(app):
     # A mini-program often calls wx.login twice as it starts.
     for attempt in range(3):
-        barrier = threading.Barrier(2)
-        answers = []
-
-        def log_in(code):
-            http = app.test_client()
-            barrier.wait()
-            answers.append(http.post("/api/v1/auth/login", json={"code": code}))
-
-        threads = [threading.Thread(target=log_in, args=(f"newbie{attempt}.x{n}",))
-                   for n in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        answers = at_once(
+            *[
+                partial(
+                    app.test_client().post,
+                    "/api/v1/auth/login",
+                    json={"code": f"newbie{attempt}.x{n}"},
+                )
+                for n in range(2)
+            ]
+        )
         assert [a.status_code for a in answers] == [200, 200], [a.get_json() for a in answers]
         with database.connection_context():
             assert User.select().where(User.openid == f"oStub_newbie{attempt}").count() == 1

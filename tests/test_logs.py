@@ -1,4 +1,5 @@
 """Logs are JSON, carry the request id, and never carry personal data."""
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,9 @@ def test_log_lines_repeat_the_request_id_and_mask_phones(app):
     records = Capture("probe").lines
     with app.test_request_context(headers={"X-Request-ID": "req-12345678"}):
         app.preprocess_request()
-        logging.getLogger("probe").warning("caller 13812345678 said hi", extra={"who": "13912345678"})
+        logging.getLogger("probe").warning(
+            "caller 13812345678 said hi", extra={"who": "13912345678"}
+        )
     entry = json.loads(records[-1])
     assert entry["request_id"] == "req-12345678"
     assert "13812345678" not in records[-1] and "138****5678" in entry["message"]
@@ -48,36 +51,79 @@ def test_a_day_of_use_logs_no_personal_data_or_secret(app, client, make, wechat_
     shop = make.shop("owner", places["street_a"], name="隔壁面馆")
     code = make.code_of(shop)
     with database.connection_context():
-        CommunityMembership.create(user=make.user("alice"), community=places["community_a"],
-                                   region_path=places["community_a"].path, status="approved")
+        CommunityMembership.create(
+            user=make.user("alice"),
+            community=places["community_a"],
+            region_path=places["community_a"].path,
+            status="approved",
+        )
     tokens = client.http.post("/api/v1/auth/login", json={"code": "alice.jsCodeProbe"}).get_json()
     alice = ApiClient(app, tokens["access_token"], tokens)
-    assert alice.post("/api/v1/resident/phone",
-                      json={"code": "phone-13912345678"}).status_code == 200
-    assert alice.post("/api/v1/resident/phone",  # WeChat refuses a used code
-                      json={"code": "phone-13912345678"}).status_code >= 400
-    assert alice.patch("/api/v1/resident/profile",
-                       json={"display_name": "欧阳娜娜"}).status_code == 200
+    assert (
+        alice.post("/api/v1/resident/phone", json={"code": "phone-13912345678"}).status_code == 200
+    )
+    assert (
+        alice.post(
+            "/api/v1/resident/phone",  # WeChat refuses a used code
+            json={"code": "phone-13912345678"},
+        ).status_code
+        >= 400
+    )
+    assert (
+        alice.patch("/api/v1/resident/profile", json={"display_name": "欧阳娜娜"}).status_code
+        == 200
+    )
     resident_code = alice.get("/api/v1/resident/code").get_json()["code"]
     ticket = alice.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
-    assert alice.post(f"/api/v1/resident/shops/{shop.public_id}/ratings", json={
-        "rating_ticket": ticket, "stars": 4, "text": "老板欧阳娜娜很热情"}).status_code == 201
-    assert alice.post(f"/api/v1/resident/shops/{shop.public_id}/ratings", json={
-        "rating_ticket": ticket, "stars": 1, "text": "casino"}).status_code == 422
-    assert alice.post("/api/v1/resident/reports", json={
-        "community": places["community_a"].code, "category": "facilities",
-        "text": "路灯坏了，请回电 13912345678"}).status_code == 201
+    assert (
+        alice.post(
+            f"/api/v1/resident/shops/{shop.public_id}/ratings",
+            json={"rating_ticket": ticket, "stars": 4, "text": "老板欧阳娜娜很热情"},
+        ).status_code
+        == 201
+    )
+    assert (
+        alice.post(
+            f"/api/v1/resident/shops/{shop.public_id}/ratings",
+            json={"rating_ticket": ticket, "stars": 1, "text": "casino"},
+        ).status_code
+        == 422
+    )
+    assert (
+        alice.post(
+            "/api/v1/resident/reports",
+            json={
+                "community": places["community_a"].code,
+                "category": "facilities",
+                "text": "路灯坏了，请回电 13912345678",
+            },
+        ).status_code
+        == 201
+    )
     wechat_stub.control("faults", {"http_500": 1})
-    assert client.http.post("/api/v1/auth/login",
-                            json={"code": "alice.jsCodeFault"}).status_code == 503
-    assert client.http.post("/api/v1/auth/refresh",
-                            json={"refresh_token": tokens["refresh_token"]}).status_code == 200
-    assert client.http.post("/api/v1/auth/refresh",  # reuse: the login is ended
-                            json={"refresh_token": tokens["refresh_token"]}).status_code == 401
+    assert (
+        client.http.post("/api/v1/auth/login", json={"code": "alice.jsCodeFault"}).status_code
+        == 503
+    )
+    assert (
+        client.http.post(
+            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.http.post(
+            "/api/v1/auth/refresh",  # reuse: the login is ended
+            json={"refresh_token": tokens["refresh_token"]},
+        ).status_code
+        == 401
+    )
     cadre = client.login("cadre")
     assert cadre.get("/api/v1/admin/reports").status_code == 200
-    assert cadre.post("/api/v1/admin/resident-codes/verify",
-                      json={"code": resident_code}).status_code == 200
+    assert (
+        cadre.post("/api/v1/admin/resident-codes/verify", json={"code": resident_code}).status_code
+        == 200
+    )
     with database.connection_context():
         session_key = User.get(User.openid == "oStub_alice").session_key
     wechat_token = app.extensions["citycode.wechat"]._token
@@ -85,12 +131,24 @@ def test_a_day_of_use_logs_no_personal_data_or_secret(app, client, make, wechat_
     formatter = JsonFormatter()
     emitted = "\n".join(
         formatter.format(record) + repr(record.msg) + repr(record.args) + repr(vars(record))
-        for record in caplog.records)
+        for record in caplog.records
+    )
     assert "jscode2session" in emitted  # the failing WeChat call was logged
-    for secret in ("13912345678", "欧阳娜娜", "oStub_alice", "uStub_alice", session_key,
-                   "jsCodeProbe", "jsCodeFault", tokens["access_token"],
-                   tokens["refresh_token"], "test-secret", wechat_token,
-                   resident_code.split(":", 1)[1], "周敏"):
+    for secret in (
+        "13912345678",
+        "欧阳娜娜",
+        "oStub_alice",
+        "uStub_alice",
+        session_key,
+        "jsCodeProbe",
+        "jsCodeFault",
+        tokens["access_token"],
+        tokens["refresh_token"],
+        "test-secret",
+        wechat_token,
+        resident_code.split(":", 1)[1],
+        "周敏",
+    ):
         assert secret and secret not in emitted, secret
 
 

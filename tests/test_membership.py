@@ -1,4 +1,5 @@
 """Joining a community by scanning its printed code; cadres approve; residents may leave."""
+
 from __future__ import annotations
 
 import threading
@@ -8,6 +9,7 @@ import pytest
 from backend.db import database
 from backend.models import CommunityMembership, Region, ShopCode, User
 from tests.factories import ApiClient
+from tests.races import at_once
 
 
 @pytest.fixture
@@ -15,8 +17,11 @@ def community(client, make):
     places = make.region_tree()
     make.staff("cadre", "cadre", places["community_a"], name="周敏")
     make.staff("cadre_b", "cadre", places["community_b"], name="吴芳")
-    code = client.login("cadre").post(
-        f"/api/v1/admin/communities/{places['community_a'].code}/code").get_json()
+    code = (
+        client.login("cadre")
+        .post(f"/api/v1/admin/communities/{places['community_a'].code}/code")
+        .get_json()
+    )
     return {"places": places, "code": code}
 
 
@@ -32,48 +37,63 @@ def test_scanning_a_community_code_offers_to_join(client, community):
 
 def test_join_then_cadre_approves(client, community):
     alice = client.login("alice")
-    joined = alice.post("/api/v1/resident/memberships",
-                        json={"code": community["code"]["url"]})
+    joined = alice.post("/api/v1/resident/memberships", json={"code": community["code"]["url"]})
     assert joined.status_code == 201 and joined.get_json()["status"] == "pending"
-    assert alice.post("/api/v1/resident/memberships",
-                      json={"code": community["code"]["code"]}).status_code == 409
+    assert (
+        alice.post(
+            "/api/v1/resident/memberships", json={"code": community["code"]["code"]}
+        ).status_code
+        == 409
+    )
     cadre = client.login("cadre")
     pending = cadre.get("/api/v1/admin/memberships").get_json()
     assert len(pending) == 1 and pending[0]["status"] == "pending"
-    assert cadre.post(f"/api/v1/admin/memberships/{pending[0]['id']}/approve",
-                      json={}).status_code == 200
+    assert (
+        cadre.post(f"/api/v1/admin/memberships/{pending[0]['id']}/approve", json={}).status_code
+        == 200
+    )
     mine = alice.get("/api/v1/resident/memberships").get_json()
     assert [m["status"] for m in mine] == ["approved"]
 
 
 def test_cadre_of_another_community_cannot_see_or_decide(client, community):
-    client.login("alice").post("/api/v1/resident/memberships",
-                               json={"code": community["code"]["code"]})
+    client.login("alice").post(
+        "/api/v1/resident/memberships", json={"code": community["code"]["code"]}
+    )
     other = client.login("cadre_b")
     assert other.get("/api/v1/admin/memberships").get_json() == []
     membership_id = client.login("cadre").get("/api/v1/admin/memberships").get_json()[0]["id"]
-    assert other.post(f"/api/v1/admin/memberships/{membership_id}/approve",
-                      json={}).status_code == 404
+    assert (
+        other.post(f"/api/v1/admin/memberships/{membership_id}/approve", json={}).status_code == 404
+    )
 
 
 def test_bound_phone_is_auto_approved_where_the_community_allows(client, community):
     with database.connection_context():
         Region.update(auto_approve_bound_phone=True).where(
-            Region.id == community["places"]["community_a"].id).execute()
+            Region.id == community["places"]["community_a"].id
+        ).execute()
     alice = client.login("alice")
-    assert alice.post("/api/v1/resident/phone",
-                      json={"code": "phone-13812345678"}).get_json()["phone"] == "13812345678"
+    assert (
+        alice.post("/api/v1/resident/phone", json={"code": "phone-13812345678"}).get_json()["phone"]
+        == "13812345678"
+    )
     joined = alice.post("/api/v1/resident/memberships", json={"code": community["code"]["code"]})
     assert joined.get_json()["status"] == "approved"
     bob = client.login("bob")
-    assert bob.post("/api/v1/resident/memberships",
-                    json={"code": community["code"]["code"]}).get_json()["status"] == "pending"
+    assert (
+        bob.post(
+            "/api/v1/resident/memberships", json={"code": community["code"]["code"]}
+        ).get_json()["status"]
+        == "pending"
+    )
 
 
 def test_reissued_community_code_replaces_the_old(client, community):
     old = community["code"]["code"]
     client.login("cadre").post(
-        f"/api/v1/admin/communities/{community['places']['community_a'].code}/code")
+        f"/api/v1/admin/communities/{community['places']['community_a'].code}/code"
+    )
     response = client.login("alice").post("/api/v1/resident/memberships", json={"code": old})
     assert response.status_code == 422 and "replaced" in response.get_json()["message"]
     scanned = client.login("alice").get(f"/api/v1/scan/{old}").get_json()
@@ -85,18 +105,23 @@ def test_reissued_community_code_replaces_the_old(client, community):
 
 def test_a_resident_can_belong_to_two_communities_and_leave_one(client, community):
     places = community["places"]
-    code_b = client.login("cadre_b").post(
-        f"/api/v1/admin/communities/{places['community_b'].code}/code").get_json()["code"]
+    code_b = (
+        client.login("cadre_b")
+        .post(f"/api/v1/admin/communities/{places['community_b'].code}/code")
+        .get_json()["code"]
+    )
     alice = client.login("alice")
-    first = alice.post("/api/v1/resident/memberships",
-                       json={"code": community["code"]["code"]}).get_json()
+    first = alice.post(
+        "/api/v1/resident/memberships", json={"code": community["code"]["code"]}
+    ).get_json()
     alice.post("/api/v1/resident/memberships", json={"code": code_b})
     assert len(alice.get("/api/v1/resident/memberships").get_json()) == 2
     assert alice.delete(f"/api/v1/resident/memberships/{first['id']}").status_code == 204
     left = alice.get("/api/v1/resident/memberships").get_json()
     assert [m["community"] for m in left] == [places["community_b"].code]
-    assert client.login("bob").delete(
-        f"/api/v1/resident/memberships/{first['id']}").status_code == 404
+    assert (
+        client.login("bob").delete(f"/api/v1/resident/memberships/{first['id']}").status_code == 404
+    )
 
 
 def test_phone_code_errors_name_the_field(client):
@@ -115,86 +140,60 @@ def test_risky_display_name_is_refused(client):
 
 
 def test_a_double_tap_on_join_asks_once(app, client, community):
-    for round_ in range(4):
-        resident = client.login(f"tapper{round_}")
-        barrier = threading.Barrier(2)
-        answers = []
-
-        def join():
-            http = ApiClient(app, resident.token)
-            barrier.wait()
-            answers.append(http.post("/api/v1/resident/memberships",
-                                     json={"code": community["code"]["code"]}).status_code)
-
-        threads = [threading.Thread(target=join) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(answers) == [201, 409]
+    def double_tap(resident):
+        join = "/api/v1/resident/memberships"
+        body = {"code": community["code"]["code"]}
+        answers = at_once(*[lambda: ApiClient(app, resident.token).post(join, json=body)] * 2)
+        assert sorted(a.status_code for a in answers) == [201, 409]
         assert len(resident.get("/api/v1/resident/memberships").get_json()) == 1
+
+    for round_ in range(4):
+        double_tap(client.login(f"tapper{round_}"))
 
 
 def test_a_double_tap_on_reissue_leaves_one_live_code(app, client, community):
     """Only the code the cadre is shown (and prints) may still open the join page."""
     community_a = community["places"]["community_a"]
     cadre = client.login("cadre")
+    reissue = f"/api/v1/admin/communities/{community_a.code}/code"
     for _ in range(4):
-        barrier = threading.Barrier(2)
-        issued = []
-
-        def reissue():
-            http = ApiClient(app, cadre.token)
-            barrier.wait()
-            issued.append(http.post(f"/api/v1/admin/communities/{community_a.code}/code"))
-
-        threads = [threading.Thread(target=reissue) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        issued = at_once(*[lambda: ApiClient(app, cadre.token).post(reissue)] * 2)
         assert [r.status_code for r in issued] == [201, 201]
         with database.connection_context():
-            live = [c.code for c in ShopCode.select().where(
-                (ShopCode.region == community_a) & ShopCode.revoked_at.is_null())]
-        current = cadre.get(f"/api/v1/admin/communities/{community_a.code}/code").get_json()
+            live = [
+                c.code
+                for c in ShopCode.select().where(
+                    (ShopCode.region == community_a) & ShopCode.revoked_at.is_null()
+                )
+            ]
+        current = cadre.get(reissue).get_json()
         assert live == [current["code"]]
 
 
 def test_leaving_while_the_cadre_approves_keeps_who_approved(app, client, community):
     cadre = client.login("cadre")
-    for round_ in range(6):
-        resident = client.login(f"hesitant{round_}")
-        joined = resident.post("/api/v1/resident/memberships",
-                               json={"code": community["code"]["code"]}).get_json()
-        barrier = threading.Barrier(2)
-        answers = {}
 
-        def approve():
-            http = ApiClient(app, cadre.token)
-            barrier.wait()
-            answers["approve"] = http.post(f"/api/v1/admin/memberships/{joined['id']}/approve",
-                                           json={}).status_code
-
-        def leave():
-            http = ApiClient(app, resident.token)
-            barrier.wait()
-            answers["leave"] = http.delete(
-                f"/api/v1/resident/memberships/{joined['id']}").status_code
-
-        threads = [threading.Thread(target=approve), threading.Thread(target=leave)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert answers["leave"] == 204
+    def leave_while_approved(resident):
+        joined = resident.post(
+            "/api/v1/resident/memberships", json={"code": community["code"]["code"]}
+        ).get_json()
+        approve = f"/api/v1/admin/memberships/{joined['id']}/approve"
+        leave = f"/api/v1/resident/memberships/{joined['id']}"
+        approved, left = at_once(
+            lambda: ApiClient(app, cadre.token).post(approve, json={}),
+            lambda: ApiClient(app, resident.token).delete(leave),
+        )
+        assert left.status_code == 204
         with database.connection_context():
             stored = CommunityMembership.get_by_id(joined["id"])
         assert stored.status == "left"
-        if answers["approve"] == 200:  # approved first, then left: the approval stays on record
+        if approved.status_code == 200:  # approved first, then left: the approval stays on record
             assert stored.decided_by_id is not None and stored.decided_at is not None
         else:
-            assert answers["approve"] == 409
+            assert approved.status_code == 409
+
+    for round_ in range(6):
+        leave_while_approved(client.login(f"hesitant{round_}"))
 
 
 def test_an_approval_does_not_wait_for_the_residents_own_write(app, client, community):
@@ -203,12 +202,16 @@ def test_an_approval_does_not_wait_for_the_residents_own_write(app, client, comm
     if not app.config["CITYCODE"].database_url.startswith("postgres"):
         pytest.skip("SQLite takes one writer at a time; row locks are PostgreSQL's")
     alice = client.login("alice")
-    joined = alice.post("/api/v1/resident/memberships",
-                        json={"code": community["code"]["code"]}).get_json()
+    joined = alice.post(
+        "/api/v1/resident/memberships", json={"code": community["code"]["code"]}
+    ).get_json()
     cadre = client.login("cadre")
     answers = []
-    approval = threading.Thread(target=lambda: answers.append(cadre.post(
-        f"/api/v1/admin/memberships/{joined['id']}/approve", json={}).status_code))
+    approval = threading.Thread(
+        target=lambda: answers.append(
+            cadre.post(f"/api/v1/admin/memberships/{joined['id']}/approve", json={}).status_code
+        )
+    )
     with database.connection_context(), database.atomic():
         user = User.get(User.openid == "oStub_alice")
         User.select().where(User.id == user.id).for_update().get()  # her write in flight

@@ -1,4 +1,5 @@
 """The schema comes only from migrations/, and migrations/ matches the models."""
+
 from __future__ import annotations
 
 from backend.db import database

@@ -1,4 +1,5 @@
 """The generated OpenAPI document is valid and every operation declares its schemas."""
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,7 @@ def test_every_operation_has_request_and_response_schemas(client):
                 content = op["responses"][code].get("content", {})
                 if not any("schema" in media for media in content.values()):
                     problems.append(f"{where}: {code} has no schema")
-            if method in BODY_METHODS and not op.get("requestBody") \
-                    and not op.get("x-no-body"):
+            if method in BODY_METHODS and not op.get("requestBody") and not op.get("x-no-body"):
                 problems.append(f"{where}: no request body schema")
             if "default" not in op["responses"]:
                 problems.append(f"{where}: no error response")
@@ -53,9 +53,16 @@ def test_only_the_public_endpoints_skip_the_bearer_token(client):
         for method, op in ops.items()
         if isinstance(op, dict) and op.get("security") == []
     }
-    allowed_prefixes = ("POST /api/v1/auth/login", "POST /api/v1/auth/refresh", "GET /healthz",
-                        "GET /readyz", "GET /.well-known/jwks.json", "GET /s/",
-                        "GET /S/", "GET /api/v1/scan/")
+    allowed_prefixes = (
+        "POST /api/v1/auth/login",
+        "POST /api/v1/auth/refresh",
+        "GET /healthz",
+        "GET /readyz",
+        "GET /.well-known/jwks.json",
+        "GET /s/",
+        "GET /S/",
+        "GET /api/v1/scan/",
+    )
     assert public and all(p.startswith(allowed_prefixes) for p in public), public
 
 
@@ -77,9 +84,13 @@ def test_the_token_endpoints_document_the_401_they_answer(client):
 
 def test_admin_operations_say_what_they_answer(client):
     spec = client.http.get("/api/openapi.json").get_json()
-    admin = {f"{method.upper()} {path}": op for path, ops in spec["paths"].items()
-             if path.startswith("/api/v1/admin/")
-             for method, op in ops.items() if method != "parameters"}
+    admin = {
+        f"{method.upper()} {path}": op
+        for path, ops in spec["paths"].items()
+        if path.startswith("/api/v1/admin/")
+        for method, op in ops.items()
+        if method != "parameters"
+    }
     # Every admin view asks for a staff account: a resident's token gets 403.
     assert [name for name, op in admin.items() if "403" not in op["responses"]] == []
     assert "409" in admin["POST /api/v1/admin/staff/{staff_id}/disable"]["responses"]
@@ -93,18 +104,23 @@ def test_admin_operations_say_what_they_answer(client):
     assert staff["bound"]["type"] == "boolean"
 
 
-WECHAT_CHECKED = [("patch", "/api/v1/resident/profile"), ("post", "/api/v1/resident/phone"),
-                  ("post", "/api/v1/resident/reports"),
-                  ("post", "/api/v1/resident/shops/{shop_id}/ratings"),
-                  ("post", "/api/v1/resident/shops/{shop_id}/complaints")]
+WECHAT_CHECKED = [
+    ("patch", "/api/v1/resident/profile"),
+    ("post", "/api/v1/resident/phone"),
+    ("post", "/api/v1/resident/reports"),
+    ("post", "/api/v1/resident/shops/{shop_id}/ratings"),
+    ("post", "/api/v1/resident/shops/{shop_id}/complaints"),
+]
 
 
 def test_resident_writes_that_ask_wechat_document_its_failures(client, make, wechat_stub):
     shop = make.shop("owner", make.region_tree()["street_a"])
     alice = client.login("alice")
     wechat_stub.control("faults", {"busy": 1})
-    busy = alice.post(f"/api/v1/resident/shops/{shop.public_id}/complaints",
-                      json={"category": "service", "text": "店门口垃圾很多"})
+    busy = alice.post(
+        f"/api/v1/resident/shops/{shop.public_id}/complaints",
+        json={"category": "service", "text": "店门口垃圾很多"},
+    )
     assert busy.status_code == 503 and busy.headers["Retry-After"]
     spec = client.http.get("/api/openapi.json").get_json()
     for method, path in WECHAT_CHECKED:
@@ -118,8 +134,16 @@ def _documented(spec, method: str, path: str) -> set[str]:
 
 def _call(user, method: str, path: str, **values):
     url = path
-    for name in ("shop_id", "licence_id", "employee_id", "honour_id", "upload_id",
-                 "order_id", "rating_id", "user_id"):
+    for name in (
+        "shop_id",
+        "licence_id",
+        "employee_id",
+        "honour_id",
+        "upload_id",
+        "order_id",
+        "rating_id",
+        "user_id",
+    ):
         url = url.replace(f"{{{name}}}", str(values.get(name, 999)))
     return user.open(method.upper(), url)
 
@@ -149,26 +173,39 @@ def _mismatches(spec, method: str, path: str, response) -> list[str]:
     documented = spec["paths"][path][method]["responses"][str(response.status_code)]
     schema = documented["content"]["application/json"]["schema"]
     validator = OAS30ReadValidator({"components": spec["components"], **schema})
-    return [f"{method.upper()} {path} {list(e.absolute_path)}: {e.message}"
-            for e in validator.iter_errors(response.get_json())]
+    return [
+        f"{method.upper()} {path} {list(e.absolute_path)}: {e.message}"
+        for e in validator.iter_errors(response.get_json())
+    ]
 
 
 def test_a_shop_without_a_location_and_a_scanned_stranger_code_match_the_spec(client, make):
     spec = client.http.get("/api/openapi.json").get_json()
     places = make.region_tree()
     owner = client.login("owner")
-    registered = owner.post("/api/v1/merchant/shops", json={
-        "name": "新开小馆", "credit_code": valid_credit_code(), "category": "catering",
-        "address": "天平路 1 号", "street": places["street_a"].code})
+    registered = owner.post(
+        "/api/v1/merchant/shops",
+        json={
+            "name": "新开小馆",
+            "credit_code": valid_credit_code(),
+            "category": "catering",
+            "address": "天平路 1 号",
+            "street": places["street_a"].code,
+        },
+    )
     assert registered.status_code == 201 and registered.get_json()["location"] is None
     shop_id = registered.get_json()["id"]
     resident = client.login("resident")
     problems = (
         _mismatches(spec, "get", "/api/v1/merchant/shops", owner.get("/api/v1/merchant/shops"))
-        + _mismatches(spec, "get", "/api/v1/merchant/shops/{shop_id}",
-                      owner.get(f"/api/v1/merchant/shops/{shop_id}"))
-        + _mismatches(spec, "get", "/api/v1/scan/{code}",
-                      resident.get("/api/v1/scan/ABCDEFGHJK")))
+        + _mismatches(
+            spec,
+            "get",
+            "/api/v1/merchant/shops/{shop_id}",
+            owner.get(f"/api/v1/merchant/shops/{shop_id}"),
+        )
+        + _mismatches(spec, "get", "/api/v1/scan/{code}", resident.get("/api/v1/scan/ABCDEFGHJK"))
+    )
     assert not problems, "\n".join(problems)
 
 
@@ -196,9 +233,18 @@ def _untyped(spec, name: str, seen: set) -> list[str]:
     seen.add(name)
     found = []
     for field, declared in spec["components"]["schemas"][name].get("properties", {}).items():
-        ref = (declared.get("$ref") or declared.get("items", {}).get("$ref")
-               or next((d["$ref"] for d in declared.get("allOf", declared.get("anyOf", []))
-                        if "$ref" in d), None))
+        ref = (
+            declared.get("$ref")
+            or declared.get("items", {}).get("$ref")
+            or next(
+                (
+                    d["$ref"]
+                    for d in declared.get("allOf", declared.get("anyOf", []))
+                    if "$ref" in d
+                ),
+                None,
+            )
+        )
         if ref:
             found += _untyped(spec, ref.rsplit("/", 1)[-1], seen)
         elif "type" not in declared:
@@ -213,7 +259,7 @@ def test_every_field_a_shopkeeper_or_a_scan_gets_declares_its_type(client, make)
         if not path.startswith(("/api/v1/merchant/", "/api/v1/scan/")):
             continue
         for method, op in operations.items():
-            for answer in (op.get("responses", {}).values() if method != "parameters" else []):
+            for answer in op.get("responses", {}).values() if method != "parameters" else []:
                 schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
                 ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
                 if ref and not ref.endswith("/Error"):
@@ -227,17 +273,22 @@ def test_every_field_a_shopkeeper_or_a_scan_gets_declares_its_type(client, make)
     make.staff("inspector", "inspector", places["street_a"])
     owner = client.login("owner")
     base = f"/api/v1/merchant/shops/{shop.public_id}"
-    owner.post(f"{base}/employees", json={"name": "张三", "health_cert_number": "JK20240001",
-                                          "health_cert_expires": "2030-01-01"})
+    owner.post(
+        f"{base}/employees",
+        json={
+            "name": "张三",
+            "health_cert_number": "JK20240001",
+            "health_cert_expires": "2030-01-01",
+        },
+    )
     code = make.code_of(shop)
     problems = []
-    for user, path, url in ((owner, "/api/v1/scan/{code}", f"/api/v1/scan/{code}"),
-                            (client.login("inspector"), "/api/v1/scan/{code}",
-                             f"/api/v1/scan/{code}"),
-                            (client.login("resident"), "/api/v1/scan/{code}",
-                             f"/api/v1/scan/{code}"),
-                            (owner, "/api/v1/merchant/shops/{shop_id}/members", f"{base}/members"),
-                            (owner, "/api/v1/merchant/shops/{shop_id}/licences",
-                             f"{base}/licences")):
+    for user, path, url in (
+        (owner, "/api/v1/scan/{code}", f"/api/v1/scan/{code}"),
+        (client.login("inspector"), "/api/v1/scan/{code}", f"/api/v1/scan/{code}"),
+        (client.login("resident"), "/api/v1/scan/{code}", f"/api/v1/scan/{code}"),
+        (owner, "/api/v1/merchant/shops/{shop_id}/members", f"{base}/members"),
+        (owner, "/api/v1/merchant/shops/{shop_id}/licences", f"{base}/licences"),
+    ):
         problems += _mismatches(spec, "get", path, user.get(url))
     assert not problems, "\n".join(problems)

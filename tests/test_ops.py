@@ -1,4 +1,5 @@
 """Health and readiness, as a load balancer sees them."""
+
 from __future__ import annotations
 
 import threading

@@ -1,5 +1,6 @@
 """Printed shop codes, read back with a real QR decoder (zxing-cpp) the way a phone reads a
 sticker: what URL they hold, how robust they are, where they lead, and who may print them."""
+
 from __future__ import annotations
 
 import io
@@ -53,8 +54,9 @@ def _invite(client, shop, member: str):
     invite = client.login("shopkeeper").post(f"{MERCHANT}/{shop.public_id}/invites")
     assert invite.status_code == 201
     staff = client.login(member)
-    accepted = staff.post("/api/v1/merchant/invites/accept",
-                          json={"code": invite.get_json()["code"]})
+    accepted = staff.post(
+        "/api/v1/merchant/invites/accept", json={"code": invite.get_json()["code"]}
+    )
     assert accepted.status_code == 200, accepted.get_json()
     return staff
 
@@ -100,8 +102,9 @@ def test_png_sticker_still_scans_with_a_scratched_corner(make, shop, owner):
     # corner: level H reads through it; level M at the same size would not.
     edge = (codes.QUIET_ZONE_MODULES + symbol) * box
     scratch = 10 * box
-    ImageDraw.Draw(image).rectangle((edge - scratch, edge - scratch, edge - 1, edge - 1),
-                                    fill="white")
+    ImageDraw.Draw(image).rectangle(
+        (edge - scratch, edge - scratch, edge - 1, edge - 1), fill="white"
+    )
     assert read_qr(image).text == printed(make.code_of(shop))
 
 
@@ -120,10 +123,16 @@ def test_svg_sticker_holds_the_same_url(make, shop, owner, tmp_path):
     (tmp_path / "sticker.html").write_text(
         # On a black page: the code must bring its own white quiet zone.
         '<!doctype html><body style="margin:0;background:#000">'
-        '<img src="code.svg" style="display:block;width:600px;height:600px"></body>')
+        '<img src="code.svg" style="display:block;width:600px;height:600px"></body>'
+    )
     shot = tmp_path / "svg.png"
-    run_chromium(chromium, tmp_path, f"--screenshot={shot}", "--window-size=600,600",
-                 (tmp_path / "sticker.html").as_uri())
+    run_chromium(
+        chromium,
+        tmp_path,
+        f"--screenshot={shot}",
+        "--window-size=600,600",
+        (tmp_path / "sticker.html").as_uri(),
+    )
 
     qr = read_qr(Image.open(shot))
     assert qr.text == printed(make.code_of(shop))
@@ -154,15 +163,18 @@ def test_after_a_reissue_the_old_sticker_scans_as_replaced(client, make, shop, o
     assert events[0]["type"] == "code.reissued" and events[0]["payload"]["code"] == new
 
 
-@pytest.mark.parametrize("raw", [
-    "hello",
-    "ABCDEFGH2",                # the alphabet, one short
-    "ABCDEFGH2I",               # right length, a letter never used
-    "Z" * 300,
-    "%E6%B1%87%E5%95%86%E7%A0%81",
-    "%00",
-    "' OR 1=1 --",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "hello",
+        "ABCDEFGH2",  # the alphabet, one short
+        "ABCDEFGH2I",  # right length, a letter never used
+        "Z" * 300,
+        "%E6%B1%87%E5%95%86%E7%A0%81",
+        "%00",
+        "' OR 1=1 --",
+    ],
+)
 def test_garbage_scans_as_not_official_in_chinese(client, shop, raw):
     response = client.login("alice").get(f"/api/v1/scan/{raw}")
     assert response.status_code == 200
@@ -231,17 +243,26 @@ def street_print(client, make, places):
     make.staff("admin_a", "admin", places["street_a"])
     make.staff("admin_b", "admin", places["street_b"])
     make.staff("inspector_a", "inspector", places["street_a"])
-    active = [make.shop(f"owner_{i}", places["street_a"], name=name)
-              for i, name in enumerate(["甲记小吃", "乙家超市", "丙丙理发"])]
+    active = [
+        make.shop(f"owner_{i}", places["street_a"], name=name)
+        for i, name in enumerate(["甲记小吃", "乙家超市", "丙丙理发"])
+    ]
     make.shop("owner_p", places["street_a"], name="丁丁待审", approved=False)
     suspended = make.shop("owner_s", places["street_a"], name="戊戊停业")
     make.shop("owner_b", places["street_b"], name="己己花店")
 
     admin = client.login("admin_a")
-    assert admin.post(f"/api/v1/admin/shops/{suspended.public_id}/status",
-                      json={"status": "suspended", "reason": "无证经营"}).status_code == 200
-    assert client.login("owner_0").post(
-        f"{MERCHANT}/{active[0].public_id}/code/reissue").status_code == 201
+    assert (
+        admin.post(
+            f"/api/v1/admin/shops/{suspended.public_id}/status",
+            json={"status": "suspended", "reason": "无证经营"},
+        ).status_code
+        == 200
+    )
+    assert (
+        client.login("owner_0").post(f"{MERCHANT}/{active[0].public_id}/code/reissue").status_code
+        == 201
+    )
     expected = {printed(make.code_of(s)): s.name for s in active}
     return places["street_a"].code, expected
 
@@ -282,7 +303,8 @@ def test_a_shop_name_with_a_slash_stays_one_file_in_the_zip(client, make, places
     make.staff("admin_a", "admin", places["street_a"])
     make.shop("owner_247", places["street_a"], name="24/7便利店")
     response = client.login("admin_a").get(
-        f"/api/v1/admin/streets/{places['street_a'].code}/codes?format=zip")
+        f"/api/v1/admin/streets/{places['street_a'].code}/codes?format=zip"
+    )
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         names = archive.namelist()
     assert [n for n in names if "/" in n] == []
@@ -302,8 +324,10 @@ def test_a_try_to_print_another_street_is_on_the_audit_record(client, street_pri
     assert client.login("admin_b").get(f"/api/v1/admin/streets/{street}/codes").status_code == 404
     assert client.login("admin_b").get("/api/v1/admin/streets/999999999/codes").status_code == 404
     with database.connection_context():
-        denied = [(e.target_type, e.target_id) for e in AuditEntry.select().where(
-            AuditEntry.action == "scope.denied")]
+        denied = [
+            (e.target_type, e.target_id)
+            for e in AuditEntry.select().where(AuditEntry.action == "scope.denied")
+        ]
     assert denied == [("street", street)]
 
 
@@ -322,7 +346,9 @@ def test_a_name_stored_with_a_line_break_still_prints_on_one_line(client, make, 
     assert read_qr(sticker.data).text == printed(make.code_of(shop))
 
 
-@pytest.mark.parametrize("name", ["老王面馆\n(总店)", "老王\r面馆", "老王\u2028面馆", "老王\x1c面馆"])
+@pytest.mark.parametrize(
+    "name", ["老王面馆\n(总店)", "老王\r面馆", "老王\u2028面馆", "老王\x1c面馆"]
+)
 def test_a_name_is_one_line(owner, shop, name):
     response = owner.patch(f"{MERCHANT}/{shop.public_id}", json={"name": name})
     assert response.status_code == 422 and "name" in response.get_json()["errors"]["json"]

@@ -1,24 +1,21 @@
 """The daily purge: used resident codes and dead logins go; what still guards anything stays."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from backend import clock
 from backend.db import database
-from backend.models import CommunityMembership, RefreshToken, ResidentCodeUse
-
-
-def _member(make, name: str, community) -> None:
-    user = make.user(name)
-    with database.connection_context():
-        CommunityMembership.create(user=user, community=community,
-                                   region_path=community.path, status="approved")
+from backend.models import RefreshToken, ResidentCodeUse
 
 
 def _show_at_gate(client, resident: str) -> str:
     code = client.login(resident).get("/api/v1/resident/code").get_json()["code"]
-    answer = client.login("cadre").post("/api/v1/admin/resident-codes/verify",
-                                        json={"code": code}).get_json()
+    answer = (
+        client.login("cadre")
+        .post("/api/v1/admin/resident-codes/verify", json={"code": code})
+        .get_json()
+    )
     assert answer["valid"] is True
     return code
 
@@ -35,14 +32,19 @@ def _rows() -> tuple[int, int]:
 def test_purge_drops_spent_codes_and_dead_logins_and_keeps_live_ones(app, client, make):
     places = make.region_tree()
     make.staff("cadre", "cadre", places["community_a"])
-    _member(make, "alice", places["community_a"])
+    make.member("alice", places["community_a"])
     _show_at_gate(client, "alice")
     bob = client.login("bob")
-    assert bob.post("/api/v1/auth/logout",
-                    json={"refresh_token": bob.tokens["refresh_token"]}).status_code == 204
+    assert (
+        bob.post(
+            "/api/v1/auth/logout", json={"refresh_token": bob.tokens["refresh_token"]}
+        ).status_code
+        == 204
+    )
     client.login("carol")  # never comes back; her login expires
-    clock.travel(timedelta(seconds=app.config["CITYCODE"].refresh_token_seconds)
-                 + timedelta(days=31))
+    clock.travel(
+        timedelta(seconds=app.config["CITYCODE"].refresh_token_seconds) + timedelta(days=31)
+    )
 
     dave = client.login("dave")
     spent = dave.tokens["refresh_token"]
@@ -60,8 +62,11 @@ def test_purge_drops_spent_codes_and_dead_logins_and_keeps_live_ones(app, client
         kept = {t.user.openid for t in RefreshToken.select()}
     assert kept == {"oStub_dave", "oStub_alice", "oStub_cadre"} and tokens < before[1]
     assert "refresh tokens: " in result.output
-    verified = client.login("cadre").post("/api/v1/admin/resident-codes/verify",
-                                          json={"code": fresh_code}).get_json()
+    verified = (
+        client.login("cadre")
+        .post("/api/v1/admin/resident-codes/verify", json={"code": fresh_code})
+        .get_json()
+    )
     assert verified == {"valid": False, "reason": "replayed"}
     # The spent token still gives the stolen login away, and so ends it.
     assert _refresh(client, spent).status_code == 401

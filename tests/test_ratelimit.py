@@ -1,4 +1,5 @@
 """Rate limits: per client on login and refresh, per user on writes; 429 in the error shape."""
+
 from __future__ import annotations
 
 from backend import create_app
@@ -8,16 +9,18 @@ from tests.factories import ApiClient
 def test_login_is_limited_per_client_with_retry_after(config):
     app = create_app(config.replace(ratelimit_login="3 per minute"))
     http = app.test_client()
-    codes = [http.post("/api/v1/auth/login", json={"code": f"zed.{i}"}).status_code
-             for i in range(4)]
+    codes = [
+        http.post("/api/v1/auth/login", json={"code": f"zed.{i}"}).status_code for i in range(4)
+    ]
     assert codes == [200, 200, 200, 429]
     limited = http.post("/api/v1/auth/login", json={"code": "zed.9"})
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
     body = limited.get_json()
     assert body["code"] == 429 and body["request_id"]
-    other_client = http.post("/api/v1/auth/login", json={"code": "yan.1"},
-                             environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    other_client = http.post(
+        "/api/v1/auth/login", json={"code": "yan.1"}, environ_base={"REMOTE_ADDR": "10.1.2.3"}
+    )
     assert other_client.status_code == 200
 
 
@@ -40,10 +43,15 @@ def test_reads_are_not_write_limited(config):
 def test_behind_one_proxy_residents_are_told_apart_by_their_own_address(config):
     app = create_app(config.replace(ratelimit_login="3 per minute", proxy_hops=1))
     http = app.test_client()
-    codes = [http.post("/api/v1/auth/login", json={"code": f"neighbour{i}.x"},
-                       environ_base={"REMOTE_ADDR": "127.0.0.1"},
-                       headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
-             for i in range(6)]
+    codes = [
+        http.post(
+            "/api/v1/auth/login",
+            json={"code": f"neighbour{i}.x"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+            headers={"X-Forwarded-For": f"10.0.0.{i}"},
+        ).status_code
+        for i in range(6)
+    ]
     assert codes == [200] * 6
 
 
@@ -53,11 +61,13 @@ def test_refresh_is_limited_per_token_not_per_shared_address(config):
     app = create_app(config.replace(ratelimit_login="2 per minute"))
     for resident in residents:
         refreshed = app.test_client().post(
-            "/api/v1/auth/refresh", json={"refresh_token": resident.tokens["refresh_token"]})
+            "/api/v1/auth/refresh", json={"refresh_token": resident.tokens["refresh_token"]}
+        )
         assert refreshed.status_code == 200, refreshed.get_json()
     spent = {"refresh_token": "y" * 43}
-    codes = [app.test_client().post("/api/v1/auth/refresh", json=spent).status_code
-             for _ in range(3)]
+    codes = [
+        app.test_client().post("/api/v1/auth/refresh", json=spent).status_code for _ in range(3)
+    ]
     assert codes == [401, 401, 429]
 
 
@@ -70,7 +80,10 @@ def test_with_redis_down_logins_and_writes_still_go_through(config):
 def test_made_up_refresh_tokens_from_one_address_are_limited_too(config):
     app = create_app(config.replace(ratelimit_refresh="5 per minute"))
     http = app.test_client()
-    codes = [http.post("/api/v1/auth/refresh",
-                       json={"refresh_token": f"made-up-token-{n:02d}" + "z" * 30}).status_code
-             for n in range(7)]
+    codes = [
+        http.post(
+            "/api/v1/auth/refresh", json={"refresh_token": f"made-up-token-{n:02d}" + "z" * 30}
+        ).status_code
+        for n in range(7)
+    ]
     assert codes == [401] * 5 + [429] * 2

@@ -1,4 +1,5 @@
 """Shop ratings: only after a recent scan, once per 30 days, checked text, a true aggregate."""
+
 from __future__ import annotations
 
 import threading
@@ -28,8 +29,10 @@ def _scan(client, user, shop):
 
 
 def _rate(resident, shop, ticket, stars, text=None):
-    return resident.post(f"/api/v1/resident/shops/{shop.public_id}/ratings",
-                         json={"rating_ticket": ticket, "stars": stars, "text": text})
+    return resident.post(
+        f"/api/v1/resident/shops/{shop.public_id}/ratings",
+        json={"rating_ticket": ticket, "stars": stars, "text": text},
+    )
 
 
 def _shop(shop_id):
@@ -61,8 +64,12 @@ def test_rating_updates_the_aggregate_and_the_public_view(client, shop):
     assert view["shop"]["rating"] == {"count": 1, "mean": 4.0, "histogram": [0, 0, 0, 1, 0]}
     assert view["comments"][0]["text"] == "面很好吃"
     with database.connection_context():
-        assert LifecycleEvent.select().where((LifecycleEvent.shop == shop.id)
-                                             & (LifecycleEvent.type == "rating.posted")).count() == 1
+        assert (
+            LifecycleEvent.select()
+            .where((LifecycleEvent.shop == shop.id) & (LifecycleEvent.type == "rating.posted"))
+            .count()
+            == 1
+        )
 
 
 def test_second_rating_within_30_days_edits_the_first(client, shop):
@@ -74,8 +81,11 @@ def test_second_rating_within_30_days_edits_the_first(client, shop):
     with database.connection_context():
         assert Rating.select().where(Rating.shop == shop.id).count() == 1
     current = _shop(shop.id)
-    assert (current.rating_count, current.rating_total, current.rating_histogram) == \
-        (1, 5, "0,0,0,0,1")
+    assert (current.rating_count, current.rating_total, current.rating_histogram) == (
+        1,
+        5,
+        "0,0,0,0,1",
+    )
     clock.travel(timedelta(days=31))
     resident, ticket = _scan(client, "alice", shop)
     _rate(resident, shop, ticket, 3)
@@ -158,7 +168,8 @@ def test_a_reply_wechat_would_hold_for_review_is_refused_with_no_write(client, s
         seq = Shop.get_by_id(shop.id).lifecycle_seq
     response = client.login("owner").post(
         f"/api/v1/merchant/shops/{shop.public_id}/ratings/{rating_id}/reply",
-        json={"text": "请加微信看广告"})
+        json={"text": "请加微信看广告"},
+    )
     assert response.status_code == 422 and "text" in response.get_json()["errors"]["json"]
     [comment] = client.login("bob").get(f"/api/v1/scan/{shop.code}").get_json()["comments"]
     assert comment["reply"] is None
@@ -200,8 +211,10 @@ def test_ratings_are_rate_limited_per_user(client, shop):
 
 def test_complaint_shows_in_the_regulatory_view_and_counts_in_the_grade(client, make, shop):
     resident = client.login("alice")
-    response = resident.post(f"/api/v1/resident/shops/{shop.public_id}/complaints",
-                             json={"category": "food_safety", "text": "吃完肚子疼，怀疑食材不新鲜"})
+    response = resident.post(
+        f"/api/v1/resident/shops/{shop.public_id}/complaints",
+        json={"category": "food_safety", "text": "吃完肚子疼，怀疑食材不新鲜"},
+    )
     assert response.status_code == 201
     make.staff("inspector", "inspector", _street(shop))
     view = client.login("inspector").get(f"/api/v1/scan/{shop.code}").get_json()
@@ -212,7 +225,9 @@ def test_complaint_shows_in_the_regulatory_view_and_counts_in_the_grade(client, 
 def _complaint_points(client, make, shop) -> int:
     if not hasattr(shop, "inspector"):
         shop.inspector = make.staff("inspector", "inspector", _street(shop))
-    risk = client.login("inspector").get(f"/api/v1/scan/{shop.code}").get_json()["regulatory"]["risk"]
+    risk = (
+        client.login("inspector").get(f"/api/v1/scan/{shop.code}").get_json()["regulatory"]["risk"]
+    )
     return sum(r["points"] for r in risk["reasons"] if "complain" in r["reason"])
 
 
@@ -223,8 +238,12 @@ def test_one_residents_many_complaints_weigh_as_one(client, make, shop):
         assert alice.post(url, json={"category": "food_safety", "text": text}).status_code == 201
     assert _complaint_points(client, make, shop) == 1
     for neighbour in ("bob", "carol"):
-        assert client.login(neighbour).post(url, json={
-            "category": "service", "text": "店门口垃圾很多"}).status_code == 201
+        assert (
+            client.login(neighbour)
+            .post(url, json={"category": "service", "text": "店门口垃圾很多"})
+            .status_code
+            == 201
+        )
     assert _complaint_points(client, make, shop) == 3
 
 
@@ -244,8 +263,10 @@ def test_neighbours_complaining_at_the_same_moment_are_all_heard(app, client, ma
     url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
     residents = [ApiClient(app, client.login(f"neighbour{n}").token) for n in range(8)]
     complaint = {"category": "service", "text": "后厨污水流到人行道上"}
-    answers = [r.status_code for r in at_once(
-        *[lambda r=r: r.post(url, json=complaint) for r in residents])]
+    answers = [
+        r.status_code
+        for r in at_once(*[lambda r=r: r.post(url, json=complaint) for r in residents])
+    ]
     assert answers == [201] * len(residents)
     with database.connection_context():
         assert Complaint.select().where(Complaint.shop == shop.id).count() == len(residents)
@@ -254,8 +275,14 @@ def test_neighbours_complaining_at_the_same_moment_are_all_heard(app, client, ma
 def test_a_double_tap_on_complain_files_one_complaint(app, client, shop):
     url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
     alice = client.login("alice")
-    answers = at_once(*[lambda: ApiClient(app, alice.token).post(
-        url, json={"category": "price", "text": "标价和结账不一样"}) for _ in range(2)])
+    answers = at_once(
+        *[
+            lambda: ApiClient(app, alice.token).post(
+                url, json={"category": "price", "text": "标价和结账不一样"}
+            )
+            for _ in range(2)
+        ]
+    )
     assert sorted(r.status_code for r in answers) == [201, 409]
     with database.connection_context():
         assert Complaint.select().where(Complaint.shop == shop.id).count() == 1
@@ -272,19 +299,26 @@ def test_a_shop_not_yet_open_cannot_be_complained_about(client, make):
     pending = make.shop("newcomer", places["street_a"], name="待开业小店", approved=False)
     response = client.login("alice").post(
         f"/api/v1/resident/shops/{pending.public_id}/complaints",
-        json={"category": "food_safety", "text": "还没开门就有异味"})
+        json={"category": "food_safety", "text": "还没开门就有异味"},
+    )
     assert response.status_code == 404
 
 
 def test_the_shop_cannot_tell_which_resident_rated_or_complained(client, make, shop):
     resident, ticket = _scan(client, "alice", shop)
     assert _rate(resident, shop, ticket, 1, "很差").status_code == 201
-    assert resident.post(f"/api/v1/resident/shops/{shop.public_id}/complaints", json={
-        "category": "food_safety", "text": "吃完肚子疼，怀疑食材不新鲜"}).status_code == 201
+    assert (
+        resident.post(
+            f"/api/v1/resident/shops/{shop.public_id}/complaints",
+            json={"category": "food_safety", "text": "吃完肚子疼，怀疑食材不新鲜"},
+        ).status_code
+        == 201
+    )
     alice = make.user("alice")
 
-    events = client.login("owner").get(
-        f"/api/v1/merchant/shops/{shop.public_id}/lifecycle").get_json()
+    events = (
+        client.login("owner").get(f"/api/v1/merchant/shops/{shop.public_id}/lifecycle").get_json()
+    )
 
     by_type = {e["type"]: e for e in events}
     assert by_type["rating.posted"]["actor"] == by_type["complaint.filed"]["actor"] == "resident"
@@ -292,17 +326,28 @@ def test_the_shop_cannot_tell_which_resident_rated_or_complained(client, make, s
     # Nor can the shop find the account by hashing each user id into an event: the
     # recorded event, which its hash covers, does not name it.
     with database.connection_context():
-        recorded = {e.type: e.actor for e in LifecycleEvent.select().where(
-            (LifecycleEvent.shop == shop.id)
-            & LifecycleEvent.type.in_(["rating.posted", "complaint.filed"]))}
+        recorded = {
+            e.type: e.actor
+            for e in LifecycleEvent.select().where(
+                (LifecycleEvent.shop == shop.id)
+                & LifecycleEvent.type.in_(["rating.posted", "complaint.filed"])
+            )
+        }
     assert recorded == {"rating.posted": "resident", "complaint.filed": "resident"}
 
 
 def test_the_shops_own_people_cannot_rate_it(client, shop):
-    code = client.login("owner").post(
-        f"/api/v1/merchant/shops/{shop.public_id}/invites").get_json()["code"]
-    assert client.login("clerk").post("/api/v1/merchant/invites/accept",
-                                      json={"code": code}).status_code == 200
+    code = (
+        client.login("owner")
+        .post(f"/api/v1/merchant/shops/{shop.public_id}/invites")
+        .get_json()["code"]
+    )
+    assert (
+        client.login("clerk")
+        .post("/api/v1/merchant/invites/accept", json={"code": code})
+        .status_code
+        == 200
+    )
     for person in ("owner", "clerk"):
         insider, ticket = _scan(client, person, shop)
         assert ticket is None
@@ -312,8 +357,13 @@ def test_the_shops_own_people_cannot_rate_it(client, shop):
 
 def test_a_closed_shop_offers_no_rating_ticket(client, make, shop):
     admin = client.login(f"approver_{_street(shop).code}")
-    assert admin.post(f"/api/v1/admin/shops/{shop.public_id}/status",
-                      json={"status": "closed", "reason": "停止经营"}).status_code == 200
+    assert (
+        admin.post(
+            f"/api/v1/admin/shops/{shop.public_id}/status",
+            json={"status": "closed", "reason": "停止经营"},
+        ).status_code
+        == 200
+    )
     make.staff("inspector", "inspector", _street(shop))
     for person in ("alice", "inspector"):
         view = client.login(person).get(f"/api/v1/scan/{shop.code}").get_json()

@@ -1,5 +1,6 @@
 """Reports (随手拍): members report problems with a checked text and their own photo; cadres
 move them forward to a resolution the resident can read."""
+
 from __future__ import annotations
 
 import io
@@ -10,7 +11,6 @@ from backend.db import database
 from backend.models import AuditEntry, Notification, Report, User
 from tests.factories import ApiClient
 from tests.races import at_once
-from tests.test_notices import member, places  # noqa: F401  (fixture)
 
 
 def png() -> bytes:
@@ -20,31 +20,40 @@ def png() -> bytes:
 
 
 def upload(resident, data: bytes | None = None, filename: str = "photo.png"):
-    return resident.post("/api/v1/resident/uploads",
-                         data={"file": (io.BytesIO(data if data is not None else png()),
-                                        filename)},
-                         content_type="multipart/form-data")
+    return resident.post(
+        "/api/v1/resident/uploads",
+        data={"file": (io.BytesIO(data if data is not None else png()), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def report(resident, community, text="楼道里堆满了杂物，存在消防隐患", category="safety", **extra):
-    return resident.post("/api/v1/resident/reports", json={
-        "community": community.code, "category": category, "text": text, **extra})
+    return resident.post(
+        "/api/v1/resident/reports",
+        json={"community": community.code, "category": category, "text": text, **extra},
+    )
 
 
 def move(staff, report_id, status, reply=None):
-    return staff.post(f"/api/v1/admin/reports/{report_id}/status",
-                      json={"status": status, "reply": reply})
+    return staff.post(
+        f"/api/v1/admin/reports/{report_id}/status", json={"status": status, "reply": reply}
+    )
 
 
 def test_report_with_photo_and_location_reaches_the_cadre_masked(client, make, places):
     with database.connection_context():
         User.update(display_name="王小明", phone="13812345678").where(
-            User.openid == "oStub_alice").execute()
+            User.openid == "oStub_alice"
+        ).execute()
     alice = client.login("alice")
     photo = upload(alice)
     assert photo.status_code == 201
-    created = report(alice, places["community_a"], photo=photo.get_json()["id"],
-                     location={"lat": 31.2001, "lng": 121.4402})
+    created = report(
+        alice,
+        places["community_a"],
+        photo=photo.get_json()["id"],
+        location={"lat": 31.2001, "lng": 121.4402},
+    )
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
     assert body["status"] == "received" and body["photo"] == photo.get_json()["id"]
@@ -74,18 +83,24 @@ def test_cadre_moves_a_report_forward_and_the_resident_reads_the_reply(client, p
     mine = alice.get(f"/api/v1/resident/reports/{report_id}").get_json()
     assert mine["status"] == "resolved" and mine["reply"] == "已联系物业清理，谢谢反馈"
     assert [r["status"] for r in alice.get("/api/v1/resident/reports").get_json()] == ["resolved"]
-    assert client.login("cadre_a").get(
-        "/api/v1/admin/reports?status=received").get_json() == []
+    assert client.login("cadre_a").get("/api/v1/admin/reports?status=received").get_json() == []
     with database.connection_context():
-        actions = [a.action for a in AuditEntry.select().where(AuditEntry.target_id == report_id)
-                   .order_by(AuditEntry.id)]
+        actions = [
+            a.action
+            for a in AuditEntry.select()
+            .where(AuditEntry.target_id == report_id)
+            .order_by(AuditEntry.id)
+        ]
     assert actions == ["report.in_hand", "report.resolved"]
 
 
-def test_the_reporter_hears_of_each_move_and_a_refusal_is_only_recorded(client, places,
-                                                                        wechat_stub):
-    wechat_stub.control("subscriptions", {"openid": "oStub_alice",
-                                          "template_id": "tmpl_report_progress", "count": 1})
+def test_the_reporter_hears_of_each_move_and_a_refusal_is_only_recorded(
+    client, places, wechat_stub
+):
+    wechat_stub.control(
+        "subscriptions",
+        {"openid": "oStub_alice", "template_id": "tmpl_report_progress", "count": 1},
+    )
     report_id = report(client.login("alice"), places["community_a"]).get_json()["id"]
     cadre = client.login("cadre_a")
     assert move(cadre, report_id, "in_hand").status_code == 200
@@ -94,12 +109,17 @@ def test_the_reporter_hears_of_each_move_and_a_refusal_is_only_recorded(client, 
     assert move(cadre, report_id, "resolved", "已联系物业清理").status_code == 200
     sent = wechat_stub.sent("subscribe/send")
     assert [(s["body"]["touser"], s["errcode"]) for s in sent] == [
-        ("oStub_alice", 0), ("oStub_alice", 43101)]
+        ("oStub_alice", 0),
+        ("oStub_alice", 43101),
+    ]
     assert sent[0]["body"]["data"]["phrase2"]["value"] == "处理中"
     with database.connection_context():
-        notes = [(n.subject, n.status, n.errcode) for n in Notification.select()
-                 .where(Notification.user == User.get(User.openid == "oStub_alice"))
-                 .order_by(Notification.id)]
+        notes = [
+            (n.subject, n.status, n.errcode)
+            for n in Notification.select()
+            .where(Notification.user == User.get(User.openid == "oStub_alice"))
+            .order_by(Notification.id)
+        ]
     assert notes == [("report.in_hand", "sent", None), ("report.resolved", "refused", 43101)]
 
 
@@ -148,13 +168,15 @@ def test_a_report_of_a_few_letters_between_spaces_is_refused(client, places):
 
 def test_a_double_tap_on_send_files_one_report(app, client, places):
     alice = client.login("alice")
-    answers = at_once(*[lambda: report(ApiClient(app, alice.token), places["community_a"])
-                        for _ in range(2)])
+    answers = at_once(
+        *[lambda: report(ApiClient(app, alice.token), places["community_a"]) for _ in range(2)]
+    )
     assert sorted(r.status_code for r in answers) == [201, 409]
     [kept] = [r.get_json()["id"] for r in answers if r.status_code == 201]
     assert kept in [r.get_json()["message"] for r in answers if r.status_code == 409][0]
-    assert [r["id"] for r in client.login("cadre_a").get("/api/v1/admin/reports").get_json()] \
-        == [kept]
+    assert [r["id"] for r in client.login("cadre_a").get("/api/v1/admin/reports").get_json()] == [
+        kept
+    ]
     again = report(alice, places["community_a"], text="楼道里堆满了杂物，又堆起来了")
     assert again.status_code == 201
 
@@ -163,8 +185,10 @@ def test_only_my_own_upload_may_be_attached(client, places):
     bobs_photo = upload(client.login("bob")).get_json()["id"]
     response = report(client.login("alice"), places["community_a"], photo=bobs_photo)
     assert response.status_code == 422 and "photo" in response.get_json()["errors"]["json"]
-    assert report(client.login("alice"), places["community_a"],
-                  photo="no-such-photo").status_code == 422
+    assert (
+        report(client.login("alice"), places["community_a"], photo="no-such-photo").status_code
+        == 422
+    )
 
 
 def test_upload_checks_the_content_not_the_name(client, places):
@@ -175,21 +199,30 @@ def test_upload_checks_the_content_not_the_name(client, places):
 
 
 def test_staff_filter_and_paginate_their_queue(client, make, places):
-    member(make, "anna", places["community_a"])
+    make.member("anna", places["community_a"])
     alice, anna = client.login("alice"), client.login("anna")
     report(alice, places["community_a"], category="noise", text="晚上十点后广场舞音乐太响")
     report(anna, places["community_a"], category="parking", text="消防通道被私家车占用")
     report(anna, places["community_a"], category="environment", text="垃圾桶满了没人清运")
     street = client.login("street_admin")
-    assert [r["category"] for r in street.get(
-        "/api/v1/admin/reports?category=noise").get_json()] == ["noise"]
+    assert [
+        r["category"] for r in street.get("/api/v1/admin/reports?category=noise").get_json()
+    ] == ["noise"]
     page = street.get("/api/v1/admin/reports?page=1&page_size=2")
     assert len(page.get_json()) == 2 and '"total": 3' in page.headers["X-Pagination"]
     district = client.login("district_admin")
-    assert len(district.get(
-        f"/api/v1/admin/reports?community={places['community_a'].code}").get_json()) == 3
-    assert district.get(
-        f"/api/v1/admin/reports?community={places['community_b'].code}").get_json() == []
+    assert (
+        len(
+            district.get(f"/api/v1/admin/reports?community={places['community_a'].code}").get_json()
+        )
+        == 3
+    )
+    assert (
+        district.get(f"/api/v1/admin/reports?community={places['community_b'].code}").get_json()
+        == []
+    )
     assert client.login("inspector").get("/api/v1/admin/reports").status_code == 403
     assert [r["category"] for r in anna.get("/api/v1/resident/reports").get_json()] == [
-        "environment", "parking"]
+        "environment",
+        "parking",
+    ]

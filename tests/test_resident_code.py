@@ -1,4 +1,5 @@
 """The personal resident code: offline from the JWKS alone, online once, every rejection named."""
+
 from __future__ import annotations
 
 import base64
@@ -28,8 +29,9 @@ def gate(config, tmp_path, make):
     with database.connection_context():
         User.update(display_name="张三").where(User.id == resident.id).execute()
         community = places["community_a"]
-        CommunityMembership.create(user=resident, community=community,
-                                   region_path=community.path, status="approved")
+        CommunityMembership.create(
+            user=resident, community=community, region_path=community.path, status="approved"
+        )
     return app
 
 
@@ -39,8 +41,9 @@ def _code(app, user="alice") -> str:
 
 
 def _verify(app, code, cadre="cadre"):
-    response = ApiClient(app).login(cadre).post("/api/v1/admin/resident-codes/verify",
-                                               json={"code": code})
+    response = (
+        ApiClient(app).login(cadre).post("/api/v1/admin/resident-codes/verify", json={"code": code})
+    )
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -67,13 +70,14 @@ def test_code_has_the_fixed_shape(gate):
 def _verify_offline(app, code) -> dict:
     """What a gate without a network does: the published keys, signature and expiry."""
     jwks = app.test_client().get("/.well-known/jwks.json").get_json()
-    token = code[len("SQR1:"):]
+    token = code[len("SQR1:") :]
     kid = jwt.get_unverified_header(token)["kid"]
     published = [k for k in jwks["keys"] if k["kid"] == kid]
     if not published:
         raise jwt.InvalidKeyError(f"no published key {kid}")
-    return jwt.decode(token, jwt.PyJWK(published[0]).key, algorithms=["ES256"],
-                      options={"verify_aud": False})
+    return jwt.decode(
+        token, jwt.PyJWK(published[0]).key, algorithms=["ES256"], options={"verify_aud": False}
+    )
 
 
 def test_offline_verification_from_the_jwks_alone(gate):
@@ -91,8 +95,11 @@ def test_a_login_token_shown_as_a_code_does_not_pass_an_offline_gate(gate):
 def test_online_verification_shows_masked_name_and_works_once(gate):
     code = _code(gate)
     first = _verify(gate, code)
-    assert first == {"valid": True, "reason": "ok",
-                     "resident": {"name": "张*", "community": "建业里居委会", "status": "approved"}}
+    assert first == {
+        "valid": True,
+        "reason": "ok",
+        "resident": {"name": "张*", "community": "建业里居委会", "status": "approved"},
+    }
     assert _verify(gate, code) == {"valid": False, "reason": "replayed"}
 
 
@@ -112,8 +119,12 @@ def test_altered_code_is_refused(gate):
 def test_code_signed_with_a_foreign_key_is_refused(gate):
     token = _code(gate)[5:]
     claims = jwt.decode(token, options={"verify_signature": False})
-    forged = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
-                        headers={"kid": jwt.get_unverified_header(token)["kid"], "typ": None})
+    forged = jwt.encode(
+        claims,
+        ec.generate_private_key(ec.SECP256R1()),
+        algorithm="ES256",
+        headers={"kid": jwt.get_unverified_header(token)["kid"], "typ": None},
+    )
     assert _verify(gate, f"SQR1:{forged}")["reason"] == "bad_signature"
 
 
@@ -121,16 +132,21 @@ def test_code_signed_with_another_purposes_key_is_refused(gate):
     token = _code(gate)[5:]
     claims = jwt.decode(token, options={"verify_signature": False})
     access = gate.extensions["citycode.keys"].current("access")
-    forged = jwt.encode(claims, access.private_key, algorithm="ES256",
-                        headers={"kid": access.kid, "typ": None})
+    forged = jwt.encode(
+        claims, access.private_key, algorithm="ES256", headers={"kid": access.kid, "typ": None}
+    )
     assert _verify(gate, f"SQR1:{forged}")["reason"] == "wrong_key"
 
 
 def test_unknown_kid_is_refused(gate):
     token = _code(gate)[5:]
     claims = jwt.decode(token, options={"verify_signature": False})
-    forged = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
-                        headers={"kid": "resident-19990101-abcdef", "typ": None})
+    forged = jwt.encode(
+        claims,
+        ec.generate_private_key(ec.SECP256R1()),
+        algorithm="ES256",
+        headers={"kid": "resident-19990101-abcdef", "typ": None},
+    )
     assert _verify(gate, f"SQR1:{forged}")["reason"] == "unknown_kid"
 
 

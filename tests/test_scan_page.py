@@ -1,5 +1,6 @@
 """The page a phone camera opens (/s/{code}), rendered by a real browser: headless Chromium
 loads it from the app served over HTTP, and we read what a person would see."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,7 +9,7 @@ import shutil
 import signal
 import subprocess
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -18,6 +19,10 @@ from werkzeug.serving import make_server
 from backend import clock
 from backend.db import database
 from backend.models import Shop
+
+# A real browser renders the page, and the database kind changes nothing it checks: run
+# once, not once per database.
+pytestmark = pytest.mark.once
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -36,8 +41,9 @@ def chromium_or_skip() -> str:
         path = shutil.which(name)
         if path:
             return path
-    reason = ("headless Chromium is not installed "
-              "(Debian: apt-get install chromium fonts-wqy-zenhei)")
+    reason = (
+        "headless Chromium is not installed (Debian: apt-get install chromium fonts-wqy-zenhei)"
+    )
     if IN_CI:
         pytest.fail(reason)
     pytest.skip(reason)
@@ -46,14 +52,24 @@ def chromium_or_skip() -> str:
 def run_chromium(binary: str, tmp_path, *args: str) -> str:
     """Run headless Chromium once with a throwaway profile; its stdout (e.g. --dump-dom)."""
     command = [
-        binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-proxy-server", "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / f'chromium-profile-{next(_profiles)}'}", *args,
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-proxy-server",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / f'chromium-profile-{next(_profiles)}'}",
+        *args,
     ]
     # Its own process group, so a hung browser goes down with its renderer children.
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
     try:
         stdout, stderr = process.communicate(timeout=CHROMIUM_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -79,8 +95,12 @@ class Page(HTMLParser):
         if tag in self.VOID:
             return
         attrs = dict(attrs)
-        element = {"tag": tag, "id": attrs.get("id"),
-                   "classes": (attrs.get("class") or "").split(), "text": ""}
+        element = {
+            "tag": tag,
+            "id": attrs.get("id"),
+            "classes": (attrs.get("class") or "").split(),
+            "text": "",
+        }
         self.elements.append(element)
         self._open.append(element)
 
@@ -110,7 +130,7 @@ class Page(HTMLParser):
 
 
 def near(pixel, colour, tolerance=12) -> bool:
-    return all(abs(a - b) <= tolerance for a, b in zip(pixel[:3], colour))
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel[:3], colour, strict=True))
 
 
 @pytest.fixture
@@ -139,15 +159,21 @@ def licensed_shop(make):
     make.licence(shop, today + timedelta(days=3 * 365), "food_business", "JY13101040012345")
     make.licence(shop, today + timedelta(days=10), "public_health", "WS31010420230077")
     make.licence(shop, today - timedelta(days=10), "business_licence", "YY91310104000099")
-    make.licence(shop, today + timedelta(days=400), "special_trade", "TH31010420260001",
-                 valid_from=today + timedelta(days=30))
+    make.licence(
+        shop,
+        today + timedelta(days=400),
+        "special_trade",
+        "TH31010420260001",
+        valid_from=today + timedelta(days=30),
+    )
     with database.connection_context():
         return Shop.get_by_id(shop.id)
 
 
 # -- the official page -----------------------------------------------------------------------
 def test_official_page_shows_the_registered_shop_and_its_licences(
-        chromium, served, make, licensed_shop, tmp_path):
+    chromium, served, make, licensed_shop, tmp_path
+):
     code = make.code_of(licensed_shop)
     # The path exactly as the sticker prints it: upper case.
     page = Page(run_chromium(chromium, tmp_path, "--dump-dom", f"{served}/S/{code}"))
@@ -180,8 +206,13 @@ def test_official_page_shows_the_registered_shop_and_its_licences(
 def test_official_page_looks_official_on_a_phone(chromium, served, make, licensed_shop, tmp_path):
     code = make.code_of(licensed_shop)
     shot = tmp_path / "page.png"
-    run_chromium(chromium, tmp_path, f"--screenshot={shot}", f"--window-size={PHONE_WINDOW}",
-                 f"{served}/s/{code.lower()}")
+    run_chromium(
+        chromium,
+        tmp_path,
+        f"--screenshot={shot}",
+        f"--window-size={PHONE_WINDOW}",
+        f"{served}/s/{code.lower()}",
+    )
 
     assert shot.exists() and shot.stat().st_size > 0
     image = Image.open(shot).convert("RGB")
@@ -196,7 +227,8 @@ def test_official_page_looks_official_on_a_phone(chromium, served, make, license
 
 # -- the warnings ------------------------------------------------------------------------------
 def test_old_sticker_warns_that_the_code_was_replaced(
-        chromium, served, client, make, licensed_shop, tmp_path):
+    chromium, served, client, make, licensed_shop, tmp_path
+):
     old = make.code_of(licensed_shop)
     owner = client.login("shopkeeper")
     reissued = owner.post(f"/api/v1/merchant/shops/{licensed_shop.public_id}/code/reissue")
@@ -207,8 +239,13 @@ def test_old_sticker_warns_that_the_code_was_replaced(
     assert "官方认证" not in page.text
 
     shot = tmp_path / "replaced.png"
-    run_chromium(chromium, tmp_path, f"--screenshot={shot}", f"--window-size={PHONE_WINDOW}",
-                 f"{served}/S/{old}")
+    run_chromium(
+        chromium,
+        tmp_path,
+        f"--screenshot={shot}",
+        f"--window-size={PHONE_WINDOW}",
+        f"{served}/S/{old}",
+    )
     assert near(Image.open(shot).convert("RGB").getpixel((10, 8)), WARNING_RED)
 
 
@@ -220,8 +257,13 @@ def test_unknown_code_warns_that_it_is_not_official(chromium, served, make, tmp_
     assert "官方认证" not in page.text
 
     shot = tmp_path / "unknown.png"
-    run_chromium(chromium, tmp_path, f"--screenshot={shot}", f"--window-size={PHONE_WINDOW}",
-                 f"{served}/{path}")
+    run_chromium(
+        chromium,
+        tmp_path,
+        f"--screenshot={shot}",
+        f"--window-size={PHONE_WINDOW}",
+        f"{served}/{path}",
+    )
     assert near(Image.open(shot).convert("RGB").getpixel((10, 8)), WARNING_RED)
 
 
@@ -230,11 +272,14 @@ def test_the_page_shows_the_latest_comments_with_the_shops_reply(client, make, l
     resident = client.login("alice")
     resident.patch("/api/v1/resident/profile", json={"display_name": "王小明"})
     ticket = resident.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
-    rating = resident.post(f"/api/v1/resident/shops/{licensed_shop.public_id}/ratings", json={
-        "rating_ticket": ticket, "stars": 4, "text": "汤头很鲜", "tags": ["干净"]}).get_json()
+    rating = resident.post(
+        f"/api/v1/resident/shops/{licensed_shop.public_id}/ratings",
+        json={"rating_ticket": ticket, "stars": 4, "text": "汤头很鲜", "tags": ["干净"]},
+    ).get_json()
     client.login("shopkeeper").post(
         f"/api/v1/merchant/shops/{licensed_shop.public_id}/ratings/{rating['id']}/reply",
-        json={"text": "谢谢光临"})
+        json={"text": "谢谢光临"},
+    )
 
     page = Page(client.http.get(f"/s/{code}").get_data(as_text=True))
 
@@ -260,12 +305,16 @@ def test_the_page_gives_days_as_people_in_the_district_count_them(client, make, 
     code = make.code_of(licensed_shop)
     resident = client.login("alice")
     ticket = resident.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
-    rated = resident.post(f"/api/v1/resident/shops/{licensed_shop.public_id}/ratings",
-                          json={"rating_ticket": ticket, "stars": 5, "text": "早饭很好"})
+    rated = resident.post(
+        f"/api/v1/resident/shops/{licensed_shop.public_id}/ratings",
+        json={"rating_ticket": ticket, "stars": 5, "text": "早饭很好"},
+    )
     assert rated.status_code == 201
     with database.connection_context():
-        Shop.update(last_inspection_at=datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc),
-                    last_inspection_result="pass").where(Shop.id == licensed_shop.id).execute()
+        Shop.update(
+            last_inspection_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC),
+            last_inspection_result="pass",
+        ).where(Shop.id == licensed_shop.id).execute()
 
     page = Page(client.http.get(f"/s/{code}").get_data(as_text=True))
 
@@ -284,7 +333,7 @@ HOSTILE = {
     "title": "javascript:alert('honour')",
     "issuer": "<svg onload=alert(2)>",
     "comment": "</p><script>alert(3)</script>",
-    "reply": "<a href=\"javascript:alert(4)\">点我</a>",
+    "reply": '<a href="javascript:alert(4)">点我</a>',
 }
 
 
@@ -293,20 +342,29 @@ def test_text_shopkeepers_and_customers_typed_shows_as_text_not_markup(client, m
     shop = make.shop("shopkeeper", places["street_a"], name="王记")
     owner = client.login("shopkeeper")
     base = f"/api/v1/merchant/shops/{shop.public_id}"
-    assert owner.patch(base, json={"name": HOSTILE["name"],
-                                   "address": HOSTILE["address"]}).status_code == 200
+    assert (
+        owner.patch(base, json={"name": HOSTILE["name"], "address": HOSTILE["address"]}).status_code
+        == 200
+    )
     admin = client.login(f"approver_{places['street_a'].code}")
     [change] = admin.get("/api/v1/admin/shop-requests").get_json()
     assert admin.post(f"/api/v1/admin/shop-requests/{change['id']}/approve").status_code == 200
-    assert owner.post(f"{base}/honours", json={"title": HOSTILE["title"],
-                                               "issuer": HOSTILE["issuer"]}).status_code == 201
+    assert (
+        owner.post(
+            f"{base}/honours", json={"title": HOSTILE["title"], "issuer": HOSTILE["issuer"]}
+        ).status_code
+        == 201
+    )
     code = make.code_of(shop)
     resident = client.login("alice")
     ticket = resident.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
-    rating = resident.post(f"/api/v1/resident/shops/{shop.public_id}/ratings", json={
-        "rating_ticket": ticket, "stars": 3, "text": HOSTILE["comment"]}).get_json()
-    assert owner.post(f"{base}/ratings/{rating['id']}/reply",
-                      json={"text": HOSTILE["reply"]}).status_code in (200, 201)
+    rating = resident.post(
+        f"/api/v1/resident/shops/{shop.public_id}/ratings",
+        json={"rating_ticket": ticket, "stars": 3, "text": HOSTILE["comment"]},
+    ).get_json()
+    assert owner.post(
+        f"{base}/ratings/{rating['id']}/reply", json={"text": HOSTILE["reply"]}
+    ).status_code in (200, 201)
 
     html = client.http.get(f"/s/{code}").get_data(as_text=True)
 

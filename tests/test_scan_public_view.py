@@ -1,9 +1,10 @@
 """The public view most scans get is read in one statement and written without the schema:
 it must be, field for field, the body that scan.read and ScanResult write."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -42,15 +43,24 @@ def _same_body(fast: dict, full: dict) -> None:
     assert list(fast["shop"]) == list(full["shop"])
 
 
-def _rate(client, user: str, shop: Shop, code: str, stars: int, text: str | None,
-          display_name: str | None = "欧阳娜娜", tags: tuple = ()):
+def _rate(
+    client,
+    user: str,
+    shop: Shop,
+    code: str,
+    stars: int,
+    text: str | None,
+    display_name: str | None = "欧阳娜娜",
+    tags: tuple = (),
+):
     resident = client.login(user)
     if display_name:
         resident.patch("/api/v1/resident/profile", json={"display_name": display_name})
     ticket = resident.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
-    response = resident.post(f"/api/v1/resident/shops/{shop.public_id}/ratings",
-                             json={"rating_ticket": ticket, "stars": stars, "text": text,
-                                   "tags": list(tags)})
+    response = resident.post(
+        f"/api/v1/resident/shops/{shop.public_id}/ratings",
+        json={"rating_ticket": ticket, "stars": stars, "text": text, "tags": list(tags)},
+    )
     assert response.status_code == 201, response.get_json()
 
 
@@ -58,27 +68,44 @@ def test_a_shop_with_everything_reads_the_same_both_ways(app, client, make, plac
     shop = make.shop("owner", places["street_a"], places["community_a"])
     today = clock.today_local()
     make.licence(shop, today - timedelta(days=1), number="JY13101040000001")
-    make.licence(shop, today + timedelta(days=10), type_="business_licence",
-                 number="91310104MA1FL0XX3N")
+    make.licence(
+        shop, today + timedelta(days=10), type_="business_licence", number="91310104MA1FL0XX3N"
+    )
     make.licence(shop, today + timedelta(days=10), number="AB1234")  # same day, short number
     make.licence(shop, today + timedelta(days=400), type_="health_permit")
-    make.licence(shop, today + timedelta(days=800), type_="public_health", number="WS0000000001",
-                 valid_from=today + timedelta(days=1))
+    make.licence(
+        shop,
+        today + timedelta(days=800),
+        type_="public_health",
+        number="WS0000000001",
+        valid_from=today + timedelta(days=1),
+    )
     code = make.code_of(shop)
     owner = client.login("owner")
-    for title, awarded_on in (("诚信经营示范店", None), ("放心消费单位", "2025-03-15"),
-                              ("文明商户", "2026-01-10"), ("食品安全示范店", "2026-01-10")):
-        assert owner.post(f"/api/v1/merchant/shops/{shop.public_id}/honours",
-                          json={"title": title, "issuer": "区消保委", "awarded_on": awarded_on}
-                          ).status_code == 201
+    for title, awarded_on in (
+        ("诚信经营示范店", None),
+        ("放心消费单位", "2025-03-15"),
+        ("文明商户", "2026-01-10"),
+        ("食品安全示范店", "2026-01-10"),
+    ):
+        assert (
+            owner.post(
+                f"/api/v1/merchant/shops/{shop.public_id}/honours",
+                json={"title": title, "issuer": "区消保委", "awarded_on": awarded_on},
+            ).status_code
+            == 201
+        )
     _rate(client, "alice", shop, code, 5, "面很好吃", tags=("干净", "实惠"))
     _rate(client, "bob", shop, code, 2, "等了很久", display_name="王")
     _rate(client, "dave", shop, code, 4, None, display_name=None)
     with database.connection_context():
         # 01:30 in Shanghai on 6 September is still the 5th in UTC.
-        Shop.update(last_inspection_at=datetime(2026, 9, 5, 17, 30, tzinfo=timezone.utc),
-                    last_inspection_result="pass_with_remarks", risk_grade="C",
-                    status="suspended").where(Shop.id == shop.id).execute()
+        Shop.update(
+            last_inspection_at=datetime(2026, 9, 5, 17, 30, tzinfo=UTC),
+            last_inspection_result="pass_with_remarks",
+            risk_grade="C",
+            status="suspended",
+        ).where(Shop.id == shop.id).execute()
 
     carol = client.login("carol")
     fast = carol.get(f"/api/v1/scan/{code.lower()}").get_json()
@@ -86,22 +113,38 @@ def test_a_shop_with_everything_reads_the_same_both_ways(app, client, make, plac
 
     assert fast["view"] == "public" and fast["shop"]["status_label"] == "停业整顿"
     assert fast["shop"]["last_inspection"] == {
-        "date": "2026-09-06", "result": "pass_with_remarks", "result_label": "基本合格"}
+        "date": "2026-09-06",
+        "result": "pass_with_remarks",
+        "result_label": "基本合格",
+    }
     assert fast["shop"]["rating"] == {"count": 3, "mean": 3.67, "histogram": [0, 1, 0, 1, 1]}
     assert [lic["status"] for lic in fast["licences"]] == [
-        "expired", "expiring", "expiring", "valid", "not_yet_valid"]
+        "expired",
+        "expiring",
+        "expiring",
+        "valid",
+        "not_yet_valid",
+    ]
     assert "AB****" in [lic["number"] for lic in fast["licences"]]
     # Latest first, the same day by the later entry, undated last.
     assert [h["title"] for h in fast["honours"]] == [
-        "食品安全示范店", "文明商户", "放心消费单位", "诚信经营示范店"]
+        "食品安全示范店",
+        "文明商户",
+        "放心消费单位",
+        "诚信经营示范店",
+    ]
     assert [(c["author"], c["tags"]) for c in fast["comments"]] == [
-        ("匿名用户", []), ("*", []), ("欧***", ["干净", "实惠"])]
+        ("匿名用户", []),
+        ("*", []),
+        ("欧***", ["干净", "实惠"]),
+    ]
     _same_body(fast, full)
 
 
 def test_a_bare_shop_reads_the_same_both_ways(app, client, make, places):
-    shop = make.shop("owner", places["street_b"], None, name="小张便利店",
-                     category="general_retail")
+    shop = make.shop(
+        "owner", places["street_b"], None, name="小张便利店", category="general_retail"
+    )
     code = make.code_of(shop)
     fast = client.login("carol").get(f"/api/v1/scan/{code}").get_json()
     full = _through_the_schema(app, code, "oStub_carol")
@@ -120,8 +163,15 @@ def test_the_fast_body_has_exactly_the_fields_its_schemas_declare(client, make, 
     shop = make.shop("owner", places["street_a"], places["community_a"])
     make.licence(shop, clock.today_local() + timedelta(days=90))
     code = make.code_of(shop)
-    assert client.login("owner").post(f"/api/v1/merchant/shops/{shop.public_id}/honours", json={
-        "title": "文明商户", "issuer": "区消保委", "awarded_on": "2026-01-10"}).status_code == 201
+    assert (
+        client.login("owner")
+        .post(
+            f"/api/v1/merchant/shops/{shop.public_id}/honours",
+            json={"title": "文明商户", "issuer": "区消保委", "awarded_on": "2026-01-10"},
+        )
+        .status_code
+        == 201
+    )
     _rate(client, "alice", shop, code, 4, "不错")
     fast = client.login("carol").get(f"/api/v1/scan/{code}").get_json()
     assert fast["view"] == "public"
@@ -148,13 +198,13 @@ def test_a_scan_without_a_valid_token_is_refused(client, make, places):
     shop = make.shop("owner", places["street_a"], places["community_a"])
     code = make.code_of(shop)
     assert client.http.get(f"/api/v1/scan/{code}").status_code == 401
-    forged = client.http.get(f"/api/v1/scan/{code}",
-                             headers={"Authorization": "Bearer not.a.token"})
+    forged = client.http.get(
+        f"/api/v1/scan/{code}", headers={"Authorization": "Bearer not.a.token"}
+    )
     assert forged.status_code == 401
 
 
-def test_the_shops_own_people_and_staff_still_get_more_than_the_public_view(
-        client, make, places):
+def test_the_shops_own_people_and_staff_still_get_more_than_the_public_view(client, make, places):
     shop = make.shop("owner", places["street_a"], places["community_a"])
     code = make.code_of(shop)
     make.staff("cadre_b", "cadre", places["street_b"])

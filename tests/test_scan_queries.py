@@ -1,4 +1,5 @@
 """The public scan stays a handful of queries, and still shows everything it should."""
+
 from __future__ import annotations
 
 import logging
@@ -79,15 +80,23 @@ def test_an_anonymous_page_view_takes_two_queries(client, shop):
 
 def test_honours_and_comments_still_show_when_a_shop_has_them(client, shop):
     owner = client.login("owner")
-    assert owner.post(f"/api/v1/merchant/shops/{shop.public_id}/honours",
-                      json={"title": "诚信经营示范店", "issuer": "徐汇区市场监督管理局"}
-                      ).status_code == 201
+    assert (
+        owner.post(
+            f"/api/v1/merchant/shops/{shop.public_id}/honours",
+            json={"title": "诚信经营示范店", "issuer": "徐汇区市场监督管理局"},
+        ).status_code
+        == 201
+    )
     alice = client.login("alice")
     alice.patch("/api/v1/resident/profile", json={"display_name": "欧阳娜娜"})
     ticket = alice.get(f"/api/v1/scan/{shop.code}").get_json()["rating_ticket"]
-    assert alice.post(f"/api/v1/resident/shops/{shop.public_id}/ratings",
-                      json={"rating_ticket": ticket, "stars": 5, "text": "面很好吃"}
-                      ).status_code == 201
+    assert (
+        alice.post(
+            f"/api/v1/resident/shops/{shop.public_id}/ratings",
+            json={"rating_ticket": ticket, "stars": 5, "text": "面很好吃"},
+        ).status_code
+        == 201
+    )
 
     bob = client.login("bob")
     with statements() as sql:
@@ -151,9 +160,14 @@ def test_a_shops_comments_are_found_among_its_own_ratings_not_everyones(client, 
     with statements() as sql:
         resident.get(f"/api/v1/scan/{shop.code}")
     with database.connection_context():
-        plan = [row[3] for row in database.execute_sql(
-            f"EXPLAIN QUERY PLAN {sql[0]}", sql.params[0]).fetchall()]
+        plan = [
+            row[3]
+            for row in database.execute_sql(
+                f"EXPLAIN QUERY PLAN {sql[0]}", sql.params[0]
+            ).fetchall()
+        ]
     # Every table is reached through an index, ratings through the shop's own.
     assert not any(re.match(r"SCAN t\d+", step) for step in plan), plan
-    assert any("INDEX rating_shop_id_status_updated_at (shop_id=? AND status=?)" in step
-               for step in plan), plan
+    assert any(
+        "INDEX rating_shop_id_status_updated_at (shop_id=? AND status=?)" in step for step in plan
+    ), plan

@@ -3,6 +3,7 @@
 The landing page shows them so a resident can tell a sticker belongs to the shop in
 front of them; a shopkeeper must not be able to make a shop match a sticker elsewhere.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -48,12 +49,16 @@ def _invite_staff(client, shop, member):
 
 
 def _told(wechat_stub, user):
-    return [m["body"]["data"] for m in wechat_stub.sent("subscribe/send")
-            if m["body"]["touser"] == f"oStub_{user}"]
+    return [
+        m["body"]["data"]
+        for m in wechat_stub.sent("subscribe/send")
+        if m["body"]["touser"] == f"oStub_{user}"
+    ]
 
 
 def test_a_new_name_waits_for_the_admin_and_the_scan_shows_it_only_once_approved(
-        client, make, places, shop, wechat_stub):
+    client, make, places, shop, wechat_stub
+):
     owner = client.login("owner")
     response = owner.patch(_base(shop), json={"name": "老张面馆", "address": "衡山路 9 号"})
 
@@ -68,16 +73,21 @@ def test_a_new_name_waits_for_the_admin_and_the_scan_shows_it_only_once_approved
     admin = _admin(client, places)
     [change] = _waiting_change(admin)
     assert change["shop_id"] == shop.public_id
-    assert change["changes"] == {"name": {"old": "老王面馆", "new": "老张面馆"},
-                                 "address": {"old": "天平路 88 号", "new": "衡山路 9 号"}}
+    assert change["changes"] == {
+        "name": {"old": "老王面馆", "new": "老张面馆"},
+        "address": {"old": "天平路 88 号", "new": "衡山路 9 号"},
+    }
 
     assert admin.post(f"{ADMIN}/shop-requests/{change['id']}/approve").status_code == 200
 
     scanned = _scanned(client, make, shop)
     assert (scanned["name"], scanned["address"]) == ("老张面馆", "衡山路 9 号")
     assert owner.get(_base(shop)).get_json()["pending_change"] is None
-    [event] = [e for e in owner.get(f"{_base(shop)}/lifecycle").get_json()
-               if e["type"] == "shop.profile_changed"]
+    [event] = [
+        e
+        for e in owner.get(f"{_base(shop)}/lifecycle").get_json()
+        if e["type"] == "shop.profile_changed"
+    ]
     assert event["payload"]["name"] == "老张面馆" and event["actor"].startswith("staff:")
     [told] = _told(wechat_stub, "owner")[-1:]
     assert told["thing1"]["value"] == "老张面馆" and "通过" in told["thing2"]["value"]
@@ -85,14 +95,16 @@ def test_a_new_name_waits_for_the_admin_and_the_scan_shows_it_only_once_approved
 
 
 def test_a_rejected_change_keeps_the_old_name_and_tells_the_owner_why(
-        client, make, places, shop, wechat_stub):
+    client, make, places, shop, wechat_stub
+):
     owner = client.login("owner")
     assert owner.patch(_base(shop), json={"name": "老张面馆"}).status_code == 200
     admin = _admin(client, places)
     [change] = _waiting_change(admin)
 
-    rejected = admin.post(f"{ADMIN}/shop-requests/{change['id']}/reject",
-                          json={"note": "与营业执照不符"})
+    rejected = admin.post(
+        f"{ADMIN}/shop-requests/{change['id']}/reject", json={"note": "与营业执照不符"}
+    )
 
     assert rejected.status_code == 200 and rejected.get_json()["note"] == "与营业执照不符"
     assert _scanned(client, make, shop)["name"] == "老王面馆"
@@ -132,8 +144,10 @@ def test_staff_cannot_ask_to_rename_the_shop(client, make, places, shop):
 def test_phone_and_hours_still_change_at_once(client, make, places, shop):
     owner = client.login("owner")
 
-    response = owner.patch(_base(shop), json={"name": "老张面馆", "phone": "13812345678",
-                                              "opening_hours": "10:00-22:00"})
+    response = owner.patch(
+        _base(shop),
+        json={"name": "老张面馆", "phone": "13812345678", "opening_hours": "10:00-22:00"},
+    )
 
     assert response.status_code == 200
     assert response.get_json()["phone"] == "13812345678"
@@ -143,8 +157,13 @@ def test_phone_and_hours_still_change_at_once(client, make, places, shop):
 
 def test_a_suspended_shop_also_asks(client, make, places, shop):
     admin = _admin(client, places)
-    assert admin.post(f"{ADMIN}/shops/{shop.public_id}/status",
-                      json={"status": "suspended", "reason": "整改期间"}).status_code == 200
+    assert (
+        admin.post(
+            f"{ADMIN}/shops/{shop.public_id}/status",
+            json={"status": "suspended", "reason": "整改期间"},
+        ).status_code
+        == 200
+    )
 
     client.login("owner").patch(_base(shop), json={"address": "衡山路 9 号"})
 
@@ -170,16 +189,23 @@ def test_an_admin_of_another_street_cannot_decide_the_change(client, make, place
 
     assert _waiting_change(admin_b) == []
     assert admin_b.post(f"{ADMIN}/shop-requests/{change['id']}/approve").status_code == 404
-    assert admin_b.post(f"{ADMIN}/shop-requests/{change['id']}/reject",
-                        json={"note": "不行"}).status_code == 404
+    assert (
+        admin_b.post(
+            f"{ADMIN}/shop-requests/{change['id']}/reject", json={"note": "不行"}
+        ).status_code
+        == 404
+    )
     assert _scanned(client, make, shop)["name"] == "老王面馆"
     assert len(_waiting_change(_admin(client, places))) == 1
 
 
 def test_a_new_owner_does_not_inherit_the_former_owners_change(client, make, places, shop):
     client.login("owner").patch(_base(shop), json={"name": "老张面馆"})
-    claim = client.login("heir").post("/api/v1/merchant/claims",
-                                      json={"credit_code": shop.credit_code}).get_json()
+    claim = (
+        client.login("heir")
+        .post("/api/v1/merchant/claims", json={"credit_code": shop.credit_code})
+        .get_json()
+    )
     admin = _admin(client, places)
     [change] = _waiting_change(admin)
 

@@ -1,4 +1,5 @@
 """A quick end-to-end: register, approve, scan."""
+
 from datetime import date
 
 

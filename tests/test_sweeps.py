@@ -1,4 +1,5 @@
 """The licence sweep: each expiry noted once in the lifecycle, and the owner told."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,8 +19,11 @@ def shop(make):
 
 def _events(shop, type_):
     with database.connection_context():
-        return LifecycleEvent.select().where((LifecycleEvent.shop == shop.id)
-                                             & (LifecycleEvent.type == type_)).count()
+        return (
+            LifecycleEvent.select()
+            .where((LifecycleEvent.shop == shop.id) & (LifecycleEvent.type == type_))
+            .count()
+        )
 
 
 def _licence_notes():
@@ -28,8 +32,11 @@ def _licence_notes():
 
 
 def _licence_messages(wechat_stub):
-    return [s for s in wechat_stub.sent("subscribe/send")
-            if s["body"]["template_id"] == "tmpl_licence_expiry"]
+    return [
+        s
+        for s in wechat_stub.sent("subscribe/send")
+        if s["body"]["template_id"] == "tmpl_licence_expiry"
+    ]
 
 
 def _sweep(app):
@@ -41,8 +48,7 @@ def _sweep(app):
 def test_expiring_and_expired_licences_are_noted_once(app, make, shop, wechat_stub):
     today = clock.today_local()
     make.licence(shop, today + timedelta(days=10), number="JY0000000001")
-    make.licence(shop, today - timedelta(days=3), type_="business_licence",
-                 number="91310104XXXX")
+    make.licence(shop, today - timedelta(days=3), type_="business_licence", number="91310104XXXX")
     make.licence(shop, today + timedelta(days=300), type_="public_health", number="WS00000001")
     output = _sweep(app)
     assert "expiring: 1, expired: 1" in output
@@ -65,7 +71,8 @@ def test_a_renewed_licence_can_be_noted_for_its_new_period(app, client, make, sh
     new_end = clock.today_local() + timedelta(days=400)
     client.login("owner").post(
         f"/api/v1/merchant/shops/{shop.public_id}/licences/{licence.public_id}/renewal",
-        json={"valid_to": new_end.isoformat()})
+        json={"valid_to": new_end.isoformat()},
+    )
     clock.travel(timedelta(days=380))
     _sweep(app)
     assert _events(shop, "licence.expiring") == 2
@@ -80,8 +87,9 @@ def test_owner_without_a_subscription_is_recorded_as_refused(app, make, shop, we
 
 
 def test_subscribed_owner_receives_the_message(app, make, shop, wechat_stub):
-    wechat_stub.control("subscriptions", {"openid": "oStub_owner",
-                                          "template_id": "tmpl_licence_expiry", "count": 1})
+    wechat_stub.control(
+        "subscriptions", {"openid": "oStub_owner", "template_id": "tmpl_licence_expiry", "count": 1}
+    )
     make.licence(shop, clock.today_local() + timedelta(days=10))
     _sweep(app)
     with database.connection_context():
@@ -92,9 +100,14 @@ def test_subscribed_owner_receives_the_message(app, make, shop, wechat_stub):
 
 
 def test_expired_health_certificate_is_noted_once(app, client, shop):
-    client.login("owner").post(f"/api/v1/merchant/shops/{shop.public_id}/employees", json={
-        "name": "张伟", "health_cert_number": "JK20240001",
-        "health_cert_expires": (clock.today_local() - timedelta(days=1)).isoformat()})
+    client.login("owner").post(
+        f"/api/v1/merchant/shops/{shop.public_id}/employees",
+        json={
+            "name": "张伟",
+            "health_cert_number": "JK20240001",
+            "health_cert_expires": (clock.today_local() - timedelta(days=1)).isoformat(),
+        },
+    )
     _sweep(app)
     _sweep(app)
     assert _events(shop, "employee.certificate_expired") == 1
@@ -102,11 +115,17 @@ def test_expired_health_certificate_is_noted_once(app, client, shop):
 
 def test_the_owner_is_told_of_an_expired_health_certificate(app, client, shop, wechat_stub):
     expired_on = clock.today_local() - timedelta(days=1)
-    client.login("owner").post(f"/api/v1/merchant/shops/{shop.public_id}/employees", json={
-        "name": "张伟", "health_cert_number": "JK20240001",
-        "health_cert_expires": expired_on.isoformat()})
-    wechat_stub.control("subscriptions", {"openid": "oStub_owner",
-                                          "template_id": "tmpl_licence_expiry", "count": 1})
+    client.login("owner").post(
+        f"/api/v1/merchant/shops/{shop.public_id}/employees",
+        json={
+            "name": "张伟",
+            "health_cert_number": "JK20240001",
+            "health_cert_expires": expired_on.isoformat(),
+        },
+    )
+    wechat_stub.control(
+        "subscriptions", {"openid": "oStub_owner", "template_id": "tmpl_licence_expiry", "count": 1}
+    )
     assert "notifications: {'sent': 1}" in _sweep(app)
     (sent,) = _licence_messages(wechat_stub)
     assert sent["body"]["touser"] == "oStub_owner"
@@ -123,15 +142,20 @@ def test_licence_status_is_computed_against_today(client, make, shop):
     make.licence(shop, today + timedelta(days=30), number="JY0000000030")
     make.licence(shop, today + timedelta(days=31), type_="public_health", number="WS0000000031")
     make.licence(shop, today - timedelta(days=1), type_="business_licence", number="BL00000001")
-    licences = client.login("owner").get(
-        f"/api/v1/merchant/shops/{shop.public_id}/licences").get_json()
+    licences = (
+        client.login("owner").get(f"/api/v1/merchant/shops/{shop.public_id}/licences").get_json()
+    )
     assert {lic["number"]: lic["status"] for lic in licences} == {
-        "JY0000000030": "expiring", "WS0000000031": "valid", "BL00000001": "expired"}
+        "JY0000000030": "expiring",
+        "WS0000000031": "valid",
+        "BL00000001": "expired",
+    }
 
 
 def test_a_message_wechat_failed_to_take_is_sent_on_the_next_run(app, make, shop, wechat_stub):
-    wechat_stub.control("subscriptions", {"openid": "oStub_owner",
-                                          "template_id": "tmpl_licence_expiry", "count": 1})
+    wechat_stub.control(
+        "subscriptions", {"openid": "oStub_owner", "template_id": "tmpl_licence_expiry", "count": 1}
+    )
     make.licence(shop, clock.today_local() + timedelta(days=10))
     wechat_stub.control("faults", {"http_500": 50})
     assert "'failed': 1" in _sweep(app)
@@ -143,8 +167,9 @@ def test_a_message_wechat_failed_to_take_is_sent_on_the_next_run(app, make, shop
     with database.connection_context():
         (note,) = _licence_notes()
     assert (note.status, note.attempts, note.data) == ("sent", 2, None)
-    delivered = [s for s in _licence_messages(wechat_stub)
-                 if s["status"] == 200 and s["errcode"] == 0]
+    delivered = [
+        s for s in _licence_messages(wechat_stub) if s["status"] == 200 and s["errcode"] == 0
+    ]
     assert [s["body"]["data"]["phrase4"]["value"] for s in delivered] == ["即将到期"]
     assert "retried: none" in _sweep(app)
 
@@ -164,26 +189,38 @@ def test_a_failed_message_is_not_retried_for_ever(app, make, shop, wechat_stub):
 def _inspect(client, shop, code: str, result: str) -> None:
     """The inspector scans the shop's code and records `result` at the storefront."""
     view = client.login("inspector").get(f"/api/v1/scan/{code}").get_json()
-    assert client.login("inspector").post(
-        f"/api/v1/admin/shops/{shop.public_id}/inspections",
-        json={"scan_proof": view["regulatory"]["scan_proof"]["token"],
-              "location": {"lat": 31.2001, "lng": 121.4402}, "result": result,
-              "checklist": [{"code": f"FS0{n}", "ok": True} for n in range(1, 9)]},
-    ).status_code == 201
+    assert (
+        client.login("inspector")
+        .post(
+            f"/api/v1/admin/shops/{shop.public_id}/inspections",
+            json={
+                "scan_proof": view["regulatory"]["scan_proof"]["token"],
+                "location": {"lat": 31.2001, "lng": 121.4402},
+                "result": result,
+                "checklist": [{"code": f"FS0{n}", "ok": True} for n in range(1, 9)],
+            },
+        )
+        .status_code
+        == 201
+    )
 
 
-def test_complaints_that_age_out_lift_the_published_grade_at_the_next_sweep(app, client, make,
-                                                                              shop):
+def test_complaints_that_age_out_lift_the_published_grade_at_the_next_sweep(
+    app, client, make, shop
+):
     make.licence(shop, clock.today_local() + timedelta(days=400))
     for resident in ("r1", "r2", "r3"):
         filed = client.login(resident).post(
             f"/api/v1/resident/shops/{shop.public_id}/complaints",
-            json={"category": "food_safety", "text": "餐具不干净有污渍"})
+            json={"category": "food_safety", "text": "餐具不干净有污渍"},
+        )
         assert filed.status_code == 201, filed.get_json()
     code = make.code_of(shop)
     # Never inspected (2) and three residents' complaints (3): C.
-    assert client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()[
-        "shop"]["risk_grade"] == "C"
+    assert (
+        client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()["shop"]["risk_grade"]
+        == "C"
+    )
 
     with database.connection_context():
         street = shop.street
@@ -195,11 +232,17 @@ def test_complaints_that_age_out_lift_the_published_grade_at_the_next_sweep(app,
     clock.travel(timedelta(days=91))
     assert "regraded: 1" in _sweep(app)
 
-    assert client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()[
-        "shop"]["risk_grade"] == "B"
+    assert (
+        client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()["shop"]["risk_grade"]
+        == "B"
+    )
     # A grade that time has not changed stays as published.
-    assert client.login("passer_by").get(f"/api/v1/scan/{inspected_code}").get_json()[
-        "shop"]["risk_grade"] == "A"
+    assert (
+        client.login("passer_by")
+        .get(f"/api/v1/scan/{inspected_code}")
+        .get_json()["shop"]["risk_grade"]
+        == "A"
+    )
 
 
 def test_an_inspection_a_year_old_stops_counting_at_the_next_sweep(app, client, make, shop):
@@ -210,12 +253,22 @@ def test_an_inspection_a_year_old_stops_counting_at_the_next_sweep(app, client, 
     make.staff("inspector", "inspector", street)
     _inspect(client, shop, code, "pass_with_remarks")
     clock.travel(timedelta(days=300))
-    assert client.login("r1").post(
-        f"/api/v1/resident/shops/{shop.public_id}/complaints",
-        json={"category": "service", "text": "服务态度很差"}).status_code == 201
+    assert (
+        client.login("r1")
+        .post(
+            f"/api/v1/resident/shops/{shop.public_id}/complaints",
+            json={"category": "service", "text": "服务态度很差"},
+        )
+        .status_code
+        == 201
+    )
+
     # Remarks at the last inspection (1) and one resident's complaint (1): B.
-    grade = lambda: client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()[  # noqa
-        "shop"]["risk_grade"]
+    def grade():
+        return (
+            client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()["shop"]["risk_grade"]
+        )
+
     assert grade() == "B"
 
     clock.travel(timedelta(days=66))
@@ -231,21 +284,24 @@ def test_the_dashboard_counts_the_licences_the_sweep_watches(app, client, make):
     today = clock.today_local()
     make.licence(shop, today + timedelta(days=10))
     make.licence(waiting, today + timedelta(days=10))
-    make.licence(waiting, today - timedelta(days=3), type_="business_licence",
-                 number="91310104XXXX")
+    make.licence(
+        waiting, today - timedelta(days=3), type_="business_licence", number="91310104XXXX"
+    )
     assert "expiring: 1, expired: 0" in _sweep(app)
     stats = client.login("street_admin").get("/api/v1/admin/stats").get_json()
     assert (stats["licences_expiring_30_days"], stats["licences_expired"]) == (1, 0), stats
 
 
 def test_a_licence_not_yet_in_force_is_not_expiring_until_it_starts(
-        app, client, make, shop, wechat_stub):
+    app, client, make, shop, wechat_stub
+):
     today = clock.today_local()
     make.licence(shop, today + timedelta(days=20), valid_from=today + timedelta(days=5))
     assert "expiring: 0, expired: 0" in _sweep(app)
     assert _events(shop, "licence.expiring") == 0 and _licence_messages(wechat_stub) == []
-    licences = client.login("owner").get(
-        f"/api/v1/merchant/shops/{shop.public_id}/licences").get_json()
+    licences = (
+        client.login("owner").get(f"/api/v1/merchant/shops/{shop.public_id}/licences").get_json()
+    )
     assert [lic["status"] for lic in licences] == ["not_yet_valid"]
 
     clock.travel(timedelta(days=5))
@@ -254,7 +310,8 @@ def test_a_licence_not_yet_in_force_is_not_expiring_until_it_starts(
 
 
 def test_the_dashboard_counts_a_licence_not_yet_in_force_as_neither_expiring_nor_expired(
-        client, make, shop):
+    client, make, shop
+):
     with database.connection_context():
         street = Shop.get_by_id(shop.id).street
     make.staff("street_admin", "admin", street, name="陈立")

@@ -1,4 +1,5 @@
 """Access tokens are short and unforgeable; refresh tokens rotate and betray reuse."""
+
 from __future__ import annotations
 
 import base64
@@ -38,7 +39,9 @@ def test_reusing_a_spent_refresh_token_revokes_the_family(client):
     replay = client.http.post("/api/v1/auth/refresh", json={"refresh_token": first})
     assert replay.status_code == 401
     # The legitimate holder's newer token is dead too: the login is over.
-    after = client.http.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    after = client.http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}
+    )
     assert after.status_code == 401
 
 
@@ -47,8 +50,9 @@ def test_reuse_does_not_touch_another_login(client):
     laptop = client.login("alice")
     client.http.post("/api/v1/auth/refresh", json={"refresh_token": phone.tokens["refresh_token"]})
     client.http.post("/api/v1/auth/refresh", json={"refresh_token": phone.tokens["refresh_token"]})
-    other = client.http.post("/api/v1/auth/refresh",
-                             json={"refresh_token": laptop.tokens["refresh_token"]})
+    other = client.http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": laptop.tokens["refresh_token"]}
+    )
     assert other.status_code == 200
 
 
@@ -62,10 +66,13 @@ def test_refresh_tokens_are_stored_only_as_hashes(client):
 
 def test_logout_ends_the_refresh_token(client):
     alice = client.login("alice")
-    response = alice.post("/api/v1/auth/logout", json={"refresh_token": alice.tokens["refresh_token"]})
+    response = alice.post(
+        "/api/v1/auth/logout", json={"refresh_token": alice.tokens["refresh_token"]}
+    )
     assert response.status_code == 204
-    again = client.http.post("/api/v1/auth/refresh",
-                             json={"refresh_token": alice.tokens["refresh_token"]})
+    again = client.http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": alice.tokens["refresh_token"]}
+    )
     assert again.status_code == 401
 
 
@@ -77,8 +84,9 @@ def test_logout_needs_a_bearer_token(client):
 def test_expired_refresh_token_is_refused(client):
     alice = client.login("alice")
     clock.travel(timedelta(days=31))
-    response = client.http.post("/api/v1/auth/refresh",
-                                json={"refresh_token": alice.tokens["refresh_token"]})
+    response = client.http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": alice.tokens["refresh_token"]}
+    )
     assert response.status_code == 401
 
 
@@ -112,13 +120,21 @@ def test_forged_access_tokens_are_401(client, forgery):
         head, _, sig = token.split(".")
         forged = f"{head}.{_b64({**claims, 'sub': str(int(claims['sub']) + 1)})}.{sig}"
     elif forgery == "other_key":
-        forged = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
-                            headers={"kid": header["kid"]})
+        forged = jwt.encode(
+            claims,
+            ec.generate_private_key(ec.SECP256R1()),
+            algorithm="ES256",
+            headers={"kid": header["kid"]},
+        )
     elif forgery == "alg_none":
         forged = f"{_b64({'alg': 'none', 'kid': header['kid']})}.{_b64(claims)}."
     elif forgery == "hs256":
-        forged = jwt.encode(claims, "guessed-secret-of-32-bytes-length!!", algorithm="HS256",
-                            headers={"kid": header["kid"]})
+        forged = jwt.encode(
+            claims,
+            "guessed-secret-of-32-bytes-length!!",
+            algorithm="HS256",
+            headers={"kid": header["kid"]},
+        )
     else:
         forged = "not.a.token"
     response = client.http.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
@@ -129,7 +145,8 @@ def _hs256_with_public_key(client, purpose: str, claims: dict) -> str:
     """The classic confusion: HS256 keyed with a published (or guessable) public key."""
     key = client.app.extensions["citycode.keys"].current(purpose)
     pem = key.private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     head = _b64({"alg": "HS256", "kid": key.kid, "typ": "JWT"})
     body = _b64(claims)
     signature = hmac.digest(pem, f"{head}.{body}".encode(), hashlib.sha256)
@@ -149,12 +166,15 @@ def test_no_other_token_the_service_hands_out_signs_anyone_in(client, make):
         "resident code": resident_code,
         "resident code without its prefix": resident_code.split(":", 1)[1],
         "rating ticket": alice.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"],
-        "scan proof": client.login("inspector").get(
-            f"/api/v1/scan/{code}").get_json()["regulatory"]["scan_proof"]["token"],
-        "HS256 keyed with the access key's public key":
-            _hs256_with_public_key(client, "access", claims),
-        "HS256 keyed with the published resident key":
-            _hs256_with_public_key(client, "resident", claims),
+        "scan proof": client.login("inspector")
+        .get(f"/api/v1/scan/{code}")
+        .get_json()["regulatory"]["scan_proof"]["token"],
+        "HS256 keyed with the access key's public key": _hs256_with_public_key(
+            client, "access", claims
+        ),
+        "HS256 keyed with the published resident key": _hs256_with_public_key(
+            client, "resident", claims
+        ),
     }
     for name, token in others.items():
         assert _me(client, token).status_code == 401, name

@@ -1,4 +1,5 @@
 """Photo uploads: JPEG/PNG by content, at most 5 MB, random names, only for the shop's people."""
+
 from __future__ import annotations
 
 import io
@@ -26,9 +27,11 @@ def _png(size=(40, 30)) -> bytes:
 
 
 def _upload(client, shop, data: bytes, filename: str):
-    return client.post(f"/api/v1/merchant/shops/{shop.public_id}/uploads",
-                       data={"file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/api/v1/merchant/shops/{shop.public_id}/uploads",
+        data={"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def _stored(config) -> list[str]:
@@ -54,13 +57,15 @@ def test_a_stranger_cannot_fetch_the_photo(client, shop):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("data,filename,status", [
-    (b"just some text pretending\n" * 10, "photo.jpg", 422),
-    (b"", "empty.png", 422),
-    (b"GIF89a" + b"\x00" * 100, "anim.png", 422),
-])
-def test_bad_files_are_rejected_and_nothing_is_stored(client, shop, config, data, filename,
-                                                      status):
+@pytest.mark.parametrize(
+    "data,filename,status",
+    [
+        (b"just some text pretending\n" * 10, "photo.jpg", 422),
+        (b"", "empty.png", 422),
+        (b"GIF89a" + b"\x00" * 100, "anim.png", 422),
+    ],
+)
+def test_bad_files_are_rejected_and_nothing_is_stored(client, shop, config, data, filename, status):
     response = _upload(client.login("owner"), shop, data, filename)
     assert response.status_code == status
     assert "file" in response.get_json()["errors"]["files"]
@@ -91,8 +96,9 @@ def test_a_request_beyond_the_service_limit_says_which_limit(client, shop, confi
 def test_a_phone_camera_jpeg_with_an_embedded_picture_is_a_jpeg(client, shop):
     # Many phones write MPO: a JPEG followed by a second, smaller picture.
     buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), "red").save(buffer, format="MPO", save_all=True,
-                                           append_images=[Image.new("RGB", (20, 15), "blue")])
+    Image.new("RGB", (40, 30), "red").save(
+        buffer, format="MPO", save_all=True, append_images=[Image.new("RGB", (20, 15), "blue")]
+    )
     response = _upload(client.login("owner"), shop, buffer.getvalue(), "IMG_0001.jpg")
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["content_type"] == "image/jpeg"
@@ -100,12 +106,19 @@ def test_a_phone_camera_jpeg_with_an_embedded_picture_is_a_jpeg(client, shop):
 
 def _png_claiming(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims a huge picture (a decompression bomb's calling card)."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(
-            ">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_a_picture_of_absurd_size_is_refused_and_nothing_is_stored(client, shop, config):
@@ -117,8 +130,11 @@ def test_a_picture_of_absurd_size_is_refused_and_nothing_is_stored(client, shop,
 
 def test_missing_file_names_the_field(client, shop):
     owner = client.login("owner")
-    response = owner.post(f"/api/v1/merchant/shops/{shop.public_id}/uploads", data={},
-                          content_type="multipart/form-data")
+    response = owner.post(
+        f"/api/v1/merchant/shops/{shop.public_id}/uploads",
+        data={},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert "file" in response.get_json()["errors"]["files"]
 
@@ -129,8 +145,15 @@ def test_licence_photo_must_belong_to_the_shop(client, make, shop):
     theirs = _upload(client.login("other_owner"), other, _png(), "x.png").get_json()
     response = client.login("owner").post(
         f"/api/v1/merchant/shops/{shop.public_id}/licences",
-        json={"type": "food_business", "number": "JY12345678", "issuer": "区市场监管局",
-              "valid_from": "2024-01-01", "valid_to": "2029-01-01", "photo": theirs["id"]})
+        json={
+            "type": "food_business",
+            "number": "JY12345678",
+            "issuer": "区市场监管局",
+            "valid_from": "2024-01-01",
+            "valid_to": "2029-01-01",
+            "photo": theirs["id"],
+        },
+    )
     assert response.status_code == 422
     assert "photo" in response.get_json()["errors"]["json"]
 
@@ -141,12 +164,11 @@ def _cut_short(fmt: str) -> bytes:
     noise = Image.effect_noise((200, 150), 60).convert("RGB")
     noise.save(buffer, format=fmt)
     data = buffer.getvalue()
-    return data[:len(data) // 2]
+    return data[: len(data) // 2]
 
 
 @pytest.mark.parametrize("fmt,filename", [("JPEG", "licence.jpg"), ("PNG", "licence.png")])
-def test_a_photo_cut_short_is_refused_and_nothing_is_stored(client, shop, config, fmt,
-                                                            filename):
+def test_a_photo_cut_short_is_refused_and_nothing_is_stored(client, shop, config, fmt, filename):
     response = _upload(client.login("owner"), shop, _cut_short(fmt), filename)
     assert response.status_code == 422
     assert "file" in response.get_json()["errors"]["files"]
@@ -210,8 +232,9 @@ def test_a_served_png_carries_none_of_its_text_or_exif(client, shop):
 
 def test_only_the_first_picture_of_a_phone_jpeg_is_kept(client, shop):
     buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), "red").save(buffer, format="MPO", save_all=True,
-                                           append_images=[Image.new("RGB", (20, 15), "blue")])
+    Image.new("RGB", (40, 30), "red").save(
+        buffer, format="MPO", save_all=True, append_images=[Image.new("RGB", (20, 15), "blue")]
+    )
     owner = client.login("owner")
     upload = _upload(owner, shop, buffer.getvalue(), "IMG_0002.jpg").get_json()
 

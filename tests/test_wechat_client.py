@@ -1,4 +1,5 @@
 """backend.wechat against the stub over real HTTP: typed errors, the cached token, every call."""
+
 from __future__ import annotations
 
 import io
@@ -55,8 +56,9 @@ class FakeClock:
 
 @pytest.fixture(scope="module")
 def stub_url():
-    url, stop = start_in_thread(create_app(appid=APPID, secret=SECRET,
-                                           risky_words=["赌博"], review_words=["广告"]))
+    url, stop = start_in_thread(
+        create_app(appid=APPID, secret=SECRET, risky_words=["赌博"], review_words=["广告"])
+    )
     yield url
     stop()
 
@@ -76,6 +78,7 @@ def client(stub) -> WeChatClient:
 
 
 # -- login -------------------------------------------------------------------------
+
 
 def test_same_user_gets_the_same_openid(client):
     first, second = client.code2session("alice.n1"), client.code2session("alice.n2")
@@ -97,8 +100,9 @@ def test_garbage_login_code_is_invalid(client):
     assert caught.value.errcode == 40029
 
 
-@pytest.mark.parametrize("appid, secret, code", [(APPID, "wrong", 40125),
-                                                  ("wx_other", SECRET, 40013)])
+@pytest.mark.parametrize(
+    "appid, secret, code", [(APPID, "wrong", 40125), ("wx_other", SECRET, 40013)]
+)
 def test_wrong_app_credentials(stub, appid, secret, code):
     client = WeChatClient(stub.url, appid, secret)
     with pytest.raises(InvalidAppCredentials) as login:
@@ -114,6 +118,7 @@ def test_session_repr_hides_the_session_key(client):
 
 
 # -- the access token -----------------------------------------------------------------
+
 
 def test_token_is_fetched_once_for_many_calls(client, stub):
     client.msg_sec_check("你好", "oStub_alice")
@@ -178,6 +183,7 @@ def test_token_rejected_twice_is_an_error_not_a_loop():
 
 # -- mini-program codes ----------------------------------------------------------------
 
+
 def test_wxacode_scans_back_to_the_scene(client, stub):
     png = client.get_unlimited_wxacode("S/AB12CD34EF", page="pages/scan/index", width=500)
     image = Image.open(io.BytesIO(png))
@@ -186,11 +192,14 @@ def test_wxacode_scans_back_to_the_scene(client, stub):
     assert stub.sent("getwxacodeunlimit")[0]["body"]["page"] == "pages/scan/index"
 
 
-@pytest.mark.parametrize("scene, page, error, code", [
-    ("A" * 33, None, InvalidScene, 40129),
-    ("商户=1", None, InvalidScene, 40169),
-    ("a", "/pages/scan/index", InvalidPage, 41030),
-])
+@pytest.mark.parametrize(
+    "scene, page, error, code",
+    [
+        ("A" * 33, None, InvalidScene, 40129),
+        ("商户=1", None, InvalidScene, 40169),
+        ("a", "/pages/scan/index", InvalidPage, 41030),
+    ],
+)
 def test_wxacode_refusals_are_typed(client, scene, page, error, code):
     with pytest.raises(error) as caught:
         client.get_unlimited_wxacode(scene, page=page)
@@ -199,14 +208,20 @@ def test_wxacode_refusals_are_typed(client, scene, page, error, code):
 
 # -- content security ---------------------------------------------------------------
 
-@pytest.mark.parametrize("text, suggest", [("欢迎光临", "pass"), ("来赌博吗", "risky"),
-                                           ("广告位招租", "review")])
+
+@pytest.mark.parametrize(
+    "text, suggest", [("欢迎光临", "pass"), ("来赌博吗", "risky"), ("广告位招租", "review")]
+)
 def test_msg_sec_check_verdicts(client, stub, text, suggest):
     check = client.msg_sec_check(text, "oStub_alice", scene=3)
     assert check.suggest == suggest and check.passed == (suggest == "pass")
     assert check.label and check.trace_id
     assert stub.sent("msg_sec_check")[0]["body"] == {
-        "content": text, "version": 2, "scene": 3, "openid": "oStub_alice"}
+        "content": text,
+        "version": 2,
+        "scene": 3,
+        "openid": "oStub_alice",
+    }
 
 
 def test_msg_sec_check_for_a_malformed_openid(client):
@@ -217,6 +232,7 @@ def test_msg_sec_check_for_a_malformed_openid(client):
 
 # -- subscribe messages -----------------------------------------------------------------
 
+
 def test_subscribe_message_refused_without_subscription(client):
     with pytest.raises(SubscriptionRefused) as caught:
         client.send_subscribe_message("oStub_alice", TEMPLATE, {"thing1": "整改通知"})
@@ -225,9 +241,12 @@ def test_subscribe_message_refused_without_subscription(client):
 
 def test_subscription_is_consumed_by_one_send(client, stub):
     stub.control("subscriptions", {"openid": "oStub_alice", "template_id": TEMPLATE})
-    msgid = client.send_subscribe_message("oStub_alice", TEMPLATE,
-                                          {"thing1": "整改通知", "time2": {"value": "2024-05-01"}},
-                                          page="pages/orders/index")
+    msgid = client.send_subscribe_message(
+        "oStub_alice",
+        TEMPLATE,
+        {"thing1": "整改通知", "time2": {"value": "2024-05-01"}},
+        page="pages/orders/index",
+    )
     assert isinstance(msgid, int)
     body = stub.sent("subscribe/send")[0]["body"]
     assert body["data"] == {"thing1": {"value": "整改通知"}, "time2": {"value": "2024-05-01"}}
@@ -244,10 +263,14 @@ def test_subscribe_message_to_a_bad_openid(client):
 
 # -- phone numbers ----------------------------------------------------------------------
 
+
 def test_phone_number(client):
     info = client.get_phone_number("phone-13912345678")
-    assert (info.phone_number, info.pure_phone_number, info.country_code) == \
-        ("13912345678", "13912345678", "86")
+    assert (info.phone_number, info.pure_phone_number, info.country_code) == (
+        "13912345678",
+        "13912345678",
+        "86",
+    )
     assert "13912345678" not in repr(info)
 
 
@@ -259,6 +282,7 @@ def test_phone_code_used_twice(client):
 
 
 # -- WeChat unavailable -----------------------------------------------------------------
+
 
 def test_busy_wechat_is_unavailable(client, stub):
     stub.control("faults", {"busy": 1})
@@ -288,8 +312,10 @@ def test_stopped_wechat_is_unavailable_and_logs_no_secrets(caplog):
     token = client.access_token()
     stop()
     caplog.set_level(logging.INFO, logger="backend.wechat")
-    for call in (lambda: client.code2session("gina"),
-                 lambda: client.get_phone_number("phone-13800138000")):
+    for call in (
+        lambda: client.code2session("gina"),
+        lambda: client.get_phone_number("phone-13800138000"),
+    ):
         with pytest.raises(WeChatUnavailable) as caught:
             call()
         assert caught.value.errcode is None
@@ -304,8 +330,9 @@ def test_silent_server_times_out_as_unavailable():
     with socket.socket() as listener:  # accepts connections, never answers
         listener.bind(("127.0.0.1", 0))
         listener.listen()
-        client = WeChatClient(f"http://127.0.0.1:{listener.getsockname()[1]}", APPID, SECRET,
-                              timeout=(1, 0.2))
+        client = WeChatClient(
+            f"http://127.0.0.1:{listener.getsockname()[1]}", APPID, SECRET, timeout=(1, 0.2)
+        )
         with pytest.raises(WeChatUnavailable) as caught:
             client.code2session("hank")
     assert caught.value.errmsg == "timed out"
@@ -324,14 +351,28 @@ def test_html_where_json_was_expected_is_unavailable():
 
 # -- errcode mapping ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("errcode, error", [
-    (40029, InvalidLoginCode), (40163, InvalidLoginCode),
-    (40013, InvalidAppCredentials), (40125, InvalidAppCredentials),
-    (40001, AccessTokenInvalid), (40014, AccessTokenInvalid), (42001, AccessTokenInvalid),
-    (40129, InvalidScene), (40169, InvalidScene), (41030, InvalidPage),
-    (43101, SubscriptionRefused), (40003, InvalidArgument), (47001, InvalidArgument),
-    (-1, WeChatUnavailable), (45009, WeChatUnavailable), (61010, WeChatError),
-])
+
+@pytest.mark.parametrize(
+    "errcode, error",
+    [
+        (40029, InvalidLoginCode),
+        (40163, InvalidLoginCode),
+        (40013, InvalidAppCredentials),
+        (40125, InvalidAppCredentials),
+        (40001, AccessTokenInvalid),
+        (40014, AccessTokenInvalid),
+        (42001, AccessTokenInvalid),
+        (40129, InvalidScene),
+        (40169, InvalidScene),
+        (41030, InvalidPage),
+        (43101, SubscriptionRefused),
+        (40003, InvalidArgument),
+        (47001, InvalidArgument),
+        (-1, WeChatUnavailable),
+        (45009, WeChatUnavailable),
+        (61010, WeChatError),
+    ],
+)
 def test_error_for_picks_the_class(errcode, error):
     exc = error_for(errcode, "msg")
     assert type(exc) is error and isinstance(exc, wechat.WeChatError)

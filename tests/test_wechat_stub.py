@@ -1,4 +1,5 @@
 """The WeChat stub, spoken to over real HTTP the way WeChat's server would be."""
+
 from __future__ import annotations
 
 import base64
@@ -13,6 +14,9 @@ from PIL import Image
 from wechat_stub import DEFAULT_APPID, DEFAULT_SECRET, create_app
 from wechat_stub.__main__ import parse_args
 from wechat_stub.server import start_in_thread
+
+# The stub alone, no database: run once, not once per database.
+pytestmark = pytest.mark.once
 
 APPID, SECRET = "wx_stub_test", "stub-test-secret"
 
@@ -38,13 +42,24 @@ class Stub:
         return self.get("/__stub__/sent", endpoint=endpoint).json()
 
     def login(self, code: str, appid: str = APPID, secret: str = SECRET) -> dict:
-        return self.get("/sns/jscode2session", appid=appid, secret=secret, js_code=code,
-                        grant_type="authorization_code").json()
+        return self.get(
+            "/sns/jscode2session",
+            appid=appid,
+            secret=secret,
+            js_code=code,
+            grant_type="authorization_code",
+        ).json()
 
     def stable_token(self, force_refresh: bool = False, secret: str = SECRET) -> dict:
-        return self.post("/cgi-bin/stable_token", {
-            "grant_type": "client_credential", "appid": APPID, "secret": secret,
-            "force_refresh": force_refresh}).json()
+        return self.post(
+            "/cgi-bin/stable_token",
+            {
+                "grant_type": "client_credential",
+                "appid": APPID,
+                "secret": secret,
+                "force_refresh": force_refresh,
+            },
+        ).json()
 
     def token(self) -> str:
         return self.stable_token()["access_token"]
@@ -55,9 +70,14 @@ class Stub:
 
 @pytest.fixture(scope="module")
 def stub_url():
-    url, stop = start_in_thread(create_app(appid=APPID, secret=SECRET,
-                                           risky_words=["赌博", "casino"],
-                                           review_words=["广告", "promo"]))
+    url, stop = start_in_thread(
+        create_app(
+            appid=APPID,
+            secret=SECRET,
+            risky_words=["赌博", "casino"],
+            review_words=["广告", "promo"],
+        )
+    )
     yield url
     stop()
 
@@ -76,6 +96,7 @@ def errcode(response: requests.Response) -> int:
 
 # -- code2Session ------------------------------------------------------------------
 
+
 def test_login_code_names_a_stable_user(stub):
     first, second = stub.login("alice"), stub.login("alice.n2")
     assert first["openid"] == second["openid"] == "oStub_alice"
@@ -89,8 +110,19 @@ def test_login_code_is_accepted_once(stub):
     assert stub.login("bob.once")["errcode"] == 40163
 
 
-@pytest.mark.parametrize("code", ["Alice", "invalid_user", "invalid.1", "a" * 33,
-                                  "bob.has space", "bob.a.b", "bob." + "x" * 33, "鲍勃"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "Alice",
+        "invalid_user",
+        "invalid.1",
+        "a" * 33,
+        "bob.has space",
+        "bob.a.b",
+        "bob." + "x" * 33,
+        "鲍勃",
+    ],
+)
 def test_malformed_login_code_is_invalid(stub, code):
     answer = stub.login(code)
     assert answer["errcode"] == 40029
@@ -106,8 +138,9 @@ def test_login_checks_app_credentials(stub):
 
 def test_concurrent_redemptions_of_one_code_succeed_once(stub):
     answers = []
-    threads = [threading.Thread(target=lambda: answers.append(stub.login("dave.race")))
-               for _ in range(12)]
+    threads = [
+        threading.Thread(target=lambda: answers.append(stub.login("dave.race"))) for _ in range(12)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -117,6 +150,7 @@ def test_concurrent_redemptions_of_one_code_succeed_once(stub):
 
 
 # -- access tokens -----------------------------------------------------------------
+
 
 def test_stable_token_is_reused_until_forced(stub):
     first = stub.stable_token()
@@ -154,6 +188,7 @@ def test_missing_unknown_and_expired_tokens(stub):
 
 # -- mini-program codes ----------------------------------------------------------------
 
+
 def wxacode(stub: Stub, **body) -> requests.Response:
     return stub.call("/wxa/getwxacodeunlimit", {"check_path": False, **body})
 
@@ -172,16 +207,19 @@ def test_wxacode_width_is_clamped_to_wechat_limits(stub):
     assert small.size == (280, 280) and default.size == (430, 430)
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"scene": "A" * 33}, 40129),
-    ({"scene": ""}, 40129),
-    ({"scene": "shop=汇商码"}, 40169),
-    ({"scene": "a b"}, 40169),
-    ({"scene": "id%20"}, 40169),
-    ({"scene": "a", "page": "/pages/index/index"}, 41030),
-    ({"scene": "a", "page": "pages/index/index?x=1"}, 41030),
-    ({"scene": "a", "env_version": "beta"}, 40097),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"scene": "A" * 33}, 40129),
+        ({"scene": ""}, 40129),
+        ({"scene": "shop=汇商码"}, 40169),
+        ({"scene": "a b"}, 40169),
+        ({"scene": "id%20"}, 40169),
+        ({"scene": "a", "page": "/pages/index/index"}, 41030),
+        ({"scene": "a", "page": "pages/index/index?x=1"}, 41030),
+        ({"scene": "a", "env_version": "beta"}, 40097),
+    ],
+)
 def test_wxacode_rejections(stub, body, code):
     response = wxacode(stub, **body)
     assert response.headers["Content-Type"].startswith("application/json")
@@ -203,17 +241,21 @@ def test_check_path_refuses_pages_that_are_not_released(stub):
 
 # -- content security ---------------------------------------------------------------
 
+
 def sec_check(stub: Stub, text: str, **extra) -> dict:
     body = {"content": text, "version": 2, "scene": 2, "openid": "oStub_alice", **extra}
     return stub.call("/wxa/msg_sec_check", body).json()
 
 
-@pytest.mark.parametrize("content, suggest, label", [
-    ("欢迎来店里坐坐", "pass", 100),
-    ("这里可以赌博", "risky", 20006),
-    ("全场广告位招租", "review", 20012),
-    ("promo casino", "risky", 20006),
-])
+@pytest.mark.parametrize(
+    "content, suggest, label",
+    [
+        ("欢迎来店里坐坐", "pass", 100),
+        ("这里可以赌博", "risky", 20006),
+        ("全场广告位招租", "review", 20012),
+        ("promo casino", "risky", 20006),
+    ],
+)
 def test_sec_check_verdicts(stub, content, suggest, label):
     answer = sec_check(stub, content)
     assert answer["errcode"] == 0 and answer["trace_id"]
@@ -229,26 +271,39 @@ def test_sec_check_words_are_configurable(stub):
     assert sec_check(stub, "赌博")["result"]["suggest"] == "risky"
 
 
-@pytest.mark.parametrize("extra, code", [
-    ({"version": 1}, 47001), ({"openid": None}, 40003), ({"openid": "x"}, 40003),
-    ({"scene": 9}, 40129), ({"content": ""}, 44002),
-])
+@pytest.mark.parametrize(
+    "extra, code",
+    [
+        ({"version": 1}, 47001),
+        ({"openid": None}, 40003),
+        ({"openid": "x"}, 40003),
+        ({"scene": 9}, 40129),
+        ({"content": ""}, 44002),
+    ],
+)
 def test_sec_check_rejections(stub, extra, code):
     assert sec_check(stub, "hi", **extra)["errcode"] == code
 
 
 # -- subscribe messages ---------------------------------------------------------------
 
+
 def subscribe_send(stub: Stub, touser: str = "oStub_alice", template: str = "TPL_RECTIFY"):
-    body = {"touser": touser, "template_id": template, "page": "pages/orders/index",
-            "data": {"thing1": {"value": "整改通知"}}, "miniprogram_state": "developer"}
+    body = {
+        "touser": touser,
+        "template_id": template,
+        "page": "pages/orders/index",
+        "data": {"thing1": {"value": "整改通知"}},
+        "miniprogram_state": "developer",
+    }
     return stub.call("/cgi-bin/message/subscribe/send", body).json()
 
 
 def test_subscribe_message_needs_an_accepted_subscription(stub):
     assert subscribe_send(stub)["errcode"] == 43101
-    granted = stub.control("subscriptions", {"openid": "oStub_alice",
-                                             "template_id": "TPL_RECTIFY", "count": 2})
+    granted = stub.control(
+        "subscriptions", {"openid": "oStub_alice", "template_id": "TPL_RECTIFY", "count": 2}
+    )
     assert granted["remaining"] == 2
     assert [subscribe_send(stub)["errcode"] for _ in range(3)] == [0, 0, 43101]
 
@@ -266,6 +321,7 @@ def test_subscribe_message_to_a_malformed_openid(stub):
 
 # -- phone numbers --------------------------------------------------------------------
 
+
 def test_phone_code_gives_its_number_once(stub):
     token = stub.token()
     body = {"code": "phone-13912345678"}
@@ -278,6 +334,7 @@ def test_phone_code_gives_its_number_once(stub):
 
 
 # -- faults, the call log and reset -------------------------------------------------------
+
 
 def test_busy_fault_answers_system_error_then_recovers(stub):
     stub.control("faults", {"busy": 2})
@@ -330,8 +387,12 @@ def test_command_line_defaults_come_from_the_environment(monkeypatch):
     monkeypatch.delenv("WECHAT_APPID", raising=False)
     monkeypatch.delenv("WECHAT_SECRET", raising=False)
     args = parse_args([])
-    assert (args.host, args.port, args.appid, args.secret) == \
-        ("127.0.0.1", 9100, DEFAULT_APPID, DEFAULT_SECRET)
+    assert (args.host, args.port, args.appid, args.secret) == (
+        "127.0.0.1",
+        9100,
+        DEFAULT_APPID,
+        DEFAULT_SECRET,
+    )
     monkeypatch.setenv("WECHAT_APPID", "wx_env")
     monkeypatch.setenv("WECHAT_SECRET", "env-secret")
     assert (parse_args([]).appid, parse_args([]).secret) == ("wx_env", "env-secret")

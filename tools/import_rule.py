@@ -7,6 +7,7 @@ exits 1 if there is any.
 
     python tools/import_rule.py [backend]
 """
+
 from __future__ import annotations
 
 import ast
@@ -33,19 +34,22 @@ def violations(root: Path) -> list[str]:
                 continue
             where = f"{path.as_posix()}:{node.lineno}"
             if home in AUDIENCES:
-                found.append(f"{where}: the {home} surface imports the {surface} surface; "
-                             "surfaces never import each other")
+                found.append(
+                    f"{where}: the {home} surface imports the {surface} surface; "
+                    "surfaces never import each other"
+                )
             else:
-                found.append(f"{where}: imports the {surface} surface; only surfaces, "
-                             "the app factory and the CLI may")
+                found.append(
+                    f"{where}: imports the {surface} surface; only surfaces, "
+                    "the app factory and the CLI may"
+                )
     return found
 
 
 def _foreign_surface(package: str, home: str | None, modules: list[str]) -> str | None:
     for module in modules:
         parts = module.split(".")
-        if len(parts) > 1 and parts[0] == package and parts[1] in AUDIENCES \
-                and parts[1] != home:
+        if len(parts) > 1 and parts[0] == package and parts[1] in AUDIENCES and parts[1] != home:
             return parts[1]
     return None
 

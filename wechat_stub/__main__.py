@@ -1,4 +1,5 @@
 """`python -m wechat_stub`: run the WeChat stub for local development."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,14 +11,16 @@ from wechat_stub.server import serve_forever
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m wechat_stub",
-                                     description="Answer like WeChat's server API.")
+    parser = argparse.ArgumentParser(
+        prog="python -m wechat_stub", description="Answer like WeChat's server API."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--appid", default=os.environ.get("WECHAT_APPID") or DEFAULT_APPID)
     parser.add_argument("--secret", default=os.environ.get("WECHAT_SECRET") or DEFAULT_SECRET)
-    parser.add_argument("--token-ttl", type=int, default=7200,
-                        help="seconds an access token lives (WeChat: 7200)")
+    parser.add_argument(
+        "--token-ttl", type=int, default=7200, help="seconds an access token lives (WeChat: 7200)"
+    )
     return parser.parse_args(argv)
 
 

@@ -1,4 +1,5 @@
 """WeChat's server API as the stub answers it: same paths, same JSON, errors inside HTTP 200."""
+
 from __future__ import annotations
 
 import base64
@@ -95,6 +96,7 @@ def requires_access_token(view):
         if status != "valid":
             raise WxError(40001, "invalid credential, access_token is invalid or not latest")
         return view(*args, **kwargs)
+
     return checked
 
 
@@ -116,6 +118,7 @@ def check_openid(openid) -> str:
 
 
 # -- login and access tokens -------------------------------------------------------------
+
 
 @api.get("/sns/jscode2session")
 def jscode2session():
@@ -158,6 +161,7 @@ def legacy_token():
 
 # -- mini-program codes ----------------------------------------------------------------
 
+
 @api.post("/wxa/getwxacodeunlimit")
 @requires_access_token
 def get_unlimited_wxacode():
@@ -189,6 +193,7 @@ def _code_width(width) -> int:
 
 # -- content security ----------------------------------------------------------------
 
+
 @api.post("/wxa/msg_sec_check")
 @requires_access_token
 def msg_sec_check():
@@ -203,21 +208,41 @@ def msg_sec_check():
         raise WxError(44002, "empty post data")
     text = " ".join(str(body.get(k) or "") for k in ("content", "title", "nickname", "signature"))
     suggest, label, keyword = state().classify(text)
-    return {"errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": label},
-            "detail": _sec_check_detail(suggest, label, keyword),
-            "trace_id": f"stub-trace-{state().next_id():08d}"}
+    return {
+        "errcode": 0,
+        "errmsg": "ok",
+        "result": {"suggest": suggest, "label": label},
+        "detail": _sec_check_detail(suggest, label, keyword),
+        "trace_id": f"stub-trace-{state().next_id():08d}",
+    }
 
 
 def _sec_check_detail(suggest: str, label: int, keyword: str | None) -> list[dict]:
-    detail = [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label,
-               "prob": 90 if keyword else 0}]
+    detail = [
+        {
+            "strategy": "content_model",
+            "errcode": 0,
+            "suggest": suggest,
+            "label": label,
+            "prob": 90 if keyword else 0,
+        }
+    ]
     if keyword:
-        detail.append({"strategy": "keyword", "errcode": 0, "suggest": suggest, "label": label,
-                       "level": 20, "keyword": keyword})
+        detail.append(
+            {
+                "strategy": "keyword",
+                "errcode": 0,
+                "suggest": suggest,
+                "label": label,
+                "level": 20,
+                "keyword": keyword,
+            }
+        )
     return detail
 
 
 # -- subscribe messages and phone numbers -------------------------------------------------
+
 
 @api.post("/cgi-bin/message/subscribe/send")
 @requires_access_token
@@ -253,7 +278,13 @@ def get_user_phone_number():
     if not state().use_code("phone", code):
         raise WxError(40163, "code been used")
     number = match["number"]
-    return {"errcode": 0, "errmsg": "ok", "phone_info": {
-        "phoneNumber": number, "purePhoneNumber": number, "countryCode": "86",
-        "watermark": {"timestamp": int(state().clock()), "appid": state().appid},
-    }}
+    return {
+        "errcode": 0,
+        "errmsg": "ok",
+        "phone_info": {
+            "phoneNumber": number,
+            "purePhoneNumber": number,
+            "countryCode": "86",
+            "watermark": {"timestamp": int(state().clock()), "appid": state().appid},
+        },
+    }

@@ -1,4 +1,5 @@
 """Control endpoints under /__stub__/ that let developers and tests arrange and inspect the stub."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -37,8 +38,9 @@ def _count(body: dict, name: str, default: int | None = None) -> int | None:
 
 def _word_list(body: dict, name: str) -> list[str] | None:
     value = body.get(name)
-    if value is not None and not (isinstance(value, list)
-                                  and all(isinstance(w, str) for w in value)):
+    if value is not None and not (
+        isinstance(value, list) and all(isinstance(w, str) for w in value)
+    ):
         raise BadControlRequest(f"{name} must be a list of strings")
     return value
 
@@ -81,9 +83,11 @@ def read_config():
 @control.post("/config")
 def configure():
     body = _body()
-    return state().configure(risky_words=_word_list(body, "risky_words"),
-                             review_words=_word_list(body, "review_words"),
-                             pages=_word_list(body, "pages"))
+    return state().configure(
+        risky_words=_word_list(body, "risky_words"),
+        review_words=_word_list(body, "review_words"),
+        pages=_word_list(body, "pages"),
+    )
 
 
 @control.post("/faults")

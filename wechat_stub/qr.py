@@ -1,4 +1,5 @@
 """Render the stub's stand-in for a mini-program code: a plain QR code of the scene string."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,9 @@ BORDER_MODULES = 4
 
 def render_png(text: str, width: int) -> bytes:
     """A square PNG about `width` pixels wide that scans back to `text`."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
-                       border=BORDER_MODULES, box_size=1)
+    qr = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, border=BORDER_MODULES, box_size=1
+    )
     qr.add_data(text)
     qr.make(fit=True)
     modules = qr.modules_count + 2 * BORDER_MODULES

@@ -1,9 +1,10 @@
 """Serve the stub over real HTTP: in a background thread for tests, or in the foreground."""
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 

@@ -2,24 +2,31 @@
 
 Every method takes the one lock, so the threaded server can serve concurrent callers.
 """
+
 from __future__ import annotations
 
 import secrets
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
-RISKY_LABEL = 20006   # 违法犯罪
+RISKY_LABEL = 20006  # 违法犯罪
 REVIEW_LABEL = 20012  # 低俗
 NORMAL_LABEL = 100
 
 
 class StubState:
-    def __init__(self, appid: str, secret: str, risky_words: Iterable[str] = (),
-                 review_words: Iterable[str] = (), token_ttl: int = 7200,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        appid: str,
+        secret: str,
+        risky_words: Iterable[str] = (),
+        review_words: Iterable[str] = (),
+        token_ttl: int = 7200,
+        clock: Callable[[], float] = time.time,
+    ):
         self.appid = appid
         self.secret = secret
         self.token_ttl = token_ttl
@@ -59,8 +66,13 @@ class StubState:
             return self._config_unlocked()
 
     def _config_unlocked(self) -> dict:
-        return {"appid": self.appid, "token_ttl": self.token_ttl, "pages": self._pages,
-                "risky_words": list(self._risky_words), "review_words": list(self._review_words)}
+        return {
+            "appid": self.appid,
+            "token_ttl": self.token_ttl,
+            "pages": self._pages,
+            "risky_words": list(self._risky_words),
+            "review_words": list(self._review_words),
+        }
 
     def page_exists(self, page: str) -> bool:
         with self._lock:
@@ -69,8 +81,10 @@ class StubState:
     def classify(self, text: str) -> tuple[str, int, str | None]:
         """(suggest, label, matched keyword) for a piece of user text; risky wins over review."""
         with self._lock:
-            for words, suggest, label in ((self._risky_words, "risky", RISKY_LABEL),
-                                          (self._review_words, "review", REVIEW_LABEL)):
+            for words, suggest, label in (
+                (self._risky_words, "risky", RISKY_LABEL),
+                (self._review_words, "review", REVIEW_LABEL),
+            ):
                 for word in words:
                     if word and word in text:
                         return suggest, label, word
@@ -159,10 +173,11 @@ class StubState:
             return self._sequence
 
     def record(self, endpoint: str, body, status: int, errcode: int | None) -> None:
-        at = datetime.fromtimestamp(self.clock(), timezone.utc).isoformat()
+        at = datetime.fromtimestamp(self.clock(), UTC).isoformat()
         with self._lock:
-            self._sent.append({"endpoint": endpoint, "body": body, "at": at,
-                               "status": status, "errcode": errcode})
+            self._sent.append(
+                {"endpoint": endpoint, "body": body, "at": at, "status": status, "errcode": errcode}
+            )
 
     def sent(self) -> list[dict]:
         with self._lock:

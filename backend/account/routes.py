@@ -1,4 +1,5 @@
 """/api/v1/auth/* and /api/v1/me."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -19,8 +20,11 @@ class Login(MethodView):
 
     @blp.arguments(schemas.LoginRequest)
     @blp.response(200, schemas.TokenPair)
-    @blp.alt_response(401, response="UNAUTHORIZED",
-                      description="the wx.login() code is invalid, expired or already used")
+    @blp.alt_response(
+        401,
+        response="UNAUTHORIZED",
+        description="the wx.login() code is invalid, expired or already used",
+    )
     @blp.alt_response(502, response="BAD_GATEWAY")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body):
@@ -35,8 +39,11 @@ class Refresh(MethodView):
 
     @blp.arguments(schemas.RefreshRequest)
     @blp.response(200, schemas.TokenPair)
-    @blp.alt_response(401, response="UNAUTHORIZED",
-                      description="unknown, expired or already used (a reuse ends the login)")
+    @blp.alt_response(
+        401,
+        response="UNAUTHORIZED",
+        description="unknown, expired or already used (a reuse ends the login)",
+    )
     def post(self, body):
         """Trade a refresh token for a new pair; a refresh token works once"""
         return sessions.refresh(body["refresh_token"])

@@ -1,4 +1,5 @@
 """Input and output of the sign-in endpoints and /me."""
+
 from __future__ import annotations
 
 import marshmallow as ma

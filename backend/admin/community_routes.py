@@ -1,4 +1,5 @@
 """/api/v1/admin: notices and polls for regions in my scope, and residents' reports to handle."""
+
 from __future__ import annotations
 
 from flask import send_file
@@ -87,8 +88,9 @@ class StaffReports(MethodView):
     @blp.paginate(QueryPage)
     def get(self, args):
         """Residents' reports in my scope, newest first (reporters masked)"""
-        return reports.reports_in_scope(current_staff(*COMMUNITY_STAFF), args["status"],
-                                        args["category"], args["community"])
+        return reports.reports_in_scope(
+            current_staff(*COMMUNITY_STAFF), args["status"], args["category"], args["community"]
+        )
 
 
 @blp.route("/reports/<string:report_id>")
@@ -108,8 +110,9 @@ class StaffReportStatus(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, report_id):
         """Move a report forward (received → in_hand → resolved); resolving needs a reply"""
-        return reports.move(current_staff(*COMMUNITY_STAFF), report_id, body["status"],
-                            body["reply"])
+        return reports.move(
+            current_staff(*COMMUNITY_STAFF), report_id, body["status"], body["reply"]
+        )
 
 
 @blp.route("/reports/<string:report_id>/photo")

@@ -1,4 +1,5 @@
 """/api/v1/admin: recording inspections, correcting them, and closing the rectification loop."""
+
 from __future__ import annotations
 
 from flask import send_file
@@ -43,8 +44,13 @@ class Corrections(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, inspection_id):
         """Correct an inspection: a new lifecycle event that refers to it (the record stays)"""
-        return corrections.correct(current_staff(*REGULATORS), inspection_id, body["note"],
-                                   body["corrected_result"], body["co_inspector"])
+        return corrections.correct(
+            current_staff(*REGULATORS),
+            inspection_id,
+            body["note"],
+            body["corrected_result"],
+            body["co_inspector"],
+        )
 
 
 @blp.route("/rectifications")
@@ -74,8 +80,7 @@ class EvidenceUploads(MethodView):
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     def post(self, files, shop_id):
         """Upload a photo taken at the shop (JPEG or PNG, at most 5 MB), for a finding"""
-        return photos.upload_evidence(current_staff(*INSPECTORS), shop_id,
-                                           files["file"].stream)
+        return photos.upload_evidence(current_staff(*INSPECTORS), shop_id, files["file"].stream)
 
 
 @blp.route("/shops/<string:shop_id>/uploads/<string:upload_id>")

@@ -1,4 +1,6 @@
-"""/api/v1/admin: shops in scope, their record and its verification, the dashboard, the audit log."""
+"""/api/v1/admin: shops in scope, their record and its verification, the dashboard and the
+audit log."""
+
 from __future__ import annotations
 
 from flask import Response
@@ -15,8 +17,17 @@ from backend.shops.schemas import LicenceOut, ShopOut
 
 STAFF = ("inspector", "cadre", "admin")
 REGULATORS = ("inspector", "admin")
-EXPORT_COLUMNS = ("public_id", "name", "credit_code", "category", "address", "status",
-                  "risk_grade", "open_rectifications", "last_inspection_result")
+EXPORT_COLUMNS = (
+    "public_id",
+    "name",
+    "credit_code",
+    "category",
+    "address",
+    "status",
+    "risk_grade",
+    "open_rectifications",
+    "last_inspection_result",
+)
 
 
 @blp.route("/shops")
@@ -37,9 +48,13 @@ class ShopExport(MethodView):
         """Export the shops in my scope as CSV"""
         shops = access.shops_in_scope(current_staff(*STAFF), args).iterator()
         document = spreadsheet.csv_document(
-            EXPORT_COLUMNS, ([getattr(shop, column) for column in EXPORT_COLUMNS] for shop in shops))
-        return Response(document, mimetype="text/csv",
-                        headers={"Content-Disposition": 'attachment; filename="shops.csv"'})
+            EXPORT_COLUMNS, ([getattr(shop, column) for column in EXPORT_COLUMNS] for shop in shops)
+        )
+        return Response(
+            document,
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="shops.csv"'},
+        )
 
 
 @blp.route("/shops/<string:shop_id>")
@@ -104,6 +119,6 @@ class AuditLog(MethodView):
     @blp.paginate(QueryPage)
     def get(self, args):
         """The audit log about records in my scope, newest first"""
-        return audit_log.entries_in_scope(current_staff("admin"), args["action"],
-                                       args["target_type"])
-
+        return audit_log.entries_in_scope(
+            current_staff("admin"), args["action"], args["target_type"]
+        )

@@ -1,4 +1,5 @@
 """/api/v1/admin: departments and staff, inside the admin's own subtree."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -21,8 +22,9 @@ class Departments(MethodView):
     @blp.response(201, schemas.DepartmentOut)
     def post(self, body):
         """Create a department with a jurisdiction in my scope"""
-        return staff.create_department(current_staff("admin"), body["name"], body["kind"],
-                                        body["region"])
+        return staff.create_department(
+            current_staff("admin"), body["name"], body["kind"], body["region"]
+        )
 
 
 @blp.route("/staff")
@@ -32,8 +34,7 @@ class Staff(MethodView):
     @blp.paginate(QueryPage)
     def get(self, args):
         """Staff in my scope (names and phones masked); an inspector sees active inspectors only"""
-        return staff.staff_list(current_staff("admin", "inspector"), args["role"],
-                                 args["active"])
+        return staff.staff_list(current_staff("admin", "inspector"), args["role"], args["active"])
 
     @blp.arguments(schemas.StaffIn)
     @blp.response(201, schemas.StaffCreated)

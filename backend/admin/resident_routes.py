@@ -1,4 +1,5 @@
 """/api/v1/admin: community membership, community codes, gate checks, held ratings, complaints."""
+
 from __future__ import annotations
 
 from flask import Response, current_app
@@ -16,8 +17,11 @@ COMMUNITY_STAFF = ("cadre", "admin")
 
 def _code_out(code):
     base = current_app.config["CITYCODE"].public_base_url
-    return {"code": code.code, "url": codes.printed_url(base, code.code),
-            "issued_at": code.issued_at}
+    return {
+        "code": code.code,
+        "url": codes.printed_url(base, code.code),
+        "issued_at": code.issued_at,
+    }
 
 
 @blp.route("/memberships")
@@ -38,8 +42,7 @@ class ApproveMembership(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, membership_id):
         """Admit a resident to the community"""
-        return membership.decide(current_staff(*COMMUNITY_STAFF), membership_id, True,
-                                 body["note"])
+        return membership.decide(current_staff(*COMMUNITY_STAFF), membership_id, True, body["note"])
 
 
 @blp.route("/memberships/<int:membership_id>/reject")
@@ -50,8 +53,9 @@ class RejectMembership(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, membership_id):
         """Turn a request down"""
-        return membership.decide(current_staff(*COMMUNITY_STAFF), membership_id, False,
-                                 body["note"])
+        return membership.decide(
+            current_staff(*COMMUNITY_STAFF), membership_id, False, body["note"]
+        )
 
 
 @blp.route("/communities/<string:community_code>/code")
@@ -60,16 +64,18 @@ class CommunityCode(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, community_code):
         """The community's current printed code"""
-        return _code_out(membership.current_community_code(
-            current_staff(*COMMUNITY_STAFF), community_code))
+        return _code_out(
+            membership.current_community_code(current_staff(*COMMUNITY_STAFF), community_code)
+        )
 
     @blp.response(201, schemas.CommunityCodeOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(**{"x-no-body": True})
     def post(self, community_code):
         """Issue the community's code; a reissue revokes the old one at once"""
-        return _code_out(membership.issue_community_code(
-            current_staff(*COMMUNITY_STAFF), community_code))
+        return _code_out(
+            membership.issue_community_code(current_staff(*COMMUNITY_STAFF), community_code)
+        )
 
 
 @blp.route("/communities/<string:community_code>/code.png")

@@ -1,4 +1,5 @@
 """/api/v1/admin: what staff do, always within their region subtree."""
+
 from __future__ import annotations
 
 from flask import Response
@@ -53,15 +54,17 @@ class ShopStatus(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, shop_id):
         """Suspend, reopen or close a shop in my scope"""
-        return status.change(current_staff("admin"), shop_id, body["status"],
-                                      body["reason"])
+        return status.change(current_staff("admin"), shop_id, body["status"], body["reason"])
 
 
 @blp.route("/streets/<string:street_code>/codes")
 class StreetCodes(MethodView):
     @blp.arguments(schemas.PrintFormat, location="query")
-    @blp.binary("application/pdf", "application/zip",
-                description="one page (PDF) or one PNG (ZIP) per active shop")
+    @blp.binary(
+        "application/pdf",
+        "application/zip",
+        description="one page (PDF) or one PNG (ZIP) per active shop",
+    )
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, street_code):
         """Every active shop's code in a street, to print as stickers"""

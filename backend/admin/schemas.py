@@ -1,4 +1,5 @@
 """Input and output of the staff API."""
+
 from __future__ import annotations
 
 import json
@@ -38,18 +39,23 @@ class ShopRequestReview(ShopRequestOut):
 
 
 class RequestFilter(ma.Schema):
-    status = ma.fields.String(load_default="pending",
-                              validate=validate.OneOf(list(REQUEST_STATUSES)))
+    status = ma.fields.String(
+        load_default="pending", validate=validate.OneOf(list(REQUEST_STATUSES))
+    )
 
 
 class Rejection(ma.Schema):
-    note = Text(required=True, validate=validate.Length(min=2, max=300),
-                metadata={"description": "why, shown to the applicant"})
+    note = Text(
+        required=True,
+        validate=validate.Length(min=2, max=300),
+        metadata={"description": "why, shown to the applicant"},
+    )
 
 
 class StatusChange(ma.Schema):
-    status = ma.fields.String(required=True,
-                              validate=validate.OneOf(["active", "suspended", "closed"]))
+    status = ma.fields.String(
+        required=True, validate=validate.OneOf(["active", "suspended", "closed"])
+    )
     reason = Text(required=True, validate=validate.Length(min=2, max=300))
 
 
@@ -79,20 +85,28 @@ class FindingIn(ma.Schema):
 
 
 class InspectionIn(ma.Schema):
-    scan_proof = ma.fields.String(required=True,
-                                  metadata={"description": "from scanning the shop's code"})
+    scan_proof = ma.fields.String(
+        required=True, metadata={"description": "from scanning the shop's code"}
+    )
     location = ma.fields.Nested(LocationIn, required=True)
-    co_inspector = row_id_field(load_default=None,
-                                metadata={"description": "staff id of the second inspector"})
-    template = ma.fields.String(load_default=None,
-                                metadata={"description": "checklist; default by industry"})
-    checklist = ma.fields.List(ma.fields.Nested(ChecklistAnswer), required=True,
-                               validate=validate.Length(min=1))
+    co_inspector = row_id_field(
+        load_default=None, metadata={"description": "staff id of the second inspector"}
+    )
+    template = ma.fields.String(
+        load_default=None, metadata={"description": "checklist; default by industry"}
+    )
+    checklist = ma.fields.List(
+        ma.fields.Nested(ChecklistAnswer), required=True, validate=validate.Length(min=1)
+    )
     findings = ma.fields.List(ma.fields.Nested(FindingIn), load_default=list)
     result = ma.fields.String(required=True, validate=validate.OneOf(list(RESULTS)))
-    rectify_by = ma.fields.Date(load_default=None, metadata={
-        "description": "the order's deadline: after today and at most 365 days ahead "
-                       "(Shanghai date)"})
+    rectify_by = ma.fields.Date(
+        load_default=None,
+        metadata={
+            "description": "the order's deadline: after today and at most 365 days ahead "
+            "(Shanghai date)"
+        },
+    )
     requirements = Text(load_default=None, validate=validate.Length(max=1000))
     note = Text(load_default=None, validate=validate.Length(max=2000))
 
@@ -110,17 +124,24 @@ class ShopState(ma.Schema):
 class RecordedInspection(InspectionOut):
     """The inspection and what it changed, in the same response."""
 
-    rectification = ma.fields.Nested(RectificationOut, attribute="order", allow_none=True,
-                                     metadata={"description": "the order it made, if any"})
+    rectification = ma.fields.Nested(
+        RectificationOut,
+        attribute="order",
+        allow_none=True,
+        metadata={"description": "the order it made, if any"},
+    )
     shop_state = ma.fields.Nested(ShopState, attribute="shop_after")
 
 
 class CorrectionIn(ma.Schema):
     note = Text(required=True, validate=validate.Length(min=2, max=1000))
-    corrected_result = ma.fields.String(load_default=None,
-                                        validate=validate.OneOf(list(RESULTS)))
-    co_inspector = row_id_field(load_default=None, metadata={
-        "description": "staff id of a second inspector; needed to correct to rectify or fail"})
+    corrected_result = ma.fields.String(load_default=None, validate=validate.OneOf(list(RESULTS)))
+    co_inspector = row_id_field(
+        load_default=None,
+        metadata={
+            "description": "staff id of a second inspector; needed to correct to rectify or fail"
+        },
+    )
 
 
 class CorrectionOut(ma.Schema):
@@ -143,8 +164,7 @@ class StaffRectificationDetail(RectificationDetail, StaffRectificationOut):
 
 
 class RectificationFilter(ma.Schema):
-    status = ma.fields.String(load_default=None,
-                              validate=validate.OneOf(list(ORDER_STATUSES)))
+    status = ma.fields.String(load_default=None, validate=validate.OneOf(list(ORDER_STATUSES)))
     overdue = ma.fields.Boolean(load_default=None)
     shop_id = ma.fields.String(load_default=None)
 
@@ -186,16 +206,21 @@ class StaffOut(ma.Schema):
 
     id = ma.fields.Integer()
     name = ma.fields.Function(lambda s: masking.name(s.name), metadata={"type": "string"})
-    phone = ma.fields.Function(lambda s: masking.phone(s.phone),
-                               metadata={"type": "string", "nullable": True})
+    phone = ma.fields.Function(
+        lambda s: masking.phone(s.phone), metadata={"type": "string", "nullable": True}
+    )
     role = ma.fields.String()
     region = ma.fields.String(attribute="region.code")
     region_name = ma.fields.String(attribute="region.name")
-    department = ma.fields.Function(lambda s: s.department.name if s.department_id else None,
-                                    metadata={"type": "string", "nullable": True})
+    department = ma.fields.Function(
+        lambda s: s.department.name if s.department_id else None,
+        metadata={"type": "string", "nullable": True},
+    )
     active = ma.fields.Boolean()
-    bound = ma.fields.Function(lambda s: s.user_id is not None, metadata={
-        "type": "boolean", "description": "a WeChat user has bound the account"})
+    bound = ma.fields.Function(
+        lambda s: s.user_id is not None,
+        metadata={"type": "boolean", "description": "a WeChat user has bound the account"},
+    )
 
 
 class StaffDetail(StaffOut):
@@ -233,10 +258,12 @@ class Stats(ma.Schema):
     shops = ma.fields.Integer()
     shops_by_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     shops_by_risk_grade = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
-    licences_expiring_30_days = ma.fields.Integer(metadata={
-        "description": "of active and suspended shops, as the licence sweep counts them"})
-    licences_expired = ma.fields.Integer(metadata={
-        "description": "of active and suspended shops, as the licence sweep counts them"})
+    licences_expiring_30_days = ma.fields.Integer(
+        metadata={"description": "of active and suspended shops, as the licence sweep counts them"}
+    )
+    licences_expired = ma.fields.Integer(
+        metadata={"description": "of active and suspended shops, as the licence sweep counts them"}
+    )
     inspections_this_month = ma.fields.Integer()
     pass_rate_this_month = ma.fields.Float(allow_none=True)
     rectifications_open = ma.fields.Integer()
@@ -257,18 +284,23 @@ class Contact(ma.Schema):
 
 
 class ShopFilter(ma.Schema):
-    status = ma.fields.String(load_default=None,
-                              validate=validate.OneOf(["pending", "active", "suspended", "closed"]))
+    status = ma.fields.String(
+        load_default=None, validate=validate.OneOf(["pending", "active", "suspended", "closed"])
+    )
     risk_grade = ma.fields.String(load_default=None, validate=validate.OneOf(list("ABCD")))
     street = ma.fields.String(load_default=None, metadata={"description": "street region code"})
-    q = ma.fields.String(load_default=None, validate=validate.Length(min=1, max=50),
-                         metadata={"description": "part of the name"})
+    q = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "part of the name"},
+    )
 
 
 # -- residents --------------------------------------------------------------------------------
 class MembershipFilter(ma.Schema):
-    status = ma.fields.String(load_default="pending",
-                              validate=validate.OneOf(["pending", "approved", "rejected", "left"]))
+    status = ma.fields.String(
+        load_default="pending", validate=validate.OneOf(["pending", "approved", "rejected", "left"])
+    )
 
 
 class MembershipDecision(ma.Schema):
@@ -295,8 +327,11 @@ class CommunityCodeOut(ma.Schema):
 
 
 class ResidentCodeCheck(ma.Schema):
-    code = ma.fields.String(required=True, validate=validate.Length(min=10, max=2000),
-                            metadata={"description": "the scanned SQR1:… text"})
+    code = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=10, max=2000),
+        metadata={"description": "the scanned SQR1:… text"},
+    )
 
 
 class ResidentSeen(ma.Schema):
@@ -307,9 +342,23 @@ class ResidentSeen(ma.Schema):
 
 class ResidentCodeVerdict(ma.Schema):
     valid = ma.fields.Boolean(required=True)
-    reason = ma.fields.String(required=True, metadata={"enum": [
-        "ok", "malformed", "unknown_kid", "wrong_key", "bad_signature", "wrong_kind",
-        "expired", "replayed", "unknown_resident", "not_a_member"]})
+    reason = ma.fields.String(
+        required=True,
+        metadata={
+            "enum": [
+                "ok",
+                "malformed",
+                "unknown_kid",
+                "wrong_key",
+                "bad_signature",
+                "wrong_kind",
+                "expired",
+                "replayed",
+                "unknown_resident",
+                "not_a_member",
+            ]
+        },
+    )
     resident = ma.fields.Nested(ResidentSeen, allow_none=True)
 
 

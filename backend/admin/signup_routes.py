@@ -1,4 +1,5 @@
 """/api/v1/admin: publishing booking events and registration forms, and collecting the answers."""
+
 from __future__ import annotations
 
 from flask import Response
@@ -84,8 +85,12 @@ class FormSubmissions(MethodView):
     def get(self, args, form_id, pagination_parameters):
         """Submissions from my scope; personal answers masked unless unmasked=true (audited)"""
         rows, total = forms.submissions_page(
-            current_staff(*COMMUNITY_STAFF), form_id, args["unmasked"],
-            pagination_parameters.page, pagination_parameters.page_size)
+            current_staff(*COMMUNITY_STAFF),
+            form_id,
+            args["unmasked"],
+            pagination_parameters.page,
+            pagination_parameters.page_size,
+        )
         pagination_parameters.item_count = total
         return rows
 
@@ -93,12 +98,20 @@ class FormSubmissions(MethodView):
 @blp.route("/forms/<string:form_id>/submissions.csv")
 class FormSubmissionsCsv(MethodView):
     @blp.arguments(schemas.UnmaskedQuery, location="query")
-    @blp.doc(responses={"200": {"description": "UTF-8 with a BOM, one row per submission",
-                                "content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "UTF-8 with a BOM, one row per submission",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        }
+    )
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, form_id):
         """Export submissions from my scope as CSV (masked unless unmasked=true, audited)"""
-        form, data = forms.export_csv(current_staff(*COMMUNITY_STAFF), form_id,
-                                      args["unmasked"])
-        return Response(data, mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="form-{form.public_id}.csv"'})
+        form, data = forms.export_csv(current_staff(*COMMUNITY_STAFF), form_id, args["unmasked"])
+        return Response(
+            data,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="form-{form.public_id}.csv"'},
+        )

@@ -1,4 +1,5 @@
 """Input and output of the staff's side of bookings and registration forms."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -9,8 +10,9 @@ from backend.api import Line, Moment
 from backend.community.schemas import EventSummary, FormOut
 from backend.models.community import FIELD_TYPES
 
-FIELD_NAME = validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,31}$",
-                             error="letters, digits and _; starting with a letter")
+FIELD_NAME = validate.Regexp(
+    r"^[A-Za-z][A-Za-z0-9_]{0,31}$", error="letters, digits and _; starting with a letter"
+)
 
 
 class SlotIn(ma.Schema):
@@ -20,13 +22,16 @@ class SlotIn(ma.Schema):
 
 
 class EventIn(ma.Schema):
-    region = ma.fields.String(required=True, metadata={
-        "description": "code of the region it is for: mine or one below it"})
+    region = ma.fields.String(
+        required=True,
+        metadata={"description": "code of the region it is for: mine or one below it"},
+    )
     title = Line(required=True, validate=validate.Length(min=2, max=100))
     description = ma.fields.String(load_default=None, validate=validate.Length(max=2000))
     per_resident = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
-    slots = ma.fields.List(ma.fields.Nested(SlotIn), required=True,
-                           validate=validate.Length(min=1, max=200))
+    slots = ma.fields.List(
+        ma.fields.Nested(SlotIn), required=True, validate=validate.Length(min=1, max=200)
+    )
 
 
 class StaffSlotOut(ma.Schema):
@@ -35,8 +40,9 @@ class StaffSlotOut(ma.Schema):
     ends_at = ma.fields.DateTime()
     capacity = ma.fields.Integer()
     booked = ma.fields.Integer()
-    remaining = ma.fields.Function(lambda s: max(s.capacity - s.booked, 0),
-                                   metadata={"type": "integer"})
+    remaining = ma.fields.Function(
+        lambda s: max(s.capacity - s.booked, 0), metadata={"type": "integer"}
+    )
 
 
 class StaffEventOut(EventSummary):
@@ -48,9 +54,12 @@ class MaskedResident(ma.Schema):
 
     name = ma.fields.Function(
         lambda u: masking.name(u.display_name) if u.display_name else "居民",
-        metadata={"type": "string", "description": "masked: 张*"})
-    phone = ma.fields.Function(lambda u: masking.phone(u.phone), metadata={
-        "type": "string", "nullable": True, "description": "masked: 138****5678"})
+        metadata={"type": "string", "description": "masked: 张*"},
+    )
+    phone = ma.fields.Function(
+        lambda u: masking.phone(u.phone),
+        metadata={"type": "string", "nullable": True, "description": "masked: 138****5678"},
+    )
 
 
 class StaffBookingOut(ma.Schema):
@@ -67,37 +76,48 @@ class FormFieldIn(ma.Schema):
     type = ma.fields.String(required=True, validate=validate.OneOf(list(FIELD_TYPES)))
     required = ma.fields.Boolean(load_default=False)
     # Trimmed as the resident's answer is, or a choice typed with a space could not be chosen.
-    choices = ma.fields.List(Line(validate=validate.Length(min=1, max=50)),
-                             load_default=None, validate=validate.Length(max=50))
-    personal = ma.fields.Boolean(load_default=False, metadata={
-        "description": "masked for staff; phone fields always are"})
+    choices = ma.fields.List(
+        Line(validate=validate.Length(min=1, max=50)),
+        load_default=None,
+        validate=validate.Length(max=50),
+    )
+    personal = ma.fields.Boolean(
+        load_default=False, metadata={"description": "masked for staff; phone fields always are"}
+    )
 
 
 class FormIn(ma.Schema):
-    region = ma.fields.String(required=True, metadata={
-        "description": "code of the region it is for: mine or one below it"})
+    region = ma.fields.String(
+        required=True,
+        metadata={"description": "code of the region it is for: mine or one below it"},
+    )
     title = Line(required=True, validate=validate.Length(min=2, max=100))
     description = ma.fields.String(load_default=None, validate=validate.Length(max=2000))
-    fields = ma.fields.List(ma.fields.Nested(FormFieldIn), required=True,
-                             validate=validate.Length(min=1, max=50))
+    fields = ma.fields.List(
+        ma.fields.Nested(FormFieldIn), required=True, validate=validate.Length(min=1, max=50)
+    )
     closes_at = Moment(load_default=None)
 
 
 class StaffFormOut(FormOut):
-    submissions = ma.fields.Integer(attribute="submission_count",
-                                    metadata={"description": "submissions in my scope"})
+    submissions = ma.fields.Integer(
+        attribute="submission_count", metadata={"description": "submissions in my scope"}
+    )
 
 
 class UnmaskedQuery(ma.Schema):
-    unmasked = ma.fields.Boolean(load_default=False, metadata={
-        "description": "show personal answers in full (audited)"})
+    unmasked = ma.fields.Boolean(
+        load_default=False, metadata={"description": "show personal answers in full (audited)"}
+    )
 
 
 class SubmissionOut(ma.Schema):
     id = ma.fields.Integer()
     community = ma.fields.String()
     community_name = ma.fields.String()
-    answers = ma.fields.Dict(metadata={
-        "description": "field name → answer; personal answers masked unless unmasked=true"})
+    answers = ma.fields.Dict(
+        metadata={
+            "description": "field name → answer; personal answers masked unless unmasked=true"
+        }
+    )
     submitted_at = ma.fields.DateTime()
-

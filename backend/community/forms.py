@@ -7,6 +7,7 @@ form was published for the whole street or district. Personal answers (phone
 fields always; others as the form says) are masked for staff unless an unmasked
 read is asked for, and each unmasked read or export is audited.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,18 +53,25 @@ def normalise_fields(fields: list[dict]) -> list[dict]:
             raise _bad_field(i, "choices", "only choice fields have choices")
         if len(set(choices)) != len(choices):
             raise _bad_field(i, "choices", "choices must differ")
-        result.append({
-            "name": field["name"], "label": field["label"], "type": field["type"],
-            "required": field["required"], "choices": choices or None,
-            # A phone number identifies a person whatever the form's author says.
-            "personal": field["personal"] or field["type"] == "phone",
-        })
+        result.append(
+            {
+                "name": field["name"],
+                "label": field["label"],
+                "type": field["type"],
+                "required": field["required"],
+                "choices": choices or None,
+                # A phone number identifies a person whatever the form's author says.
+                "personal": field["personal"] or field["type"] == "phone",
+            }
+        )
     return result
 
 
 def _bad_field(index: int, name: str, reason: str) -> Invalid:
-    return Invalid(f"fields.{index}.{name}: {reason}",
-                   errors={"json": {"fields": {str(index): {name: [reason]}}}})
+    return Invalid(
+        f"fields.{index}.{name}: {reason}",
+        errors={"json": {"fields": {str(index): {name: [reason]}}}},
+    )
 
 
 def create_form(staff: StaffAccount, data: dict) -> Form:
@@ -71,20 +79,33 @@ def create_form(staff: StaffAccount, data: dict) -> Form:
     with write_transaction():
         region = scope.region(staff, data["region"])
         stored = json.dumps(fields, ensure_ascii=False)
-        publishing.refuse_a_repeat(staff, Form, region, Form.created_at, "form",
-                                   title=data["title"], description=data.get("description"),
-                                   fields=stored, closes_at=data.get("closes_at"))
-        form = Form.create(region=region, region_path=region.path, title=data["title"],
-                           description=data.get("description"), fields=stored,
-                           closes_at=data.get("closes_at"), author=staff)
+        publishing.refuse_a_repeat(
+            staff,
+            Form,
+            region,
+            Form.created_at,
+            "form",
+            title=data["title"],
+            description=data.get("description"),
+            fields=stored,
+            closes_at=data.get("closes_at"),
+        )
+        form = Form.create(
+            region=region,
+            region_path=region.path,
+            title=data["title"],
+            description=data.get("description"),
+            fields=stored,
+            closes_at=data.get("closes_at"),
+            author=staff,
+        )
         audit.record("form.created", "form", form.public_id, region.path, staff=staff)
     return form
 
 
 # -- answering -------------------------------------------------------------------------------
 def visible_forms(user: User) -> pw.ModelSelect:
-    return (Form.select().where(Form.region_path.in_(visible_paths(user)))
-            .order_by(Form.id.desc()))
+    return Form.select().where(Form.region_path.in_(visible_paths(user))).order_by(Form.id.desc())
 
 
 def visible_form(user: User, form_id: str) -> Form:
@@ -114,8 +135,9 @@ def clean_answers(form: Form, answers: dict) -> dict:
             problems[field["name"]] = [str(exc)]
     if problems:
         first = sorted(problems)[0]
-        raise Invalid(f"answers.{first}: {problems[first][0]}",
-                      errors={"json": {"answers": problems}})
+        raise Invalid(
+            f"answers.{first}: {problems[first][0]}", errors={"json": {"answers": problems}}
+        )
     return cleaned
 
 
@@ -153,8 +175,9 @@ def _clean_value(field: dict, value):
 
 def my_submission(user: User, form_id: str) -> FormSubmission:
     form = visible_form(user, form_id)
-    submission = FormSubmission.get_or_none((FormSubmission.form == form)
-                                            & (FormSubmission.user == user))
+    submission = FormSubmission.get_or_none(
+        (FormSubmission.form == form) & (FormSubmission.user == user)
+    )
     if submission is None:
         raise NotFound("you have not submitted this form")
     return submission
@@ -170,11 +193,17 @@ def submit(user: User, form_id: str, answers: dict) -> FormSubmission:
             raise Conflict("this form has closed")
         cleaned = json.dumps(clean_answers(form, answers), ensure_ascii=False)
         community = member_of(user, form.region_path)
-        existing = FormSubmission.get_or_none((FormSubmission.form == form)
-                                              & (FormSubmission.user == user))
+        existing = FormSubmission.get_or_none(
+            (FormSubmission.form == form) & (FormSubmission.user == user)
+        )
         if existing is None:
-            return FormSubmission.create(form=form, user=user, community=community,
-                                         region_path=community.path, answers=cleaned)
+            return FormSubmission.create(
+                form=form,
+                user=user,
+                community=community,
+                region_path=community.path,
+                answers=cleaned,
+            )
         existing.answers, existing.created_at = cleaned, clock.now()
         existing.community, existing.region_path = community, community.path
         existing.save()
@@ -185,28 +214,47 @@ def submit(user: User, form_id: str, answers: dict) -> FormSubmission:
 def forms_in_scope(staff: StaffAccount) -> pw.ModelSelect:
     """Forms published in the staff member's subtree, or above it (whose answers from
     the subtree they collect)."""
-    return (Form.select()
-            .where(scope.under(Form.region_path, staff.region_path)
-                   | Form.region_path.in_(scope.ancestors(staff.region_path)))
-            .order_by(Form.id.desc()))
+    return (
+        Form.select()
+        .where(
+            scope.under(Form.region_path, staff.region_path)
+            | Form.region_path.in_(scope.ancestors(staff.region_path))
+        )
+        .order_by(Form.id.desc())
+    )
 
 
 def form_in_scope(staff: StaffAccount, form_id: str) -> Form:
-    return scope.find(staff, forms_in_scope(staff).where(Form.public_id == form_id),
-                      "form", form_id, Form.select(Form.region_path).where(Form.public_id == form_id))
+    return scope.find(
+        staff,
+        forms_in_scope(staff).where(Form.public_id == form_id),
+        "form",
+        form_id,
+        Form.select(Form.region_path).where(Form.public_id == form_id),
+    )
 
 
 def submissions_in_scope(staff: StaffAccount, form: Form) -> pw.ModelSelect:
-    return (FormSubmission.select(FormSubmission, Region)
-            .join(Region, on=(FormSubmission.community == Region.id))
-            .where((FormSubmission.form == form)
-                   & scope.under(FormSubmission.region_path, staff.region_path))
-            .order_by(FormSubmission.id))
+    return (
+        FormSubmission.select(FormSubmission, Region)
+        .join(Region, on=(FormSubmission.community == Region.id))
+        .where(
+            (FormSubmission.form == form)
+            & scope.under(FormSubmission.region_path, staff.region_path)
+        )
+        .order_by(FormSubmission.id)
+    )
 
 
 def audit_unmasked(staff: StaffAccount, form: Form, how: str, **detail) -> None:
-    audit.record(audit.READ_UNMASKED, "form", form.public_id, form.region_path, staff=staff,
-                 detail={"how": how, **detail})
+    audit.record(
+        audit.READ_UNMASKED,
+        "form",
+        form.public_id,
+        form.region_path,
+        staff=staff,
+        detail={"how": how, **detail},
+    )
 
 
 def mask_answer(field: dict, value):
@@ -233,21 +281,32 @@ def answers_for_staff(form: Form, submission: FormSubmission, unmasked: bool) ->
     answers = json.loads(submission.answers)
     if unmasked:
         return answers
-    return {f["name"]: mask_answer(f, answers[f["name"]])
-            for f in fields_of(form) if f["name"] in answers}
+    return {
+        f["name"]: mask_answer(f, answers[f["name"]])
+        for f in fields_of(form)
+        if f["name"] in answers
+    }
 
 
-def submissions_page(staff: StaffAccount, form_id: str, unmasked: bool, page: int,
-                     page_size: int) -> tuple[list[dict], int]:
+def submissions_page(
+    staff: StaffAccount, form_id: str, unmasked: bool, page: int, page_size: int
+) -> tuple[list[dict], int]:
     """One page of the submissions in scope, and how many there are in all."""
     form = form_in_scope(staff, form_id)
     query = submissions_in_scope(staff, form)
     rows = page_of(query, page, page_size)
     if unmasked:
         audit_unmasked(staff, form, "list", submissions=[s.id for s in rows])
-    return [{"id": s.id, "community": s.community.code, "community_name": s.community.name,
-             "answers": answers_for_staff(form, s, unmasked), "submitted_at": s.created_at}
-            for s in rows], query.count()
+    return [
+        {
+            "id": s.id,
+            "community": s.community.code,
+            "community_name": s.community.name,
+            "answers": answers_for_staff(form, s, unmasked),
+            "submitted_at": s.created_at,
+        }
+        for s in rows
+    ], query.count()
 
 
 def form_for_staff(staff: StaffAccount, form_id: str) -> Form:
@@ -264,8 +323,14 @@ def export_csv(staff: StaffAccount, form_id: str, unmasked: bool) -> tuple[Form,
     for submission in submissions_in_scope(staff, form):
         answers = answers_for_staff(form, submission, unmasked)
         at = submission.created_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M")
-        rows.append([submission.id, submission.community.name, at,
-                     *(answers.get(f["name"]) for f in fields)])
+        rows.append(
+            [
+                submission.id,
+                submission.community.name,
+                at,
+                *(answers.get(f["name"]) for f in fields),
+            ]
+        )
     if unmasked:
         audit_unmasked(staff, form, "export", rows=len(rows))
     header = ["编号", "社区", "提交时间", *(f["label"] for f in fields)]

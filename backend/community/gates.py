@@ -1,4 +1,5 @@
 """Gate checks of residents' personal codes: online, by staff of the resident's community."""
+
 from __future__ import annotations
 
 import peewee as pw
@@ -22,20 +23,37 @@ def verify_resident_code(staff: StaffAccount, code: str) -> dict:
     user = User.get_or_none((User.pseudonym == checked.claims["sub"]) & User.deleted_at.is_null())
     if user is None:
         return {"valid": False, "reason": "unknown_resident"}
-    membership = (CommunityMembership.select(CommunityMembership, Region).join(Region)
-                  .where((CommunityMembership.user == user)
-                         & (CommunityMembership.status == "approved")
-                         & scope.under(CommunityMembership.region_path, staff.region_path))
-                  .first())
+    membership = (
+        CommunityMembership.select(CommunityMembership, Region)
+        .join(Region)
+        .where(
+            (CommunityMembership.user == user)
+            & (CommunityMembership.status == "approved")
+            & scope.under(CommunityMembership.region_path, staff.region_path)
+        )
+        .first()
+    )
     if membership is None:
-        audit.record(audit.SCOPE_DENIED, "resident_code", checked.claims["jti"],
-                     staff.region_path, staff=staff, detail={"reason": "not_a_member"})
+        audit.record(
+            audit.SCOPE_DENIED,
+            "resident_code",
+            checked.claims["jti"],
+            staff.region_path,
+            staff=staff,
+            detail={"reason": "not_a_member"},
+        )
         return {"valid": False, "reason": "not_a_member"}
     try:
         with write_transaction():
             ResidentCodeUse.create(jti=checked.claims["jti"], staff=staff)
     except pw.IntegrityError:
         return {"valid": False, "reason": "replayed"}
-    return {"valid": True, "reason": "ok", "resident": {
-        "name": masking.name(user.display_name) if user.display_name else "居民",
-        "community": membership.community.name, "status": membership.status}}
+    return {
+        "valid": True,
+        "reason": "ok",
+        "resident": {
+            "name": masking.name(user.display_name) if user.display_name else "居民",
+            "community": membership.community.name,
+            "status": membership.status,
+        },
+    }

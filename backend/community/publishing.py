@@ -5,10 +5,11 @@ a retry on a slow network: residents would see it twice, and a booking event's p
 would be given out twice. Sent later, it is a reminder, and welcome; sent with any
 change, it is a correction.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 import peewee as pw
 
@@ -20,9 +21,15 @@ from backend.models import Region, StaffAccount
 REPEAT_WINDOW = timedelta(minutes=10)
 
 
-def refuse_a_repeat(staff: StaffAccount, model: type[pw.Model], region: Region,
-                    sent_at: pw.Field, what: str,
-                    matches: Callable[[pw.Model], bool] | None = None, **same) -> None:
+def refuse_a_repeat(
+    staff: StaffAccount,
+    model: type[pw.Model],
+    region: Region,
+    sent_at: pw.Field,
+    what: str,
+    matches: Callable[[pw.Model], bool] | None = None,
+    **same,
+) -> None:
     """Call first in the write transaction; raises Conflict naming the first copy.
 
     A copy is the same in every column named in `same`, and in what `matches` compares
@@ -32,12 +39,14 @@ def refuse_a_repeat(staff: StaffAccount, model: type[pw.Model], region: Region,
     """
     lock_row(StaffAccount, staff.id)
     query = model.select().where(
-        (model.author == staff) & (model.region == region)
-        & (sent_at > clock.now() - REPEAT_WINDOW))
+        (model.author == staff) & (model.region == region) & (sent_at > clock.now() - REPEAT_WINDOW)
+    )
     for name, value in same.items():
         field = getattr(model, name)
         query = query.where(field.is_null() if value is None else field == value)
     for first in query:
         if matches is None or matches(first):
-            raise Conflict(f"this {what} was just published ({first.public_id})",
-                           errors={"json": {"title": [f"just published: {first.public_id}"]}})
+            raise Conflict(
+                f"this {what} was just published ({first.public_id})",
+                errors={"json": {"title": [f"just published: {first.public_id}"]}},
+            )

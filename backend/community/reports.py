@@ -5,6 +5,7 @@ with a reply to the resident. Its text passes WeChat's content check: risky text
 is refused; text sent for review is kept, because a report is only ever shown to
 the resident who made it and to the staff who must act on it, never published.
 """
+
 from __future__ import annotations
 
 import peewee as pw
@@ -38,8 +39,9 @@ def upload_photo(user: User, stream) -> Upload:
 def _own_photo(user: User, upload_id: str | None) -> Upload | None:
     if upload_id is None:
         return None
-    photo = Upload.get_or_none((Upload.public_id == upload_id) & (Upload.uploaded_by == user)
-                               & Upload.shop.is_null())
+    photo = Upload.get_or_none(
+        (Upload.public_id == upload_id) & (Upload.uploaded_by == user) & Upload.shop.is_null()
+    )
     if photo is None:
         raise Invalid.field("photo", "not a photo you uploaded")
     return photo
@@ -62,27 +64,45 @@ def file(user: User, data: dict) -> Report:
         lock_row(User, user.id)  # a double tap's two requests take turns
         _refuse_a_repeat(user, community, data["category"], text)
         return Report.create(
-            user=user, community=community, region_path=community.path,
-            category=data["category"], text=text, photo=_own_photo(user, data.get("photo")),
-            lat=location.get("lat"), lng=location.get("lng"))
+            user=user,
+            community=community,
+            region_path=community.path,
+            category=data["category"],
+            text=text,
+            photo=_own_photo(user, data.get("photo")),
+            lat=location.get("lat"),
+            lng=location.get("lng"),
+        )
 
 
 def _refuse_a_repeat(user: User, community: Region, category: str, text: str) -> None:
     """The same report sent twice (a double tap, a retry) while the first is still open
     would put two copies in the cadres' queue."""
-    same = (Report.select(Report.public_id)
-            .where((Report.user == user) & (Report.community == community)
-                   & (Report.category == category) & (Report.text == text)
-                   & (Report.status != "resolved")).first())
+    same = (
+        Report.select(Report.public_id)
+        .where(
+            (Report.user == user)
+            & (Report.community == community)
+            & (Report.category == category)
+            & (Report.text == text)
+            & (Report.status != "resolved")
+        )
+        .first()
+    )
     if same is not None:
-        raise Conflict(f"you already sent this report ({same.public_id}); it is being handled",
-                       errors={"json": {"text": [f"already sent: {same.public_id}"]}})
+        raise Conflict(
+            f"you already sent this report ({same.public_id}); it is being handled",
+            errors={"json": {"text": [f"already sent: {same.public_id}"]}},
+        )
 
 
 def my_reports(user: User) -> pw.ModelSelect:
-    return (Report.select(Report, Region).join(Region)
-            .where(Report.user == user)
-            .order_by(Report.created_at.desc(), Report.id.desc()))
+    return (
+        Report.select(Report, Region)
+        .join(Region)
+        .where(Report.user == user)
+        .order_by(Report.created_at.desc(), Report.id.desc())
+    )
 
 
 def my_report(user: User, public_id: str) -> Report:
@@ -93,13 +113,20 @@ def my_report(user: User, public_id: str) -> Report:
 
 
 # -- the staff's side -------------------------------------------------------------------------
-def reports_in_scope(staff: StaffAccount, status: str | None = None,
-                     category: str | None = None,
-                     community_code: str | None = None) -> pw.ModelSelect:
-    query = (Report.select(Report, Region, User).join(Region)
-             .switch(Report).join(User, pw.JOIN.LEFT_OUTER)
-             .where(scope.under(Report.region_path, staff.region_path))
-             .order_by(Report.created_at.desc(), Report.id.desc()))
+def reports_in_scope(
+    staff: StaffAccount,
+    status: str | None = None,
+    category: str | None = None,
+    community_code: str | None = None,
+) -> pw.ModelSelect:
+    query = (
+        Report.select(Report, Region, User)
+        .join(Region)
+        .switch(Report)
+        .join(User, pw.JOIN.LEFT_OUTER)
+        .where(scope.under(Report.region_path, staff.region_path))
+        .order_by(Report.created_at.desc(), Report.id.desc())
+    )
     if status:
         query = query.where(Report.status == status)
     if category:
@@ -110,9 +137,13 @@ def reports_in_scope(staff: StaffAccount, status: str | None = None,
 
 
 def report_in_scope(staff: StaffAccount, public_id: str) -> Report:
-    return scope.find(staff, reports_in_scope(staff).where(Report.public_id == public_id),
-                      "report", public_id,
-                      Report.select(Report.region_path).where(Report.public_id == public_id))
+    return scope.find(
+        staff,
+        reports_in_scope(staff).where(Report.public_id == public_id),
+        "report",
+        public_id,
+        Report.select(Report.region_path).where(Report.public_id == public_id),
+    )
 
 
 def move(staff: StaffAccount, public_id: str, status: str, reply: str | None) -> Report:
@@ -122,16 +153,19 @@ def move(staff: StaffAccount, public_id: str, status: str, reply: str | None) ->
         report_in_scope(staff, public_id)
         report = lock_for_update(Report.select().where(Report.public_id == public_id)).get()
         if ORDER[status] <= ORDER[report.status]:
-            raise Conflict(f"this report is already {report.status}; it cannot become "
-                           f"{status} (a report only moves received → in_hand → resolved)")
+            raise Conflict(
+                f"this report is already {report.status}; it cannot become "
+                f"{status} (a report only moves received → in_hand → resolved)"
+            )
         if status == "resolved" and reply is None:
             raise Invalid.field("reply", "resolving a report needs a reply to the resident")
         report.status, report.handled_by, report.updated_at = status, staff, clock.now()
         if reply is not None:
             report.reply = reply
         report.save()
-        audit.record(f"report.{status}", "report", report.public_id, report.region_path,
-                     staff=staff)
+        audit.record(
+            f"report.{status}", "report", report.public_id, report.region_path, staff=staff
+        )
     if report.user_id is not None:
         _tell_reporter(report)
     return report
@@ -140,9 +174,16 @@ def move(staff: StaffAccount, public_id: str, status: str, reply: str | None) ->
 def _tell_reporter(report: Report) -> None:
     """A subscribe message once the move is committed; a refusal (43101) is only recorded."""
     template = current_app.config["CITYCODE"].wechat_template_report
-    notify.send(report.user, None, template, f"report.{report.status}", {
-        "thing1": CATEGORIES.get(report.category, report.category)[:20],
-        "phrase2": STATUS_LABELS[report.status],
-        "thing3": (report.reply or report.text)[:20],
-        "time4": clock.now().astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-    }, page=f"pages/reports/detail?id={report.public_id}")
+    notify.send(
+        report.user,
+        None,
+        template,
+        f"report.{report.status}",
+        {
+            "thing1": CATEGORIES.get(report.category, report.category)[:20],
+            "phrase2": STATUS_LABELS[report.status],
+            "thing3": (report.reply or report.text)[:20],
+            "time4": clock.now().astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        },
+        page=f"pages/reports/detail?id={report.public_id}",
+    )

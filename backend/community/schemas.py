@@ -1,4 +1,5 @@
 """The shapes of community records that residents and staff both read."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,9 @@ class AimedAt(ma.Schema):
 
     region = ma.fields.String(attribute="region.code")
     region_name = ma.fields.String(attribute="region.name")
-    region_level = ma.fields.String(attribute="region.level",
-                                    metadata={"enum": ["district", "street", "community"]})
+    region_level = ma.fields.String(
+        attribute="region.level", metadata={"enum": ["district", "street", "community"]}
+    )
 
 
 class PollOptionOut(ma.Schema):
@@ -57,8 +59,10 @@ class ReportOut(ma.Schema):
     community_name = ma.fields.String(attribute="community.name")
     category = ma.fields.String(metadata={"enum": list(CATEGORIES)})
     text = ma.fields.String()
-    photo = ma.fields.Function(lambda r: r.photo.public_id if r.photo_id else None,
-                               metadata={"type": "string", "nullable": True})
+    photo = ma.fields.Function(
+        lambda r: r.photo.public_id if r.photo_id else None,
+        metadata={"type": "string", "nullable": True},
+    )
     location = ma.fields.Function(_location, metadata={"type": "object", "nullable": True})
     status = ma.fields.String(metadata={"enum": list(REPORT_STATUSES)})
     reply = ma.fields.String(allow_none=True)
@@ -72,8 +76,9 @@ class EventSummary(ma.Schema):
     region_name = ma.fields.String(attribute="region.name")
     title = ma.fields.String()
     description = ma.fields.String(allow_none=True)
-    per_resident = ma.fields.Integer(metadata={
-        "description": "how many bookings one resident may hold for this event"})
+    per_resident = ma.fields.Integer(
+        metadata={"description": "how many bookings one resident may hold for this event"}
+    )
     created_at = ma.fields.DateTime()
 
 

@@ -1,4 +1,5 @@
 """Inspection checklists, shipped as data (data/checklists.json), one template per industry."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,9 @@ DEFAULT = "food_safety"
 
 @lru_cache(maxsize=1)
 def templates() -> dict:
-    return json.loads((Path(__file__).parent.parent / "data" / "checklists.json").read_text("utf-8"))
+    return json.loads(
+        (Path(__file__).parent.parent / "data" / "checklists.json").read_text("utf-8")
+    )
 
 
 def for_category(category: str) -> str:

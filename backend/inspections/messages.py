@@ -1,4 +1,5 @@
 """What a shop's owners are told of its inspections and orders, once the change is committed."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,7 +12,14 @@ from backend.models import Shop
 
 def tell_owners(shop: Shop, subject: str, summary: str, deadline: date | None) -> None:
     template = current_app.config["CITYCODE"].wechat_template_inspection
-    notify.notify_owners(shop, template, subject, {
-        "thing1": shop.name[:20], "thing2": summary[:20],
-        "date3": (deadline or clock.today_local()).isoformat(),
-    }, page=f"pages/shop/inspections?shop={shop.public_id}")
+    notify.notify_owners(
+        shop,
+        template,
+        subject,
+        {
+            "thing1": shop.name[:20],
+            "thing2": summary[:20],
+            "date3": (deadline or clock.today_local()).isoformat(),
+        },
+        page=f"pages/shop/inspections?shop={shop.public_id}",
+    )

@@ -3,6 +3,7 @@
 Recording an inspection needs one, bound to that inspector and that shop, so an
 inspection cannot be recorded from a desk without having scanned the sticker.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -20,10 +21,17 @@ PURPOSE = "proof"
 def issue(staff: StaffAccount, shop: Shop) -> tuple[str, object]:
     now = clock.now()
     expires = now + LIFETIME
-    token = tokens.sign(PURPOSE, {
-        "aud": AUDIENCE, "sub": f"staff:{staff.id}", "shop": shop.public_id,
-        "iat": int(now.timestamp()), "exp": int(expires.timestamp()), "jti": uuid.uuid4().hex,
-    })
+    token = tokens.sign(
+        PURPOSE,
+        {
+            "aud": AUDIENCE,
+            "sub": f"staff:{staff.id}",
+            "shop": shop.public_id,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": uuid.uuid4().hex,
+        },
+    )
     return token, expires
 
 
@@ -34,8 +42,9 @@ def _invalid(reason: str) -> Invalid:
 def verify(token: str, staff: StaffAccount, shop: Shop) -> str:
     """The proof's jti if it was issued to `staff` for `shop` and is still fresh."""
     try:
-        claims = tokens.verify(PURPOSE, token, audience=AUDIENCE,
-                               require=("exp", "jti", "sub")).claims
+        claims = tokens.verify(
+            PURPOSE, token, audience=AUDIENCE, require=("exp", "jti", "sub")
+        ).claims
     except tokens.Refused:
         raise _invalid("not a valid scan proof; scan the shop's code again") from None
     if claims["exp"] <= clock.now().timestamp():

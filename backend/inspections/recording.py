@@ -4,6 +4,7 @@ An inspection is written in one transaction with its lifecycle event, its
 rectification order, the shop's current state and the shopkeeper's notice. Its
 content is hashed into the event, so an edit to the row shows up in verify.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,20 +49,27 @@ def content_of(inspection: Inspection, findings: list[Finding]) -> dict:
         "distance_m": inspection.distance_m,
         "far_away": bool(inspection.far_away),
         "recorded_at": inspection.recorded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "findings": [{"code": f.code, "severity": f.severity, "note": f.note,
-                      "photo": f.photo_id} for f in findings],
+        "findings": [
+            {"code": f.code, "severity": f.severity, "note": f.note, "photo": f.photo_id}
+            for f in findings
+        ],
     }
 
 
 def digest_of(inspection: Inspection, findings: list[Finding]) -> str:
-    return hashlib.sha256(lifecycle.canonical(content_of(inspection, findings)).encode()).hexdigest()
+    return hashlib.sha256(
+        lifecycle.canonical(content_of(inspection, findings)).encode()
+    ).hexdigest()
 
 
 def co_inspector(staff: StaffAccount, shop: Shop, co_id: int | None) -> StaffAccount | None:
     if co_id is None:
         return None
-    co = StaffAccount.get_or_none((StaffAccount.id == co_id) & (StaffAccount.active == True)  # noqa
-                                  & (StaffAccount.role == "inspector"))
+    co = StaffAccount.get_or_none(
+        (StaffAccount.id == co_id)
+        & (StaffAccount.active == True)  # noqa
+        & (StaffAccount.role == "inspector")
+    )
     if co is None or co.id == staff.id or not scope.covers(co, shop.region_path):
         raise Invalid.field("co_inspector", "must be another active inspector covering this shop")
     return co
@@ -75,8 +83,11 @@ def _findings(shop: Shop, raw: list[dict]) -> list[Finding]:
             photo = Upload.get_or_none((Upload.public_id == item["photo"]) & (Upload.shop == shop))
             if photo is None:
                 raise Invalid.field("findings", f"photo {item['photo']} is not this shop's upload")
-        findings.append(Finding(code=item["code"], severity=item["severity"],
-                                note=item.get("note"), photo=photo))
+        findings.append(
+            Finding(
+                code=item["code"], severity=item["severity"], note=item.get("note"), photo=photo
+            )
+        )
     return findings
 
 
@@ -95,8 +106,9 @@ def _check_result(data: dict, co: StaffAccount | None) -> None:
             raise Invalid.field("rectify_by", "must be after today")
         # A deadline years away is a typo, and an order nobody would ever see go overdue.
         if data["rectify_by"] > clock.today_local() + LONGEST_DEADLINE:
-            raise Invalid.field("rectify_by",
-                                f"must be at most {LONGEST_DEADLINE.days} days from today")
+            raise Invalid.field(
+                "rectify_by", f"must be at most {LONGEST_DEADLINE.days} days from today"
+            )
 
 
 def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
@@ -112,24 +124,39 @@ def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
         findings = _findings(shop, data.get("findings", []))
         _write(shop, inspection, findings, actor)
         # What the inspector's answer shows: the order it made and the shop as it is now.
-        inspection.order = (_order(shop, inspection, data["rectify_by"],
-                                   data.get("requirements") or "", actor)
-                            if data.get("rectify_by") else None)
+        inspection.order = (
+            _order(shop, inspection, data["rectify_by"], data.get("requirements") or "", actor)
+            if data.get("rectify_by")
+            else None
+        )
         inspection.shop_after = shop
         _publish(shop, inspection, actor)
-        audit.record("inspection.recorded", "shop", shop.public_id, shop.region_path, staff=staff,
-                     detail={"inspection": inspection.public_id, "result": inspection.result})
+        audit.record(
+            "inspection.recorded",
+            "shop",
+            shop.public_id,
+            shop.region_path,
+            staff=staff,
+            detail={"inspection": inspection.public_id, "result": inspection.result},
+        )
     # Once committed: WeChat may take seconds, and the shop's lock must not wait on it.
-    tell_owners(shop, f"inspection.{data['result']}",
-                f"检查结果：{RESULT_LABELS[data['result']]}", data.get("rectify_by"))
+    tell_owners(
+        shop,
+        f"inspection.{data['result']}",
+        f"检查结果：{RESULT_LABELS[data['result']]}",
+        data.get("rectify_by"),
+    )
     return inspection
 
 
 def shop_inspections(staff: StaffAccount, shop_id: str):
     """A shop's inspections, newest first, for staff whose scope covers it."""
     shop = scope.shop(staff, shop_id)
-    return (Inspection.select().where(Inspection.shop == shop)
-            .order_by(Inspection.recorded_at.desc(), Inspection.id.desc()))
+    return (
+        Inspection.select()
+        .where(Inspection.shop == shop)
+        .order_by(Inspection.recorded_at.desc(), Inspection.id.desc())
+    )
 
 
 def _inspectable_shop(staff: StaffAccount, shop_id: str) -> Shop:
@@ -147,32 +174,50 @@ def _unused_proof(token: str, staff: StaffAccount, shop: Shop) -> str:
     return jti
 
 
-def _new_inspection(staff: StaffAccount, shop: Shop, co: StaffAccount | None, jti: str,
-                    data: dict) -> Inspection:
+def _new_inspection(
+    staff: StaffAccount, shop: Shop, co: StaffAccount | None, jti: str, data: dict
+) -> Inspection:
     """The inspection as recorded now, where it was recorded, not saved yet."""
     template = data.get("template") or checklists.for_category(shop.category)
     answers = checklists.check_answers(template, data["checklist"])
     lat, lng = data["location"]["lat"], data["location"]["lng"]
-    distance = round(geo.distance_m(lat, lng, shop.lat, shop.lng)) \
-        if shop.lat is not None else None
+    distance = round(geo.distance_m(lat, lng, shop.lat, shop.lng)) if shop.lat is not None else None
     return Inspection(
-        public_id=random_id(12), shop=shop, inspector=staff, co_inspector=co,
-        template=template, checklist=lifecycle.canonical(answers), result=data["result"],
-        note=data.get("note"), lat=lat, lng=lng, distance_m=distance,
+        public_id=random_id(12),
+        shop=shop,
+        inspector=staff,
+        co_inspector=co,
+        template=template,
+        checklist=lifecycle.canonical(answers),
+        result=data["result"],
+        note=data.get("note"),
+        lat=lat,
+        lng=lng,
+        distance_m=distance,
         far_away=distance is not None and distance > FAR_AWAY_METRES,
-        proof_jti=jti, recorded_at=clock.now(),
+        proof_jti=jti,
+        recorded_at=clock.now(),
     )
 
 
 def _write(shop: Shop, inspection: Inspection, findings: list[Finding], actor: str) -> None:
     """The inspection, its findings and its event, the event carrying their digest."""
     inspection.digest = digest_of(inspection, findings)
-    event = lifecycle.append(shop, "inspection.recorded", actor, {
-        "inspection": inspection.public_id, "digest": inspection.digest,
-        "result": inspection.result, "distance_m": inspection.distance_m,
-        "far_away": inspection.far_away, "co_inspector": inspection.co_inspector_id,
-        "findings": [{"code": f.code, "severity": f.severity} for f in findings],
-    }, occurred_at=inspection.recorded_at)
+    event = lifecycle.append(
+        shop,
+        "inspection.recorded",
+        actor,
+        {
+            "inspection": inspection.public_id,
+            "digest": inspection.digest,
+            "result": inspection.result,
+            "distance_m": inspection.distance_m,
+            "far_away": inspection.far_away,
+            "co_inspector": inspection.co_inspector_id,
+            "findings": [{"code": f.code, "severity": f.severity} for f in findings],
+        },
+        occurred_at=inspection.recorded_at,
+    )
     inspection.event_seq = event.seq
     inspection.save(force_insert=True)
     for finding in findings:
@@ -190,11 +235,21 @@ def _publish(shop: Shop, inspection: Inspection, actor: str) -> None:
     risk.refresh(shop)
 
 
-def _order(shop: Shop, inspection: Inspection, deadline: date, requirements: str,
-           actor: str) -> RectificationOrder:
-    order = RectificationOrder.create(shop=shop, inspection=inspection, deadline=deadline,
-                                      requirements=requirements)
-    lifecycle.append(shop, "rectification.ordered", actor, {
-        "order": order.public_id, "inspection": inspection.public_id,
-        "deadline": deadline, "requirements": requirements})
+def _order(
+    shop: Shop, inspection: Inspection, deadline: date, requirements: str, actor: str
+) -> RectificationOrder:
+    order = RectificationOrder.create(
+        shop=shop, inspection=inspection, deadline=deadline, requirements=requirements
+    )
+    lifecycle.append(
+        shop,
+        "rectification.ordered",
+        actor,
+        {
+            "order": order.public_id,
+            "inspection": inspection.public_id,
+            "deadline": deadline,
+            "requirements": requirements,
+        },
+    )
     return order

@@ -1,5 +1,6 @@
 """The rectification loop: an order the shop answers with evidence, an inspector verifies or
 rejects, and a sweep marks overdue."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -25,16 +26,20 @@ from backend.shops.photos import own_photo
 # -- the shop's side ----------------------------------------------------------------------
 def rectifications(user: User, public_id: str, open_only: bool = False):
     shop = member_shop(user, public_id)
-    query = (RectificationOrder.select().where(RectificationOrder.shop == shop)
-             .order_by(RectificationOrder.deadline))
+    query = (
+        RectificationOrder.select()
+        .where(RectificationOrder.shop == shop)
+        .order_by(RectificationOrder.deadline)
+    )
     return query.where(RectificationOrder.status.in_(OPEN_ORDER_STATUSES)) if open_only else query
 
 
 def rectification(user: User, public_id: str, order_id: str) -> RectificationOrder:
     """One order with every answer the shop gave and what became of it."""
     shop = member_shop(user, public_id)
-    order = RectificationOrder.get_or_none((RectificationOrder.shop == shop)
-                                           & (RectificationOrder.public_id == order_id))
+    order = RectificationOrder.get_or_none(
+        (RectificationOrder.shop == shop) & (RectificationOrder.public_id == order_id)
+    )
     if order is None:
         raise NotFound("rectification order not found")
     return with_submissions(order)
@@ -45,34 +50,45 @@ def with_submissions(order: RectificationOrder) -> RectificationOrder:
     return order
 
 
-def submit_rectification(user: User, public_id: str, order_id: str, text: str,
-                         photo_ids: list[str]) -> RectificationOrder:
+def submit_rectification(
+    user: User, public_id: str, order_id: str, text: str, photo_ids: list[str]
+) -> RectificationOrder:
     """The shop answers an order with evidence; an inspector then verifies or rejects it."""
     with write_transaction():
         shop = member_shop(user, public_id)
-        order = lock_for_update(RectificationOrder.select().where(
-            (RectificationOrder.shop == shop)
-            & (RectificationOrder.public_id == order_id))).first()
+        order = lock_for_update(
+            RectificationOrder.select().where(
+                (RectificationOrder.shop == shop) & (RectificationOrder.public_id == order_id)
+            )
+        ).first()
         if order is None:
             raise NotFound("rectification order not found")
         if order.status != "open":
             raise Conflict(f"this order is {order.status}; nothing to submit now")
         photos = [own_photo(shop, pid, "photos").public_id for pid in photo_ids]
         submission = RectificationSubmission.create(
-            order=order, submitted_by=user, text=text, photos=lifecycle.canonical(photos))
+            order=order, submitted_by=user, text=text, photos=lifecycle.canonical(photos)
+        )
         order.status = "submitted"
         order.save()
-        lifecycle.append(shop, "rectification.submitted", lifecycle.actor_for_user(user), {
-            "order": order.public_id, "submission": submission.id, "photos": photos})
+        lifecycle.append(
+            shop,
+            "rectification.submitted",
+            lifecycle.actor_for_user(user),
+            {"order": order.public_id, "submission": submission.id, "photos": photos},
+        )
     return order
 
 
 # -- the inspector's side ------------------------------------------------------------------
 def orders_in_scope(staff: StaffAccount, filters: dict | None = None):
     """Orders of shops in `staff`'s subtree, by deadline, filtered as the list asks."""
-    query = (RectificationOrder.select(RectificationOrder, Shop).join(Shop)
-             .where(scope.under(Shop.region_path, staff.region_path))
-             .order_by(RectificationOrder.deadline, RectificationOrder.id))
+    query = (
+        RectificationOrder.select(RectificationOrder, Shop)
+        .join(Shop)
+        .where(scope.under(Shop.region_path, staff.region_path))
+        .order_by(RectificationOrder.deadline, RectificationOrder.id)
+    )
     filters = filters or {}
     if filters.get("status"):
         query = query.where(RectificationOrder.status == filters["status"])
@@ -84,10 +100,15 @@ def orders_in_scope(staff: StaffAccount, filters: dict | None = None):
 
 
 def _order_in_scope(staff: StaffAccount, order_id: str, lock: bool = True) -> RectificationOrder:
-    order = scope.find(staff, orders_in_scope(staff).where(RectificationOrder.public_id == order_id),
-                       "rectification_order", order_id,
-                       Shop.select(Shop.region_path).join(RectificationOrder)
-                       .where(RectificationOrder.public_id == order_id))
+    order = scope.find(
+        staff,
+        orders_in_scope(staff).where(RectificationOrder.public_id == order_id),
+        "rectification_order",
+        order_id,
+        Shop.select(Shop.region_path)
+        .join(RectificationOrder)
+        .where(RectificationOrder.public_id == order_id),
+    )
     return lifecycle.locked_with_its_shop(RectificationOrder, order.id) if lock else order
 
 
@@ -97,10 +118,14 @@ def order_detail(staff: StaffAccount, order_id: str) -> RectificationOrder:
 
 
 def _latest_submission(order: RectificationOrder) -> RectificationSubmission:
-    submission = (RectificationSubmission.select()
-                  .where((RectificationSubmission.order == order)
-                         & RectificationSubmission.decision.is_null())
-                  .order_by(RectificationSubmission.id.desc()).first())
+    submission = (
+        RectificationSubmission.select()
+        .where(
+            (RectificationSubmission.order == order) & RectificationSubmission.decision.is_null()
+        )
+        .order_by(RectificationSubmission.id.desc())
+        .first()
+    )
     if order.status != "submitted" or submission is None:
         raise Conflict("the shop has not submitted evidence for this order yet")
     return submission
@@ -116,11 +141,20 @@ def verify_order(staff: StaffAccount, order_id: str) -> RectificationOrder:
         order.status, order.closed_at = "closed", now
         order.save()
         shop = order.shop
-        lifecycle.append(shop, "rectification.verified", lifecycle.actor_for_staff(staff),
-                         {"order": order.public_id, "submission": submission.id})
+        lifecycle.append(
+            shop,
+            "rectification.verified",
+            lifecycle.actor_for_staff(staff),
+            {"order": order.public_id, "submission": submission.id},
+        )
         risk.refresh(shop)
-        audit.record("rectification.verified", "rectification", order.public_id,
-                     shop.region_path, staff=staff)
+        audit.record(
+            "rectification.verified",
+            "rectification",
+            order.public_id,
+            shop.region_path,
+            staff=staff,
+        )
     # The shop was told of the order and of every rejection; it hears the loop close too.
     tell_owners(shop, "rectification.verified", "整改已通过验收", None)
     return order
@@ -135,11 +169,20 @@ def reject_order(staff: StaffAccount, order_id: str, reason: str) -> Rectificati
         submission.save()
         order.status = "open"
         order.save()
-        lifecycle.append(order.shop, "rectification.rejected", lifecycle.actor_for_staff(staff),
-                         {"order": order.public_id, "submission": submission.id,
-                          "reason": reason})
-        audit.record("rectification.rejected", "rectification", order.public_id,
-                     order.shop.region_path, staff=staff, detail={"reason": reason})
+        lifecycle.append(
+            order.shop,
+            "rectification.rejected",
+            lifecycle.actor_for_staff(staff),
+            {"order": order.public_id, "submission": submission.id, "reason": reason},
+        )
+        audit.record(
+            "rectification.rejected",
+            "rectification",
+            order.public_id,
+            order.shop.region_path,
+            staff=staff,
+            detail={"reason": reason},
+        )
     tell_owners(order.shop, "rectification.rejected", f"整改未通过：{reason}", order.deadline)
     return order
 
@@ -153,9 +196,16 @@ def sweep_overdue(today: date | None = None) -> list[str]:
     has nobody left to answer it.
     """
     today = today or clock.today_local()
-    due = (RectificationOrder.select(RectificationOrder.id).join(Shop)
-           .where((RectificationOrder.status == "open") & (RectificationOrder.overdue == False)  # noqa
-                  & (RectificationOrder.deadline < today) & Shop.status.in_(INSPECTABLE)))
+    due = (
+        RectificationOrder.select(RectificationOrder.id)
+        .join(Shop)
+        .where(
+            (RectificationOrder.status == "open")
+            & (RectificationOrder.overdue == False)  # noqa
+            & (RectificationOrder.deadline < today)
+            & Shop.status.in_(INSPECTABLE)
+        )
+    )
     marked = []
     for row in list(due):
         with write_transaction():
@@ -164,8 +214,12 @@ def sweep_overdue(today: date | None = None) -> list[str]:
                 continue
             order.overdue = True
             order.save()
-            lifecycle.append(order.shop, "rectification.overdue", lifecycle.SYSTEM,
-                             {"order": order.public_id, "deadline": order.deadline})
+            lifecycle.append(
+                order.shop,
+                "rectification.overdue",
+                lifecycle.SYSTEM,
+                {"order": order.public_id, "deadline": order.deadline},
+            )
             risk.refresh(order.shop)
             marked.append(order.public_id)
         # After the commit, as everywhere: the shop's lock must not wait on WeChat.

@@ -1,4 +1,6 @@
-"""The regulatory view of a scanned shop: its whole record, for an inspector whose scope covers it."""
+"""The regulatory view of a scanned shop: its whole record, for an inspector whose scope
+covers it."""
+
 from __future__ import annotations
 
 from backend import audit
@@ -25,22 +27,36 @@ RECENT_COMPLAINTS = 10
 def active_regulator(user) -> StaffAccount | None:
     if user is None:
         return None
-    return (StaffAccount.select()
-            .where((StaffAccount.user == user) & (StaffAccount.active == True)  # noqa: E712
-                   & StaffAccount.role.in_(REGULATORS))
-            .first())
+    return (
+        StaffAccount.select()
+        .where(
+            (StaffAccount.user == user)
+            & (StaffAccount.active == True)  # noqa: E712
+            & StaffAccount.role.in_(REGULATORS)
+        )
+        .first()
+    )
 
 
 def deny(staff: StaffAccount, shop: Shop) -> None:
     """An inspector scanned a shop outside their scope: they get the public view, on record."""
-    audit.record(audit.SCOPE_DENIED, "shop", shop.public_id, shop.region_path, staff=staff,
-                 detail={"via": "scan"})
+    audit.record(
+        audit.SCOPE_DENIED,
+        "shop",
+        shop.public_id,
+        shop.region_path,
+        staff=staff,
+        detail={"via": "scan"},
+    )
 
 
 def regulatory_part(staff: StaffAccount, shop: Shop, licences: list) -> dict:
-    inspections = list(Inspection.select().where(Inspection.shop == shop)
-                       .order_by(Inspection.recorded_at.desc(), Inspection.id.desc())
-                       .limit(RECENT_INSPECTIONS))
+    inspections = list(
+        Inspection.select()
+        .where(Inspection.shop == shop)
+        .order_by(Inspection.recorded_at.desc(), Inspection.id.desc())
+        .limit(RECENT_INSPECTIONS)
+    )
     findings = {}
     for finding in Finding.select().where(Finding.inspection.in_([i.id for i in inspections])):
         findings.setdefault(finding.inspection_id, []).append(finding)
@@ -57,16 +73,31 @@ def regulatory_part(staff: StaffAccount, shop: Shop, licences: list) -> dict:
         "inspections": inspections,
         "open_rectifications": list(
             RectificationOrder.select()
-            .where((RectificationOrder.shop == shop)
-                   & RectificationOrder.status.in_(OPEN_ORDER_STATUSES))
-            .order_by(RectificationOrder.deadline)),
-        "risk": {"grade": shop.risk_grade, "grade_today": grade.letter, "points": grade.points,
-                 "reasons": grade.reasons},
+            .where(
+                (RectificationOrder.shop == shop)
+                & RectificationOrder.status.in_(OPEN_ORDER_STATUSES)
+            )
+            .order_by(RectificationOrder.deadline)
+        ),
+        "risk": {
+            "grade": shop.risk_grade,
+            "grade_today": grade.letter,
+            "points": grade.points,
+            "reasons": grade.reasons,
+        },
         "low_ratings": ratings.visible_comments(shop, limit=5, max_stars=2),
-        "complaints": list(Complaint.select().where(Complaint.shop == shop)
-                           .order_by(Complaint.id.desc()).limit(RECENT_COMPLAINTS)),
-        "lifecycle_tail": list(LifecycleEvent.select().where(LifecycleEvent.shop == shop)
-                               .order_by(LifecycleEvent.seq.desc()).limit(LIFECYCLE_TAIL)),
+        "complaints": list(
+            Complaint.select()
+            .where(Complaint.shop == shop)
+            .order_by(Complaint.id.desc())
+            .limit(RECENT_COMPLAINTS)
+        ),
+        "lifecycle_tail": list(
+            LifecycleEvent.select()
+            .where(LifecycleEvent.shop == shop)
+            .order_by(LifecycleEvent.seq.desc())
+            .limit(LIFECYCLE_TAIL)
+        ),
         "scan_proof": {"token": token, "expires_at": expires},
         # The form the inspector fills in for this shop's industry, so recording needs no
         # second round trip from the storefront.

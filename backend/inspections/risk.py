@@ -20,6 +20,7 @@ Call `refresh(shop)` in the same transaction as any write that changes a fact.
 A licence not yet in force adds nothing: a shop that files its renewal before the old
 licence runs out must not lose a grade for it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -68,23 +69,34 @@ def grade(facts: Facts) -> Grade:
     if facts.last_result is None:
         reasons.append(("never inspected", 2))
     elif facts.inspected_recently and RESULT_POINTS[facts.last_result]:
-        reasons.append((f"last inspection: {facts.last_result}",
-                        RESULT_POINTS[facts.last_result]))
+        reasons.append((f"last inspection: {facts.last_result}", RESULT_POINTS[facts.last_result]))
     if facts.expired_licences:
-        reasons.append((f"{facts.expired_licences} expired licence(s)",
-                        2 * facts.expired_licences))
+        reasons.append((f"{facts.expired_licences} expired licence(s)", 2 * facts.expired_licences))
     if facts.expired_certificates:
-        reasons.append((f"{facts.expired_certificates} expired health certificate(s)",
-                        facts.expired_certificates))
+        reasons.append(
+            (
+                f"{facts.expired_certificates} expired health certificate(s)",
+                facts.expired_certificates,
+            )
+        )
     if facts.open_rectifications:
-        reasons.append((f"{facts.open_rectifications} open rectification order(s)",
-                        facts.open_rectifications))
+        reasons.append(
+            (f"{facts.open_rectifications} open rectification order(s)", facts.open_rectifications)
+        )
     if facts.overdue_rectifications:
-        reasons.append((f"{facts.overdue_rectifications} overdue rectification order(s)",
-                        3 * facts.overdue_rectifications))
+        reasons.append(
+            (
+                f"{facts.overdue_rectifications} overdue rectification order(s)",
+                3 * facts.overdue_rectifications,
+            )
+        )
     if facts.recent_complaints:
-        reasons.append((f"complaints from {facts.recent_complaints} resident(s) in 90 days",
-                        min(facts.recent_complaints, 3)))
+        reasons.append(
+            (
+                f"complaints from {facts.recent_complaints} resident(s) in 90 days",
+                min(facts.recent_complaints, 3),
+            )
+        )
     points = sum(p for _, p in reasons)
     letter = next(letter for floor, letter in THRESHOLDS if points >= floor)
     return Grade(letter, points, [{"reason": r, "points": p} for r, p in reasons])
@@ -93,18 +105,24 @@ def grade(facts: Facts) -> Grade:
 def facts_for(shop: Shop) -> Facts:
     today = clock.today_local()
     now = clock.now()
-    last = (Inspection.select(Inspection.result, Inspection.recorded_at)
-            .where(Inspection.shop == shop.id)
-            .order_by(Inspection.recorded_at.desc(), Inspection.id.desc()).first())
+    last = (
+        Inspection.select(Inspection.result, Inspection.recorded_at)
+        .where(Inspection.shop == shop.id)
+        .order_by(Inspection.recorded_at.desc(), Inspection.id.desc())
+        .first()
+    )
     orders = RectificationOrder.select().where(
-        (RectificationOrder.shop == shop.id) & RectificationOrder.status.in_(OPEN_ORDER_STATUSES))
+        (RectificationOrder.shop == shop.id) & RectificationOrder.status.in_(OPEN_ORDER_STATUSES)
+    )
     return Facts(
         last_result=shop.last_inspection_result if last else None,
         inspected_recently=bool(last and now - last.recorded_at <= RECENT_INSPECTION),
-        expired_licences=Licence.select().where(
-            (Licence.shop == shop.id) & (Licence.valid_to < today)).count(),
-        expired_certificates=Employee.select().where(
-            (Employee.shop == shop.id) & (Employee.health_cert_expires < today)).count(),
+        expired_licences=Licence.select()
+        .where((Licence.shop == shop.id) & (Licence.valid_to < today))
+        .count(),
+        expired_certificates=Employee.select()
+        .where((Employee.shop == shop.id) & (Employee.health_cert_expires < today))
+        .count(),
         open_rectifications=orders.count(),
         overdue_rectifications=orders.where(RectificationOrder.overdue == True).count(),  # noqa
         recent_complaints=recent_complaints(shop, now - RECENT_COMPLAINTS),
@@ -114,8 +132,7 @@ def facts_for(shop: Shop) -> Facts:
 def recent_complaints(shop: Shop, since) -> int:
     """Residents who complained since `since`: one resident's ten complaints weigh as one.
     A complaint whose author has since deleted their account counts on its own."""
-    recent = Complaint.select().where((Complaint.shop == shop.id)
-                                      & (Complaint.created_at >= since))
+    recent = Complaint.select().where((Complaint.shop == shop.id) & (Complaint.created_at >= since))
     residents = recent.select(fn.COUNT(Complaint.user.distinct())).scalar()
     return residents + recent.where(Complaint.user.is_null()).count()
 
@@ -124,7 +141,8 @@ def refresh(shop: Shop) -> Grade:
     """Recompute and store the shop's grade and open-order count (caller's transaction)."""
     facts = facts_for(shop)
     result = grade(facts)
-    Shop.update(risk_grade=result.letter, open_rectifications=facts.open_rectifications) \
-        .where(Shop.id == shop.id).execute()
+    Shop.update(risk_grade=result.letter, open_rectifications=facts.open_rectifications).where(
+        Shop.id == shop.id
+    ).execute()
     shop.risk_grade, shop.open_rectifications = result.letter, facts.open_rectifications
     return result

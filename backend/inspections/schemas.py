@@ -1,4 +1,5 @@
 """The shapes of inspections and rectification orders that shops, staff and the scan read."""
+
 from __future__ import annotations
 
 import json
@@ -30,20 +31,32 @@ class EvidenceOut(ma.Schema):
     """One answer of the shop to an order, and what the inspector decided about it."""
 
     text = ma.fields.String()
-    photos = ma.fields.Function(lambda s: json.loads(s.photos), metadata={
-        "type": "array", "items": {"type": "string"},
-        "description": "upload ids; the shop's people and regulators in scope can open them"})
+    photos = ma.fields.Function(
+        lambda s: json.loads(s.photos),
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "upload ids; the shop's people and regulators in scope can open them",
+        },
+    )
     submitted_at = ma.fields.DateTime(attribute="created_at")
-    decision = ma.fields.String(allow_none=True, metadata={
-        "enum": [*SUBMISSION_DECISIONS, None],
-        "description": "null while it waits; withdrawn when its order was withdrawn first"})
+    decision = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "enum": [*SUBMISSION_DECISIONS, None],
+            "description": "null while it waits; withdrawn when its order was withdrawn first",
+        },
+    )
     reason = ma.fields.String(allow_none=True, metadata={"description": "why it was rejected"})
     decided_at = ma.fields.DateTime(allow_none=True)
 
 
 class RectificationDetail(RectificationOut):
-    submissions = ma.fields.List(ma.fields.Nested(EvidenceOut), attribute="submission_list",
-                                 metadata={"description": "newest first"})
+    submissions = ma.fields.List(
+        ma.fields.Nested(EvidenceOut),
+        attribute="submission_list",
+        metadata={"description": "newest first"},
+    )
 
 
 class FindingOut(ma.Schema):
@@ -54,32 +67,46 @@ class FindingOut(ma.Schema):
 
 
 def _corrected_result(inspection) -> str | None:
-    latest = (inspection.corrections.where(InspectionCorrection.corrected_result.is_null(False))
-              .order_by(InspectionCorrection.id.desc()).first())
+    latest = (
+        inspection.corrections.where(InspectionCorrection.corrected_result.is_null(False))
+        .order_by(InspectionCorrection.id.desc())
+        .first()
+    )
     return latest.corrected_result if latest else None
 
 
 class InspectionOut(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     shop_id = ma.fields.String(attribute="shop.public_id")
-    inspector = ma.fields.Function(lambda i: masking.name(i.inspector.name),
-                                   metadata={"type": "string", "description": "masked"})
+    inspector = ma.fields.Function(
+        lambda i: masking.name(i.inspector.name),
+        metadata={"type": "string", "description": "masked"},
+    )
     co_inspector = ma.fields.Function(
         lambda i: masking.name(i.co_inspector.name) if i.co_inspector_id else None,
-        metadata={"type": "string", "nullable": True, "description": "masked"})
+        metadata={"type": "string", "nullable": True, "description": "masked"},
+    )
     template = ma.fields.String()
-    checklist = ma.fields.Function(lambda i: json.loads(i.checklist),
-                                   metadata={"type": "array", "items": {"type": "object"}})
+    checklist = ma.fields.Function(
+        lambda i: json.loads(i.checklist), metadata={"type": "array", "items": {"type": "object"}}
+    )
     findings = ma.fields.Function(
-        lambda i: FindingOut(many=True).dump(getattr(i, "finding_list", None)
-                                             or list(i.findings)),
-        metadata={"type": "array", "items": {"type": "object"}})
+        lambda i: FindingOut(many=True).dump(getattr(i, "finding_list", None) or list(i.findings)),
+        metadata={"type": "array", "items": {"type": "object"}},
+    )
     result = ma.fields.String()
     note = ma.fields.String(allow_none=True)
     distance_m = ma.fields.Integer(allow_none=True)
-    far_away = ma.fields.Boolean(metadata={"description": f"recorded over {FAR_AWAY_METRES} m away"})
+    far_away = ma.fields.Boolean(
+        metadata={"description": f"recorded over {FAR_AWAY_METRES} m away"}
+    )
     recorded_at = ma.fields.DateTime()
     lifecycle_seq = ma.fields.Integer(attribute="event_seq")
-    corrected_result = ma.fields.Function(_corrected_result, metadata={
-        "type": "string", "nullable": True,
-        "description": "the result as the latest correction gives it; null if never corrected"})
+    corrected_result = ma.fields.Function(
+        _corrected_result,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "the result as the latest correction gives it; null if never corrected",
+        },
+    )

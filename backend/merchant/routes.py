@@ -1,4 +1,5 @@
 """/api/v1/merchant: a shopkeeper's shops, their profile, licences, people, photos and code."""
+
 from __future__ import annotations
 
 from flask import Response, current_app, send_file
@@ -311,7 +312,8 @@ class CodeWxacode(MethodView):
         """The same code as a WeChat mini-program code (scene = the code id)"""
         _, code = printing.shop_code(current_user(), shop_id)
         image = current_app.extensions["citycode.wechat"].get_unlimited_wxacode(
-            scene=code.code, page="pages/scan/index", width=430)
+            scene=code.code, page="pages/scan/index", width=430
+        )
         mimetype = "image/jpeg" if image[:2] == b"\xff\xd8" else "image/png"
         return Response(image, mimetype=mimetype)
 
@@ -343,8 +345,9 @@ class RectificationSubmissions(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id, order_id):
         """Answer an order with evidence (text and photos); an inspector then verifies it"""
-        return rectification.submit_rectification(current_user(), shop_id, order_id, body["text"],
-                                             body["photos"])
+        return rectification.submit_rectification(
+            current_user(), shop_id, order_id, body["text"], body["photos"]
+        )
 
 
 @blp.route(f"{SHOP}/lifecycle")

@@ -1,4 +1,5 @@
 """Input and output of the shopkeeper API."""
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,14 @@ PHONE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", error="not a phone
 class ShopRegistration(ma.Schema):
     name = Line(required=True, validate=validate.Length(min=2, max=100))
     credit_code = ma.fields.String(
-        required=True, metadata={"description": "统一社会信用代码, 18 characters"})
+        required=True, metadata={"description": "统一社会信用代码, 18 characters"}
+    )
     category = ma.fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
     address = Line(required=True, validate=validate.Length(min=4, max=200))
     street = ma.fields.String(required=True, metadata={"description": "street region code"})
-    community = ma.fields.String(load_default=None,
-                                 metadata={"description": "community region code"})
+    community = ma.fields.String(
+        load_default=None, metadata={"description": "community region code"}
+    )
     location = ma.fields.Nested(Location, load_default=None)
     phone = Line(load_default=None, validate=PHONE)
     opening_hours = Line(load_default=None, validate=validate.Length(max=100))
@@ -44,8 +47,9 @@ class ProfileChange(ma.Schema):
 
 class ClaimRequest(ma.Schema):
     credit_code = ma.fields.String(required=True)
-    shop_id = ma.fields.String(load_default=None,
-                               metadata={"description": "needed when a credit code has several shops"})
+    shop_id = ma.fields.String(
+        load_default=None, metadata={"description": "needed when a credit code has several shops"}
+    )
 
 
 class PendingChangeOut(ma.Schema):
@@ -55,27 +59,41 @@ class PendingChangeOut(ma.Schema):
 
 
 def _pending_change(shop):
-    waiting = ShopRequest.get_or_none((ShopRequest.shop == shop.id)
-                                      & (ShopRequest.kind == "change")
-                                      & (ShopRequest.status == "pending"))
+    waiting = ShopRequest.get_or_none(
+        (ShopRequest.shop == shop.id)
+        & (ShopRequest.kind == "change")
+        & (ShopRequest.status == "pending")
+    )
     if waiting is None:
         return None
     asked = json.loads(waiting.changes)
-    return PendingChangeOut().dump({
-        field: asked[field]["new"] if field in asked else getattr(shop, field)
-        for field in ("name", "address")} | {"created_at": waiting.created_at})
+    return PendingChangeOut().dump(
+        {
+            field: asked[field]["new"] if field in asked else getattr(shop, field)
+            for field in ("name", "address")
+        }
+        | {"created_at": waiting.created_at}
+    )
 
 
 class OwnShopOut(ShopOut):
     """As its owner and staff manage it: with the change of registered name or address
     that waits for an admin."""
 
-    pending_change = ma.fields.Function(_pending_change, metadata={
-        "type": "object", "nullable": True,
-        "properties": {"name": {"type": "string"}, "address": {"type": "string"},
-                       "requested_at": {"type": "string", "format": "date-time"}},
-        "description": "the name and address the shop will have once an admin approves "
-                       "the change asked for, and when it was asked; null if none waits"})
+    pending_change = ma.fields.Function(
+        _pending_change,
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "name": {"type": "string"},
+                "address": {"type": "string"},
+                "requested_at": {"type": "string", "format": "date-time"},
+            },
+            "description": "the name and address the shop will have once an admin approves "
+            "the change asked for, and when it was asked; null if none waits",
+        },
+    )
 
 
 class MyShopOut(ma.Schema):
@@ -124,9 +142,10 @@ class HonourIn(ma.Schema):
 class ShopHonourOut(HonourOut):
     """An honour as the shop's own people keep it: with the photo of its certificate."""
 
-    photo = ma.fields.Function(lambda h: h.photo.public_id if h.photo_id else None,
-                               metadata={"type": "string", "nullable": True,
-                                         "description": "an upload id"})
+    photo = ma.fields.Function(
+        lambda h: h.photo.public_id if h.photo_id else None,
+        metadata={"type": "string", "nullable": True, "description": "an upload id"},
+    )
 
 
 class InviteOut(ma.Schema):
@@ -140,10 +159,14 @@ class InviteAccept(ma.Schema):
 
 class MemberOut(ma.Schema):
     user_id = ma.fields.Integer(attribute="user.id")
-    display_name = ma.fields.Function(lambda m: masking.name(m.user.display_name), metadata={
-        "type": "string", "nullable": True, "description": "masked: 张*"})
-    phone = ma.fields.Function(lambda m: masking.phone(m.user.phone), metadata={
-        "type": "string", "nullable": True, "description": "masked: 138****5678"})
+    display_name = ma.fields.Function(
+        lambda m: masking.name(m.user.display_name),
+        metadata={"type": "string", "nullable": True, "description": "masked: 张*"},
+    )
+    phone = ma.fields.Function(
+        lambda m: masking.phone(m.user.phone),
+        metadata={"type": "string", "nullable": True, "description": "masked: 138****5678"},
+    )
     role = ma.fields.String()
     since = ma.fields.DateTime(attribute="created_at")
 
@@ -156,9 +179,12 @@ class CodeOut(ma.Schema):
 
 class RectificationAnswer(ma.Schema):
     text = Text(required=True, validate=validate.Length(min=2, max=2000))
-    photos = ma.fields.List(ma.fields.String(validate=validate.Length(min=1)), load_default=list,
-                            validate=validate.Length(max=9),
-                            metadata={"description": "upload ids of the evidence"})
+    photos = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1)),
+        load_default=list,
+        validate=validate.Length(max=9),
+        metadata={"description": "upload ids of the evidence"},
+    )
 
 
 class OpenFilter(ma.Schema):

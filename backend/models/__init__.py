@@ -1,4 +1,5 @@
 """peewee models, one module per aggregate; no HTTP here."""
+
 from backend.models.audit import AuditEntry
 from backend.models.base import BaseModel
 from backend.models.community import (

@@ -1,4 +1,5 @@
 """The append-only audit log of staff reads of personal data, scope denials and writes."""
+
 from __future__ import annotations
 
 import peewee as pw

@@ -1,4 +1,5 @@
 """The resident side: community membership, notices, polls, bookings, forms and reports."""
+
 from __future__ import annotations
 
 import peewee as pw

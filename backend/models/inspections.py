@@ -1,4 +1,5 @@
 """Inspections recorded at a storefront, their findings, and the rectification loop."""
+
 from __future__ import annotations
 
 import peewee as pw

@@ -1,4 +1,5 @@
 """A shop's lifecycle record: append-only, hash-chained events (see backend.lifecycle)."""
+
 from __future__ import annotations
 
 import peewee as pw

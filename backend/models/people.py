@@ -1,4 +1,5 @@
 """Users (one per WeChat openid), their refresh tokens, and staff accounts bound to them."""
+
 from __future__ import annotations
 
 import peewee as pw

@@ -1,4 +1,5 @@
 """Residents' ratings of shops and complaints about them."""
+
 from __future__ import annotations
 
 import peewee as pw

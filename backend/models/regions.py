@@ -1,4 +1,5 @@
 """The region tree (district → street → community) and the departments that work in it."""
+
 from __future__ import annotations
 
 import peewee as pw
@@ -24,7 +25,7 @@ class Region(BaseModel):
         return other_path.startswith(self.path)
 
     @staticmethod
-    def path_for(parent: "Region | None", code: str) -> str:
+    def path_for(parent: Region | None, code: str) -> str:
         return f"{parent.path if parent else ''}{code}/"
 
 

@@ -1,4 +1,5 @@
 """Shops, the people who run them, and the current-state columns a scan reads."""
+
 from __future__ import annotations
 
 import peewee as pw

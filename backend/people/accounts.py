@@ -1,4 +1,5 @@
 """A resident's own account: phone, display name, and deleting it all."""
+
 from __future__ import annotations
 
 import secrets
@@ -32,7 +33,9 @@ def bind_phone(user: User, code: str) -> User:
     try:
         info = current_app.extensions["citycode.wechat"].get_phone_number(code)
     except wechat.InvalidLoginCode:
-        raise Invalid.field("code", "invalid, expired or already used; ask for the number again")
+        raise Invalid.field(
+            "code", "invalid, expired or already used; ask for the number again"
+        ) from None
     with write_transaction():
         user.phone, user.updated_at = info.pure_phone_number, clock.now()
         user.save()
@@ -61,26 +64,45 @@ def delete_account(user: User) -> None:
     with write_transaction():
         # Other writes that only refer to the account (an admin approving the user's
         # claim adds a membership) go ahead; they may hold a shop's row this will want.
-        user = lock_for_update(User.select().where(User.id == user.id),
-                               let_references_in=True).get()
+        user = lock_for_update(
+            User.select().where(User.id == user.id), let_references_in=True
+        ).get()
         # After the user's row, as cancelling a booking does: a cancel racing this
         # deletion waits, then finds its booking gone, so each place is freed once.
-        upcoming = list(lock_for_update(Booking.select().join(BookingSlot).where(
-            (Booking.user == user) & (BookingSlot.starts_at > clock.now())), of=Booking))
+        upcoming = list(
+            lock_for_update(
+                Booking.select()
+                .join(BookingSlot)
+                .where((Booking.user == user) & (BookingSlot.starts_at > clock.now())),
+                of=Booking,
+            )
+        )
         for booking in upcoming:
             if Booking.delete().where(Booking.id == booking.id).execute() == 1:
                 BookingSlot.update(booked=BookingSlot.booked - 1).where(
-                    (BookingSlot.id == booking.slot_id) & (BookingSlot.booked > 0)).execute()
+                    (BookingSlot.id == booking.slot_id) & (BookingSlot.booked > 0)
+                ).execute()
         withdraw_requests(user)
-        for model in (CommunityMembership, NoticeRead, RefreshToken,
-                      ShopMembership, Notification, FormSubmission):
+        for model in (
+            CommunityMembership,
+            NoticeRead,
+            RefreshToken,
+            ShopMembership,
+            Notification,
+            FormSubmission,
+        ):
             model.delete().where(model.user == user).execute()
         for model in (Rating, Report, Complaint):
             model.update(user=None).where(model.user == user).execute()
         Upload.update(uploaded_by=None).where(Upload.uploaded_by == user).execute()
         StaffAccount.update(user=None).where(StaffAccount.user == user).execute()
         User.update(
-            openid=f"deleted:{user.id}:{secrets.token_hex(8)}", unionid=None, session_key=None,
-            phone=None, display_name=None, pseudonym=None, deleted_at=clock.now(),
+            openid=f"deleted:{user.id}:{secrets.token_hex(8)}",
+            unionid=None,
+            session_key=None,
+            phone=None,
+            display_name=None,
+            pseudonym=None,
+            deleted_at=clock.now(),
             updated_at=clock.now(),
         ).where(User.id == user.id).execute()

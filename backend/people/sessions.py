@@ -1,4 +1,5 @@
 """Sign-in rules: WeChat login, refresh rotation with reuse detection, staff binding, /me."""
+
 from __future__ import annotations
 
 import uuid
@@ -27,7 +28,7 @@ class Tokens:
     expires_in: int
     refresh_token: str
     refresh_expires_in: int
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105  the OAuth 2.0 token type, not a secret
 
 
 def wechat_client() -> wechat.WeChatClient:
@@ -41,7 +42,7 @@ def login(js_code: str) -> Tokens:
         raise Unauthorized(
             "WeChat login code is invalid, expired or already used; call wx.login() again",
             errors={"json": {"code": ["invalid, expired or already used"]}},
-        )
+        ) from None
     now = clock.now()
     with write_transaction():
         user = lock_for_update(User.select().where(User.openid == session.openid)).first()
@@ -98,13 +99,21 @@ def bind_staff(user: User, binding_code: str) -> StaffAccount:
     with write_transaction():
         # The account's row first, its code after, as a reissue takes them; an admin
         # disabling the account meanwhile either waits for the binding or is seen here.
-        found = BindingCode.select(BindingCode.staff).where(
-            BindingCode.code_hash == code_hash).first()
-        staff = found and lock_for_update(
-            StaffAccount.select().where(StaffAccount.id == found.staff_id)).first()
-        code = staff and lock_for_update(
-            BindingCode.select().where(BindingCode.code_hash == code_hash)
-        ).first()
+        found = (
+            BindingCode.select(BindingCode.staff).where(BindingCode.code_hash == code_hash).first()
+        )
+        staff = (
+            found
+            and lock_for_update(
+                StaffAccount.select().where(StaffAccount.id == found.staff_id)
+            ).first()
+        )
+        code = (
+            staff
+            and lock_for_update(
+                BindingCode.select().where(BindingCode.code_hash == code_hash)
+            ).first()
+        )
         if not code or code.used_at is not None or code.expires_at <= now:
             raise Unauthorized(
                 "binding code is not valid",

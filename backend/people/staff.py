@@ -1,4 +1,5 @@
 """Staff and departments, managed by admins inside their own region subtree only."""
+
 from __future__ import annotations
 
 from backend import audit, scope
@@ -9,8 +10,12 @@ from backend.people.staffing import create_staff, issue_binding_code
 
 
 def departments(admin: StaffAccount):
-    return (Department.select(Department, Region).join(Region)
-            .where(scope.under(Region.path, admin.region_path)).order_by(Department.id))
+    return (
+        Department.select(Department, Region)
+        .join(Region)
+        .where(scope.under(Region.path, admin.region_path))
+        .order_by(Department.id)
+    )
 
 
 def department_in_scope(admin: StaffAccount, department_id: int, field="department"):
@@ -24,8 +29,14 @@ def create_department(admin: StaffAccount, name: str, kind: str, region_code: st
     with write_transaction():
         region = scope.region(admin, region_code)
         department = Department.create(name=name, kind=kind, region=region)
-        audit.record("department.created", "department", department.id, region.path,
-                     staff=admin, detail={"name": name, "kind": kind})
+        audit.record(
+            "department.created",
+            "department",
+            department.id,
+            region.path,
+            staff=admin,
+            detail={"name": name, "kind": kind},
+        )
     return department
 
 
@@ -44,15 +55,25 @@ def staff_list(caller: StaffAccount, role: str | None = None, active: bool | Non
 
 def staff_member(admin: StaffAccount, staff_id: int, lock: bool = False) -> StaffAccount:
     query = scope.staff_accounts(admin).where(StaffAccount.id == staff_id)
-    return scope.find(admin, lock_for_update(query) if lock else query, "staff_member", staff_id,
-                      StaffAccount.select(StaffAccount.region_path)
-                      .where(StaffAccount.id == staff_id))
+    return scope.find(
+        admin,
+        lock_for_update(query) if lock else query,
+        "staff_member",
+        staff_id,
+        StaffAccount.select(StaffAccount.region_path).where(StaffAccount.id == staff_id),
+    )
 
 
 def read_staff_unmasked(admin: StaffAccount, staff_id: int) -> StaffAccount:
     member = staff_member(admin, staff_id)
-    audit.record(audit.READ_UNMASKED, "staff", member.id, member.region_path, staff=admin,
-                 detail={"fields": ["name", "phone"]})
+    audit.record(
+        audit.READ_UNMASKED,
+        "staff",
+        member.id,
+        member.region_path,
+        staff=admin,
+        detail={"fields": ["name", "phone"]},
+    )
     return member
 
 
@@ -62,11 +83,23 @@ def add_staff(admin: StaffAccount, data: dict) -> tuple[StaffAccount, str]:
         department = None
         if data.get("department") is not None:
             department = department_in_scope(admin, data["department"])
-        member = create_staff(name=data["name"], role=data["role"], region=region,
-                              phone=data.get("phone"), department=department, created_by=admin)
+        member = create_staff(
+            name=data["name"],
+            role=data["role"],
+            region=region,
+            phone=data.get("phone"),
+            department=department,
+            created_by=admin,
+        )
         code = issue_binding_code(member)
-        audit.record("staff.created", "staff", member.id, region.path, staff=admin,
-                     detail={"role": member.role, "region": region.code})
+        audit.record(
+            "staff.created",
+            "staff",
+            member.id,
+            region.path,
+            staff=admin,
+            detail={"role": member.role, "region": region.code},
+        )
     return member, code
 
 
@@ -94,6 +127,12 @@ def disable_staff(admin: StaffAccount, staff_id: int) -> StaffAccount:
         released = member.user_id
         member.active, member.user = False, None
         member.save()
-        audit.record("staff.disabled", "staff", member.id, member.region_path, staff=admin,
-                     detail={"user": released})
+        audit.record(
+            "staff.disabled",
+            "staff",
+            member.id,
+            member.region_path,
+            staff=admin,
+            detail={"user": released},
+        )
     return member

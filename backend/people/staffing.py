@@ -1,4 +1,5 @@
 """Creating staff accounts and the one-time codes that bind them to a WeChat user."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,11 @@ def create_staff(
 ) -> StaffAccount:
     if role not in STAFF_ROLES:
         raise Invalid.field("role", f"must be one of {', '.join(STAFF_ROLES)}")
-    if department is not None and not department.region.path.startswith(region.path) \
-            and not region.path.startswith(department.region.path):
+    if (
+        department is not None
+        and not department.region.path.startswith(region.path)
+        and not region.path.startswith(department.region.path)
+    ):
         raise Invalid.field("department", "works outside this staff member's region")
     return StaffAccount.create(
         name=name,
@@ -46,9 +50,15 @@ def issue_binding_code(staff: StaffAccount) -> str:
     """A fresh one-time code; only its hash is stored, so it is shown once. Codes issued
     before it stop working: an admin reissues one because the last was lost."""
     now = clock.now()
-    (BindingCode.update(expires_at=now)
-     .where((BindingCode.staff == staff) & BindingCode.used_at.is_null()
-            & (BindingCode.expires_at > now)).execute())
+    (
+        BindingCode.update(expires_at=now)
+        .where(
+            (BindingCode.staff == staff)
+            & BindingCode.used_at.is_null()
+            & (BindingCode.expires_at > now)
+        )
+        .execute()
+    )
     code = "".join(secrets.choice(BINDING_CODE_ALPHABET) for _ in range(10))
     BindingCode.create(
         staff=staff,

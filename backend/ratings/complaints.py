@@ -1,4 +1,5 @@
 """Residents' complaints about shops, and the staff who read them within their scope."""
+
 from __future__ import annotations
 
 from backend import clock, contentcheck, lifecycle, scope
@@ -20,21 +21,37 @@ def complain(user: User, shop_id: str, category: str, text: str) -> Complaint:
         # from here, it also lets a double tap's second request find the first.
         lock_row(Shop, shop.id)
         # The same words again within minutes are a double tap; later, the problem again.
-        same = (Complaint.select(Complaint.public_id)
-                .where((Complaint.shop == shop) & (Complaint.user == user)
-                       & (Complaint.category == category) & (Complaint.text == text)
-                       & (Complaint.created_at > clock.now() - REPEAT_WINDOW)).first())
+        same = (
+            Complaint.select(Complaint.public_id)
+            .where(
+                (Complaint.shop == shop)
+                & (Complaint.user == user)
+                & (Complaint.category == category)
+                & (Complaint.text == text)
+                & (Complaint.created_at > clock.now() - REPEAT_WINDOW)
+            )
+            .first()
+        )
         if same is not None:
-            raise Conflict(f"you already sent this complaint ({same.public_id})",
-                           errors={"json": {"text": [f"already sent: {same.public_id}"]}})
+            raise Conflict(
+                f"you already sent this complaint ({same.public_id})",
+                errors={"json": {"text": [f"already sent: {same.public_id}"]}},
+            )
         complaint = Complaint.create(shop=shop, user=user, category=category, text=text)
-        lifecycle.append(shop, "complaint.filed", lifecycle.RESIDENT,
-                         {"complaint": complaint.public_id, "category": category})
+        lifecycle.append(
+            shop,
+            "complaint.filed",
+            lifecycle.RESIDENT,
+            {"complaint": complaint.public_id, "category": category},
+        )
         risk.refresh(shop)
     return complaint
 
 
 def complaints_in_scope(staff: StaffAccount):
-    return (Complaint.select(Complaint, Shop).join(Shop)
-            .where(scope.under(Shop.region_path, staff.region_path))
-            .order_by(Complaint.id.desc()))
+    return (
+        Complaint.select(Complaint, Shop)
+        .join(Shop)
+        .where(scope.under(Shop.region_path, staff.region_path))
+        .order_by(Complaint.id.desc())
+    )

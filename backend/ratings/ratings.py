@@ -8,6 +8,7 @@ in the same transaction as the rating and its lifecycle event.
 Only this service reads tickets back, so they are HS256 tickets (tokens.sign_ticket)
 under a secret derived from the "proof" key: cheap enough to hand out with every scan.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,8 @@ from backend.shops.access import member_shop
 TICKET_LIFETIME = timedelta(hours=24)
 TICKET_AUDIENCE = "citycode-rating"
 TICKET_PURPOSE = "proof"
-TICKET_SECRET = "rating ticket"
+# What the ticket secret is derived for (keys.SigningKey.secret), so it is no other secret.
+TICKET_LABEL = "rating ticket"
 EDIT_WINDOW = timedelta(days=30)
 RATEABLE = ("active", "suspended")
 
@@ -33,11 +35,18 @@ RATEABLE = ("active", "suspended")
 def issue_ticket(user_id: int, shop_public_id: str) -> str:
     """What a resident who scanned a shop presents to rate it within 24 hours."""
     now = clock.now()
-    return tokens.sign_ticket(TICKET_PURPOSE, TICKET_SECRET, {
-        "aud": TICKET_AUDIENCE, "sub": f"user:{user_id}", "shop": shop_public_id,
-        "iat": int(now.timestamp()), "exp": int((now + TICKET_LIFETIME).timestamp()),
-        "jti": secrets.token_hex(16),
-    })
+    return tokens.sign_ticket(
+        TICKET_PURPOSE,
+        TICKET_LABEL,
+        {
+            "aud": TICKET_AUDIENCE,
+            "sub": f"user:{user_id}",
+            "shop": shop_public_id,
+            "iat": int(now.timestamp()),
+            "exp": int((now + TICKET_LIFETIME).timestamp()),
+            "jti": secrets.token_hex(16),
+        },
+    )
 
 
 def _check_ticket(token: str | None, user: User, shop: Shop) -> None:
@@ -45,12 +54,14 @@ def _check_ticket(token: str | None, user: User, shop: Shop) -> None:
     if not token:
         raise refused
     try:
-        claims = tokens.verify_ticket(TICKET_PURPOSE, TICKET_SECRET, token,
-                                      audience=TICKET_AUDIENCE)
+        claims = tokens.verify_ticket(TICKET_PURPOSE, TICKET_LABEL, token, audience=TICKET_AUDIENCE)
     except tokens.Refused:
         raise refused from None
-    if (claims.get("sub") != f"user:{user.id}" or claims.get("shop") != shop.public_id
-            or claims.get("exp", 0) <= clock.now().timestamp()):
+    if (
+        claims.get("sub") != f"user:{user.id}"
+        or claims.get("shop") != shop.public_id
+        or claims.get("exp", 0) <= clock.now().timestamp()
+    ):
         raise refused
 
 
@@ -74,8 +85,9 @@ def _move_aggregate(shop: Shop, add: int | None = None, remove: int | None = Non
         count, total = count + 1, total + add
     shop.rating_count, shop.rating_total = count, total
     shop.rating_histogram = ",".join(str(n) for n in histogram)
-    Shop.update(rating_count=count, rating_total=total,
-                rating_histogram=shop.rating_histogram).where(Shop.id == shop.id).execute()
+    Shop.update(
+        rating_count=count, rating_total=total, rating_histogram=shop.rating_histogram
+    ).where(Shop.id == shop.id).execute()
 
 
 def rate(user: User, shop_id: str, data: dict) -> Rating:
@@ -88,13 +100,28 @@ def rate(user: User, shop_id: str, data: dict) -> Rating:
         # Lock the shop row first: concurrent ratings of one shop queue here, so
         # neither the "already rated?" check nor the aggregate read is stale.
         lock_for_update(Shop.select(Shop.id).where(Shop.id == shop.id)).get()
-        previous = (Rating.select().where((Rating.user == user) & (Rating.shop == shop)
-                                          & (Rating.created_at > now - EDIT_WINDOW))
-                    .order_by(Rating.created_at.desc()).first())
+        previous = (
+            Rating.select()
+            .where(
+                (Rating.user == user)
+                & (Rating.shop == shop)
+                & (Rating.created_at > now - EDIT_WINDOW)
+            )
+            .order_by(Rating.created_at.desc())
+            .first()
+        )
         rating = previous or Rating(shop=shop, user=user, created_at=now)
-        lifecycle.append(shop, "rating.posted", lifecycle.RESIDENT, {
-            "rating": rating.public_id, "stars": data["stars"], "edit": previous is not None,
-            "held": status == "held"})
+        lifecycle.append(
+            shop,
+            "rating.posted",
+            lifecycle.RESIDENT,
+            {
+                "rating": rating.public_id,
+                "stars": data["stars"],
+                "edit": previous is not None,
+                "held": status == "held",
+            },
+        )
         old_stars = previous.stars if previous and previous.status == "visible" else None
         rating.stars, rating.text, rating.status = data["stars"], text, status
         # The shop answered what the resident wrote before; it may answer the new text.
@@ -102,8 +129,7 @@ def rate(user: User, shop_id: str, data: dict) -> Rating:
         rating.tags = json.dumps(data.get("tags") or [], ensure_ascii=False)
         rating.updated_at = now
         rating.save()
-        _move_aggregate(shop, add=data["stars"] if status == "visible" else None,
-                        remove=old_stars)
+        _move_aggregate(shop, add=data["stars"] if status == "visible" else None, remove=old_stars)
     return rating
 
 
@@ -125,8 +151,9 @@ def reply(author: User, shop_id: str, rating_id: str, text: str) -> Rating:
             raise Conflict("this rating already has the shop's reply")
         rating.reply, rating.replied_at = text, clock.now()
         rating.save()
-        lifecycle.append(shop, "rating.replied", lifecycle.actor_for_user(author),
-                         {"rating": rating.public_id})
+        lifecycle.append(
+            shop, "rating.replied", lifecycle.actor_for_user(author), {"rating": rating.public_id}
+        )
     return rating
 
 
@@ -142,12 +169,13 @@ def my_ratings(user: User):
 
 def visible_comments_query(shop, limit: int = 5, max_stars: int = 5) -> pw.ModelSelect:
     """The latest visible ratings, each with its author's display name in the same query."""
-    return (Rating.select(Rating, User.id, User.display_name)
-            .join(User, pw.JOIN.LEFT_OUTER, on=(Rating.user == User.id))
-            .where((Rating.shop == shop) & (Rating.status == "visible")
-                   & (Rating.stars <= max_stars))
-            .order_by(Rating.updated_at.desc(), Rating.id.desc())
-            .limit(limit))
+    return (
+        Rating.select(Rating, User.id, User.display_name)
+        .join(User, pw.JOIN.LEFT_OUTER, on=(Rating.user == User.id))
+        .where((Rating.shop == shop) & (Rating.status == "visible") & (Rating.stars <= max_stars))
+        .order_by(Rating.updated_at.desc(), Rating.id.desc())
+        .limit(limit)
+    )
 
 
 def visible_comments(shop: Shop, limit: int = 5, max_stars: int = 5) -> list[Rating]:
@@ -156,9 +184,12 @@ def visible_comments(shop: Shop, limit: int = 5, max_stars: int = 5) -> list[Rat
 
 # -- the staff's side ---------------------------------------------------------------------------
 def ratings_in_scope(staff: StaffAccount, status: str | None):
-    query = (Rating.select(Rating, Shop).join(Shop)
-             .where(scope.under(Shop.region_path, staff.region_path))
-             .order_by(Rating.id.desc()))
+    query = (
+        Rating.select(Rating, Shop)
+        .join(Shop)
+        .where(scope.under(Shop.region_path, staff.region_path))
+        .order_by(Rating.id.desc())
+    )
     return query.where(Rating.status == status) if status else query
 
 
@@ -173,11 +204,14 @@ def release(staff: StaffAccount, rating_id: str) -> Rating:
         if rating.status != "held":
             raise Conflict("this rating is not held")
         shop = rating.shop
-        lifecycle.append(shop, "rating.released", lifecycle.actor_for_staff(staff),
-                         {"rating": rating.public_id, "stars": rating.stars})
+        lifecycle.append(
+            shop,
+            "rating.released",
+            lifecycle.actor_for_staff(staff),
+            {"rating": rating.public_id, "stars": rating.stars},
+        )
         rating.status, rating.released_by = "visible", staff
         rating.save()
         _move_aggregate(shop, add=rating.stars)
-        audit.record("rating.released", "rating", rating.public_id, shop.region_path,
-                     staff=staff)
+        audit.record("rating.released", "rating", rating.public_id, shop.region_path, staff=staff)
     return rating

@@ -1,4 +1,5 @@
 """The shapes of ratings and complaints that residents, shopkeepers and the scan all read."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,8 @@ class PublicComment(ma.Schema):
     tags = ma.fields.Function(lambda r: json.loads(r.tags), metadata={"type": "array"})
     author = ma.fields.Function(
         lambda r: comment_author(r.user_id, r.user.display_name if r.user_id else None),
-        metadata={"type": "string", "description": "masked (张*), or 匿名用户"})
+        metadata={"type": "string", "description": "masked (张*), or 匿名用户"},
+    )
     reply = ma.fields.String(allow_none=True)
     at = ma.fields.DateTime(attribute="updated_at")
 

@@ -1,4 +1,5 @@
 """/api/v1/resident: notices, polls and reports (随手拍) of my communities, and report photos."""
+
 from __future__ import annotations
 
 from flask.views import MethodView

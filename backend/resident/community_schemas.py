@@ -1,4 +1,5 @@
 """Input and output of the resident's community features: notices, polls, reports."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -25,27 +26,41 @@ class ResidentPollSummary(PollSummary):
 
 class ResidentPollOut(ResidentPollSummary):
     description = ma.fields.String(allow_none=True)
-    options = ma.fields.Function(lambda p: PollOptionOut(many=True).dump(polls.options(p)),
-                                 metadata={"type": "array", "items": {"type": "object"}})
-    my_choices = ma.fields.List(ma.fields.Integer(),
-                                metadata={"description": "the option ids I voted for"})
-    results = ma.fields.Nested(PollResults, allow_none=True, metadata={
-        "description": "null until the poll's results_visible rule lets me see them"})
+    options = ma.fields.Function(
+        lambda p: PollOptionOut(many=True).dump(polls.options(p)),
+        metadata={"type": "array", "items": {"type": "object"}},
+    )
+    my_choices = ma.fields.List(
+        ma.fields.Integer(), metadata={"description": "the option ids I voted for"}
+    )
+    results = ma.fields.Nested(
+        PollResults,
+        allow_none=True,
+        metadata={"description": "null until the poll's results_visible rule lets me see them"},
+    )
 
 
 class VoteIn(ma.Schema):
-    options = ma.fields.List(ma.fields.Integer(), required=True,
-                             validate=validate.Length(min=1, max=20),
-                             metadata={"description": "option ids; exactly one unless multiple"})
+    options = ma.fields.List(
+        ma.fields.Integer(),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "option ids; exactly one unless multiple"},
+    )
 
 
 class ReportIn(ma.Schema):
-    community = ma.fields.String(required=True, metadata={
-        "description": "code of one of my approved communities"})
-    category = ma.fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)),
-                                metadata={"description": ", ".join(
-                                    f"{k} ({v})" for k, v in CATEGORIES.items())})
+    community = ma.fields.String(
+        required=True, metadata={"description": "code of one of my approved communities"}
+    )
+    category = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(list(CATEGORIES)),
+        metadata={"description": ", ".join(f"{k} ({v})" for k, v in CATEGORIES.items())},
+    )
     text = Text(required=True, validate=validate.Length(min=5, max=1000))
-    photo = ma.fields.String(load_default=None, metadata={
-        "description": "id of a photo I uploaded to /api/v1/resident/uploads"})
+    photo = ma.fields.String(
+        load_default=None,
+        metadata={"description": "id of a photo I uploaded to /api/v1/resident/uploads"},
+    )
     location = ma.fields.Nested(Location, load_default=None)

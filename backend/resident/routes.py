@@ -1,4 +1,5 @@
 """/api/v1/resident: my account, my communities, my resident code, ratings and complaints."""
+
 from __future__ import annotations
 
 from flask import Response
@@ -80,8 +81,11 @@ class ResidentCode(MethodView):
     def get(self):
         """My personal resident code (valid 90 seconds; refresh every 30)"""
         code, expires = residentcode.issue(current_user())
-        return {"code": code, "expires_at": expires,
-                "refresh_in": residentcode.REFRESH_EVERY_SECONDS}
+        return {
+            "code": code,
+            "expires_at": expires,
+            "refresh_in": residentcode.REFRESH_EVERY_SECONDS,
+        }
 
 
 def _code_image(render):

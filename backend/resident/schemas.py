@@ -1,4 +1,5 @@
 """Input and output of the resident API (account, membership, code, ratings, complaints)."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -9,8 +10,10 @@ from backend.models.ratings import COMPLAINT_CATEGORIES
 
 
 class JoinRequest(ma.Schema):
-    code = ma.fields.String(required=True, metadata={
-        "description": "the community code's id (or the whole scanned URL)"})
+    code = ma.fields.String(
+        required=True,
+        metadata={"description": "the community code's id (or the whole scanned URL)"},
+    )
 
 
 class MembershipOut(ma.Schema):
@@ -23,8 +26,11 @@ class MembershipOut(ma.Schema):
 
 
 class PhoneBinding(ma.Schema):
-    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=128),
-                            metadata={"description": "from the getPhoneNumber button"})
+    code = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=128),
+        metadata={"description": "from the getPhoneNumber button"},
+    )
 
 
 class DisplayNameChange(ma.Schema):
@@ -46,12 +52,17 @@ class ResidentCodeOut(ma.Schema):
 
 
 class RatingIn(ma.Schema):
-    rating_ticket = ma.fields.String(load_default=None, metadata={
-        "description": "from scanning the shop's code (valid 24 hours)"})
+    rating_ticket = ma.fields.String(
+        load_default=None,
+        metadata={"description": "from scanning the shop's code (valid 24 hours)"},
+    )
     stars = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=5))
     text = Text(load_default=None, validate=validate.Length(max=500))
-    tags = ma.fields.List(Line(validate=validate.Length(min=1, max=12)),
-                          load_default=list, validate=validate.Length(max=5))
+    tags = ma.fields.List(
+        Line(validate=validate.Length(min=1, max=12)),
+        load_default=list,
+        validate=validate.Length(max=5),
+    )
 
 
 class ComplaintIn(ma.Schema):

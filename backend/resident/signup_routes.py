@@ -1,4 +1,5 @@
 """/api/v1/resident: booking limited places and filling in registration forms."""
+
 from __future__ import annotations
 
 from flask.views import MethodView

@@ -1,4 +1,5 @@
 """Input and output of the resident's bookings and registration forms."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,9 @@ class SlotOut(ma.Schema):
     starts_at = ma.fields.DateTime()
     ends_at = ma.fields.DateTime()
     capacity = ma.fields.Integer()
-    remaining = ma.fields.Function(lambda s: max(s.capacity - s.booked, 0),
-                                   metadata={"type": "integer"})
+    remaining = ma.fields.Function(
+        lambda s: max(s.capacity - s.booked, 0), metadata={"type": "integer"}
+    )
     mine = ma.fields.Boolean(metadata={"description": "I hold a booking in this slot"})
 
 
@@ -34,11 +36,16 @@ class BookingOut(ma.Schema):
 
 
 class SubmissionIn(ma.Schema):
-    answers = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(allow_none=True),
-                             required=True, metadata={
-                                 "description": "field name → answer (text, number or "
-                                                "ISO date); a second submission replaces "
-                                                "the first"})
+    answers = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Raw(allow_none=True),
+        required=True,
+        metadata={
+            "description": "field name → answer (text, number or "
+            "ISO date); a second submission replaces "
+            "the first"
+        },
+    )
 
 
 class MySubmissionOut(ma.Schema):

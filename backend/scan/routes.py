@@ -1,4 +1,5 @@
 """The scan entry for the mini-program (JSON) and for a phone's camera (an H5 page)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,7 +31,10 @@ def _page(code: str):
     result = scan.read(code, optional_user())
     status = 200 if result.verdict == "official" else 404
     html = render_template(
-        "scan.html", scan=result, labels=facts, today=clock.today_local(),
+        "scan.html",
+        scan=result,
+        labels=facts,
+        today=clock.today_local(),
         mask_number=masking.number,
         rating_mean=facts.rating_mean(result.shop) if result.shop else None,
         last_inspection=facts.last_inspection(result.shop) if result.shop else None,
@@ -38,8 +42,7 @@ def _page(code: str):
         # Through the API's own schema, so the page masks authors exactly as the app does.
         comments=PublicComment(many=True).dump(result.comments),
     )
-    return html, status, {"Content-Type": "text/html; charset=utf-8",
-                          "Cache-Control": "no-store"}
+    return html, status, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 
 
 def _local_day(moment: str) -> str:

@@ -1,4 +1,5 @@
 """The views of a scanned code: one schema per audience."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -24,29 +25,43 @@ class ShopPublic(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     name = ma.fields.String()
     category = ma.fields.String()
-    category_label = ma.fields.Function(lambda s: facts.CATEGORIES.get(s.category),
-                                        metadata={"type": "string"})
+    category_label = ma.fields.Function(
+        lambda s: facts.CATEGORIES.get(s.category), metadata={"type": "string"}
+    )
     address = ma.fields.String()
     street = ma.fields.String(attribute="street.name")
-    community = ma.fields.Function(lambda s: s.community.name if s.community_id else None,
-                                   metadata={"type": "string", "nullable": True})
+    community = ma.fields.Function(
+        lambda s: s.community.name if s.community_id else None,
+        metadata={"type": "string", "nullable": True},
+    )
     status = ma.fields.String()
-    status_label = ma.fields.Function(lambda s: facts.SHOP_STATUS_LABELS.get(s.status),
-                                      metadata={"type": "string"})
+    status_label = ma.fields.Function(
+        lambda s: facts.SHOP_STATUS_LABELS.get(s.status), metadata={"type": "string"}
+    )
     risk_grade = ma.fields.String(metadata={"description": "A best … D worst"})
-    rating = ma.fields.Function(facts.rating_summary, metadata={
-        "type": "object",
-        "description": "count, mean (null before the first rating), histogram (1★ … 5★)"})
-    last_inspection = ma.fields.Function(facts.last_inspection, allow_none=True, metadata={
-        "type": "object",
-        "description": "date (YYYY-MM-DD, in Shanghai), result, result_label"})
+    rating = ma.fields.Function(
+        facts.rating_summary,
+        metadata={
+            "type": "object",
+            "description": "count, mean (null before the first rating), histogram (1★ … 5★)",
+        },
+    )
+    last_inspection = ma.fields.Function(
+        facts.last_inspection,
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "description": "date (YYYY-MM-DD, in Shanghai), result, result_label",
+        },
+    )
 
 
 class CodeInfo(ma.Schema):
     code = ma.fields.String()
     url = ma.fields.Function(
         lambda c: codes.printed_url(current_app.config["CITYCODE"].public_base_url, c.code),
-        metadata={"type": "string", "description": "the URL the QR code holds, upper case"})
+        metadata={"type": "string", "description": "the URL the QR code holds, upper case"},
+    )
     issued_at = ma.fields.DateTime()
 
 
@@ -66,15 +81,19 @@ class MaskedEmployee(ma.Schema):
     """An employee as an inspector sees them at the counter: enough to check, not to copy."""
 
     id = ma.fields.String(attribute="public_id")
-    name = ma.fields.Function(lambda e: masking.name(e.name),
-                              metadata={"type": "string", "description": "masked: 张*"})
+    name = ma.fields.Function(
+        lambda e: masking.name(e.name), metadata={"type": "string", "description": "masked: 张*"}
+    )
     position = ma.fields.String(allow_none=True)
-    health_cert_number = ma.fields.Function(lambda e: masking.number(e.health_cert_number, 2, 2),
-                                            metadata={"type": "string", "description": "masked"})
+    health_cert_number = ma.fields.Function(
+        lambda e: masking.number(e.health_cert_number, 2, 2),
+        metadata={"type": "string", "description": "masked"},
+    )
     health_cert_expires = ma.fields.Date()
     health_cert_status = ma.fields.Function(
         lambda e: facts.validity(e.health_cert_expires, clock.today_local()),
-        metadata={"type": "string", "enum": facts.CERTIFICATE_STATUSES})
+        metadata={"type": "string", "enum": facts.CERTIFICATE_STATUSES},
+    )
 
 
 class RiskReason(ma.Schema):
@@ -83,14 +102,19 @@ class RiskReason(ma.Schema):
 
 
 class Risk(ma.Schema):
-    grade = ma.fields.String(metadata={
-        "description": "the published grade, the one on the shop and its public view"})
-    grade_today = ma.fields.String(metadata={
-        "description": "what today's facts give; the published grade follows at the shop's "
-                       "next write or the daily sweep (a licence may have expired since)"})
+    grade = ma.fields.String(
+        metadata={"description": "the published grade, the one on the shop and its public view"}
+    )
+    grade_today = ma.fields.String(
+        metadata={
+            "description": "what today's facts give; the published grade follows at the shop's "
+            "next write or the daily sweep (a licence may have expired since)"
+        }
+    )
     points = ma.fields.Integer(metadata={"description": "today's points"})
-    reasons = ma.fields.List(ma.fields.Nested(RiskReason), metadata={
-        "description": "today's reasons"})
+    reasons = ma.fields.List(
+        ma.fields.Nested(RiskReason), metadata={"description": "today's reasons"}
+    )
 
 
 class ScanProof(ma.Schema):
@@ -129,26 +153,36 @@ class CommunityPart(ma.Schema):
     code = ma.fields.String(metadata={"description": "region code"})
     name = ma.fields.String()
     street = ma.fields.String(allow_none=True)
-    my_status = ma.fields.String(allow_none=True, metadata={
-        "description": "your membership: pending, approved, rejected — or null: ask to join"})
+    my_status = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "your membership: pending, approved, rejected — or null: ask to join"
+        },
+    )
     join_code = ma.fields.String(metadata={"description": "send it to POST /resident/memberships"})
 
 
 class ScanResult(ma.Schema):
-    verdict = ma.fields.String(required=True,
-                               metadata={"enum": ["official", "replaced", "not_official"]})
+    verdict = ma.fields.String(
+        required=True, metadata={"enum": ["official", "replaced", "not_official"]}
+    )
     message = ma.fields.String(required=True)
     # null for a code that is not official or was replaced: there is nothing to view.
     kind = ma.fields.String(allow_none=True, metadata={"enum": ["shop", "community", None]})
-    view = ma.fields.String(allow_none=True,
-                            metadata={"enum": ["public", "owner", "regulatory", None]})
+    view = ma.fields.String(
+        allow_none=True, metadata={"enum": ["public", "owner", "regulatory", None]}
+    )
     shop = ma.fields.Nested(ShopPublic, allow_none=True)
     licences = ma.fields.List(ma.fields.Nested(PublicLicenceOut))
     honours = ma.fields.List(ma.fields.Nested(HonourOut))
     owner = ma.fields.Nested(OwnerPart, allow_none=True)
     regulatory = ma.fields.Nested(RegulatoryPart, allow_none=True)
     community = ma.fields.Nested(CommunityPart, allow_none=True)
-    rating_ticket = ma.fields.String(allow_none=True, metadata={
-        "description": "present it to rate this shop within 24 hours; "
-                       "null for the shop's own people and for a closed shop"})
+    rating_ticket = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "present it to rate this shop within 24 hours; "
+            "null for the shop's own people and for a closed shop"
+        },
+    )
     comments = ma.fields.List(ma.fields.Nested(PublicComment))

@@ -4,6 +4,7 @@ A shopkeeper reaches shops only through their memberships, so a shop id from som
 else's URL is simply not found; staff reach them only inside their region subtree
 (scope.shop).
 """
+
 from __future__ import annotations
 
 from backend import scope
@@ -28,9 +29,11 @@ def member_shop(user: User, public_id: str, roles=ANY_MEMBER) -> Shop:
 
 
 def membership_of(user: User, public_id: str, roles=ANY_MEMBER) -> ShopMembership:
-    query = (ShopMembership.select(ShopMembership, Shop)
-             .join(Shop)
-             .where((ShopMembership.user == user) & (Shop.public_id == public_id)))
+    query = (
+        ShopMembership.select(ShopMembership, Shop)
+        .join(Shop)
+        .where((ShopMembership.user == user) & (Shop.public_id == public_id))
+    )
     writing = database.in_transaction()
     if writing:
         query = lock_for_update(query, of=Shop)  # the shop's row only: it comes first
@@ -45,10 +48,12 @@ def membership_of(user: User, public_id: str, roles=ANY_MEMBER) -> ShopMembershi
 
 
 def my_shops(user: User):
-    return (ShopMembership.select(ShopMembership, Shop)
-            .join(Shop)
-            .where(ShopMembership.user == user)
-            .order_by(ShopMembership.id))
+    return (
+        ShopMembership.select(ShopMembership, Shop)
+        .join(Shop)
+        .where(ShopMembership.user == user)
+        .order_by(ShopMembership.id)
+    )
 
 
 def shops_in_scope(staff: StaffAccount, filters: dict):
@@ -60,7 +65,8 @@ def shops_in_scope(staff: StaffAccount, filters: dict):
         query = query.where(Shop.risk_grade == filters["risk_grade"])
     if filters.get("street"):
         query = query.join(Region, on=(Shop.street == Region.id)).where(
-            Region.code == filters["street"])
+            Region.code == filters["street"]
+        )
     if filters.get("q"):
         query = query.where(Shop.name.contains(filters["q"]))
     return query

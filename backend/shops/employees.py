@@ -1,4 +1,5 @@
 """A shop's employees and their health certificates, masked for all but the owner."""
+
 from __future__ import annotations
 
 from backend import lifecycle, masking
@@ -9,21 +10,23 @@ from backend.models import Employee, Shop, User
 from backend.shops.access import member_shop, membership_of
 
 
-def _refuse_a_held_certificate(shop: Shop, number: str,
-                               editing: Employee | None = None) -> None:
+def _refuse_a_held_certificate(shop: Shop, number: str, editing: Employee | None = None) -> None:
     same = (Employee.shop == shop) & (Employee.health_cert_number == number)
     if editing is not None:
         same &= Employee.id != editing.id
     if Employee.select().where(same).exists():
-        raise Conflict.field("health_cert_number",
-                       "an employee of this shop already holds this certificate")
+        raise Conflict.field(
+            "health_cert_number", "an employee of this shop already holds this certificate"
+        )
 
 
 def employees(user: User, public_id: str) -> list[Employee]:
     """The shop's employees, masked for all but the owner (masking.employees_for)."""
     membership = membership_of(user, public_id)
-    return masking.employees_for(membership.role, list(
-        Employee.select().where(Employee.shop == membership.shop_id).order_by(Employee.id)))
+    return masking.employees_for(
+        membership.role,
+        list(Employee.select().where(Employee.shop == membership.shop_id).order_by(Employee.id)),
+    )
 
 
 def add_employee(user: User, public_id: str, data: dict) -> Employee:
@@ -32,16 +35,21 @@ def add_employee(user: User, public_id: str, data: dict) -> Employee:
         _refuse_a_held_certificate(shop, data["health_cert_number"])
         employee = Employee.create(shop=shop, **data)
         # Names and certificate numbers stay out of the chain: it outlives a deletion request.
-        lifecycle.append(shop, "employee.added", lifecycle.actor_for_user(user), {
-            "employee": employee.public_id, "certificate_expires": employee.health_cert_expires,
-        })
+        lifecycle.append(
+            shop,
+            "employee.added",
+            lifecycle.actor_for_user(user),
+            {
+                "employee": employee.public_id,
+                "certificate_expires": employee.health_cert_expires,
+            },
+        )
         risk.refresh(shop)
     return employee
 
 
 def _employee(shop: Shop, employee_id: str) -> Employee:
-    employee = Employee.get_or_none((Employee.public_id == employee_id)
-                                    & (Employee.shop == shop))
+    employee = Employee.get_or_none((Employee.public_id == employee_id) & (Employee.shop == shop))
     if employee is None:
         raise NotFound("employee not found")
     return employee
@@ -62,9 +70,15 @@ def update_employee(user: User, public_id: str, employee_id: str, data: dict) ->
         if "health_cert_expires" in changed:
             employee.expired_noted_for = None
         employee.save()
-        lifecycle.append(shop, "employee.updated", lifecycle.actor_for_user(user), {
-            "employee": employee.public_id, "certificate_expires": employee.health_cert_expires,
-        })
+        lifecycle.append(
+            shop,
+            "employee.updated",
+            lifecycle.actor_for_user(user),
+            {
+                "employee": employee.public_id,
+                "certificate_expires": employee.health_cert_expires,
+            },
+        )
         risk.refresh(shop)
     return masking.employees_for(membership.role, [employee])[0]
 
@@ -73,7 +87,11 @@ def remove_employee(user: User, public_id: str, employee_id: str) -> None:
     with write_transaction():
         shop = member_shop(user, public_id)
         employee = _employee(shop, employee_id)
-        lifecycle.append(shop, "employee.removed", lifecycle.actor_for_user(user),
-                         {"employee": employee.public_id})
+        lifecycle.append(
+            shop,
+            "employee.removed",
+            lifecycle.actor_for_user(user),
+            {"employee": employee.public_id},
+        )
         employee.delete_instance()
         risk.refresh(shop)

@@ -1,4 +1,5 @@
 """What a shop's records mean today: categories, licence and certificate status, ratings."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -30,8 +31,12 @@ LICENCE_TYPES = {
 }
 
 EXPIRING_WITHIN = timedelta(days=30)
-STATUS_LABELS = {"valid": "有效", "expiring": "即将到期", "expired": "已过期",
-                 "not_yet_valid": "未生效"}
+STATUS_LABELS = {
+    "valid": "有效",
+    "expiring": "即将到期",
+    "expired": "已过期",
+    "not_yet_valid": "未生效",
+}
 # A health certificate has no start date: it is never "not yet valid".
 CERTIFICATE_STATUSES = ["valid", "expiring", "expired"]
 RESULT_LABELS = {
@@ -40,7 +45,12 @@ RESULT_LABELS = {
     "rectify": "限期整改",
     "fail": "不合格",
 }
-SHOP_STATUS_LABELS = {"pending": "待审核", "active": "营业中", "suspended": "停业整顿", "closed": "已关闭"}
+SHOP_STATUS_LABELS = {
+    "pending": "待审核",
+    "active": "营业中",
+    "suspended": "停业整顿",
+    "closed": "已关闭",
+}
 
 
 def validity(valid_to: date, today: date, valid_from: date | None = None) -> str:
@@ -65,14 +75,19 @@ def rating_mean(shop) -> float | None:
 
 def rating_summary(shop) -> dict:
     """The stars as anyone sees them: how many, their mean, and how many of each."""
-    return {"count": shop.rating_count, "mean": rating_mean(shop),
-            "histogram": rating_histogram(shop)}
+    return {
+        "count": shop.rating_count,
+        "mean": rating_mean(shop),
+        "histogram": rating_histogram(shop),
+    }
 
 
 def last_inspection(shop) -> dict | None:
     """The latest inspection's day in Shanghai (ISO) and result, or None before the first."""
     if shop.last_inspection_at is None:
         return None
-    return {"date": local_date(shop.last_inspection_at).isoformat(),
-            "result": shop.last_inspection_result,
-            "result_label": RESULT_LABELS.get(shop.last_inspection_result)}
+    return {
+        "date": local_date(shop.last_inspection_at).isoformat(),
+        "result": shop.last_inspection_result,
+        "result_label": RESULT_LABELS.get(shop.last_inspection_result),
+    }

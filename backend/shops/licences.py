@@ -1,4 +1,5 @@
 """A shop's licences: its people add, renew and remove them; a regulator verifies one."""
+
 from __future__ import annotations
 
 from backend import audit, clock, lifecycle, scope
@@ -22,20 +23,33 @@ def add_licence(user: User, public_id: str, data: dict) -> Licence:
         # The shop's row is locked above, so a double tap's second request sees the first.
         _refuse_a_held_licence(shop, data["type"], data["number"])
         licence = Licence.create(
-            shop=shop, type=data["type"], number=data["number"], issuer=data["issuer"],
-            valid_from=data["valid_from"], valid_to=data["valid_to"], scope=data.get("scope"),
+            shop=shop,
+            type=data["type"],
+            number=data["number"],
+            issuer=data["issuer"],
+            valid_from=data["valid_from"],
+            valid_to=data["valid_to"],
+            scope=data.get("scope"),
             photo=own_photo(shop, data.get("photo")),
         )
-        lifecycle.append(shop, "licence.added", lifecycle.actor_for_user(user), {
-            "licence": licence.public_id, "type": licence.type, "number": licence.number,
-            "valid_to": licence.valid_to,
-        })
+        lifecycle.append(
+            shop,
+            "licence.added",
+            lifecycle.actor_for_user(user),
+            {
+                "licence": licence.public_id,
+                "type": licence.type,
+                "number": licence.number,
+                "valid_to": licence.valid_to,
+            },
+        )
         risk.refresh(shop)
     return licence
 
 
-def _refuse_a_held_licence(shop: Shop, type_: str, number: str,
-                           renewing: Licence | None = None) -> None:
+def _refuse_a_held_licence(
+    shop: Shop, type_: str, number: str, renewing: Licence | None = None
+) -> None:
     """One paper, one entry: a renewal may keep its own number, not take another's."""
     same = (Licence.shop == shop) & (Licence.type == type_) & (Licence.number == number)
     if renewing is not None:
@@ -73,10 +87,16 @@ def renew_licence(user: User, public_id: str, licence_id: str, data: dict) -> Li
         licence.verified_at = None
         licence.updated_at = clock.now()
         licence.save()
-        lifecycle.append(shop, "licence.renewed", lifecycle.actor_for_user(user), {
-            "licence": licence.public_id, "number": licence.number,
-            "valid_to": licence.valid_to,
-        })
+        lifecycle.append(
+            shop,
+            "licence.renewed",
+            lifecycle.actor_for_user(user),
+            {
+                "licence": licence.public_id,
+                "number": licence.number,
+                "valid_to": licence.valid_to,
+            },
+        )
         risk.refresh(shop)
     return licence
 
@@ -85,9 +105,16 @@ def remove_licence(user: User, public_id: str, licence_id: str) -> None:
     with write_transaction():
         shop = member_shop(user, public_id)
         licence = _licence(shop, licence_id)
-        lifecycle.append(shop, "licence.removed", lifecycle.actor_for_user(user), {
-            "licence": licence.public_id, "type": licence.type, "number": licence.number,
-        })
+        lifecycle.append(
+            shop,
+            "licence.removed",
+            lifecycle.actor_for_user(user),
+            {
+                "licence": licence.public_id,
+                "type": licence.type,
+                "number": licence.number,
+            },
+        )
         licence.delete_instance()
         risk.refresh(shop)
 
@@ -100,8 +127,13 @@ def verify_licence(staff: StaffAccount, shop_id: str, licence_id: str) -> Licenc
             raise NotFound("licence not found")
         licence.verified_at = clock.now()
         licence.save()
-        lifecycle.append(shop, "licence.verified", lifecycle.actor_for_staff(staff),
-                         {"licence": licence.public_id, "number": licence.number})
-        audit.record("licence.verified", "licence", licence.public_id, shop.region_path,
-                     staff=staff)
+        lifecycle.append(
+            shop,
+            "licence.verified",
+            lifecycle.actor_for_staff(staff),
+            {"licence": licence.public_id, "number": licence.number},
+        )
+        audit.record(
+            "licence.verified", "licence", licence.public_id, shop.region_path, staff=staff
+        )
     return licence

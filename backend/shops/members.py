@@ -1,4 +1,5 @@
 """A shop's people: the owner invites staff, who join by code; an inspector may reach them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,12 @@ def invite_staff(user: User, public_id: str) -> tuple[str, ShopInvite]:
     with write_transaction():
         shop = member_shop(user, public_id, OWNER_ONLY)
         code = secrets.token_hex(5).upper()
-        invite = ShopInvite.create(shop=shop, code_hash=_invite_hash(code), created_by=user,
-                                   expires_at=clock.now() + INVITE_LIFETIME)
+        invite = ShopInvite.create(
+            shop=shop,
+            code_hash=_invite_hash(code),
+            created_by=user,
+            expires_at=clock.now() + INVITE_LIFETIME,
+        )
     return code, invite
 
 
@@ -32,8 +37,11 @@ def accept_invite(user: User, code: str) -> ShopMembership:
     now = clock.now()
     unusable = Invalid.field("code", "unknown, used or expired invitation")
     with write_transaction():
-        found = ShopInvite.select(ShopInvite.id).where(
-            ShopInvite.code_hash == _invite_hash(code)).first()
+        found = (
+            ShopInvite.select(ShopInvite.id)
+            .where(ShopInvite.code_hash == _invite_hash(code))
+            .first()
+        )
         if found is None:
             raise unusable
         # Locked, the shop's row first (an approval of a claim takes it before adding an
@@ -43,8 +51,9 @@ def accept_invite(user: User, code: str) -> ShopMembership:
             raise unusable
         # A member is told so even when the code has stopped working meanwhile: the code a
         # former owner handed out ends with their ownership, perhaps as its holder claims it.
-        if ShopMembership.get_or_none((ShopMembership.shop == invite.shop_id)
-                                      & (ShopMembership.user == user)):
+        if ShopMembership.get_or_none(
+            (ShopMembership.shop == invite.shop_id) & (ShopMembership.user == user)
+        ):
             raise Conflict("you already belong to this shop")
         if invite.used_at is not None or invite.expires_at <= now:
             raise unusable
@@ -53,35 +62,58 @@ def accept_invite(user: User, code: str) -> ShopMembership:
         invite.used_at = now
         invite.save()
         membership = ShopMembership.create(shop=shop, user=user, role="staff")
-        lifecycle.append(shop, "shop.member_added", lifecycle.actor_for_user(user),
-                         {"user": user.id, "role": "staff"})
+        lifecycle.append(
+            shop,
+            "shop.member_added",
+            lifecycle.actor_for_user(user),
+            {"user": user.id, "role": "staff"},
+        )
     return membership
 
 
 def members(user: User, public_id: str):
     shop = member_shop(user, public_id, OWNER_ONLY)
-    return (ShopMembership.select(ShopMembership, User).join(User)
-            .where(ShopMembership.shop == shop).order_by(ShopMembership.id))
+    return (
+        ShopMembership.select(ShopMembership, User)
+        .join(User)
+        .where(ShopMembership.shop == shop)
+        .order_by(ShopMembership.id)
+    )
 
 
 def remove_member(user: User, public_id: str, member_user_id: int) -> None:
     with write_transaction():
         shop = member_shop(user, public_id, OWNER_ONLY)
-        membership = ShopMembership.get_or_none((ShopMembership.shop == shop)
-                                                & (ShopMembership.user == member_user_id))
+        membership = ShopMembership.get_or_none(
+            (ShopMembership.shop == shop) & (ShopMembership.user == member_user_id)
+        )
         if membership is None:
             raise NotFound("member not found")
         if membership.role == "owner":
             raise Conflict("an owner cannot be removed here")
-        lifecycle.append(shop, "shop.member_removed", lifecycle.actor_for_user(user),
-                         {"user": member_user_id})
+        lifecycle.append(
+            shop, "shop.member_removed", lifecycle.actor_for_user(user), {"user": member_user_id}
+        )
         membership.delete_instance()
+
+
 def shop_contacts(staff: StaffAccount, shop_id: str) -> list[dict]:
     """The shop's owners and staff, unmasked, for an inspector who must reach them: audited."""
     shop = scope.shop(staff, shop_id)
-    people = (ShopMembership.select(ShopMembership, User).join(User)
-              .where(ShopMembership.shop == shop).order_by(ShopMembership.id))
-    audit.record(audit.READ_UNMASKED, "shop", shop.public_id, shop.region_path, staff=staff,
-                 detail={"fields": ["display_name", "phone"], "of": "shop members"})
-    return [{"role": m.role, "display_name": m.user.display_name, "phone": m.user.phone}
-            for m in people]
+    people = (
+        ShopMembership.select(ShopMembership, User)
+        .join(User)
+        .where(ShopMembership.shop == shop)
+        .order_by(ShopMembership.id)
+    )
+    audit.record(
+        audit.READ_UNMASKED,
+        "shop",
+        shop.public_id,
+        shop.region_path,
+        staff=staff,
+        detail={"fields": ["display_name", "phone"], "of": "shop members"},
+    )
+    return [
+        {"role": m.role, "display_name": m.user.display_name, "phone": m.user.phone} for m in people
+    ]

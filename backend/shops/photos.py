@@ -1,5 +1,6 @@
 """A shop's photos: what its people upload (licences, certificates, evidence) and what an
 inspector takes at the storefront, kept with the shop's own so its people see it too."""
+
 from __future__ import annotations
 
 from backend import scope, uploads

@@ -1,4 +1,5 @@
 """A shop's printed code: its people read and reissue it; an admin prints a street's."""
+
 from __future__ import annotations
 
 import io
@@ -46,16 +47,22 @@ def street_codes(staff: StaffAccount, street_code: str) -> tuple[Region, list[tu
         raise NotFound("street not found")
     # A street admin prints their street; a community admin the part of it they cover.
     if not (scope.covers(staff, street.path) or staff.region_path.startswith(street.path)):
-        raise scope.not_found(staff, "street", street_code,
-                              Region.select(Region.path).where(Region.id == street.id))
+        raise scope.not_found(
+            staff, "street", street_code, Region.select(Region.path).where(Region.id == street.id)
+        )
     base = current_app.config["CITYCODE"].public_base_url
-    rows = (ShopCode.select(ShopCode.code, Shop.name)
-            .join(Shop)
-            .where(scope.under(Shop.region_path, street.path)
-                   & scope.under(Shop.region_path, staff.region_path)
-                   & ShopCode.revoked_at.is_null() & (Shop.status == "active"))
-            .order_by(Shop.name)
-            .tuples())
+    rows = (
+        ShopCode.select(ShopCode.code, Shop.name)
+        .join(Shop)
+        .where(
+            scope.under(Shop.region_path, street.path)
+            & scope.under(Shop.region_path, staff.region_path)
+            & ShopCode.revoked_at.is_null()
+            & (Shop.status == "active")
+        )
+        .order_by(Shop.name)
+        .tuples()
+    )
     return street, [(codes.printed_url(base, code), name) for code, name in rows]
 
 
@@ -65,6 +72,7 @@ def street_codes_zip(entries: list[tuple[str, str]]) -> bytes:
         for url, name in entries:
             code = url.rsplit("/", 1)[-1]
             file_name = UNSAFE_IN_FILE_NAMES.sub("_", name).strip(" .") or "shop"
-            archive.writestr(f"{code}-{file_name}.png",
-                             codes.render_png(url, size=600, caption=name))
+            archive.writestr(
+                f"{code}-{file_name}.png", codes.render_png(url, size=600, caption=name)
+            )
     return buffer.getvalue()

@@ -1,4 +1,5 @@
 """A shop's profile: most fields change at once, its registered name and address by request."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,16 @@ from backend.errors import Forbidden
 from backend.models import Shop, ShopMembership, ShopRequest, User
 from backend.shops.access import membership_of
 
-PROFILE_FIELDS = ("name", "address", "phone", "opening_hours", "description", "lat", "lng",
-                  "category")
+PROFILE_FIELDS = (
+    "name",
+    "address",
+    "phone",
+    "opening_hours",
+    "description",
+    "lat",
+    "lng",
+    "category",
+)
 
 
 # What the landing page shows so a resident can tell a sticker belongs to the shop in
@@ -31,8 +40,9 @@ def update_profile(user: User, public_id: str, changes: dict) -> Shop:
         location = changes.pop("location", None)
         if location is not None:
             changes.update(lat=location["lat"], lng=location["lng"])
-        changed = {k: v for k, v in changes.items()
-                   if k in PROFILE_FIELDS and getattr(shop, k) != v}
+        changed = {
+            k: v for k, v in changes.items() if k in PROFILE_FIELDS and getattr(shop, k) != v
+        }
         if shop.status in REVIEWED_STATUSES:
             asked = {k: changed.pop(k) for k in REGISTERED_FIELDS if k in changed}
             if asked:
@@ -51,21 +61,32 @@ def _ask_for_change(membership: ShopMembership, asked: dict) -> None:
     """One change waits per shop: asking again replaces the values it names and keeps
     the others, so the admin decides the owner's latest wish in one go."""
     shop = membership.shop
-    waiting = lock_for_update(ShopRequest.select().where(
-        (ShopRequest.shop == shop) & (ShopRequest.kind == "change")
-        & (ShopRequest.status == "pending"))).first()
+    waiting = lock_for_update(
+        ShopRequest.select().where(
+            (ShopRequest.shop == shop)
+            & (ShopRequest.kind == "change")
+            & (ShopRequest.status == "pending")
+        )
+    ).first()
     proposal = json.loads(waiting.changes) if waiting else {}
-    wanted = {**proposal, **{field: {"old": getattr(shop, field), "new": value}
-                             for field, value in asked.items()}}
+    wanted = {
+        **proposal,
+        **{field: {"old": getattr(shop, field), "new": value} for field, value in asked.items()},
+    }
     if wanted == proposal:
         return
     if membership.role != "owner":
-        raise Forbidden("only the shop's owner may ask to change its registered name or address",
-                        errors={"json": {field: ["only the owner may change it"]
-                                         for field in asked}})
+        raise Forbidden(
+            "only the shop's owner may ask to change its registered name or address",
+            errors={"json": {field: ["only the owner may change it"] for field in asked}},
+        )
     if waiting is None:
-        ShopRequest.create(kind="change", shop=shop, user=membership.user_id,
-                           changes=json.dumps(wanted, ensure_ascii=False))
+        ShopRequest.create(
+            kind="change",
+            shop=shop,
+            user=membership.user_id,
+            changes=json.dumps(wanted, ensure_ascii=False),
+        )
         return
     waiting.changes = json.dumps(wanted, ensure_ascii=False)
     waiting.user, waiting.created_at = membership.user_id, clock.now()

@@ -12,9 +12,10 @@ view, this one included, and tests hold the two to the same body.
 On PostgreSQL the statement is prepared once per connection (see db.Prepared); one
 round trip per scan is what leaves the database's share of two cores to the app.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import orjson
 import peewee as pw
@@ -50,53 +51,106 @@ def _as_json_rows(*columns):
 
 
 def _licences_as_json():
-    return Licence.select(_as_json_rows(
-        Licence.type, Licence.number, Licence.issuer, Licence.valid_to, Licence.id,
-        Licence.valid_from,
-    )).where(Licence.shop == Shop.id)
+    return Licence.select(
+        _as_json_rows(
+            Licence.type,
+            Licence.number,
+            Licence.issuer,
+            Licence.valid_to,
+            Licence.id,
+            Licence.valid_from,
+        )
+    ).where(Licence.shop == Shop.id)
 
 
 def _honours_as_json():
-    return Honour.select(_as_json_rows(
-        Honour.public_id, Honour.title, Honour.issuer, Honour.awarded_on, Honour.id,
-    )).where(Honour.shop == Shop.id)
+    return Honour.select(
+        _as_json_rows(
+            Honour.public_id,
+            Honour.title,
+            Honour.issuer,
+            Honour.awarded_on,
+            Honour.id,
+        )
+    ).where(Honour.shop == Shop.id)
 
 
 def _comments_as_json():
     # The latest few, as scan.read shows them (ratings.visible_comments_query).
-    latest = (Rating.select(Rating.id, Rating.stars, Rating.text, Rating.tags, Rating.reply,
-                            Rating.updated_at, Rating.user, Author.display_name)
-              .join(Author, pw.JOIN.LEFT_OUTER, on=(Rating.user == Author.id))
-              .where((Rating.shop == Shop.id) & (Rating.status == "visible"))
-              .order_by(Rating.updated_at.desc(), Rating.id.desc())
-              .limit(scan.COMMENTS_SHOWN)).alias("latest")
-    return pw.Select([latest], [_as_json_rows(
-        latest.c.stars, latest.c.text, latest.c.tags, latest.c.display_name, latest.c.reply,
-        latest.c.updated_at, latest.c.user_id, latest.c.id)])
+    latest = (
+        Rating.select(
+            Rating.id,
+            Rating.stars,
+            Rating.text,
+            Rating.tags,
+            Rating.reply,
+            Rating.updated_at,
+            Rating.user,
+            Author.display_name,
+        )
+        .join(Author, pw.JOIN.LEFT_OUTER, on=(Rating.user == Author.id))
+        .where((Rating.shop == Shop.id) & (Rating.status == "visible"))
+        .order_by(Rating.updated_at.desc(), Rating.id.desc())
+        .limit(scan.COMMENTS_SHOWN)
+    ).alias("latest")
+    return pw.Select(
+        [latest],
+        [
+            _as_json_rows(
+                latest.c.stars,
+                latest.c.text,
+                latest.c.tags,
+                latest.c.display_name,
+                latest.c.reply,
+                latest.c.updated_at,
+                latest.c.user_id,
+                latest.c.id,
+            )
+        ],
+    )
 
 
 # One row while the caller's account is live (none once it is deleted); the code's
 # columns are NULL when no such code was ever issued.
-_public_card = Prepared(lambda code, caller_id: (
-    User.select(
-        ShopCode.id.alias("code_id"), ShopCode.kind, ShopCode.revoked_at,
-        Shop.id.alias("shop_id"), Shop.public_id, Shop.name, Shop.category, Shop.address,
-        Shop.status, Shop.risk_grade, Shop.rating_count, Shop.rating_total,
-        Shop.rating_histogram, Shop.last_inspection_at, Shop.last_inspection_result,
-        Street.name.alias("street_name"), Community.name.alias("community_name"),
-        pw.fn.EXISTS(ShopMembership.select(ShopMembership.id).where(
-            (ShopMembership.shop == Shop.id) & (ShopMembership.user == User.id)))
-        .alias("is_member"),
-        pw.fn.EXISTS(StaffAccount.select(StaffAccount.id).where(StaffAccount.user == User.id))
-        .alias("has_staff_account"),
-        _licences_as_json().alias("licences"),
-        _honours_as_json().alias("honours"),
-        _comments_as_json().alias("comments"))
-    .join(ShopCode, pw.JOIN.LEFT_OUTER, on=(ShopCode.code == code))
-    .join(Shop, pw.JOIN.LEFT_OUTER, on=(ShopCode.shop == Shop.id))
-    .join(Street, pw.JOIN.LEFT_OUTER, on=(Shop.street == Street.id))
-    .join(Community, pw.JOIN.LEFT_OUTER, on=(Shop.community == Community.id))
-    .where((User.id == caller_id) & User.deleted_at.is_null())))
+_public_card = Prepared(
+    lambda code, caller_id: (
+        User.select(
+            ShopCode.id.alias("code_id"),
+            ShopCode.kind,
+            ShopCode.revoked_at,
+            Shop.id.alias("shop_id"),
+            Shop.public_id,
+            Shop.name,
+            Shop.category,
+            Shop.address,
+            Shop.status,
+            Shop.risk_grade,
+            Shop.rating_count,
+            Shop.rating_total,
+            Shop.rating_histogram,
+            Shop.last_inspection_at,
+            Shop.last_inspection_result,
+            Street.name.alias("street_name"),
+            Community.name.alias("community_name"),
+            pw.fn.EXISTS(
+                ShopMembership.select(ShopMembership.id).where(
+                    (ShopMembership.shop == Shop.id) & (ShopMembership.user == User.id)
+                )
+            ).alias("is_member"),
+            pw.fn.EXISTS(
+                StaffAccount.select(StaffAccount.id).where(StaffAccount.user == User.id)
+            ).alias("has_staff_account"),
+            _licences_as_json().alias("licences"),
+            _honours_as_json().alias("honours"),
+            _comments_as_json().alias("comments"),
+        )
+        .join(ShopCode, pw.JOIN.LEFT_OUTER, on=(ShopCode.code == code))
+        .join(Shop, pw.JOIN.LEFT_OUTER, on=(ShopCode.shop == Shop.id))
+        .join(Street, pw.JOIN.LEFT_OUTER, on=(Shop.street == Street.id))
+        .join(Community, pw.JOIN.LEFT_OUTER, on=(Shop.community == Community.id))
+        .where((User.id == caller_id) & User.deleted_at.is_null())
+    )
+)
 
 
 def body(raw_code: str, caller_id: int) -> dict | None:
@@ -108,12 +162,18 @@ def body(raw_code: str, caller_id: int) -> dict | None:
     if not cards:
         auth.reject_caller()
     card = cards[0]
-    if (card.code_id is None or card.revoked_at is not None or card.kind != "shop"
-            or card.is_member or card.has_staff_account):
+    if (
+        card.code_id is None
+        or card.revoked_at is not None
+        or card.kind != "shop"
+        or card.is_member
+        or card.has_staff_account
+    ):
         return None
     if card.last_inspection_at is not None:
         card = card._replace(
-            last_inspection_at=Shop.last_inspection_at.python_value(card.last_inspection_at))
+            last_inspection_at=Shop.last_inspection_at.python_value(card.last_inspection_at)
+        )
     return {
         "verdict": "official",
         "message": scan.MESSAGES["official"],
@@ -125,8 +185,11 @@ def body(raw_code: str, caller_id: int) -> dict | None:
         "owner": None,
         "regulatory": None,
         "community": None,
-        "rating_ticket": (ratings.issue_ticket(caller_id, card.public_id)
-                          if card.status in ratings.RATEABLE else None),
+        "rating_ticket": (
+            ratings.issue_ticket(caller_id, card.public_id)
+            if card.status in ratings.RATEABLE
+            else None
+        ),
         "comments": _comments(card.comments),
     }
 
@@ -160,44 +223,54 @@ def _licences(aggregated) -> list[dict]:
     today = clock.today_local()
     licences = []
     for type_, number, issuer, valid_to, _id, valid_from in sorted(
-            rows, key=lambda r: (r[3], r[4])):
-        licences.append({
-            "type": type_,
-            "type_label": facts.LICENCE_TYPES.get(type_, type_),
-            "number": masking.number(number),
-            "issuer": issuer,
-            "valid_to": valid_to,
-            "status": facts.validity(date.fromisoformat(valid_to), today,
-                                         date.fromisoformat(valid_from)),
-        })
+        rows, key=lambda r: (r[3], r[4])
+    ):
+        licences.append(
+            {
+                "type": type_,
+                "type_label": facts.LICENCE_TYPES.get(type_, type_),
+                "number": masking.number(number),
+                "issuer": issuer,
+                "valid_to": valid_to,
+                "status": facts.validity(
+                    date.fromisoformat(valid_to), today, date.fromisoformat(valid_from)
+                ),
+            }
+        )
     return licences
 
 
 def _honours(aggregated) -> list[dict]:
     # The fields and order of merchant.schemas.HonourOut, latest first, undated last.
-    rows = sorted(_rows(aggregated), key=lambda r: (r[3] is not None, r[3] or "", r[4]),
-                  reverse=True)
-    return [{"id": public_id, "title": title, "issuer": issuer, "awarded_on": awarded_on}
-            for public_id, title, issuer, awarded_on, _id in rows]
+    rows = sorted(
+        _rows(aggregated), key=lambda r: (r[3] is not None, r[3] or "", r[4]), reverse=True
+    )
+    return [
+        {"id": public_id, "title": title, "issuer": issuer, "awarded_on": awarded_on}
+        for public_id, title, issuer, awarded_on, _id in rows
+    ]
 
 
 def _comments(aggregated) -> list[dict]:
     # The fields and order of ratings.schemas.PublicComment, latest first; no one's identity.
     rows = sorted(_rows(aggregated), key=lambda r: (_utc(r[5]), r[7]), reverse=True)
-    return [{
-        "stars": stars,
-        "text": text,
-        "tags": orjson.loads(tags),
-        "author": comment_author(user_id, display_name),
-        "reply": reply,
-        "at": _utc(updated_at).isoformat(),
-    } for stars, text, tags, display_name, reply, updated_at, user_id, _id in rows]
+    return [
+        {
+            "stars": stars,
+            "text": text,
+            "tags": orjson.loads(tags),
+            "author": comment_author(user_id, display_name),
+            "reply": reply,
+            "at": _utc(updated_at).isoformat(),
+        }
+        for stars, text, tags, display_name, reply, updated_at, user_id, _id in rows
+    ]
 
 
 def _utc(stored: str) -> datetime:
     # A stored time as the JSON aggregate writes it (SQLite "2026-11-01 08:00:00.5",
     # PostgreSQL "2026-11-01T08:00:00.5"): UTC, without its zone.
-    return datetime.fromisoformat(stored).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(stored).replace(tzinfo=UTC)
 
 
 def response(raw_code: str, caller_id: int):

@@ -1,5 +1,6 @@
 """A shop's lifecycle record as its people and staff in scope read it, and its verification:
 the chain, then every inspection row against the digest its event recorded."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,11 @@ from backend.shops.access import member_shop
 
 
 def events(shop: Shop):
-    return (LifecycleEvent.select().where(LifecycleEvent.shop == shop)
-            .order_by(LifecycleEvent.seq.desc()))
+    return (
+        LifecycleEvent.select()
+        .where(LifecycleEvent.shop == shop)
+        .order_by(LifecycleEvent.seq.desc())
+    )
 
 
 def member_events(user: User, public_id: str):
@@ -32,16 +36,25 @@ def verify_shop(shop: Shop) -> lifecycle.Verdict:
     verdict = lifecycle.verify(shop)
     if not verdict.ok:
         return verdict
-    recorded = {e.seq: e for e in LifecycleEvent.select().where(
-        (LifecycleEvent.shop == shop) & (LifecycleEvent.type == "inspection.recorded"))}
+    recorded = {
+        e.seq: e
+        for e in LifecycleEvent.select().where(
+            (LifecycleEvent.shop == shop) & (LifecycleEvent.type == "inspection.recorded")
+        )
+    }
     for inspection in Inspection.select().where(Inspection.shop == shop).order_by(Inspection.id):
-        findings = list(Finding.select().where(Finding.inspection == inspection)
-                        .order_by(Finding.id))
+        findings = list(
+            Finding.select().where(Finding.inspection == inspection).order_by(Finding.id)
+        )
         event = recorded.get(inspection.event_seq)
         digest = json.loads(event.payload).get("digest") if event else None
         if digest != digest_of(inspection, findings):
-            return lifecycle.Verdict(False, verdict.length, inspection.event_seq,
-                                     f"inspection {inspection.public_id} differs from its record")
+            return lifecycle.Verdict(
+                False,
+                verdict.length,
+                inspection.event_seq,
+                f"inspection {inspection.public_id} differs from its record",
+            )
     return verdict
 
 

@@ -2,6 +2,7 @@
 
 Registrations, claims and changes of a registered name or address wait in one queue
 of shop requests (decisions.py decides them); deleting an account withdraws its own."""
+
 from __future__ import annotations
 
 import peewee as pw
@@ -30,8 +31,10 @@ def _place(street_code: str, community_code: str | None) -> tuple[Region, Region
     community = None
     if community_code:
         community = Region.get_or_none(
-            (Region.code == community_code) & (Region.level == "community")
-            & (Region.parent == street))
+            (Region.code == community_code)
+            & (Region.level == "community")
+            & (Region.parent == street)
+        )
         if community is None:
             raise Invalid.field("community", "no community with this code in that street")
     return street, community
@@ -48,30 +51,54 @@ def register_shop(user: User, data: dict) -> Shop:
         street, community = _place(data["street"], data.get("community"))
         location = data.get("location") or {}
         shop = Shop.create(
-            name=data["name"], credit_code=credit_code, category=data["category"],
-            address=data["address"], street=street, community=community,
+            name=data["name"],
+            credit_code=credit_code,
+            category=data["category"],
+            address=data["address"],
+            street=street,
+            community=community,
             region_path=(community or street).path,
-            lat=location.get("lat"), lng=location.get("lng"),
-            phone=data.get("phone"), opening_hours=data.get("opening_hours"),
-            description=data.get("description"), status="pending",
+            lat=location.get("lat"),
+            lng=location.get("lng"),
+            phone=data.get("phone"),
+            opening_hours=data.get("opening_hours"),
+            description=data.get("description"),
+            status="pending",
         )
         ShopMembership.create(shop=shop, user=user, role="owner")
         ShopRequest.create(kind="register", shop=shop, user=user)
-        lifecycle.append(shop, "shop.registered", lifecycle.actor_for_user(user), {
-            "name": shop.name, "credit_code": credit_code, "category": shop.category,
-            "address": shop.address, "region": shop.region_path,
-        })
+        lifecycle.append(
+            shop,
+            "shop.registered",
+            lifecycle.actor_for_user(user),
+            {
+                "name": shop.name,
+                "credit_code": credit_code,
+                "category": shop.category,
+                "address": shop.address,
+                "region": shop.region_path,
+            },
+        )
     return shop
 
 
 def _refuse_a_second_registration(user: User, credit_code: str, address: str) -> None:
-    same = (Shop.select(Shop.public_id).join(ShopMembership)
-            .where((ShopMembership.user == user) & (Shop.credit_code == credit_code)
-                   & (Shop.status != "closed"))
-            .where(pw.fn.REPLACE(Shop.address, " ", "") == address.replace(" ", "")).first())
+    same = (
+        Shop.select(Shop.public_id)
+        .join(ShopMembership)
+        .where(
+            (ShopMembership.user == user)
+            & (Shop.credit_code == credit_code)
+            & (Shop.status != "closed")
+        )
+        .where(pw.fn.REPLACE(Shop.address, " ", "") == address.replace(" ", ""))
+        .first()
+    )
     if same is not None:
-        raise Conflict(f"you already registered this shop at this address ({same.public_id})",
-                       errors={"json": {"credit_code": [f"already registered: {same.public_id}"]}})
+        raise Conflict(
+            f"you already registered this shop at this address ({same.public_id})",
+            errors={"json": {"credit_code": [f"already registered: {same.public_id}"]}},
+        )
 
 
 def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> ShopRequest:
@@ -91,12 +118,17 @@ def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> Shop
         # waits here and then finds the first one waiting.
         lock_row(Shop, shop.id)
         # Staff may claim: the one who takes over a business often worked in it.
-        if ShopMembership.get_or_none((ShopMembership.shop == shop)
-                                      & (ShopMembership.user == user)
-                                      & (ShopMembership.role == "owner")):
+        if ShopMembership.get_or_none(
+            (ShopMembership.shop == shop)
+            & (ShopMembership.user == user)
+            & (ShopMembership.role == "owner")
+        ):
             raise Conflict("you already own this shop")
-        if ShopRequest.get_or_none((ShopRequest.shop == shop) & (ShopRequest.user == user)
-                                   & (ShopRequest.status == "pending")):
+        if ShopRequest.get_or_none(
+            (ShopRequest.shop == shop)
+            & (ShopRequest.user == user)
+            & (ShopRequest.status == "pending")
+        ):
             raise Conflict("your claim on this shop is already waiting for review")
         return ShopRequest.create(kind="claim", shop=shop, user=user)
 
@@ -106,19 +138,32 @@ def withdraw_requests(user: User) -> None:
     transaction: approved later, they would make a shop with no owner, or an owner
     who no longer exists. A shop that was only registered closes with its request."""
     waiting = (ShopRequest.user == user) & (ShopRequest.status == "pending")
-    shops = {shop.id: shop for shop in lock_for_update(
-        Shop.select().join(ShopRequest).where(waiting).order_by(Shop.id), of=Shop)}
+    shops = {
+        shop.id: shop
+        for shop in lock_for_update(
+            Shop.select().join(ShopRequest).where(waiting).order_by(Shop.id), of=Shop
+        )
+    }
     actor = lifecycle.actor_for_user(user)
     for request in lock_for_update(ShopRequest.select().where(waiting).order_by(ShopRequest.id)):
         shop = shops.get(request.shop_id)
         if request.kind == "register" and shop is not None and shop.status == "pending":
-            status.move(shop, "closed", actor, {"request": request.id, "note": WITHDRAWN_NOTE},
-                        event="shop.rejected")
+            status.move(
+                shop,
+                "closed",
+                actor,
+                {"request": request.id, "note": WITHDRAWN_NOTE},
+                event="shop.rejected",
+            )
             shop.save()
         request.status, request.note, request.decided_at = "rejected", WITHDRAWN_NOTE, clock.now()
         request.save()
 
 
 def my_requests(user: User):
-    return (ShopRequest.select(ShopRequest, Shop).join(Shop)
-            .where(ShopRequest.user == user).order_by(ShopRequest.id.desc()))
+    return (
+        ShopRequest.select(ShopRequest, Shop)
+        .join(Shop)
+        .where(ShopRequest.user == user)
+        .order_by(ShopRequest.id.desc())
+    )

@@ -9,6 +9,7 @@ Every resident in front of a shop may scan it, so the public view is a handful o
 prepared queries: the code with its shop, regions and the caller's ties to it in one,
 then the shop's licences, honours and latest comments.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ import peewee as pw
 
 from backend import codes, masking, scope
 from backend.community import membership
-from backend.inspections import regulatory_view
 from backend.db import Prepared
+from backend.inspections import regulatory_view
 from backend.models import (
     Employee,
     Honour,
@@ -72,34 +73,63 @@ COMMENTS_SHOWN = 5
 # of the shop; whether the caller has a staff account at all (most callers are residents,
 # who then need no staff lookup); and whether the shop has honours or visible comments
 # (most have neither, and then need no query for them). A NULL caller matches no row.
-_code_with_shop = Prepared(lambda code, user_id: (
-    ShopCode.select(ShopCode, Shop, Region.id, Region.code, Region.name,
-                    Community.id, Community.code, Community.name, ShopMembership,
-                    StaffAccount.id,
-                    pw.fn.EXISTS(Honour.select(Honour.id).where(Honour.shop == Shop.id))
-                    .alias("has_honours"),
-                    pw.fn.EXISTS(Rating.select(Rating.id).where(
-                        (Rating.shop == Shop.id) & (Rating.status == "visible")))
-                    .alias("has_comments"))
-    .join(Shop, pw.JOIN.LEFT_OUTER)
-    .join(Region, pw.JOIN.LEFT_OUTER, on=(Shop.street == Region.id))
-    .switch(Shop)
-    .join(Community, pw.JOIN.LEFT_OUTER, on=(Shop.community == Community.id))
-    .switch(Shop)
-    .join(ShopMembership, pw.JOIN.LEFT_OUTER,
-          on=(ShopMembership.shop == Shop.id) & (ShopMembership.user == user_id),
-          attr="caller_membership")
-    .switch(ShopCode)
-    .join(StaffAccount, pw.JOIN.LEFT_OUTER, on=(StaffAccount.user == user_id),
-          attr="caller_staff_account")
-    .where(ShopCode.code == code)))
+_code_with_shop = Prepared(
+    lambda code, user_id: (
+        ShopCode.select(
+            ShopCode,
+            Shop,
+            Region.id,
+            Region.code,
+            Region.name,
+            Community.id,
+            Community.code,
+            Community.name,
+            ShopMembership,
+            StaffAccount.id,
+            pw.fn.EXISTS(Honour.select(Honour.id).where(Honour.shop == Shop.id)).alias(
+                "has_honours"
+            ),
+            pw.fn.EXISTS(
+                Rating.select(Rating.id).where(
+                    (Rating.shop == Shop.id) & (Rating.status == "visible")
+                )
+            ).alias("has_comments"),
+        )
+        .join(Shop, pw.JOIN.LEFT_OUTER)
+        .join(Region, pw.JOIN.LEFT_OUTER, on=(Shop.street == Region.id))
+        .switch(Shop)
+        .join(Community, pw.JOIN.LEFT_OUTER, on=(Shop.community == Community.id))
+        .switch(Shop)
+        .join(
+            ShopMembership,
+            pw.JOIN.LEFT_OUTER,
+            on=(ShopMembership.shop == Shop.id) & (ShopMembership.user == user_id),
+            attr="caller_membership",
+        )
+        .switch(ShopCode)
+        .join(
+            StaffAccount,
+            pw.JOIN.LEFT_OUTER,
+            on=(StaffAccount.user == user_id),
+            attr="caller_staff_account",
+        )
+        .where(ShopCode.code == code)
+    )
+)
 
-_licences = Prepared(lambda shop_id: (
-    Licence.select().where(Licence.shop == shop_id).order_by(Licence.valid_to, Licence.id)))
+_licences = Prepared(
+    lambda shop_id: (
+        Licence.select().where(Licence.shop == shop_id).order_by(Licence.valid_to, Licence.id)
+    )
+)
 
-_honours = Prepared(lambda shop_id: (
-    Honour.select().where(Honour.shop == shop_id)
-    .order_by(Honour.awarded_on.desc(nulls="LAST"), Honour.id.desc())))
+_honours = Prepared(
+    lambda shop_id: (
+        Honour.select()
+        .where(Honour.shop == shop_id)
+        .order_by(Honour.awarded_on.desc(nulls="LAST"), Honour.id.desc())
+    )
+)
 
 _comments = Prepared(lambda shop_id: ratings.visible_comments_query(shop_id, COMMENTS_SHOWN))
 
@@ -156,9 +186,13 @@ def community_part(result: Scan) -> dict | None:
     if result.community is None:
         return None
     community = result.community
-    return {"code": community.code, "name": community.name,
-            "street": community.parent.name if community.parent_id else None,
-            "my_status": result.community_status, "join_code": result.code.code}
+    return {
+        "code": community.code,
+        "name": community.name,
+        "street": community.parent.name if community.parent_id else None,
+        "my_status": result.community_status,
+        "join_code": result.code.code,
+    }
 
 
 def owner_part(result: Scan) -> dict | None:
@@ -170,8 +204,10 @@ def owner_part(result: Scan) -> dict | None:
         "role": result.membership.role,
         "profile": shop,
         "licences": result.licences,
-        "employees": masking.employees_for(result.membership.role, list(
-            Employee.select().where(Employee.shop == shop).order_by(Employee.id))),
+        "employees": masking.employees_for(
+            result.membership.role,
+            list(Employee.select().where(Employee.shop == shop).order_by(Employee.id)),
+        ),
         "open_rectifications": shop.open_rectifications,
         "code": result.code,
         "can_manage_code": result.membership.role == "owner",

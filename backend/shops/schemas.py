@@ -1,4 +1,5 @@
 """The shapes of a shop's records that its people, staff and the scan all read."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,14 @@ from backend.shops.facts import (
 )
 
 CHANGE_DOC = {
-    "type": "object", "nullable": True, "additionalProperties": {
-        "type": "object", "properties": {"old": {"type": "string"}, "new": {"type": "string"}}},
-    "description": "a change only: {name|address: {old, new}}; null for other kinds"}
+    "type": "object",
+    "nullable": True,
+    "additionalProperties": {
+        "type": "object",
+        "properties": {"old": {"type": "string"}, "new": {"type": "string"}},
+    },
+    "description": "a change only: {name|address: {old, new}}; null for other kinds",
+}
 
 
 class ShopRequestOut(ma.Schema):
@@ -26,8 +32,9 @@ class ShopRequestOut(ma.Schema):
     note = ma.fields.String(allow_none=True)
     shop_id = ma.fields.String(attribute="shop.public_id")
     shop_name = ma.fields.String(attribute="shop.name")
-    changes = ma.fields.Function(lambda r: json.loads(r.changes) if r.changes else None,
-                                 metadata=CHANGE_DOC)
+    changes = ma.fields.Function(
+        lambda r: json.loads(r.changes) if r.changes else None, metadata=CHANGE_DOC
+    )
     created_at = ma.fields.DateTime()
     decided_at = ma.fields.DateTime(allow_none=True)
 
@@ -45,10 +52,18 @@ class ShopOut(ma.Schema):
     category = ma.fields.String()
     address = ma.fields.String()
     street = ma.fields.String(attribute="street.name")
-    community = ma.fields.Function(lambda s: s.community.name if s.community_id else None,
-                                   metadata={"type": "string", "nullable": True})
-    location = ma.fields.Function(_location, metadata={
-        "type": "object", "nullable": True, "description": "lat, lng; null if never given"})
+    community = ma.fields.Function(
+        lambda s: s.community.name if s.community_id else None,
+        metadata={"type": "string", "nullable": True},
+    )
+    location = ma.fields.Function(
+        _location,
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "description": "lat, lng; null if never given",
+        },
+    )
     phone = ma.fields.String(allow_none=True)
     opening_hours = ma.fields.String(allow_none=True)
     description = ma.fields.String(allow_none=True)
@@ -65,34 +80,41 @@ def licence_status(licence) -> str:
 class LicenceOut(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     type = ma.fields.String()
-    type_label = ma.fields.Function(lambda lic: LICENCE_TYPES.get(lic.type, lic.type),
-                                    metadata={"type": "string"})
+    type_label = ma.fields.Function(
+        lambda lic: LICENCE_TYPES.get(lic.type, lic.type), metadata={"type": "string"}
+    )
     number = ma.fields.String()
     issuer = ma.fields.String()
     valid_from = ma.fields.Date()
     valid_to = ma.fields.Date()
     scope = ma.fields.String(allow_none=True)
-    photo = ma.fields.Function(lambda lic: lic.photo.public_id if lic.photo_id else None,
-                               metadata={"type": "string", "nullable": True,
-                                         "description": "an upload id"})
-    status = ma.fields.Function(licence_status, metadata={
-        "type": "string", "enum": list(STATUS_LABELS)})
-    verified = ma.fields.Function(lambda lic: lic.verified_at is not None,
-                                  metadata={"type": "boolean"})
+    photo = ma.fields.Function(
+        lambda lic: lic.photo.public_id if lic.photo_id else None,
+        metadata={"type": "string", "nullable": True, "description": "an upload id"},
+    )
+    status = ma.fields.Function(
+        licence_status, metadata={"type": "string", "enum": list(STATUS_LABELS)}
+    )
+    verified = ma.fields.Function(
+        lambda lic: lic.verified_at is not None, metadata={"type": "boolean"}
+    )
 
 
 class PublicLicenceOut(ma.Schema):
     """A licence as a passer-by sees it: the number partly hidden."""
 
     type = ma.fields.String()
-    type_label = ma.fields.Function(lambda lic: LICENCE_TYPES.get(lic.type, lic.type),
-                                    metadata={"type": "string"})
-    number = ma.fields.Function(lambda lic: masking.number(lic.number),
-                                metadata={"type": "string", "description": "masked"})
+    type_label = ma.fields.Function(
+        lambda lic: LICENCE_TYPES.get(lic.type, lic.type), metadata={"type": "string"}
+    )
+    number = ma.fields.Function(
+        lambda lic: masking.number(lic.number), metadata={"type": "string", "description": "masked"}
+    )
     issuer = ma.fields.String()
     valid_to = ma.fields.Date()
-    status = ma.fields.Function(licence_status, metadata={
-        "type": "string", "enum": list(STATUS_LABELS)})
+    status = ma.fields.Function(
+        licence_status, metadata={"type": "string", "enum": list(STATUS_LABELS)}
+    )
 
 
 class EmployeeOut(ma.Schema):
@@ -103,7 +125,8 @@ class EmployeeOut(ma.Schema):
     health_cert_expires = ma.fields.Date()
     health_cert_status = ma.fields.Function(
         lambda e: validity(e.health_cert_expires, clock.today_local()),
-        metadata={"type": "string", "enum": CERTIFICATE_STATUSES})
+        metadata={"type": "string", "enum": CERTIFICATE_STATUSES},
+    )
 
 
 class HonourOut(ma.Schema):

@@ -5,6 +5,7 @@ active → suspended by a failed inspection. Closed is the end: its record is hi
 Every change goes through `move`, which writes the lifecycle event in the caller's
 transaction; the caller holds the shop's row lock and saves the shop.
 """
+
 from __future__ import annotations
 
 from backend import audit, clock, lifecycle, scope
@@ -37,11 +38,21 @@ def change(staff: StaffAccount, shop_id: str, to: str, reason: str) -> Shop:
         shop = scope.shop(staff, shop_id, lock=True)
         if shop.status not in MOVED_BY_ADMINS:
             raise Invalid.field("status", f"a {shop.status} shop cannot become {to}")
-        move(shop, to, lifecycle.actor_for_staff(staff),
-             {"from": shop.status, "to": to, "reason": reason})
+        move(
+            shop,
+            to,
+            lifecycle.actor_for_staff(staff),
+            {"from": shop.status, "to": to, "reason": reason},
+        )
         shop.save()
-        audit.record("shop.status_changed", "shop", shop.public_id, shop.region_path,
-                     staff=staff, detail={"to": to, "reason": reason})
+        audit.record(
+            "shop.status_changed",
+            "shop",
+            shop.public_id,
+            shop.region_path,
+            staff=staff,
+            detail={"to": to, "reason": reason},
+        )
     return shop
 
 
@@ -58,5 +69,7 @@ def refuse_if_closed(shop) -> None:
     A pending shop is not refused: its owner gathers licences, staff and honours before
     an admin approves it (only its code waits for the approval)."""
     if shop.status == "closed":
-        raise Conflict("this shop is closed: its record can be read but no longer changed",
-                       errors={"path": {"shop_id": ["closed"]}})
+        raise Conflict(
+            "this shop is closed: its record can be read but no longer changed",
+            errors={"path": {"shop_id": ["closed"]}},
+        )
