@@ -9,7 +9,7 @@ export WECHAT_API_BASE ?= http://127.0.0.1:$(STUB_PORT)
 # The printed codes must lead back to this server, whatever port it was given.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test lint bench clean
 
 $(BIN)/citycode: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,17 @@ run: setup
 	trap "kill $$stub" EXIT INT TERM; \
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'backend:create_app()'
 
+# Tests spread over every core (pytest-xdist); `make test PYTEST_ARGS=...` replaces that,
+# e.g. PYTEST_ARGS="-n0 tests/test_lifecycle.py" for one file in one process.
+PYTEST_ARGS ?= -n auto
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Form, then the house's one-way imports: fails on any finding, naming the file.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python tools/import_rule.py
 
 bench: setup
 	$(BIN)/python bench/scan.py
