@@ -10,9 +10,6 @@ from backend.db import database
 from backend.models import LifecycleEvent, Shop, ShopMembership, ShopRequest
 from tests.factories import valid_credit_code
 
-# Pure functions, no database: run once, not once per database.
-pytestmark = pytest.mark.once
-
 # Real codes as printed on business licences (their check characters are right).
 REAL_CODES = [
     "91350100M000100Y43",
