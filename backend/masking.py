@@ -36,7 +36,9 @@ def number(value: str | None, keep_start: int = 4, keep_end: int = 4) -> str | N
     if not value:
         return value
     if len(value) <= keep_start + keep_end:
-        return value[:2] + "*" * max(len(value) - 2, 1)
+        # Too short to keep both ends: two characters at most, and never the whole of it.
+        shown = min(2, len(value) - 1)
+        return value[:shown] + "*" * (len(value) - shown)
     return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
 
 
