@@ -14,6 +14,7 @@ import peewee as pw
 import psycopg2
 import pytest
 import requests
+from hypothesis import settings
 
 from backend import clock, create_app
 from backend.config import Config
@@ -23,6 +24,14 @@ from tests.factories import ApiClient, Factory
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Property tests draw the same examples on every run in CI and under mutation testing,
+# so a failure there can be repeated, and explore afresh on a developer's machine.
+settings.register_profile("repeatable", deadline=None, derandomize=True)
+settings.register_profile("exploring", deadline=None)
+settings.load_profile(
+    "repeatable" if IN_CI or os.environ.get("MUTANT_UNDER_TEST") else "exploring"
+)
 
 
 def _postgres_or_skip(url: str) -> pw.Database:

@@ -4,6 +4,8 @@ shop registered with a bad code is refused with the reason, leaving nothing behi
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from backend import creditcode
 from backend.db import database
@@ -93,6 +95,46 @@ def test_letters_a_credit_code_never_uses_are_named(letter):
 def test_a_division_code_with_letters_is_refused():
     problem = creditcode.problem("91AB0100M000100Y43")
     assert problem and "division" in problem
+
+
+# -- for every code, not a few ---------------------------------------------------------------
+DIGITS = "0123456789"
+# The registration authority (1 character), the kind of entity (1), the administrative
+# division (6 digits), the organisation code (9): a code of any region and any entity.
+BODIES = st.tuples(
+    st.sampled_from(creditcode.ALPHABET),
+    st.sampled_from(creditcode.ALPHABET),
+    st.text(DIGITS, min_size=6, max_size=6),
+    st.text(creditcode.ALPHABET, min_size=9, max_size=9),
+).map("".join)
+
+
+@given(BODIES)
+def test_every_code_with_its_check_character_is_valid(body):
+    assert creditcode.problem(body + creditcode.check_character(body)) is None
+
+
+@given(BODIES, st.integers(0, 17), st.sampled_from(creditcode.ALPHABET))
+def test_every_single_character_change_of_a_valid_code_is_refused(body, position, typo):
+    code = body + creditcode.check_character(body)
+    assume(typo != code[position])
+    changed = code[:position] + typo + code[position + 1 :]
+    assert creditcode.problem(changed) is not None, changed
+
+
+@given(BODIES, st.sampled_from([" ", "-", "\u200b", "\ufeff"]), st.booleans(), st.booleans())
+def test_a_code_reads_the_same_however_it_was_typed_or_pasted(body, separator, lower, wide):
+    code = body + creditcode.check_character(body)
+    typed = separator.join([code[:6], code[6:12], code[12:]])
+    typed = typed.lower() if lower else typed
+    if wide:  # a Chinese keyboard's full-width forms
+        typed = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in typed)
+    assert creditcode.normalise(typed) == code
+
+
+@given(st.text(creditcode.ALPHABET).filter(lambda code: len(code) != 18))
+def test_any_other_length_is_refused_for_its_length(code):
+    assert creditcode.problem(code) == "must be 18 characters"
 
 
 # -- through the API -------------------------------------------------------------------------

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import pairwise
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from backend import lifecycle
 from backend.db import database
@@ -243,3 +246,127 @@ def test_a_payload_writes_days_and_moments_as_iso_and_refuses_anything_else():
     )
     with pytest.raises(TypeError, match="set"):
         lifecycle.canonical({"tags": {"干净"}})
+
+
+# -- every change to the record, not a few ----------------------------------------------------
+FIELDS = ("shop", "seq", "type", "occurred_at", "actor", "payload", "prev_hash")
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(JSON)
+def test_a_payload_hashes_the_same_after_a_round_trip_and_in_any_key_order(payload):
+    body = lifecycle.canonical(payload)
+    assert lifecycle.canonical(json.loads(body)) == body
+    if isinstance(payload, dict):
+        reordered = dict(reversed(list(payload.items())))
+        assert lifecycle.canonical(reordered) == body
+
+
+@given(st.sampled_from(FIELDS), st.data())
+def test_the_hash_covers_every_field_of_an_event(field, data):
+    event = {
+        "shop": "SHOP000001",
+        "seq": 3,
+        "type": "licence.added",
+        "occurred_at": datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
+        "actor": "user:7",
+        "payload": '{"licence":"L1"}',
+        "prev_hash": "a" * 64,
+    }
+    other = {
+        "shop": st.text(min_size=1, max_size=12),
+        "seq": st.integers(1, 10_000),
+        "type": st.sampled_from(lifecycle.EVENT_TYPES),
+        "occurred_at": st.datetimes(timezones=st.just(UTC)),
+        "actor": st.text(max_size=12),
+        "payload": JSON.map(lifecycle.canonical),
+        "prev_hash": st.text("0123456789abcdef", min_size=64, max_size=64),
+    }[field]
+    changed = {**event, field: data.draw(other.filter(lambda value: value != event[field]))}
+    assert lifecycle.event_hash(*changed.values()) != lifecycle.event_hash(*event.values())
+
+
+def _tamper(kind: str, seq: int, shop_id: int) -> None:
+    sql = {
+        "type": "UPDATE lifecycle_event SET type = 'shop.closed' WHERE shop_id = ? AND seq = ?",
+        "actor": "UPDATE lifecycle_event SET actor = 'system' WHERE shop_id = ? AND seq = ?",
+        "payload": "UPDATE lifecycle_event SET payload = '{}' WHERE shop_id = ? AND seq = ?",
+        "occurred_at": "UPDATE lifecycle_event SET occurred_at = '2001-01-01 00:00:00' "
+        "WHERE shop_id = ? AND seq = ?",
+        "prev_hash": "UPDATE lifecycle_event SET prev_hash = hash WHERE shop_id = ? AND seq = ?",
+        "hash": "UPDATE lifecycle_event SET hash = prev_hash WHERE shop_id = ? AND seq = ?",
+        "removed": "DELETE FROM lifecycle_event WHERE shop_id = ? AND seq = ?",
+        "seq": "UPDATE lifecycle_event SET seq = seq + 1000 WHERE shop_id = ? AND seq = ?",
+    }[kind]
+    database.execute_sql(_with_params(sql), (shop_id, seq))
+
+
+@pytest.fixture
+def chain(make, shop):
+    """A shop whose record holds a dozen events."""
+    for year in range(2027, 2033):
+        make.licence(shop, date(year, 1, 1), number=f"JY1310104{year}")
+    with database.connection_context():
+        return Shop.get_by_id(shop.id)
+
+
+@given(
+    st.sampled_from(
+        ["type", "actor", "payload", "occurred_at", "prev_hash", "hash", "removed", "seq"]
+    ),
+    st.data(),
+)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+def test_any_change_to_any_event_is_found_at_that_event(chain, kind, data):
+    seq = data.draw(st.integers(1, chain.lifecycle_seq))
+    with database.connection_context(), database.atomic() as transaction:
+        _tamper(kind, seq, chain.id)
+        verdict = lifecycle.verify(chain)
+        transaction.rollback()
+    assert (verdict.ok, verdict.first_broken_seq) == (False, seq), (kind, verdict)
+    assert verdict.length == seq - 1 or (kind == "removed" and seq == chain.lifecycle_seq)
+
+
+@given(st.data())
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=30)
+def test_two_events_swapped_or_one_slipped_in_break_the_chain_where_it_starts(chain, data):
+    first = data.draw(st.integers(1, chain.lifecycle_seq - 1))
+    second = data.draw(st.integers(first + 1, chain.lifecycle_seq))
+    swap = _with_params("UPDATE lifecycle_event SET seq = ? WHERE shop_id = ? AND seq = ?")
+    with database.connection_context(), database.atomic() as transaction:
+        for old, new in ((first, -1), (second, first), (-1, second)):
+            database.execute_sql(swap, (new, chain.id, old))
+        swapped = lifecycle.verify(chain)
+        transaction.rollback()
+    assert (swapped.ok, swapped.first_broken_seq) == (False, first)
+
+    # A forger who hashes the slipped-in event correctly still breaks the link after it.
+    at = data.draw(st.integers(1, chain.lifecycle_seq))
+    with database.connection_context(), database.atomic() as transaction:
+        later = LifecycleEvent.select().where(
+            (LifecycleEvent.shop == chain.id) & (LifecycleEvent.seq >= at)
+        )
+        for event in sorted(later, key=lambda e: -e.seq):
+            database.execute_sql(swap, (event.seq + 1, chain.id, event.seq))
+        prev = LifecycleEvent.get_or_none(shop=chain.id, seq=at - 1)
+        prev_hash = prev.hash if prev else "0" * 64
+        moment = datetime(2026, 12, 1, tzinfo=UTC)
+        digest = lifecycle.event_hash(
+            chain.public_id, at, "shop.closed", moment, "system", "{}", prev_hash
+        )
+        insert = (
+            "INSERT INTO lifecycle_event (shop_id, seq, type, occurred_at, actor, payload, "
+            "prev_hash, hash) VALUES (?, ?, 'shop.closed', ?, 'system', '{}', ?, ?)"
+        )
+        database.execute_sql(
+            _with_params(insert), (chain.id, at, moment.replace(tzinfo=None), prev_hash, digest)
+        )
+        slipped = lifecycle.verify(chain)
+        transaction.rollback()
+    assert (slipped.ok, slipped.first_broken_seq) == (False, at + 1)

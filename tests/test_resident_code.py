@@ -9,10 +9,12 @@ from datetime import timedelta
 import jwt
 import pytest
 import zxingcpp
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from backend import clock, create_app, residentcode
+from backend import clock, create_app, residentcode, tokens
 from backend.db import database
 from backend.models import CommunityMembership, User
 from tests.factories import ApiClient
@@ -198,3 +200,69 @@ def test_two_first_requests_at_once_agree_on_the_residents_pseudonym(gate):
         shown = residentcode.pseudonym_of(first_request)
         assert residentcode.pseudonym_of(second_request) == shown
         assert User.get(User.openid == "oStub_alice").pseudonym == shown
+
+
+# -- every variation a gate could be shown, not a few -----------------------------------------
+VALID = {"sub": "pseudonym", "kind": "resident", "iat": 0, "exp": 0, "jti": "0123456789abcdef"}
+
+
+def _signed(claims: dict, key, kid: str, alg: str = "ES256") -> str:
+    return "SQR1:" + jwt.encode(claims, key, algorithm=alg, headers={"kid": kid, "typ": None})
+
+
+def _fresh(claims: dict) -> dict:
+    now = int(clock.now().timestamp())
+    return {**claims, "iat": now, "exp": now + 90}
+
+
+@given(
+    missing=st.sets(st.sampled_from(["exp", "iat", "sub", "jti"]), min_size=1),
+    kind=st.one_of(st.none(), st.text(max_size=12).filter(lambda k: k != "resident")),
+    expired_by=st.one_of(st.none(), st.integers(0, 10_000)),
+)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_code_missing_a_claim_of_another_kind_or_expired_is_refused(
+    gate, missing, kind, expired_by
+):
+    with gate.app_context():
+        key = tokens.key_set().current("resident")
+        claims = _fresh(VALID)
+        if kind is not None:
+            claims["kind"] = kind
+        if expired_by is not None:
+            claims["exp"] = int(clock.now().timestamp()) - expired_by
+        assert residentcode.check_signature(_signed(claims, key.private_key, key.kid)).ok is (
+            kind is None and expired_by is None
+        )
+        lacking = {k: v for k, v in claims.items() if k not in missing}
+        checked = residentcode.check_signature(_signed(lacking, key.private_key, key.kid))
+        assert (checked.ok, checked.reason) == (False, "malformed")
+
+
+@given(alg=st.sampled_from(["HS256", "HS512", "ES384", "ES512", "RS256"]))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=10)
+def test_a_code_under_any_other_algorithm_is_refused(gate, alg):
+    with gate.app_context():
+        kid = tokens.key_set().current("resident").kid
+        if alg.startswith("HS"):
+            key = b"a shared secret a forger might guess, at least 64 bytes long for HS512 ok!!"
+        elif alg.startswith("RS"):
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        else:
+            key = ec.generate_private_key({"ES384": ec.SECP384R1(), "ES512": ec.SECP521R1()}[alg])
+        checked = residentcode.check_signature(_signed(_fresh(VALID), key, kid, alg))
+        assert (checked.ok, checked.reason) == (False, "wrong_key")
+
+
+@given(kid=st.text(max_size=40))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_code_under_any_other_key_id_is_refused(gate, kid):
+    with gate.app_context():
+        key = tokens.key_set().current("resident")
+        assume(kid != key.kid)
+        checked = residentcode.check_signature(_signed(_fresh(VALID), key.private_key, kid))
+        ours = {k.kid for k in tokens.key_set().all_keys()}
+        assert (checked.ok, checked.reason) == (
+            False,
+            "wrong_key" if kid in ours else "unknown_kid",
+        )
