@@ -29,9 +29,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 # so a failure there can be repeated, and explore afresh on a developer's machine.
 settings.register_profile("repeatable", deadline=None, derandomize=True)
 settings.register_profile("exploring", deadline=None)
-settings.load_profile(
-    "repeatable" if IN_CI or os.environ.get("MUTANT_UNDER_TEST") else "exploring"
-)
+settings.load_profile("repeatable" if IN_CI or os.environ.get("MUTANT_UNDER_TEST") else "exploring")
 
 
 def _postgres_or_skip(url: str) -> pw.Database:
