@@ -125,12 +125,12 @@ def append(
     if not database.in_transaction():
         raise RuntimeError("lifecycle.append must run inside a write transaction")
     head = lock_for_update(
-        Shop.select(Shop.id, Shop.public_id, Shop.lifecycle_seq, Shop.lifecycle_head).where(
+        Shop.select(Shop.public_id, Shop.lifecycle_seq, Shop.lifecycle_head).where(
             Shop.id == shop.id
         )
     ).get()
     seq = head.lifecycle_seq + 1
-    occurred_at = (occurred_at or clock.now()).astimezone(UTC)
+    occurred_at = occurred_at or clock.now()
     body = canonical(payload or {})
     digest = event_hash(head.public_id, seq, type_, occurred_at, actor, body, head.lifecycle_head)
     event = LifecycleEvent.create(

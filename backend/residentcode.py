@@ -77,5 +77,5 @@ def check_signature(code: str) -> Checked:
     if claims.get("kind") != KIND:
         return Checked(False, "wrong_kind")
     if claims["exp"] <= clock.now().timestamp():
-        return Checked(False, "expired", claims)
+        return Checked(False, "expired")
     return Checked(True, "ok", claims)

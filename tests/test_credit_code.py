@@ -132,6 +132,24 @@ def test_a_code_reads_the_same_however_it_was_typed_or_pasted(body, separator, l
     assert creditcode.normalise(typed) == code
 
 
+@given(BODIES, st.integers(2, 7), st.sampled_from("ABCDEFGHJKLMNPQRTUWXY"))
+def test_a_division_code_holding_a_letter_is_refused_even_with_its_check_character(
+    body, position, letter
+):
+    body = body[:position] + letter + body[position + 1 :]
+    code = body + creditcode.check_character(body)
+    assert creditcode.problem(code) == (
+        "characters 3–8 must be the administrative division code (digits)"
+    )
+
+
+def test_each_reason_reads_as_the_applicant_sees_it():
+    assert creditcode.problem("91350100M000100Y44") == "check character does not match (mistyped?)"
+    assert creditcode.problem("91350100MO00I00Y43") == (
+        "contains characters a credit code never uses: IO"
+    )
+
+
 @given(st.text(creditcode.ALPHABET).filter(lambda code: len(code) != 18))
 def test_any_other_length_is_refused_for_its_length(code):
     assert creditcode.problem(code) == "must be 18 characters"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
-from datetime import UTC, date, datetime
+import time
+from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import pairwise
 
 import pytest
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 
 from backend import lifecycle
 from backend.db import database
-from backend.models import LifecycleEvent, Shop
+from backend.models import Licence, LifecycleEvent, Shop
 from backend.models.lifecycle import AppendOnly
 from tests.factories import ApiClient
 
@@ -370,3 +372,99 @@ def test_two_events_swapped_or_one_slipped_in_break_the_chain_where_it_starts(ch
         slipped = lifecycle.verify(chain)
         transaction.rollback()
     assert (slipped.ok, slipped.first_broken_seq) == (False, at + 1)
+
+
+# -- the encoding an auditor recomputes ------------------------------------------------------
+# SHA-256 of the event as DESIGN.md fixes it: the canonical JSON (keys sorted, no spaces,
+# UTF-8 as written) of every field but the hash, the time in UTC to the microsecond.
+KNOWN_EVENT = {
+    "shop": "SHOP000001",
+    "seq": 3,
+    "type": "licence.added",
+    "occurred_at": "2026-12-01T00:30:00.250000Z",
+    "actor": "user:7",
+    "payload": '{"name":"王记生煎"}',
+    "prev_hash": "a" * 64,
+}
+KNOWN_HASH = "b1c9085110e6863e7ee6865de53d7670811c0368286c40f019dd03b9d3895ea0"
+
+
+@pytest.fixture
+def shanghai_machine(monkeypatch):
+    """A server whose local time is Shanghai's: nothing in a record may depend on it."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_hash_is_the_documented_encoding_whatever_the_servers_time_zone(shanghai_machine):
+    body = json.dumps(KNOWN_EVENT, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert hashlib.sha256(body.encode()).hexdigest() == KNOWN_HASH
+    in_shanghai = datetime(2026, 12, 1, 8, 30, 0, 250000, tzinfo=timezone(timedelta(hours=8)))
+    payload = lifecycle.canonical({"name": "王记生煎"})
+    assert payload == KNOWN_EVENT["payload"]
+    assert (
+        lifecycle.event_hash(
+            "SHOP000001", 3, "licence.added", in_shanghai, "user:7", payload, "a" * 64
+        )
+        == KNOWN_HASH
+    )
+    assert lifecycle.canonical({"at": in_shanghai}) == '{"at":"2026-12-01T00:30:00.250000+00:00"}'
+
+
+def test_an_append_outside_a_write_says_so(app, shop):
+    with database.connection_context(), pytest.raises(RuntimeError) as refused:
+        lifecycle.append(Shop.get_by_id(shop.id), "shop.profile_changed", "system", {})
+    assert str(refused.value) == "lifecycle.append must run inside a write transaction"
+
+
+def test_each_shop_has_its_own_chain(app, make, shop):
+    other = make.shop("owner_b", _street_of(shop))
+    with database.connection_context():
+        before = Shop.get_by_id(other.id).lifecycle_head
+        with database.atomic():
+            lifecycle.append(Shop.get_by_id(shop.id), "shop.profile_changed", "system", {})
+        assert Shop.get_by_id(other.id).lifecycle_head == before
+        for each in (shop, other):
+            verdict = lifecycle.verify(Shop.get_by_id(each.id))
+            assert verdict.ok and verdict.length == Shop.get_by_id(each.id).lifecycle_seq
+
+
+def _street_of(shop):
+    with database.connection_context():
+        return Shop.get_by_id(shop.id).street
+
+
+@pytest.mark.parametrize("column", ["lifecycle_seq", "lifecycle_head"])
+def test_a_head_that_does_not_match_the_last_event_is_caught(app, shop, column):
+    with database.connection_context():
+        length = Shop.get_by_id(shop.id).lifecycle_seq
+        value = length + 1 if column == "lifecycle_seq" else "b" * 64
+        Shop.update({getattr(Shop, column): value}).where(Shop.id == shop.id).execute()
+        verdict = lifecycle.verify(Shop.get_by_id(shop.id))
+    assert verdict == lifecycle.Verdict(
+        False, length, length + 1, "events after the last are missing"
+    )
+
+
+def test_an_altered_event_is_reported_as_altered(app, shop):
+    with database.connection_context():
+        database.execute_sql(
+            _with_params(
+                "UPDATE lifecycle_event SET actor = 'system' WHERE shop_id = ? AND seq = 1"
+            ),
+            (shop.id,),
+        )
+        verdict = lifecycle.verify(Shop.get_by_id(shop.id))
+    assert verdict == lifecycle.Verdict(False, 0, 1, "event was altered")
+
+
+def test_a_child_row_is_read_under_its_shops_lock_or_is_gone(app, make, shop):
+    first = make.licence(shop, date(2027, 1, 1), number="JY0000000001")
+    second = make.licence(shop, date(2028, 1, 1), number="JY0000000002")
+    with database.connection_context(), database.atomic():
+        assert lifecycle.locked_with_its_shop(Licence, second.id).number == "JY0000000002"
+        assert lifecycle.locked_with_its_shop(Licence, first.id).number == "JY0000000001"
+        assert lifecycle.locked_with_its_shop(Licence, second.id + 100) is None

@@ -67,6 +67,10 @@ def test_code_has_the_fixed_shape(gate):
     with database.connection_context():
         alice = User.get(User.openid == "oStub_alice")
     assert claims["sub"] not in (alice.openid, alice.phone, str(alice.id))
+    # Short enough for version 11 at error correction M: a 16-character random pseudonym
+    # (12 bytes) and a 16-hex-digit jti.
+    assert len(claims["sub"]) == 16 and alice.pseudonym == claims["sub"]
+    assert len(claims["jti"]) == 16 and int(claims["jti"], 16) >= 0
 
 
 def _verify_offline(app, code) -> dict:
@@ -153,6 +157,9 @@ def test_unknown_kid_is_refused(gate):
 
 
 def test_garbage_is_malformed(gate):
+    with gate.app_context():
+        checked = residentcode.check_signature("not a resident code")
+    assert (checked.ok, checked.reason, checked.claims) == (False, "malformed", None)
     assert _verify(gate, "SQR1:not-a-jws-at-all")["reason"] == "malformed"
     assert _verify(gate, "https://example.com/x")["reason"] == "malformed"
 
@@ -231,9 +238,11 @@ def test_a_code_missing_a_claim_of_another_kind_or_expired_is_refused(
             claims["kind"] = kind
         if expired_by is not None:
             claims["exp"] = int(clock.now().timestamp()) - expired_by
-        assert residentcode.check_signature(_signed(claims, key.private_key, key.kid)).ok is (
-            kind is None and expired_by is None
+        checked = residentcode.check_signature(_signed(claims, key.private_key, key.kid))
+        expected = (
+            "wrong_kind" if kind is not None else "expired" if expired_by is not None else "ok"
         )
+        assert (checked.ok, checked.reason) == (expected == "ok", expected)
         lacking = {k: v for k, v in claims.items() if k not in missing}
         checked = residentcode.check_signature(_signed(lacking, key.private_key, key.kid))
         assert (checked.ok, checked.reason) == (False, "malformed")

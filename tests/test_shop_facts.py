@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from backend.shops import facts
@@ -17,6 +17,10 @@ DAYS = st.dates(date(2000, 1, 1), date(2099, 12, 31))
 
 
 @given(DAYS, st.integers(-400, 400))
+@example(date(2026, 12, 1), 30)  # the last day that is still "expiring"
+@example(date(2026, 12, 1), 31)
+@example(date(2026, 12, 1), 0)
+@example(date(2026, 12, 1), -1)
 def test_a_licence_is_expired_after_its_last_day_and_expiring_within_thirty(today, left):
     status = facts.validity(today + timedelta(days=left), today)
     expected = "expired" if left < 0 else "expiring" if left <= 30 else "valid"

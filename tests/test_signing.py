@@ -3,6 +3,9 @@ only as that kind; anything else is refused with the reason a gate or a log repo
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import jwt
 import pytest
 
 from backend import tokens
@@ -77,3 +80,47 @@ def test_a_ticket_reads_back_only_for_its_label_and_audience(signing):
     for broken in ("garbage", _tampered(ticket)):
         with pytest.raises(tokens.Refused):
             tokens.verify_ticket("proof", "rating ticket", broken, audience="citycode-rating")
+
+
+def test_a_token_is_compact_serialised_without_padding_and_names_its_type(signing):
+    """RFC 7515's compact form: base64url without '=' in every part, which strict JOSE
+    libraries in a mini-program or a gate insist on."""
+    claims = {"sub": "user:1", "exp": 2_000_000_000, "name": "王"}
+    for token in (
+        tokens.sign("proof", claims),
+        tokens.sign("proof", {**claims, "x": "a"}, typ=False),
+        tokens.sign_ticket("proof", "rating ticket", claims),
+        tokens.sign_ticket("proof", "rating ticket", {**claims, "x": "ab"}),
+    ):
+        assert "=" not in token and token.count(".") == 2
+    assert jwt.get_unverified_header(tokens.sign("proof", claims))["typ"] == "JWT"
+    assert "typ" not in jwt.get_unverified_header(tokens.sign("proof", claims, typ=False))
+
+
+def test_expiry_is_left_to_each_kinds_rule_and_our_clock(signing):
+    """A token the real time calls expired, or not yet issued, is still read back: each
+    kind checks its times against backend.clock, which tests move."""
+    now = int(datetime.now(UTC).timestamp())
+    stale = {"aud": "citycode-rating", "sub": "user:1", "iat": now + 3600, "exp": now - 3600}
+    assert (
+        tokens.verify("proof", tokens.sign("proof", stale), audience="citycode-rating").claims
+        == stale
+    )
+    ticket = tokens.sign_ticket("proof", "rating ticket", stale)
+    assert (
+        tokens.verify_ticket("proof", "rating ticket", ticket, audience="citycode-rating") == stale
+    )
+
+
+def test_an_issuer_asked_for_is_checked(signing):
+    token = tokens.sign("proof", {"iss": "someone-else", "exp": 2_000_000_000})
+    with pytest.raises(tokens.Refused) as refused:
+        tokens.verify("proof", token, issuer="citycode")
+    assert refused.value.reason == "malformed"
+    assert tokens.verify("proof", token, issuer="someone-else").claims["iss"] == "someone-else"
+
+
+def test_garbage_for_a_ticket_is_malformed_and_says_so(signing):
+    with pytest.raises(tokens.Refused) as refused:
+        tokens.verify_ticket("proof", "rating ticket", "garbage", audience="citycode-rating")
+    assert (refused.value.reason, str(refused.value)) == ("malformed", "malformed")

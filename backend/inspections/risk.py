@@ -103,20 +103,18 @@ def grade(facts: Facts) -> Grade:
 
 
 def facts_for(shop: Shop) -> Facts:
+    """Today's facts about `shop`; its result is the published one (corrections included)."""
     today = clock.today_local()
     now = clock.now()
-    last = (
-        Inspection.select(Inspection.result, Inspection.recorded_at)
-        .where(Inspection.shop == shop.id)
-        .order_by(Inspection.recorded_at.desc(), Inspection.id.desc())
-        .first()
+    last_at = (
+        Inspection.select(fn.MAX(Inspection.recorded_at)).where(Inspection.shop == shop.id).scalar()
     )
     orders = RectificationOrder.select().where(
         (RectificationOrder.shop == shop.id) & RectificationOrder.status.in_(OPEN_ORDER_STATUSES)
     )
     return Facts(
-        last_result=shop.last_inspection_result if last else None,
-        inspected_recently=bool(last and now - last.recorded_at <= RECENT_INSPECTION),
+        last_result=shop.last_inspection_result,
+        inspected_recently=last_at is not None and now - last_at <= RECENT_INSPECTION,
         expired_licences=Licence.select()
         .where((Licence.shop == shop.id) & (Licence.valid_to < today))
         .count(),
@@ -124,7 +122,7 @@ def facts_for(shop: Shop) -> Facts:
         .where((Employee.shop == shop.id) & (Employee.health_cert_expires < today))
         .count(),
         open_rectifications=orders.count(),
-        overdue_rectifications=orders.where(RectificationOrder.overdue == True).count(),  # noqa
+        overdue_rectifications=orders.where(RectificationOrder.overdue == True).count(),  # noqa: E712  SQL, not Python
         recent_complaints=recent_complaints(shop, now - RECENT_COMPLAINTS),
     )
 
