@@ -184,3 +184,16 @@ def test_a_ticket_secret_is_derived_from_the_key_the_same_way_every_time():
     assert key.secret("rating ticket").hex() == (
         "4ad832b2272eb4c1386da0d1860b63b7cd43aca3e43deff27bbff86d9b188513"
     )
+
+
+def test_a_removed_manifest_stops_every_key_once_a_worker_looks_again(tmp_path):
+    """Taking the manifest away (a compromised set, say) ends every key, not only new ones."""
+    keys = KeySet(tmp_path, 3600)
+    (kid,) = keys.rotate(["access"])
+    assert keys.verifying_key(kid, "access").kid == kid
+    (tmp_path / "keys.json").unlink()
+    with pytest.raises(UnknownKey):
+        keys.verifying_key("access-19700101-000000", "access")  # an unknown kid looks at once
+    with pytest.raises(UnknownKey):
+        keys.verifying_key(kid, "access")
+    assert keys.all_keys() == []

@@ -461,6 +461,12 @@ def test_an_altered_event_is_reported_as_altered(app, shop):
     assert verdict == lifecycle.Verdict(False, 0, 1, "event was altered")
 
 
+def test_a_shops_only_child_row_is_read_under_its_lock(app, make, shop):
+    only = make.licence(shop, date(2027, 1, 1), number="JY0000000001")
+    with database.connection_context(), database.atomic():
+        assert lifecycle.locked_with_its_shop(Licence, only.id).number == "JY0000000001"
+
+
 def test_a_child_row_is_read_under_its_shops_lock_or_is_gone(app, make, shop):
     first = make.licence(shop, date(2027, 1, 1), number="JY0000000001")
     second = make.licence(shop, date(2028, 1, 1), number="JY0000000002")

@@ -190,6 +190,9 @@ def test_the_latest_inspection_decides_however_they_were_filed(app, make, shop):
     other = make.shop("owner_b", Shop.get_by_id(shop.id).street)
     with database.connection_context():
         assert risk.facts_for(Shop.get_by_id(shop.id)).inspected_recently is False
+        _inspected(other, "fail", 1, 5)  # the other shop's, yesterday
+        _inspected(shop, "pass", 800, 6)
+        assert risk.facts_for(Shop.get_by_id(shop.id)).inspected_recently is False
         _inspected(shop, "pass", 10, 1)
         _inspected(shop, "pass", 500, 2)  # an older one, filed later
         _inspected(other, "fail", 1, 3)
