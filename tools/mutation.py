@@ -137,7 +137,8 @@ def run(only_changed: bool) -> int:
             stderr=subprocess.STDOUT,
             check=False,
         )
-    print(log.read_text().rsplit("\r", 1)[-1].strip())
+    progress = re.findall(r"\d+/\d+ +🎉[^\r\n]*", log.read_text())
+    print(progress[-1].strip() if progress else f"mutmut ran; its output is in {log}")
     failed = report(selected)
     if not failed:
         record(selected)
