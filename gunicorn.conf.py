@@ -17,6 +17,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", 1))
 # of importing while its share of the traffic waits. Nothing connects to a database
 # while the app is built; each worker opens its own connections.
 preload_app = True
+# gunicorn's control socket sits under HOME by default, so two instances on one host would
+# share it and answer each other's commands. Nothing here uses it; deploys restart the
+# master (see the README).
+control_socket_disable = True
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

@@ -226,3 +226,13 @@ def places(make):
     make.member("alice", places["community_a"], display_name="张小红", phone="13812345678")
     make.member("bob", places["community_b"])
     return places
+
+
+@pytest.fixture
+def served(database_url, wechat_stub_url, tmp_path):
+    """The service under gunicorn, as production runs it (tests/served.py)."""
+    from tests.served import serve
+
+    running = serve(database_url, tmp_path, wechat_stub_url)
+    yield running
+    running.stop()
