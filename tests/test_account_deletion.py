@@ -189,3 +189,41 @@ def test_deletion_withdraws_the_users_pending_registrations_and_claims(client, m
             m.user.openid for m in ShopMembership.select().where(ShopMembership.shop == claimed.id)
         ]
     assert owners == ["oStub_first_owner"]
+
+
+def test_a_staff_member_cannot_erase_their_account_from_the_resident_app(client, make):
+    places = make.region_tree()
+    make.staff("district_admin", "admin", places["district"], name="王建国")
+    admin = client.login("district_admin")
+
+    refused = admin.delete("/api/v1/resident/account")
+
+    assert refused.status_code == 409
+    body = refused.get_json()
+    assert body["errors"]["json"]["account"] == ["bound to a staff account"]
+    assert "王建国" in body["message"] and "unbind" in body["message"]
+    me = client.login("district_admin").get("/api/v1/me").get_json()
+    assert me["staff"]["role"] == "admin" and "admin" in me["roles"]
+
+
+def test_the_last_active_admin_of_a_region_cannot_be_disabled(client, make):
+    places = make.region_tree()
+    make.staff("district_admin", "admin", places["district"], name="王建国")
+    make.staff("street_admin", "admin", places["street_a"], name="钱进")
+    district = client.login("district_admin")
+    street_admin = next(
+        s for s in district.get("/api/v1/admin/staff").get_json() if s["name"] == "钱*"
+    )
+
+    refused = district.post(f"/api/v1/admin/staff/{street_admin['id']}/disable")
+    assert refused.status_code == 409, refused.get_json()
+    assert "last active admin" in refused.get_json()["message"]
+
+    second = district.post(
+        "/api/v1/admin/staff",
+        json={"name": "孙立", "role": "admin", "region": places["street_a"].code},
+    )
+    assert second.status_code == 201
+    assert district.post(f"/api/v1/admin/staff/{street_admin['id']}/disable").status_code == 200
+    replacement = second.get_json()["staff"]["id"]
+    assert district.post(f"/api/v1/admin/staff/{replacement}/disable").status_code == 409

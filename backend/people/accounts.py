@@ -8,7 +8,7 @@ from flask import current_app
 
 from backend import clock, contentcheck, wechat
 from backend.db import lock_for_update, write_transaction
-from backend.errors import Invalid
+from backend.errors import Conflict, Invalid
 from backend.models import (
     Booking,
     BookingSlot,
@@ -67,6 +67,7 @@ def delete_account(user: User) -> None:
         user = lock_for_update(
             User.select().where(User.id == user.id), let_references_in=True
         ).get()
+        _refuse_a_staff_member(user)
         # After the user's row, as cancelling a booking does: a cancel racing this
         # deletion waits, then finds its booking gone, so each place is freed once.
         upcoming = list(
@@ -106,3 +107,15 @@ def delete_account(user: User) -> None:
             deleted_at=clock.now(),
             updated_at=clock.now(),
         ).where(User.id == user.id).execute()
+
+
+def _refuse_a_staff_member(user: User) -> None:
+    """A staff member's WeChat account carries their role: erased, the role would be left
+    with nobody to use it (a district with no admin). An admin unbinds them first."""
+    staff = StaffAccount.get_or_none(StaffAccount.user == user)
+    if staff is not None:
+        raise Conflict(
+            f"this account is bound to the staff account of {staff.name} ({staff.role}); "
+            "an admin must unbind it (disable that staff account) before it can be deleted",
+            errors={"json": {"account": ["bound to a staff account"]}},
+        )

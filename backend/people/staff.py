@@ -122,6 +122,10 @@ def disable_staff(admin: StaffAccount, staff_id: int) -> StaffAccount:
         member = staff_member(admin, staff_id, lock=True)
         if member.id == admin.id:
             raise Conflict("you cannot disable yourself")
+        if member.role == "admin" and member.active and _last_admin_of_its_region(member):
+            raise Conflict(
+                "this is the last active admin of its region; add another admin there first"
+            )
         # The WeChat account is let go with the role: a colleague who moves to another
         # region binds it to the account made for them there.
         released = member.user_id
@@ -136,3 +140,15 @@ def disable_staff(admin: StaffAccount, staff_id: int) -> StaffAccount:
             detail={"user": released},
         )
     return member
+
+
+def _last_admin_of_its_region(member: StaffAccount) -> bool:
+    """Without an active admin a region has nobody to add staff, approve shops or bind a
+    new admin; only `citycode create-staff` on the server could mend it."""
+    others = StaffAccount.select().where(
+        (StaffAccount.region == member.region_id)
+        & (StaffAccount.role == "admin")
+        & (StaffAccount.active == True)  # noqa: E712  SQL, not Python
+        & (StaffAccount.id != member.id)
+    )
+    return not lock_for_update(others).exists()

@@ -70,6 +70,7 @@ class Phone(MethodView):
 @blp.route("/account")
 class Account(MethodView):
     @blp.response(204)
+    @blp.alt_response(409, response="CONFLICT", description="bound to a staff account")
     def delete(self):
         """Delete my account: personal data erased; my ratings and reports stay, anonymous"""
         accounts.delete_account(current_user())
