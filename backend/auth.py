@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app, g, request
 
-from backend import clock, tokens
+from backend import clock, revocations, tokens
 from backend.db import Prepared
 from backend.errors import Forbidden, Unauthorized
 from backend.models import StaffAccount, User
@@ -34,7 +34,9 @@ def settings():
     return current_app.config["CITYCODE"]
 
 
-def issue_access_token(user: User) -> tuple[str, int]:
+def issue_access_token(user: User, sid: str) -> tuple[str, int]:
+    """A short-lived token for `user`'s login `sid` (its refresh-token family): ending
+    the login ends the token too (backend.revocations)."""
     now = clock.now()
     lifetime = settings().access_token_seconds
     token = tokens.sign(
@@ -46,9 +48,16 @@ def issue_access_token(user: User) -> tuple[str, int]:
             "iat": int(now.timestamp()),
             "exp": int((now + timedelta(seconds=lifetime)).timestamp()),
             "jti": uuid.uuid4().hex,
+            "sid": sid,
         },
     )
     return token, lifetime
+
+
+def access_token_lasting() -> timedelta:
+    """How long an access token issued now may still be accepted: its lifetime and the
+    skew allowed for clocks."""
+    return timedelta(seconds=settings().access_token_seconds + CLOCK_SKEW_SECONDS)
 
 
 def decode_access_token(token: str) -> dict:
@@ -65,6 +74,8 @@ def decode_access_token(token: str) -> dict:
         raise Unauthorized("access token is not valid") from None
     if claims["exp"] + CLOCK_SKEW_SECONDS <= clock.now().timestamp():
         raise Unauthorized("access token expired; refresh it")
+    if revocations.is_revoked(claims.get("sid")):
+        raise Unauthorized("this login has ended; sign in again")
     return dict(claims)
 
 
@@ -110,7 +121,14 @@ def verified_caller_id() -> int | None:
     token = bearer_token()
     if token is None:
         return None
-    return int(decode_access_token(token)["sub"])
+    claims = decode_access_token(token)
+    g.session_id = claims.get("sid")
+    return int(claims["sub"])
+
+
+def session_id() -> str | None:
+    """The login the caller's access token belongs to (its refresh-token family)."""
+    return g.get("session_id")
 
 
 def load_caller(user_id: int) -> User:

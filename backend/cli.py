@@ -101,7 +101,10 @@ def purge_command():
 
     with database.connection_context():
         report = purge()
-    click.echo(f"resident code uses: {report.code_uses}, refresh tokens: {report.refresh_tokens}")
+    click.echo(
+        f"resident code uses: {report.code_uses}, refresh tokens: {report.refresh_tokens}, "
+        f"ended logins: {report.ended_logins}"
+    )
 
 
 @click.command("verify-chains")

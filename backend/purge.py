@@ -1,4 +1,5 @@
-"""Deleting rows kept only for a while: used resident-code jti's and dead logins' refresh tokens.
+"""Deleting rows kept only for a while: used resident-code jti's, dead logins' refresh
+tokens, and the record of ended logins once their access tokens have all expired.
 
 Run daily from cron: `citycode purge`.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from backend import clock, residentcode
+from backend import clock, residentcode, revocations
 from backend.db import write_transaction
 from backend.models import RefreshToken, ResidentCodeUse
 
@@ -25,6 +26,7 @@ DEAD_LOGIN_KEPT = timedelta(days=30)
 class PurgeReport:
     code_uses: int
     refresh_tokens: int
+    ended_logins: int
 
 
 def purge(now: datetime | None = None) -> PurgeReport:
@@ -39,4 +41,5 @@ def purge(now: datetime | None = None) -> PurgeReport:
             & (RefreshToken.revoked_at.is_null() | (RefreshToken.revoked_at >= cutoff))
         )
         refresh_tokens = RefreshToken.delete().where(RefreshToken.family.not_in(live)).execute()
-    return PurgeReport(code_uses, refresh_tokens)
+        ended_logins = revocations.purge(now)
+    return PurgeReport(code_uses, refresh_tokens, ended_logins)

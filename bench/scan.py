@@ -175,7 +175,7 @@ class TokenMint:
 
         with self.app.app_context(), database.connection_context():
             user = User.get(User.openid == scan_data.BENCH_OPENID)
-            return issue_access_token(user)[0]
+            return issue_access_token(user, sid="bench")[0]
 
     def close(self) -> None:
         from backend.db import database

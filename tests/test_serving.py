@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.served import serve
 
 
@@ -17,3 +19,19 @@ def test_an_instance_keeps_no_control_socket_another_on_the_host_would_share(
         assert not (served.home / ".gunicorn").exists(), served.log_tail()
     finally:
         second.stop()
+
+
+def test_a_logout_ends_the_access_token_on_every_worker_within_a_second(served):
+    login = served.post("/api/v1/auth/login", json={"code": "alice.served1"}).json()
+    bearer = {"Authorization": f"Bearer {login['access_token']}"}
+    assert served.get("/api/v1/me", headers=bearer).status_code == 200
+    assert (
+        served.post(
+            "/api/v1/auth/logout", json={"refresh_token": login["refresh_token"]}, headers=bearer
+        ).status_code
+        == 204
+    )
+    time.sleep(1.1)
+    # Each request on a new connection: the two workers take them in turn.
+    answers = {served.get("/api/v1/me", headers=bearer).status_code for _ in range(12)}
+    assert answers == {401}

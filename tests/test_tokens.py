@@ -181,3 +181,59 @@ def test_no_other_token_the_service_hands_out_signs_anyone_in(client, make):
     assert _me(client, alice.token).status_code == 200
     as_refresh = client.http.post("/api/v1/auth/refresh", json={"refresh_token": alice.token})
     assert as_refresh.status_code in (401, 422)
+
+
+def test_logout_ends_the_access_token_at_once_and_only_that_login(client, make):
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    code = make.code_of(shop)
+    phone, laptop = client.login("alice"), client.login("alice")
+    assert phone.get("/api/v1/me").status_code == 200
+
+    assert (
+        phone.post(
+            "/api/v1/auth/logout", json={"refresh_token": phone.tokens["refresh_token"]}
+        ).status_code
+        == 204
+    )
+
+    for path in ("/api/v1/me", f"/api/v1/scan/{code}"):
+        ended = phone.get(path)
+        assert ended.status_code == 401, path
+        assert ended.get_json()["message"] == "this login has ended; sign in again"
+    assert laptop.get("/api/v1/me").status_code == 200
+    assert laptop.get(f"/api/v1/scan/{code}").status_code == 200
+
+
+def test_logout_with_another_logins_refresh_token_still_ends_the_callers_own(client):
+    phone, laptop = client.login("alice"), client.login("alice")
+    phone.post("/api/v1/auth/logout", json={"refresh_token": laptop.tokens["refresh_token"]})
+    assert phone.get("/api/v1/me").status_code == 401
+    assert laptop.get("/api/v1/me").status_code == 401
+
+
+def test_a_replayed_refresh_token_ends_every_access_token_of_its_login(client):
+    alice = client.login("alice")
+    bystander = client.login("alice")
+    stolen = alice.tokens["refresh_token"]
+    renewed = client.http.post("/api/v1/auth/refresh", json={"refresh_token": stolen}).get_json()
+    assert (
+        client.http.post("/api/v1/auth/refresh", json={"refresh_token": stolen}).status_code == 401
+    )
+    for token in (alice.token, renewed["access_token"]):
+        assert _me(client, token).status_code == 401
+    assert bystander.get("/api/v1/me").status_code == 200
+
+
+def test_an_ended_login_is_kept_until_its_tokens_would_have_expired_then_purged(app, client):
+    from backend.models import RevokedSession
+    from backend.purge import purge
+
+    alice = client.login("alice")
+    alice.post("/api/v1/auth/logout", json={"refresh_token": alice.tokens["refresh_token"]})
+    with app.app_context(), database.connection_context():
+        (ended,) = RevokedSession.select()
+        lasting = (ended.expires_at - ended.revoked_at).total_seconds()
+        assert lasting == app.config["CITYCODE"].access_token_seconds + 5
+        assert purge(ended.expires_at - timedelta(seconds=1)).ended_logins == 0
+        assert purge(ended.expires_at).ended_logins == 1

@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from backend.account import schemas
 from backend.api import Blueprint, public
-from backend.auth import current_user
+from backend.auth import current_user, session_id
 from backend.people import sessions
 from backend.ratelimit import per_address_refresh, per_client, per_refresh_token
 
@@ -54,8 +54,8 @@ class Logout(MethodView):
     @blp.arguments(schemas.RefreshRequest)
     @blp.response(204)
     def post(self, body):
-        """End this login: its refresh tokens stop working"""
-        sessions.logout(current_user(), body["refresh_token"])
+        """End this login: its refresh tokens and its access tokens stop working at once"""
+        sessions.logout(current_user(), body["refresh_token"], session_id())
 
 
 @blp.route("/auth/bind-staff")

@@ -25,7 +25,7 @@ from backend.models.inspections import (
     RectificationSubmission,
 )
 from backend.models.lifecycle import LifecycleEvent
-from backend.models.people import BindingCode, RefreshToken, StaffAccount, User
+from backend.models.people import BindingCode, RefreshToken, RevokedSession, StaffAccount, User
 from backend.models.ratings import Complaint, Rating
 from backend.models.regions import Department, Region
 from backend.models.shops import (
@@ -46,6 +46,7 @@ ALL_MODELS = [
     Department,
     User,
     RefreshToken,
+    RevokedSession,
     StaffAccount,
     BindingCode,
     Shop,

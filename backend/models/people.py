@@ -35,6 +35,17 @@ class RefreshToken(BaseModel):
     revoked_at = UTCDateTimeField(null=True)
 
 
+class RevokedSession(BaseModel):
+    """A login (a refresh-token family, the `sid` of its access tokens) that has ended.
+
+    Kept until the last access token it could have issued expires; until then that
+    token is refused (backend.revocations)."""
+
+    sid = pw.CharField(max_length=32, primary_key=True)
+    revoked_at = UTCDateTimeField(default=created_now)
+    expires_at = UTCDateTimeField(index=True)
+
+
 STAFF_ROLES = ("inspector", "cadre", "admin")
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from backend import auth, clock, wechat
+from backend import auth, clock, revocations, wechat
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Unauthorized
 from backend.models import (
@@ -83,14 +83,17 @@ def refresh(token: str) -> Tokens:
     return tokens
 
 
-def logout(user: User, token: str) -> None:
+def logout(user: User, token: str, sid: str | None) -> None:
+    """End the login the refresh token belongs to, and the one the caller's access token
+    came from (usually the same): every token of either stops working at once."""
+    now = clock.now()
     with write_transaction():
         row = RefreshToken.get_or_none(
             (RefreshToken.token_hash == auth.hash_refresh_token(token))
             & (RefreshToken.user == user)
         )
-        if row is not None:
-            _revoke_family(row.family, clock.now())
+        for family in {row.family if row else None, sid} - {None}:
+            _revoke_family(family, now)
 
 
 def bind_staff(user: User, binding_code: str) -> StaffAccount:
@@ -164,7 +167,7 @@ def profile(user: User) -> Profile:
 
 def _issue(user: User, family: str) -> Tokens:
     settings = current_app.config["CITYCODE"]
-    access, lifetime = auth.issue_access_token(user)
+    access, lifetime = auth.issue_access_token(user, family)
     refresh_token = auth.new_refresh_token()
     RefreshToken.create(
         user=user,
@@ -177,8 +180,10 @@ def _issue(user: User, family: str) -> Tokens:
 
 
 def _revoke_family(family: str, now) -> None:
+    """The login ends: its refresh tokens cannot be traded, its access tokens are refused."""
     (
         RefreshToken.update(revoked_at=now)
         .where((RefreshToken.family == family) & RefreshToken.revoked_at.is_null())
         .execute()
     )
+    revocations.revoke(family, auth.access_token_lasting(), now)
