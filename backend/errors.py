@@ -59,6 +59,12 @@ class Conflict(DomainError):
     status = 409
 
 
+class TooMany(DomainError):
+    """A rule's limit on how often one person may do something, not the rate limiter's."""
+
+    status = 429
+
+
 class UpstreamFailed(DomainError):
     """WeChat answered, but not with something we can use."""
 

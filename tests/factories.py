@@ -46,6 +46,10 @@ class ApiClient:
             headers["Authorization"] = f"Bearer {self.token}"
         return self.http.open(url, method=method, headers=headers, **kwargs)
 
+    def ticket(self, code: str) -> str:
+        """The ticket a scan of `code` hands this resident: what a rating or complaint needs."""
+        return self.get(f"/api/v1/scan/{code}").get_json()["rating_ticket"]
+
     def get(self, url, **kw):
         return self.open("GET", url, **kw)
 

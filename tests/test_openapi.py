@@ -116,10 +116,11 @@ WECHAT_CHECKED = [
 def test_resident_writes_that_ask_wechat_document_its_failures(client, make, wechat_stub):
     shop = make.shop("owner", make.region_tree()["street_a"])
     alice = client.login("alice")
+    ticket = alice.ticket(make.code_of(shop))
     wechat_stub.control("faults", {"busy": 1})
     busy = alice.post(
         f"/api/v1/resident/shops/{shop.public_id}/complaints",
-        json={"category": "service", "text": "店门口垃圾很多"},
+        json={"category": "service", "text": "店门口垃圾很多", "rating_ticket": ticket},
     )
     assert busy.status_code == 503 and busy.headers["Retry-After"]
     spec = client.http.get("/api/openapi.json").get_json()

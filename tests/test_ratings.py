@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
 from backend import clock
 from backend.db import database
-from backend.models import Complaint, LifecycleEvent, Rating, Shop
+from backend.models import Complaint, LifecycleEvent, Rating, Shop, User
 from tests.factories import ApiClient
 from tests.races import at_once
 
@@ -213,7 +214,11 @@ def test_complaint_shows_in_the_regulatory_view_and_counts_in_the_grade(client, 
     resident = client.login("alice")
     response = resident.post(
         f"/api/v1/resident/shops/{shop.public_id}/complaints",
-        json={"category": "food_safety", "text": "吃完肚子疼，怀疑食材不新鲜"},
+        json={
+            "category": "food_safety",
+            "text": "吃完肚子疼，怀疑食材不新鲜",
+            "rating_ticket": resident.ticket(shop.code),
+        },
     )
     assert response.status_code == 201
     make.staff("inspector", "inspector", _street(shop))
@@ -234,38 +239,51 @@ def _complaint_points(client, make, shop) -> int:
 def test_one_residents_many_complaints_weigh_as_one(client, make, shop):
     url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
     alice = client.login("alice")
+    ticket = alice.ticket(shop.code)
     for text in ("吃完肚子疼，怀疑食材不新鲜", "又去了一次还是不舒服", "第三次投诉这家店"):
-        assert alice.post(url, json={"category": "food_safety", "text": text}).status_code == 201
+        complaint = {"category": "food_safety", "text": text, "rating_ticket": ticket}
+        assert alice.post(url, json=complaint).status_code == 201
     assert _complaint_points(client, make, shop) == 1
     for neighbour in ("bob", "carol"):
-        assert (
-            client.login(neighbour)
-            .post(url, json={"category": "service", "text": "店门口垃圾很多"})
-            .status_code
-            == 201
-        )
+        resident = client.login(neighbour)
+        complaint = {"category": "service", "text": "店门口垃圾很多"}
+        complaint["rating_ticket"] = resident.ticket(shop.code)
+        assert resident.post(url, json=complaint).status_code == 201
     assert _complaint_points(client, make, shop) == 3
 
 
 def test_a_blank_complaint_is_refused_and_does_not_count(client, make, shop):
     url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
     alice = client.login("alice")
+    ticket = alice.ticket(shop.code)
     for text in ("          ", "  差  ", "\x01\x02\x03\x04\x05"):
-        response = alice.post(url, json={"category": "food_safety", "text": text})
+        complaint = {"category": "food_safety", "text": text, "rating_ticket": ticket}
+        response = alice.post(url, json=complaint)
         assert response.status_code == 422, text
         assert "text" in response.get_json()["errors"]["json"]
     assert _complaint_points(client, make, shop) == 0
-    kept = alice.post(url, json={"category": "food_safety", "text": "  吃完肚子疼了  "})
+    kept = alice.post(
+        url, json={"category": "food_safety", "text": "  吃完肚子疼了  ", "rating_ticket": ticket}
+    )
     assert kept.status_code == 201 and kept.get_json()["text"] == "吃完肚子疼了"
 
 
 def test_neighbours_complaining_at_the_same_moment_are_all_heard(app, client, make, shop):
     url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
     residents = [ApiClient(app, client.login(f"neighbour{n}").token) for n in range(8)]
-    complaint = {"category": "service", "text": "后厨污水流到人行道上"}
+    complaints = [
+        {
+            "category": "service",
+            "text": "后厨污水流到人行道上",
+            "rating_ticket": r.ticket(shop.code),
+        }
+        for r in residents
+    ]
     answers = [
         r.status_code
-        for r in at_once(*[lambda r=r: r.post(url, json=complaint) for r in residents])
+        for r in at_once(
+            *[partial(r.post, url, json=c) for r, c in zip(residents, complaints, strict=True)]
+        )
     ]
     assert answers == [201] * len(residents)
     with database.connection_context():
@@ -275,10 +293,11 @@ def test_neighbours_complaining_at_the_same_moment_are_all_heard(app, client, ma
 def test_a_double_tap_on_complain_files_one_complaint(app, client, shop):
     url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
     alice = client.login("alice")
+    ticket = alice.ticket(shop.code)
     answers = at_once(
         *[
             lambda: ApiClient(app, alice.token).post(
-                url, json={"category": "price", "text": "标价和结账不一样"}
+                url, json={"category": "price", "text": "标价和结账不一样", "rating_ticket": ticket}
             )
             for _ in range(2)
         ]
@@ -286,11 +305,21 @@ def test_a_double_tap_on_complain_files_one_complaint(app, client, shop):
     assert sorted(r.status_code for r in answers) == [201, 409]
     with database.connection_context():
         assert Complaint.select().where(Complaint.shop == shop.id).count() == 1
-    other = alice.post(url, json={"category": "price", "text": "第二次去又多收了钱"})
+    other = alice.post(
+        url, json={"category": "price", "text": "第二次去又多收了钱", "rating_ticket": ticket}
+    )
     assert other.status_code == 201
     # The same words a month later are the same problem again, not a double tap.
     clock.travel(timedelta(days=30))
-    again = client.login("alice").post(url, json={"category": "price", "text": "标价和结账不一样"})
+    later = client.login("alice")
+    again = later.post(
+        url,
+        json={
+            "category": "price",
+            "text": "标价和结账不一样",
+            "rating_ticket": later.ticket(shop.code),
+        },
+    )
     assert again.status_code == 201, again.get_json()
 
 
@@ -310,7 +339,11 @@ def test_the_shop_cannot_tell_which_resident_rated_or_complained(client, make, s
     assert (
         resident.post(
             f"/api/v1/resident/shops/{shop.public_id}/complaints",
-            json={"category": "food_safety", "text": "吃完肚子疼，怀疑食材不新鲜"},
+            json={
+                "category": "food_safety",
+                "text": "吃完肚子疼，怀疑食材不新鲜",
+                "rating_ticket": ticket,
+            },
         ).status_code
         == 201
     )
@@ -368,3 +401,44 @@ def test_a_closed_shop_offers_no_rating_ticket(client, make, shop):
     for person in ("alice", "inspector"):
         view = client.login(person).get(f"/api/v1/scan/{shop.code}").get_json()
         assert view["shop"]["status"] == "closed" and view["rating_ticket"] is None
+
+
+def test_a_complaint_needs_a_recent_scan_or_a_verified_phone(client, make, shop):
+    url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
+    complaint = {"category": "service", "text": "店门口垃圾很多"}
+    stranger = client.login("stranger")
+    refused = stranger.post(url, json=complaint)
+    assert refused.status_code == 422
+    assert "rating_ticket" in refused.get_json()["errors"]["json"]
+    other_shop = make.shop("owner_b", _street(shop), name="隔壁小店")
+    elsewhere = stranger.ticket(make.code_of(other_shop))
+    assert stranger.post(url, json={**complaint, "rating_ticket": elsewhere}).status_code == 422
+    with database.connection_context():
+        assert Complaint.select().count() == 0
+        User.update(phone="13912345678").where(User.openid == "oStub_stranger").execute()
+    assert stranger.post(url, json=complaint).status_code == 201
+
+
+def test_one_resident_complains_about_one_shop_three_times_a_day_at_most(client, shop):
+    url = f"/api/v1/resident/shops/{shop.public_id}/complaints"
+    alice = client.login("alice")
+    ticket = alice.ticket(shop.code)
+    texts = ("地面油腻容易滑倒", "洗手间没有纸", "菜单价格看不清", "排风扇声音很大")
+    answers = [
+        alice.post(url, json={"category": "service", "text": t, "rating_ticket": ticket})
+        for t in texts
+    ]
+    assert [a.status_code for a in answers] == [201, 201, 201, 429]
+    assert "3 times today" in answers[-1].get_json()["message"]
+    bob = client.login("bob")
+    assert (
+        bob.post(
+            url,
+            json={"category": "service", "text": texts[3], "rating_ticket": bob.ticket(shop.code)},
+        ).status_code
+        == 201
+    )
+    clock.travel(timedelta(days=1))
+    tomorrow = client.login("alice")
+    again = {"category": "service", "text": texts[3], "rating_ticket": tomorrow.ticket(shop.code)}
+    assert tomorrow.post(url, json=again).status_code == 201

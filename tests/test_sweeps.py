@@ -209,13 +209,18 @@ def test_complaints_that_age_out_lift_the_published_grade_at_the_next_sweep(
     app, client, make, shop
 ):
     make.licence(shop, clock.today_local() + timedelta(days=400))
-    for resident in ("r1", "r2", "r3"):
-        filed = client.login(resident).post(
+    code = make.code_of(shop)
+    for name in ("r1", "r2", "r3"):
+        resident = client.login(name)
+        filed = resident.post(
             f"/api/v1/resident/shops/{shop.public_id}/complaints",
-            json={"category": "food_safety", "text": "餐具不干净有污渍"},
+            json={
+                "category": "food_safety",
+                "text": "餐具不干净有污渍",
+                "rating_ticket": resident.ticket(code),
+            },
         )
         assert filed.status_code == 201, filed.get_json()
-    code = make.code_of(shop)
     # Never inspected (2) and three residents' complaints (3): C.
     assert (
         client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()["shop"]["risk_grade"]
@@ -253,13 +258,10 @@ def test_an_inspection_a_year_old_stops_counting_at_the_next_sweep(app, client, 
     make.staff("inspector", "inspector", street)
     _inspect(client, shop, code, "pass_with_remarks")
     clock.travel(timedelta(days=300))
+    r1 = client.login("r1")
+    complaint = {"category": "service", "text": "服务态度很差", "rating_ticket": r1.ticket(code)}
     assert (
-        client.login("r1")
-        .post(
-            f"/api/v1/resident/shops/{shop.public_id}/complaints",
-            json={"category": "service", "text": "服务态度很差"},
-        )
-        .status_code
+        r1.post(f"/api/v1/resident/shops/{shop.public_id}/complaints", json=complaint).status_code
         == 201
     )
 

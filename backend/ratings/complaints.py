@@ -1,19 +1,33 @@
-"""Residents' complaints about shops, and the staff who read them within their scope."""
+"""Residents' complaints about shops, and the staff who read them within their scope.
+
+A complaint counts in a shop's grade, so it needs a reason to be believed: the
+resident scanned the shop's code in the last 24 hours (the same ticket a rating needs),
+or WeChat verified their phone number. One resident complains about one shop at most
+three times a Shanghai day.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime, time
 
 from backend import clock, contentcheck, lifecycle, scope
 from backend.community.publishing import REPEAT_WINDOW
 from backend.db import lock_row, write_transaction
-from backend.errors import Conflict
+from backend.errors import Conflict, TooMany
 from backend.inspections import risk
 from backend.models import Complaint, Shop, StaffAccount, User
-from backend.ratings.ratings import rateable_shop
+from backend.ratings.ratings import check_ticket, rateable_shop
+
+PER_DAY = 3
 
 
-def complain(user: User, shop_id: str, category: str, text: str) -> Complaint:
+def complain(
+    user: User, shop_id: str, category: str, text: str, ticket: str | None = None
+) -> Complaint:
     """A resident's complaint about a shop that is open to the public (or suspended)."""
     shop = rateable_shop(shop_id)
+    if not user.phone:
+        check_ticket(ticket, user, shop, "complain (or bind your phone number first)")
     contentcheck.check(user, text, "text")
     with write_transaction():
         # The shop's row first (see db.lock_for_update): inserting the complaint takes a
@@ -37,6 +51,7 @@ def complain(user: User, shop_id: str, category: str, text: str) -> Complaint:
                 f"you already sent this complaint ({same.public_id})",
                 errors={"json": {"text": [f"already sent: {same.public_id}"]}},
             )
+        _refuse_beyond_the_days_limit(user, shop)
         complaint = Complaint.create(shop=shop, user=user, category=category, text=text)
         lifecycle.append(
             shop,
@@ -46,6 +61,23 @@ def complain(user: User, shop_id: str, category: str, text: str) -> Complaint:
         )
         risk.refresh(shop)
     return complaint
+
+
+def _refuse_beyond_the_days_limit(user: User, shop: Shop) -> None:
+    today = datetime.combine(clock.today_local(), time(0), tzinfo=clock.SHANGHAI)
+    made = (
+        Complaint.select()
+        .where(
+            (Complaint.shop == shop) & (Complaint.user == user) & (Complaint.created_at >= today)
+        )
+        .count()
+    )
+    if made >= PER_DAY:
+        raise TooMany(
+            f"you have complained about this shop {PER_DAY} times today; "
+            "add what else you saw tomorrow",
+            errors={"json": {"text": [f"at most {PER_DAY} complaints a day about one shop"]}},
+        )
 
 
 def complaints_in_scope(staff: StaffAccount):

@@ -49,8 +49,11 @@ def issue_ticket(user_id: int, shop_public_id: str) -> str:
     )
 
 
-def _check_ticket(token: str | None, user: User, shop: Shop) -> None:
-    refused = Invalid.field("rating_ticket", "scan the shop's code in the last 24 hours to rate it")
+def check_ticket(token: str | None, user: User, shop: Shop, doing: str = "rate it") -> None:
+    """Refuse unless `token` is a ticket `user` got by scanning `shop` in the last 24 hours."""
+    refused = Invalid.field(
+        "rating_ticket", f"scan the shop's code in the last 24 hours to {doing}"
+    )
     if not token:
         raise refused
     try:
@@ -92,7 +95,7 @@ def _move_aggregate(shop: Shop, add: int | None = None, remove: int | None = Non
 
 def rate(user: User, shop_id: str, data: dict) -> Rating:
     shop = rateable_shop(shop_id)
-    _check_ticket(data.get("rating_ticket"), user, shop)
+    check_ticket(data.get("rating_ticket"), user, shop)
     text = (data.get("text") or "").strip() or None
     status = "held" if contentcheck.check(user, text, "text") == "review" else "visible"
     now = clock.now()

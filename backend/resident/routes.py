@@ -141,6 +141,11 @@ class ShopComplaints(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.asks_wechat
     @blp.alt_response(409, response="CONFLICT", description="the same complaint was sent")
+    @blp.alt_response(
+        429, response="TOO_MANY_REQUESTS", description="three complaints about it today"
+    )
     def post(self, body, shop_id):
-        """Complain about a shop (food safety, prices, licence, …): regulators see it"""
-        return complaints.complain(current_user(), shop_id, body["category"], body["text"])
+        """Complain about a shop I scanned in the last 24 hours (or with a verified phone)"""
+        return complaints.complain(
+            current_user(), shop_id, body["category"], body["text"], body["rating_ticket"]
+        )

@@ -66,6 +66,13 @@ class RatingIn(ma.Schema):
 
 
 class ComplaintIn(ma.Schema):
+    rating_ticket = ma.fields.String(
+        load_default=None,
+        metadata={
+            "description": "from scanning the shop's code (valid 24 hours); "
+            "not needed once WeChat has verified my phone number"
+        },
+    )
     category = ma.fields.String(required=True, validate=validate.OneOf(list(COMPLAINT_CATEGORIES)))
     # Trimmed before it is measured: five spaces are not a complaint, and it counts in the grade.
     text = Text(required=True, validate=validate.Length(min=5, max=1000))
