@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import peewee as pw
 from flask import after_this_request, g, has_request_context, request
 
 from backend.db import database, write_transaction
@@ -60,3 +61,12 @@ def denied(
 
         return
     record(SCOPE_DENIED, target_type, target_id, region_path, staff=staff, detail=detail)
+
+
+def unmasked(query, staff: StaffAccount, target_type: str, target_id, region_path: str):
+    """`query`'s rows with the personal data in their free text shown whole (see
+    schemas.FreeText), the read on record as any unmasked read is."""
+    record(
+        READ_UNMASKED, target_type, target_id, region_path, staff=staff, detail={"fields": ["text"]}
+    )
+    return query.select_extend(pw.Value(True).alias("shown_whole"))

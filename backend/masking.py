@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
+# In free text, digits may be typed full-width (１３８…) and grouped with spaces or dashes.
+_DIGIT = r"[0-9０-９]"
+_GAP = r"[ \-－]?"
+# A mainland mobile (+86 or 0086 allowed before it), a landline with its area code, an
+# ID-card number, an e-mail address: what a resident types into a rating or a report
+# that identifies someone.
+PERSONAL_IN_TEXT = re.compile(
+    rf"(?<![0-9０-９A-Za-z])(?:"
+    rf"(?P<id>{_DIGIT}{{17}}[0-9０-９Xx])"
+    rf"|(?P<mobile>(?:[+＋]?[8８][6６]{_GAP}|[0０]{{2}}[8８][6６]{_GAP})?[1１]{_GAP}[3-9３-９](?:{_GAP}{_DIGIT}){{9}})"
+    rf"|(?P<landline>0{_DIGIT}{{2,3}}{_GAP}{_DIGIT}{{7,8}})"
+    rf")(?![0-9０-９A-Za-z])"
+    r"|(?P<email>[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)"
+)
+
 
 def phone(value: str | None) -> str | None:
     """138****5678: enough to recognise, not enough to call.
@@ -51,3 +69,29 @@ def employees_for(role: str, people: list) -> list:
             person.name = name(person.name)
             person.health_cert_number = number(person.health_cert_number, 2, 2)
     return people
+
+
+_MAYBE_PERSONAL = re.compile(r"[0-9０-９@]")
+
+
+def free_text(value: str | None) -> str | None:
+    """Text a person typed (a rating, a complaint, a report) as anyone but its author sees
+    it: phone numbers, ID-card numbers and e-mail addresses in it masked as those fields
+    are (138****6666, 3101**********1234, z***@example.cn), the rest as written."""
+    if not value or not _MAYBE_PERSONAL.search(value):  # most text holds neither: the scan reads it
+        return value
+    return PERSONAL_IN_TEXT.sub(_masked_match, value)
+
+
+def _masked_match(match: re.Match) -> str:
+    kind = match.lastgroup
+    found = match.group(kind)
+    if kind == "email":
+        local, _, domain = found.partition("@")
+        return f"{local[0]}***@{domain}"
+    digits = "".join(unicodedata.normalize("NFKC", c) for c in found if c.isdigit() or c in "Xx")
+    if kind == "id":
+        return number(digits)
+    if kind == "mobile":
+        return phone(digits[-11:])
+    return phone(digits)

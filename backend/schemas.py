@@ -9,6 +9,8 @@ import marshmallow as ma
 from flask_smorest.fields import Upload as UploadField
 from marshmallow import validate
 
+from backend import masking
+
 
 class Location(ma.Schema):
     """GCJ-02 coordinates, as WeChat's wx.getLocation({type: 'gcj02'}) returns them."""
@@ -43,3 +45,20 @@ class LifecycleEventOut(ma.Schema):
     payload = ma.fields.Function(lambda e: json.loads(e.payload), metadata={"type": "object"})
     prev_hash = ma.fields.String()
     hash = ma.fields.String()
+
+
+class FreeText(ma.fields.String):
+    """Text a person typed (a rating, a complaint, a report) as anyone but its author sees
+    it: the phone numbers, ID-card numbers and e-mail addresses in it masked. A row read
+    with audit.unmasked (a staff member's audited request) keeps it whole."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and not getattr(obj, "shown_whole", False):
+            value = masking.free_text(value)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class UnmaskedQuery(ma.Schema):
+    unmasked = ma.fields.Boolean(
+        load_default=False, metadata={"description": "show personal data in full (audited)"}
+    )

@@ -199,9 +199,11 @@ class World:
         return rated.get_json()["id"]
 
     def _complain(self, user, shop):
-        filed = self.login(user).post(
+        resident = self.login(user)
+        ticket = resident.ticket(self.make.code_of(shop))
+        filed = resident.post(
             f"/api/v1/resident/shops/{shop.public_id}/complaints",
-            json={"category": "food_safety", "text": "餐具不干净有污渍"},
+            json={"category": "food_safety", "text": "餐具不干净有污渍", "rating_ticket": ticket},
         )
         assert filed.status_code == 201, filed.get_json()
         return filed.get_json()["id"]

@@ -20,7 +20,7 @@ def _shown(masked: str) -> list[tuple[int, str]]:
     return [(i, c) for i, c in enumerate(masked) if c != "*"]
 
 
-@pytest.mark.parametrize("mask", [masking.phone, masking.name, masking.number])
+@pytest.mark.parametrize("mask", [masking.phone, masking.name, masking.number, masking.free_text])
 @pytest.mark.parametrize("empty", [None, ""])
 def test_nothing_stays_nothing(mask, empty):
     assert mask(empty) == empty
@@ -85,3 +85,70 @@ def test_only_the_owner_sees_employees_unmasked(role):
     assert (owner_sees[0].name, owner_sees[0].health_cert_number) == ("张伟", "JK20240001")
     others_see = masking.employees_for(role, [_Person("张伟", "JK20240001")])
     assert (others_see[0].name, others_see[0].health_cert_number) == ("张*", "JK******01")
+
+
+# -- personal data typed into free text -------------------------------------------------------
+WORDS = st.text(st.sampled_from("好吃服务很差老板电话联系我们 ，。！"), max_size=12)
+MOBILES = st.builds(
+    lambda second, rest: f"1{second}{rest}",
+    st.sampled_from("3456789"),
+    st.text("0123456789", min_size=9, max_size=9),
+)
+WIDE = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@given(
+    WORDS,
+    MOBILES,
+    WORDS,
+    st.sampled_from(["", "-", " "]),
+    st.booleans(),
+    st.sampled_from(["", "+86", "+86 ", "0086", "0086-"]),
+)
+def test_a_mobile_number_in_text_shows_its_ends_only(before, mobile, after, gap, wide, prefix):
+    typed = f"{prefix}{mobile[:3]}{gap}{mobile[3:7]}{gap}{mobile[7:]}"
+    typed = typed.translate(WIDE) if wide else typed
+    masked = masking.free_text(f"{before}{typed}{after}")
+    assert masked == f"{before}{mobile[:3]}****{mobile[7:]}{after}"
+
+
+@given(WORDS, st.text("0123456789", min_size=17, max_size=17), st.sampled_from("0123456789Xx"))
+def test_an_id_card_number_in_text_shows_its_first_and_last_four(before, body, check):
+    masked = masking.free_text(f"{before}{body}{check}号")
+    assert masked == f"{before}{body[:4]}{'*' * 10}{body[14:]}{check}号"
+
+
+@given(
+    WORDS,
+    st.sampled_from(["021", "0571", "010"]),
+    st.text("0123456789", min_size=8, max_size=8),
+    st.sampled_from(["", "-"]),
+)
+def test_a_landline_with_its_area_code_shows_its_ends_only(before, area, number, gap):
+    digits = area + number
+    shown = masking.phone(digits)
+    assert masking.free_text(f"{before}{area}{gap}{number}。") == f"{before}{shown}。"
+    assert shown.count("*") == len(digits) - 7
+
+
+@given(
+    st.text("abcdefghijklmnopqrstuvwxyz._", min_size=1, max_size=10).filter(
+        lambda local: local[0].isalpha()
+    ),
+    st.sampled_from(["example.cn", "mail.example.com", "qq.com"]),
+)
+def test_an_email_address_in_text_keeps_its_first_letter_and_domain(local, domain):
+    assert masking.free_text(f"写信给{local}@{domain}吧") == f"写信给{local[0]}***@{domain}吧"
+
+
+@given(st.text(st.characters(exclude_categories=("Nd",), exclude_characters="@")))
+def test_text_without_digits_or_an_at_sign_is_left_as_written(text):
+    assert masking.free_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["价格13元", "2023年10月1日开业", "订单号1234567890123456789012", "桌号021", "排队30分钟"],
+)
+def test_numbers_that_are_not_personal_are_left_alone(text):
+    assert masking.free_text(text) == text

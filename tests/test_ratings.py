@@ -10,7 +10,7 @@ import pytest
 
 from backend import clock
 from backend.db import database
-from backend.models import Complaint, LifecycleEvent, Rating, Shop, User
+from backend.models import AuditEntry, Complaint, LifecycleEvent, Rating, Shop, User
 from tests.factories import ApiClient
 from tests.races import at_once
 
@@ -442,3 +442,44 @@ def test_one_resident_complains_about_one_shop_three_times_a_day_at_most(client,
     tomorrow = client.login("alice")
     again = {"category": "service", "text": texts[3], "rating_ticket": tomorrow.ticket(shop.code)}
     assert tomorrow.post(url, json=again).status_code == 201
+
+
+# -- personal data typed into a rating or a complaint -----------------------------------------
+def test_a_phone_number_in_a_rating_is_shown_masked_to_everyone_but_its_author(client, shop):
+    resident, ticket = _scan(client, "alice", shop)
+    assert _rate(resident, shop, ticket, 5, "好吃 13855556666 订位").status_code == 201
+
+    scanned = client.login("bob").get(f"/api/v1/scan/{shop.code}").get_json()
+    assert [c["text"] for c in scanned["comments"]] == ["好吃 138****6666 订位"]
+    page = client.http.get(f"/s/{shop.code}").get_data(as_text=True)
+    assert "138****6666" in page and "13855556666" not in page
+    owner = client.login("owner")
+    as_shop_reads_it = owner.get(f"/api/v1/merchant/shops/{shop.public_id}/ratings").get_json()
+    assert [r["text"] for r in as_shop_reads_it] == ["好吃 138****6666 订位"]
+    mine = resident.get("/api/v1/resident/ratings").get_json()
+    assert [r["text"] for r in mine] == ["好吃 13855556666 订位"]
+
+
+def test_staff_read_a_complaint_masked_unless_they_ask_and_the_asking_is_audited(
+    client, make, shop
+):
+    alice = client.login("alice")
+    text = "老板打我电话13855556666骂人，身份证310104199001011234被复印"
+    filed = alice.post(
+        f"/api/v1/resident/shops/{shop.public_id}/complaints",
+        json={"category": "service", "text": text, "rating_ticket": alice.ticket(shop.code)},
+    )
+    assert filed.get_json()["text"] == text  # the author reads what they wrote
+    make.staff("inspector", "inspector", _street(shop))
+    inspector = client.login("inspector")
+    masked = "老板打我电话138****6666骂人，身份证3101**********1234被复印"
+    scanned = inspector.get(f"/api/v1/scan/{shop.code}").get_json()
+    assert [c["text"] for c in scanned["regulatory"]["complaints"]] == [masked]
+    assert [c["text"] for c in inspector.get("/api/v1/admin/complaints").get_json()] == [masked]
+    with database.connection_context():
+        assert AuditEntry.select().where(AuditEntry.action == "read.unmasked").count() == 0
+    whole = inspector.get("/api/v1/admin/complaints?unmasked=true").get_json()
+    assert [c["text"] for c in whole] == [text]
+    with database.connection_context():
+        (read,) = AuditEntry.select().where(AuditEntry.action == "read.unmasked")
+    assert (read.target_type, read.staff.name) == ("complaints", "李明")

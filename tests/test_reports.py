@@ -226,3 +226,20 @@ def test_staff_filter_and_paginate_their_queue(client, make, places):
         "environment",
         "parking",
     ]
+
+
+def test_a_reports_text_reaches_the_cadre_with_personal_data_masked_unless_asked(client, places):
+    alice = client.login("alice")
+    text = "楼上住户 zhang.wei@example.cn 电话021-64381234 长期堵塞楼道"
+    filed = report(alice, places["community_a"], text=text)
+    assert filed.status_code == 201 and filed.get_json()["text"] == text
+    cadre = client.login("cadre_a")
+    masked = "楼上住户 z***@example.cn 电话021****1234 长期堵塞楼道"
+    assert [r["text"] for r in cadre.get("/api/v1/admin/reports").get_json()] == [masked]
+    report_id = filed.get_json()["id"]
+    assert cadre.get(f"/api/v1/admin/reports/{report_id}").get_json()["text"] == masked
+    assert cadre.get(f"/api/v1/admin/reports/{report_id}?unmasked=true").get_json()["text"] == text
+    assert alice.get(f"/api/v1/resident/reports/{report_id}").get_json()["text"] == text
+    with database.connection_context():
+        reads = AuditEntry.select().where(AuditEntry.action == "read.unmasked")
+        assert [(r.target_type, r.target_id) for r in reads] == [("report", report_id)]

@@ -6,6 +6,7 @@ tests failed on (or that ran past its time) is killed; one listed in tests/MUTAN
 as equivalent (it cannot change what anyone sees) is left out; every other one counts
 against the module.
 
+    python tools/mutation.py changed          the modules whose source differs from the record
     python tools/mutation.py run [--changed]  mutmut on every module (or only those whose
                                               source differs from tests/mutation-scores.json),
                                               the report, and the record of those that pass
@@ -149,6 +150,9 @@ def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "report"
     if command == "run":
         return run("--changed" in argv[2:])
+    if command == "changed":
+        print(" ".join(changed()))
+        return 0
     if command == "record":
         record(argv[2:] or modules())
         return 0

@@ -12,6 +12,7 @@ from backend.auth import current_staff
 from backend.community import notices, polls, reports
 from backend.community.schemas import PollSummary
 from backend.errors import NotFound
+from backend.schemas import UnmaskedQuery
 from backend.uploads import path_of
 
 COMMUNITY_STAFF = ("cadre", "admin")
@@ -89,17 +90,22 @@ class StaffReports(MethodView):
     def get(self, args):
         """Residents' reports in my scope, newest first (reporters masked)"""
         return reports.reports_in_scope(
-            current_staff(*COMMUNITY_STAFF), args["status"], args["category"], args["community"]
+            current_staff(*COMMUNITY_STAFF),
+            args["status"],
+            args["category"],
+            args["community"],
+            args["unmasked"],
         )
 
 
 @blp.route("/reports/<string:report_id>")
 class StaffReportItem(MethodView):
+    @blp.arguments(UnmaskedQuery, location="query")
     @blp.response(200, schemas.StaffReportOut)
     @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, report_id):
-        """A report in my scope"""
-        return reports.report_in_scope(current_staff(*COMMUNITY_STAFF), report_id)
+    def get(self, args, report_id):
+        """A report in my scope (personal data in its text masked unless asked for)"""
+        return reports.report_in_scope(current_staff(*COMMUNITY_STAFF), report_id, args["unmasked"])
 
 
 @blp.route("/reports/<string:report_id>/status")

@@ -17,6 +17,7 @@ from backend.community.schemas import (
     ReportOut,
 )
 from backend.models.community import REPORT_STATUSES
+from backend.schemas import FreeText, UnmaskedQuery
 
 WHEN = "ISO 8601; without an offset it is read as Shanghai time"
 
@@ -81,14 +82,17 @@ class StaffPollOut(PollSummary):
     results = ma.fields.Nested(PollResults)
 
 
-class ReportFilter(ma.Schema):
+class ReportFilter(UnmaskedQuery):
     status = ma.fields.String(load_default=None, validate=validate.OneOf(list(REPORT_STATUSES)))
     category = ma.fields.String(load_default=None, validate=validate.OneOf(list(CATEGORIES)))
     community = ma.fields.String(load_default=None, metadata={"description": "a community code"})
 
 
 class StaffReportOut(ReportOut):
-    """A report as its cadres see it: the reporter masked."""
+    """A report as its cadres see it: the reporter masked, and phone numbers and the like
+    in its text, unless asked for whole (audited)."""
+
+    text = FreeText()
 
     reporter_name = ma.fields.Function(
         lambda r: masking.name(r.user.display_name) if r.user_id and r.user.display_name else None,

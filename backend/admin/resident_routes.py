@@ -11,6 +11,7 @@ from backend.api import QueryPage
 from backend.auth import current_staff
 from backend.community import gates, membership
 from backend.ratings import complaints, ratings
+from backend.schemas import UnmaskedQuery
 
 COMMUNITY_STAFF = ("cadre", "admin")
 
@@ -106,7 +107,9 @@ class Ratings(MethodView):
     @blp.paginate(QueryPage)
     def get(self, args):
         """Ratings of shops in my scope (held ones by default)"""
-        return ratings.ratings_in_scope(current_staff(*COMMUNITY_STAFF), args["status"])
+        return ratings.ratings_in_scope(
+            current_staff(*COMMUNITY_STAFF), args["status"], args["unmasked"]
+        )
 
 
 @blp.route("/ratings/<string:rating_id>/release")
@@ -122,8 +125,11 @@ class ReleaseRating(MethodView):
 
 @blp.route("/complaints")
 class Complaints(MethodView):
+    @blp.arguments(UnmaskedQuery, location="query")
     @blp.response(200, schemas.StaffComplaintOut(many=True))
     @blp.paginate(QueryPage)
-    def get(self):
-        """Complaints about shops in my scope, newest first"""
-        return complaints.complaints_in_scope(current_staff("inspector", "cadre", "admin"))
+    def get(self, args):
+        """Complaints about shops in my scope, newest first (personal data in them masked)"""
+        return complaints.complaints_in_scope(
+            current_staff("inspector", "cadre", "admin"), args["unmasked"]
+        )

@@ -22,6 +22,7 @@ from backend.models.inspections import (
 from backend.models.people import STAFF_ROLES
 from backend.models.regions import DEPARTMENT_KINDS
 from backend.models.shops import REQUEST_STATUSES
+from backend.schemas import FreeText, UnmaskedQuery
 from backend.shops.schemas import ShopRequestOut
 
 
@@ -362,7 +363,7 @@ class ResidentCodeVerdict(ma.Schema):
     resident = ma.fields.Nested(ResidentSeen, allow_none=True)
 
 
-class RatingFilter(ma.Schema):
+class RatingFilter(UnmaskedQuery):
     status = ma.fields.String(load_default="held", validate=validate.OneOf(["held", "visible"]))
 
 
@@ -371,7 +372,7 @@ class StaffRatingOut(ma.Schema):
     shop_id = ma.fields.String(attribute="shop.public_id")
     shop_name = ma.fields.String(attribute="shop.name")
     stars = ma.fields.Integer()
-    text = ma.fields.String(allow_none=True)
+    text = FreeText(allow_none=True)
     status = ma.fields.String()
     created_at = ma.fields.DateTime()
 
@@ -381,6 +382,6 @@ class StaffComplaintOut(ma.Schema):
     shop_id = ma.fields.String(attribute="shop.public_id")
     shop_name = ma.fields.String(attribute="shop.name")
     category = ma.fields.String()
-    text = ma.fields.String()
+    text = FreeText()
     status = ma.fields.String()
     created_at = ma.fields.DateTime()

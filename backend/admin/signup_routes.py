@@ -11,6 +11,7 @@ from backend.api import QueryPage
 from backend.auth import current_staff
 from backend.community import bookings, forms
 from backend.community.schemas import EventSummary, FormSummary
+from backend.schemas import UnmaskedQuery
 
 COMMUNITY_STAFF = ("cadre", "admin")
 
@@ -78,7 +79,7 @@ class RegistrationFormItem(MethodView):
 
 @blp.route("/forms/<string:form_id>/submissions")
 class FormSubmissions(MethodView):
-    @blp.arguments(schemas.UnmaskedQuery, location="query")
+    @blp.arguments(UnmaskedQuery, location="query")
     @blp.response(200, schemas.SubmissionOut(many=True))
     @blp.paginate()
     @blp.alt_response(404, response="NOT_FOUND")
@@ -97,7 +98,7 @@ class FormSubmissions(MethodView):
 
 @blp.route("/forms/<string:form_id>/submissions.csv")
 class FormSubmissionsCsv(MethodView):
-    @blp.arguments(schemas.UnmaskedQuery, location="query")
+    @blp.arguments(UnmaskedQuery, location="query")
     @blp.doc(
         responses={
             "200": {

@@ -105,12 +105,6 @@ class StaffFormOut(FormOut):
     )
 
 
-class UnmaskedQuery(ma.Schema):
-    unmasked = ma.fields.Boolean(
-        load_default=False, metadata={"description": "show personal answers in full (audited)"}
-    )
-
-
 class SubmissionOut(ma.Schema):
     id = ma.fields.Integer()
     community = ma.fields.String()

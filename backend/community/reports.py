@@ -118,7 +118,9 @@ def reports_in_scope(
     status: str | None = None,
     category: str | None = None,
     community_code: str | None = None,
+    whole: bool = False,
 ) -> pw.ModelSelect:
+    """Reports in `staff`'s subtree; `whole` shows the personal data in their text (audited)."""
     query = (
         Report.select(Report, Region, User)
         .join(Region)
@@ -133,17 +135,23 @@ def reports_in_scope(
         query = query.where(Report.category == category)
     if community_code:
         query = query.where(Region.code == community_code)
+    if whole:
+        query = audit.unmasked(query, staff, "reports", community_code or "*", staff.region_path)
     return query
 
 
-def report_in_scope(staff: StaffAccount, public_id: str) -> Report:
-    return scope.find(
+def report_in_scope(staff: StaffAccount, public_id: str, whole: bool = False) -> Report:
+    query = reports_in_scope(staff).where(Report.public_id == public_id)
+    found = scope.find(
         staff,
-        reports_in_scope(staff).where(Report.public_id == public_id),
+        query,
         "report",
         public_id,
         Report.select(Report.region_path).where(Report.public_id == public_id),
     )
+    if whole:
+        return audit.unmasked(query, staff, "report", public_id, found.region_path).get()
+    return found
 
 
 def move(staff: StaffAccount, public_id: str, status: str, reply: str | None) -> Report:

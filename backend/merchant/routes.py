@@ -12,7 +12,7 @@ from backend.inspections import rectification
 from backend.inspections.schemas import RectificationDetail, RectificationOut
 from backend.merchant import blp, schemas
 from backend.ratings import ratings
-from backend.ratings.schemas import RatingOut
+from backend.ratings.schemas import ShopRatingOut
 from backend.schemas import LifecycleEventOut, PhotoUpload, PngSize, UploadOut
 from backend.shops import (
     access,
@@ -362,7 +362,7 @@ class Lifecycle(MethodView):
 
 @blp.route(f"{SHOP}/ratings")
 class ShopRatings(MethodView):
-    @blp.response(200, RatingOut(many=True))
+    @blp.response(200, ShopRatingOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.paginate(QueryPage)
     def get(self, shop_id):
@@ -373,7 +373,7 @@ class ShopRatings(MethodView):
 @blp.route(f"{SHOP}/ratings/<string:rating_id>/reply")
 class RatingReply(MethodView):
     @blp.arguments(schemas.ReplyIn)
-    @blp.response(200, RatingOut)
+    @blp.response(200, ShopRatingOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, shop_id, rating_id):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from backend import clock, contentcheck, lifecycle, scope
+from backend import audit, clock, contentcheck, lifecycle, scope
 from backend.community.publishing import REPEAT_WINDOW
 from backend.db import lock_row, write_transaction
 from backend.errors import Conflict, TooMany
@@ -80,10 +80,13 @@ def _refuse_beyond_the_days_limit(user: User, shop: Shop) -> None:
         )
 
 
-def complaints_in_scope(staff: StaffAccount):
-    return (
+def complaints_in_scope(staff: StaffAccount, whole: bool = False):
+    """Complaints about shops in `staff`'s subtree; `whole` shows the personal data in their
+    text (audited)."""
+    query = (
         Complaint.select(Complaint, Shop)
         .join(Shop)
         .where(scope.under(Shop.region_path, staff.region_path))
         .order_by(Complaint.id.desc())
     )
+    return audit.unmasked(query, staff, "complaints", "*", staff.region_path) if whole else query

@@ -186,14 +186,18 @@ def visible_comments(shop: Shop, limit: int = 5, max_stars: int = 5) -> list[Rat
 
 
 # -- the staff's side ---------------------------------------------------------------------------
-def ratings_in_scope(staff: StaffAccount, status: str | None):
+def ratings_in_scope(staff: StaffAccount, status: str | None, whole: bool = False):
+    """Ratings of shops in `staff`'s subtree; `whole` shows the personal data in their text
+    (audited)."""
     query = (
         Rating.select(Rating, Shop)
         .join(Shop)
         .where(scope.under(Shop.region_path, staff.region_path))
         .order_by(Rating.id.desc())
     )
-    return query.where(Rating.status == status) if status else query
+    if status:
+        query = query.where(Rating.status == status)
+    return audit.unmasked(query, staff, "ratings", "*", staff.region_path) if whole else query
 
 
 def release(staff: StaffAccount, rating_id: str) -> Rating:

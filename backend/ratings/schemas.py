@@ -7,9 +7,12 @@ import json
 import marshmallow as ma
 
 from backend import masking
+from backend.schemas import FreeText
 
 
 class RatingOut(ma.Schema):
+    """A rating as its author wrote it."""
+
     id = ma.fields.String(attribute="public_id")
     shop_id = ma.fields.String(attribute="shop.public_id")
     stars = ma.fields.Integer()
@@ -21,6 +24,12 @@ class RatingOut(ma.Schema):
     updated_at = ma.fields.DateTime()
 
 
+class ShopRatingOut(RatingOut):
+    """A rating as the rated shop reads it: phone numbers and the like in it masked."""
+
+    text = FreeText(allow_none=True)
+
+
 def comment_author(user_id: int | None, display_name: str | None) -> str:
     """How a rating's author is shown to others: a masked name, or anonymous."""
     return masking.name(display_name) if user_id and display_name else "匿名用户"
@@ -30,7 +39,7 @@ class PublicComment(ma.Schema):
     """A rating as other residents see it: no one's identity."""
 
     stars = ma.fields.Integer()
-    text = ma.fields.String(allow_none=True)
+    text = FreeText(allow_none=True)
     tags = ma.fields.Function(lambda r: json.loads(r.tags), metadata={"type": "array"})
     author = ma.fields.Function(
         lambda r: comment_author(r.user_id, r.user.display_name if r.user_id else None),
@@ -41,9 +50,18 @@ class PublicComment(ma.Schema):
 
 
 class ComplaintOut(ma.Schema):
+    """A complaint as its author wrote it."""
+
     id = ma.fields.String(attribute="public_id")
     shop_id = ma.fields.String(attribute="shop.public_id")
     category = ma.fields.String()
     text = ma.fields.String()
     status = ma.fields.String()
     created_at = ma.fields.DateTime()
+
+
+class SeenComplaintOut(ComplaintOut):
+    """A complaint as staff read it: phone numbers and the like in it masked, unless asked
+    for whole (audited)."""
+
+    text = FreeText()

@@ -7,7 +7,7 @@ from flask import current_app
 
 from backend import clock, codes, masking
 from backend.inspections.schemas import InspectionOut, RectificationOut
-from backend.ratings.schemas import ComplaintOut, PublicComment
+from backend.ratings.schemas import PublicComment, SeenComplaintOut
 from backend.schemas import LifecycleEventOut
 from backend.shops import facts
 from backend.shops.schemas import (
@@ -143,7 +143,7 @@ class RegulatoryPart(ma.Schema):
     open_rectifications = ma.fields.List(ma.fields.Nested(RectificationOut))
     risk = ma.fields.Nested(Risk)
     low_ratings = ma.fields.List(ma.fields.Nested(PublicComment))
-    complaints = ma.fields.List(ma.fields.Nested(ComplaintOut))
+    complaints = ma.fields.List(ma.fields.Nested(SeenComplaintOut))
     lifecycle_tail = ma.fields.List(ma.fields.Nested(LifecycleEventOut))
     scan_proof = ma.fields.Nested(ScanProof)
     checklist = ma.fields.Nested(Checklist)

@@ -257,7 +257,7 @@ def _comments(aggregated) -> list[dict]:
     return [
         {
             "stars": stars,
-            "text": text,
+            "text": masking.free_text(text),
             "tags": orjson.loads(tags),
             "author": comment_author(user_id, display_name),
             "reply": reply,
