@@ -178,13 +178,16 @@ def optional_user() -> User | None:
 
 
 def current_staff(*roles: str) -> StaffAccount:
-    """The caller's active staff account, optionally required to hold one of `roles`."""
-    user = current_user()
-    staff = (
-        StaffAccount.select()
-        .where((StaffAccount.user == user) & (StaffAccount.active == True))  # noqa: E712
-        .first()
-    )
+    """The caller's active staff account, optionally required to hold one of `roles`;
+    read once per request."""
+    if "staff" in g:
+        staff = g.staff
+    else:
+        staff = g.staff = (
+            StaffAccount.select()
+            .where((StaffAccount.user == current_user()) & (StaffAccount.active == True))  # noqa: E712
+            .first()
+        )
     if staff is None:
         raise Forbidden("this needs a staff account")
     if roles and staff.role not in roles:

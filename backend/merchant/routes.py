@@ -10,7 +10,7 @@ from backend.api import QueryPage
 from backend.auth import current_user
 from backend.inspections import rectification
 from backend.inspections.schemas import RectificationDetail, RectificationOut
-from backend.merchant import blp, schemas
+from backend.merchant import blp, member, schemas
 from backend.ratings import ratings
 from backend.ratings.schemas import ShopRatingOut
 from backend.schemas import LifecycleEventOut, PhotoUpload, PngSize, UploadOut
@@ -64,12 +64,14 @@ class Claims(MethodView):
 
 @blp.route(SHOP)
 class ShopProfile(MethodView):
+    @member
     @blp.response(200, schemas.OwnShopOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """One of my shops"""
         return access.member_shop(current_user(), shop_id)
 
+    @member
     @blp.arguments(schemas.ProfileChange)
     @blp.response(200, schemas.OwnShopOut)
     @blp.alt_response(403, response="FORBIDDEN")
@@ -87,12 +89,14 @@ class ShopProfile(MethodView):
 
 @blp.route(f"{SHOP}/licences")
 class Licences(MethodView):
+    @member
     @blp.response(200, LicenceOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """The shop's licences with their status today (valid, expiring, expired, not_yet_valid)"""
         return licences.licences(current_user(), shop_id)
 
+    @member
     @blp.arguments(schemas.LicenceIn)
     @blp.response(201, LicenceOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -104,6 +108,7 @@ class Licences(MethodView):
 
 @blp.route(f"{SHOP}/licences/<string:licence_id>")
 class LicenceItem(MethodView):
+    @member
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -114,6 +119,7 @@ class LicenceItem(MethodView):
 
 @blp.route(f"{SHOP}/licences/<string:licence_id>/renewal")
 class LicenceRenewal(MethodView):
+    @member
     @blp.arguments(schemas.LicenceRenewal)
     @blp.response(200, LicenceOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -125,12 +131,14 @@ class LicenceRenewal(MethodView):
 
 @blp.route(f"{SHOP}/employees")
 class Employees(MethodView):
+    @member
     @blp.response(200, EmployeeOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """Employees and their health certificates"""
         return employees.employees(current_user(), shop_id)
 
+    @member
     @blp.arguments(schemas.EmployeeIn)
     @blp.response(201, EmployeeOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -142,6 +150,7 @@ class Employees(MethodView):
 
 @blp.route(f"{SHOP}/employees/<string:employee_id>")
 class EmployeeItem(MethodView):
+    @member
     @blp.arguments(schemas.EmployeeChange)
     @blp.response(200, EmployeeOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -150,6 +159,7 @@ class EmployeeItem(MethodView):
         """Update an employee (e.g. a renewed health certificate)"""
         return employees.update_employee(current_user(), shop_id, employee_id, body)
 
+    @member
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -160,12 +170,14 @@ class EmployeeItem(MethodView):
 
 @blp.route(f"{SHOP}/honours")
 class Honours(MethodView):
+    @member
     @blp.response(200, schemas.ShopHonourOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
         """Honours and qualifications"""
         return honours.member_honours(current_user(), shop_id)
 
+    @member
     @blp.arguments(schemas.HonourIn)
     @blp.response(201, schemas.ShopHonourOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -177,6 +189,7 @@ class Honours(MethodView):
 
 @blp.route(f"{SHOP}/honours/<string:honour_id>")
 class HonourItem(MethodView):
+    @member
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -187,6 +200,7 @@ class HonourItem(MethodView):
 
 @blp.route(f"{SHOP}/members")
 class Members(MethodView):
+    @member
     @blp.response(200, schemas.MemberOut(many=True))
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -197,6 +211,7 @@ class Members(MethodView):
 
 @blp.route(f"{SHOP}/members/<int:user_id>")
 class MemberItem(MethodView):
+    @member
     @blp.response(204)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -208,6 +223,7 @@ class MemberItem(MethodView):
 
 @blp.route(f"{SHOP}/invites")
 class Invites(MethodView):
+    @member
     @blp.response(201, schemas.InviteOut)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -231,6 +247,7 @@ class InviteAcceptance(MethodView):
 
 @blp.route(f"{SHOP}/uploads")
 class Uploads(MethodView):
+    @member
     @blp.arguments(PhotoUpload, location="files")
     @blp.response(201, UploadOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -243,6 +260,7 @@ class Uploads(MethodView):
 
 @blp.route(f"{SHOP}/uploads/<string:upload_id>")
 class UploadItem(MethodView):
+    @member
     @blp.binary("image/jpeg", "image/png", description="the photo")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id, upload_id):
@@ -255,6 +273,7 @@ class UploadItem(MethodView):
 
 @blp.route(f"{SHOP}/code")
 class Code(MethodView):
+    @member
     @blp.response(200, schemas.CodeOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -266,6 +285,7 @@ class Code(MethodView):
 
 @blp.route(f"{SHOP}/code/reissue")
 class CodeReissue(MethodView):
+    @member
     @blp.response(201, schemas.CodeOut)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -279,6 +299,7 @@ class CodeReissue(MethodView):
 
 @blp.route(f"{SHOP}/code.svg")
 class CodeSvg(MethodView):
+    @member
     @blp.binary("image/svg+xml", description="the code as SVG, quiet zone included")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -290,6 +311,7 @@ class CodeSvg(MethodView):
 
 @blp.route(f"{SHOP}/code.png")
 class CodePng(MethodView):
+    @member
     @blp.arguments(PngSize, location="query")
     @blp.binary("image/png", description="the code with the shop's name under it")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -303,6 +325,7 @@ class CodePng(MethodView):
 
 @blp.route(f"{SHOP}/code/wxacode.png")
 class CodeWxacode(MethodView):
+    @member
     @blp.binary("image/png", "image/jpeg", description="the mini-program code")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -320,6 +343,7 @@ class CodeWxacode(MethodView):
 
 @blp.route(f"{SHOP}/rectifications")
 class Rectifications(MethodView):
+    @member
     @blp.arguments(schemas.OpenFilter, location="query")
     @blp.response(200, RectificationOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
@@ -330,6 +354,7 @@ class Rectifications(MethodView):
 
 @blp.route(f"{SHOP}/rectifications/<string:order_id>")
 class RectificationItem(MethodView):
+    @member
     @blp.response(200, RectificationDetail)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id, order_id):
@@ -339,6 +364,7 @@ class RectificationItem(MethodView):
 
 @blp.route(f"{SHOP}/rectifications/<string:order_id>/submissions")
 class RectificationSubmissions(MethodView):
+    @member
     @blp.arguments(schemas.RectificationAnswer)
     @blp.response(201, RectificationOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -352,6 +378,7 @@ class RectificationSubmissions(MethodView):
 
 @blp.route(f"{SHOP}/lifecycle")
 class Lifecycle(MethodView):
+    @member
     @blp.response(200, LifecycleEventOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.paginate(QueryPage)
@@ -362,6 +389,7 @@ class Lifecycle(MethodView):
 
 @blp.route(f"{SHOP}/ratings")
 class ShopRatings(MethodView):
+    @member
     @blp.response(200, ShopRatingOut(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.paginate(QueryPage)
@@ -372,6 +400,7 @@ class ShopRatings(MethodView):
 
 @blp.route(f"{SHOP}/ratings/<string:rating_id>/reply")
 class RatingReply(MethodView):
+    @member
     @blp.arguments(schemas.ReplyIn)
     @blp.response(200, ShopRatingOut)
     @blp.alt_response(404, response="NOT_FOUND")
