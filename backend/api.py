@@ -13,6 +13,7 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
+from backend import idempotency
 from backend.clock import SHANGHAI
 from backend.db import MAX_ID, page_of
 from backend.errors import Invalid, handle_http_exception
@@ -219,6 +220,15 @@ class Blueprint(_Blueprint):
         """Document a view that answers with bytes (an image, a PDF) instead of JSON."""
         content = {ct: {"schema": {"type": "string", "format": "binary"}} for ct in content_types}
         return self.doc(responses={"200": {"description": description, "content": content}})
+
+    def idempotent(self, view):
+        """A creating view: a request sent again with its Idempotency-Key gets the first
+        answer (backend.idempotency). Put it above the arguments and the response."""
+        view = self.doc(parameters=[idempotency.DOC])(view)
+        view = self.alt_response(
+            409, response="CONFLICT", description="the Idempotency-Key's request is in hand"
+        )(view)
+        return idempotency.idempotent(view)
 
     def asks_wechat(self, view):
         """Document the 502 and 503 a view answers when a WeChat call it makes fails."""

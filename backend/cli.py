@@ -103,7 +103,7 @@ def purge_command():
         report = purge()
     click.echo(
         f"resident code uses: {report.code_uses}, refresh tokens: {report.refresh_tokens}, "
-        f"ended logins: {report.ended_logins}"
+        f"ended logins: {report.ended_logins}, idempotency keys: {report.idempotency_keys}"
     )
 
 

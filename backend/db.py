@@ -10,6 +10,7 @@ import time
 from collections import namedtuple
 from collections.abc import Callable
 from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import urlparse
 
 import peewee as pw
@@ -120,6 +121,11 @@ def is_postgres() -> bool:
     return isinstance(database.obj, pw.PostgresqlDatabase)
 
 
+# Something to write first in the next unit of work, with it or not at all (a request's
+# Idempotency-Key, say): set by whoever needs it, taken by the first write_transaction.
+first_write: ContextVar[Callable[[], None] | None] = ContextVar("first_write", default=None)
+
+
 @contextmanager
 def write_transaction():
     """One unit of work that writes.
@@ -127,12 +133,13 @@ def write_transaction():
     SQLite takes the write lock up front (BEGIN IMMEDIATE) so two writers never
     both read and then deadlock upgrading; PostgreSQL relies on row locks.
     """
-    if is_sqlite():
-        with database.atomic("IMMEDIATE") as txn:
-            yield txn
-    else:
-        with database.atomic() as txn:
-            yield txn
+    outermost = not database.in_transaction()
+    with database.atomic("IMMEDIATE") if is_sqlite() else database.atomic() as txn:
+        pending = first_write.get() if outermost else None
+        if pending is not None:
+            first_write.set(None)
+            pending()
+        yield txn
 
 
 # Row ids are PostgreSQL's 32-bit serials: a larger number names no row, and handed to

@@ -1,5 +1,6 @@
 """Deleting rows kept only for a while: used resident-code jti's, dead logins' refresh
-tokens, and the record of ended logins once their access tokens have all expired.
+tokens, the record of ended logins once their access tokens have all expired, and
+Idempotency-Keys a day old.
 
 Run daily from cron: `citycode purge`.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from backend import clock, residentcode, revocations
+from backend import clock, idempotency, residentcode, revocations
 from backend.db import write_transaction
 from backend.models import RefreshToken, ResidentCodeUse
 
@@ -27,6 +28,7 @@ class PurgeReport:
     code_uses: int
     refresh_tokens: int
     ended_logins: int
+    idempotency_keys: int
 
 
 def purge(now: datetime | None = None) -> PurgeReport:
@@ -42,4 +44,5 @@ def purge(now: datetime | None = None) -> PurgeReport:
         )
         refresh_tokens = RefreshToken.delete().where(RefreshToken.family.not_in(live)).execute()
         ended_logins = revocations.purge(now)
-    return PurgeReport(code_uses, refresh_tokens, ended_logins)
+        idempotency_keys = idempotency.purge(now)
+    return PurgeReport(code_uses, refresh_tokens, ended_logins, idempotency_keys)

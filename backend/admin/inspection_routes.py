@@ -21,6 +21,7 @@ REGULATORS = ("inspector", "admin")
 @blp.route("/shops/<string:shop_id>/inspections")
 class ShopInspections(MethodView):
     @requires(*INSPECTORS)
+    @blp.idempotent
     @blp.arguments(schemas.InspectionIn)
     @blp.response(201, schemas.RecordedInspection)
     @blp.alt_response(404, response="NOT_FOUND")

@@ -39,6 +39,7 @@ class Shops(MethodView):
         """My shops, with my role in each"""
         return access.my_shops(current_user())
 
+    @blp.idempotent
     @blp.arguments(schemas.ShopRegistration)
     @blp.response(201, ShopOut)
     @blp.alt_response(409, response="CONFLICT")
@@ -54,6 +55,7 @@ class Claims(MethodView):
         """My registrations, claims and changes of name or address, and how they were decided"""
         return requests.my_requests(current_user())
 
+    @blp.idempotent
     @blp.arguments(schemas.ClaimRequest)
     @blp.response(201, ShopRequestOut)
     @blp.alt_response(409, response="CONFLICT")

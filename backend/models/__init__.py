@@ -25,7 +25,14 @@ from backend.models.inspections import (
     RectificationSubmission,
 )
 from backend.models.lifecycle import LifecycleEvent
-from backend.models.people import BindingCode, RefreshToken, RevokedSession, StaffAccount, User
+from backend.models.people import (
+    BindingCode,
+    IdempotentRequest,
+    RefreshToken,
+    RevokedSession,
+    StaffAccount,
+    User,
+)
 from backend.models.ratings import Complaint, Rating
 from backend.models.regions import Department, Region
 from backend.models.shops import (
@@ -47,6 +54,7 @@ ALL_MODELS = [
     User,
     RefreshToken,
     RevokedSession,
+    IdempotentRequest,
     StaffAccount,
     BindingCode,
     Shop,

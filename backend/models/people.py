@@ -46,6 +46,22 @@ class RevokedSession(BaseModel):
     expires_at = UTCDateTimeField(index=True)
 
 
+class IdempotentRequest(BaseModel):
+    """A creating request sent with an Idempotency-Key, and the answer it got: the same key
+    with the same request within a day answers that again (backend.idempotency)."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE")
+    key = pw.CharField(max_length=64)
+    request_sha256 = pw.CharField(max_length=64)
+    # Null until the answer is written, just after the request's own transaction commits.
+    status = pw.IntegerField(null=True)
+    body = pw.TextField(null=True)
+    created_at = UTCDateTimeField(default=created_now, index=True)
+
+    class Meta:
+        indexes = ((("user", "key"), True),)
+
+
 STAFF_ROLES = ("inspector", "cadre", "admin")
 
 

@@ -62,6 +62,7 @@ class PollVoting(MethodView):
 
 @blp.route("/reports")
 class Reports(MethodView):
+    @blp.idempotent
     @blp.arguments(schemas.ReportIn)
     @blp.response(201, ReportOut)
     @blp.asks_wechat

@@ -116,6 +116,7 @@ class ResidentCodePng(MethodView):
 class ShopRatings(MethodView):
     decorators = [limiter.limit("10 per hour", methods=["POST"])]
 
+    @blp.idempotent
     @blp.arguments(schemas.RatingIn)
     @blp.response(201, RatingOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -136,6 +137,7 @@ class MyRatings(MethodView):
 
 @blp.route("/shops/<string:shop_id>/complaints")
 class ShopComplaints(MethodView):
+    @blp.idempotent
     @blp.arguments(schemas.ComplaintIn)
     @blp.response(201, ComplaintOut)
     @blp.alt_response(404, response="NOT_FOUND")

@@ -32,6 +32,7 @@ class BookingEventItem(MethodView):
 
 @blp.route("/events/<string:event_id>/slots/<string:slot_id>/bookings")
 class SlotBookings(MethodView):
+    @blp.idempotent
     @blp.response(201, schemas.BookingOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
