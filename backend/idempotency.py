@@ -115,11 +115,10 @@ def _hold(user_id: int, key: str, digest: str) -> None:
 
 
 def _remember(user_id: int, key: str, response) -> None:
-    if response.status_code >= 400:
-        return  # its transaction was undone, the key with it
+    # Only an answer comes here: a refusal was raised, and undid the key with the request.
     with write_transaction():
         (
-            IdempotentRequest.update(status=response.status_code, body=response.get_data(True))
+            IdempotentRequest.update(status=response.status_code, body=response.get_data().decode())
             .where((IdempotentRequest.user == user_id) & (IdempotentRequest.key == key))
             .execute()
         )

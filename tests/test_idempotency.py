@@ -9,7 +9,7 @@ import pytest
 
 from backend import clock
 from backend.db import database
-from backend.models import Report
+from backend.models import IdempotentRequest, Report
 from backend.purge import purge
 from tests.races import at_once
 
@@ -48,7 +48,9 @@ def test_the_same_key_with_another_request_is_refused_naming_the_header(resident
     assert _report(resident, "k-1").status_code == 201
     other = _report(resident, "k-1", text="另一件事：楼下的路灯坏了好几天")
     assert other.status_code == 422
-    assert "Idempotency-Key" in other.get_json()["errors"]["headers"]
+    assert other.get_json()["errors"]["headers"]["Idempotency-Key"] == [
+        "already used with another request; make a new key"
+    ]
     assert _reports() == 1
 
 
@@ -83,13 +85,54 @@ def test_two_sends_of_one_key_at_once_make_one_record(app, resident):
     taps = [ApiClient(app, resident.token) for _ in range(2)]
     answers = at_once(*[partial(_report, tap, "k-race") for tap in taps])
     assert sorted(a.status_code for a in answers) in ([201, 201], [201, 409])
+    for refused in (a for a in answers if a.status_code == 409):
+        assert refused.get_json()["message"] == IN_HAND
     assert _reports() == 1
 
 
 def test_a_key_is_kept_a_day_then_let_go(app, client, resident):
     assert _report(resident, "k-1").status_code == 201
-    clock.travel(timedelta(hours=24, seconds=1))
+    assert _report(resident, "k-old", text="电梯里有异味，几天了").status_code == 201
+    clock.travel(timedelta(hours=12))
+    assert _report(client.login("alice"), "k-2", text="楼下的路灯坏了好几天").status_code == 201
+    clock.travel(timedelta(hours=12, seconds=1))
     tomorrow = client.login("alice")
     assert _report(tomorrow, "k-1", text="一天后又来了：楼道又堆满杂物").status_code == 201
     with app.app_context(), database.connection_context():
-        assert purge(clock.now() + timedelta(hours=24)).idempotency_keys == 1
+        assert purge(clock.now()).idempotency_keys == 1  # k-old; k-1 is new, k-2 half a day
+        assert {r.key for r in IdempotentRequest.select()} == {"k-1", "k-2"}
+
+
+IN_HAND = "a request with this Idempotency-Key is still in hand; ask again in a moment"
+
+
+def test_a_request_whose_answer_was_not_written_is_reported_in_hand(app, resident):
+    """Killed between its commit and writing its answer: the request is done; a second
+    send must not make it again."""
+    from backend.idempotency import _digest
+    from backend.models import User
+
+    body = {
+        "community": COMMUNITY_A,
+        "category": "safety",
+        "text": "楼道里堆满了杂物，存在消防隐患",
+    }
+    with app.test_request_context(REPORTS, method="POST", json=body):
+        digest = _digest()
+    with app.app_context(), database.connection_context():
+        alice = User.get(User.openid == "oStub_alice")
+        IdempotentRequest.create(user=alice, key="k-lost", request_sha256=digest)
+    answer = _report(resident, "k-lost")
+    assert (answer.status_code, answer.get_json()["message"]) == (409, IN_HAND)
+    assert _reports() == 0
+
+
+def test_one_callers_keys_and_answers_never_touch_anothers(client, places, resident):
+    first = _report(resident, "k-1")
+    bob = client.login("bob")
+    body = {"community": places["community_b"].code, "category": "safety", "text": "楼道灯不亮了"}
+    assert bob.post(REPORTS, json=body, headers={"Idempotency-Key": "k-b"}).status_code == 201
+    assert _report(resident, "k-2", text="楼下的路灯坏了好几天").status_code == 201
+    replay = _report(resident, "k-1")
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.get_json() == first.get_json()
