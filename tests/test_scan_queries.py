@@ -25,7 +25,9 @@ class _Statements(logging.Handler):
 
     def emit(self, record):
         # peewee logs each statement as (sql, params); the pool logs plain messages.
-        if isinstance(record.msg, tuple):
+        # The set of ended logins is read again once a second whatever the request,
+        # so whether it falls inside a measured block is a matter of timing: not counted.
+        if isinstance(record.msg, tuple) and '"revoked_session"' not in record.msg[0]:
             self.sql.append(record.msg[0])
             self.sql.params.append(tuple(record.msg[1] or ()))
 
