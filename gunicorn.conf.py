@@ -5,12 +5,14 @@ import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "gthread"
+# gunicorn's threaded worker, except that a request reaches a thread only once it has
+# fully arrived (backend/serving.py): a client sending slowly waits in the event loop,
+# with a deadline, instead of holding the worker's one thread.
+worker_class = "backend.serving.WholeRequestWorker"
 # One request at a time per worker: Python threads in one process take turns on the GIL,
 # and every database call hands it over, so under load a second thread added latency
-# (scan p99 about twice as long at 4 threads) and no throughput. The gthread worker
-# still keeps idle keep-alive connections out of the way. Raise it where requests wait
-# on slow upstream calls (WeChat) rather than on the CPU.
+# (scan p99 about twice as long at 4 threads) and no throughput. Raise it where requests
+# wait on slow upstream calls (WeChat) rather than on the CPU.
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
 # The app is imported and built once, in the master: a worker is a fork of it, ready in
 # milliseconds, so recycling a worker (max_requests) no longer costs every core a second

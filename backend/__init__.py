@@ -59,11 +59,15 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
     return app
 
 
+# The largest request body the service takes (a photo upload and its form); larger is a 413.
+MAX_REQUEST_BYTES = 6 * 1024 * 1024
+
+
 def _configure(app: Flask, config: Config) -> None:
     app.config["CITYCODE"] = config
     app.config.update(
         TESTING=config.testing,
-        MAX_CONTENT_LENGTH=6 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         API_TITLE="CityCode",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",

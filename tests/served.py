@@ -20,6 +20,23 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 
 
+def connect(port: int) -> tuple[socket.socket, object]:
+    """A raw client socket, and a file to read its answers from."""
+    client = socket.create_connection(("127.0.0.1", port), timeout=5)
+    return client, client.makefile("rb")
+
+
+def read_response(answers) -> tuple[int, dict, bytes]:
+    """One HTTP/1.1 response from the stream: status, headers (lower-case names), body."""
+    status = int(answers.readline().split()[1])
+    headers = {}
+    while (line := answers.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        headers[name.strip().lower()] = value.strip()
+    body = answers.read(int(headers.get("content-length", 0)))
+    return status, headers, body
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

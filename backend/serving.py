@@ -1,0 +1,300 @@
+"""The gunicorn worker: a request reaches the app's thread only once it has fully arrived.
+
+gunicorn's threaded worker hands a connection to a thread as soon as it is readable, and
+the thread then reads the headers and the body as they come. With one thread per worker
+(gunicorn.conf.py says why one), five clients that each sent headers and then their
+body a byte at a time stopped the whole service. Here the worker's event loop, which
+waits on every socket at once, collects each request (headers, then the body its
+Content-Length or chunked framing announces) without blocking anyone, and only a whole
+request goes to the thread. A client gets REQUEST_SECONDS to send one; after that it is
+answered 408 and the connection closed. Over TLS, which the service leaves to the proxy
+in front of it, the worker behaves as gunicorn's own.
+
+Requests it cannot frame (headers too long, malformed framing, a body larger than the
+app takes) go to the thread as they are, for gunicorn and the app to refuse; what gunicorn
+refuses before the app sees a request (a request line or header fields too long, bytes
+that are not HTTP) is answered in the service's one JSON error shape, not gunicorn's HTML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import re
+import secrets
+import selectors
+import socket
+import time
+from functools import partial
+
+from gunicorn.http import errors as http_errors
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from backend import MAX_REQUEST_BYTES
+
+# How long a client has to send a whole request; REQUEST_TIMEOUT (seconds) overrides it.
+REQUEST_SECONDS = 10.0
+# More than gunicorn's own limits on a request line and its header fields allow.
+MAX_HEAD = 64 * 1024
+MAX_BODY = MAX_REQUEST_BYTES
+RECV = 64 * 1024
+
+
+def error_response(status: int, reason: str, message: str) -> bytes:
+    """A whole HTTP response in the app's error shape, for answers the app cannot give."""
+    body = json.dumps(
+        {"code": status, "status": reason, "message": message, "request_id": secrets.token_hex(16)},
+        ensure_ascii=False,
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json; charset=utf-8\r\n"
+        f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+TIMED_OUT = (408, "Request Timeout", "请求未在限定时间内发送完整，请重新发送")
+# What gunicorn refuses before the app sees a request; anything else it cannot read is a 400.
+REFUSED = (
+    (http_errors.LimitRequestLine, (414, "URI Too Long", "请求地址过长")),
+    (http_errors.LimitRequestHeaders, (431, "Request Header Fields Too Large", "请求头过大")),
+    (http_errors.UnsupportedTransferCoding, (501, "Not Implemented", "不支持该传输编码")),
+    (http_errors.ExpectationFailed, (417, "Expectation Failed", "不支持该 Expect 请求头")),
+    (http_errors.ForbiddenProxyRequest, (403, "Forbidden", "不接受来自该代理的请求")),
+)
+BAD_REQUEST = (400, "Bad Request", "请求格式不正确，无法识别")
+# A header the app tried to send, or a setting, is not the client's fault.
+_NOT_THE_CLIENTS = (
+    http_errors.InvalidResponseHeader,
+    http_errors.InvalidResponseHeaderName,
+    http_errors.ConfigurationProblem,
+)
+FAILED = (500, "Internal Server Error", "服务器内部错误，请稍后重试")
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)[ \t]*(?=\r\n)", re.I)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.I)
+_EXPECT_CONTINUE = re.compile(rb"\r\nexpect[ \t]*:[ \t]*100-continue[ \t]*(?=\r\n)", re.I)
+_HTTP11 = re.compile(rb"^[^\r\n]* HTTP/1\.1\r\n")
+
+
+class Arriving:
+    """What has come of one request so far, and when it must be complete."""
+
+    __slots__ = ("data", "deadline", "head_end", "body_end", "chunked")
+
+    def __init__(self, deadline: float):
+        self.data = bytearray()
+        self.deadline = deadline
+        self.head_end = -1  # index after the blank line ending the headers
+        self.body_end = -1  # index after the body, once known
+        self.chunked = False
+
+
+def request_state(arriving: Arriving) -> str:
+    """'whole', 'more', 'continue' (headers in, the client waits for 100 Continue) or
+    'unframed' (let gunicorn read and refuse it)."""
+    data = arriving.data
+    if arriving.head_end < 0:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            return "unframed" if len(data) > MAX_HEAD else "more"
+        arriving.head_end = end + 4
+        head = bytes(data[: arriving.head_end])
+        arriving.chunked = bool(_CHUNKED.search(head))
+        lengths = _CONTENT_LENGTH.findall(head)
+        if arriving.chunked or len(lengths) > 1:
+            if len(lengths) > 0:
+                return "unframed"
+        else:
+            length = int(lengths[0]) if lengths else 0
+            if length > MAX_BODY:
+                return "unframed"
+            arriving.body_end = arriving.head_end + length
+        waiting = len(data) == arriving.head_end and arriving.body_end != arriving.head_end
+        if waiting and _EXPECT_CONTINUE.search(head) and _HTTP11.match(head):
+            return "continue"
+    if arriving.chunked:
+        return _chunked_state(arriving)
+    return "whole" if len(data) >= arriving.body_end else "more"
+
+
+def _chunked_state(arriving: Arriving) -> str:
+    data, at = arriving.data, arriving.head_end
+    while True:
+        line_end = data.find(b"\r\n", at)
+        if line_end < 0:
+            return "more" if len(data) - at < 1024 else "unframed"
+        size_text = bytes(data[at:line_end]).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            return "unframed"
+        if size == 0:
+            trailers = line_end + 2
+            if data[trailers : trailers + 2] == b"\r\n":
+                return "whole"
+            return "whole" if data.find(b"\r\n\r\n", trailers - 2) >= 0 else "more"
+        at = line_end + 2 + size + 2
+        if at - arriving.head_end > MAX_BODY:
+            return "unframed"
+        if at > len(data):
+            return "more"
+
+
+# What a thread's first read says when the request is not all there yet: the event loop
+# collects the rest.
+_COLLECT = object()
+
+
+class WholeRequestWorker(ThreadWorker):
+    """gunicorn's gthread worker, running only HTTP/1 requests that have fully arrived.
+
+    A request that arrives in one piece, as nearly all do, costs what it did: the thread
+    reads what the socket holds without waiting, finds the request whole, and runs it.
+    Only one that is not whole goes back to the event loop until it is.
+    """
+
+    def init_process(self):
+        self.arriving_conns = {}
+        self.request_seconds = float(os.environ.get("REQUEST_TIMEOUT", REQUEST_SECONDS))
+        super().init_process()
+
+    def accept(self, listener):
+        """A new connection waits in the event loop for its first bytes, not in a thread."""
+        if self.cfg.is_ssl:
+            return super().accept(listener)
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())
+        conn.timeout = time.monotonic() + self.request_seconds
+        self.pending_conns.append(conn)
+        self.poller.register(
+            conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn)
+        )
+
+    def handle(self, conn):
+        if not (self.cfg.is_ssl or conn.is_http2 or getattr(conn, "whole", False)):
+            try:
+                first = self._read_what_is_there(conn)
+            except OSError:
+                return False
+            if first is not None:
+                return first
+        conn.whole = False
+        return super().handle(conn)
+
+    def _read_what_is_there(self, conn):
+        """In the thread, without waiting: None when the request is whole (it is back in
+        the parser's buffer), _COLLECT when more must come, False when the client left."""
+        conn.init()
+        arriving = Arriving(time.monotonic() + self.request_seconds)
+        arriving.data += conn.parser.unreader.take_buffered()
+        state = request_state(arriving) if arriving.data else "more"
+        while state == "more":
+            try:
+                received = conn.sock.recv(RECV, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                break
+            if not received:
+                if not arriving.data:
+                    return False
+                state = "unframed"  # cut off: gunicorn's parser says so
+                break
+            arriving.data += received
+            state = request_state(arriving)
+        if state in ("more", "continue"):
+            if state == "continue":
+                _continue(conn, arriving)
+            conn.arriving = arriving
+            return _COLLECT
+        conn.parser.unreader.unread(bytes(arriving.data))
+        return None
+
+    def finish_request(self, conn, fs):
+        if not fs.cancelled() and fs.exception() is None and fs.result() is _COLLECT:
+            conn.sock.setblocking(False)
+            self.arriving_conns[conn] = conn.arriving
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))
+            return
+        super().finish_request(conn, fs)
+
+    def _on_bytes(self, conn, client):
+        """In the event loop: more of a request that did not come in one piece."""
+        arriving = self.arriving_conns[conn]
+        try:
+            received = client.recv(RECV)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            received = b""
+        if not received:
+            self._drop(conn)
+            return
+        arriving.data += received
+        state = request_state(arriving)
+        if state == "more":
+            return
+        if state == "continue":
+            try:
+                _continue(conn, arriving)
+            except OSError:
+                self._drop(conn)
+            return
+        self._forget(conn)
+        conn.whole = True
+        conn.sock.setblocking(True)
+        conn.parser.unreader.unread(bytes(arriving.data))
+        self.enqueue_req(conn)
+
+    def _forget(self, conn):
+        del self.arriving_conns[conn]
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(conn.sock)
+
+    def _drop(self, conn, answer: bytes = b""):
+        self._forget(conn)
+        self.nr_conns -= 1
+        if answer:
+            with contextlib.suppress(OSError):
+                conn.sock.send(answer)
+        conn.close()
+
+    def murder_pending(self):
+        """Connections that sent nothing in time are closed (gunicorn's own); those in the
+        middle of a request are told 408 first."""
+        super().murder_pending()
+        now = time.monotonic()
+        for conn in [c for c, arriving in self.arriving_conns.items() if arriving.deadline < now]:
+            self._drop(conn, error_response(*TIMED_OUT))
+
+    def handle_error(self, req, client, addr, exc):
+        """gunicorn's own refusals, in JSON (its handle_error writes HTML)."""
+        if isinstance(exc, http_errors.ParseException) and not isinstance(exc, _NOT_THE_CLIENTS):
+            answer = next((a for kind, a in REFUSED if isinstance(exc, kind)), BAD_REQUEST)
+            self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+        else:
+            answer = FAILED
+            self.log.exception("Error handling request %s", getattr(req, "uri", "(no URI read)"))
+        with contextlib.suppress(OSError):
+            client.setblocking(True)
+            client.sendall(error_response(*answer))
+
+
+def _continue(conn, arriving: Arriving) -> None:
+    """Answer the client's Expect: 100-continue, and take the field out of the request so
+    that gunicorn does not send a second one."""
+    head = bytes(arriving.data[: arriving.head_end])
+    stripped = _EXPECT_CONTINUE.sub(b"", head)
+    arriving.data[: arriving.head_end] = stripped
+    if arriving.body_end >= 0:
+        arriving.body_end -= len(head) - len(stripped)
+    arriving.head_end = len(stripped)
+    conn.sock.send(CONTINUE)

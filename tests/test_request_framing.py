@@ -1,0 +1,81 @@
+"""When a request has fully arrived, judged from its bytes alone (backend/serving.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.serving import MAX_BODY, MAX_HEAD, Arriving, request_state
+
+pytestmark = pytest.mark.once  # the rule alone, no database
+
+
+def state_after(*parts: bytes) -> list[str]:
+    """The state after each part arrives, as the event loop sees them one recv at a time."""
+    arriving, states = Arriving(deadline=0), []
+    for part in parts:
+        arriving.data += part
+        states.append(request_state(arriving))
+    return states
+
+
+HEAD = b"POST /api/v1/auth/login HTTP/1.1\r\nHost: c\r\nContent-Type: application/json\r\n"
+
+
+def test_a_get_is_whole_once_its_blank_line_arrives():
+    assert state_after(b"GET /healthz HTTP/1.1\r\nHost: c\r\n", b"\r\n") == ["more", "whole"]
+
+
+def test_a_body_of_announced_length_is_whole_only_at_its_last_byte():
+    parts = [HEAD + b"content-length :  7\r\n\r\n", b'{"a":', b"1", b"}"]
+    assert state_after(*parts) == ["more", "more", "more", "whole"]
+
+
+def test_the_header_name_and_its_case_do_not_matter_but_the_name_must_be_whole():
+    assert state_after(HEAD + b"CONTENT-LENGTH: 2\r\n\r\n{}") == ["whole"]
+    # X-Content-Length announces nothing: the request has no body.
+    assert state_after(HEAD + b"X-Content-Length: 2\r\n\r\n") == ["whole"]
+
+
+def test_a_chunked_body_is_whole_at_its_last_chunk_and_trailers():
+    head = HEAD + b"Transfer-Encoding: chunked\r\n\r\n"
+    parts = [head, b'3\r\n{"a', b'\r\n4;ext=1\r\n":1}\r\n', b"0\r\n", b"\r\n"]
+    assert state_after(*parts) == ["more", "more", "more", "more", "whole"]
+    with_trailer = [head + b"2\r\n{}\r\n0\r\n", b"X-Sum: 1\r\n", b"\r\n"]
+    assert state_after(*with_trailer) == ["more", "more", "whole"]
+
+
+def test_a_client_that_expects_100_continue_is_told_to_go_on_before_it_sends_the_body():
+    states = state_after(HEAD + b"Expect: 100-continue\r\nContent-Length: 2\r\n\r\n", b"{}")
+    assert states == ["continue", "whole"]
+    # With the body already sent, or nothing to send, there is nothing to wait for.
+    assert state_after(HEAD + b"Expect: 100-continue\r\nContent-Length: 2\r\n\r\n{") == ["more"]
+    bodiless = b"GET / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n"
+    assert state_after(bodiless) == ["whole"]
+    # HTTP/1.0 has no 100 Continue (RFC 9110 10.1.1).
+    old = b"POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"
+    assert state_after(old) == ["more"]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        HEAD + b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n",
+        HEAD + b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
+        HEAD + b"Content-Length: " + str(MAX_BODY + 1).encode() + b"\r\n\r\n",
+        HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ],
+    ids=["two lengths", "length and chunked", "too large", "bad chunk size"],
+)
+def test_requests_it_cannot_frame_are_left_for_gunicorn_to_refuse(head):
+    assert state_after(head) == ["unframed"]
+
+
+def test_headers_longer_than_any_gunicorn_accepts_are_left_for_it_to_refuse():
+    assert state_after(b"GET /" + b"a" * MAX_HEAD) == ["unframed"]
+    assert state_after(b"GET /" + b"a" * (MAX_HEAD - 10)) == ["more"]
+
+
+def test_a_chunked_body_larger_than_the_app_takes_is_left_for_gunicorn():
+    size = MAX_BODY + 1
+    chunk = f"{size:x}\r\n".encode()
+    assert state_after(HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + chunk) == ["unframed"]
