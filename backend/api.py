@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 
 import marshmallow as ma
@@ -159,7 +160,12 @@ class ArgumentsParser(FlaskParser):
         data = req.get_data(cache=True)
         if not data:
             return webargs_core.missing
-        body = orjson.loads(data)  # its JSONDecodeError is json's: webargs answers 400
+        try:
+            body = orjson.loads(data)  # its JSONDecodeError is json's: webargs answers 400
+        except orjson.JSONDecodeError as exc:
+            # Bytes that are not UTF-8 come without the document, which webargs would take
+            # for an empty body and answer "missing data": it is a body, and not JSON.
+            raise json.JSONDecodeError(str(exc), exc.doc or repr(data[:64]), exc.pos) from None
         if b"\\u0000" in data:
             _refuse_nul(body)
         return body

@@ -209,3 +209,52 @@ def test_a_time_at_the_calendars_edge_names_the_field(client, make):
         for key in field:
             errors = errors[key]
         assert cadre.get(url).get_json() == [], url
+
+
+def test_a_body_nested_ten_thousand_deep_is_400_not_a_crash(client):
+    deep_list = "[" * 10_000 + "]" * 10_000
+    deep_object = '{"a":' * 10_000 + "1" + "}" * 10_000
+    for body in (deep_list, deep_object, '{"code": ' + deep_list + "}"):
+        response = client.http.post(
+            "/api/v1/auth/login", data=body, content_type="application/json"
+        )
+        assert response.status_code == 400, response.get_json()
+        assert "json" in response.get_json()["errors"]
+
+
+def test_a_body_that_is_not_utf8_is_400_not_a_missing_field(client):
+    # Read as absent, the body would be answered "code: missing", sending the
+    # client's developer to look for a field they did send.
+    for body in (b'{"code": "\xff\xfe"}', b'{"code": "\xc3"}', "{}".encode("utf-16")):
+        response = client.http.post(
+            "/api/v1/auth/login", data=body, content_type="application/json"
+        )
+        assert response.status_code == 400, (body, response.get_json())
+        assert response.get_json()["errors"] == {"json": ["Invalid JSON body."]}
+
+
+def test_a_body_sent_as_another_content_type_is_not_read_as_json(client):
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        response = client.http.post(
+            "/api/v1/auth/login", data='{"code": "alice.t"}', content_type=content_type
+        )
+        assert response.status_code == 422, content_type
+        assert "code" in response.get_json()["errors"]["json"]
+
+
+def test_paging_below_one_or_beyond_reason_names_the_parameter(client, make):
+    places = make.region_tree()
+    make.staff("admin_a", "admin", places["street_a"])
+    admin = client.login("admin_a")
+    for query, name in [
+        ("page=-1", "page"),
+        ("page=0", "page"),
+        ("page=1e9", "page"),
+        ("page_size=-5", "page_size"),
+        ("page_size=0", "page_size"),
+        (f"page_size={HUGE}", "page_size"),
+        ("page=1&page_size=100000", "page_size"),
+    ]:
+        response = admin.get(f"/api/v1/admin/shops?{query}")
+        assert response.status_code == 422, (query, response.get_json())
+        assert name in response.get_json()["errors"]["query"], query
