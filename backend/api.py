@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC
 
 import marshmallow as ma
 import orjson
+from apispec import BasePlugin
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest import Page
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from backend import idempotency
@@ -29,6 +32,23 @@ class ErrorSchema(ma.Schema):
         metadata={"description": "per location (json, query, path), per field: reasons"}
     )
     request_id = ma.fields.String(metadata={"description": "quote this when reporting a problem"})
+
+
+PAGINATION_SCHEMA = {
+    "type": "object",
+    "properties": {
+        name: {"type": "integer", "minimum": 0}
+        for name in (
+            "total",
+            "total_pages",
+            "first_page",
+            "last_page",
+            "page",
+            "previous_page",
+            "next_page",
+        )
+    },
+}
 
 
 class Line(ma.fields.String):
@@ -94,10 +114,26 @@ class PathText(UnicodeConverter):
         self.regex = self.regex.replace("[^/]", "[^/\\x00]")
 
 
+class OperationIds(BasePlugin):
+    """Every operation's operationId, from its Flask endpoint and method
+    (merchant.licences.post): unique, stable while the route is, and what a generated
+    client names its function."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        rule = kwargs.get("rule")
+        if rule is None or not operations:
+            return
+        blueprint, _, view = rule.endpoint.rpartition(".")
+        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", view).lower()
+        for method, operation in operations.items():
+            operation.setdefault("operationId", ".".join(filter(None, (blueprint, name, method))))
+
+
 class Api(_Api):
     ERROR_SCHEMA = ErrorSchema
 
     def init_app(self, app, *, spec_kwargs=None):
+        spec_kwargs = {**(spec_kwargs or {}), "extra_plugins": [OperationIds()]}
         app.url_map.converters["int"] = RowId
         app.url_map.converters["default"] = app.url_map.converters["string"] = PathText
         # Whatever a camera read from a sticker, NUL included: the scan answers it a verdict.
@@ -149,6 +185,10 @@ def _marked(view, mark: str) -> bool:
     return bool(getattr(view, mark, False) or getattr(view_class, mark, False))
 
 
+# Set on a body schema whose operation documents its body as required.
+BODY_REQUIRED = "_citycode_body_required"
+
+
 class ArgumentsParser(FlaskParser):
     """webargs' parser, reading JSON bodies as strictly as jsonio writes them: NaN, a lone
     surrogate or trailing text is a 400, not a value that fails later on its way out; a
@@ -169,6 +209,29 @@ class ArgumentsParser(FlaskParser):
         if b"\\u0000" in data:
             _refuse_nul(body)
         return body
+
+    def load_json(self, req, schema):
+        body = super().load_json(req, schema)
+        if (
+            body is webargs_core.missing
+            and getattr(schema, BODY_REQUIRED, False)
+            and not any(field.required for field in schema.fields.values())
+        ):
+            # A schema of optional fields (a PATCH) would take no body as {}: a request that
+            # asks for nothing, a client's mistake to point out, not a change done. (With
+            # a required field, the field is named instead.)
+            raise Invalid("a JSON body is required", errors={"json": {"_schema": ["missing"]}})
+        return body
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "files": ma.RAISE}
+
+    def load_files(self, req, schema):
+        # A multipart body is one form: a text field sent beside the file is checked
+        # against the schema with it (and refused, naming it), not silently dropped.
+        fields = MultiDict(req.files)
+        for name, value in req.form.items(multi=True):
+            fields.add(name, value)
+        return self._makeproxy(fields, schema)
 
     def load_querystring(self, req, schema):
         for name, value in req.args.items(multi=True):
@@ -209,6 +272,14 @@ class Blueprint(_Blueprint):
         if staff_only:
             self._prepare_doc_cbks.append(self._prepare_staff_doc)
 
+    def arguments(self, schema, *, location="json", required=True, **kwargs):
+        """flask-smorest's, and a JSON body documented as required is: sent without one,
+        the request is refused (flask-smorest only documents it)."""
+        if location == "json" and required:
+            schema = schema() if isinstance(schema, type) else schema
+            setattr(schema, BODY_REQUIRED, True)
+        return super().arguments(schema, location=location, required=required, **kwargs)
+
     def route(self, rule, *, parameters=None, tags=None, **options):
         decorator = super().route(rule, parameters=parameters, tags=tags, **options)
 
@@ -221,6 +292,15 @@ class Blueprint(_Blueprint):
             return decorator(view)
 
         return register
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        # The header's value is JSON text; as a `schema` it would be read as an OpenAPI
+        # "simple" header (comma-separated), which no client or validator can parse.
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "the list's paging, as JSON: total, total_pages, first_page, "
+            "last_page, page, previous_page, next_page",
+            "content": {"application/json": {"schema": PAGINATION_SCHEMA}},
+        }
 
     def binary(self, *content_types: str, description: str = "the file"):
         """Document a view that answers with bytes (an image, a PDF) instead of JSON."""

@@ -112,7 +112,10 @@ def handle_http_exception(exc: HTTPException):
     message = data.get("message") or exc.description
     if exc.code == 429:
         message = f"too many requests: limit is {exc.description}"
-    headers = dict(data.get("headers") or {})
+    # What the exception itself says in headers (Allow on a 405, Retry-After), less the
+    # HTML content type it would have been sent with.
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     if exc.code == 422 and not message:
         message = "the request did not validate"
     errors = data.get("messages") or data.get("errors")

@@ -38,6 +38,8 @@ def test_wrong_method_is_json_405(client):
     response = client.http.get("/api/v1/auth/login")
     assert response.status_code == 405
     assert response.get_json()["code"] == 405
+    # RFC 9110: a 405 says which methods the resource does take.
+    assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
 
 
 def test_request_id_is_echoed_or_made(client):
@@ -258,3 +260,13 @@ def test_paging_below_one_or_beyond_reason_names_the_parameter(client, make):
         response = admin.get(f"/api/v1/admin/shops?{query}")
         assert response.status_code == 422, (query, response.get_json())
         assert name in response.get_json()["errors"]["query"], query
+
+
+def test_a_change_sent_without_a_body_is_refused_not_done(client, make):
+    shop = make.shop("owner", make.region_tree()["street_a"])
+    owner = client.login("owner")
+    url = f"/api/v1/merchant/shops/{shop.public_id}"
+    nothing = owner.patch(url)
+    assert nothing.status_code == 422, nothing.get_json()
+    assert nothing.get_json()["errors"] == {"json": {"_schema": ["missing"]}}
+    assert owner.patch(url, json={}).status_code == 200  # an empty change, said so

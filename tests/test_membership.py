@@ -219,3 +219,12 @@ def test_an_approval_does_not_wait_for_the_residents_own_write(app, client, comm
         approval.join(timeout=5)
         assert answers == [200]
     approval.join()
+
+
+def test_a_cadre_decides_without_a_body_since_the_note_is_optional(client, community):
+    alice = client.login("alice")
+    alice.post("/api/v1/resident/memberships", json={"code": community["code"]["code"]})
+    cadre = client.login("cadre")
+    pending = cadre.get("/api/v1/admin/memberships").get_json()
+    response = cadre.post(f"/api/v1/admin/memberships/{pending[0]['id']}/approve")
+    assert response.status_code == 200 and response.get_json()["status"] == "approved"

@@ -38,10 +38,19 @@ def test_every_operation_has_request_and_response_schemas(client):
                     problems.append(f"{where}: {code} has no schema")
             if method in BODY_METHODS and not op.get("requestBody") and not op.get("x-no-body"):
                 problems.append(f"{where}: no request body schema")
+            if not re.fullmatch(r"[a-z_]+\.[a-z0-9_]+\.[a-z]+", op.get("operationId", "")):
+                problems.append(f"{where}: no operationId")
             if "default" not in op["responses"]:
                 problems.append(f"{where}: no error response")
             if op.get("security") != [] and "401" not in op["responses"]:
                 problems.append(f"{where}: needs a token but does not document 401")
+    ids = [
+        op.get("operationId")
+        for ops in spec["paths"].values()
+        for op in ops.values()
+        if isinstance(op, dict)
+    ]
+    assert len(ids) == len(set(ids)), "operationIds are unique"
     assert not problems, "\n".join(problems)
 
 

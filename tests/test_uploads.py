@@ -243,3 +243,15 @@ def test_only_the_first_picture_of_a_phone_jpeg_is_kept(client, shop):
     with Image.open(io.BytesIO(served)) as photo:
         assert photo.format == "JPEG" and photo.size == (40, 30)
         photo.load()
+
+
+def test_a_text_field_beside_the_photo_is_refused_and_named(client, shop, config):
+    owner = client.login("owner")
+    response = owner.post(
+        f"/api/v1/merchant/shops/{shop.public_id}/uploads",
+        data={"file": (io.BytesIO(_png()), "shop.png"), "shop_id": "someone-elses"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422, response.get_json()
+    assert "shop_id" in response.get_json()["errors"]["files"]
+    assert _stored(config) == []

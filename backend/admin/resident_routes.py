@@ -39,7 +39,7 @@ class Memberships(MethodView):
 @blp.route("/memberships/<int:membership_id>/approve")
 class ApproveMembership(MethodView):
     @requires(*COMMUNITY_STAFF)
-    @blp.arguments(schemas.MembershipDecision)
+    @blp.arguments(schemas.MembershipDecision, required=False)
     @blp.response(200, schemas.CommunityMemberOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -51,7 +51,7 @@ class ApproveMembership(MethodView):
 @blp.route("/memberships/<int:membership_id>/reject")
 class RejectMembership(MethodView):
     @requires(*COMMUNITY_STAFF)
-    @blp.arguments(schemas.MembershipDecision)
+    @blp.arguments(schemas.MembershipDecision, required=False)
     @blp.response(200, schemas.CommunityMemberOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
