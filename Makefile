@@ -9,7 +9,7 @@ export WECHAT_API_BASE ?= http://127.0.0.1:$(STUB_PORT)
 # The printed codes must lead back to this server, whatever port it was given.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: setup run test lint mutate bench clean
+.PHONY: setup run test lint mutate contract bench clean
 
 $(BIN)/citycode: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ lint: setup
 # only the modules whose source changed since tests/mutation-scores.json recorded them.
 mutate: setup
 	$(BIN)/python tools/mutation.py run $(if $(CHANGED),--changed)
+
+# The OpenAPI document against the running service: schemathesis, every check, once per
+# kind of caller (tools/api_contract.py; shared settings in schemathesis.toml).
+contract: setup
+	$(BIN)/python tools/api_contract.py
 
 bench: setup
 	$(BIN)/python bench/scan.py
