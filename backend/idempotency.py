@@ -8,7 +8,9 @@ marked `Idempotent-Replayed: true`; the same key with another request is a 422.
 The key is written in the request's own write transaction (db.first_write), so it
 stays only if the request's changes do: a request that failed can be sent again and
 runs again. The answer is written once that transaction has committed; in the moment
-between, a second request with the key is told the first is still in hand (409).
+between, a second request with the key is told the first is still in hand (409). A
+worker killed in that moment leaves the request done and its answer unwritten: a minute
+on, a second send is told so (409, answer_lost), and makes nothing again.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from backend.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 KEPT = timedelta(hours=24)
+# Longer than any request runs (gunicorn's timeout ends one at 30 s): a key still without
+# its answer after this belongs to a request that was carried out and whose worker died
+# before the answer was written.
+ANSWER_LOST_AFTER = timedelta(minutes=1)
 KEY = re.compile(r"^[\x21-\x7e]{1,64}$")  # printable ASCII, as RFC drafts and Stripe have it
 DOC = {
     "in": "header",
@@ -81,6 +87,12 @@ def _again(earlier: IdempotentRequest, digest: str):
     if earlier.request_sha256 != digest:
         raise Invalid.field(
             HEADER, "already used with another request; make a new key", location="headers"
+        )
+    if earlier.status is None and earlier.created_at <= clock.now() - ANSWER_LOST_AFTER:
+        raise Conflict(
+            "the request with this Idempotency-Key was carried out, but its answer was "
+            "lost; look for what it made instead of sending it again",
+            errors={"headers": {HEADER: ["answer_lost"]}},
         )
     if earlier.status is None:
         raise Conflict(

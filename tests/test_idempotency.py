@@ -124,6 +124,13 @@ def test_a_request_whose_answer_was_not_written_is_reported_in_hand(app, residen
         IdempotentRequest.create(user=alice, key="k-lost", request_sha256=digest)
     answer = _report(resident, "k-lost")
     assert (answer.status_code, answer.get_json()["message"]) == (409, IN_HAND)
+    clock.travel(timedelta(seconds=59))
+    assert _report(resident, "k-lost").get_json()["message"] == IN_HAND
+    # Longer than any request runs: the worker died after its commit, the answer is lost.
+    clock.travel(timedelta(seconds=1))
+    lost = _report(resident, "k-lost")
+    assert lost.status_code == 409
+    assert lost.get_json()["errors"] == {"headers": {"Idempotency-Key": ["answer_lost"]}}
     assert _reports() == 0
 
 
