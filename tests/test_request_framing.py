@@ -1,10 +1,19 @@
-"""When a request has fully arrived, judged from its bytes alone (backend/serving.py)."""
+"""When a request has fully arrived, judged from its bytes alone (backend/framing.py)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from backend.serving import MAX_BODY, MAX_HEAD, Arriving, request_state
+from backend.framing import (
+    MAX_BODY,
+    MAX_HEAD,
+    Arriving,
+    error_response,
+    request_state,
+    strip_expect_continue,
+)
 
 pytestmark = pytest.mark.once  # the rule alone, no database
 
@@ -79,3 +88,29 @@ def test_a_chunked_body_larger_than_the_app_takes_is_left_for_gunicorn():
     size = MAX_BODY + 1
     chunk = f"{size:x}\r\n".encode()
     assert state_after(HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + chunk) == ["unframed"]
+
+
+def test_once_100_continue_is_answered_the_request_no_longer_asks_for_it():
+    arriving = Arriving(deadline=0)
+    arriving.data += HEAD + b"Expect: 100-continue\r\nContent-Length: 2\r\n\r\n"
+    assert request_state(arriving) == "continue"
+    strip_expect_continue(arriving)
+    assert b"expect" not in bytes(arriving.data).lower()
+    assert bytes(arriving.data).endswith(b"Content-Length: 2\r\n\r\n")
+    # Its body is still counted from where the headers now end.
+    arriving.data += b"{"
+    assert request_state(arriving) == "more"
+    arriving.data += b"}"
+    assert request_state(arriving) == "whole"
+
+
+def test_what_the_worker_answers_itself_is_the_apps_json_error_in_chinese():
+    answer = error_response(408, "Request Timeout", "请求未在限定时间内发送完整，请重新发送")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0] == "HTTP/1.1 408 Request Timeout"
+    assert "Connection: close" in lines and f"Content-Length: {len(body)}" in lines
+    assert "Content-Type: application/json; charset=utf-8" in lines
+    error = json.loads(body)
+    assert error["code"] == 408 and error["message"] == "请求未在限定时间内发送完整，请重新发送"
+    assert len(error["request_id"]) == 32

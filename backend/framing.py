@@ -1,0 +1,113 @@
+"""When has an HTTP/1.1 request fully arrived? Judged from its bytes alone.
+
+The gunicorn worker (backend/serving.py) collects a request that comes in pieces and
+hands it to the app only once `request_state` says it is whole; what it cannot frame
+goes to gunicorn's parser to refuse. Answers the app never gets to give (408, and
+gunicorn's own refusals) are written here in the app's one JSON error shape.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+
+from backend import MAX_REQUEST_BYTES
+
+# More than gunicorn's own limits on a request line and its header fields allow.
+MAX_HEAD = 64 * 1024
+MAX_BODY = MAX_REQUEST_BYTES
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def error_response(status: int, reason: str, message: str) -> bytes:
+    """A whole HTTP response in the app's error shape, for answers the app cannot give."""
+    body = json.dumps(
+        {"code": status, "status": reason, "message": message, "request_id": secrets.token_hex(16)},
+        ensure_ascii=False,
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json; charset=utf-8\r\n"
+        f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)[ \t]*(?=\r\n)", re.I)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.I)
+_EXPECT_CONTINUE = re.compile(rb"\r\nexpect[ \t]*:[ \t]*100-continue[ \t]*(?=\r\n)", re.I)
+_HTTP11 = re.compile(rb"^[^\r\n]* HTTP/1\.1\r\n")
+
+
+class Arriving:
+    """What has come of one request so far, and when it must be complete."""
+
+    __slots__ = ("data", "deadline", "head_end", "body_end", "chunked")
+
+    def __init__(self, deadline: float):
+        self.data = bytearray()
+        self.deadline = deadline
+        self.head_end = -1  # index after the blank line ending the headers
+        self.body_end = -1  # index after the body, once known
+        self.chunked = False
+
+
+def request_state(arriving: Arriving) -> str:
+    """'whole', 'more', 'continue' (headers in, the client waits for 100 Continue) or
+    'unframed' (let gunicorn read and refuse it)."""
+    data = arriving.data
+    if arriving.head_end < 0:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            return "unframed" if len(data) > MAX_HEAD else "more"
+        arriving.head_end = end + 4
+        head = bytes(data[: arriving.head_end])
+        arriving.chunked = bool(_CHUNKED.search(head))
+        lengths = _CONTENT_LENGTH.findall(head)
+        if arriving.chunked or len(lengths) > 1:
+            if len(lengths) > 0:
+                return "unframed"
+        else:
+            length = int(lengths[0]) if lengths else 0
+            if length > MAX_BODY:
+                return "unframed"
+            arriving.body_end = arriving.head_end + length
+        waiting = len(data) == arriving.head_end and arriving.body_end != arriving.head_end
+        if waiting and _EXPECT_CONTINUE.search(head) and _HTTP11.match(head):
+            return "continue"
+    if arriving.chunked:
+        return _chunked_state(arriving)
+    return "whole" if len(data) >= arriving.body_end else "more"
+
+
+def _chunked_state(arriving: Arriving) -> str:
+    data, at = arriving.data, arriving.head_end
+    while True:
+        line_end = data.find(b"\r\n", at)
+        if line_end < 0:
+            return "more" if len(data) - at < 1024 else "unframed"
+        size_text = bytes(data[at:line_end]).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            return "unframed"
+        if size == 0:
+            trailers = line_end + 2
+            if data[trailers : trailers + 2] == b"\r\n":
+                return "whole"
+            return "whole" if data.find(b"\r\n\r\n", trailers - 2) >= 0 else "more"
+        at = line_end + 2 + size + 2
+        if at - arriving.head_end > MAX_BODY:
+            return "unframed"
+        if at > len(data):
+            return "more"
+
+
+def strip_expect_continue(arriving: Arriving) -> None:
+    """Take Expect: 100-continue out of the headers, once the worker has answered it."""
+    head = bytes(arriving.data[: arriving.head_end])
+    stripped = _EXPECT_CONTINUE.sub(b"", head)
+    arriving.data[: arriving.head_end] = stripped
+    if arriving.body_end >= 0:
+        arriving.body_end -= len(head) - len(stripped)
+    arriving.head_end = len(stripped)
