@@ -104,6 +104,10 @@ def test_a_key_is_kept_a_day_then_let_go(app, client, resident):
 
 
 IN_HAND = "a request with this Idempotency-Key is still in hand; ask again in a moment"
+ANSWER_LOST = (
+    "the request with this Idempotency-Key was carried out, but its answer was lost; "
+    "look for what it made instead of sending it again"
+)
 
 
 def test_a_request_whose_answer_was_not_written_is_reported_in_hand(app, resident):
@@ -131,6 +135,7 @@ def test_a_request_whose_answer_was_not_written_is_reported_in_hand(app, residen
     lost = _report(resident, "k-lost")
     assert lost.status_code == 409
     assert lost.get_json()["errors"] == {"headers": {"Idempotency-Key": ["answer_lost"]}}
+    assert lost.get_json()["message"] == ANSWER_LOST
     assert _reports() == 0
 
 
