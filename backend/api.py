@@ -115,18 +115,25 @@ class PathText(UnicodeConverter):
 
 
 class OperationIds(BasePlugin):
-    """Every operation's operationId, from its Flask endpoint and method
-    (merchant.licences.post): unique, stable while the route is, and what a generated
+    """Every operation's operationId, camelCase from its method, blueprint and view
+    (postMerchantLicences): unique, stable while the route is, and what a generated
     client names its function."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         rule = kwargs.get("rule")
         if rule is None or not operations:
             return
-        blueprint, _, view = rule.endpoint.rpartition(".")
-        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", view).lower()
+        words = [w for part in rule.endpoint.split(".") for w in _words(part)]
+        if words[-1:] == ["view"]:
+            words.pop()
         for method, operation in operations.items():
-            operation.setdefault("operationId", ".".join(filter(None, (blueprint, name, method))))
+            name = method + "".join(word.capitalize() for word in words)
+            operation.setdefault("operationId", name)
+
+
+def _words(name: str) -> list[str]:
+    """KeySetView, key_set_view → key, set, view."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().split("_")
 
 
 class Api(_Api):

@@ -6,7 +6,7 @@ import logging
 from http import HTTPStatus
 
 import peewee as pw
-from flask import g, jsonify
+from flask import g, jsonify, request
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
@@ -120,9 +120,13 @@ def handle_http_exception(exc: HTTPException):
         message = "the request did not validate"
     errors = data.get("messages") or data.get("errors")
     if exc.code == 413:
-        # Only a photo makes a request this large; say which limit the person hit.
-        message = "the request is larger than the service takes; a photo may be at most 5 MB"
-        errors = {"files": {"file": ["larger than 5 MB"]}}
+        # Say which limit the person hit: a photo's, or the request body's.
+        if request.mimetype == "multipart/form-data":
+            message = "the request is larger than the service takes; a photo may be at most 5 MB"
+            errors = {"files": {"file": ["larger than 5 MB"]}}
+        else:
+            message = "the request body is larger than the service takes: at most 6 MB"
+            errors = {"json": {"_schema": ["larger than 6 MB"]}}
     response = error_response(exc.code or 500, message, errors, headers)
     if exc.code == 429:
         limit_headers = getattr(exc, "response", None)

@@ -38,7 +38,9 @@ def test_every_operation_has_request_and_response_schemas(client):
                     problems.append(f"{where}: {code} has no schema")
             if method in BODY_METHODS and not op.get("requestBody") and not op.get("x-no-body"):
                 problems.append(f"{where}: no request body schema")
-            if not re.fullmatch(r"[a-z_]+\.[a-z0-9_]+\.[a-z]+", op.get("operationId", "")):
+            if not re.fullmatch(
+                r"(get|post|put|patch|delete)[A-Z][A-Za-z0-9]+", op.get("operationId", "")
+            ):
                 problems.append(f"{where}: no operationId")
             if "default" not in op["responses"]:
                 problems.append(f"{where}: no error response")

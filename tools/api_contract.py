@@ -42,7 +42,7 @@ SIGN_IN = {
     "admin": "admin",
 }
 STREET, COMMUNITY = "310104003", "310104003001"  # 天平路街道, 建业里居委会
-ENDS_THE_LOGIN = ("account.logout.post", "resident.account.delete")
+ENDS_THE_LOGIN = ("postAccountLogout", "deleteResidentAccount")
 
 
 def start_stub(home: Path) -> tuple[str, subprocess.Popen]:
