@@ -93,7 +93,9 @@ def _move_aggregate(shop: Shop, add: int | None = None, remove: int | None = Non
     ).where(Shop.id == shop.id).execute()
 
 
-def rate(user: User, shop_id: str, data: dict) -> Rating:
+def rate(user: User, shop_id: str, data: dict) -> tuple[Rating, bool]:
+    """The resident's rating of the shop, and whether it is new (else an edit of the
+    one they gave in the last 30 days)."""
     shop = rateable_shop(shop_id)
     check_ticket(data.get("rating_ticket"), user, shop)
     text = (data.get("text") or "").strip() or None
@@ -133,7 +135,7 @@ def rate(user: User, shop_id: str, data: dict) -> Rating:
         rating.updated_at = now
         rating.save()
         _move_aggregate(shop, add=data["stars"] if status == "visible" else None, remove=old_stars)
-    return rating
+    return rating, previous is None
 
 
 def reply(author: User, shop_id: str, rating_id: str, text: str) -> Rating:

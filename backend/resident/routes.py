@@ -118,12 +118,14 @@ class ShopRatings(MethodView):
 
     @blp.idempotent
     @blp.arguments(schemas.RatingIn)
-    @blp.response(201, RatingOut)
+    @blp.response(201, RatingOut, description="my new rating")
+    @blp.alt_response(200, schema=RatingOut, description="my rating of the last 30 days, edited")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.asks_wechat
     def post(self, body, shop_id):
         """Rate a shop I scanned in the last 24 hours (again within 30 days edits it)"""
-        return ratings.rate(current_user(), shop_id, body)
+        rating, new = ratings.rate(current_user(), shop_id, body)
+        return rating, 201 if new else 200
 
 
 @blp.route("/ratings")
