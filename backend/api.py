@@ -21,7 +21,7 @@ from backend import idempotency
 from backend.clock import SHANGHAI
 from backend.db import MAX_ID, page_of
 from backend.errors import Invalid, handle_http_exception
-from backend.text import NOT_IN_A_LINE, NOT_IN_TEXT
+from backend.text import NOT_IN_A_LINE, NOT_IN_TEXT, phone_number
 
 
 class ErrorSchema(ma.Schema):
@@ -60,6 +60,23 @@ class Line(ma.fields.String):
         if NOT_IN_A_LINE.search(line):
             raise ma.ValidationError("must be one line, without line breaks or control characters")
         return line
+
+
+class Phone(Line):
+    """A phone number as people type it, kept in one form (backend.text.phone_number): a
+    mobile, or with `landline=True` a landline too."""
+
+    def __init__(self, *, landline: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.landline = landline
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        number = phone_number(
+            super()._deserialize(value, attr, data, **kwargs), landline=self.landline
+        )
+        if number is None:
+            raise ma.ValidationError("not a phone number")
+        return number
 
 
 class Text(ma.fields.String):

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Line, Text, row_id_field
+from backend.api import Line, Phone, Text, row_id_field
 from backend.inspections.schemas import (
     InspectionOut,
     RectificationDetail,
@@ -193,7 +193,7 @@ class StaffIn(ma.Schema):
     name = Line(required=True, validate=validate.Length(min=1, max=40))
     role = ma.fields.String(required=True, validate=validate.OneOf(list(STAFF_ROLES)))
     region = ma.fields.String(required=True, metadata={"description": "scope region code"})
-    phone = ma.fields.String(load_default=None, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+    phone = Phone(load_default=None)
     department = row_id_field(load_default=None)
 
 

@@ -8,14 +8,12 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Line, Text
+from backend.api import Line, Phone, Text
 from backend.models import ShopRequest
 from backend.models.shops import MEMBERSHIP_ROLES
 from backend.schemas import Location
 from backend.shops.facts import CATEGORIES, LICENCE_TYPES
 from backend.shops.schemas import HonourOut, ShopOut
-
-PHONE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", error="not a phone number")
 
 
 class ShopRegistration(ma.Schema):
@@ -30,7 +28,7 @@ class ShopRegistration(ma.Schema):
         load_default=None, metadata={"description": "community region code"}
     )
     location = ma.fields.Nested(Location, load_default=None)
-    phone = Line(load_default=None, validate=PHONE)
+    phone = Phone(landline=True, load_default=None)
     opening_hours = Line(load_default=None, validate=validate.Length(max=100))
     description = Text(load_default=None, validate=validate.Length(max=1000))
 
@@ -40,7 +38,7 @@ class ProfileChange(ma.Schema):
     category = ma.fields.String(validate=validate.OneOf(list(CATEGORIES)))
     address = Line(validate=validate.Length(min=4, max=200))
     location = ma.fields.Nested(Location)
-    phone = Line(allow_none=True, validate=PHONE)
+    phone = Phone(landline=True, allow_none=True)
     opening_hours = Line(allow_none=True, validate=validate.Length(max=100))
     description = Text(allow_none=True, validate=validate.Length(max=1000))
 
