@@ -426,3 +426,18 @@ def test_the_applicant_is_told_why_their_claim_was_rejected(client, make, places
     assert told["thing1"]["value"] == shop.name
     assert told["thing2"]["value"] == "认领未通过：材料不全"
     assert len(_told(wechat_stub, "first_owner")) == owner_told_before
+
+
+def test_someone_else_registering_a_business_on_record_is_sent_to_claim_it(client, places):
+    credit_code = valid_credit_code()
+    first = _register(client, "founder", places["street_a"], credit_code)
+    assert first.status_code == 201
+    second = _register(client, "heir", places["street_a"], credit_code, name="另一个名字")
+    assert second.status_code == 409, second.get_json()
+    assert second.get_json()["errors"] == {"json": {"credit_code": ["registered_by_someone_else"]}}
+    assert "/api/v1/merchant/claims" in second.get_json()["message"]
+    # Nothing of the founder's shop is told to a stranger, and nothing new was made.
+    assert first.get_json()["id"] not in second.get_json()["message"]
+    assert client.login("heir").get("/api/v1/merchant/shops").get_json() == []
+    claim = client.login("heir").post("/api/v1/merchant/claims", json={"credit_code": credit_code})
+    assert claim.status_code == 201

@@ -83,22 +83,29 @@ def register_shop(user: User, data: dict) -> Shop:
 
 
 def _refuse_a_second_registration(user: User, credit_code: str, address: str) -> None:
+    """One business at one address is one shop, whoever registers it: a second
+    registration is refused, and someone else's sends its sender to claim it."""
     same = (
-        Shop.select(Shop.public_id)
-        .join(ShopMembership)
-        .where(
-            (ShopMembership.user == user)
-            & (Shop.credit_code == credit_code)
-            & (Shop.status != "closed")
-        )
+        Shop.select(Shop.id, Shop.public_id)
+        .where((Shop.credit_code == credit_code) & (Shop.status != "closed"))
         .where(pw.fn.REPLACE(Shop.address, " ", "") == address.replace(" ", ""))
         .first()
     )
-    if same is not None:
+    if same is None:
+        return
+    mine = ShopMembership.select().where(
+        (ShopMembership.shop == same.id) & (ShopMembership.user == user)
+    )
+    if mine.exists():
         raise Conflict(
             f"you already registered this shop at this address ({same.public_id})",
             errors={"json": {"credit_code": [f"already registered: {same.public_id}"]}},
         )
+    raise Conflict(
+        "this business is already registered at this address; if it is yours, claim it "
+        "(POST /api/v1/merchant/claims) and an admin of the street will decide",
+        errors={"json": {"credit_code": ["registered_by_someone_else"]}},
+    )
 
 
 def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> ShopRequest:
