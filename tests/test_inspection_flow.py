@@ -103,6 +103,11 @@ def test_inspector_records_and_the_loop_closes(client, scene, wechat_stub):
     assert [e["type"] for e in events[:2]] == ["rectification.ordered", "inspection.recorded"]
     assert events[1]["seq"] == recorded["lifecycle_seq"]
 
+    resident = client.login("resident")
+    ordered = resident.get(f"/api/v1/scan/{scene['code']}").get_json()["shop"]["last_inspection"]
+    assert (ordered["result_label"], ordered["rectification"]) == ("限期整改", "open")
+    assert "限期整改" in client.http.get(f"/s/{scene['code']}").get_data(as_text=True)
+
     owner = client.login("owner")
     orders = owner.get(f"/api/v1/merchant/shops/{shop_id}/rectifications?open=true").get_json()
     order_id = orders[0]["id"]
@@ -133,6 +138,11 @@ def test_inspector_records_and_the_loop_closes(client, scene, wechat_stub):
     assert verify["ok"] is True
     public = client.login("resident").get(f"/api/v1/scan/{scene['code']}").get_json()
     assert public["shop"]["last_inspection"]["result"] == "rectify"
+    # Put right and seen to be: the resident is no longer told of an open order.
+    assert public["shop"]["last_inspection"]["result_label"] == "已整改"
+    assert public["shop"]["last_inspection"]["rectification"] == "done"
+    page = client.http.get(f"/s/{scene['code']}").get_data(as_text=True)
+    assert "已整改" in page and "限期整改" not in page
     assert public["regulatory"] is None
 
 

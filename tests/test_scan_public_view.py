@@ -116,6 +116,7 @@ def test_a_shop_with_everything_reads_the_same_both_ways(app, client, make, plac
         "date": "2026-09-06",
         "result": "pass_with_remarks",
         "result_label": "基本合格",
+        "rectification": None,
     }
     assert fast["shop"]["rating"] == {"count": 3, "mean": 3.67, "histogram": [0, 1, 0, 1, 1]}
     assert [lic["status"] for lic in fast["licences"]] == [

@@ -51,7 +51,8 @@ class ShopPublic(ma.Schema):
         allow_none=True,
         metadata={
             "type": "object",
-            "description": "date (YYYY-MM-DD, in Shanghai), result, result_label",
+            "description": "date (YYYY-MM-DD, in Shanghai), result, result_label, "
+            "rectification (after a 限期整改: open while an order is, then done, labelled 已整改)",
         },
     )
 

@@ -83,11 +83,20 @@ def rating_summary(shop) -> dict:
 
 
 def last_inspection(shop) -> dict | None:
-    """The latest inspection's day in Shanghai (ISO) and result, or None before the first."""
+    """The latest inspection's day in Shanghai (ISO) and result, or None before the first.
+
+    An inspection that ordered rectification reads 限期整改 while an order is open and
+    已整改 once every order is done (`rectification`: open, done; None for other results),
+    so a resident is not told of a problem the inspector has since seen put right."""
     if shop.last_inspection_at is None:
         return None
+    result = shop.last_inspection_result
+    rectification = None
+    if result == "rectify":
+        rectification = "open" if shop.open_rectifications else "done"
     return {
         "date": local_date(shop.last_inspection_at).isoformat(),
-        "result": shop.last_inspection_result,
-        "result_label": RESULT_LABELS.get(shop.last_inspection_result),
+        "result": result,
+        "result_label": "已整改" if rectification == "done" else RESULT_LABELS.get(result),
+        "rectification": rectification,
     }

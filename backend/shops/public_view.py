@@ -130,6 +130,7 @@ _public_card = Prepared(
             Shop.rating_histogram,
             Shop.last_inspection_at,
             Shop.last_inspection_result,
+            Shop.open_rectifications,
             Street.name.alias("street_name"),
             Community.name.alias("community_name"),
             pw.fn.EXISTS(
