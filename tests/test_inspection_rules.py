@@ -305,6 +305,7 @@ def test_a_failed_inspection_suspends_the_shop_in_the_same_response(client, scen
     assert response.get_json()["shop_state"]["status"] == "suspended"
     public = client.login("passer_by").get(f"/api/v1/scan/{scene['code']}").get_json()
     assert public["shop"]["status"] == "suspended"
+    assert public["shop"]["status_text"] == "停业整改中（检查不合格）"
 
 
 def test_far_away_recording_is_kept_and_flagged(client, scene):

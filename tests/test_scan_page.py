@@ -375,3 +375,33 @@ def test_text_shopkeepers_and_customers_typed_shows_as_text_not_markup(client, m
     assert page.by_id("shop-address") == HOSTILE["address"]
     for typed in HOSTILE.values():
         assert " ".join(typed.split()) in page.text
+
+
+def test_a_suspended_or_closed_shop_leads_with_its_state_not_a_tick(client, make, licensed_shop):
+    code = make.code_of(licensed_shop)
+    with database.connection_context():
+        street = licensed_shop.street
+    admin = client.login(make.approver(street).user.openid.removeprefix("oStub_"))
+    status_url = f"/api/v1/admin/shops/{licensed_shop.public_id}/status"
+    resident = client.login("alice")
+
+    trading = Page(client.http.get(f"/s/{code}").get_data(as_text=True))
+    assert trading.by_id("verdict").startswith("✔")
+    assert resident.get(f"/api/v1/scan/{code}").get_json()["shop"]["status_text"] == "营业中"
+
+    admin.post(status_url, json={"status": "suspended", "reason": "无证经营，责令整改"})
+    html = client.http.get(f"/s/{code}").get_data(as_text=True)
+    assert Page(html).by_id("verdict") == "⚠ 停业整改中（监管部门决定）"
+    assert "✔" not in html and 'class="suspended"' in html
+    scanned = resident.get(f"/api/v1/scan/{code}").get_json()["shop"]
+    assert (scanned["status"], scanned["status_text"]) == (
+        "suspended",
+        "停业整改中（监管部门决定）",
+    )
+
+    admin.post(status_url, json={"status": "closed", "reason": "经营者申请注销"})
+    html = client.http.get(f"/s/{code}").get_data(as_text=True)
+    assert Page(html).by_id("verdict") == "⚠ 该商户已注销"
+    assert "✔" not in html and 'class="closed"' in html
+    scanned = resident.get(f"/api/v1/scan/{code}").get_json()["shop"]
+    assert (scanned["status"], scanned["status_text"]) == ("closed", "该商户已注销")

@@ -35,6 +35,8 @@ class Shop(BaseModel):
     opening_hours = pw.CharField(max_length=100, null=True)
     description = pw.TextField(null=True)
     status = pw.CharField(max_length=16, default="pending", index=True)
+    # Why it is suspended or closed (shops.facts.STATUS_CAUSES); None while it trades.
+    status_cause = pw.CharField(max_length=32, null=True)
 
     # Current state, written in the same transaction as the lifecycle event that changes it.
     rating_count = pw.IntegerField(default=0)

@@ -38,6 +38,13 @@ class ShopPublic(ma.Schema):
     status_label = ma.fields.Function(
         lambda s: facts.SHOP_STATUS_LABELS.get(s.status), metadata={"type": "string"}
     )
+    status_text = ma.fields.Function(
+        facts.status_text,
+        metadata={
+            "type": "string",
+            "description": "what the page leads with: 该商户已注销, 停业整改中（检查不合格）…",
+        },
+    )
     risk_grade = ma.fields.String(metadata={"description": "A best … D worst"})
     rating = ma.fields.Function(
         facts.rating_summary,

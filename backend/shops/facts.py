@@ -51,6 +51,20 @@ SHOP_STATUS_LABELS = {
     "suspended": "停业整顿",
     "closed": "已关闭",
 }
+STATUS_CAUSES = {
+    "inspection_failed": "检查不合格",
+    "admin_decision": "监管部门决定",
+}
+
+
+def status_text(shop) -> str:
+    """What a resident reading the sticker is told first of the shop's state."""
+    if shop.status == "closed":
+        return "该商户已注销"
+    if shop.status == "suspended":
+        cause = STATUS_CAUSES.get(shop.status_cause)
+        return f"停业整改中（{cause}）" if cause else "停业整改中"
+    return SHOP_STATUS_LABELS.get(shop.status, shop.status)
 
 
 def validity(valid_to: date, today: date, valid_from: date | None = None) -> str:

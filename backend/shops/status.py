@@ -24,12 +24,21 @@ MOVED_BY_ADMINS = ("active", "suspended")
 STATUS_CHANGED = "shop.status_changed"
 
 
-def move(shop: Shop, to: str, actor: str, payload: dict, event: str = STATUS_CHANGED) -> None:
-    """Record `event` with `payload` on the shop's chain and give it status `to`."""
+def move(
+    shop: Shop,
+    to: str,
+    actor: str,
+    payload: dict,
+    event: str = STATUS_CHANGED,
+    cause: str | None = None,
+) -> None:
+    """Record `event` with `payload` on the shop's chain and give it status `to`, for
+    `cause` (facts.STATUS_CAUSES) when it is suspended or closed."""
     if to not in MOVES[shop.status]:
         raise Invalid.field("status", f"a {shop.status} shop cannot become {to}")
     lifecycle.append(shop, event, actor, payload)
     shop.status, shop.updated_at = to, clock.now()
+    shop.status_cause = cause if to in ("suspended", "closed") else None
 
 
 def change(staff: StaffAccount, shop_id: str, to: str, reason: str) -> Shop:
@@ -43,6 +52,7 @@ def change(staff: StaffAccount, shop_id: str, to: str, reason: str) -> Shop:
             to,
             lifecycle.actor_for_staff(staff),
             {"from": shop.status, "to": to, "reason": reason},
+            cause="admin_decision",
         )
         shop.save()
         audit.record(
@@ -60,7 +70,8 @@ def suspend_after_failure(shop: Shop, actor: str, reason: str) -> None:
     """A failed inspection suspends a trading shop (a suspended one stays so); lifting it
     stays an admin's decision."""
     if shop.status == "active":
-        move(shop, "suspended", actor, {"from": "active", "to": "suspended", "reason": reason})
+        payload = {"from": "active", "to": "suspended", "reason": reason}
+        move(shop, "suspended", actor, payload, cause="inspection_failed")
 
 
 def refuse_if_closed(shop) -> None:
