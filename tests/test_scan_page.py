@@ -405,3 +405,22 @@ def test_a_suspended_or_closed_shop_leads_with_its_state_not_a_tick(client, make
     assert "✔" not in html and 'class="closed"' in html
     scanned = resident.get(f"/api/v1/scan/{code}").get_json()["shop"]
     assert (scanned["status"], scanned["status_text"]) == ("closed", "该商户已注销")
+
+
+def test_the_grade_is_named_for_what_the_shop_does_and_its_letter_explained(client, make):
+    places = make.region_tree()
+    noodles = make.shop("cook", places["street_a"], name="老王面馆", category="catering")
+    shoes = make.shop("cobbler", places["street_a"], name="老街修鞋", category="repair")
+    resident = client.login("alice")
+    for shop, label in ((noodles, "食品安全等级"), (shoes, "经营规范等级")):
+        code = make.code_of(shop)
+        grade = resident.get(f"/api/v1/scan/{code}").get_json()["shop"]["grade"]
+        assert grade["value"] == shop.risk_grade and grade["label"] == label
+        assert (
+            grade["meaning"] == {"A": "良好", "B": "一般", "C": "较差", "D": "差"}[shop.risk_grade]
+        )
+        page = Page(client.http.get(f"/s/{code}").get_data(as_text=True))
+        assert page.by_id("grade-label").startswith(label)
+        assert page.by_id("grade-meaning") == grade["meaning"]
+        assert page.by_id("grade-legend") == "A 良好 · B 一般 · C 较差 · D 差"
+    assert "食品安全" not in client.http.get(f"/s/{make.code_of(shoes)}").get_data(as_text=True)

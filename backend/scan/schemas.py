@@ -46,6 +46,14 @@ class ShopPublic(ma.Schema):
         },
     )
     risk_grade = ma.fields.String(metadata={"description": "A best … D worst"})
+    grade = ma.fields.Function(
+        facts.grade,
+        metadata={
+            "type": "object",
+            "description": "value (the letter), label (what it grades: 食品安全等级 for food, "
+            "经营规范等级 elsewhere), meaning (良好 … 差), legend (all four letters)",
+        },
+    )
     rating = ma.fields.Function(
         facts.rating_summary,
         metadata={

@@ -21,6 +21,30 @@ CATEGORIES = {
     "other": "其他",
 }
 
+# What a shop's letter grade is called on its sticker: food safety where food is served
+# or sold, good conduct of business elsewhere. One table; a category not in it takes
+# the default.
+GRADE_LABELS = {
+    "catering": "食品安全等级",
+    "food_retail": "食品安全等级",
+    "pharmacy": "药品经营规范等级",
+}
+DEFAULT_GRADE_LABEL = "经营规范等级"
+GRADE_MEANINGS = {"A": "良好", "B": "一般", "C": "较差", "D": "差"}
+GRADE_LEGEND = " · ".join(f"{letter} {meaning}" for letter, meaning in GRADE_MEANINGS.items())
+
+
+def grade(shop) -> dict:
+    """The shop's letter grade as a resident reads it: the letter, what it grades, what
+    it means, and the legend of all four."""
+    return {
+        "value": shop.risk_grade,
+        "label": GRADE_LABELS.get(shop.category, DEFAULT_GRADE_LABEL),
+        "meaning": GRADE_MEANINGS.get(shop.risk_grade),
+        "legend": GRADE_LEGEND,
+    }
+
+
 LICENCE_TYPES = {
     "business_licence": "营业执照",
     "food_business": "食品经营许可证",

@@ -210,6 +210,7 @@ def _shop(card) -> dict:
         "status_label": facts.SHOP_STATUS_LABELS.get(card.status),
         "status_text": facts.status_text(card),
         "risk_grade": card.risk_grade,
+        "grade": facts.grade(card),
         "rating": facts.rating_summary(card),
         "last_inspection": facts.last_inspection(card),
     }
