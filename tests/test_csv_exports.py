@@ -25,3 +25,19 @@ def test_a_shop_name_that_looks_like_a_formula_is_exported_as_text(client, make)
     assert "'-1+1 便利店" in names.values()
     # Nothing else in the sheet starts a formula either.
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_the_shop_sheet_gives_each_code_its_chinese_label_beside_it(client, make):
+    places = make.region_tree()
+    make.staff("admin_a", "admin", places["street_a"])
+    shop = make.shop("shopkeeper", places["street_a"], category="repair")
+    client.login("admin_a").post(
+        f"{ADMIN}/shops/{shop.public_id}/status", json={"status": "suspended", "reason": "无证经营"}
+    )
+    exported = client.login("admin_a").get(f"{ADMIN}/shops/export.csv")
+    header, *rows = csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff")))
+    [row] = [dict(zip(header, row, strict=True)) for row in rows]
+    assert (row["category"], row["category_label"]) == ("repair", "维修")
+    assert (row["status"], row["status_label"]) == ("suspended", "停业整顿")
+    assert (row["last_inspection_result"], row["last_inspection_result_label"]) == ("", "")
+    assert header.index("category_label") == header.index("category") + 1

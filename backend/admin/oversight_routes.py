@@ -6,28 +6,17 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from backend import scope, spreadsheet
+from backend import scope
 from backend.admin import blp, requires, schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
-from backend.oversight import audit_log, dashboard
+from backend.oversight import audit_log, dashboard, exports
 from backend.schemas import LifecycleEventOut
 from backend.shops import access, licences, members, record
 from backend.shops.schemas import LicenceOut, ShopOut
 
 STAFF = ("inspector", "cadre", "admin")
 REGULATORS = ("inspector", "admin")
-EXPORT_COLUMNS = (
-    "public_id",
-    "name",
-    "credit_code",
-    "category",
-    "address",
-    "status",
-    "risk_grade",
-    "open_rectifications",
-    "last_inspection_result",
-)
 
 
 @blp.route("/shops")
@@ -48,12 +37,8 @@ class ShopExport(MethodView):
     @blp.binary("text/csv", description="the same shops as the list, as CSV (UTF-8 with BOM)")
     def get(self, args):
         """Export the shops in my scope as CSV"""
-        shops = access.shops_in_scope(current_staff(), args).iterator()
-        document = spreadsheet.csv_document(
-            EXPORT_COLUMNS, ([getattr(shop, column) for column in EXPORT_COLUMNS] for shop in shops)
-        )
         return Response(
-            document,
+            exports.shops_csv(current_staff(), args),
             mimetype="text/csv",
             headers={"Content-Disposition": 'attachment; filename="shops.csv"'},
         )
