@@ -19,12 +19,16 @@ $(BIN)/citycode: setup.cfg pyproject.toml
 
 setup: $(BIN)/citycode
 
+# The stub first: seed-demo sends the demo's messages through it.
 run: setup
-	$(BIN)/citycode upgrade
-	$(BIN)/citycode seed-demo
-	@echo "WeChat stub on :$(STUB_PORT), API on :$(PORT) — docs at http://127.0.0.1:$(PORT)/api/docs"
 	$(BIN)/python -m wechat_stub --port $(STUB_PORT) & stub=$$!; \
 	trap "kill $$stub" EXIT INT TERM; \
+	for _ in $$(seq 50); do \
+	  $(BIN)/python -c 'import urllib.request as u; u.urlopen("$(WECHAT_API_BASE)/__stub__/sent", timeout=1)' 2>/dev/null && break; \
+	  sleep 0.2; \
+	done; \
+	$(BIN)/citycode upgrade && $(BIN)/citycode seed-demo && \
+	echo "WeChat stub on :$(STUB_PORT), API on :$(PORT) — docs at http://127.0.0.1:$(PORT)/api/docs" && \
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'backend:create_app()'
 
 # Tests spread over every core (pytest-xdist); `make test PYTEST_ARGS=...` replaces that,

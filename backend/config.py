@@ -107,7 +107,7 @@ class Config:
             env=_choice("CITYCODE_ENV", cls.env, ENVIRONMENTS),
             database_url=env("DATABASE_URL") or cls.database_url,
             public_base_url=env("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
-            wechat_api_base=env("WECHAT_API_BASE", cls.wechat_api_base).rstrip("/"),
+            wechat_api_base=(env("WECHAT_API_BASE") or _local_stub()).rstrip("/"),
             wechat_appid=env("WECHAT_APPID", cls.wechat_appid),
             wechat_secret=env("WECHAT_SECRET", cls.wechat_secret),
             wechat_template_licence=env("WECHAT_TEMPLATE_LICENCE", cls.wechat_template_licence),
@@ -152,7 +152,7 @@ class Config:
         problems = []
         if self.wechat_secret == DEFAULT_WECHAT_SECRET:
             problems.append("WECHAT_SECRET is the development default")
-        if self.wechat_api_base == Config.wechat_api_base:
+        if self.wechat_api_base in (Config.wechat_api_base, _local_stub()):
             problems.append("WECHAT_API_BASE points at the local WeChat stub")
         if self.database_url.startswith("sqlite"):
             problems.append("DATABASE_URL is SQLite; production runs on PostgreSQL")
@@ -170,3 +170,12 @@ class Config:
             problems.append("PUBLIC_BASE_URL is too long for a version-3 QR code")
         if problems:
             raise ConfigError("production config refused: " + "; ".join(problems))
+
+
+def _local_stub() -> str:
+    """The WeChat stub `make run` starts: on STUB_PORT, as `make run STUB_PORT=…` moves it,
+    so a command run beside it (seed-demo, the sweeps) reaches the same one."""
+    port = os.environ.get("STUB_PORT") or "9100"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"STUB_PORT must be a port number, not {port!r}")
+    return f"http://127.0.0.1:{int(port)}"

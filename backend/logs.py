@@ -45,7 +45,8 @@ class JsonFormatter(logging.Formatter):
 
 
 # These log query parameters and URLs at DEBUG: openids, phone numbers, js_codes, secrets.
-QUIET_LOGGERS = {"peewee": logging.INFO, "urllib3": logging.WARNING}
+# pikepdf (under img2pdf) says at INFO, on every start, that it has loaded.
+QUIET_LOGGERS = {"peewee": logging.INFO, "urllib3": logging.WARNING, "pikepdf": logging.WARNING}
 
 
 def configure(level: str = "INFO") -> None:

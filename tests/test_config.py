@@ -139,3 +139,25 @@ def test_a_printed_config_shows_no_secret_or_password(monkeypatch):
     assert "wx_citycode_dev" in printed  # the rest is still there to read
     for secret in ("wx-secret-9f2c", "db-pass-77", "redis-pass-31"):
         assert secret not in printed
+
+
+def test_commands_reach_the_stub_where_make_run_moved_it(monkeypatch):
+    monkeypatch.delenv("WECHAT_API_BASE", raising=False)
+    monkeypatch.delenv("STUB_PORT", raising=False)
+    assert Config.from_env().wechat_api_base == "http://127.0.0.1:9100"
+    monkeypatch.setenv("STUB_PORT", "9511")
+    assert Config.from_env().wechat_api_base == "http://127.0.0.1:9511"
+    monkeypatch.setenv("WECHAT_API_BASE", "https://api.weixin.qq.com/")
+    assert Config.from_env().wechat_api_base == "https://api.weixin.qq.com"
+    monkeypatch.delenv("WECHAT_API_BASE")
+    monkeypatch.setenv("STUB_PORT", "91OO")
+    with pytest.raises(ConfigError, match="STUB_PORT"):
+        Config.from_env()
+
+
+def test_production_refuses_the_stub_on_a_moved_port_too(monkeypatch):
+    monkeypatch.setenv("CITYCODE_ENV", "production")
+    monkeypatch.setenv("STUB_PORT", "9511")
+    monkeypatch.delenv("WECHAT_API_BASE", raising=False)
+    with pytest.raises(ConfigError, match="WECHAT_API_BASE points at the local WeChat stub"):
+        Config.from_env()

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from backend.db import database
 from backend.logs import JsonFormatter, RequestIdFilter
@@ -161,3 +167,22 @@ def test_a_phone_in_an_exception_is_masked_like_one_in_a_message(app):
     entry = json.loads(records[-1])
     assert "139****5678" in entry["exception"]
     assert "13912345678" not in records[-1]
+
+
+@pytest.mark.once
+def test_a_command_prints_only_its_own_lines(tmp_path):
+    """No library announcing itself at INFO on every start (pikepdf did)."""
+    citycode = Path(sys.executable).with_name("citycode")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "CITYCODE_INSTANCE_DIR": str(tmp_path / "instance"),
+    }
+    done = subprocess.run(
+        [str(citycode), "upgrade"], env=env, capture_output=True, text=True, check=True
+    )
+    loggers = {
+        json.loads(line)["logger"] for line in done.stderr.splitlines() if line.startswith("{")
+    }
+    assert loggers and all(name.startswith(("backend", "peewee")) for name in loggers), loggers
+    assert "pikepdf" not in done.stdout + done.stderr
