@@ -9,9 +9,11 @@ from datetime import UTC
 import marshmallow as ma
 import orjson
 from apispec import BasePlugin
+from flask import send_from_directory
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest import Page
+from swagger_ui_bundle import swagger_ui_path
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
@@ -163,12 +165,20 @@ class Api(_Api):
         # Whatever a camera read from a sticker, NUL included: the scan answers it a verdict.
         app.url_map.converters["scanned"] = UnicodeConverter
         super().init_app(app, spec_kwargs=spec_kwargs)
+        app.add_url_rule(
+            "/api/docs/assets/<path:filename>", "swagger_ui_asset", public(_swagger_ui_asset)
+        )
         self.register_converter(
             RowId, lambda converter: {"type": "integer", "minimum": 0, "maximum": MAX_ID}
         )
 
     def handle_http_exception(self, error):
         return handle_http_exception(error)
+
+
+def _swagger_ui_asset(filename: str):
+    """Swagger UI's scripts and styles, pinned in the swagger-ui-bundle package."""
+    return send_from_directory(swagger_ui_path, filename, max_age=86400)
 
 
 PUBLIC_MARK = "_citycode_public"

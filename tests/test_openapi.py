@@ -77,10 +77,18 @@ def test_only_the_public_endpoints_skip_the_bearer_token(client):
     assert public and all(p.startswith(allowed_prefixes) for p in public), public
 
 
-def test_docs_page_is_served(client):
+def test_docs_page_is_served_with_everything_it_loads_from_the_app_itself(client):
+    """On a machine without internet the page must still work: no CDN."""
     response = client.http.get("/api/docs")
     assert response.status_code == 200
-    assert b"swagger" in response.data.lower()
+    page = response.get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page)
+    assert len(assets) >= 3, assets  # the bundle, the preset, the stylesheet
+    for asset in assets:
+        assert asset.startswith("/api/docs/assets/"), asset
+        loaded = client.http.get(asset)
+        assert loaded.status_code == 200 and len(loaded.data) > 1000, asset
+    assert "cdn." not in page and "https://" not in page.replace("https://c.example.cn", "")
 
 
 def test_the_token_endpoints_document_the_401_they_answer(client):
