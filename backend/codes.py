@@ -26,12 +26,17 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
 CODE_LENGTH = 10
 QUIET_ZONE_MODULES = 4
 MAX_PRINTED_URL = 35
-FONT_CANDIDATES = (
-    os.environ.get("CJK_FONT_PATH", ""),
+# Where Debian puts a font with Chinese glyphs; CJK_FONT_PATH, when set, comes first.
+SYSTEM_CJK_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
 )
+SCAN_PROMPT = "微信扫一扫 查看商户信息"
+
+
+class FontMissing(RuntimeError):
+    """No font with Chinese glyphs: a sticker would print its words as empty boxes."""
 
 
 def new_code_id() -> str:
@@ -72,65 +77,92 @@ def render_svg(data: str, error_correction=ERROR_CORRECT_H) -> bytes:
 
 
 def render_png(
-    data: str, size: int = 600, caption: str | None = None, error_correction=ERROR_CORRECT_H
+    data: str,
+    size: int = 600,
+    caption: str | None = None,
+    error_correction=ERROR_CORRECT_H,
+    lines: tuple[tuple[str, float], ...] = (),
 ) -> bytes:
-    """A square QR of about `size` pixels, with `caption` (the shop's name) under it."""
+    """A square QR of about `size` pixels, with `caption` (a name) under it, or `lines`
+    of text, each (text, its size against the caption's)."""
     qr = _qr(data, error_correction)
     modules = qr.modules_count + 2 * QUIET_ZONE_MODULES
     box = max(size // modules, 2)
     qr.box_size = box
-    # Greyscale: a sticker is black on white with a smoothed caption. Encoded with zlib's
+    # Greyscale: a sticker is black on white with smoothed text. Encoded with zlib's
     # default effort, it is smaller than an optimised RGB file and takes a tenth of the
     # time, which is most of printing a street.
     image = qr.make_image(fill_color="black", back_color="white").get_image().convert("L")
-    if caption:
-        image = _with_caption(image, caption)
+    lines = lines or (((caption, 1.0),) if caption else ())
+    if lines:
+        image = _with_lines(image, [(text, scale) for text, scale in lines if text])
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-@lru_cache(maxsize=8)
-def _font(size: int):
-    for path in FONT_CANDIDATES:
+def sticker_png(url: str, name: str, issuer: str, size: int = 600) -> bytes:
+    """A shop's sticker: the QR; under it the code id in small print (a damaged sticker
+    can still be typed in), the shop's registered name, how to scan it, and who issued it."""
+    code_id = url.rsplit("/", 1)[-1]
+    lines = ((code_id, 0.6), (name, 1.0), (SCAN_PROMPT, 0.7), (issuer, 0.6))
+    return render_png(url, size=size, lines=lines)
+
+
+def cjk_font_path(candidates: tuple[str, ...] | None = None) -> str:
+    """The first font with Chinese glyphs that is there, or FontMissing naming the setting."""
+    if candidates is None:
+        candidates = (os.environ.get("CJK_FONT_PATH", ""), *SYSTEM_CJK_FONTS)
+    for path in candidates:
         if path and os.path.exists(path):
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size)
+            return path
+    raise FontMissing(
+        "no font with Chinese glyphs to print the code's text: set CJK_FONT_PATH to a "
+        ".ttf, .ttc or .otf that has them (apt-get install fonts-wqy-zenhei gives one)"
+    )
 
 
-def _with_caption(qr_image: Image.Image, caption: str) -> Image.Image:
-    # One line, whatever the name was stored as before names were checked for it.
-    caption = as_one_line(caption)
+@lru_cache(maxsize=16)
+def _font(path: str, size: int):
+    return ImageFont.truetype(path, size)
+
+
+def _with_lines(qr_image: Image.Image, lines: list[tuple[str, float]]) -> Image.Image:
     width = qr_image.width
-    font = _font(max(width // 16, 14))
+    path, base = cjk_font_path(), max(width // 16, 14)
     draw = ImageDraw.Draw(qr_image)
-    text_width = draw.textlength(caption, font=font)
-    while text_width > width * 0.92 and len(caption) > 2:
-        caption = caption[:-2] + "…"
-        text_width = draw.textlength(caption, font=font)
-    band = int(font.size * 1.8)
+    fitted = []
+    for text, scale in lines:
+        # One line, whatever the text was stored as before names were checked for it.
+        text, font = as_one_line(text), _font(path, max(int(base * scale), 11))
+        text_width = draw.textlength(text, font=font)
+        while text_width > width * 0.92 and len(text) > 2:
+            text = text[:-2] + "…"
+            text_width = draw.textlength(text, font=font)
+        fitted.append((text, font, text_width))
+    band = sum(int(font.size * 1.45) for _, font, _ in fitted) + int(base * 0.6)
     sheet = Image.new(qr_image.mode, (width, qr_image.height + band), "white")
     sheet.paste(qr_image, (0, 0))
-    ImageDraw.Draw(sheet).text(
-        ((width - text_width) / 2, qr_image.height - font.size * 0.2),
-        caption,
-        font=font,
-        fill="black",
-    )
+    pen = ImageDraw.Draw(sheet)
+    # The first line sits in the QR's quiet zone, which needs no more than four modules.
+    top = qr_image.height - base * 0.2
+    for text, font, text_width in fitted:
+        pen.text(((width - text_width) / 2, top), text, font=font, fill="black")
+        top += font.size * 1.45
     return sheet
 
 
 _PRINT_LAYOUT = img2pdf.get_fixed_dpi_layout_fun((150, 150))
 
 
-def print_sheet_pdf(entries: list[tuple[str, str]], size: int = 500) -> bytes:
-    """One page per (url, caption): the street's codes ready to print as stickers.
+def print_sheet_pdf(entries: list[tuple[str, str]], issuer: str, size: int = 500) -> bytes:
+    """One page per (url, shop name): the street's stickers ready to print.
 
     The stickers go into the PDF as the PNGs they are (img2pdf embeds them without
     decoding), so a street of a thousand shops holds a thousand small files in memory,
     not a thousand decoded pictures.
     """
-    pages = [render_png(url, size=size, caption=caption) for url, caption in entries]
+    pages = [sticker_png(url, name, issuer, size=size) for url, name in entries]
     if not pages:
         blank = io.BytesIO()
         Image.new("L", (size, size), "white").save(blank, format="PNG")

@@ -74,6 +74,8 @@ class Config:
     database_url: str = field(default=f"sqlite:///{INSTANCE_DIR / 'citycode.db'}", repr=False)
     public_base_url: str = "http://127.0.0.1:8000"
     wechat_api_base: str = "http://127.0.0.1:9100"
+    # Who a printed sticker says issued it, under the shop's name.
+    sticker_issuer: str = "徐汇区市场监督管理局"
     wechat_appid: str = "wx_citycode_dev"
     wechat_secret: str = field(default=DEFAULT_WECHAT_SECRET, repr=False)
     wechat_timeout_seconds: float = 10.0
@@ -109,6 +111,7 @@ class Config:
             public_base_url=env("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
             wechat_api_base=(env("WECHAT_API_BASE") or _local_stub()).rstrip("/"),
             wechat_appid=env("WECHAT_APPID", cls.wechat_appid),
+            sticker_issuer=env("STICKER_ISSUER", cls.sticker_issuer).strip(),
             wechat_secret=env("WECHAT_SECRET", cls.wechat_secret),
             wechat_template_licence=env("WECHAT_TEMPLATE_LICENCE", cls.wechat_template_licence),
             wechat_template_inspection=env(

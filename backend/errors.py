@@ -146,6 +146,14 @@ def register(app) -> None:
     def _wechat(exc: wechat.WeChatError):
         return _domain(from_wechat(exc))
 
+    from backend.codes import FontMissing
+
+    @app.errorhandler(FontMissing)
+    def _no_font(exc: FontMissing):
+        # The server's set-up, not the caller's request: say what to set, and log it.
+        log.error("cannot print: no CJK font", extra={"setting": "CJK_FONT_PATH"})
+        return error_response(503, f"printing is unavailable: {exc}")
+
     @app.errorhandler(pw.IntegrityError)
     def _integrity(exc):
         log.info("integrity conflict", extra={"error": type(exc).__name__})

@@ -8,7 +8,6 @@ from flask.views import MethodView
 from backend.admin import blp, requires, schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
-from backend.codes import print_sheet_pdf
 from backend.shops import decisions, printing, status
 from backend.shops.schemas import ShopOut
 
@@ -77,7 +76,7 @@ class StreetCodes(MethodView):
         if args["format"] == "zip":
             body, mimetype, ext = printing.street_codes_zip(entries), "application/zip", "zip"
         else:
-            body, mimetype, ext = print_sheet_pdf(entries), "application/pdf", "pdf"
+            body, mimetype, ext = printing.street_codes_pdf(entries), "application/pdf", "pdf"
         response = Response(body, mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="{street.code}.{ext}"'
         return response

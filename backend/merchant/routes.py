@@ -321,7 +321,7 @@ class CodePng(MethodView):
     def get(self, args, shop_id):
         """The printable code as PNG, with the shop's name under it"""
         shop, code = printing.shop_code(current_user(), shop_id)
-        png = codes.render_png(printing.printed_url(code), size=args["size"], caption=shop.name)
+        png = printing.sticker_png(printing.printed_url(code), shop.name, size=args["size"])
         return Response(png, mimetype="image/png")
 
 

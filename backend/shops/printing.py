@@ -66,13 +66,20 @@ def street_codes(staff: StaffAccount, street_code: str) -> tuple[Region, list[tu
     return street, [(codes.printed_url(base, code), name) for code, name in rows]
 
 
+def sticker_png(url: str, name: str, size: int = 600) -> bytes:
+    """The shop's sticker, signed by the issuer this service prints for (STICKER_ISSUER)."""
+    return codes.sticker_png(url, name, current_app.config["CITYCODE"].sticker_issuer, size)
+
+
+def street_codes_pdf(entries: list[tuple[str, str]]) -> bytes:
+    return codes.print_sheet_pdf(entries, current_app.config["CITYCODE"].sticker_issuer)
+
+
 def street_codes_zip(entries: list[tuple[str, str]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for url, name in entries:
             code = url.rsplit("/", 1)[-1]
             file_name = UNSAFE_IN_FILE_NAMES.sub("_", name).strip(" .") or "shop"
-            archive.writestr(
-                f"{code}-{file_name}.png", codes.render_png(url, size=600, caption=name)
-            )
+            archive.writestr(f"{code}-{file_name}.png", sticker_png(url, name))
     return buffer.getvalue()
