@@ -34,7 +34,7 @@ def test_a_licence_before_its_first_day_is_not_yet_valid_whatever_its_end(today,
     assert facts.validity(starts + timedelta(days=span), starts, starts) != "not_yet_valid"
 
 
-def _shop(histogram, last_at=None, last_result=None):
+def _shop(histogram, last_at=None, last_result=None, open_rectifications=0, **more):
     counts = [int(n) for n in histogram.split(",")]
     return SimpleNamespace(
         rating_histogram=histogram,
@@ -42,6 +42,8 @@ def _shop(histogram, last_at=None, last_result=None):
         rating_total=sum(stars * n for stars, n in enumerate(counts, 1)),
         last_inspection_at=last_at,
         last_inspection_result=last_result,
+        open_rectifications=open_rectifications,
+        **more,
     )
 
 
@@ -56,10 +58,61 @@ def test_the_stars_anyone_sees():
 
 def test_the_last_inspection_is_dated_as_the_district_counts_days():
     # 17:30 UTC on 5 September is 01:30 on the 6th in Shanghai.
-    shop = _shop("0,0,0,0,0", datetime(2026, 9, 5, 17, 30, tzinfo=UTC), "rectify")
+    at = datetime(2026, 9, 5, 17, 30, tzinfo=UTC)
+    shop = _shop("0,0,0,0,0", at, "rectify", open_rectifications=1)
     assert facts.last_inspection(shop) == {
         "date": "2026-09-06",
         "result": "rectify",
         "result_label": "限期整改",
+        "rectification": "open",
     }
     assert facts.last_inspection(_shop("0,0,0,0,0")) is None
+
+
+def test_a_rectification_put_right_reads_as_done_and_other_results_have_none():
+    at = datetime(2026, 9, 5, 1, 0, tzinfo=UTC)
+    done = facts.last_inspection(_shop("0,0,0,0,0", at, "rectify", open_rectifications=0))
+    assert (done["result"], done["result_label"], done["rectification"]) == (
+        "rectify",
+        "已整改",
+        "done",
+    )
+    # An order still open from another inspection does not make a pass read as one.
+    passed = facts.last_inspection(_shop("0,0,0,0,0", at, "pass", open_rectifications=2))
+    assert (passed["result_label"], passed["rectification"]) == ("合格", None)
+
+
+@pytest.mark.parametrize(
+    "status,cause,text",
+    [
+        ("active", None, "营业中"),
+        ("pending", None, "待审核"),
+        ("closed", "admin_decision", "该商户已注销"),
+        ("suspended", "inspection_failed", "停业整改中（检查不合格）"),
+        ("suspended", "admin_decision", "停业整改中（监管部门决定）"),
+        ("suspended", None, "停业整改中"),
+    ],
+)
+def test_what_a_resident_is_told_first_of_a_shops_state(status, cause, text):
+    assert facts.status_text(SimpleNamespace(status=status, status_cause=cause)) == text
+
+
+@pytest.mark.parametrize(
+    "category,label",
+    [
+        ("catering", "食品安全等级"),
+        ("food_retail", "食品安全等级"),
+        ("pharmacy", "药品经营规范等级"),
+        ("repair", "经营规范等级"),
+        ("lodging", "经营规范等级"),
+    ],
+)
+def test_a_grade_is_named_for_the_trade_and_its_letter_explained(category, label):
+    for letter, meaning in zip("ABCD", ("良好", "一般", "较差", "差"), strict=True):
+        grade = facts.grade(SimpleNamespace(category=category, risk_grade=letter))
+        assert grade == {
+            "value": letter,
+            "label": label,
+            "meaning": meaning,
+            "legend": "A 良好 · B 一般 · C 较差 · D 差",
+        }

@@ -63,6 +63,10 @@ def test_an_admin_suspends_reopens_and_closes_and_each_move_is_on_record(
             before.seq + 1,
         )
         assert json.loads(event.payload) == {"from": current, "to": to, "reason": "卫生检查不合格"}
+        # Why it stopped trading, kept while it has; a reopened shop has no such why.
+        with database.connection_context():
+            cause = Shop.get_by_id(shop.id).status_cause
+        assert cause == (None if to == "active" else "admin_decision")
         current = to
     with database.connection_context():
         assert Shop.get_by_id(shop.id).status == final
@@ -148,7 +152,10 @@ def test_a_failed_inspection_suspends_a_trading_shop_once(app, make, street, sta
         fresh.save()
     event = _last_event(shop)
     with database.connection_context():
-        assert Shop.get_by_id(shop.id).status == after
+        stored = Shop.get_by_id(shop.id)
+    assert stored.status == after
+    # An admin's suspension stays the admin's; a trading shop stops for the failure.
+    assert stored.status_cause == ("inspection_failed" if start == "active" else "admin_decision")
     if start == "active":
         assert json.loads(event.payload) == {
             "from": "active",

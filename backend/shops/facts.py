@@ -88,7 +88,7 @@ def status_text(shop) -> str:
     if shop.status == "suspended":
         cause = STATUS_CAUSES.get(shop.status_cause)
         return f"停业整改中（{cause}）" if cause else "停业整改中"
-    return SHOP_STATUS_LABELS.get(shop.status, shop.status)
+    return SHOP_STATUS_LABELS[shop.status]
 
 
 def validity(valid_to: date, today: date, valid_from: date | None = None) -> str:
