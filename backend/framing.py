@@ -33,8 +33,19 @@ def error_response(status: int, reason: str, message: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)[ \t]*(?=\r\n)", re.I)
+# What the worker answers itself, and closes, for a request it will not hand on: waiting
+# in a thread for the rest of such a request would let a slow client hold the thread.
+REFUSALS = {
+    "too_large": (413, "Content Too Large", "请求体过大：最多 6 MB"),
+    "head_too_large": (431, "Request Header Fields Too Large", "请求头过大"),
+    "malformed": (400, "Bad Request", "请求格式不正确，无法识别"),
+}
+
+# Ten digits are more than any body the app takes; a longer number is not read as one.
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*([0-9]{1,10})[ \t]*(?=\r\n)", re.I)
+_ANY_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:", re.I)
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.I)
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}")  # 8 hex digits: up to 4 GB, past any limit
 _EXPECT_CONTINUE = re.compile(rb"\r\nexpect[ \t]*:[ \t]*100-continue[ \t]*(?=\r\n)", re.I)
 _HTTP11 = re.compile(rb"^[^\r\n]* HTTP/1\.1\r\n")
 
@@ -42,7 +53,7 @@ _HTTP11 = re.compile(rb"^[^\r\n]* HTTP/1\.1\r\n")
 class Arriving:
     """What has come of one request so far, and when it must be complete."""
 
-    __slots__ = ("data", "deadline", "head_end", "body_end", "chunked")
+    __slots__ = ("data", "deadline", "head_end", "body_end", "chunked", "chunk_at")
 
     def __init__(self, deadline: float):
         self.data = bytearray()
@@ -50,27 +61,30 @@ class Arriving:
         self.head_end = -1  # index after the blank line ending the headers
         self.body_end = -1  # index after the body, once known
         self.chunked = False
+        self.chunk_at = -1  # where the next chunk's size line starts, once the body has begun
 
 
 def request_state(arriving: Arriving) -> str:
-    """'whole', 'more', 'continue' (headers in, the client waits for 100 Continue) or
-    'unframed' (let gunicorn read and refuse it)."""
+    """'whole', 'more', 'continue' (headers in, the client waits for 100 Continue), or a
+    refusal (REFUSALS: too_large, head_too_large, malformed)."""
     data = arriving.data
     if arriving.head_end < 0:
         end = data.find(b"\r\n\r\n")
         if end < 0:
-            return "unframed" if len(data) > MAX_HEAD else "more"
+            return "head_too_large" if len(data) > MAX_HEAD else "more"
         arriving.head_end = end + 4
         head = bytes(data[: arriving.head_end])
         arriving.chunked = bool(_CHUNKED.search(head))
         lengths = _CONTENT_LENGTH.findall(head)
+        if len(lengths) != len(_ANY_CONTENT_LENGTH.findall(head)):
+            return "malformed"  # a length that is not a number of at most ten digits
         if arriving.chunked or len(lengths) > 1:
             if len(lengths) > 0:
-                return "unframed"
+                return "malformed"
         else:
             length = int(lengths[0]) if lengths else 0
             if length > MAX_BODY:
-                return "unframed"
+                return "too_large"
             arriving.body_end = arriving.head_end + length
         waiting = len(data) == arriving.head_end and arriving.body_end != arriving.head_end
         if waiting and _EXPECT_CONTINUE.search(head) and _HTTP11.match(head):
@@ -81,16 +95,18 @@ def request_state(arriving: Arriving) -> str:
 
 
 def _chunked_state(arriving: Arriving) -> str:
-    data, at = arriving.data, arriving.head_end
+    # From where the last look stopped: each byte of the body is walked once.
+    data = arriving.data
+    at = arriving.chunk_at if arriving.chunk_at >= 0 else arriving.head_end
     while True:
+        arriving.chunk_at = at
         line_end = data.find(b"\r\n", at)
         if line_end < 0:
-            return "more" if len(data) - at < 1024 else "unframed"
+            return "more" if len(data) - at < 1024 else "malformed"
         size_text = bytes(data[at:line_end]).split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            return "unframed"
+        if not _CHUNK_SIZE.fullmatch(size_text):
+            return "malformed"
+        size = int(size_text, 16)
         if size == 0:
             trailers = line_end + 2
             if data[trailers : trailers + 2] == b"\r\n":
@@ -98,7 +114,7 @@ def _chunked_state(arriving: Arriving) -> str:
             return "whole" if data.find(b"\r\n\r\n", trailers - 2) >= 0 else "more"
         at = line_end + 2 + size + 2
         if at - arriving.head_end > MAX_BODY:
-            return "unframed"
+            return "too_large"
         if at > len(data):
             return "more"
 

@@ -10,10 +10,11 @@ request goes to the thread. A client gets REQUEST_SECONDS to send one; after tha
 answered 408 and the connection closed. Over TLS, which the service leaves to the proxy
 in front of it, the worker behaves as gunicorn's own.
 
-Requests it cannot frame (headers too long, malformed framing, a body larger than the
-app takes) go to the thread as they are, for gunicorn and the app to refuse; what gunicorn
-refuses before the app sees a request (a request line or header fields too long, bytes
-that are not HTTP) is answered in the service's one JSON error shape, not gunicorn's HTML.
+A request it will not frame (headers too long, malformed framing, a body larger than the
+app takes) it answers itself, 431, 400 or 413, and closes: handed to a thread, the rest
+of such a request could be made to arrive as slowly as the client likes. What gunicorn
+refuses before the app sees a request (a request line too long, bytes that are not HTTP)
+is answered in the service's one JSON error shape, not gunicorn's HTML.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from functools import partial
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from backend.framing import CONTINUE, Arriving, error_response, request_state, strip_expect_continue
+from backend.framing import (
+    CONTINUE,
+    REFUSALS,
+    Arriving,
+    error_response,
+    request_state,
+    strip_expect_continue,
+)
 
 # How long a client has to send a whole request; REQUEST_TIMEOUT (seconds) overrides it.
 REQUEST_SECONDS = 10.0
@@ -116,10 +124,14 @@ class WholeRequestWorker(ThreadWorker):
             if not received:
                 if not arriving.data:
                     return False
-                state = "unframed"  # cut off: gunicorn's parser says so
+                return False  # gone before the request was whole: nobody to answer
                 break
             arriving.data += received
             state = request_state(arriving)
+        if state in REFUSALS:
+            with contextlib.suppress(OSError):
+                conn.sock.sendall(error_response(*REFUSALS[state]))
+            return False
         if state in ("more", "continue"):
             if state == "continue":
                 _continue(conn, arriving)
@@ -137,7 +149,16 @@ class WholeRequestWorker(ThreadWorker):
         super().finish_request(conn, fs)
 
     def _on_bytes(self, conn, client):
-        """In the event loop: more of a request that did not come in one piece."""
+        """In the event loop: more of a request that did not come in one piece. Whatever
+        goes wrong with one connection ends that connection, never the worker."""
+        try:
+            self._take_bytes(conn, client)
+        except Exception:
+            self.log.exception("dropping a connection whose request could not be read")
+            if conn in self.arriving_conns:
+                self._drop(conn)
+
+    def _take_bytes(self, conn, client):
         arriving = self.arriving_conns[conn]
         try:
             received = client.recv(RECV)
@@ -151,6 +172,9 @@ class WholeRequestWorker(ThreadWorker):
         arriving.data += received
         state = request_state(arriving)
         if state == "more":
+            return
+        if state in REFUSALS:
+            self._drop(conn, error_response(*REFUSALS[state]))
             return
         if state == "continue":
             try:

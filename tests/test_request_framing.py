@@ -9,6 +9,7 @@ import pytest
 from backend.framing import (
     MAX_BODY,
     MAX_HEAD,
+    REFUSALS,
     Arriving,
     error_response,
     request_state,
@@ -66,28 +67,59 @@ def test_a_client_that_expects_100_continue_is_told_to_go_on_before_it_sends_the
 
 
 @pytest.mark.parametrize(
-    "head",
+    "head,refusal",
     [
-        HEAD + b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n",
-        HEAD + b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
-        HEAD + b"Content-Length: " + str(MAX_BODY + 1).encode() + b"\r\n\r\n",
-        HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+        (HEAD + b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n", "malformed"),
+        (HEAD + b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n", "malformed"),
+        (HEAD + b"Content-Length: " + b"0" * 5000 + b"1\r\n\r\n", "malformed"),
+        (HEAD + b"Content-Length: -1\r\n\r\n", "malformed"),
+        (HEAD + b"Content-Length: " + str(MAX_BODY + 1).encode() + b"\r\n\r\n", "too_large"),
+        (HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed"),
+        # int(…, 16) takes these; a chunk of -6 bytes would walk back over itself forever.
+        (HEAD + b"Transfer-Encoding: chunked\r\n\r\n-6\r\n", "malformed"),
+        (HEAD + b"Transfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n", "malformed"),
+        (HEAD + b"Transfer-Encoding: chunked\r\n\r\n1_0\r\n", "malformed"),
+        (HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + b"1" * 2000, "malformed"),
     ],
-    ids=["two lengths", "length and chunked", "too large", "bad chunk size"],
+    ids=[
+        "two lengths",
+        "length and chunked",
+        "a length of 5001 digits",
+        "a negative length",
+        "too large",
+        "bad chunk size",
+        "negative chunk",
+        "0x chunk",
+        "underscored chunk",
+        "endless chunk line",
+    ],
 )
-def test_requests_it_cannot_frame_are_left_for_gunicorn_to_refuse(head):
-    assert state_after(head) == ["unframed"]
+def test_requests_it_cannot_frame_are_refused_by_the_worker_itself(head, refusal):
+    assert state_after(head) == [refusal]
+    assert refusal in REFUSALS
 
 
-def test_headers_longer_than_any_gunicorn_accepts_are_left_for_it_to_refuse():
-    assert state_after(b"GET /" + b"a" * MAX_HEAD) == ["unframed"]
+def test_headers_longer_than_it_takes_are_refused_before_they_end():
+    assert state_after(b"GET /" + b"a" * MAX_HEAD) == ["head_too_large"]
     assert state_after(b"GET /" + b"a" * (MAX_HEAD - 10)) == ["more"]
 
 
-def test_a_chunked_body_larger_than_the_app_takes_is_left_for_gunicorn():
+def test_a_chunked_body_larger_than_the_app_takes_is_refused_at_its_size_line():
     size = MAX_BODY + 1
     chunk = f"{size:x}\r\n".encode()
-    assert state_after(HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + chunk) == ["unframed"]
+    assert state_after(HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + chunk) == ["too_large"]
+
+
+def test_a_body_of_many_small_chunks_is_walked_once_not_from_the_start_each_time():
+    arriving = Arriving(deadline=0)
+    arriving.data += HEAD + b"Transfer-Encoding: chunked\r\n\r\n"
+    for _ in range(3000):
+        arriving.data += b"1\r\na\r\n"
+        assert request_state(arriving) == "more"
+    # It resumed where it stopped: at the size line of the chunk still to come.
+    assert arriving.chunk_at == len(arriving.data)
+    arriving.data += b"0\r\n\r\n"
+    assert request_state(arriving) == "whole"
 
 
 def test_once_100_continue_is_answered_the_request_no_longer_asks_for_it():
