@@ -264,7 +264,10 @@ class ArgumentsParser(FlaskParser):
         # against the schema with it (and refused, naming it), not silently dropped.
         fields = MultiDict(req.files)
         for name, value in req.form.items(multi=True):
-            fields.add(name, value)
+            # Text under a file field's name is not that file: it stays out, and the file
+            # is missing, rather than reach the upload as a string.
+            if name not in schema.fields:
+                fields.add(name, value)
         return self._makeproxy(fields, schema)
 
     def load_querystring(self, req, schema):

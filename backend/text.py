@@ -17,8 +17,8 @@ def as_one_line(text: str) -> str:
     return " ".join(NOT_IN_A_LINE.sub(" ", text).split())
 
 
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_LANDLINE = re.compile(r"0\d{9,11}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")  # [0-9]: \d would take any script's digits
+_LANDLINE = re.compile(r"0[0-9]{9,11}")
 # What people put between a number's digits, and the country code in front of it.
 _SEPARATORS = re.compile(r"[\s\-‐‑–—.()]")
 _COUNTRY = re.compile(r"^(\+86|0086)")

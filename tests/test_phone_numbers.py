@@ -46,7 +46,17 @@ def test_a_landline_keeps_its_area_code_apart_where_one_is_allowed(typed, kept):
 
 @pytest.mark.once
 @pytest.mark.parametrize(
-    "typed", ["12345678901", "1381234567", "138123456789", "+1 415 555 0100", "021-123", "电话"]
+    "typed",
+    [
+        "12345678901",
+        "1381234567",
+        "138123456789",
+        "+1 415 555 0100",
+        "021-123",
+        "电话",
+        "(021)1234567८",  # a Devanagari digit, which NFKC leaves as it is
+        "١٣٨١٢٣٤٥٦٧٨",  # Arabic-Indic digits
+    ],
 )
 def test_what_is_no_phone_number_stays_refused(typed):
     assert phone_number(typed, landline=True) is None

@@ -255,3 +255,11 @@ def test_a_text_field_beside_the_photo_is_refused_and_named(client, shop, config
     assert response.status_code == 422, response.get_json()
     assert "shop_id" in response.get_json()["errors"]["files"]
     assert _stored(config) == []
+    # Text sent under the photo's own name is not a photo.
+    text_as_file = owner.post(
+        f"/api/v1/merchant/shops/{shop.public_id}/uploads",
+        data={"file": "hello"},
+        content_type="multipart/form-data",
+    )
+    assert text_as_file.status_code == 422, text_as_file.get_json()
+    assert "file" in text_as_file.get_json()["errors"]["files"]

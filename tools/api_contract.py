@@ -66,9 +66,17 @@ def start_stub(home: Path) -> tuple[str, subprocess.Popen]:
     raise SystemExit("the WeChat stub did not start")
 
 
-def prepare_database(home: Path) -> str:
+def prepare_database(home: Path, stub_url: str) -> str:
     url = f"sqlite:///{home / 'contract.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "CITYCODE_INSTANCE_DIR": str(home / "instance")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CITYCODE_INSTANCE_DIR": str(home / "instance"),
+        # The demo's messages go to this run's stub, not to one a `make run` has on 9100.
+        "WECHAT_API_BASE": stub_url,
+        "WECHAT_APPID": "wx_citycode_test",
+        "WECHAT_SECRET": "test-secret",
+    }
     citycode = Path(sys.executable).with_name("citycode")
     for command in ("upgrade", "seed-demo"):
         subprocess.run([str(citycode), command], cwd=REPO, env=env, check=True, capture_output=True)
@@ -133,7 +141,7 @@ def run_lane(home: Path, stub_url: str, roles: list[str], args) -> list[str]:
     """The callers' runs one after another against an instance of their own, so that
     what one caller's requests change meets the next in the same order every time."""
     home.mkdir()
-    served = serve(prepare_database(home), home, stub_url, workers=2)
+    served = serve(prepare_database(home, stub_url), home, stub_url, workers=2)
     try:
         config = write_config(home, served.base, sign_in(served.base, "shopkeeper"))
         return [role for role in roles if run_role(served.base, role, config, args)]
