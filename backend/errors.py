@@ -10,7 +10,7 @@ from flask import g, jsonify, request
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
-from backend import wechat
+from backend import MAX_REQUEST_BYTES, wechat
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,9 @@ def handle_http_exception(exc: HTTPException):
             message = "the request is larger than the service takes; a photo may be at most 5 MB"
             errors = {"files": {"file": ["larger than 5 MB"]}}
         else:
-            message = "the request body is larger than the service takes: at most 6 MB"
-            errors = {"json": {"_schema": ["larger than 6 MB"]}}
+            limit = f"{MAX_REQUEST_BYTES // 2**20} MB"
+            message = f"the request body is larger than the service takes: at most {limit}"
+            errors = {"json": {"_schema": [f"larger than {limit}"]}}
     response = error_response(exc.code or 500, message, errors, headers)
     if exc.code == 429:
         limit_headers = getattr(exc, "response", None)

@@ -36,7 +36,7 @@ def error_response(status: int, reason: str, message: str) -> bytes:
 # What the worker answers itself, and closes, for a request it will not hand on: waiting
 # in a thread for the rest of such a request would let a slow client hold the thread.
 REFUSALS = {
-    "too_large": (413, "Content Too Large", "请求体过大：最多 6 MB"),
+    "too_large": (413, "Content Too Large", f"请求体过大：最多 {MAX_BODY // 2**20} MB"),
     "head_too_large": (431, "Request Header Fields Too Large", "请求头过大"),
     "malformed": (400, "Bad Request", "请求格式不正确，无法识别"),
 }

@@ -6,6 +6,9 @@ from backend.api import Blueprint
 from backend.auth import current_user
 from backend.shops.access import member_shop
 
+# A path under the blueprint that names one of the caller's shops.
+SHOP = "/shops/<string:shop_id>"
+
 blp = Blueprint("merchant", __name__, url_prefix="/api/v1/merchant", description="Merchant")
 
 
@@ -23,4 +26,4 @@ def member(view):
 
 
 # The route modules register their views on blp, so they are imported after it exists.
-from backend.merchant import routes  # noqa: E402, F401
+from backend.merchant import code_routes, routes  # noqa: E402, F401
