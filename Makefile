@@ -9,7 +9,7 @@ export WECHAT_API_BASE ?= http://127.0.0.1:$(STUB_PORT)
 # The printed codes must lead back to this server, whatever port it was given.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: setup run test lint mutate contract bench clean
+.PHONY: setup run test lint mutate contract bench messages clean
 
 $(BIN)/citycode: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ mutate: setup
 # kind of caller (tools/api_contract.py; shared settings in schemathesis.toml).
 contract: setup
 	$(BIN)/python tools/api_contract.py
+
+# The Chinese catalog: collect new messages into backend/translations/zh/…/messages.po,
+# translate them there, and compile; `make test` fails while one has no Chinese.
+messages: setup
+	$(BIN)/python tools/messages.py update
+	$(BIN)/python tools/messages.py compile
 
 bench: setup
 	$(BIN)/python bench/scan.py

@@ -7,6 +7,8 @@ import inspect
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+# First: marshmallow's messages get their keys (i18n) before any schema copies them.
+from backend import i18n  # noqa: F401, I001
 from backend.config import Config, ConfigError
 from backend.jsonio import OrjsonProvider
 
@@ -47,6 +49,7 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
     app = CityCodeFlask(__name__, instance_relative_config=False)
     _configure(app, config)
     logs.init_app(app)
+    i18n.init_app(app)
     db.init_app(app)
     _load_keys(app, config, serving)
     _connect_wechat(app, config)

@@ -22,19 +22,9 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter
 from backend import idempotency
 from backend.clock import SHANGHAI
 from backend.db import MAX_ID, page_of
-from backend.errors import Invalid, handle_http_exception
+from backend.errors import ErrorSchema, Invalid, handle_http_exception
+from backend.i18n import reason
 from backend.text import NOT_IN_A_LINE, NOT_IN_TEXT, phone_number
-
-
-class ErrorSchema(ma.Schema):
-    code = ma.fields.Integer(required=True, metadata={"description": "HTTP status code"})
-    status = ma.fields.String(required=True, metadata={"description": "HTTP status phrase"})
-    message = ma.fields.String(required=True, metadata={"description": "what went wrong"})
-    errors = ma.fields.Dict(
-        metadata={"description": "per location (json, query, path), per field: reasons"}
-    )
-    request_id = ma.fields.String(metadata={"description": "quote this when reporting a problem"})
-
 
 PAGINATION_SCHEMA = {
     "type": "object",
@@ -60,7 +50,11 @@ class Line(ma.fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         line = super()._deserialize(value, attr, data, **kwargs).strip()
         if NOT_IN_A_LINE.search(line):
-            raise ma.ValidationError("must be one line, without line breaks or control characters")
+            raise ma.ValidationError(
+                reason(
+                    "not_one_line", "must be one line, without line breaks or control characters"
+                )
+            )
         return line
 
 
@@ -77,7 +71,7 @@ class Phone(Line):
             super()._deserialize(value, attr, data, **kwargs), landline=self.landline
         )
         if number is None:
-            raise ma.ValidationError("not a phone number")
+            raise ma.ValidationError(reason("not_a_phone_number", "not a phone number"))
         return number
 
 
@@ -87,7 +81,9 @@ class Text(ma.fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if NOT_IN_TEXT.search(text):
-            raise ma.ValidationError("must not contain control characters")
+            raise ma.ValidationError(
+                reason("control_characters", "must not contain control characters")
+            )
         return text
 
 
@@ -108,7 +104,9 @@ class Moment(ma.fields.AwareDateTime):
         try:
             return moment.astimezone(UTC)
         except OverflowError:
-            raise ma.ValidationError("out of the range of dates this service keeps") from None
+            raise ma.ValidationError(
+                reason("date_out_of_range", "out of the range of dates this service keeps")
+            ) from None
 
 
 def row_id_field(**kwargs) -> ma.fields.Integer:
@@ -254,7 +252,7 @@ class ArgumentsParser(FlaskParser):
             # A schema of optional fields (a PATCH) would take no body as {}: a request that
             # asks for nothing, a client's mistake to point out, not a change done. (With
             # a required field, the field is named instead.)
-            raise Invalid("a JSON body is required", errors={"json": {"_schema": ["missing"]}})
+            raise Invalid.field("_schema", "a JSON body is required", key="body_required")
         return body
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "files": ma.RAISE}
@@ -291,11 +289,8 @@ def _refuse_nul(body, path: str = "") -> None:
         _refuse_nul(value, where)
 
 
-def _nul_in(location: str, field: str) -> Invalid:
-    return Invalid(
-        f"{field}: contains a NUL character",
-        errors={location: {field: ["contains a NUL character"]}},
-    )
+def _nul_in(location: str, name: str) -> Invalid:
+    return Invalid.field(name, "contains a NUL character", location=location, key="nul_character")
 
 
 class Blueprint(_Blueprint):

@@ -71,11 +71,11 @@ def decode_access_token(token: str) -> dict:
         claims, kid = _verified.get(token) or _verify_signature(token)
         tokens.usable_key(PURPOSE, kid)
     except tokens.Refused:
-        raise Unauthorized("access token is not valid") from None
+        raise Unauthorized("access token is not valid", key="token_invalid") from None
     if claims["exp"] + CLOCK_SKEW_SECONDS <= clock.now().timestamp():
-        raise Unauthorized("access token expired; refresh it")
+        raise Unauthorized("access token expired; refresh it", key="token_expired")
     if revocations.is_revoked(claims.get("sid")):
-        raise Unauthorized("this login has ended; sign in again")
+        raise Unauthorized("this login has ended; sign in again", key="login_ended")
     return dict(claims)
 
 
@@ -151,7 +151,7 @@ def caller_id() -> int:
 
 
 def reject_caller():
-    raise Unauthorized("access token is not valid")
+    raise Unauthorized("access token is not valid", key="token_invalid")
 
 
 def authenticate() -> User | None:
@@ -189,7 +189,11 @@ def current_staff(*roles: str) -> StaffAccount:
             .first()
         )
     if staff is None:
-        raise Forbidden("this needs a staff account")
+        raise Forbidden("this needs a staff account", key="staff_only")
     if roles and staff.role not in roles:
-        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+        raise Forbidden(
+            "this needs one of the roles: %(roles)s",
+            key="role_required",
+            params={"roles": ", ".join(roles)},
+        )
     return staff

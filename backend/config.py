@@ -17,6 +17,7 @@ INSTANCE_DIR = Path(os.environ.get("CITYCODE_INSTANCE_DIR", Path.cwd() / "instan
 # Development defaults, which production refuses to start with (see Config.check).
 DEV_SECRET_MARK = "dev-only"  # noqa: S105  a marker, not a secret
 DEFAULT_WECHAT_SECRET = "citycode-dev-secret"  # noqa: S105  the stub's; refused in production
+DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'citycode.db'}"
 
 
 class ConfigError(RuntimeError):
@@ -71,7 +72,7 @@ def _flag(name: str, default: bool) -> bool:
 class Config:
     env: str = "development"
     # Secrets, and addresses that may carry a password, stay out of any printed config.
-    database_url: str = field(default=f"sqlite:///{INSTANCE_DIR / 'citycode.db'}", repr=False)
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
     public_base_url: str = "http://127.0.0.1:8000"
     wechat_api_base: str = "http://127.0.0.1:9100"
     # Who a printed sticker says issued it, under the shop's name.

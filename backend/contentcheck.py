@@ -21,5 +21,9 @@ def check(user: User, text: str | None, field: str, scene: int = COMMENT) -> str
         return "pass"
     verdict = current_app.extensions["citycode.wechat"].msg_sec_check(text, user.openid, scene)
     if verdict.suggest == "risky":
-        raise Invalid.field(field, "内容未通过安全检查，请修改后再提交")
+        raise Invalid.field(
+            field,
+            "did not pass the content safety check; change it and send again",
+            key="content_risky",
+        )
     return "review" if verdict.suggest == "review" else "pass"

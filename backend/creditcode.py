@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from backend import i18n
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -16,17 +18,25 @@ def check_character(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
-def problem(code: str) -> str | None:
-    """Why `code` is not a valid credit code, or None when it is."""
+def problem(code: str) -> i18n.Reason | None:
+    """Why `code` is not a valid credit code (in the reader's words, with its key), or None
+    when it is."""
     if len(code) != 18:
-        return "must be 18 characters"
+        return i18n.reason("credit_code_length", "must be 18 characters")
     bad = sorted({ch for ch in code if ch not in VALUES})
     if bad:
-        return f"contains characters a credit code never uses: {''.join(bad)}"
+        return i18n.reason(
+            "credit_code_characters",
+            "contains characters a credit code never uses: %(characters)s",
+            characters="".join(bad),
+        )
     if not code[2:8].isdigit():
-        return "characters 3–8 must be the administrative division code (digits)"
+        return i18n.reason(
+            "credit_code_division",
+            "characters 3–8 must be the administrative division code (digits)",
+        )
     if code[17] != check_character(code[:17]):
-        return "check character does not match (mistyped?)"
+        return i18n.reason("credit_code_checksum", "check character does not match (mistyped?)")
     return None
 
 

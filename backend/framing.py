@@ -20,12 +20,27 @@ MAX_BODY = MAX_REQUEST_BYTES
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
+# The keys the app gives the same refusals (backend.errors.STATUS_KEYS).
+STATUS_KEYS = {
+    400: "bad_request",
+    403: "forbidden",
+    408: "request_timeout",
+    413: "too_large",
+    414: "uri_too_long",
+    417: "expectation_failed",
+    431: "head_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+}
+
+
 def error_response(status: int, reason: str, message: str) -> bytes:
-    """A whole HTTP response in the app's error shape, for answers the app cannot give."""
-    body = json.dumps(
-        {"code": status, "status": reason, "message": message, "request_id": secrets.token_hex(16)},
-        ensure_ascii=False,
-    ).encode()
+    """A whole HTTP response in the app's error shape, for answers the app cannot give.
+    It is said in Chinese only: the worker answers before the request is read."""
+    detail = {"location": None, "field": None, "key": STATUS_KEYS[status], "message": message}
+    body = {"code": status, "status": reason, "message": message, "details": [detail]}
+    body["request_id"] = secrets.token_hex(16)
+    body = json.dumps(body, ensure_ascii=False).encode()
     head = (
         f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json; charset=utf-8\r\n"
         f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n"

@@ -54,7 +54,12 @@ def idempotent(view):
         if key is None:
             return view(*args, **kwargs)
         if not KEY.match(key):
-            raise Invalid.field(HEADER, "1 to 64 printable ASCII characters", location="headers")
+            raise Invalid.field(
+                HEADER,
+                "1 to 64 printable ASCII characters",
+                location="headers",
+                key="invalid_idempotency_key",
+            )
         user_id, digest = auth.caller_id(), _digest()
         earlier = _earlier(user_id, key)
         if earlier is not None:
@@ -86,17 +91,22 @@ def _earlier(user_id: int, key: str) -> IdempotentRequest | None:
 def _again(earlier: IdempotentRequest, digest: str):
     if earlier.request_sha256 != digest:
         raise Invalid.field(
-            HEADER, "already used with another request; make a new key", location="headers"
+            HEADER,
+            "already used with another request; make a new key",
+            location="headers",
+            key="idempotency_key_reused",
         )
     if earlier.status is None and earlier.created_at <= clock.now() - ANSWER_LOST_AFTER:
         raise Conflict(
             "the request with this Idempotency-Key was carried out, but its answer was "
             "lost; look for what it made instead of sending it again",
+            key="answer_lost",
             errors={"headers": {HEADER: ["answer_lost"]}},
         )
     if earlier.status is None:
         raise Conflict(
-            "a request with this Idempotency-Key is still in hand; ask again in a moment"
+            "a request with this Idempotency-Key is still in hand; ask again in a moment",
+            key="request_in_hand",
         )
     response = current_app.response_class(
         earlier.body, status=earlier.status, mimetype="application/json"
@@ -122,7 +132,8 @@ def _hold(user_id: int, key: str, digest: str) -> None:
     except pw.IntegrityError:
         # The same key arrived twice at once: this one waits for nothing and is told so.
         raise Conflict(
-            "a request with this Idempotency-Key is still in hand; ask again in a moment"
+            "a request with this Idempotency-Key is still in hand; ask again in a moment",
+            key="request_in_hand",
         ) from None
 
 

@@ -50,7 +50,7 @@ class Readiness(MethodView):
         try:
             database.execute_sql("SELECT 1")
         except Exception as exc:
-            raise UpstreamUnavailable("database unavailable") from exc
+            raise UpstreamUnavailable("database unavailable", key="database_unavailable") from exc
         return {"status": "ok"}
 
 

@@ -15,6 +15,7 @@ import peewee as pw
 from backend import audit
 from backend.db import is_sqlite, lock_for_update
 from backend.errors import Invalid, NotFound
+from backend.i18n import N_
 from backend.models import Region, Shop, StaffAccount
 
 REGION_PATH = re.compile(r"^([0-9A-Za-z]+/)+$")
@@ -67,6 +68,22 @@ def find(
     return found
 
 
+# The 404 of each kind of record staff reach through a scope: its words and its key.
+NOT_FOUND = {
+    "shop": (N_("shop not found"), "shop_not_found"),
+    "shop_request": (N_("shop request not found"), "shop_request_not_found"),
+    "street": (N_("street not found"), "street_not_found"),
+    "notice": (N_("notice not found"), "notice_not_found"),
+    "poll": (N_("poll not found"), "poll_not_found"),
+    "event": (N_("event not found"), "event_not_found"),
+    "form": (N_("form not found"), "form_not_found"),
+    "report": (N_("report not found"), "report_not_found"),
+    "inspection": (N_("inspection not found"), "inspection_not_found"),
+    "rectification_order": (N_("rectification order not found"), "rectification_not_found"),
+    "staff_member": (N_("staff member not found"), "staff_not_found"),
+}
+
+
 def not_found(
     staff: StaffAccount, target_type: str, target_id, region_path_query: pw.ModelSelect
 ) -> NotFound:
@@ -78,7 +95,8 @@ def not_found(
     region_path = region_path_query.scalar()
     if region_path is not None:
         audit.denied(staff, target_type, target_id, region_path)
-    return NotFound(f"{target_type.replace('_', ' ')} not found")
+    message, key = NOT_FOUND[target_type]
+    return NotFound(message, key=key)
 
 
 def covers(staff: StaffAccount, region_path: str) -> bool:
@@ -105,5 +123,7 @@ def region(staff: StaffAccount, code: str, field: str = "region") -> Region:
     if found is None or not covers(staff, found.path):
         if found is not None:
             audit.denied(staff, "region", code, found.path)
-        raise Invalid.field(field, "no region with this code in your scope")
+        raise Invalid.field(
+            field, "no region with this code in your scope", key="region_not_in_scope"
+        )
     return found

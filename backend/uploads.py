@@ -22,6 +22,7 @@ ALLOWED = {"JPEG": ("image/jpeg", "jpg"), "MPO": ("image/jpeg", "jpg"), "PNG": (
 
 class TooLarge(DomainError):
     status = 413
+    key = "too_large"
 
 
 def upload_dir() -> Path:
@@ -33,20 +34,36 @@ def upload_dir() -> Path:
 def check_image(data: bytes) -> str:
     """The image's format if it is a JPEG or PNG; otherwise a 4xx naming the field."""
     if not data:
-        raise Invalid.field("file", "is empty", location="files")
+        raise Invalid.field("file", "is empty", location="files", key="empty_file")
     if len(data) > MAX_BYTES:
-        raise TooLarge("file: larger than 5 MB", errors={"files": {"file": ["larger than 5 MB"]}})
+        raise TooLarge.field(
+            "file", "larger than %(limit)s", location="files", params={"limit": "5 MB"}
+        )
     try:
         with Image.open(io.BytesIO(data)) as image:
             fmt = image.format
             image.verify()
     except Image.DecompressionBombError:
-        raise Invalid.field("file", "has too many pixels for a photo", location="files") from None
+        raise _too_many_pixels() from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise Invalid.field("file", "is not a JPEG or PNG image", location="files") from None
+        raise Invalid.field(
+            "file", "is not a JPEG or PNG image", location="files", key="not_jpeg_or_png"
+        ) from None
     if fmt not in ALLOWED:
-        raise Invalid.field("file", f"is {fmt}; only JPEG or PNG are accepted", location="files")
+        raise Invalid.field(
+            "file",
+            "is %(format)s; only JPEG or PNG are accepted",
+            location="files",
+            key="not_jpeg_or_png",
+            params={"format": fmt},
+        )
     return fmt
+
+
+def _too_many_pixels() -> Invalid:
+    return Invalid.field(
+        "file", "has too many pixels for a photo", location="files", key="too_many_pixels"
+    )
 
 
 def store(shop: Shop | None, user: User | None, stream) -> Upload:
@@ -99,15 +116,18 @@ def resaved(data: bytes, fmt: str) -> bytes:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
             if width * height > Image.MAX_IMAGE_PIXELS:
-                raise Invalid.field("file", "has too many pixels for a photo", location="files")
+                raise _too_many_pixels()
             image.load()
             upright = ImageOps.exif_transpose(image)
             profile = image.info.get("icc_profile")
     except Image.DecompressionBombError:
-        raise Invalid.field("file", "has too many pixels for a photo", location="files") from None
+        raise _too_many_pixels() from None
     except (OSError, SyntaxError, ValueError):
         raise Invalid.field(
-            "file", "is damaged or incomplete; send the photo again", location="files"
+            "file",
+            "is damaged or incomplete; send the photo again",
+            location="files",
+            key="damaged_image",
         ) from None
     # What Pillow carried over into `info` (EXIF, XMP, text chunks) is not written back.
     keep = {"icc_profile": profile} if profile else {}

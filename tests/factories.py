@@ -31,6 +31,11 @@ def valid_credit_code() -> str:
     return body + check_character(body)
 
 
+def error_keys(response) -> list[str]:
+    """The stable keys of an error answer, in order: what a frontend switches on."""
+    return [detail["key"] for detail in response.get_json()["details"]]
+
+
 class ApiClient:
     """The Flask test client with a bearer token, as the mini-program would send it."""
 

@@ -58,6 +58,7 @@ def test_every_wrong_check_character_is_caught(code):
     for wrong in creditcode.ALPHABET.replace(code[-1], ""):
         problem = creditcode.problem(code[:-1] + wrong)
         assert problem and "check character" in problem, wrong
+        assert problem.key == "credit_code_checksum"
 
 
 @pytest.mark.parametrize("code", REAL_CODES)
@@ -82,6 +83,7 @@ def test_two_swapped_neighbours_are_caught(code):
 @pytest.mark.parametrize("code", ["91350100M000100Y4", "91350100M000100Y433", "", "9"])
 def test_wrong_length_is_refused(code):
     assert "18 characters" in creditcode.problem(code)
+    assert creditcode.problem(code).key == "credit_code_length"
 
 
 @pytest.mark.parametrize("letter", "IOSVZ")
@@ -90,11 +92,13 @@ def test_letters_a_credit_code_never_uses_are_named(letter):
     for code in ("91350100" + letter + "000100Y43", "91350100M000100Y4" + letter):
         problem = creditcode.problem(code)
         assert problem and letter in problem and "never uses" in problem, code
+        assert problem.key == "credit_code_characters"
 
 
 def test_a_division_code_with_letters_is_refused():
     problem = creditcode.problem("91AB0100M000100Y43")
     assert problem and "division" in problem
+    assert problem.key == "credit_code_division"
 
 
 # -- for every code, not a few ---------------------------------------------------------------
@@ -178,16 +182,18 @@ def _rows_written() -> dict:
 
 
 @pytest.mark.parametrize(
-    "bad, why",
+    "bad, key, named",
     [
-        ("91350100M000100Y44", "check character"),
-        ("91350100M000100Y4", "18 characters"),
-        ("91350100O000100Y43", "O"),
-        ("91350100m000100y4s", "S"),
-        ("", "18 characters"),
+        ("91350100M000100Y44", "credit_code_checksum", "校验位不符，请检查是否输错"),
+        ("91350100M000100Y4", "credit_code_length", "应为 18 位"),
+        ("91350100O000100Y43", "credit_code_characters", "含有统一社会信用代码不会使用的字符：O"),
+        ("91350100m000100y4s", "credit_code_characters", "含有统一社会信用代码不会使用的字符：S"),
+        ("", "credit_code_length", "应为 18 位"),
     ],
 )
-def test_registering_with_a_bad_credit_code_is_refused_and_writes_nothing(client, make, bad, why):
+def test_registering_with_a_bad_credit_code_is_refused_and_writes_nothing(
+    client, make, bad, key, named
+):
     places = make.region_tree()
     shopkeeper = client.login("newcomer")
     before = _rows_written()
@@ -198,8 +204,9 @@ def test_registering_with_a_bad_credit_code_is_refused_and_writes_nothing(client
 
     assert response.status_code == 422
     body = response.get_json()
-    reasons = body["errors"]["json"]["credit_code"]
-    assert any(why in reason for reason in reasons), body
+    assert [(d["field"], d["key"]) for d in body["details"]] == [("credit_code", key)]
+    assert body["details"][0]["message"] == named, body
+    assert body["errors"]["json"]["credit_code"] == [body["details"][0]["message"]]
     assert "credit_code" in body["message"]
     assert _rows_written() == before
     assert shopkeeper.get("/api/v1/merchant/shops").get_json() == []

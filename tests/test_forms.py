@@ -118,7 +118,8 @@ def test_a_missing_required_answer_is_named(client, form):
     answers = {k: v for k, v in GOOD.items() if k != "phone"}
     response = submit(client.login("alice"), form, answers)
     assert response.status_code == 422
-    assert response.get_json()["errors"]["json"]["answers"] == {"phone": ["required"]}
+    details = response.get_json()["details"]
+    assert [(d["field"], d["key"]) for d in details] == [("answers.phone", "required")]
 
 
 def test_optional_answers_may_be_left_out(client, form):

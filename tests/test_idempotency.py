@@ -11,6 +11,7 @@ from backend import clock
 from backend.db import database
 from backend.models import IdempotentRequest, Report
 from backend.purge import purge
+from tests.factories import error_keys
 from tests.races import at_once
 
 REPORTS = "/api/v1/resident/reports"
@@ -48,8 +49,13 @@ def test_the_same_key_with_another_request_is_refused_naming_the_header(resident
     assert _report(resident, "k-1").status_code == 201
     other = _report(resident, "k-1", text="另一件事：楼下的路灯坏了好几天")
     assert other.status_code == 422
-    assert other.get_json()["errors"]["headers"]["Idempotency-Key"] == [
-        "already used with another request; make a new key"
+    assert other.get_json()["details"] == [
+        {
+            "location": "headers",
+            "field": "Idempotency-Key",
+            "key": "idempotency_key_reused",
+            "message": "已用于另一个请求，请生成新的值",
+        }
     ]
     assert _reports() == 1
 
@@ -87,6 +93,7 @@ def test_two_sends_of_one_key_at_once_make_one_record(app, resident):
     assert sorted(a.status_code for a in answers) in ([201, 201], [201, 409])
     for refused in (a for a in answers if a.status_code == 409):
         assert refused.get_json()["message"] == IN_HAND
+        assert error_keys(refused) == ["request_in_hand"]
     assert _reports() == 1
 
 
@@ -103,10 +110,9 @@ def test_a_key_is_kept_a_day_then_let_go(app, client, resident):
         assert {r.key for r in IdempotentRequest.select()} == {"k-1", "k-2"}
 
 
-IN_HAND = "a request with this Idempotency-Key is still in hand; ask again in a moment"
+IN_HAND = "使用该 Idempotency-Key 的请求仍在处理中，请稍后再试"
 ANSWER_LOST = (
-    "the request with this Idempotency-Key was carried out, but its answer was lost; "
-    "look for what it made instead of sending it again"
+    "使用该 Idempotency-Key 的请求已执行，但结果未能返回；请查看已生成的内容，不要重复提交"
 )
 
 
@@ -128,6 +134,7 @@ def test_a_request_whose_answer_was_not_written_is_reported_in_hand(app, residen
         IdempotentRequest.create(user=alice, key="k-lost", request_sha256=digest)
     answer = _report(resident, "k-lost")
     assert (answer.status_code, answer.get_json()["message"]) == (409, IN_HAND)
+    assert error_keys(answer) == ["request_in_hand"]
     clock.travel(timedelta(seconds=59))
     assert _report(resident, "k-lost").get_json()["message"] == IN_HAND
     # Longer than any request runs: the worker died after its commit, the answer is lost.
@@ -136,6 +143,7 @@ def test_a_request_whose_answer_was_not_written_is_reported_in_hand(app, residen
     assert lost.status_code == 409
     assert lost.get_json()["errors"] == {"headers": {"Idempotency-Key": ["answer_lost"]}}
     assert lost.get_json()["message"] == ANSWER_LOST
+    assert error_keys(lost) == ["answer_lost"]
     assert _reports() == 0
 
 

@@ -6,6 +6,7 @@ from functools import partial
 
 from backend.db import database
 from backend.models import User
+from tests.factories import error_keys
 from tests.races import at_once
 
 
@@ -45,7 +46,7 @@ def test_reused_login_code_is_refused_with_field(client):
     assert response.status_code == 401
     body = response.get_json()
     assert "code" in body["errors"]["json"]
-    assert "already used" in body["message"]
+    assert error_keys(response) == ["login_code_invalid"]
 
 
 def test_unknown_login_code_is_refused(client):
@@ -60,7 +61,8 @@ def test_wrong_app_secret_is_a_bad_gateway_not_a_500(app, client, config):
     broken = create_app(config.replace(wechat_secret="wrong"))
     response = broken.test_client().post("/api/v1/auth/login", json={"code": "erin.1"})
     assert response.status_code == 502
-    assert "credentials" in response.get_json()["message"]
+    assert error_keys(response) == ["upstream_failed"]
+    assert "凭证" in response.get_json()["message"]
 
 
 def test_wechat_busy_is_503_with_retry_after(client, wechat_stub):
@@ -68,7 +70,8 @@ def test_wechat_busy_is_503_with_retry_after(client, wechat_stub):
     response = client.http.post("/api/v1/auth/login", json={"code": "frank.1"})
     assert response.status_code == 503
     assert response.headers["Retry-After"]
-    assert response.get_json()["message"].startswith("WeChat is unavailable")
+    assert error_keys(response) == ["upstream_unavailable"]
+    assert response.get_json()["message"].startswith("微信")
 
 
 def test_wechat_unreachable_is_503(config):

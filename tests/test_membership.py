@@ -8,7 +8,7 @@ import pytest
 
 from backend.db import database
 from backend.models import CommunityMembership, Region, ShopCode, User
-from tests.factories import ApiClient
+from tests.factories import ApiClient, error_keys
 from tests.races import at_once
 
 
@@ -95,7 +95,7 @@ def test_reissued_community_code_replaces_the_old(client, community):
         f"/api/v1/admin/communities/{community['places']['community_a'].code}/code"
     )
     response = client.login("alice").post("/api/v1/resident/memberships", json={"code": old})
-    assert response.status_code == 422 and "replaced" in response.get_json()["message"]
+    assert response.status_code == 422 and error_keys(response) == ["community_code_replaced"]
     scanned = client.login("alice").get(f"/api/v1/scan/{old}").get_json()
     assert scanned["verdict"] == "replaced" and "社区码" in scanned["message"]
     assert "店" not in scanned["message"]

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from backend import create_app
+from tests.factories import error_keys
 
 
 def test_health_and_ready_need_no_token(client):
@@ -18,7 +19,7 @@ def test_not_ready_when_the_database_is_unreachable(config):
     app = create_app(config.replace(database_url="postgresql://nobody@127.0.0.1:9/none"))
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.get_json()["message"] == "database unavailable"
+    assert error_keys(response) == ["database_unavailable"]
 
 
 def test_alive_and_serving_keys_while_the_database_is_away(config):
@@ -31,7 +32,7 @@ def test_alive_and_serving_keys_while_the_database_is_away(config):
     assert keys.status_code == 200 and keys.get_json()["keys"]
     assert http.get("/readyz").status_code == 503
     scan = http.get("/s/ABCDEFGH23")
-    assert scan.status_code == 503 and "database" in scan.get_json()["message"]
+    assert scan.status_code == 503 and error_keys(scan) == ["database_unavailable"]
 
 
 def test_every_pooled_connection_busy_is_a_503_not_a_500(config):

@@ -8,7 +8,7 @@ from datetime import timedelta
 from backend import clock
 from backend.db import database
 from backend.models import AuditEntry, PollVote
-from tests.factories import ApiClient
+from tests.factories import ApiClient, error_keys
 from tests.races import at_once
 
 
@@ -129,11 +129,11 @@ def test_voting_before_open_or_after_close_is_a_conflict(client, places):
     )
     alice = client.login("alice")
     early = vote(alice, poll, "同意")
-    assert early.status_code == 409 and "opens at" in early.get_json()["message"]
+    assert early.status_code == 409 and error_keys(early) == ["poll_not_open"]
     assert alice.get(f"/api/v1/resident/polls/{poll['id']}").get_json()["state"] == "upcoming"
     clock.travel(timedelta(days=3, minutes=1))
     late = vote(client.login("alice"), poll, "同意")
-    assert late.status_code == 409 and "closed at" in late.get_json()["message"]
+    assert late.status_code == 409 and error_keys(late) == ["poll_closed"]
     with database.connection_context():
         assert PollVote.select().count() == 0
 

@@ -11,7 +11,7 @@ import pytest
 from backend import clock
 from backend.db import database
 from backend.models import AuditEntry, Complaint, LifecycleEvent, Rating, Shop, User
-from tests.factories import ApiClient
+from tests.factories import ApiClient, error_keys
 from tests.races import at_once
 
 
@@ -430,7 +430,8 @@ def test_one_resident_complains_about_one_shop_three_times_a_day_at_most(client,
         for t in texts
     ]
     assert [a.status_code for a in answers] == [201, 201, 201, 429]
-    assert "3 times today" in answers[-1].get_json()["message"]
+    assert error_keys(answers[-1]) == ["complaint_limit"]
+    assert "3" in answers[-1].get_json()["message"]
     bob = client.login("bob")
     assert (
         bob.post(

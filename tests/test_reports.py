@@ -9,7 +9,7 @@ from PIL import Image
 
 from backend.db import database
 from backend.models import AuditEntry, Notification, Report, User
-from tests.factories import ApiClient
+from tests.factories import ApiClient, error_keys
 from tests.races import at_once
 
 
@@ -79,7 +79,8 @@ def test_cadre_moves_a_report_forward_and_the_resident_reads_the_reply(client, p
     resolved = move(cadre, report_id, "resolved", "已联系物业清理，谢谢反馈")
     assert resolved.status_code == 200
     backwards = move(cadre, report_id, "in_hand")
-    assert backwards.status_code == 409 and "resolved" in backwards.get_json()["message"]
+    assert backwards.status_code == 409 and error_keys(backwards) == ["status_change_not_allowed"]
+    assert "已解决" in backwards.get_json()["message"]
     mine = alice.get(f"/api/v1/resident/reports/{report_id}").get_json()
     assert mine["status"] == "resolved" and mine["reply"] == "已联系物业清理，谢谢反馈"
     assert [r["status"] for r in alice.get("/api/v1/resident/reports").get_json()] == ["resolved"]

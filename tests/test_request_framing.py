@@ -146,3 +146,6 @@ def test_what_the_worker_answers_itself_is_the_apps_json_error_in_chinese():
     error = json.loads(body)
     assert error["code"] == 408 and error["message"] == "请求未在限定时间内发送完整，请重新发送"
     assert len(error["request_id"]) == 32
+    assert error["details"] == [
+        {"location": None, "field": None, "key": "request_timeout", "message": error["message"]}
+    ]

@@ -56,8 +56,9 @@ def test_a_shop_in_scope_is_found_one_elsewhere_is_not_found_and_the_try_is_audi
         assert scope.shop(admin, mine.public_id).id == mine.id
         assert [s.id for s in scope.shops(admin)] == [mine.id]
         for missing in (theirs.public_id, "NOSUCHSHOP"):
-            with pytest.raises(NotFound, match="^shop not found$"):
+            with pytest.raises(NotFound, match="^shop not found$") as refused:
                 scope.shop(admin, missing)
+            assert refused.value.key == "shop_not_found"
     assert _denials() == [("shop", theirs.public_id, "oStub_street_admin")]
 
 
@@ -65,7 +66,7 @@ def test_find_names_what_it_looked_for_in_its_not_found(app, make, staff):
     places, by_user = staff
     cadre = by_user["cadre_a"]
     with app.test_request_context(), database.connection_context():
-        with pytest.raises(NotFound, match="^staff member not found$"):
+        with pytest.raises(NotFound, match="^staff member not found$") as refused:
             scope.find(
                 cadre,
                 scope.staff_accounts(cadre).where(StaffAccount.id == by_user["other_admin"].id),
@@ -75,6 +76,7 @@ def test_find_names_what_it_looked_for_in_its_not_found(app, make, staff):
                     StaffAccount.id == by_user["other_admin"].id
                 ),
             )
+        assert refused.value.key == "staff_not_found"
         assert {s.id for s in scope.staff_accounts(by_user["street_admin"])} == {
             by_user["street_admin"].id,
             by_user["cadre_a"].id,
@@ -112,6 +114,7 @@ def test_a_region_named_in_a_body_must_be_the_callers_or_below(app, staff):
             assert refused.value.errors == {
                 "json": {"target": ["no region with this code in your scope"]}
             }
+            assert refused.value.errors["json"]["target"][0].key == "region_not_in_scope"
         with pytest.raises(Invalid) as refused:
             scope.region(admin, places["street_b"].code)
         assert list(refused.value.errors["json"]) == ["region"]

@@ -139,7 +139,7 @@ class StaffReportPhoto(MethodView):
         """The photo attached to a report in my scope"""
         report = reports.report_in_scope(current_staff(), report_id)
         if report.photo is None:
-            raise NotFound("this report has no photo")
+            raise NotFound("this report has no photo", key="no_photo")
         response = send_file(path_of(report.photo), mimetype=report.photo.content_type)
         response.headers["Cache-Control"] = "private, max-age=3600"
         return response

@@ -8,10 +8,12 @@ from marshmallow import validate
 from backend import masking
 from backend.api import Line, Moment
 from backend.community.schemas import EventSummary, FormOut
+from backend.i18n import N_, Reason
 from backend.models.community import FIELD_TYPES
 
 FIELD_NAME = validate.Regexp(
-    r"^[A-Za-z][A-Za-z0-9_]{0,31}$", error="letters, digits and _; starting with a letter"
+    r"^[A-Za-z][A-Za-z0-9_]{0,31}$",
+    error=Reason(N_("letters, digits and _; starting with a letter"), "invalid_field_name"),
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from backend import audit, clock, scope
+from backend import audit, clock, i18n, scope
 from backend.community import publishing
 from backend.community.membership import visible_paths
 from backend.db import lock_for_update, lock_row, write_transaction
@@ -31,7 +31,7 @@ def visible_events(user: User) -> pw.ModelSelect:
 def visible_event(user: User, event_id: str) -> BookingEvent:
     event = visible_events(user).where(BookingEvent.public_id == event_id).first()
     if event is None:
-        raise NotFound("event not found")
+        raise NotFound("event not found", key="event_not_found")
     return event
 
 
@@ -61,23 +61,27 @@ def book(user: User, event_id: str, slot_id: str) -> Booking:
             (BookingSlot.public_id == slot_id) & (BookingSlot.event == event)
         )
         if slot is None:
-            raise NotFound("slot not found")
+            raise NotFound("slot not found", key="slot_not_found")
         if slot.starts_at <= clock.now():
-            raise Conflict("this slot has already started")
+            raise Conflict("this slot has already started", key="slot_started")
         held = list(
             Booking.select(Booking.slot).where((Booking.event == event) & (Booking.user == user))
         )
         if any(b.slot_id == slot.id for b in held):
-            raise Conflict("you have already booked this slot")
+            raise Conflict("you have already booked this slot", key="already_booked")
         if len(held) >= event.per_resident:
-            raise Conflict(f"you may hold at most {event.per_resident} booking(s) for this event")
+            raise Conflict(
+                "you may hold at most %(limit)s booking(s) for this event",
+                key="booking_limit",
+                params={"limit": event.per_resident},
+            )
         taken = (
             BookingSlot.update(booked=BookingSlot.booked + 1)
             .where((BookingSlot.id == slot.id) & (BookingSlot.booked < BookingSlot.capacity))
             .execute()
         )
         if taken == 0:
-            raise Conflict("slot is full")
+            raise Conflict("slot is full", key="slot_full")
         return Booking.create(slot=slot, event=event, user=user)
 
 
@@ -101,9 +105,11 @@ def cancel(user: User, booking_id: str) -> None:
             Booking.select().where((Booking.public_id == booking_id) & (Booking.user == user))
         ).first()
         if booking is None:
-            raise NotFound("booking not found")
+            raise NotFound("booking not found", key="booking_not_found")
         if booking.slot.starts_at <= clock.now():
-            raise Conflict("this slot has already started; it can no longer be cancelled")
+            raise Conflict(
+                "this slot has already started; it can no longer be cancelled", key="slot_started"
+            )
         if Booking.delete().where(Booking.id == booking.id).execute() == 1:
             (
                 BookingSlot.update(booked=BookingSlot.booked - 1)
@@ -116,9 +122,13 @@ def cancel(user: User, booking_id: str) -> None:
 def create_event(staff: StaffAccount, data: dict) -> BookingEvent:
     for i, slot in enumerate(data["slots"]):
         if slot["starts_at"] >= slot["ends_at"]:
+            late = i18n.reason("ends_before_starts", "must be after starts_at")
+            where = f"slots.{i}"
             raise Invalid(
-                f"slots.{i}: must end after it starts",
-                errors={"json": {"slots": {str(i): {"ends_at": ["must be after starts_at"]}}}},
+                "%(slot)s: must end after it starts",
+                key="ends_before_starts",
+                params={"slot": where},
+                errors={"json": {"slots": {str(i): {"ends_at": [late]}}}},
             )
     with write_transaction():
         region = scope.region(staff, data["region"])

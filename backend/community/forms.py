@@ -17,7 +17,7 @@ from datetime import date
 
 import peewee as pw
 
-from backend import audit, clock, masking, scope, spreadsheet
+from backend import audit, clock, i18n, masking, scope, spreadsheet
 from backend.community import publishing
 from backend.community.membership import member_of, visible_paths
 from backend.db import lock_row, page_of, write_transaction
@@ -42,36 +42,39 @@ def normalise_fields(fields: list[dict]) -> list[dict]:
     """The field list as stored: unique names, choices only (and always) for choice fields."""
     seen = set()
     result = []
-    for i, field in enumerate(fields):
-        if field["name"] in seen:
-            raise _bad_field(i, "name", "duplicate field name")
-        seen.add(field["name"])
-        choices = field.get("choices") or []
-        if field["type"] == "choice" and len(choices) < 2:
-            raise _bad_field(i, "choices", "a choice field needs two or more")
-        if field["type"] != "choice" and choices:
-            raise _bad_field(i, "choices", "only choice fields have choices")
+    for i, form_field in enumerate(fields):
+        if form_field["name"] in seen:
+            raise _bad_field(i, "name", i18n.reason("duplicate_field_name", "duplicate field name"))
+        seen.add(form_field["name"])
+        choices = form_field.get("choices") or []
+        if form_field["type"] == "choice" and len(choices) < 2:
+            raise _bad_field(
+                i, "choices", i18n.reason("too_few_choices", "a choice field needs two or more")
+            )
+        if form_field["type"] != "choice" and choices:
+            raise _bad_field(
+                i, "choices", i18n.reason("choices_not_allowed", "only choice fields have choices")
+            )
         if len(set(choices)) != len(choices):
-            raise _bad_field(i, "choices", "choices must differ")
+            raise _bad_field(i, "choices", i18n.reason("duplicate_choice", "choices must differ"))
         result.append(
             {
-                "name": field["name"],
-                "label": field["label"],
-                "type": field["type"],
-                "required": field["required"],
+                "name": form_field["name"],
+                "label": form_field["label"],
+                "type": form_field["type"],
+                "required": form_field["required"],
                 "choices": choices or None,
                 # A phone number identifies a person whatever the form's author says.
-                "personal": field["personal"] or field["type"] == "phone",
+                "personal": form_field["personal"] or form_field["type"] == "phone",
             }
         )
     return result
 
 
-def _bad_field(index: int, name: str, reason: str) -> Invalid:
-    return Invalid(
-        f"fields.{index}.{name}: {reason}",
-        errors={"json": {"fields": {str(index): {name: [reason]}}}},
-    )
+def _bad_field(index: int, name: str, why: i18n.Reason) -> Invalid:
+    """What is wrong with one of the fields defined. No message of its own: errors.py says
+    the reason with where it is ("fields.2.name: ...")."""
+    return Invalid(None, errors={"json": {"fields": {str(index): {name: [why]}}}}, key=why.key)
 
 
 def create_form(staff: StaffAccount, data: dict) -> Form:
@@ -111,7 +114,7 @@ def visible_forms(user: User) -> pw.ModelSelect:
 def visible_form(user: User, form_id: str) -> Form:
     form = visible_forms(user).where(Form.public_id == form_id).first()
     if form is None:
-        raise NotFound("form not found")
+        raise NotFound("form not found", key="form_not_found")
     return form
 
 
@@ -119,57 +122,71 @@ def clean_answers(form: Form, answers: dict) -> dict:
     """The answers as stored, or Invalid naming every field that is wrong."""
     fields = fields_of(form)
     known = {f["name"] for f in fields}
-    problems = {name: ["not a field of this form"] for name in answers if name not in known}
+    problems = {
+        name: [i18n.reason("unknown_field", "not a field of this form")]
+        for name in answers
+        if name not in known
+    }
     cleaned = {}
-    for field in fields:
-        value = answers.get(field["name"])
+    for form_field in fields:
+        value = answers.get(form_field["name"])
         if isinstance(value, str):
             value = value.strip()
         if value is None or value == "":
-            if field["required"]:
-                problems[field["name"]] = ["required"]
+            if form_field["required"]:
+                problems[form_field["name"]] = [i18n.reason("required", "required")]
             continue
         try:
-            cleaned[field["name"]] = _clean_value(field, value)
+            cleaned[form_field["name"]] = _clean_value(form_field, value)
         except ValueError as exc:
-            problems[field["name"]] = [str(exc)]
+            problems[form_field["name"]] = [exc.args[0]]
     if problems:
-        first = sorted(problems)[0]
-        raise Invalid(
-            f"answers.{first}: {problems[first][0]}", errors={"json": {"answers": problems}}
-        )
+        # In name order: the message errors.py writes from them starts with the first name.
+        ordered = {name: problems[name] for name in sorted(problems)}
+        first = next(iter(ordered.values()))[0]
+        raise Invalid(None, errors={"json": {"answers": ordered}}, key=first.key)
     return cleaned
 
 
-def _clean_value(field: dict, value):
-    kind = field["type"]
+def _clean_value(form_field: dict, value):
+    """The value as stored; a ValueError carries the reason (an i18n.Reason) it is not."""
+    kind = form_field["type"]
     if kind == "number":
-        if isinstance(value, bool):
-            raise ValueError("must be a number")
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ValueError("must be a number") from None
-        if not math.isfinite(number):
-            raise ValueError("must be a number")
+            number = math.nan
+        if isinstance(value, bool) or not math.isfinite(number):
+            raise ValueError(i18n.reason("not_a_number", "must be a number"))
         if abs(number) > LARGEST_NUMBER:
             # Beyond it a number is not kept exactly (an ID number would change digits);
             # such a field is text, not a number.
-            raise ValueError(f"must be between -{LARGEST_NUMBER} and {LARGEST_NUMBER}")
+            raise ValueError(
+                i18n.reason(
+                    "out_of_range", "must be between -%(max)s and %(max)s", max=LARGEST_NUMBER
+                )
+            )
         return int(number) if number.is_integer() and "." not in str(value) else number
     if not isinstance(value, str):
-        raise ValueError("must be text")
+        raise ValueError(i18n.reason("not_a_string", "must be text"))
     if kind == "date":
         try:
             return date.fromisoformat(value).isoformat()
         except ValueError:
-            raise ValueError("must be a date like 2024-05-01") from None
-    if kind == "choice" and value not in field["choices"]:
-        raise ValueError(f"must be one of: {', '.join(field['choices'])}")
+            raise ValueError(
+                i18n.reason("invalid_date", "must be a date like 2024-05-01")
+            ) from None
+    if kind == "choice" and value not in form_field["choices"]:
+        choices = ", ".join(form_field["choices"])
+        raise ValueError(i18n.reason("not_one_of", "must be one of: %(choices)s", choices=choices))
     if kind == "phone" and not MAINLAND_MOBILE.match(value):
-        raise ValueError("must be a mainland mobile number (11 digits starting 13-19)")
+        raise ValueError(
+            i18n.reason(
+                "invalid_phone", "must be a mainland mobile number (11 digits starting 13-19)"
+            )
+        )
     if kind == "text" and len(value) > TEXT_MAX:
-        raise ValueError(f"at most {TEXT_MAX} characters")
+        raise ValueError(i18n.reason("too_long", "at most %(max)s characters", max=TEXT_MAX))
     return value
 
 
@@ -179,7 +196,7 @@ def my_submission(user: User, form_id: str) -> FormSubmission:
         (FormSubmission.form == form) & (FormSubmission.user == user)
     )
     if submission is None:
-        raise NotFound("you have not submitted this form")
+        raise NotFound("you have not submitted this form", key="submission_not_found")
     return submission
 
 
@@ -190,7 +207,7 @@ def submit(user: User, form_id: str, answers: dict) -> FormSubmission:
         lock_row(User, user.id)
         form = visible_form(user, form_id)
         if not is_open(form):
-            raise Conflict("this form has closed")
+            raise Conflict("this form has closed", key="form_closed")
         cleaned = json.dumps(clean_answers(form, answers), ensure_ascii=False)
         community = member_of(user, form.region_path)
         existing = FormSubmission.get_or_none(

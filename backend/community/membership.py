@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import peewee as pw
 
-from backend import audit, clock, codes, scope
+from backend import audit, clock, codes, i18n, scope
 from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
+from backend.i18n import N_
 from backend.models import CommunityMembership, Region, ShopCode, StaffAccount, User
+
+# A membership's status in the reader's words (the values of %(…)s in messages), for the catalog.
+_WORDS = (N_("approved"), N_("rejected"), N_("left"))
 
 LIVE = ("pending", "approved")
 
@@ -27,7 +31,7 @@ def member_of(user: User, region_path: str) -> Region:
     for community in approved_communities(user):
         if community.path.startswith(region_path) or region_path.startswith(community.path):
             return community
-    raise NotFound("not found")
+    raise NotFound("not found", key="not_community_member")
 
 
 def visible_paths(user: User) -> list[str]:
@@ -43,9 +47,11 @@ def community_for_code(raw: str) -> Region:
         (ShopCode.code == codes.normalise_code_id(raw)) & (ShopCode.kind == "community")
     )
     if code is None:
-        raise Invalid.field("code", "not an official community code")
+        raise Invalid.field("code", "not an official community code", key="unknown_community_code")
     if code.revoked_at is not None:
-        raise Invalid.field("code", "this community code has been replaced")
+        raise Invalid.field(
+            "code", "this community code has been replaced", key="community_code_replaced"
+        )
     return code.region
 
 
@@ -62,8 +68,10 @@ def join(user: User, raw_code: str) -> CommunityMembership:
             )
             .first()
         )
+        if existing is not None and existing.status == "approved":
+            raise Conflict("you are already approved in this community", key="already_member")
         if existing is not None:
-            raise Conflict(f"you are already {existing.status} in this community")
+            raise Conflict("you are already pending in this community", key="membership_pending")
         automatic = community.auto_approve_bound_phone and bool(user.phone)
         return CommunityMembership.create(
             user=user,
@@ -96,7 +104,7 @@ def leave(user: User, membership_id: int) -> None:
             )
         ).first()
         if membership is None:
-            raise NotFound("membership not found")
+            raise NotFound("membership not found", key="membership_not_found")
         membership.status = "left"
         membership.save(only=[CommunityMembership.status])
 
@@ -125,9 +133,13 @@ def decide(
             of=CommunityMembership,
         ).first()
         if membership is None:
-            raise NotFound("membership not found")
+            raise NotFound("membership not found", key="membership_not_found")
         if membership.status != "pending":
-            raise Conflict(f"this request is already {membership.status}")
+            raise Conflict(
+                "this request is already %(status)s",
+                key="already_decided",
+                params={"status": i18n.Word(membership.status)},
+            )
         membership.status = "approved" if approve else "rejected"
         membership.note, membership.decided_by, membership.decided_at = note, staff, clock.now()
         membership.save()
@@ -148,7 +160,7 @@ def issue_community_code(staff: StaffAccount, community_code: str) -> ShopCode:
             (Region.code == community_code) & (Region.level == "community")
         )
         if community is None or not scope.covers(staff, community.path):
-            raise NotFound("community not found")
+            raise NotFound("community not found", key="community_not_found")
         # Reissues of one community take turns: a second one running alongside would not
         # see the first's new code to revoke it, and both would stay live.
         lock_row(Region, community.id)
@@ -175,10 +187,10 @@ def issue_community_code(staff: StaffAccount, community_code: str) -> ShopCode:
 def current_community_code(staff: StaffAccount, community_code: str) -> ShopCode:
     community = Region.get_or_none((Region.code == community_code) & (Region.level == "community"))
     if community is None or not scope.covers(staff, community.path):
-        raise NotFound("community not found")
+        raise NotFound("community not found", key="community_not_found")
     code = ShopCode.get_or_none((ShopCode.region == community) & ShopCode.revoked_at.is_null())
     if code is None:
-        raise NotFound("this community has no code yet")
+        raise NotFound("this community has no code yet", key="no_community_code")
     return code
 
 

@@ -40,7 +40,7 @@ def open_notice(user: User, public_id: str) -> Notice:
     """A notice that reaches `user`; opening it marks it read (once)."""
     notice = notices_for(user).where(Notice.public_id == public_id).first()
     if notice is None:
-        raise NotFound("notice not found")
+        raise NotFound("notice not found", key="notice_not_found")
     if not notice.is_read:
         # Two quick opens of one notice both find it unread; the second insert is a no-op.
         with write_transaction():
@@ -105,7 +105,7 @@ def withdraw(staff: StaffAccount, public_id: str) -> None:
         # A double tap's second delete waits for the first and then finds nothing: one
         # withdrawal, one entry in the audit log.
         if Notice.delete().where(Notice.id == notice.id).execute() == 0:
-            raise NotFound("notice not found")
+            raise NotFound("notice not found", key="notice_not_found")
         audit.record(
             "notice.withdrawn",
             "notice",

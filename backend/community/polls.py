@@ -71,7 +71,7 @@ def polls_for(user: User) -> pw.ModelSelect:
 def _visible_poll(user: User, public_id: str) -> Poll:
     poll = polls_for(user).where(Poll.public_id == public_id).first()
     if poll is None:
-        raise NotFound("poll not found")
+        raise NotFound("poll not found", key="poll_not_found")
     return poll
 
 
@@ -92,12 +92,12 @@ def for_resident(user: User, public_id: str) -> Poll:
 
 def _checked_choices(poll: Poll, option_ids: list[int]) -> list[int]:
     if len(set(option_ids)) != len(option_ids):
-        raise Invalid.field("options", "an option is listed more than once")
+        raise Invalid.field("options", "an option is listed more than once", key="duplicate_option")
     mine = {o.id for o in options(poll)}
     if not set(option_ids) <= mine:
-        raise Invalid.field("options", "not an option of this poll")
+        raise Invalid.field("options", "not an option of this poll", key="unknown_option")
     if not poll.multiple and len(option_ids) > 1:
-        raise Invalid.field("options", "this poll takes exactly one choice")
+        raise Invalid.field("options", "this poll takes exactly one choice", key="single_choice")
     return option_ids
 
 
@@ -107,9 +107,17 @@ def vote(user: User, public_id: str, option_ids: list[int]) -> Poll:
         poll = _visible_poll(user, public_id)
         now = clock.now()
         if now < poll.opens_at:
-            raise Conflict(f"this poll opens at {_local(poll.opens_at)} (Shanghai time)")
+            raise Conflict(
+                "this poll opens at %(time)s (Shanghai time)",
+                key="poll_not_open",
+                params={"time": _local(poll.opens_at)},
+            )
         if now >= poll.closes_at:
-            raise Conflict(f"this poll closed at {_local(poll.closes_at)} (Shanghai time)")
+            raise Conflict(
+                "this poll closed at %(time)s (Shanghai time)",
+                key="poll_closed",
+                params={"time": _local(poll.closes_at)},
+            )
         chosen = _checked_choices(poll, option_ids)
         # One resident's votes queue on their own row, so two quick taps never leave
         # both ballots standing.
@@ -149,12 +157,12 @@ def poll_in_scope(staff: StaffAccount, public_id: str) -> Poll:
 
 def create(staff: StaffAccount, data: dict) -> Poll:
     if data["opens_at"] >= data["closes_at"]:
-        raise Invalid.field("closes_at", "must be later than opens_at")
+        raise Invalid.field("closes_at", "must be later than opens_at", key="ends_before_starts")
     labels = [label.strip() for label in data["options"]]
     if not all(labels):
-        raise Invalid.field("options", "an option is blank")
+        raise Invalid.field("options", "an option is blank", key="blank_option")
     if len(set(labels)) != len(labels):
-        raise Invalid.field("options", "each option must be different")
+        raise Invalid.field("options", "each option must be different", key="duplicate_option")
     region = scope.region(staff, data["region"])
     with write_transaction():
         publishing.refuse_a_repeat(
@@ -198,7 +206,7 @@ def withdraw(staff: StaffAccount, public_id: str) -> None:
         poll = poll_in_scope(staff, public_id)
         # As a notice's: a double tap's second delete finds nothing, and is a 404.
         if Poll.delete().where(Poll.id == poll.id).execute() == 0:
-            raise NotFound("poll not found")
+            raise NotFound("poll not found", key="poll_not_found")
         audit.record(
             "poll.withdrawn",
             "poll",

@@ -13,10 +13,14 @@ from datetime import timedelta
 
 import peewee as pw
 
-from backend import clock
+from backend import clock, i18n
 from backend.db import lock_row
 from backend.errors import Conflict
+from backend.i18n import N_
 from backend.models import Region, StaffAccount
+
+# What was published, in the reader's words (the values of %(…)s in messages), for the catalog.
+_WORDS = (N_("notice"), N_("poll"), N_("event"), N_("form"))
 
 REPEAT_WINDOW = timedelta(minutes=10)
 
@@ -46,7 +50,10 @@ def refuse_a_repeat(
         query = query.where(field.is_null() if value is None else field == value)
     for first in query:
         if matches is None or matches(first):
+            title = i18n.reason("already_published", "just published: %(id)s", id=first.public_id)
             raise Conflict(
-                f"this {what} was just published ({first.public_id})",
-                errors={"json": {"title": [f"just published: {first.public_id}"]}},
+                "this %(what)s was just published (%(id)s)",
+                key="already_published",
+                params={"what": i18n.Word(what), "id": first.public_id},
+                errors={"json": {"title": [title]}},
             )

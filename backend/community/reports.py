@@ -11,12 +11,16 @@ from __future__ import annotations
 import peewee as pw
 from flask import current_app
 
-from backend import audit, clock, contentcheck, notify, scope, uploads
+from backend import audit, clock, contentcheck, i18n, notify, scope, uploads
 from backend.community.membership import approved_communities
 from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
+from backend.i18n import N_
 from backend.models import Region, Report, StaffAccount, Upload, User
 from backend.models.community import REPORT_STATUSES
+
+# A report's status in the reader's words (the values of %(…)s in messages), for the catalog.
+_WORDS = (N_("received"), N_("in_hand"), N_("resolved"))
 
 CATEGORIES = {
     "environment": "环境卫生",
@@ -43,7 +47,7 @@ def _own_photo(user: User, upload_id: str | None) -> Upload | None:
         (Upload.public_id == upload_id) & (Upload.uploaded_by == user) & Upload.shop.is_null()
     )
     if photo is None:
-        raise Invalid.field("photo", "not a photo you uploaded")
+        raise Invalid.field("photo", "not a photo you uploaded", key="not_your_photo")
     return photo
 
 
@@ -51,7 +55,9 @@ def _my_community(user: User, code: str) -> Region:
     for community in approved_communities(user):
         if community.code == code:
             return community
-    raise Invalid.field("community", "not a community you are an approved member of")
+    raise Invalid.field(
+        "community", "not a community you are an approved member of", key="not_community_member"
+    )
 
 
 # -- the resident's side ----------------------------------------------------------------------
@@ -90,9 +96,12 @@ def _refuse_a_repeat(user: User, community: Region, category: str, text: str) ->
         .first()
     )
     if same is not None:
+        text = i18n.reason("already_sent", "already sent: %(id)s", id=same.public_id)
         raise Conflict(
-            f"you already sent this report ({same.public_id}); it is being handled",
-            errors={"json": {"text": [f"already sent: {same.public_id}"]}},
+            "you already sent this report (%(id)s); it is being handled",
+            key="already_sent",
+            params={"id": same.public_id},
+            errors={"json": {"text": [text]}},
         )
 
 
@@ -108,7 +117,7 @@ def my_reports(user: User) -> pw.ModelSelect:
 def my_report(user: User, public_id: str) -> Report:
     report = my_reports(user).where(Report.public_id == public_id).first()
     if report is None:
-        raise NotFound("report not found")
+        raise NotFound("report not found", key="report_not_found")
     return report
 
 
@@ -162,11 +171,15 @@ def move(staff: StaffAccount, public_id: str, status: str, reply: str | None) ->
         report = lock_for_update(Report.select().where(Report.public_id == public_id)).get()
         if ORDER[status] <= ORDER[report.status]:
             raise Conflict(
-                f"this report is already {report.status}; it cannot become "
-                f"{status} (a report only moves received → in_hand → resolved)"
+                "this report is already %(status)s; it cannot become %(to)s "
+                "(a report only moves received → in_hand → resolved)",
+                key="status_change_not_allowed",
+                params={"status": i18n.Word(report.status), "to": i18n.Word(status)},
             )
         if status == "resolved" and reply is None:
-            raise Invalid.field("reply", "resolving a report needs a reply to the resident")
+            raise Invalid.field(
+                "reply", "resolving a report needs a reply to the resident", key="reply_required"
+            )
         report.status, report.handled_by, report.updated_at = status, staff, clock.now()
         if reply is not None:
             report.reply = reply

@@ -29,15 +29,30 @@ def check_answers(template_name: str, answers: list[dict]) -> list[dict]:
     """Every item of the template answered once, nothing else; returned in template order."""
     template = templates().get(template_name)
     if template is None:
-        raise Invalid.field("template", f"no checklist named {template_name}")
+        raise Invalid.field(
+            "template",
+            "no checklist named %(template)s",
+            key="unknown_checklist",
+            params={"template": template_name},
+        )
     by_code = {a["code"]: a for a in answers}
     if len(by_code) != len(answers):
-        raise Invalid.field("checklist", "an item is answered twice")
+        raise Invalid.field("checklist", "an item is answered twice", key="duplicate_answer")
     codes = [item["code"] for item in template["items"]]
     unknown = sorted(set(by_code) - set(codes))
     if unknown:
-        raise Invalid.field("checklist", f"not in {template_name}: {', '.join(unknown)}")
+        raise Invalid.field(
+            "checklist",
+            "not in %(template)s: %(items)s",
+            key="unknown_checklist_item",
+            params={"template": template_name, "items": ", ".join(unknown)},
+        )
     missing = [c for c in codes if c not in by_code]
     if missing:
-        raise Invalid.field("checklist", f"unanswered: {', '.join(missing)}")
+        raise Invalid.field(
+            "checklist",
+            "unanswered: %(items)s",
+            key="unanswered_items",
+            params={"items": ", ".join(missing)},
+        )
     return [{"code": c, "ok": by_code[c]["ok"], "note": by_code[c].get("note")} for c in codes]

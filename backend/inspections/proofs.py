@@ -35,10 +35,6 @@ def issue(staff: StaffAccount, shop: Shop) -> tuple[str, object]:
     return token, expires
 
 
-def _invalid(reason: str) -> Invalid:
-    return Invalid.field("scan_proof", reason)
-
-
 def verify(token: str, staff: StaffAccount, shop: Shop) -> str:
     """The proof's jti if it was issued to `staff` for `shop` and is still fresh."""
     try:
@@ -46,11 +42,21 @@ def verify(token: str, staff: StaffAccount, shop: Shop) -> str:
             PURPOSE, token, audience=AUDIENCE, require=("exp", "jti", "sub")
         ).claims
     except tokens.Refused:
-        raise _invalid("not a valid scan proof; scan the shop's code again") from None
+        raise Invalid.field(
+            "scan_proof",
+            "not a valid scan proof; scan the shop's code again",
+            key="scan_proof_invalid",
+        ) from None
     if claims["exp"] <= clock.now().timestamp():
-        raise _invalid("expired; scan the shop's code again")
+        raise Invalid.field(
+            "scan_proof", "expired; scan the shop's code again", key="scan_proof_expired"
+        )
     if claims["sub"] != f"staff:{staff.id}":
-        raise _invalid("was issued to another inspector")
+        raise Invalid.field(
+            "scan_proof", "was issued to another inspector", key="scan_proof_other_inspector"
+        )
     if claims.get("shop") != shop.public_id:
-        raise _invalid("was issued for another shop")
+        raise Invalid.field(
+            "scan_proof", "was issued for another shop", key="scan_proof_other_shop"
+        )
     return claims["jti"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from backend import audit, clock, lifecycle, scope
+from backend import audit, clock, i18n, lifecycle, scope
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, NotFound
+from backend.i18n import N_
 from backend.inspections import risk
 from backend.inspections.messages import tell_owners
 from backend.inspections.recording import INSPECTABLE
@@ -21,6 +22,9 @@ from backend.models import (
 from backend.models.inspections import OPEN_ORDER_STATUSES
 from backend.shops.access import member_shop
 from backend.shops.photos import own_photo
+
+# An order's status in the reader's words (the values of %(…)s in messages), for the catalog.
+_WORDS = (N_("submitted"), N_("closed"), N_("withdrawn"))
 
 
 # -- the shop's side ----------------------------------------------------------------------
@@ -41,7 +45,7 @@ def rectification(user: User, public_id: str, order_id: str) -> RectificationOrd
         (RectificationOrder.shop == shop) & (RectificationOrder.public_id == order_id)
     )
     if order is None:
-        raise NotFound("rectification order not found")
+        raise NotFound("rectification order not found", key="rectification_not_found")
     return with_submissions(order)
 
 
@@ -62,9 +66,13 @@ def submit_rectification(
             )
         ).first()
         if order is None:
-            raise NotFound("rectification order not found")
+            raise NotFound("rectification order not found", key="rectification_not_found")
         if order.status != "open":
-            raise Conflict(f"this order is {order.status}; nothing to submit now")
+            raise Conflict(
+                "this order is %(status)s; nothing to submit now",
+                key="order_not_open",
+                params={"status": i18n.Word(order.status)},
+            )
         photos = [own_photo(shop, pid, "photos").public_id for pid in photo_ids]
         submission = RectificationSubmission.create(
             order=order, submitted_by=user, text=text, photos=lifecycle.canonical(photos)
@@ -127,7 +135,9 @@ def _latest_submission(order: RectificationOrder) -> RectificationSubmission:
         .first()
     )
     if order.status != "submitted" or submission is None:
-        raise Conflict("the shop has not submitted evidence for this order yet")
+        raise Conflict(
+            "the shop has not submitted evidence for this order yet", key="nothing_submitted"
+        )
     return submission
 
 

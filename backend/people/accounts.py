@@ -6,7 +6,7 @@ import secrets
 
 from flask import current_app
 
-from backend import clock, contentcheck, wechat
+from backend import clock, contentcheck, i18n, wechat
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid
 from backend.models import (
@@ -34,7 +34,9 @@ def bind_phone(user: User, code: str) -> User:
         info = current_app.extensions["citycode.wechat"].get_phone_number(code)
     except wechat.InvalidLoginCode:
         raise Invalid.field(
-            "code", "invalid, expired or already used; ask for the number again"
+            "code",
+            "invalid, expired or already used; ask for the number again",
+            key="phone_code_invalid",
         ) from None
     with write_transaction():
         user.phone, user.updated_at = info.pure_phone_number, clock.now()
@@ -44,7 +46,9 @@ def bind_phone(user: User, code: str) -> User:
 
 def update_profile(user: User, display_name: str) -> User:
     if contentcheck.check(user, display_name, "display_name", contentcheck.PROFILE) != "pass":
-        raise Invalid.field("display_name", "this name needs review; choose another")
+        raise Invalid.field(
+            "display_name", "this name needs review; choose another", key="content_needs_review"
+        )
     with write_transaction():
         user.display_name, user.updated_at = display_name, clock.now()
         user.save()
@@ -114,8 +118,11 @@ def _refuse_a_staff_member(user: User) -> None:
     with nobody to use it (a district with no admin). An admin unbinds them first."""
     staff = StaffAccount.get_or_none(StaffAccount.user == user)
     if staff is not None:
+        bound = i18n.reason("bound_to_staff", "bound to a staff account")
         raise Conflict(
-            f"this account is bound to the staff account of {staff.name} ({staff.role}); "
+            "this account is bound to the staff account of %(name)s (%(role)s); "
             "an admin must unbind it (disable that staff account) before it can be deleted",
-            errors={"json": {"account": ["bound to a staff account"]}},
+            key="bound_to_staff",
+            params={"name": staff.name, "role": staff.role},
+            errors={"json": {"account": [bound]}},
         )

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from backend import auth, clock, revocations, wechat
+from backend import auth, clock, i18n, revocations, wechat
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Unauthorized
 from backend.models import (
@@ -39,9 +39,11 @@ def login(js_code: str) -> Tokens:
     try:
         session = wechat_client().code2session(js_code)
     except wechat.InvalidLoginCode:
+        used = i18n.reason("login_code_invalid", "invalid, expired or already used")
         raise Unauthorized(
             "WeChat login code is invalid, expired or already used; call wx.login() again",
-            errors={"json": {"code": ["invalid, expired or already used"]}},
+            key="login_code_invalid",
+            errors={"json": {"code": [used]}},
         ) from None
     now = clock.now()
     with write_transaction():
@@ -67,19 +69,22 @@ def refresh(token: str) -> Tokens:
             RefreshToken.select().where(RefreshToken.token_hash == auth.hash_refresh_token(token))
         ).first()
         if row is None:
-            raise Unauthorized("refresh token is not valid")
+            raise Unauthorized("refresh token is not valid", key="refresh_token_invalid")
         if row.used_at is not None or row.revoked_at is not None:
             # A spent token coming back means it was copied: end the whole login.
             _revoke_family(row.family, now)
             reused = True
         elif row.expires_at <= now:
-            raise Unauthorized("refresh token expired; sign in again")
+            raise Unauthorized("refresh token expired; sign in again", key="refresh_token_expired")
         else:
             row.used_at = now
             row.save()
             tokens = _issue(row.user, family=row.family)
     if reused:
-        raise Unauthorized("refresh token was already used; this login has been ended")
+        raise Unauthorized(
+            "refresh token was already used; this login has been ended",
+            key="refresh_token_reused",
+        )
     return tokens
 
 
@@ -118,16 +123,23 @@ def bind_staff(user: User, binding_code: str) -> StaffAccount:
             ).first()
         )
         if not code or code.used_at is not None or code.expires_at <= now:
+            unusable = i18n.reason("binding_code_invalid", "unknown, used or expired")
             raise Unauthorized(
                 "binding code is not valid",
-                errors={"json": {"binding_code": ["unknown, used or expired"]}},
+                key="binding_code_invalid",
+                errors={"json": {"binding_code": [unusable]}},
             )
         if not staff.active:
-            raise Conflict("this staff account is disabled")
+            raise Conflict("this staff account is disabled", key="staff_disabled")
         if staff.user_id is not None:
-            raise Conflict("this staff account is already bound to a WeChat user")
+            raise Conflict(
+                "this staff account is already bound to a WeChat user", key="staff_already_bound"
+            )
         if StaffAccount.get_or_none(StaffAccount.user == user) is not None:
-            raise Conflict("your WeChat account is already bound to a staff account")
+            raise Conflict(
+                "your WeChat account is already bound to a staff account",
+                key="wechat_already_bound",
+            )
         staff.user = user
         staff.save(only=[StaffAccount.user])
         code.used_at = now

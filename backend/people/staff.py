@@ -21,7 +21,9 @@ def departments(admin: StaffAccount):
 def department_in_scope(admin: StaffAccount, department_id: int, field="department"):
     department = departments(admin).where(Department.id == department_id).first()
     if department is None:
-        raise Invalid.field(field, "no department with this id in your scope")
+        raise Invalid.field(
+            field, "no department with this id in your scope", key="department_not_in_scope"
+        )
     return department
 
 
@@ -109,9 +111,9 @@ def new_binding_code(admin: StaffAccount, staff_id: int) -> tuple[StaffAccount, 
         # and leave both of theirs working.
         member = staff_member(admin, staff_id, lock=True)
         if member.user_id is not None:
-            raise Conflict("already bound to a WeChat account")
+            raise Conflict("already bound to a WeChat account", key="staff_already_bound")
         if not member.active:
-            raise Conflict("this staff account is disabled")
+            raise Conflict("this staff account is disabled", key="staff_disabled")
         code = issue_binding_code(member)
         audit.record("staff.binding_code", "staff", member.id, member.region_path, staff=admin)
     return member, code
@@ -121,10 +123,11 @@ def disable_staff(admin: StaffAccount, staff_id: int) -> StaffAccount:
     with write_transaction():
         member = staff_member(admin, staff_id, lock=True)
         if member.id == admin.id:
-            raise Conflict("you cannot disable yourself")
+            raise Conflict("you cannot disable yourself", key="cannot_disable_self")
         if member.role == "admin" and member.active and _last_admin_of_its_region(member):
             raise Conflict(
-                "this is the last active admin of its region; add another admin there first"
+                "this is the last active admin of its region; add another admin there first",
+                key="last_admin",
             )
         # The WeChat account is let go with the role: a colleague who moves to another
         # region binds it to the account made for them there.

@@ -28,13 +28,22 @@ def create_staff(
     created_by: StaffAccount | None = None,
 ) -> StaffAccount:
     if role not in STAFF_ROLES:
-        raise Invalid.field("role", f"must be one of {', '.join(STAFF_ROLES)}")
+        raise Invalid.field(
+            "role",
+            "must be one of %(choices)s",
+            key="not_one_of",
+            params={"choices": ", ".join(STAFF_ROLES)},
+        )
     if (
         department is not None
         and not department.region.path.startswith(region.path)
         and not region.path.startswith(department.region.path)
     ):
-        raise Invalid.field("department", "works outside this staff member's region")
+        raise Invalid.field(
+            "department",
+            "works outside this staff member's region",
+            key="department_outside_region",
+        )
     return StaffAccount.create(
         name=name,
         role=role,

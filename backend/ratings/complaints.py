@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from backend import audit, clock, contentcheck, lifecycle, scope
+from backend import audit, clock, contentcheck, i18n, lifecycle, scope
 from backend.community.publishing import REPEAT_WINDOW
 from backend.db import lock_row, write_transaction
-from backend.errors import Conflict, TooMany
+from backend.errors import Conflict, Invalid, TooMany
 from backend.inspections import risk
 from backend.models import Complaint, Shop, StaffAccount, User
-from backend.ratings.ratings import check_ticket, rateable_shop
+from backend.ratings.ratings import has_ticket, rateable_shop
 
 PER_DAY = 3
 
@@ -26,8 +26,13 @@ def complain(
 ) -> Complaint:
     """A resident's complaint about a shop that is open to the public (or suspended)."""
     shop = rateable_shop(shop_id)
-    if not user.phone:
-        check_ticket(ticket, user, shop, "complain (or bind your phone number first)")
+    if not user.phone and not has_ticket(ticket, user, shop):
+        raise Invalid.field(
+            "rating_ticket",
+            "scan the shop's code in the last 24 hours to complain "
+            "(or bind your phone number first)",
+            key="scan_required",
+        )
     contentcheck.check(user, text, "text")
     with write_transaction():
         # The shop's row first (see db.lock_for_update): inserting the complaint takes a
@@ -47,9 +52,12 @@ def complain(
             .first()
         )
         if same is not None:
+            sent = i18n.reason("already_sent", "already sent: %(id)s", id=same.public_id)
             raise Conflict(
-                f"you already sent this complaint ({same.public_id})",
-                errors={"json": {"text": [f"already sent: {same.public_id}"]}},
+                "you already sent this complaint (%(id)s)",
+                key="already_sent",
+                params={"id": same.public_id},
+                errors={"json": {"text": [sent]}},
             )
         _refuse_beyond_the_days_limit(user, shop)
         complaint = Complaint.create(shop=shop, user=user, category=category, text=text)
@@ -73,10 +81,15 @@ def _refuse_beyond_the_days_limit(user: User, shop: Shop) -> None:
         .count()
     )
     if made >= PER_DAY:
+        limit = i18n.reason(
+            "complaint_limit", "at most %(count)s complaints a day about one shop", count=PER_DAY
+        )
         raise TooMany(
-            f"you have complained about this shop {PER_DAY} times today; "
+            "you have complained about this shop %(count)s times today; "
             "add what else you saw tomorrow",
-            errors={"json": {"text": [f"at most {PER_DAY} complaints a day about one shop"]}},
+            key="complaint_limit",
+            params={"count": PER_DAY},
+            errors={"json": {"text": [limit]}},
         )
 
 

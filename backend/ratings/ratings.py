@@ -49,29 +49,25 @@ def issue_ticket(user_id: int, shop_public_id: str) -> str:
     )
 
 
-def check_ticket(token: str | None, user: User, shop: Shop, doing: str = "rate it") -> None:
-    """Refuse unless `token` is a ticket `user` got by scanning `shop` in the last 24 hours."""
-    refused = Invalid.field(
-        "rating_ticket", f"scan the shop's code in the last 24 hours to {doing}"
-    )
+def has_ticket(token: str | None, user: User, shop: Shop) -> bool:
+    """Whether `token` is a ticket `user` got by scanning `shop` in the last 24 hours."""
     if not token:
-        raise refused
+        return False
     try:
         claims = tokens.verify_ticket(TICKET_PURPOSE, TICKET_LABEL, token, audience=TICKET_AUDIENCE)
     except tokens.Refused:
-        raise refused from None
-    if (
-        claims.get("sub") != f"user:{user.id}"
-        or claims.get("shop") != shop.public_id
-        or claims.get("exp", 0) <= clock.now().timestamp()
-    ):
-        raise refused
+        return False
+    return (
+        claims.get("sub") == f"user:{user.id}"
+        and claims.get("shop") == shop.public_id
+        and claims.get("exp", 0) > clock.now().timestamp()
+    )
 
 
 def rateable_shop(public_id: str) -> Shop:
     shop = Shop.get_or_none((Shop.public_id == public_id) & Shop.status.in_(RATEABLE))
     if shop is None:
-        raise NotFound("shop not found")
+        raise NotFound("shop not found", key="shop_not_found")
     return shop
 
 
@@ -97,7 +93,12 @@ def rate(user: User, shop_id: str, data: dict) -> tuple[Rating, bool]:
     """The resident's rating of the shop, and whether it is new (else an edit of the
     one they gave in the last 30 days)."""
     shop = rateable_shop(shop_id)
-    check_ticket(data.get("rating_ticket"), user, shop)
+    if not has_ticket(data.get("rating_ticket"), user, shop):
+        raise Invalid.field(
+            "rating_ticket",
+            "scan the shop's code in the last 24 hours to rate it",
+            key="scan_required",
+        )
     text = (data.get("text") or "").strip() or None
     status = "held" if contentcheck.check(user, text, "text") == "review" else "visible"
     now = clock.now()
@@ -146,14 +147,18 @@ def reply(author: User, shop_id: str, rating_id: str, text: str) -> Rating:
     """
     member_shop(author, shop_id)  # who may answer, before WeChat reads the text
     if contentcheck.check(author, text, "text") != "pass":
-        raise Invalid.field("text", "内容需要人工审核，请修改后再回复")
+        raise Invalid.field(
+            "text",
+            "needs review by a person; change it and reply again",
+            key="content_needs_review",
+        )
     with write_transaction():
         shop = member_shop(author, shop_id)  # now under its lock: a closed shop refuses
         rating = Rating.get_or_none((Rating.public_id == rating_id) & (Rating.shop == shop))
         if rating is None:
-            raise NotFound("rating not found")
+            raise NotFound("rating not found", key="rating_not_found")
         if rating.reply is not None:
-            raise Conflict("this rating already has the shop's reply")
+            raise Conflict("this rating already has the shop's reply", key="already_replied")
         rating.reply, rating.replied_at = text, clock.now()
         rating.save()
         lifecycle.append(
@@ -208,10 +213,10 @@ def release(staff: StaffAccount, rating_id: str) -> Rating:
         # Read under the lock: two moderators releasing at once must not both see "held".
         found = ratings_in_scope(staff, None).where(Rating.public_id == rating_id).first()
         if found is None:
-            raise NotFound("rating not found")
+            raise NotFound("rating not found", key="rating_not_found")
         rating = lifecycle.locked_with_its_shop(Rating, found.id)
         if rating.status != "held":
-            raise Conflict("this rating is not held")
+            raise Conflict("this rating is not held", key="rating_not_held")
         shop = rating.shop
         lifecycle.append(
             shop,

@@ -39,9 +39,9 @@ def membership_of(user: User, public_id: str, roles=ANY_MEMBER) -> ShopMembershi
         query = lock_for_update(query, of=Shop)  # the shop's row only: it comes first
     row = query.first()
     if row is None:
-        raise NotFound("shop not found")
+        raise NotFound("shop not found", key="shop_not_found")
     if row.role not in roles:
-        raise Forbidden("only the shop's owner may do this")
+        raise Forbidden("only the shop's owner may do this", key="owner_only")
     if writing:
         status.refuse_if_closed(row.shop)
     return row

@@ -11,9 +11,10 @@ import json
 
 from flask import current_app
 
-from backend import audit, clock, codes, lifecycle, notify, scope
+from backend import audit, clock, codes, i18n, lifecycle, notify, scope
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict
+from backend.i18n import N_
 from backend.models import (
     Shop,
     ShopInvite,
@@ -23,6 +24,9 @@ from backend.models import (
     User,
 )
 from backend.shops import status
+
+# A request's status in the reader's words (the values of %(…)s in messages), for the catalog.
+_WORDS = (N_("approved"), N_("rejected"))
 
 
 def _requests_in_scope(staff: StaffAccount):
@@ -56,7 +60,11 @@ def _pending_request(staff: StaffAccount, request_id: int) -> tuple[ShopRequest,
     shop = lock_for_update(Shop.select().where(Shop.id == found.shop_id)).get()
     request = lock_for_update(in_scope, of=ShopRequest).get()
     if request.status != "pending":
-        raise Conflict(f"this request was already {request.status}")
+        raise Conflict(
+            "this request was already %(status)s",
+            key="already_decided",
+            params={"status": i18n.Word(request.status)},
+        )
     return request, shop
 
 
@@ -78,7 +86,9 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
         else:
             if shop.status == "closed":
                 # Claims are taken only on open shops; this one closed while it waited.
-                raise Conflict("this shop has closed since the claim; reject the claim")
+                raise Conflict(
+                    "this shop has closed since the claim; reject the claim", key="shop_closed"
+                )
             _make_owner(shop, request.user_id)
             lifecycle.append(
                 shop, "shop.claimed", actor, {"request": request.id, "user": request.user_id}
@@ -105,7 +115,10 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
 
 def _apply_change(shop: Shop, request: ShopRequest, actor: str) -> None:
     if shop.status == "closed":
-        raise Conflict("this shop has closed since the change was asked; reject the change")
+        raise Conflict(
+            "this shop has closed since the change was asked; reject the change",
+            key="shop_closed",
+        )
     changed = {field: value["new"] for field, value in json.loads(request.changes).items()}
     for field, value in changed.items():
         setattr(shop, field, value)

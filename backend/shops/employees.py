@@ -16,7 +16,9 @@ def _refuse_a_held_certificate(shop: Shop, number: str, editing: Employee | None
         same &= Employee.id != editing.id
     if Employee.select().where(same).exists():
         raise Conflict.field(
-            "health_cert_number", "an employee of this shop already holds this certificate"
+            "health_cert_number",
+            "an employee of this shop already holds this certificate",
+            key="duplicate_certificate",
         )
 
 
@@ -51,7 +53,7 @@ def add_employee(user: User, public_id: str, data: dict) -> Employee:
 def _employee(shop: Shop, employee_id: str) -> Employee:
     employee = Employee.get_or_none((Employee.public_id == employee_id) & (Employee.shop == shop))
     if employee is None:
-        raise NotFound("employee not found")
+        raise NotFound("employee not found", key="employee_not_found")
     return employee
 
 

@@ -36,7 +36,9 @@ def add_honour(user: User, public_id: str, data: dict) -> Honour:
             Honour.awarded_on.is_null() if awarded_on is None else (Honour.awarded_on == awarded_on)
         )
         if Honour.select().where(same).exists():
-            raise Conflict.field("title", "this shop already lists this honour")
+            raise Conflict.field(
+                "title", "this shop already lists this honour", key="duplicate_honour"
+            )
         honour = Honour.create(
             shop=shop,
             title=data["title"],
@@ -62,7 +64,7 @@ def remove_honour(user: User, public_id: str, honour_id: str) -> None:
         shop = member_shop(user, public_id)
         honour = Honour.get_or_none((Honour.public_id == honour_id) & (Honour.shop == shop))
         if honour is None:
-            raise NotFound("honour not found")
+            raise NotFound("honour not found", key="honour_not_found")
         lifecycle.append(
             shop,
             "honour.removed",

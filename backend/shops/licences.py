@@ -13,7 +13,7 @@ from backend.shops.photos import own_photo
 
 def _check_dates(valid_from, valid_to) -> None:
     if valid_to < valid_from:
-        raise Invalid.field("valid_to", "is before valid_from")
+        raise Invalid.field("valid_to", "is before valid_from", key="ends_before_starts")
 
 
 def add_licence(user: User, public_id: str, data: dict) -> Licence:
@@ -55,13 +55,17 @@ def _refuse_a_held_licence(
     if renewing is not None:
         same &= Licence.id != renewing.id
     if Licence.select().where(same).exists():
-        raise Conflict.field("number", "this shop already holds this licence; renew it instead")
+        raise Conflict.field(
+            "number",
+            "this shop already holds this licence; renew it instead",
+            key="duplicate_licence",
+        )
 
 
 def _licence(shop: Shop, licence_id: str) -> Licence:
     licence = Licence.get_or_none((Licence.public_id == licence_id) & (Licence.shop == shop))
     if licence is None:
-        raise NotFound("licence not found")
+        raise NotFound("licence not found", key="licence_not_found")
     return licence
 
 
@@ -77,7 +81,9 @@ def renew_licence(user: User, public_id: str, licence_id: str, data: dict) -> Li
         valid_from = data.get("valid_from", licence.valid_from)
         _check_dates(valid_from, data["valid_to"])
         if data["valid_to"] <= licence.valid_to:
-            raise Invalid.field("valid_to", "a renewal must extend the licence")
+            raise Invalid.field(
+                "valid_to", "a renewal must extend the licence", key="renewal_not_later"
+            )
         if data.get("number", licence.number) != licence.number:
             _refuse_a_held_licence(shop, licence.type, data["number"], renewing=licence)
         licence.valid_from, licence.valid_to = valid_from, data["valid_to"]
@@ -124,7 +130,7 @@ def verify_licence(staff: StaffAccount, shop_id: str, licence_id: str) -> Licenc
         shop = scope.shop(staff, shop_id, lock=True)
         licence = Licence.get_or_none((Licence.shop == shop) & (Licence.public_id == licence_id))
         if licence is None:
-            raise NotFound("licence not found")
+            raise NotFound("licence not found", key="licence_not_found")
         licence.verified_at = clock.now()
         licence.save()
         lifecycle.append(

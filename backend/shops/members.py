@@ -35,7 +35,7 @@ def invite_staff(user: User, public_id: str) -> tuple[str, ShopInvite]:
 
 def accept_invite(user: User, code: str) -> ShopMembership:
     now = clock.now()
-    unusable = Invalid.field("code", "unknown, used or expired invitation")
+    unusable = Invalid.field("code", "unknown, used or expired invitation", key="invite_unusable")
     with write_transaction():
         found = (
             ShopInvite.select(ShopInvite.id)
@@ -54,7 +54,7 @@ def accept_invite(user: User, code: str) -> ShopMembership:
         if ShopMembership.get_or_none(
             (ShopMembership.shop == invite.shop_id) & (ShopMembership.user == user)
         ):
-            raise Conflict("you already belong to this shop")
+            raise Conflict("you already belong to this shop", key="already_shop_member")
         if invite.used_at is not None or invite.expires_at <= now:
             raise unusable
         shop = invite.shop
@@ -88,9 +88,9 @@ def remove_member(user: User, public_id: str, member_user_id: int) -> None:
             (ShopMembership.shop == shop) & (ShopMembership.user == member_user_id)
         )
         if membership is None:
-            raise NotFound("member not found")
+            raise NotFound("member not found", key="member_not_found")
         if membership.role == "owner":
-            raise Conflict("an owner cannot be removed here")
+            raise Conflict("an owner cannot be removed here", key="owner_not_removable")
         lifecycle.append(
             shop, "shop.member_removed", lifecycle.actor_for_user(user), {"user": member_user_id}
         )

@@ -11,12 +11,17 @@ from backend.shops.access import member_shop
 
 
 def own_photo(shop: Shop, upload_id: str | None, field: str = "photo") -> Upload | None:
-    """The shop's upload `upload_id` named in a request's `field` (None for none given)."""
+    """The shop's upload `upload_id` field in a request's `field` (None for none given)."""
     if not upload_id:
         return None
     photo = Upload.get_or_none((Upload.public_id == upload_id) & (Upload.shop == shop))
     if photo is None:
-        raise Invalid.field(field, f"{upload_id} is not an upload of this shop")
+        raise Invalid.field(
+            field,
+            "%(upload)s is not an upload of this shop",
+            key="not_shop_upload",
+            params={"upload": upload_id},
+        )
     return photo
 
 
@@ -44,5 +49,5 @@ def shop_upload(staff: StaffAccount, shop_id: str, upload_id: str) -> Upload:
 def _upload_of(shop: Shop, upload_id: str) -> Upload:
     upload = Upload.get_or_none((Upload.public_id == upload_id) & (Upload.shop == shop))
     if upload is None:
-        raise NotFound("upload not found")
+        raise NotFound("upload not found", key="upload_not_found")
     return upload

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from backend import clock, lifecycle
+from backend import clock, i18n, lifecycle
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Forbidden
 from backend.models import Shop, ShopMembership, ShopRequest, User
@@ -76,9 +76,11 @@ def _ask_for_change(membership: ShopMembership, asked: dict) -> None:
     if wanted == proposal:
         return
     if membership.role != "owner":
+        owner_only = i18n.reason("owner_only", "only the owner may change it")
         raise Forbidden(
             "only the shop's owner may ask to change its registered name or address",
-            errors={"json": {field: ["only the owner may change it"] for field in asked}},
+            key="owner_only",
+            errors={"json": {field: [owner_only] for field in asked}},
         )
     if waiting is None:
         ShopRequest.create(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from backend import clock, creditcode, lifecycle
+from backend import clock, creditcode, i18n, lifecycle
 from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid
 from backend.models import Region, Shop, ShopMembership, ShopRequest, User
@@ -20,14 +20,14 @@ def _valid_credit_code(raw: str) -> str:
     code = creditcode.normalise(raw)
     problem = creditcode.problem(code)
     if problem:
-        raise Invalid.field("credit_code", problem)
+        raise Invalid.field("credit_code", problem, key=problem.key)
     return code
 
 
 def _place(street_code: str, community_code: str | None) -> tuple[Region, Region | None]:
     street = Region.get_or_none((Region.code == street_code) & (Region.level == "street"))
     if street is None:
-        raise Invalid.field("street", "no street with this code")
+        raise Invalid.field("street", "no street with this code", key="unknown_street")
     community = None
     if community_code:
         community = Region.get_or_none(
@@ -36,7 +36,9 @@ def _place(street_code: str, community_code: str | None) -> tuple[Region, Region
             & (Region.parent == street)
         )
         if community is None:
-            raise Invalid.field("community", "no community with this code in that street")
+            raise Invalid.field(
+                "community", "no community with this code in that street", key="unknown_community"
+            )
     return street, community
 
 
@@ -97,13 +99,19 @@ def _refuse_a_second_registration(user: User, credit_code: str, address: str) ->
         (ShopMembership.shop == same.id) & (ShopMembership.user == user)
     )
     if mine.exists():
+        registered = i18n.reason(
+            "already_registered", "already registered: %(id)s", id=same.public_id
+        )
         raise Conflict(
-            f"you already registered this shop at this address ({same.public_id})",
-            errors={"json": {"credit_code": [f"already registered: {same.public_id}"]}},
+            "you already registered this shop at this address (%(id)s)",
+            key="already_registered",
+            params={"id": same.public_id},
+            errors={"json": {"credit_code": [registered]}},
         )
     raise Conflict(
         "this business is already registered at this address; if it is yours, claim it "
         "(POST /api/v1/merchant/claims) and an admin of the street will decide",
+        key="registered_by_someone_else",
         errors={"json": {"credit_code": ["registered_by_someone_else"]}},
     )
 
@@ -116,9 +124,15 @@ def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> Shop
         query = query.where(Shop.public_id == shop_id)
     candidates = list(query.limit(2))
     if not candidates:
-        raise Invalid.field("credit_code", "no open shop is registered with this credit code")
+        raise Invalid.field(
+            "credit_code",
+            "no open shop is registered with this credit code",
+            key="no_shop_with_credit_code",
+        )
     if len(candidates) > 1:
-        raise Invalid.field("shop_id", "several shops share this credit code; say which one")
+        raise Invalid.field(
+            "shop_id", "several shops share this credit code; say which one", key="several_shops"
+        )
     shop = candidates[0]
     with write_transaction():
         # The shop's row first, as every write to a shop: a double tap's second claim
@@ -130,13 +144,15 @@ def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> Shop
             & (ShopMembership.user == user)
             & (ShopMembership.role == "owner")
         ):
-            raise Conflict("you already own this shop")
+            raise Conflict("you already own this shop", key="already_owner")
         if ShopRequest.get_or_none(
             (ShopRequest.shop == shop)
             & (ShopRequest.user == user)
             & (ShopRequest.status == "pending")
         ):
-            raise Conflict("your claim on this shop is already waiting for review")
+            raise Conflict(
+                "your claim on this shop is already waiting for review", key="claim_pending"
+            )
         return ShopRequest.create(kind="claim", shop=shop, user=user)
 
 

@@ -8,10 +8,14 @@ transaction; the caller holds the shop's row lock and saves the shop.
 
 from __future__ import annotations
 
-from backend import audit, clock, lifecycle, scope
+from backend import audit, clock, i18n, lifecycle, scope
 from backend.db import write_transaction
 from backend.errors import Conflict, Invalid
+from backend.i18n import N_
 from backend.models import Shop, StaffAccount
+
+# A shop's status in the reader's words (the values of %(…)s in messages), for the catalog.
+_WORDS = (N_("pending"), N_("active"), N_("suspended"), N_("closed"))
 
 MOVES = {
     "pending": ("active", "closed"),
@@ -35,10 +39,19 @@ def move(
     """Record `event` with `payload` on the shop's chain and give it status `to`, for
     `cause` (facts.STATUS_CAUSES) when it is suspended or closed."""
     if to not in MOVES[shop.status]:
-        raise Invalid.field("status", f"a {shop.status} shop cannot become {to}")
+        raise _not_allowed(shop.status, to)
     lifecycle.append(shop, event, actor, payload)
     shop.status, shop.updated_at = to, clock.now()
     shop.status_cause = cause if to in ("suspended", "closed") else None
+
+
+def _not_allowed(status: str, to: str) -> Invalid:
+    return Invalid.field(
+        "status",
+        "a %(status)s shop cannot become %(to)s",
+        key="status_change_not_allowed",
+        params={"status": i18n.Word(status), "to": i18n.Word(to)},
+    )
 
 
 def change(staff: StaffAccount, shop_id: str, to: str, reason: str) -> Shop:
@@ -46,7 +59,7 @@ def change(staff: StaffAccount, shop_id: str, to: str, reason: str) -> Shop:
     with write_transaction():
         shop = scope.shop(staff, shop_id, lock=True)
         if shop.status not in MOVED_BY_ADMINS:
-            raise Invalid.field("status", f"a {shop.status} shop cannot become {to}")
+            raise _not_allowed(shop.status, to)
         move(
             shop,
             to,
@@ -82,5 +95,6 @@ def refuse_if_closed(shop) -> None:
     if shop.status == "closed":
         raise Conflict(
             "this shop is closed: its record can be read but no longer changed",
+            key="shop_closed",
             errors={"path": {"shop_id": ["closed"]}},
         )
