@@ -42,6 +42,8 @@ EVENT_TYPES = (
     "code.reissued",
     "inspection.recorded",
     "inspection.corrected",
+    "inspection.confirmed",
+    "inspection.rejected",
     "rectification.ordered",
     "rectification.submitted",
     "rectification.verified",

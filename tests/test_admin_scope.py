@@ -24,6 +24,7 @@ from backend.models import (
     CommunityMembership,
     Department,
     Inspection,
+    InspectionConfirmation,
     InspectionCorrection,
     Licence,
     Rating,
@@ -328,6 +329,57 @@ def check_corrections(w):
     )
     assert count(InspectionCorrection) == 0
     assert fetch(Shop, id=w.shop_b.id).last_inspection_result == "rectify"
+
+
+def check_inspections_list(w):
+    admin = w.login("admin_a")
+    for query in ("", "?confirmation=confirmed", f"?shop_id={w.shop_b.public_id}"):
+        assert ids(admin.get(f"{ADMIN}/inspections{query}")) == []
+    assert ids(w.login("district").get(f"{ADMIN}/inspections")) == [w.inspection_b]
+
+
+def _pending_b(w):
+    """An inspection of B's shop recorded 2 km away, waiting for B's admin."""
+    inspector = w.login("inspector_b")
+    view = inspector.get(f"/api/v1/scan/{w.code_b}").get_json()
+    response = inspector.post(
+        f"{ADMIN}/shops/{w.shop_b.public_id}/inspections",
+        json={
+            "scan_proof": view["regulatory"]["scan_proof"]["token"],
+            "location": {"lat": 31.2181, "lng": 121.4402},
+            "checklist": checklist(),
+            "result": "pass",
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["confirmation"] == "pending"
+    return response.get_json()["id"]
+
+
+def _inspection_decision(w, action, body):
+    pending = _pending_b(w)
+    before = fetch(Shop, id=w.shop_b.id)
+    admin = w.login("admin_a")
+    refused_like_missing(
+        admin.post(f"{ADMIN}/inspections/{pending}/{action}", **body),
+        admin.post(f"{ADMIN}/inspections/{MISSING_PUBLIC_ID}/{action}", **body),
+    )
+    after = fetch(Shop, id=w.shop_b.id)
+    assert (after.lifecycle_seq, after.last_inspection_result) == (
+        before.lifecycle_seq,
+        before.last_inspection_result,
+    )
+    held = InspectionConfirmation.select().join(Inspection).where(Inspection.public_id == pending)
+    with database.connection_context():
+        assert held.get().state == "pending"
+
+
+def check_inspection_confirm(w):
+    _inspection_decision(w, "confirm", {})
+
+
+def check_inspection_reject(w):
+    _inspection_decision(w, "reject", {"json": {"reason": "越权驳回"}})
 
 
 def check_memberships_list(w):
@@ -696,7 +748,10 @@ SCOPE_CHECKS = {
     ("GET", f"{ADMIN}/complaints"): check_complaints,
     ("GET", f"{ADMIN}/departments"): check_departments_list,
     ("POST", f"{ADMIN}/departments"): check_departments_create,
+    ("GET", f"{ADMIN}/inspections"): check_inspections_list,
+    ("POST", f"{ADMIN}/inspections/<string:inspection_id>/confirm"): check_inspection_confirm,
     ("POST", f"{ADMIN}/inspections/<string:inspection_id>/corrections"): check_corrections,
+    ("POST", f"{ADMIN}/inspections/<string:inspection_id>/reject"): check_inspection_reject,
     ("GET", f"{ADMIN}/memberships"): check_memberships_list,
     ("POST", f"{ADMIN}/memberships/<int:membership_id>/approve"): check_membership_approve,
     ("POST", f"{ADMIN}/memberships/<int:membership_id>/reject"): check_membership_reject,

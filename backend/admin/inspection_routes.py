@@ -1,4 +1,5 @@
-"""/api/v1/admin: recording inspections, correcting them, and closing the rectification loop."""
+"""/api/v1/admin: recording inspections, confirming or rejecting those recorded away from the
+shop, correcting them, and closing the rectification loop."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from backend import uploads
 from backend.admin import blp, requires, schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
-from backend.inspections import corrections, recording, rectification
+from backend.inspections import confirmation, corrections, recording, rectification
 from backend.inspections.schemas import InspectionOut
 from backend.schemas import PhotoUpload, UploadOut
 from backend.shops import photos
 
 INSPECTORS = ("inspector",)
 REGULATORS = ("inspector", "admin")
+ADMINS = ("admin",)
 
 
 @blp.route("/shops/<string:shop_id>/inspections")
@@ -37,6 +39,41 @@ class ShopInspections(MethodView):
     def get(self, shop_id):
         """A shop's inspections, newest first"""
         return recording.shop_inspections(current_staff(), shop_id)
+
+
+@blp.route("/inspections")
+class Inspections(MethodView):
+    @requires(*REGULATORS)
+    @blp.arguments(schemas.InspectionFilter, location="query")
+    @blp.response(200, InspectionOut(many=True))
+    @blp.paginate(QueryPage)
+    def get(self, args):
+        """Inspections in my scope, newest first; confirmation=pending lists those to decide"""
+        return confirmation.inspections_in_scope(current_staff(), args)
+
+
+@blp.route("/inspections/<string:inspection_id>/confirm")
+class ConfirmInspection(MethodView):
+    @requires(*ADMINS)
+    @blp.response(200, schemas.RecordedInspection)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(**{"x-no-body": True})
+    def post(self, inspection_id):
+        """Confirm an inspection recorded away from the shop: it takes effect now"""
+        return confirmation.confirm(current_staff(), inspection_id)
+
+
+@blp.route("/inspections/<string:inspection_id>/reject")
+class RejectInspection(MethodView):
+    @requires(*ADMINS)
+    @blp.arguments(schemas.RejectionReason)
+    @blp.response(200, schemas.RecordedInspection)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body, inspection_id):
+        """Reject an inspection recorded away from the shop: it stays on record, with no effect"""
+        return confirmation.reject(current_staff(), inspection_id, body["reason"])
 
 
 @blp.route("/inspections/<string:inspection_id>/corrections")

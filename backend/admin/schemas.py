@@ -15,6 +15,7 @@ from backend.inspections.schemas import (
     RectificationOut,
 )
 from backend.models.inspections import (
+    CONFIRMATION_STATES,
     ORDER_STATUSES,
     RESULTS,
     SEVERITIES,
@@ -167,6 +168,13 @@ class StaffRectificationDetail(RectificationDetail, StaffRectificationOut):
 class RectificationFilter(ma.Schema):
     status = ma.fields.String(load_default=None, validate=validate.OneOf(list(ORDER_STATUSES)))
     overdue = ma.fields.Boolean(load_default=None)
+    shop_id = ma.fields.String(load_default=None)
+
+
+class InspectionFilter(ma.Schema):
+    confirmation = ma.fields.String(
+        load_default=None, validate=validate.OneOf(list(CONFIRMATION_STATES))
+    )
     shop_id = ma.fields.String(load_default=None)
 
 

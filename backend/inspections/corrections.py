@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend import audit, clock, lifecycle, scope
+from backend import audit, clock, i18n, lifecycle, scope
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid
 from backend.inspections import risk
@@ -16,7 +16,12 @@ from backend.models import (
     Shop,
     StaffAccount,
 )
-from backend.models.inspections import NEEDS_TWO_INSPECTORS, OPEN_ORDER_STATUSES, PASSES
+from backend.models.inspections import (
+    NEEDS_TWO_INSPECTORS,
+    OPEN_ORDER_STATUSES,
+    PASSES,
+    counted,
+)
 from backend.shops import status
 from backend.shops.facts import RESULT_LABELS
 
@@ -84,7 +89,10 @@ def _second_inspector(
     co = co_inspector(staff, shop, co_id)
     if co is None:
         raise Invalid.field(
-            "co_inspector", f"a correction to '{corrected_result}' needs a second inspector"
+            "co_inspector",
+            "a correction to '%(result)s' needs a second inspector",
+            key="second_inspector_required",
+            params={"result": i18n.Word(corrected_result)},
         )
     return co
 
@@ -121,16 +129,17 @@ def _write(
 
 
 def _publish(shop: Shop, inspection: Inspection, corrected_result: str | None, actor: str) -> bool:
-    """A corrected result of the shop's latest inspection is its published result now."""
+    """A corrected result of the shop's latest inspection that counts is its published
+    result now; one still waiting for confirmation is published when it is confirmed."""
     if not corrected_result:
         return False
     latest = (
         Inspection.select(Inspection.id)
-        .where(Inspection.shop == shop)
+        .where((Inspection.shop == shop) & counted())
         .order_by(Inspection.recorded_at.desc(), Inspection.id.desc())
         .first()
     )
-    if latest.id != inspection.id:
+    if latest is None or latest.id != inspection.id:
         return False
     if corrected_result == "fail":
         status.suspend_after_failure(
@@ -207,4 +216,4 @@ def _refuse_a_repeat(
         note,
         corrected_result,
     ):
-        raise Conflict("this correction is already on record")
+        raise Conflict("this correction is already on record", key="duplicate_correction")

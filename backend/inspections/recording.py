@@ -2,7 +2,9 @@
 
 An inspection is written in one transaction with its lifecycle event, its
 rectification order, the shop's current state and the shopkeeper's notice. Its
-content is hashed into the event, so an edit to the row shows up in verify.
+content is hashed into the event, so an edit to the row shows up in verify. One
+recorded away from the shop is written but held: it takes effect only when an admin
+confirms it (backend.inspections.confirmation).
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ import hashlib
 import json
 from datetime import date, timedelta
 
-from backend import audit, clock, geo, lifecycle, scope
+from backend import audit, clock, geo, i18n, lifecycle, scope
 from backend.db import write_transaction
 from backend.errors import Conflict, Invalid
+from backend.i18n import N_
 from backend.inspections import checklists, proofs, risk
 from backend.inspections.messages import tell_owners
 from backend.models import (
     Finding,
     Inspection,
+    InspectionConfirmation,
     RectificationOrder,
     Shop,
     StaffAccount,
@@ -28,6 +32,9 @@ from backend.models.base import random_id
 from backend.models.inspections import FAR_AWAY_METRES, NEEDS_TWO_INSPECTORS
 from backend.shops import status
 from backend.shops.facts import RESULT_LABELS
+
+# An inspection's results (the values of %(…)s in messages), for the catalog.
+_WORDS = (N_("pass"), N_("rectify"), N_("fail"))
 
 INSPECTABLE = ("active", "suspended")
 LONGEST_DEADLINE = timedelta(days=365)
@@ -71,7 +78,11 @@ def co_inspector(staff: StaffAccount, shop: Shop, co_id: int | None) -> StaffAcc
         & (StaffAccount.role == "inspector")
     )
     if co is None or co.id == staff.id or not scope.covers(co, shop.region_path):
-        raise Invalid.field("co_inspector", "must be another active inspector covering this shop")
+        raise Invalid.field(
+            "co_inspector",
+            "must be another active inspector covering this shop",
+            key="co_inspector_not_eligible",
+        )
     return co
 
 
@@ -82,7 +93,12 @@ def _findings(shop: Shop, raw: list[dict]) -> list[Finding]:
         if item.get("photo"):
             photo = Upload.get_or_none((Upload.public_id == item["photo"]) & (Upload.shop == shop))
             if photo is None:
-                raise Invalid.field("findings", f"photo {item['photo']} is not this shop's upload")
+                raise Invalid.field(
+                    "findings",
+                    "photo %(photo)s is not this shop's upload",
+                    key="not_shop_upload",
+                    params={"photo": item["photo"]},
+                )
         findings.append(
             Finding(
                 code=item["code"], severity=item["severity"], note=item.get("note"), photo=photo
@@ -94,26 +110,41 @@ def _findings(shop: Shop, raw: list[dict]) -> list[Finding]:
 def _check_result(data: dict, co: StaffAccount | None) -> None:
     result = data["result"]
     if result in NEEDS_TWO_INSPECTORS and co is None:
-        raise Invalid.field("co_inspector", f"a '{result}' result needs a second inspector")
+        raise Invalid.field(
+            "co_inspector",
+            "a '%(result)s' result needs a second inspector",
+            key="second_inspector_required",
+            params={"result": i18n.Word(result)},
+        )
     if result == "rectify" and not data.get("rectify_by"):
-        raise Invalid.field("rectify_by", "a rectification order needs a deadline")
+        raise Invalid.field(
+            "rectify_by", "a rectification order needs a deadline", key="deadline_required"
+        )
     if data.get("rectify_by"):
         if result == "pass":
-            raise Invalid.field("rectify_by", "a pass orders nothing to put right")
+            raise Invalid.field(
+                "rectify_by", "a pass orders nothing to put right", key="pass_orders_nothing"
+            )
         if not data.get("requirements"):
-            raise Invalid.field("requirements", "say what must be put right")
+            raise Invalid.field(
+                "requirements", "say what must be put right", key="requirements_required"
+            )
         if data["rectify_by"] <= clock.today_local():
-            raise Invalid.field("rectify_by", "must be after today")
+            raise Invalid.field("rectify_by", "must be after today", key="deadline_not_future")
         # A deadline years away is a typo, and an order nobody would ever see go overdue.
         if data["rectify_by"] > clock.today_local() + LONGEST_DEADLINE:
             raise Invalid.field(
-                "rectify_by", f"must be at most {LONGEST_DEADLINE.days} days from today"
+                "rectify_by",
+                "must be at most %(days)s days from today",
+                key="deadline_too_far",
+                params={"days": LONGEST_DEADLINE.days},
             )
 
 
 def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
     """An inspection of a shop in `staff`'s scope, from a fresh scan of its code, with the
-    order it makes and what it changes in the shop's state and grade."""
+    order it makes and what it changes in the shop's state and grade — or, recorded away
+    from the shop, held for an admin's confirmation with neither."""
     actor = lifecycle.actor_for_staff(staff)
     with write_transaction():
         shop = _inspectable_shop(staff, shop_id)
@@ -122,15 +153,24 @@ def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
         _check_result(data, co)
         inspection = _new_inspection(staff, shop, co, jti, data)
         findings = _findings(shop, data.get("findings", []))
-        _write(shop, inspection, findings, actor)
+        inspection.pending = needs_confirmation(inspection)
+        superseded = [] if inspection.pending else pending_before(shop, inspection.recorded_at)
+        _write(shop, inspection, findings, actor, superseded)
         # What the inspector's answer shows: the order it made and the shop as it is now.
-        inspection.order = (
-            _order(shop, inspection, data["rectify_by"], data.get("requirements") or "", actor)
-            if data.get("rectify_by")
-            else None
-        )
+        if inspection.pending:
+            _hold(inspection, data)
+            inspection.order = None
+        else:
+            supersede(superseded, inspection.event_seq)
+            inspection.order = take_effect(
+                shop,
+                inspection,
+                inspection.result,
+                data.get("rectify_by"),
+                data.get("requirements"),
+                actor,
+            )
         inspection.shop_after = shop
-        _publish(shop, inspection, actor)
         audit.record(
             "inspection.recorded",
             "shop",
@@ -140,12 +180,8 @@ def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
             detail={"inspection": inspection.public_id, "result": inspection.result},
         )
     # Once committed: WeChat may take seconds, and the shop's lock must not wait on it.
-    tell_owners(
-        shop,
-        f"inspection.{data['result']}",
-        f"检查结果：{RESULT_LABELS[data['result']]}",
-        data.get("rectify_by"),
-    )
+    if not inspection.pending:
+        tell_result(shop, inspection.result, inspection.order)
     return inspection
 
 
@@ -162,7 +198,11 @@ def shop_inspections(staff: StaffAccount, shop_id: str):
 def _inspectable_shop(staff: StaffAccount, shop_id: str) -> Shop:
     shop = scope.shop(staff, shop_id, lock=True)
     if shop.status not in INSPECTABLE:
-        raise Conflict(f"a {shop.status} shop is not inspected")
+        raise Conflict(
+            "a %(status)s shop is not inspected",
+            key="shop_not_inspectable",
+            params={"status": i18n.Word(shop.status)},
+        )
     return shop
 
 
@@ -170,7 +210,9 @@ def _unused_proof(token: str, staff: StaffAccount, shop: Shop) -> str:
     """The proof's id, once: an inspection needs its own scan of the code."""
     jti = proofs.verify(token, staff, shop)
     if Inspection.select().where(Inspection.proof_jti == jti).exists():
-        raise Conflict("this scan proof was already used; scan the code again")
+        raise Conflict(
+            "this scan proof was already used; scan the code again", key="scan_proof_used"
+        )
     return jti
 
 
@@ -200,7 +242,18 @@ def _new_inspection(
     )
 
 
-def _write(shop: Shop, inspection: Inspection, findings: list[Finding], actor: str) -> None:
+def needs_confirmation(inspection: Inspection) -> bool:
+    """Recorded too far from the shop, or at a shop with no location to measure from."""
+    return inspection.distance_m is None or bool(inspection.far_away)
+
+
+def _write(
+    shop: Shop,
+    inspection: Inspection,
+    findings: list[Finding],
+    actor: str,
+    superseded: list[InspectionConfirmation],
+) -> None:
     """The inspection, its findings and its event, the event carrying their digest."""
     inspection.digest = digest_of(inspection, findings)
     event = lifecycle.append(
@@ -213,6 +266,8 @@ def _write(shop: Shop, inspection: Inspection, findings: list[Finding], actor: s
             "result": inspection.result,
             "distance_m": inspection.distance_m,
             "far_away": inspection.far_away,
+            "confirmation": "pending" if inspection.pending else "confirmed",
+            "supersedes": [held.inspection.public_id for held in superseded],
             "co_inspector": inspection.co_inspector_id,
             "findings": [{"code": f.code, "severity": f.severity} for f in findings],
         },
@@ -225,12 +280,71 @@ def _write(shop: Shop, inspection: Inspection, findings: list[Finding], actor: s
         finding.save()
 
 
-def _publish(shop: Shop, inspection: Inspection, actor: str) -> None:
+def _hold(inspection: Inspection, data: dict) -> None:
+    """Pending: the order the inspector asked for waits with it, to be made on confirmation."""
+    InspectionConfirmation.create(
+        inspection=inspection,
+        state="pending",
+        rectify_by=data.get("rectify_by"),
+        requirements=data.get("requirements") if data.get("rectify_by") else None,
+    )
+
+
+def pending_before(shop: Shop, recorded_at) -> list[InspectionConfirmation]:
+    """The shop's inspections still waiting for an admin, recorded before `recorded_at`."""
+    return list(
+        InspectionConfirmation.select(InspectionConfirmation, Inspection)
+        .join(Inspection)
+        .where(
+            (Inspection.shop == shop)
+            & (Inspection.recorded_at < recorded_at)
+            & (InspectionConfirmation.state == "pending")
+        )
+        .order_by(Inspection.recorded_at, Inspection.id)
+    )
+
+
+def supersede(held: list[InspectionConfirmation], event_seq: int) -> None:
+    """A later inspection that counts says how the shop stands: the earlier ones still
+    waiting have nothing left to decide, so an admin cannot confirm them over it."""
+    now = clock.now()
+    for waiting in held:
+        waiting.state, waiting.decided_at, waiting.event_seq = "superseded", now, event_seq
+        waiting.save()
+
+
+def take_effect(
+    shop: Shop,
+    inspection: Inspection,
+    result: str,
+    rectify_by: date | None,
+    requirements: str | None,
+    actor: str,
+) -> RectificationOrder | None:
+    """What an inspection that counts does: the order it asked for, then the shop's
+    published state."""
+    order = _order(shop, inspection, rectify_by, requirements or "", actor) if rectify_by else None
+    _publish(shop, inspection, result, actor)
+    return order
+
+
+def tell_result(shop: Shop, result: str, order: RectificationOrder | None) -> None:
+    """The owners hear the result that counts, with the order's deadline if it made one."""
+    tell_owners(
+        shop,
+        f"inspection.{result}",
+        f"检查结果：{RESULT_LABELS[result]}",
+        order.deadline if order else None,
+    )
+
+
+def _publish(shop: Shop, inspection: Inspection, result: str, actor: str) -> None:
     """The shop's state as the inspection leaves it: status, last result, risk grade."""
-    if inspection.result == "fail":
+    if result == "fail":
         status.suspend_after_failure(shop, actor, f"inspection {inspection.public_id}")
-    shop.last_inspection_at = shop.updated_at = inspection.recorded_at
-    shop.last_inspection_result = inspection.result
+    shop.last_inspection_at = inspection.recorded_at
+    shop.updated_at = clock.now()
+    shop.last_inspection_result = result
     shop.save()
     risk.refresh(shop)
 

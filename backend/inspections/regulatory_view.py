@@ -10,6 +10,7 @@ from backend.models import (
     Employee,
     Finding,
     Inspection,
+    InspectionConfirmation,
     LifecycleEvent,
     RectificationOrder,
     Shop,
@@ -60,8 +61,16 @@ def regulatory_part(staff: StaffAccount, shop: Shop, licences: list) -> dict:
     findings = {}
     for finding in Finding.select().where(Finding.inspection.in_([i.id for i in inspections])):
         findings.setdefault(finding.inspection_id, []).append(finding)
+    held = {
+        h.inspection_id: h
+        for h in InspectionConfirmation.select().where(
+            InspectionConfirmation.inspection.in_([i.id for i in inspections])
+        )
+    }
     for inspection in inspections:
         inspection.finding_list = findings.get(inspection.id, [])
+        # None: recorded on site. InspectionOut reads its confirmation from here.
+        inspection.held = held.get(inspection.id)
     grade = risk.grade(risk.facts_for(shop))
     token, expires = proofs.issue(staff, shop)
     audit.record("scan.regulatory", "shop", shop.public_id, shop.region_path, staff=staff)

@@ -37,7 +37,7 @@ from backend.models import (
     RectificationOrder,
     Shop,
 )
-from backend.models.inspections import OPEN_ORDER_STATUSES
+from backend.models.inspections import OPEN_ORDER_STATUSES, counted
 
 RESULT_POINTS = {"fail": 5, "rectify": 3, "pass_with_remarks": 1, "pass": 0}
 RECENT_INSPECTION = timedelta(days=365)
@@ -103,11 +103,15 @@ def grade(facts: Facts) -> Grade:
 
 
 def facts_for(shop: Shop) -> Facts:
-    """Today's facts about `shop`; its result is the published one (corrections included)."""
+    """Today's facts about `shop`; its result is the published one (corrections included),
+    from the inspections that count (recorded on site, or confirmed)."""
     today = clock.today_local()
     now = clock.now()
+    # Only what counts: an inspection waiting for confirmation has not happened for the grade.
     last_at = (
-        Inspection.select(fn.MAX(Inspection.recorded_at)).where(Inspection.shop == shop.id).scalar()
+        Inspection.select(fn.MAX(Inspection.recorded_at))
+        .where((Inspection.shop == shop.id) & counted())
+        .scalar()
     )
     orders = RectificationOrder.select().where(
         (RectificationOrder.shop == shop.id) & RectificationOrder.status.in_(OPEN_ORDER_STATUSES)

@@ -7,12 +7,20 @@ import json
 import marshmallow as ma
 
 from backend import masking
-from backend.models import InspectionCorrection
+from backend.models import InspectionConfirmation, InspectionCorrection
 from backend.models.inspections import (
+    CONFIRMATION_STATES,
     FAR_AWAY_METRES,
     ORDER_STATUSES,
     SUBMISSION_DECISIONS,
 )
+
+CONFIRMATION_LABELS = {
+    "pending": "待确认",
+    "confirmed": "已确认",
+    "rejected": "已驳回",
+    "superseded": "已被后续检查取代",
+}
 
 
 class RectificationOut(ma.Schema):
@@ -75,6 +83,27 @@ def _corrected_result(inspection) -> str | None:
     return latest.corrected_result if latest else None
 
 
+def _held(inspection) -> InspectionConfirmation | None:
+    """The decision row of an inspection that needed one (read once per inspection)."""
+    if not hasattr(inspection, "held"):
+        inspection.held = InspectionConfirmation.get_or_none(
+            InspectionConfirmation.inspection == inspection.id
+        )
+    return inspection.held
+
+
+def _confirmation(inspection) -> str:
+    held = _held(inspection)
+    return held.state if held else "confirmed"
+
+
+def _deferred_order(inspection) -> dict | None:
+    held = _held(inspection)
+    if held is None or held.state != "pending" or held.rectify_by is None:
+        return None
+    return {"deadline": held.rectify_by.isoformat(), "requirements": held.requirements}
+
+
 class InspectionOut(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     shop_id = ma.fields.String(attribute="shop.public_id")
@@ -99,6 +128,36 @@ class InspectionOut(ma.Schema):
     distance_m = ma.fields.Integer(allow_none=True)
     far_away = ma.fields.Boolean(
         metadata={"description": f"recorded over {FAR_AWAY_METRES} m away"}
+    )
+    confirmation = ma.fields.Function(
+        _confirmation,
+        metadata={
+            "type": "string",
+            "enum": list(CONFIRMATION_STATES),
+            "description": "pending: recorded away from the shop (or the shop has no location), "
+            "it changes nothing until an admin confirms it; superseded: a later inspection "
+            "counted first",
+        },
+    )
+    confirmation_label = ma.fields.Function(
+        lambda i: CONFIRMATION_LABELS[_confirmation(i)], metadata={"type": "string"}
+    )
+    rejection_reason = ma.fields.Function(
+        lambda i: _held(i).reason if _confirmation(i) == "rejected" else None,
+        metadata={"type": "string", "nullable": True},
+    )
+    deferred_order = ma.fields.Function(
+        _deferred_order,
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "deadline": {"type": "string", "format": "date"},
+                "requirements": {"type": "string"},
+            },
+            "description": "while pending, the order the inspector asked for; made on "
+            "confirmation, its deadline moved on by the days the inspection waited",
+        },
     )
     recorded_at = ma.fields.DateTime()
     lifecycle_seq = ma.fields.Integer(attribute="event_seq")

@@ -20,6 +20,7 @@ from backend.models.community import (
 from backend.models.inspections import (
     Finding,
     Inspection,
+    InspectionConfirmation,
     InspectionCorrection,
     RectificationOrder,
     RectificationSubmission,
@@ -71,6 +72,7 @@ ALL_MODELS = [
     Inspection,
     Finding,
     InspectionCorrection,
+    InspectionConfirmation,
     RectificationOrder,
     RectificationSubmission,
     AuditEntry,

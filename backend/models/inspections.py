@@ -48,6 +48,38 @@ class Inspection(BaseModel):
         raise ImmutableRecord("inspections are never deleted")
 
 
+# An inspection recorded away from the shop (or at a shop with no location on record)
+# waits for an admin: "pending" until "confirmed" or "rejected", or "superseded" when a
+# later inspection of the shop comes to count first.
+CONFIRMATION_STATES = ("pending", "confirmed", "rejected", "superseded")
+
+
+class InspectionConfirmation(BaseModel):
+    """The decision about an inspection that needed one, kept beside the inspection because
+    the inspection row never changes. An inspection without one was recorded on site."""
+
+    inspection = pw.ForeignKeyField(
+        Inspection, backref="confirmations", unique=True, on_delete="RESTRICT"
+    )
+    state = pw.CharField(max_length=16, default="pending", index=True)
+    # The order the inspector asked for, made only once the inspection is confirmed.
+    rectify_by = pw.DateField(null=True)
+    requirements = pw.TextField(null=True)
+    decided_by = pw.ForeignKeyField(StaffAccount, null=True, on_delete="RESTRICT")
+    decided_at = UTCDateTimeField(null=True)
+    reason = pw.TextField(null=True)
+    # The lifecycle event that decided it (confirmed, rejected, or the superseding one).
+    event_seq = pw.IntegerField(null=True)
+
+
+def counted() -> pw.Expression:
+    """Inspections that count for the shop's public state: recorded on site, or confirmed."""
+    waiting_or_refused = InspectionConfirmation.select(InspectionConfirmation.inspection).where(
+        InspectionConfirmation.state != "confirmed"
+    )
+    return Inspection.id.not_in(waiting_or_refused)
+
+
 class Finding(BaseModel):
     inspection = pw.ForeignKeyField(Inspection, backref="findings", on_delete="RESTRICT")
     code = pw.CharField(max_length=32)
