@@ -1,4 +1,4 @@
-"""Code ids, their printed URLs, and QR rendering (SVG, PNG with the shop's name, print sheets).
+"""Code ids, their printed URLs, and QR rendering (SVG, PNG with the shop's name).
 
 A code id is random (never derived from the shop), upper case from an unambiguous
 alphabet, so the printed URL stays in QR's alphanumeric mode: version 3 at error
@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 import os
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 
-import img2pdf
 import qrcode
 import qrcode.image.svg
 from PIL import Image, ImageDraw, ImageFont
@@ -122,6 +122,15 @@ def cjk_font_path(candidates: tuple[str, ...] | None = None) -> str:
     )
 
 
+def fitted_line(text: str, fits: Callable[[str], bool]) -> str:
+    """`text` on one line, shortened with … until `fits` says it fits the sticker."""
+    # One line, whatever the text was stored as before names were checked for it.
+    text = as_one_line(text)
+    while not fits(text) and len(text) > 2:
+        text = text[:-2] + "…"
+    return text
+
+
 @lru_cache(maxsize=16)
 def _font(path: str, size: int):
     return ImageFont.truetype(path, size)
@@ -133,13 +142,9 @@ def _with_lines(qr_image: Image.Image, lines: list[tuple[str, float]]) -> Image.
     draw = ImageDraw.Draw(qr_image)
     fitted = []
     for text, scale in lines:
-        # One line, whatever the text was stored as before names were checked for it.
-        text, font = as_one_line(text), _font(path, max(int(base * scale), 11))
-        text_width = draw.textlength(text, font=font)
-        while text_width > width * 0.92 and len(text) > 2:
-            text = text[:-2] + "…"
-            text_width = draw.textlength(text, font=font)
-        fitted.append((text, font, text_width))
+        font = _font(path, max(int(base * scale), 11))
+        text = fitted_line(text, lambda t, font=font: draw.textlength(t, font=font) <= width * 0.92)
+        fitted.append((text, font, draw.textlength(text, font=font)))
     band = sum(int(font.size * 1.45) for _, font, _ in fitted) + int(base * 0.6)
     sheet = Image.new(qr_image.mode, (width, qr_image.height + band), "white")
     sheet.paste(qr_image, (0, 0))
@@ -150,24 +155,6 @@ def _with_lines(qr_image: Image.Image, lines: list[tuple[str, float]]) -> Image.
         pen.text(((width - text_width) / 2, top), text, font=font, fill="black")
         top += font.size * 1.45
     return sheet
-
-
-_PRINT_LAYOUT = img2pdf.get_fixed_dpi_layout_fun((150, 150))
-
-
-def print_sheet_pdf(entries: list[tuple[str, str]], issuer: str, size: int = 500) -> bytes:
-    """One page per (url, shop name): the street's stickers ready to print.
-
-    The stickers go into the PDF as the PNGs they are (img2pdf embeds them without
-    decoding), so a street of a thousand shops holds a thousand small files in memory,
-    not a thousand decoded pictures.
-    """
-    pages = [sticker_png(url, name, issuer, size=size) for url, name in entries]
-    if not pages:
-        blank = io.BytesIO()
-        Image.new("L", (size, size), "white").save(blank, format="PNG")
-        pages = [blank.getvalue()]
-    return img2pdf.convert(pages, layout_fun=_PRINT_LAYOUT)
 
 
 # -- issued codes --------------------------------------------------------------

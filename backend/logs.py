@@ -45,8 +45,7 @@ class JsonFormatter(logging.Formatter):
 
 
 # These log query parameters and URLs at DEBUG: openids, phone numbers, js_codes, secrets.
-# pikepdf (under img2pdf) says at INFO, on every start, that it has loaded.
-QUIET_LOGGERS = {"peewee": logging.INFO, "urllib3": logging.WARNING, "pikepdf": logging.WARNING}
+QUIET_LOGGERS = {"peewee": logging.INFO, "urllib3": logging.WARNING}
 
 
 def configure(level: str = "INFO") -> None:

@@ -7,7 +7,6 @@ import io
 import zipfile
 from urllib.parse import urlsplit
 
-import pypdf
 import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
@@ -236,7 +235,7 @@ def test_mini_program_code_carries_the_code_id_as_scene(make, shop, owner, wecha
     assert len(sent) == 1 and sent[0]["body"]["scene"] == code
 
 
-# -- a street's print run ------------------------------------------------------------------
+# -- a street's print run (its PDF sheets: tests/test_print_sheet.py) --------------------------
 @pytest.fixture
 def street_print(client, make, places):
     """Street A: three active shops (one reissued), a pending and a suspended one; street B: one."""
@@ -265,21 +264,6 @@ def street_print(client, make, places):
     )
     expected = {printed(make.code_of(s)): s.name for s in active}
     return places["street_a"].code, expected
-
-
-def test_street_admin_prints_one_pdf_page_per_active_shop(client, street_print):
-    street, expected = street_print
-    response = client.login("admin_a").get(f"/api/v1/admin/streets/{street}/codes?format=pdf")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.data.startswith(b"%PDF")
-    pages = pypdf.PdfReader(io.BytesIO(response.data)).pages
-    assert len(pages) == len(expected) == 3
-    urls = []
-    for page in pages:
-        images = page.images
-        assert len(images) == 1
-        urls.append(read_qr(images[0].image).text)
-    assert sorted(urls) == sorted(expected)
 
 
 def test_street_admin_downloads_a_zip_of_one_png_per_active_shop(client, street_print):

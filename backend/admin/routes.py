@@ -67,7 +67,9 @@ class StreetCodes(MethodView):
     @blp.binary(
         "application/pdf",
         "application/zip",
-        description="one page (PDF) or one PNG (ZIP) per active shop",
+        description="A4 sheets to print (PDF): a cover page (street, number of shops, date "
+        "printed, issuer), then six stickers a page with cut marks, the codes as vectors; "
+        "or one PNG sticker per active shop (ZIP)",
     )
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, street_code):
@@ -76,7 +78,8 @@ class StreetCodes(MethodView):
         if args["format"] == "zip":
             body, mimetype, ext = printing.street_codes_zip(entries), "application/zip", "zip"
         else:
-            body, mimetype, ext = printing.street_codes_pdf(entries), "application/pdf", "pdf"
+            body = printing.street_codes_pdf(street, entries)
+            mimetype, ext = "application/pdf", "pdf"
         response = Response(body, mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="{street.code}.{ext}"'
         return response

@@ -8,7 +8,7 @@ import zipfile
 
 from flask import current_app
 
-from backend import codes, lifecycle, scope
+from backend import clock, codes, lifecycle, scope, stickersheet
 from backend.db import write_transaction
 from backend.errors import Conflict, NotFound
 from backend.models import Region, Shop, ShopCode, StaffAccount, User
@@ -19,7 +19,7 @@ def shop_code(user: User, public_id: str):
     shop = member_shop(user, public_id)
     code = codes.current_shop_code(shop)
     if code is None:
-        raise Conflict("this shop gets its code when an admin approves it")
+        raise Conflict("this shop gets its code when an admin approves it", key="shop_not_approved")
     return shop, code
 
 
@@ -31,7 +31,9 @@ def reissue_code(user: User, public_id: str):
     with write_transaction():
         shop = member_shop(user, public_id, OWNER_ONLY)
         if codes.current_shop_code(shop) is None:
-            raise Conflict("this shop gets its code when an admin approves it")
+            raise Conflict(
+                "this shop gets its code when an admin approves it", key="shop_not_approved"
+            )
         return codes.issue_shop_code(shop, lifecycle.actor_for_user(user), reissue=True)
 
 
@@ -44,7 +46,7 @@ def street_codes(staff: StaffAccount, street_code: str) -> tuple[Region, list[tu
     """(url, shop name) of every active shop in a street within the caller's scope."""
     street = Region.get_or_none((Region.code == street_code) & (Region.level == "street"))
     if street is None:
-        raise NotFound("street not found")
+        raise NotFound("street not found", key="street_not_found")
     # A street admin prints their street; a community admin the part of it they cover.
     if not (scope.covers(staff, street.path) or staff.region_path.startswith(street.path)):
         raise scope.not_found(
@@ -71,8 +73,12 @@ def sticker_png(url: str, name: str, size: int = 600) -> bytes:
     return codes.sticker_png(url, name, current_app.config["CITYCODE"].sticker_issuer, size)
 
 
-def street_codes_pdf(entries: list[tuple[str, str]]) -> bytes:
-    return codes.print_sheet_pdf(entries, current_app.config["CITYCODE"].sticker_issuer)
+def street_codes_pdf(street: Region, entries: list[tuple[str, str]]) -> bytes:
+    """The print shop's A4 sheets: a cover naming the street and the run, then the stickers."""
+    issuer = current_app.config["CITYCODE"].sticker_issuer
+    return stickersheet.street_sheet(
+        street.name, street.code, entries, issuer, printed_on=clock.today_local()
+    )
 
 
 def street_codes_zip(entries: list[tuple[str, str]]) -> bytes:
