@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 
 import marshmallow as ma
@@ -182,12 +183,16 @@ STATUS_KEYS = {
     500: ("internal_error", "internal error; quote the request id when reporting it"),
     503: ("unavailable", "the service is unavailable right now; try again shortly"),
 }
+# A reason written as a machine-readable token rather than words.
+TOKEN = re.compile(r"[a-z][a-z0-9_]*")
 # Words the framework puts in its own error trees, and their keys.
 FRAMEWORK_MESSAGES = {"Invalid JSON body.": "invalid_json"}
 
 
 def _field_details(errors: dict, key: str) -> list[dict]:
-    """One entry per reason in marshmallow's tree {location: {field: [reason] | {...}}}."""
+    """One entry per reason in marshmallow's tree {location: {field: [reason] | {...}}}.
+    A reason written as a token ("answer_lost") has no words of its own: None, for the
+    error's message to stand in."""
     details = []
 
     def walk(tree, path):
@@ -199,12 +204,13 @@ def _field_details(errors: dict, key: str) -> list[dict]:
                 walk(item, path)
         else:
             field = ".".join(part for part in path[1:] if part != "_schema") or None
+            token = not isinstance(tree, i18n.Reason) and TOKEN.fullmatch(str(tree))
             details.append(
                 {
                     "location": path[0] if path else None,
                     "field": field,
                     "key": getattr(tree, "key", None) or FRAMEWORK_MESSAGES.get(tree, key),
-                    "message": i18n.say(tree),
+                    "message": None if token else i18n.say(tree),
                 }
             )
 
@@ -213,11 +219,13 @@ def _field_details(errors: dict, key: str) -> list[dict]:
 
 
 def _said_tree(tree):
-    """marshmallow's tree of reasons, each said in the reader's language."""
+    """marshmallow's tree of reasons, each said in the reader's language (a token stays)."""
     if isinstance(tree, dict):
         return {name: _said_tree(subtree) for name, subtree in tree.items()}
     if isinstance(tree, (list, tuple)):
         return [_said_tree(item) for item in tree]
+    if not isinstance(tree, i18n.Reason) and TOKEN.fullmatch(str(tree)):
+        return tree
     return i18n.say(tree)
 
 
@@ -236,6 +244,8 @@ def error_body(
     details = _field_details(errors, key) if errors else []
     if details and not message:
         said = i18n.separator().join(f"{_where(d)}{d['message']}" for d in details[:3])
+    for detail in details:
+        detail["message"] = detail["message"] or said
     body = {"code": status, "status": HTTPStatus(status).phrase, "message": said}
     if errors:
         body["errors"] = _said_tree(errors)

@@ -127,6 +127,9 @@ def test_a_rule_of_the_domain_says_its_own_key(client, make, places):
     assert refused.status_code == 409
     detail = _said_in_chinese(refused, "shop_closed")
     assert (detail["location"], detail["field"]) == ("path", "shop_id")
+    # The path's reason is a token ("closed"): the detail says the whole refusal instead.
+    assert detail["message"] == refused.get_json()["message"]
+    assert refused.get_json()["errors"] == {"path": {"shop_id": ["closed"]}}
     english = owner.post(
         f"/api/v1/merchant/shops/{shop.public_id}/honours",
         json={"title": "文明商户", "issuer": "街道"},

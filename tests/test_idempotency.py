@@ -143,6 +143,7 @@ def test_a_request_whose_answer_was_not_written_is_reported_in_hand(app, residen
     assert lost.status_code == 409
     assert lost.get_json()["errors"] == {"headers": {"Idempotency-Key": ["answer_lost"]}}
     assert lost.get_json()["message"] == ANSWER_LOST
+    assert lost.get_json()["details"][0]["message"] == ANSWER_LOST
     assert error_keys(lost) == ["answer_lost"]
     assert _reports() == 0
 
