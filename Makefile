@@ -19,7 +19,8 @@ $(BIN)/citycode: setup.cfg pyproject.toml
 
 setup: $(BIN)/citycode
 
-# The stub first: seed-demo sends the demo's messages through it.
+# The stub first, then the worker: seed-demo's messages go through the worker to the stub.
+# Ctrl-C stops all three.
 run: setup
 	$(BIN)/python -m wechat_stub --port $(STUB_PORT) & stub=$$!; \
 	trap "kill $$stub" EXIT INT TERM; \
@@ -27,8 +28,10 @@ run: setup
 	  $(BIN)/python -c 'import urllib.request as u; u.urlopen("$(WECHAT_API_BASE)/__stub__/sent", timeout=1)' 2>/dev/null && break; \
 	  sleep 0.2; \
 	done; \
-	$(BIN)/citycode upgrade && $(BIN)/citycode seed-demo && \
-	echo "WeChat stub on :$(STUB_PORT), API on :$(PORT) — docs at http://127.0.0.1:$(PORT)/api/docs" && \
+	$(BIN)/citycode upgrade && \
+	{ $(BIN)/citycode worker & worker=$$!; trap "kill $$worker $$stub" EXIT INT TERM; } && \
+	$(BIN)/citycode seed-demo && \
+	echo "WeChat stub on :$(STUB_PORT), worker running, API on :$(PORT) — docs at http://127.0.0.1:$(PORT)/api/docs" && \
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'backend:create_app()'
 
 # Tests spread over every core (pytest-xdist); `make test PYTEST_ARGS=...` replaces that,

@@ -1,4 +1,5 @@
-"""Commands a newcomer and an operator need: upgrade, seed-demo, create-staff, rotate-keys."""
+"""Commands a newcomer and an operator need: upgrade, seed-demo, create-staff, rotate-keys,
+the sweeps by hand, the worker and the outbox's state."""
 
 from __future__ import annotations
 
@@ -77,8 +78,7 @@ def sweep_licences_command(today):
     click.echo(
         f"expiring: {len(report.expiring)}, expired: {len(report.expired)}, "
         f"certificates expired: {len(report.certificates)}, "
-        f"notifications: {report.notifications or 'none'}, "
-        f"retried: {report.retried or 'none'}, regraded: {len(report.regraded)}"
+        f"messages queued: {report.messages}, regraded: {len(report.regraded)}"
     )
 
 
@@ -128,6 +128,44 @@ def verify_chains_command():
         raise SystemExit(1)
 
 
+@click.command("worker")
+@click.option("--threads", default=4, show_default=True, help="tasks run at once")
+@with_appcontext
+def worker_command(threads):
+    """Run the background engine: deliver the outbox's messages, and the sweeps on their
+    schedule. Ctrl-C stops it after the tasks in hand; a task it never finished is run
+    again (the outbox's pick-up finds its message)."""
+    from flask import current_app
+
+    from backend import engine
+
+    config = current_app.config["CITYCODE"]
+    if engine.huey.immediate:
+        raise click.ClickException("TASK_QUEUE_URL=memory:// runs tasks where they are queued")
+    click.echo(
+        f"worker: {threads} threads on "
+        f"{engine.queue_location(config.task_queue_url, config.database_url)}"
+    )
+    # Polling an empty SQLite queue costs little: at most a second before a new message.
+    engine.huey.create_consumer(
+        workers=threads, worker_type="thread", max_delay=1.0, check_worker_health=True
+    ).run()
+
+
+@click.command("outbox")
+@with_appcontext
+def outbox_command():
+    """The outbox: messages by status and template, and the oldest pending one's age."""
+    from backend import notify
+
+    with database.connection_context():
+        stats = notify.stats()
+    click.echo(" ".join(f"{status}: {n}" for status, n in stats["by_status"].items()))
+    for template, counts in sorted(stats["by_template"].items()):
+        click.echo(f"  {template}: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+    click.echo(f"oldest pending: {stats['oldest_pending_seconds']:.0f} s")
+
+
 COMMANDS = (
     upgrade_command,
     seed_demo_command,
@@ -137,6 +175,8 @@ COMMANDS = (
     sweep_rectifications_command,
     purge_command,
     verify_chains_command,
+    worker_command,
+    outbox_command,
 )
 
 

@@ -101,6 +101,14 @@ class Config:
     # which production refuses (every resident would share the proxy's rate limit).
     proxy_hops: int | None = None
     log_level: str = "INFO"
+    # The background engine's queue (backend/engine.py): empty for SQLite beside the
+    # database, redis://… for several machines, memory:// to run each task at once.
+    task_queue_url: str = field(default="", repr=False)
+    task_queue_name: str = "citycode"
+    # WeChat's subscribe-message quota is per app: what every worker together may send.
+    wechat_messages_per_second: float = 20.0
+    # Tries of one message before it is "failed" (backoff from 30 s, doubling, up to 1 h).
+    message_attempts: int = 8
     testing: bool = False
 
     @classmethod
@@ -134,6 +142,12 @@ class Config:
             db_server_prepare=_flag("DB_SERVER_PREPARE", cls.db_server_prepare),
             proxy_hops=_int("PROXY_HOPS", cls.proxy_hops),
             log_level=env("LOG_LEVEL", cls.log_level),
+            task_queue_url=env("TASK_QUEUE_URL", cls.task_queue_url),
+            task_queue_name=env("TASK_QUEUE_NAME", cls.task_queue_name),
+            wechat_messages_per_second=_int(
+                "WECHAT_MESSAGES_PER_SECOND", int(cls.wechat_messages_per_second), 1
+            ),
+            message_attempts=_int("MESSAGE_ATTEMPTS", cls.message_attempts, 1),
         )
         values.update(overrides)
         config = cls(**values)

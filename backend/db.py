@@ -126,6 +126,10 @@ def is_postgres() -> bool:
 first_write: ContextVar[Callable[[], None] | None] = ContextVar("first_write", default=None)
 
 
+# What runs once the outermost write transaction has committed (see after_commit).
+_committed: ContextVar[list[Callable[[], None]] | None] = ContextVar("committed", default=None)
+
+
 @contextmanager
 def write_transaction():
     """One unit of work that writes.
@@ -134,12 +138,29 @@ def write_transaction():
     both read and then deadlock upgrading; PostgreSQL relies on row locks.
     """
     outermost = not database.in_transaction()
-    with database.atomic("IMMEDIATE") if is_sqlite() else database.atomic() as txn:
-        pending = first_write.get() if outermost else None
-        if pending is not None:
-            first_write.set(None)
-            pending()
-        yield txn
+    callbacks: list[Callable[[], None]] = []
+    token = _committed.set(callbacks) if outermost else None
+    try:
+        with database.atomic("IMMEDIATE") if is_sqlite() else database.atomic() as txn:
+            pending = first_write.get() if outermost else None
+            if pending is not None:
+                first_write.set(None)
+                pending()
+            yield txn
+    finally:
+        if token is not None:
+            _committed.reset(token)
+    for callback in callbacks:  # only reached once the transaction has committed
+        callback()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the write transaction in progress has committed, and never if
+    it rolls back: what the transaction wrote is there for whatever `callback` starts."""
+    callbacks = _committed.get()
+    if callbacks is None:
+        raise RuntimeError("after_commit must be called inside a write transaction")
+    callbacks.append(callback)
 
 
 # Row ids are PostgreSQL's 32-bit serials: a larger number names no row, and handed to

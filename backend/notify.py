@@ -1,27 +1,38 @@
-"""Subscribe messages to a shop's owners, and a record of how WeChat answered each one.
+"""Subscribe messages through the outbox: written with the change that causes them, sent by
+the worker after the commit, and how WeChat answered each.
 
-A user with no subscription left (43101) is a normal outcome, recorded as
-"refused"; WeChat being down is recorded as "failed". Neither stops the caller.
-A failed message keeps what it said, and `retry_failed` (run by the daily sweep)
-sends it again for a few days, so an outage does not silently drop a notice.
+At least once: a message is marked sent in its own transaction after WeChat takes it, so a
+worker killed in between sends it again when the message's claim runs out. A user with no
+subscription left (43101) is a normal outcome, "refused", and final. WeChat being down,
+busy or limiting our rate is tried again later, with backoff, until the last try: then
+"failed", with WeChat's last errcode. A final message keeps no text: it can hold a
+resident's words.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
+import threading
+import time
 from datetime import timedelta
 
+import peewee as pw
 from flask import current_app
 
-from backend import clock, wechat
-from backend.db import write_transaction
-from backend.models import Notification, Shop, ShopMembership, User
+from backend import clock, scope, wechat
+from backend.db import after_commit, database, write_transaction
+from backend.models import OutboxMessage, Shop, ShopMembership, StaffAccount, User
 
 log = logging.getLogger(__name__)
 
-RETRY_FOR = timedelta(days=3)
-MAX_ATTEMPTS = 5
+# How long a worker holds a message it is sending; longer than WeChat's timeout.
+CLAIM = timedelta(seconds=60)
+FIRST_RETRY_SECONDS = 30
+LONGEST_RETRY_SECONDS = 3600
+# WeChat's answer when the app sends faster than its quota allows: wait longer.
+FREQUENCY_LIMITED = {45009, 45011, 45047}
 
 
 def shop_owners(shop: Shop) -> list[User]:
@@ -33,86 +44,184 @@ def shop_owners(shop: Shop) -> list[User]:
 
 
 def send(
-    user: User, shop: Shop | None, template: str, subject: str, data: dict, page: str | None = None
-) -> Notification:
-    status, errcode = _deliver(user.openid, template, data, page, subject)
-    kept = (
-        {"data": json.dumps(data, ensure_ascii=False), "page": page} if status == "failed" else {}
+    user: User,
+    shop: Shop | None,
+    template: str,
+    subject: str,
+    data: dict,
+    page: str | None = None,
+    key: str | None = None,
+) -> OutboxMessage | None:
+    """Put a message in the outbox, in the caller's write transaction: it exists if and only
+    if the change it tells of does, and is delivered once that has committed. `key` makes
+    the same message, written again, one message (None is then returned)."""
+    if not database.in_transaction():
+        raise RuntimeError("a message is written in the transaction of the change it tells of")
+    if key is not None and OutboxMessage.select().where(OutboxMessage.idempotency_key == key):
+        return None
+    message = OutboxMessage.create(
+        user=user,
+        shop=shop,
+        template=template,
+        subject=subject,
+        data=json.dumps(data, ensure_ascii=False),
+        page=page,
+        next_attempt_at=clock.now(),
+        idempotency_key=key,
     )
-    with write_transaction():
-        return Notification.create(
-            user=user,
-            shop=shop,
-            template=template,
-            subject=subject,
-            status=status,
-            errcode=errcode,
-            **kept,
-        )
-
-
-def _deliver(
-    openid: str, template: str, data: dict, page: str | None, subject: str
-) -> tuple[str, int | None]:
-    settings = current_app.config["CITYCODE"]
-    client: wechat.WeChatClient = current_app.extensions["citycode.wechat"]
-    try:
-        client.send_subscribe_message(
-            openid, template, data, page=page, miniprogram_state=settings.wechat_miniprogram_state
-        )
-    except wechat.SubscriptionRefused as exc:
-        return "refused", exc.errcode
-    except wechat.WeChatError as exc:
-        log.warning(
-            "subscribe message not sent", extra={"subject": subject, "errcode": exc.errcode}
-        )
-        return "failed", exc.errcode
-    return "sent", None
-
-
-def retry_failed(max_age: timedelta = RETRY_FOR, max_attempts: int = MAX_ATTEMPTS) -> dict:
-    """Send again what WeChat failed to take lately; how each try went, by status.
-    What is past its last try is not kept: a message's text can hold a resident's words."""
-    since = clock.now() - max_age
-    (
-        Notification.update(data=None, page=None)
-        .where(
-            (Notification.status == "failed")
-            & Notification.data.is_null(False)
-            & ((Notification.created_at < since) | (Notification.attempts >= max_attempts))
-        )
-        .execute()
-    )
-    due = list(
-        Notification.select(Notification, User)
-        .join(User)
-        .where(
-            (Notification.status == "failed")
-            & Notification.data.is_null(False)
-            & (Notification.created_at >= since)
-            & (Notification.attempts < max_attempts)
-        )
-    )
-    outcomes: dict = {}
-    for note in due:
-        status, errcode = _deliver(
-            note.user.openid, note.template, json.loads(note.data), note.page, note.subject
-        )
-        outcomes[status] = outcomes.get(status, 0) + 1
-        last_try = note.attempts + 1 >= max_attempts
-        kept = {} if status == "failed" and not last_try else {"data": None, "page": None}
-        with write_transaction():
-            (
-                Notification.update(
-                    status=status, errcode=errcode, attempts=Notification.attempts + 1, **kept
-                )
-                .where(Notification.id == note.id)
-                .execute()
-            )
-    return outcomes
+    enqueue = current_app.extensions["citycode.deliver"]
+    after_commit(lambda: enqueue(message.id))
+    return message
 
 
 def notify_owners(
     shop: Shop, template: str, subject: str, data: dict, page: str | None = None
-) -> list[Notification]:
+) -> list[OutboxMessage]:
     return [send(owner, shop, template, subject, data, page) for owner in shop_owners(shop)]
+
+
+# -- delivery, in the worker ------------------------------------------------------------
+def deliver(message_id: int) -> tuple[str, float | None]:
+    """Try to send one message: its status after the try, and in how many seconds to try
+    again (None: it is final, or another worker holds it)."""
+    message = _claim(message_id)
+    if message is None:
+        return "skipped", None
+    settings = current_app.config["CITYCODE"]
+    client: wechat.WeChatClient = current_app.extensions["citycode.wechat"]
+    _pace(settings.wechat_messages_per_second)
+    try:
+        client.send_subscribe_message(
+            message.user.openid,
+            message.template,
+            json.loads(message.data),
+            page=message.page,
+            miniprogram_state=settings.wechat_miniprogram_state,
+        )
+    except wechat.SubscriptionRefused as exc:
+        return _final(message, "refused", exc.errcode), None
+    except wechat.WeChatError as exc:
+        log.warning(
+            "subscribe message not sent",
+            extra={"subject": message.subject, "errcode": exc.errcode},
+        )
+        retryable = isinstance(exc, wechat.WeChatUnavailable) or exc.errcode in FREQUENCY_LIMITED
+        if not retryable or message.attempts >= settings.message_attempts:
+            return _final(message, "failed", exc.errcode), None
+        return "pending", _later(message, exc.errcode)
+    return _final(message, "sent", None), None
+
+
+def _claim(message_id: int) -> OutboxMessage | None:
+    """The message, now this worker's to send for CLAIM, with its try counted; None when it
+    is final, gone, or another worker holds it."""
+    now = clock.now()
+    with write_transaction():
+        claimed = (
+            OutboxMessage.update(claimed_until=now + CLAIM, attempts=OutboxMessage.attempts + 1)
+            .where(
+                (OutboxMessage.id == message_id)
+                & (OutboxMessage.status == "pending")
+                & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until < now))
+            )
+            .execute()
+        )
+    if not claimed:
+        return None
+    return (
+        OutboxMessage.select(OutboxMessage, User)
+        .join(User)
+        .where(OutboxMessage.id == message_id)
+        .get()
+    )
+
+
+def _final(message: OutboxMessage, status: str, errcode: int | None) -> str:
+    with write_transaction():
+        OutboxMessage.update(
+            status=status,
+            errcode=errcode,
+            data=None,
+            page=None,
+            claimed_until=None,
+            sent_at=clock.now() if status == "sent" else None,
+        ).where(OutboxMessage.id == message.id).execute()
+    return status
+
+
+def _later(message: OutboxMessage, errcode: int | None) -> float:
+    """Backoff: 30 s doubling with each try, up to an hour, with a fifth either way of jitter
+    so that messages failed together are not tried again together; longer when WeChat
+    said we send too fast."""
+    base = FIRST_RETRY_SECONDS * 2 ** (message.attempts - 1)
+    if errcode in FREQUENCY_LIMITED:
+        base *= 4
+    delay = min(base, LONGEST_RETRY_SECONDS) * random.uniform(0.8, 1.2)  # noqa: S311
+    with write_transaction():
+        OutboxMessage.update(
+            errcode=errcode,
+            claimed_until=None,
+            next_attempt_at=clock.now() + timedelta(seconds=delay),
+        ).where(OutboxMessage.id == message.id).execute()
+    return delay
+
+
+_pace_lock = threading.Lock()
+_next_slot = [0.0]
+
+
+def _pace(per_second: float) -> None:
+    """At most `per_second` messages a second from this process, WeChat's quota per app
+    being shared by every worker: each takes the next free slot, and waits for it."""
+    with _pace_lock:
+        now = time.monotonic()
+        slot = max(_next_slot[0], now)
+        _next_slot[0] = slot + 1.0 / per_second
+    if slot > now:
+        time.sleep(slot - now)
+
+
+def due(limit: int = 1000) -> list[int]:
+    """Messages due a try that no worker holds: those whose enqueue was lost (a crash
+    between commit and enqueue) and those whose retry is due."""
+    now = clock.now()
+    return [
+        row.id
+        for row in OutboxMessage.select(OutboxMessage.id)
+        .where(
+            (OutboxMessage.status == "pending")
+            & (OutboxMessage.next_attempt_at <= now)
+            & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until < now))
+        )
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(limit)
+    ]
+
+
+def stats_in_scope(staff: StaffAccount) -> dict:
+    """The outbox as an admin sees it: messages about the shops in their subtree; the
+    district's admins, whose scope is everything, see every message."""
+    if staff.region_path.count("/") == 1:
+        return stats()
+    return stats(scope.shops(staff).select(Shop.id))
+
+
+def stats(shops: pw.ModelSelect | None = None) -> dict:
+    """Counts by status and by template, and how long the oldest pending message has
+    waited; only messages about `shops` when given."""
+    query = OutboxMessage.select()
+    if shops is not None:
+        query = query.where(OutboxMessage.shop.in_(shops))
+    by_status = dict.fromkeys(("pending", "sent", "refused", "failed"), 0)
+    by_template: dict[str, dict[str, int]] = {}
+    counts = query.select(
+        OutboxMessage.status, OutboxMessage.template, pw.fn.COUNT(OutboxMessage.id).alias("n")
+    ).group_by(OutboxMessage.status, OutboxMessage.template)
+    for row in counts:
+        by_status[row.status] = by_status.get(row.status, 0) + row.n
+        by_template.setdefault(row.template, {})[row.status] = row.n
+    oldest = (
+        query.where(OutboxMessage.status == "pending").order_by(OutboxMessage.created_at).first()
+    )
+    waited = (clock.now() - oldest.created_at).total_seconds() if oldest else 0
+    return {"by_status": by_status, "by_template": by_template, "oldest_pending_seconds": waited}

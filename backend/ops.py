@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
-from backend import tokens
+from backend import engine, tokens
 from backend.api import Blueprint, public
 from backend.db import database
 from backend.errors import UpstreamUnavailable
@@ -46,11 +46,13 @@ class Readiness(MethodView):
     @blp.response(200, Health)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self):
-        """The database answers; take traffic"""
+        """The database and the task queue answer; take traffic"""
         try:
             database.execute_sql("SELECT 1")
         except Exception as exc:
             raise UpstreamUnavailable("database unavailable", key="database_unavailable") from exc
+        if not engine.reachable():
+            raise UpstreamUnavailable("task queue unavailable", key="task_queue_unavailable")
         return {"status": "ok"}
 
 

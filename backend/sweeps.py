@@ -1,10 +1,10 @@
 """Scheduled sweeps: licences expiring or expired, health certificates expired.
 
 Each finding is appended to the shop's lifecycle once per validity period (the
-date it was noted for is kept on the row), then the shop's owners are told. Each
-run first sends again the messages WeChat failed to take in the last days, and
-ends by publishing the grade of every shop whose facts time alone has changed.
-Run daily from cron: `citycode sweep-licences`.
+date it was noted for is kept on the row), and the message to the shop's owners is
+written to the outbox in the same transaction. Each run ends by publishing the grade of
+every shop whose facts time alone has changed. The worker runs it daily
+(backend/engine.py); `citycode sweep-licences` runs it by hand.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ class SweepReport:
     expiring: list = field(default_factory=list)
     expired: list = field(default_factory=list)
     certificates: list = field(default_factory=list)
-    notifications: dict = field(default_factory=dict)
-    retried: dict = field(default_factory=dict)
+    messages: int = 0
     regraded: list = field(default_factory=list)
 
 
@@ -55,15 +54,16 @@ def _due_licences(today: date):
     return [r.id for r in expired], [r.id for r in expiring]
 
 
-def _note_licence(licence_id: int, kind: str, today: date) -> Licence | None:
-    """Append licence.<kind> once; None if another sweep got there first."""
+def _note_licence(licence_id: int, kind: str, today: date) -> tuple[Licence | None, int]:
+    """Append licence.<kind> once and tell the owners (the licence, and how many were told);
+    None if another sweep got there first."""
     with write_transaction():
         licence = lifecycle.locked_with_its_shop(Licence, licence_id)
         if licence is None:
-            return None
+            return None, 0
         column = "expired_noted_for" if kind == "expired" else "expiring_noted_for"
         if getattr(licence, column) == licence.valid_to:
-            return None
+            return None, 0
         lifecycle.append(
             licence.shop,
             f"licence.{kind}",
@@ -78,57 +78,41 @@ def _note_licence(licence_id: int, kind: str, today: date) -> Licence | None:
         setattr(licence, column, licence.valid_to)
         licence.save()
         risk.refresh(licence.shop)
-        return licence
+        told = _tell_owners(
+            licence.shop,
+            f"licence.{kind}",
+            LICENCE_TYPES.get(licence.type, licence.type),
+            licence.valid_to,
+            STATUS_LABELS[kind],
+            f"pages/shop/licences?shop={licence.shop.public_id}",
+        )
+        return licence, told
+
+
+def _tell_owners(shop: Shop, subject: str, what: str, on: date, label: str, page: str) -> int:
+    """The licence notice: the shop, what expires, when, and its state (an employee's
+    certificate uses it too, without naming the employee)."""
+    data = {"thing1": shop.name[:20], "thing2": what, "date3": on.isoformat(), "phrase4": label}
+    template = current_app.config["CITYCODE"].wechat_template_licence
+    return len(notify.notify_owners(shop, template, subject, data, page=page))
 
 
 def sweep_licences(today: date | None = None) -> SweepReport:
     today = today or clock.today_local()
-    template = current_app.config["CITYCODE"].wechat_template_licence
-    report = SweepReport(retried=notify.retry_failed())
+    report = SweepReport()
     expired_ids, expiring_ids = _due_licences(today)
     for kind, ids, found in (
         ("expired", expired_ids, report.expired),
         ("expiring", expiring_ids, report.expiring),
     ):
         for licence_id in ids:
-            licence = _note_licence(licence_id, kind, today)
-            if licence is None:
-                continue
-            found.append(licence.public_id)
-            _tally(
-                report,
-                notify.notify_owners(
-                    licence.shop,
-                    template,
-                    f"licence.{kind}",
-                    {
-                        "thing1": licence.shop.name[:20],
-                        "thing2": LICENCE_TYPES.get(licence.type, licence.type),
-                        "date3": licence.valid_to.isoformat(),
-                        "phrase4": STATUS_LABELS[kind],
-                    },
-                    page=f"pages/shop/licences?shop={licence.shop.public_id}",
-                ),
-            )
-    for employee in _sweep_certificates(today):
+            licence, told = _note_licence(licence_id, kind, today)
+            if licence is not None:
+                found.append(licence.public_id)
+                report.messages += told
+    for employee, told in _sweep_certificates(today):
         report.certificates.append(employee.public_id)
-        shop = employee.shop
-        # The licence notice's template; the employee is not named in it.
-        _tally(
-            report,
-            notify.notify_owners(
-                shop,
-                template,
-                "employee.certificate_expired",
-                {
-                    "thing1": shop.name[:20],
-                    "thing2": HEALTH_CERTIFICATE,
-                    "date3": employee.health_cert_expires.isoformat(),
-                    "phrase4": STATUS_LABELS["expired"],
-                },
-                page=f"pages/shop/employees?shop={shop.public_id}",
-            ),
-        )
+        report.messages += told
     report.regraded = _regrade()
     return report
 
@@ -178,13 +162,9 @@ def _aged_out_lately(now):
     )
 
 
-def _tally(report: SweepReport, sent: list) -> None:
-    for note in sent:
-        report.notifications[note.status] = report.notifications.get(note.status, 0) + 1
-
-
-def _sweep_certificates(today: date) -> list[Employee]:
-    """Expired health certificates, each noted once per expiry date."""
+def _sweep_certificates(today: date) -> list[tuple[Employee, int]]:
+    """Expired health certificates, each noted once per expiry date, and how many owners
+    were told of each."""
     due = (
         Employee.select(Employee.id)
         .join(Shop)
@@ -215,5 +195,13 @@ def _sweep_certificates(today: date) -> list[Employee]:
             employee.expired_noted_for = employee.health_cert_expires
             employee.save()
             risk.refresh(employee.shop)
-            noted.append(employee)
+            told = _tell_owners(
+                employee.shop,
+                "employee.certificate_expired",
+                HEALTH_CERTIFICATE,
+                employee.health_cert_expires,
+                STATUS_LABELS["expired"],
+                f"pages/shop/employees?shop={employee.shop.public_id}",
+            )
+            noted.append((employee, told))
     return noted

@@ -174,6 +174,10 @@ def config(database_url, wechat_stub, keys_dir, tmp_path) -> Config:
         # Many residents sign in from the one test address; the limits have tests of their own.
         ratelimit_login="10000 per minute",
         ratelimit_writes="10000 per minute",
+        # A message is delivered right after the commit that wrote it, in the same process;
+        # tests/test_outbox.py runs the real worker on SQLite and on Redis.
+        task_queue_url="memory://",
+        wechat_messages_per_second=1000,
     )
 
 

@@ -46,6 +46,7 @@ COVERED_ELSEWHERE = {
     f"{ADMIN}/reports": "tests/test_community_isolation.py",
     f"{ADMIN}/events": "tests/test_bookings.py",
     f"{ADMIN}/forms": "tests/test_forms.py",
+    f"{ADMIN}/outbox": "tests/test_outbox.py",
 }
 
 MISSING_STREET = "310104999"

@@ -8,7 +8,7 @@ import io
 from PIL import Image
 
 from backend.db import database
-from backend.models import AuditEntry, Notification, Report, User
+from backend.models import AuditEntry, OutboxMessage, Report, User
 from tests.factories import ApiClient, error_keys
 from tests.races import at_once
 
@@ -117,9 +117,9 @@ def test_the_reporter_hears_of_each_move_and_a_refusal_is_only_recorded(
     with database.connection_context():
         notes = [
             (n.subject, n.status, n.errcode)
-            for n in Notification.select()
-            .where(Notification.user == User.get(User.openid == "oStub_alice"))
-            .order_by(Notification.id)
+            for n in OutboxMessage.select()
+            .where(OutboxMessage.user == User.get(User.openid == "oStub_alice"))
+            .order_by(OutboxMessage.id)
         ]
     assert notes == [("report.in_hand", "sent", None), ("report.resolved", "refused", 43101)]
 

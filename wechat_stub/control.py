@@ -70,6 +70,19 @@ def grant_subscription():
     return {"openid": openid, "template_id": template_id, "remaining": remaining}
 
 
+@control.post("/subscriptions/bulk")
+def grant_subscriptions():
+    """Each of `openids` tapped "allow" `count` times for this template: a crowd of
+    subscribers in one call, for tests and benches that send thousands of messages."""
+    body = _body()
+    openids, template_id = _word_list(body, "openids"), body.get("template_id")
+    if not openids or not isinstance(template_id, str):
+        raise BadControlRequest("openids (a list of strings) and template_id are required")
+    count = _count(body, "count", 1)
+    granted = state().grant_subscriptions(openids, template_id, count)
+    return {"template_id": template_id, "granted": granted}
+
+
 @control.post("/expire-tokens")
 def expire_tokens():
     return {"expired": state().expire_tokens()}
@@ -92,10 +105,11 @@ def configure():
 
 @control.post("/faults")
 def faults():
-    """Make the next N API calls fail: {"busy": N} as errcode -1, {"http_500": N} as HTTP 503;
+    """Make the next N API calls fail: {"busy": N} as errcode -1, {"http_500": N} as HTTP 503,
+    {"frequency": N} as errcode 45009 (the app's quota reached);
     or {"slow": N}: answer them as usual, but only after SLOW_SECONDS."""
     body = _body()
-    unknown = set(body) - {"busy", "http_500", "slow"}
+    unknown = set(body) - {"busy", "http_500", "frequency", "slow"}
     if unknown:
         raise BadControlRequest(f"unknown faults: {sorted(unknown)}")
     counts = {name: _count(body, name) for name in body}

@@ -44,7 +44,7 @@ class StubState:
             self._stable_token: str | None = None
             self._used_codes: set[tuple[str, str]] = set()
             self._subscriptions: Counter[tuple[str, str]] = Counter()
-            self._faults = {"http_500": 0, "busy": 0, "slow": 0}
+            self._faults = {"http_500": 0, "busy": 0, "frequency": 0, "slow": 0}
             self._sent: list[dict] = []
             self._sequence = 0
 
@@ -143,6 +143,13 @@ class StubState:
             self._subscriptions[(openid, template_id)] += count
             return self._subscriptions[(openid, template_id)]
 
+    def grant_subscriptions(self, openids: list[str], template_id: str, count: int) -> int:
+        """`count` more for each of `openids`, under the lock once; how many users."""
+        with self._lock:
+            for openid in openids:
+                self._subscriptions[(openid, template_id)] += count
+            return len(set(openids))
+
     def consume_subscription(self, openid: str, template_id: str) -> bool:
         with self._lock:
             if self._subscriptions[(openid, template_id)] <= 0:
@@ -161,7 +168,7 @@ class StubState:
     def take_fault(self) -> str | None:
         """The fault the next API call should suffer, if any; HTTP failures come first."""
         with self._lock:
-            for name in ("http_500", "busy", "slow"):
+            for name in ("http_500", "busy", "frequency", "slow"):
                 if self._faults[name] > 0:
                     self._faults[name] -= 1
                     return name

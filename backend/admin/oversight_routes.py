@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from backend import scope
+from backend import notify, scope
 from backend.admin import blp, requires, schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
@@ -114,3 +114,13 @@ class AuditLog(MethodView):
     def get(self, args):
         """The audit log about records in my scope, newest first"""
         return audit_log.entries_in_scope(current_staff(), args["action"], args["target_type"])
+
+
+@blp.route("/outbox/stats")
+class OutboxStats(MethodView):
+    @requires("admin")
+    @blp.response(200, schemas.OutboxStats)
+    def get(self):
+        """The outbox in my scope: messages by status and template, the oldest pending one's
+        age"""
+        return notify.stats_in_scope(current_staff())

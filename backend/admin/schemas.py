@@ -393,3 +393,20 @@ class StaffComplaintOut(ma.Schema):
     text = FreeText()
     status = ma.fields.String()
     created_at = ma.fields.DateTime()
+
+
+class OutboxStats(ma.Schema):
+    by_status = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        required=True,
+        metadata={"description": "pending, sent, refused (43101), failed"},
+    )
+    by_template = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer()),
+        required=True,
+    )
+    oldest_pending_seconds = ma.fields.Float(
+        required=True, metadata={"description": "how long the oldest pending message has waited"}
+    )

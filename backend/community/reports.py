@@ -187,13 +187,14 @@ def move(staff: StaffAccount, public_id: str, status: str, reply: str | None) ->
         audit.record(
             f"report.{status}", "report", report.public_id, report.region_path, staff=staff
         )
-    if report.user_id is not None:
-        _tell_reporter(report)
+        if report.user_id is not None:
+            _tell_reporter(report)
     return report
 
 
 def _tell_reporter(report: Report) -> None:
-    """A subscribe message once the move is committed; a refusal (43101) is only recorded."""
+    """A subscribe message, sent once the move is committed; a refusal (43101) is only
+    recorded."""
     template = current_app.config["CITYCODE"].wechat_template_report
     notify.send(
         report.user,

@@ -90,7 +90,7 @@ def confirm(staff: StaffAccount, inspection_id: str) -> Inspection:
             staff=staff,
             detail={"result": result, "supersedes": len(superseded)},
         )
-    tell_result(shop, result, inspection.order)
+        tell_result(shop, result, inspection.order)
     return inspection
 
 

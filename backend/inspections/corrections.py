@@ -77,7 +77,7 @@ def correct(
             staff=staff,
             detail={"result": corrected_result, "withdrawn": withdrawn},
         )
-    _tell_what_stands(shop, corrected_result if published else None, bool(withdrawn))
+        _tell_what_stands(shop, corrected_result if published else None, bool(withdrawn))
     return correction
 
 

@@ -1,4 +1,4 @@
-"""What a shop's owners are told of its inspections and orders, once the change is committed."""
+"""What a shop's owners are told of its inspections and orders, in the change's transaction."""
 
 from __future__ import annotations
 

@@ -179,9 +179,9 @@ def record(staff: StaffAccount, shop_id: str, data: dict) -> Inspection:
             staff=staff,
             detail={"inspection": inspection.public_id, "result": inspection.result},
         )
-    # Once committed: WeChat may take seconds, and the shop's lock must not wait on it.
-    if not inspection.pending:
-        tell_result(shop, inspection.result, inspection.order)
+        # Written with the inspection; the worker sends it once this has committed.
+        if not inspection.pending:
+            tell_result(shop, inspection.result, inspection.order)
     return inspection
 
 

@@ -165,8 +165,8 @@ def verify_order(staff: StaffAccount, order_id: str) -> RectificationOrder:
             shop.region_path,
             staff=staff,
         )
-    # The shop was told of the order and of every rejection; it hears the loop close too.
-    tell_owners(shop, "rectification.verified", "整改已通过验收", None)
+        # The shop was told of the order and of every rejection; it hears the loop close too.
+        tell_owners(shop, "rectification.verified", "整改已通过验收", None)
     return order
 
 
@@ -193,7 +193,7 @@ def reject_order(staff: StaffAccount, order_id: str, reason: str) -> Rectificati
             staff=staff,
             detail={"reason": reason},
         )
-    tell_owners(order.shop, "rectification.rejected", f"整改未通过：{reason}", order.deadline)
+        tell_owners(order.shop, "rectification.rejected", f"整改未通过：{reason}", order.deadline)
     return order
 
 
@@ -232,6 +232,7 @@ def sweep_overdue(today: date | None = None) -> list[str]:
             )
             risk.refresh(order.shop)
             marked.append(order.public_id)
-        # After the commit, as everywhere: the shop's lock must not wait on WeChat.
-        tell_owners(order.shop, "rectification.overdue", "整改已逾期，请尽快整改", order.deadline)
+            tell_owners(
+                order.shop, "rectification.overdue", "整改已逾期，请尽快整改", order.deadline
+            )
     return marked

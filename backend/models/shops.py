@@ -166,20 +166,33 @@ class ShopInvite(BaseModel):
     created_at = UTCDateTimeField(default=created_now)
 
 
-NOTIFICATION_STATUSES = ("sent", "refused", "failed")
+# pending until WeChat takes it (sent), says the user has no subscription left (refused,
+# 43101), or has failed it on its last try (failed).
+OUTBOX_STATUSES = ("pending", "sent", "refused", "failed")
 
 
-class Notification(BaseModel):
-    """A subscribe message we tried to send, and how WeChat answered (43101 is 'refused')."""
+class OutboxMessage(BaseModel):
+    """A subscribe message, written in the transaction of the change that causes it and
+    delivered by the worker after the commit; then how WeChat answered."""
 
-    user = pw.ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
-    shop = pw.ForeignKeyField(Shop, null=True, backref="notifications", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="outbox_messages", on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, null=True, backref="outbox_messages", on_delete="CASCADE")
     template = pw.CharField(max_length=64)
     subject = pw.CharField(max_length=64)
-    status = pw.CharField(max_length=16)
+    status = pw.CharField(max_length=16, default="pending")
     errcode = pw.IntegerField(null=True)
     created_at = UTCDateTimeField(default=created_now)
-    # Kept only while WeChat has not taken the message ("failed"), to send it again.
+    # What it says, kept only until it is final: a message's text can hold a resident's words.
     data = pw.TextField(null=True)
     page = pw.CharField(max_length=255, null=True)
-    attempts = pw.IntegerField(default=1)
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(null=True)
+    # A worker sending it holds it until then; past it, the message is another's to try.
+    claimed_until = UTCDateTimeField(null=True)
+    sent_at = UTCDateTimeField(null=True)
+    # The same change told twice (a sweep run again) is one message.
+    idempotency_key = pw.CharField(max_length=128, null=True, unique=True)
+
+    class Meta:
+        table_name = "outbox"
+        indexes = ((("status", "next_attempt_at"), False),)

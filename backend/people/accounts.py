@@ -16,7 +16,7 @@ from backend.models import (
     Complaint,
     FormSubmission,
     NoticeRead,
-    Notification,
+    OutboxMessage,
     Rating,
     RefreshToken,
     Report,
@@ -93,7 +93,7 @@ def delete_account(user: User) -> None:
             NoticeRead,
             RefreshToken,
             ShopMembership,
-            Notification,
+            OutboxMessage,
             FormSubmission,
         ):
             model.delete().where(model.user == user).execute()

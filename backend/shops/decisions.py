@@ -1,5 +1,5 @@
 """An admin decides the shop requests in their scope: registrations, claims, changes of a
-registered name or address. The applicant hears the decision once it is committed.
+registered name or address. The applicant is told the decision (through the outbox).
 
 Every query starts from `scope`, so a request outside the caller's region subtree is
 not found, exactly like one that does not exist.
@@ -71,7 +71,7 @@ def _pending_request(staff: StaffAccount, request_id: int) -> tuple[ShopRequest,
 def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
     """A registration makes the shop active with its code. A claim makes the claimant its
     owner and ends every other owner's membership: the one who left the business keeps no
-    access to it, and is told so once the change is committed. A change gives the shop
+    access to it, and is told so. A change gives the shop
     the registered name or address its owner asked for."""
     actor = lifecycle.actor_for_staff(staff)
     former_owners: list[User] = []
@@ -107,9 +107,9 @@ def approve_request(staff: StaffAccount, request_id: int) -> ShopRequest:
             staff=staff,
             detail=detail,
         )
-    for user in former_owners:
-        _tell_former_owner(user, shop)
-    _tell_applicant(request, shop)
+        for user in former_owners:
+            _tell_former_owner(user, shop)
+        _tell_applicant(request, shop)
     return request
 
 
@@ -206,8 +206,8 @@ DECISIONS = {
 
 
 def _tell_applicant(request: ShopRequest, shop: Shop) -> None:
-    """After the commit: the applicant waits on this decision and has no other way to
-    learn of it than opening the app. An account deleted since then is not written to."""
+    """The applicant waits on this decision and has no other way to learn of it than
+    opening the app. An account deleted since then is not written to."""
     applicant = User.get_by_id(request.user_id)
     if applicant.deleted_at is not None:
         return
@@ -265,5 +265,5 @@ def reject_request(staff: StaffAccount, request_id: int, note: str) -> ShopReque
             staff=staff,
             detail={"request": request.id, "kind": request.kind},
         )
-    _tell_applicant(request, shop)
+        _tell_applicant(request, shop)
     return request

@@ -1,0 +1,126 @@
+"""The background engine: huey's queue, the tasks the worker runs, and their schedule.
+
+TASK_QUEUE_URL picks the queue: unset, a SQLite file beside the app's database (nothing
+to install; one machine); `redis://…` for several workers on several machines sharing
+one queue; `memory://` runs each task at once in the process that enqueues it, after the
+commit that asked for it (the test suite's default, and one-off commands).
+
+Every task runs in the app's context with a database connection, so a task is written
+like any other code of the domain it calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+from pathlib import Path
+from urllib.parse import urlparse
+
+from huey import Huey, crontab
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+from backend import notify
+from backend.config import INSTANCE_DIR
+from backend.db import database
+from backend.inspections.rectification import sweep_overdue
+from backend.purge import purge
+from backend.sweeps import sweep_licences
+
+log = logging.getLogger(__name__)
+
+# Configured by init_app; until then, tasks enqueued go nowhere useful.
+huey = Huey("citycode", results=False, utc=True, storage_class=MemoryStorage)
+_apps: list = []
+
+
+def queue_location(url: str, database_url: str) -> str:
+    """Where the queue lives, said without a password: what /readyz and the CLI show."""
+    if url.startswith("redis"):
+        parts = urlparse(url)
+        return f"redis://{parts.hostname}:{parts.port or 6379}{parts.path}"
+    return url or f"sqlite:///{_sqlite_beside(database_url)}"
+
+
+def _sqlite_beside(database_url: str) -> Path:
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        return path.with_name(path.stem + "-tasks.db")
+    return INSTANCE_DIR / "tasks.db"
+
+
+def init_app(app) -> None:
+    config = app.config["CITYCODE"]
+    url = config.task_queue_url
+    huey.immediate = url == "memory://"
+    if url.startswith("redis"):
+        huey.storage = RedisStorage(config.task_queue_name, url=url)
+    elif not huey.immediate:
+        path = Path(url.removeprefix("sqlite:///")) if url else _sqlite_beside(config.database_url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey.storage = SqliteStorage(config.task_queue_name, filename=str(path))
+    _apps[:] = [app]
+    app.extensions["citycode.huey"] = huey
+    app.extensions["citycode.deliver"] = lambda message_id: deliver_message(message_id)
+
+
+def in_app(task):
+    """Run `task` in the app's context, on a connection of its own unless one is open."""
+
+    @functools.wraps(task)
+    def run(*args, **kwargs):
+        with _apps[0].app_context():
+            if not database.is_closed():
+                return task(*args, **kwargs)
+            with database.connection_context():
+                return task(*args, **kwargs)
+
+    return run
+
+
+def reachable() -> bool:
+    """Whether the queue answers: a worker can take what is enqueued."""
+    try:
+        huey.storage.queue_size()
+    except Exception:  # noqa: BLE001  any failure of the queue's storage means no
+        log.warning("task queue unreachable", exc_info=True)
+        return False
+    return True
+
+
+# -- tasks ------------------------------------------------------------------------------
+@huey.task()
+@in_app
+def deliver_message(message_id: int) -> None:
+    status, retry_in = notify.deliver(message_id)
+    if retry_in is not None and not huey.immediate:
+        deliver_message.schedule((message_id,), delay=retry_in)
+
+
+@huey.periodic_task(crontab(minute="*"))
+@in_app
+def pick_up_messages() -> None:
+    """Every minute: messages whose enqueue was lost, and retries the queue lost."""
+    due = notify.due()
+    random.shuffle(due)  # several workers picking up at once start apart
+    for message_id in due:
+        deliver_message(message_id)
+
+
+# Sweeps, at quiet hours of Shanghai's day (the schedule is UTC: 18:00 UTC is 02:00 there).
+@huey.periodic_task(crontab(minute="10", hour="18"))
+@in_app
+def sweep_licences_daily() -> None:
+    sweep_licences()
+
+
+@huey.periodic_task(crontab(minute="5"))
+@in_app
+def sweep_rectifications_hourly() -> None:
+    sweep_overdue()
+
+
+@huey.periodic_task(crontab(minute="40", hour="18"))
+@in_app
+def purge_daily() -> None:
+    purge()
