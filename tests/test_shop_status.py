@@ -99,7 +99,9 @@ def test_a_move_the_rule_does_not_allow_is_refused_and_changes_nothing(
     with pytest.raises(Invalid) as error:
         _change(app, "street_admin", shop, refused)
     assert error.value.errors == {"json": {"status": [error.value.errors["json"]["status"][0]]}}
-    assert f"cannot become {refused}" in error.value.message
+    now = moves[-1] if moves else "active"
+    assert error.value.message == f"status: a {now} shop cannot become {refused}"
+    assert error.value.key == "status_change_not_allowed"
     assert _last_event(shop).seq == before.seq
 
 
@@ -179,3 +181,4 @@ def test_a_closed_shop_refuses_changes_naming_the_shop_in_the_path():
         "this shop is closed: its record can be read but no longer changed"
     )
     assert refused.value.status == 409
+    assert refused.value.key == "shop_closed"
