@@ -105,7 +105,8 @@ class Config:
     # database, redis://… for several machines, memory:// to run each task at once.
     task_queue_url: str = field(default="", repr=False)
     task_queue_name: str = "citycode"
-    # WeChat's subscribe-message quota is per app: what every worker together may send.
+    # What one worker process sends a second at most; WeChat's quota is per app, so the
+    # quota divided by the worker processes.
     wechat_messages_per_second: float = 20.0
     # Tries of one message before it is "failed" (backoff from 30 s, doubling, up to 1 h).
     message_attempts: int = 8

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # How long a worker holds a message it is sending; longer than WeChat's timeout.
 CLAIM = timedelta(seconds=60)
+# A message due this long with no worker on it has lost its task: the pick-up sends it.
+LOST_AFTER = timedelta(minutes=2)
 FIRST_RETRY_SECONDS = 30
 LONGEST_RETRY_SECONDS = 3600
 # WeChat's answer when the app sends faster than its quota allows: wait longer.
@@ -182,15 +184,16 @@ def _pace(per_second: float) -> None:
 
 
 def due(limit: int = 1000) -> list[int]:
-    """Messages due a try that no worker holds: those whose enqueue was lost (a crash
-    between commit and enqueue) and those whose retry is due."""
+    """Messages whose task was lost (a crash between commit and enqueue, a queue emptied):
+    due a while ago and held by no worker. One due just now still has its task on the
+    queue, and is left to it."""
     now = clock.now()
     return [
         row.id
         for row in OutboxMessage.select(OutboxMessage.id)
         .where(
             (OutboxMessage.status == "pending")
-            & (OutboxMessage.next_attempt_at <= now)
+            & (OutboxMessage.next_attempt_at <= now - LOST_AFTER)
             & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until < now))
         )
         .order_by(OutboxMessage.next_attempt_at)
