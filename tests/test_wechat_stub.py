@@ -308,6 +308,17 @@ def test_subscribe_message_needs_an_accepted_subscription(stub):
     assert [subscribe_send(stub)["errcode"] for _ in range(3)] == [0, 0, 43101]
 
 
+def test_a_crowd_subscribes_in_one_call(stub):
+    granted = stub.control(
+        "subscriptions/bulk",
+        {"openids": ["oStub_alice", "oStub_bob"], "template_id": "TPL_RECTIFY", "count": 2},
+    )
+    assert granted == {"template_id": "TPL_RECTIFY", "granted": 2}
+    sent = [subscribe_send(stub, touser="oStub_bob")["errcode"] for _ in range(3)]
+    assert sent == [0, 0, 43101]
+    assert stub.post("/__stub__/subscriptions/bulk", {"openids": "oStub_a"}).status_code == 400
+
+
 def test_subscription_is_per_template(stub):
     stub.control("subscriptions", {"openid": "oStub_alice", "template_id": "TPL_OTHER"})
     assert subscribe_send(stub)["errcode"] == 43101
