@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from backend import migrate, tokens
+from backend import migrate, progress, tokens
 from backend.db import database, write_transaction
 
 
@@ -74,7 +74,7 @@ def sweep_licences_command(today):
     from backend.sweeps import sweep_licences
 
     with database.connection_context():
-        report = sweep_licences(today.date() if today else None)
+        report = sweep_licences(today.date() if today else None, shown=progress.shown)
     click.echo(
         f"expiring: {len(report.expiring)}, expired: {len(report.expired)}, "
         f"certificates expired: {len(report.certificates)}, "
@@ -89,7 +89,7 @@ def sweep_rectifications_command():
     from backend.inspections.rectification import sweep_overdue
 
     with database.connection_context():
-        marked = sweep_overdue()
+        marked = sweep_overdue(shown=progress.shown)
     click.echo(f"overdue: {len(marked)}")
 
 
@@ -115,7 +115,7 @@ def verify_chains_command():
 
     broken = 0
     with database.connection_context():
-        results = verify_all()
+        results = verify_all(shown=progress.shown)
     for shop, verdict in results:
         if not verdict.ok:
             broken += 1

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 
-from backend import clock, lifecycle, notify
+from backend import clock, lifecycle, notify, progress
 from backend.db import lock_for_update, write_transaction
 from backend.inspections import risk
 from backend.models import Complaint, Employee, Licence, Shop
@@ -97,7 +97,7 @@ def _tell_owners(shop: Shop, subject: str, what: str, on: date, label: str, page
     return len(notify.notify_owners(shop, template, subject, data, page=page))
 
 
-def sweep_licences(today: date | None = None) -> SweepReport:
+def sweep_licences(today: date | None = None, shown=progress.quietly) -> SweepReport:
     today = today or clock.today_local()
     report = SweepReport()
     expired_ids, expiring_ids = _due_licences(today)
@@ -105,7 +105,7 @@ def sweep_licences(today: date | None = None) -> SweepReport:
         ("expired", expired_ids, report.expired),
         ("expiring", expiring_ids, report.expiring),
     ):
-        for licence_id in ids:
+        for licence_id in shown(ids, f"licences {kind}"):
             licence, told = _note_licence(licence_id, kind, today)
             if licence is not None:
                 found.append(licence.public_id)

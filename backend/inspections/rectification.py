@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from backend import audit, clock, i18n, lifecycle, scope
+from backend import audit, clock, i18n, lifecycle, progress, scope
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, NotFound
 from backend.i18n import N_
@@ -197,7 +197,7 @@ def reject_order(staff: StaffAccount, order_id: str, reason: str) -> Rectificati
     return order
 
 
-def sweep_overdue(today: date | None = None) -> list[str]:
+def sweep_overdue(today: date | None = None, shown=progress.quietly) -> list[str]:
     """Mark orders past their deadline, once each; the shop's grade goes up and its
     owners are told, once per order.
 
@@ -217,7 +217,7 @@ def sweep_overdue(today: date | None = None) -> list[str]:
         )
     )
     marked = []
-    for row in list(due):
+    for row in shown(list(due), "overdue orders"):
         with write_transaction():
             order = lifecycle.locked_with_its_shop(RectificationOrder, row.id)
             if order.overdue or order.status != "open" or order.shop.status not in INSPECTABLE:

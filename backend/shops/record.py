@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from backend import lifecycle, scope
+from backend import lifecycle, progress, scope
 from backend.inspections.recording import digest_of
 from backend.models import Finding, Inspection, LifecycleEvent, Shop, StaffAccount, User
 from backend.shops.access import member_shop
@@ -58,5 +58,6 @@ def verify_shop(shop: Shop) -> lifecycle.Verdict:
     return verdict
 
 
-def verify_all() -> list[tuple[Shop, lifecycle.Verdict]]:
-    return [(shop, verify_shop(shop)) for shop in Shop.select().order_by(Shop.id)]
+def verify_all(shown=progress.quietly) -> list[tuple[Shop, lifecycle.Verdict]]:
+    shops = Shop.select().order_by(Shop.id)
+    return [(shop, verify_shop(shop)) for shop in shown(shops, "lifecycle chains")]
