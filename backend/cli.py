@@ -130,8 +130,14 @@ def verify_chains_command():
 
 @click.command("worker")
 @click.option("--threads", default=4, show_default=True, help="tasks run at once")
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="run the schedule (sweeps, purge, pick-up); one worker of several is enough",
+)
 @with_appcontext
-def worker_command(threads):
+def worker_command(threads, periodic):
     """Run the background engine: deliver the outbox's messages, and the sweeps on their
     schedule. Ctrl-C stops it after the tasks in hand; a task it never finished is run
     again (the outbox's pick-up finds its message)."""
@@ -148,7 +154,11 @@ def worker_command(threads):
     )
     # Polling an empty SQLite queue costs little: at most a second before a new message.
     engine.huey.create_consumer(
-        workers=threads, worker_type="thread", max_delay=1.0, check_worker_health=True
+        workers=threads,
+        worker_type="thread",
+        periodic=periodic,
+        max_delay=1.0,
+        check_worker_health=True,
     ).run()
 
 

@@ -145,8 +145,8 @@ class Config:
             log_level=env("LOG_LEVEL", cls.log_level),
             task_queue_url=env("TASK_QUEUE_URL", cls.task_queue_url),
             task_queue_name=env("TASK_QUEUE_NAME", cls.task_queue_name),
-            wechat_messages_per_second=_int(
-                "WECHAT_MESSAGES_PER_SECOND", int(cls.wechat_messages_per_second), 1
+            wechat_messages_per_second=float(
+                _int("WECHAT_MESSAGES_PER_SECOND", int(cls.wechat_messages_per_second), 1)
             ),
             message_attempts=_int("MESSAGE_ATTEMPTS", cls.message_attempts, 1),
         )

@@ -22,7 +22,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from backend import notify
 from backend.config import INSTANCE_DIR
-from backend.db import database
+from backend.db import database, end_request
 from backend.inspections.rectification import sweep_overdue
 from backend.purge import purge
 from backend.sweeps import sweep_licences
@@ -65,15 +65,21 @@ def init_app(app) -> None:
 
 
 def in_app(task):
-    """Run `task` in the app's context, on its thread's connection. A worker thread keeps
-    its connection from task to task: closing SQLite's last one checkpoints the log, a
-    fifth of a message's time."""
+    """Run `task` in the app's context, its connection handed back as a request's is
+    (db.end_request): PostgreSQL's to the pool, which checks it before lending it again;
+    SQLite's kept by its thread, since closing the last one checkpoints the log, a fifth
+    of a message's time."""
 
     @functools.wraps(task)
     def run(*args, **kwargs):
         with _apps[0].app_context():
+            opened = database.is_closed()
             database.connect(reuse_if_open=True)
-            return task(*args, **kwargs)
+            try:
+                return task(*args, **kwargs)
+            finally:
+                if opened:
+                    end_request()
 
     return run
 
@@ -92,7 +98,9 @@ def reachable() -> bool:
 @huey.task()
 @in_app
 def deliver_message(message_id: int) -> None:
-    status, retry_in = notify.deliver(message_id)
+    # The retry goes on the queue; the outbox row keeps when it is due, so a lost queue
+    # loses nothing (the pick-up finds it).
+    _, retry_in = notify.deliver(message_id)
     if retry_in is not None and not huey.immediate:
         deliver_message.schedule((message_id,), delay=retry_in)
 

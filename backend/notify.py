@@ -72,8 +72,17 @@ def send(
         idempotency_key=key,
     )
     enqueue = current_app.extensions["citycode.deliver"]
-    after_commit(lambda: enqueue(message.id))
+    after_commit(lambda: _enqueue(enqueue, message.id))
     return message
+
+
+def _enqueue(enqueue, message_id: int) -> None:
+    """The change is committed whatever the queue says: with the queue down, the message
+    waits in the outbox for the worker's pick-up, and the request still succeeds."""
+    try:
+        enqueue(message_id)
+    except Exception:  # noqa: BLE001  any failure of the queue: the pick-up covers it
+        log.warning("message not queued; the pick-up will send it", exc_info=True)
 
 
 def notify_owners(
@@ -124,6 +133,8 @@ def _claim(message_id: int) -> OutboxMessage | None:
             .where(
                 (OutboxMessage.id == message_id)
                 & (OutboxMessage.status == "pending")
+                # A second task for a message waiting out its backoff does nothing.
+                & (OutboxMessage.next_attempt_at <= now)
                 & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until < now))
             )
             .execute()

@@ -2,7 +2,7 @@
 tokens, the record of ended logins once their access tokens have all expired, and
 Idempotency-Keys a day old.
 
-Run daily from cron: `citycode purge`.
+The worker runs it daily (backend/engine.py); `citycode purge` runs it by hand.
 """
 
 from __future__ import annotations

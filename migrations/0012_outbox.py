@@ -1,11 +1,13 @@
 """Subscribe messages go through an outbox: written with the change that causes them,
 delivered by the worker after the commit, retried with backoff, claimed while in hand.
 
-The notification table becomes the outbox. A message that failed and was still kept to be
-sent again is pending once more, due now, for the worker to take it.
+The notification table becomes the outbox. A message that failed lately and was still
+kept to be sent again (the old daily retry's rule: under 3 days old, under 5 tries) is
+pending once more, due now, for the worker to take it; an older one keeps no text. The
+table's indexes and constraints keep the names they were made with.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from peewee import CharField, DateTimeField
 
@@ -21,11 +23,14 @@ def up(migrator, db):
         migrator.add_index("outbox", ("status", "next_attempt_at"), False),
     )
     now = datetime.now(UTC).replace(tzinfo=None)
-    db.execute_sql(
-        "UPDATE outbox SET status = 'pending', next_attempt_at = %s "
-        "WHERE status = 'failed' AND data IS NOT NULL".replace("%s", db.param),
-        (now,),
+    lately = now - timedelta(days=3)
+    # db.param is the driver's placeholder ("?" or "%s"), not a value.
+    revived = (
+        "UPDATE outbox SET status = 'pending', next_attempt_at = {p} "
+        "WHERE status = 'failed' AND data IS NOT NULL AND created_at >= {p} AND attempts < 5"
     )
+    db.execute_sql(revived.format(p=db.param), (now, lately))
+    db.execute_sql("UPDATE outbox SET data = NULL, page = NULL WHERE status = 'failed'")
 
 
 def down(migrator, db):

@@ -12,7 +12,7 @@ from tests.factories import error_keys
 
 def test_health_and_ready_need_no_token(client):
     assert client.http.get("/healthz").get_json() == {"status": "ok"}
-    assert client.http.get("/readyz").get_json() == {"status": "ok"}
+    assert client.http.get("/readyz").get_json() == {"status": "ok", "queue": "ok"}
 
 
 def test_not_ready_when_the_database_is_unreachable(config):

@@ -168,11 +168,33 @@ def test_the_outbox_command_prints_the_same_counts(app, make, places, wechat_stu
     assert "tmpl_shop_membership: pending 1" in output
 
 
-def test_readiness_says_so_when_the_task_queue_does_not_answer(config):
-    app = create_app(config.replace(task_queue_url="redis://127.0.0.1:9/0"))
-    response = app.test_client().get("/readyz")
-    assert response.status_code == 503
-    assert error_keys(response) == ["task_queue_unavailable"]
+def test_with_the_queue_down_a_change_succeeds_and_its_message_waits_for_the_pick_up(
+    config, places, wechat_stub
+):
+    down = create_app(config.replace(task_queue_url="redis://127.0.0.1:9/0"))
+    # Readiness says so, and still takes traffic: requests do not need the queue.
+    ready = down.test_client().get("/readyz")
+    assert ready.status_code == 200 and ready.get_json() == {"status": "ok", "queue": "unreachable"}
+    _report_taken_in_hand(ApiClient(down), places, wechat_stub)  # 200, asserted inside
+    assert _messages() == [("report.in_hand", "pending", 0)]
+    assert _sent(wechat_stub) == []
+    back = create_app(config)  # the queue is back (memory://, delivering at once)
+    clock.travel(timedelta(minutes=3))
+    with back.app_context():
+        engine.pick_up_messages()
+    assert _messages() == [("report.in_hand", "sent", 1)]
+
+
+def test_a_second_task_for_a_message_waiting_out_its_backoff_does_nothing(
+    app, client, places, wechat_stub
+):
+    _report_taken_in_hand(client, places, wechat_stub, fault={"busy": 1})
+    with database.connection_context():
+        message_id = OutboxMessage.get().id
+    with app.app_context():
+        engine.deliver_message(message_id)  # a duplicate task, early: the backoff holds
+    assert _messages() == [("report.in_hand", "pending", 1)]
+    assert len(_sent(wechat_stub)) == 1
 
 
 # -- the real worker, on each queue ------------------------------------------------------

@@ -190,7 +190,7 @@ class OutboxMessage(BaseModel):
     # A worker sending it holds it until then; past it, the message is another's to try.
     claimed_until = UTCDateTimeField(null=True)
     sent_at = UTCDateTimeField(null=True)
-    # The same change told twice (a sweep run again) is one message.
+    # A caller that may write the same message twice names it, and it is written once.
     idempotency_key = pw.CharField(max_length=128, null=True, unique=True)
 
     class Meta:
