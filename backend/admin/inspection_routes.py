@@ -7,7 +7,8 @@ from flask import send_file
 from flask.views import MethodView
 
 from backend import uploads
-from backend.admin import blp, requires, schemas
+from backend.admin import blp, requires
+from backend.admin import inspection_schemas as schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
 from backend.inspections import confirmation, corrections, recording, rectification
