@@ -198,24 +198,29 @@ def test_a_second_task_for_a_message_waiting_out_its_backoff_does_nothing(
 
 
 # -- the real worker, on each queue ------------------------------------------------------
-def _worker(config, queue_url: str, queue_name: str) -> subprocess.Popen:
+def start_worker(config, log: Path, threads: int = 2) -> subprocess.Popen:
+    """`citycode worker` as an operator runs it, on `config`'s database, queue and stub.
+    Its output goes to `log`: a pipe nobody reads would block a worker that logs much."""
     env = {
         **os.environ,
         "DATABASE_URL": config.database_url,
-        "TASK_QUEUE_URL": queue_url,
-        "TASK_QUEUE_NAME": queue_name,
+        "TASK_QUEUE_URL": config.task_queue_url,
+        "TASK_QUEUE_NAME": config.task_queue_name,
         "WECHAT_API_BASE": config.wechat_api_base,
         "WECHAT_APPID": config.wechat_appid,
         "WECHAT_SECRET": config.wechat_secret,
+        "WECHAT_MESSAGES_PER_SECOND": str(int(config.wechat_messages_per_second)),
         "SIGNING_KEYS_DIR": config.signing_keys_dir,
         "CITYCODE_ENV": "development",
+        "LOG_LEVEL": "WARNING",
     }
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "citycode"), "worker", "--threads", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "citycode"), "worker", "--threads", str(threads)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _wait_for(condition, seconds: float = 30) -> bool:
@@ -243,11 +248,12 @@ def test_a_message_committed_while_no_worker_runs_arrives_once_it_starts(
     assert _messages() == [("report.in_hand", "pending", 0)]
     assert _sent(wechat_stub) == []  # the request did not wait on WeChat
 
-    worker = _worker(queued, queue_url, queue_name)
+    log = tmp_path / "worker.log"
+    worker = start_worker(queued, log)
     try:
         assert _wait_for(lambda: _messages() == [("report.in_hand", "sent", 1)]), (
             _messages(),
-            worker.poll() is not None and worker.stdout.read().decode(),
+            log.read_text(errors="replace")[-3000:],
         )
     finally:
         worker.terminate()

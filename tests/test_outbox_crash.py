@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,37 +17,12 @@ import requests
 from backend import clock, create_app, engine, notify
 from backend.db import database, write_transaction
 from backend.models import OutboxMessage, User
-from tests.test_outbox import REDIS_URL, REPORT_TEMPLATE, _redis_or_skip
+from tests.test_outbox import REDIS_URL, REPORT_TEMPLATE, _redis_or_skip, start_worker
 
 MESSAGES = 2000
 BATCH = 100  # messages written per transaction, as a sweep would
 KILL_AFTER = 300  # deliveries the stub has seen when the worker is killed
 THREADS = 4
-
-
-def _start_worker(config, queue_url: str, queue_name: str, log: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": config.database_url,
-        "TASK_QUEUE_URL": queue_url,
-        "TASK_QUEUE_NAME": queue_name,
-        "WECHAT_API_BASE": config.wechat_api_base,
-        "WECHAT_APPID": config.wechat_appid,
-        "WECHAT_SECRET": config.wechat_secret,
-        "SIGNING_KEYS_DIR": config.signing_keys_dir,
-        "CITYCODE_ENV": "development",
-        # The quota is not what is tested here: 2,000 messages at the default 20/s are 100 s.
-        "WECHAT_MESSAGES_PER_SECOND": "100000",
-        "LOG_LEVEL": "WARNING",
-    }
-    # A file, not a pipe: a worker logging 2,000 tasks into a pipe nobody reads would block.
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [str(Path(sys.executable).parent / "citycode"), "worker", "--threads", str(THREADS)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
 
 
 def _deliveries(stub_url: str) -> list[dict]:
@@ -125,7 +98,10 @@ def test_a_worker_killed_mid_backlog_loses_no_message(
     else:
         queue_url = f"sqlite:///{tmp_path / 'tasks.db'}"
     queue_name = f"citycode-crash-{uuid.uuid4().hex[:8]}"
-    queued = config.replace(task_queue_url=queue_url, task_queue_name=queue_name)
+    # The quota is not what is tested here: 2,000 messages at the default 20/s are 100 s.
+    queued = config.replace(
+        task_queue_url=queue_url, task_queue_name=queue_name, wechat_messages_per_second=100000
+    )
     log = tmp_path / "worker.log"
     started = time.monotonic()
     expected = _write_backlog(create_app(queued), wechat_stub)
@@ -134,7 +110,7 @@ def test_a_worker_killed_mid_backlog_loses_no_message(
 
     first = second = None
     try:
-        first = _start_worker(queued, queue_url, queue_name, log)
+        first = start_worker(queued, log, THREADS)
         assert _wait_for(lambda: len(_deliveries(wechat_stub.url)) >= KILL_AFTER, 60), (
             log.read_text(errors="replace")[-3000:]
         )
@@ -146,7 +122,7 @@ def test_a_worker_killed_mid_backlog_loses_no_message(
 
         _claims_run_out()
         # The new worker's pick-up, at its start, finds what the dead one held or had taken.
-        second = _start_worker(queued, queue_url, queue_name, log)
+        second = start_worker(queued, log, THREADS)
         assert _wait_for(lambda: _pending() == 0, 120, interval=0.5), (
             _pending(),
             log.read_text(errors="replace")[-3000:],
