@@ -107,13 +107,19 @@ def _load_keys(app: Flask, config: Config, serving: bool) -> None:
 
 
 def _connect_wechat(app: Flask, config: Config) -> None:
-    from backend import wechat
+    from backend import ratelimit, wechat
 
     app.extensions["citycode.wechat"] = wechat.WeChatClient(
         config.wechat_api_base,
         config.wechat_appid,
         config.wechat_secret,
         timeout=(3.05, config.wechat_timeout_seconds),
+    )
+    # WeChat's quota is the app's: every worker sharing the rate limits' storage counts in it.
+    app.extensions["citycode.wechat_pace"] = ratelimit.Pace(
+        config.ratelimit_storage_uri,
+        config.wechat_messages_per_second,
+        f"wechat-subscribe:{config.wechat_appid}",
     )
 
 

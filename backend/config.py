@@ -105,9 +105,9 @@ class Config:
     # database, redis://… for several machines, memory:// to run each task at once.
     task_queue_url: str = field(default="", repr=False)
     task_queue_name: str = "citycode"
-    # What one worker process sends a second at most; WeChat's quota is per app, so the
-    # quota divided by the worker processes.
-    wechat_messages_per_second: float = 20.0
+    # Subscribe messages sent a second at most by every worker that shares
+    # RATELIMIT_STORAGE_URI (Redis: the whole app, WeChat's quota being per app).
+    wechat_messages_per_second: int = 20
     # Tries of one message before it is "failed" (backoff from 30 s, doubling, up to 1 h).
     message_attempts: int = 8
     testing: bool = False
@@ -145,8 +145,8 @@ class Config:
             log_level=env("LOG_LEVEL", cls.log_level),
             task_queue_url=env("TASK_QUEUE_URL", cls.task_queue_url),
             task_queue_name=env("TASK_QUEUE_NAME", cls.task_queue_name),
-            wechat_messages_per_second=float(
-                _int("WECHAT_MESSAGES_PER_SECOND", int(cls.wechat_messages_per_second), 1)
+            wechat_messages_per_second=_int(
+                "WECHAT_MESSAGES_PER_SECOND", cls.wechat_messages_per_second, 1
             ),
             message_attempts=_int("MESSAGE_ATTEMPTS", cls.message_attempts, 1),
         )

@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import peewee as pw
 from flask import current_app
@@ -35,6 +33,9 @@ FIRST_RETRY_SECONDS = 30
 LONGEST_RETRY_SECONDS = 3600
 # WeChat's answer when the app sends faster than its quota allows: wait longer.
 FREQUENCY_LIMITED = {45009, 45011, 45047}
+# A final message is kept this long, for a user who says they were never told; its
+# idempotency key then stops guarding against writing it again.
+FINAL_KEPT = timedelta(days=180)
 
 
 def shop_owners(shop: Shop) -> list[User]:
@@ -100,7 +101,7 @@ def deliver(message_id: int) -> tuple[str, float | None]:
         return "skipped", None
     settings = current_app.config["CITYCODE"]
     client: wechat.WeChatClient = current_app.extensions["citycode.wechat"]
-    _pace(settings.wechat_messages_per_second)
+    current_app.extensions["citycode.wechat_pace"].wait()
     try:
         client.send_subscribe_message(
             message.user.openid,
@@ -179,21 +180,6 @@ def _later(message: OutboxMessage, errcode: int | None) -> float:
     return delay
 
 
-_pace_lock = threading.Lock()
-_next_slot = [0.0]
-
-
-def _pace(per_second: float) -> None:
-    """At most `per_second` messages a second from this process, WeChat's quota per app
-    being shared by every worker: each takes the next free slot, and waits for it."""
-    with _pace_lock:
-        now = time.monotonic()
-        slot = max(_next_slot[0], now)
-        _next_slot[0] = slot + 1.0 / per_second
-    if slot > now:
-        time.sleep(slot - now)
-
-
 def due(limit: int = 1000) -> list[int]:
     """Messages whose task was lost (a crash between commit and enqueue, a queue emptied):
     due a while ago and held by no worker. One due just now still has its task on the
@@ -210,6 +196,15 @@ def due(limit: int = 1000) -> list[int]:
         .order_by(OutboxMessage.next_attempt_at)
         .limit(limit)
     ]
+
+
+def purge(now: datetime) -> int:
+    """Delete the messages final for FINAL_KEPT (sent, refused or failed); pending ones
+    stay, however old, until the worker takes them."""
+    final = OutboxMessage.status.in_(("sent", "refused", "failed"))
+    # Written this long ago: a message is final within hours of being written.
+    old = OutboxMessage.created_at < now - FINAL_KEPT
+    return OutboxMessage.delete().where(final & old).execute()
 
 
 def stats_in_scope(staff: StaffAccount) -> dict:

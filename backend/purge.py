@@ -1,6 +1,6 @@
 """Deleting rows kept only for a while: used resident-code jti's, dead logins' refresh
-tokens, the record of ended logins once their access tokens have all expired, and
-Idempotency-Keys a day old.
+tokens, the record of ended logins once their access tokens have all expired,
+Idempotency-Keys a day old, and messages final for half a year.
 
 The worker runs it daily (backend/engine.py); `citycode purge` runs it by hand.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from backend import clock, idempotency, residentcode, revocations
+from backend import clock, idempotency, notify, residentcode, revocations
 from backend.db import write_transaction
 from backend.models import RefreshToken, ResidentCodeUse
 
@@ -29,6 +29,7 @@ class PurgeReport:
     refresh_tokens: int
     ended_logins: int
     idempotency_keys: int
+    messages: int
 
 
 def purge(now: datetime | None = None) -> PurgeReport:
@@ -45,4 +46,5 @@ def purge(now: datetime | None = None) -> PurgeReport:
         refresh_tokens = RefreshToken.delete().where(RefreshToken.family.not_in(live)).execute()
         ended_logins = revocations.purge(now)
         idempotency_keys = idempotency.purge(now)
-    return PurgeReport(code_uses, refresh_tokens, ended_logins, idempotency_keys)
+        messages = notify.purge(now)
+    return PurgeReport(code_uses, refresh_tokens, ended_logins, idempotency_keys, messages)

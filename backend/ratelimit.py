@@ -1,4 +1,5 @@
-"""Rate limits (flask-limiter): per client on login, per token on refresh, per user on writes.
+"""Rate limits (flask-limiter): per client on login, per token on refresh, per user on writes;
+and the pace of what we send to services that limit us (`Pace`).
 
 Reads (GET, HEAD, OPTIONS) are never limited, whatever a view declares, and skip
 flask-limiter's per-request check altogether: working out that a read has no limits
@@ -12,13 +13,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
+import time
 
+import limits
+import limits.storage
+import limits.strategies
 from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+log = logging.getLogger(__name__)
 
 
 def _user_or_address() -> str:
@@ -111,3 +119,40 @@ def _writes_only(hook):
         return args[0] if args else None
 
     return functools.update_wrapper(unless_read, hook)  # a partial has no name: skipped
+
+
+# -- pacing what we send to others -------------------------------------------------------
+class Pace:
+    """At most `per_second` calls a second to a service whose quota is ours as a whole
+    (WeChat's subscribe messages: per app), across every process that shares `storage_uri`:
+    Redis in production, so the workers of every machine count together; per process on
+    memory://. A caller over the pace waits for the next free place rather than being
+    refused. While the shared storage is down, each process keeps the pace on its own."""
+
+    # After the shared storage failed, this long alone before asking it again.
+    ALONE_FOR = 30.0
+
+    def __init__(self, storage_uri: str, per_second: int, name: str):
+        self.item = limits.RateLimitItemPerSecond(per_second)
+        self.name = name
+        self.shared = limits.strategies.MovingWindowRateLimiter(
+            limits.storage.storage_from_string(
+                storage_uri, socket_timeout=2, socket_connect_timeout=2
+            )
+        )
+        self.alone = limits.strategies.MovingWindowRateLimiter(limits.storage.MemoryStorage())
+        self._alone_until = 0.0
+
+    def wait(self) -> None:
+        if time.monotonic() >= self._alone_until:
+            try:
+                return self._wait(self.shared)
+            except Exception:  # noqa: BLE001  any failure of the shared storage: pace alone
+                log.warning("shared pace unavailable; pacing this process alone", exc_info=True)
+                self._alone_until = time.monotonic() + self.ALONE_FOR
+        return self._wait(self.alone)
+
+    def _wait(self, limiter) -> None:
+        while not limiter.hit(self.item, self.name):
+            free_at = limiter.get_window_stats(self.item, self.name).reset_time
+            time.sleep(min(max(free_at - time.time(), 0.001), 1.0))

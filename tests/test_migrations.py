@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backend.db import database
-from backend.migrate import drift, pending
+from backend.migrate import drift, pending, upgrade
 from backend.models import ALL_MODELS
 
 
@@ -37,3 +37,48 @@ def test_upgrade_command_on_an_empty_database(config, tmp_path):
     assert "applied: 0001_foundation" in result.output
     again = app.test_cli_runner().invoke(args=["upgrade"])
     assert "at head" in again.output
+
+
+def test_the_outbox_takes_back_the_messages_the_old_daily_retry_would_have_sent(tmp_path):
+    """0012: a message failed lately and still kept for the old retry (under 3 days old,
+    under 5 tries) is pending again and due; an older one, or one tried 5 times, stays
+    failed and loses its text."""
+    from datetime import UTC, datetime, timedelta
+
+    from backend.db import make_database
+    from backend.migrate import runner
+
+    db = make_database(f"sqlite:///{tmp_path / 'old.db'}")
+    with db.connection_context():
+        runner(db).up("0011_inspection_confirmation")
+        now = datetime.now(UTC).replace(tzinfo=None)
+        db.execute_sql(
+            "INSERT INTO \"user\" (openid, created_at, updated_at) VALUES ('oOld', ?, ?)",
+            (now, now),
+        )
+        user_id = db.execute_sql('SELECT id FROM "user"').fetchone()[0]
+        rows = {
+            "lately": ("failed", now - timedelta(days=1), 2),
+            "long_ago": ("failed", now - timedelta(days=4), 2),
+            "tried_out": ("failed", now - timedelta(days=1), 5),
+            "sent": ("sent", now - timedelta(days=1), 1),
+        }
+        for subject, (status, created, attempts) in rows.items():
+            db.execute_sql(
+                "INSERT INTO notification (user_id, template, subject, status, created_at, "
+                "data, page, attempts) VALUES (?, 't', ?, ?, ?, '{}', 'pages/x', ?)",
+                (user_id, subject, status, created, attempts),
+            )
+        upgrade(db)
+        after = {
+            subject: (status, data is not None, due is not None)
+            for subject, status, data, due in db.execute_sql(
+                "SELECT subject, status, data, next_attempt_at FROM outbox"
+            )
+        }
+    assert after == {
+        "lately": ("pending", True, True),
+        "long_ago": ("failed", False, False),
+        "tried_out": ("failed", False, False),
+        "sent": ("sent", True, False),
+    }

@@ -209,7 +209,8 @@ def start_worker(config, log: Path, threads: int = 2) -> subprocess.Popen:
         "WECHAT_API_BASE": config.wechat_api_base,
         "WECHAT_APPID": config.wechat_appid,
         "WECHAT_SECRET": config.wechat_secret,
-        "WECHAT_MESSAGES_PER_SECOND": str(int(config.wechat_messages_per_second)),
+        "WECHAT_MESSAGES_PER_SECOND": str(config.wechat_messages_per_second),
+        "RATELIMIT_STORAGE_URI": config.ratelimit_storage_uri,
         "SIGNING_KEYS_DIR": config.signing_keys_dir,
         "CITYCODE_ENV": "development",
         "LOG_LEVEL": "WARNING",
@@ -261,3 +262,29 @@ def test_a_message_committed_while_no_worker_runs_arrives_once_it_starts(
         if backend == "redis":
             engine.huey.storage.flush_all()
     assert [s["body"]["touser"] for s in _sent(wechat_stub)] == ["oStub_alice"]
+
+
+def test_the_purge_deletes_messages_final_for_half_a_year_and_keeps_the_pending(app, wechat_stub):
+    def tell(openid: str, subscribed: bool = True) -> None:
+        if subscribed:
+            wechat_stub.control(
+                "subscriptions", {"openid": openid, "template_id": REPORT_TEMPLATE, "count": 1}
+            )
+        with app.app_context(), database.connection_context(), write_transaction():
+            user = User.create(openid=openid)
+            notify.send(user, None, REPORT_TEMPLATE, "report.in_hand", {"thing1": openid})
+
+    tell("oOld_sent")
+    tell("oOld_refused", subscribed=False)
+    wechat_stub.control("faults", {"busy": 1})
+    tell("oOld_pending")
+    clock.travel(notify.FINAL_KEPT + timedelta(days=1))
+    tell("oNew_sent")
+
+    result = app.test_cli_runner().invoke(args=["purge"])
+
+    assert result.exit_code == 0, result.output
+    assert "messages: 2" in result.output
+    with database.connection_context():
+        left = {(m.user.openid, m.status) for m in OutboxMessage.select()}
+    assert left == {("oOld_pending", "pending"), ("oNew_sent", "sent")}

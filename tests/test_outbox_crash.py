@@ -57,10 +57,10 @@ def _claims_run_out() -> None:
         ).execute()
 
 
-def _write_backlog(app, stub) -> dict[str, str]:
-    """MESSAGES messages, one to each of as many residents, each subscribed twice (so a
+def write_backlog(app, stub, messages: int = MESSAGES) -> dict[str, str]:
+    """`messages` messages, one to each of as many residents, each subscribed twice (so a
     message sent again is accepted, and counted, like the first); marker → openid."""
-    openids = [f"oCrash_{n:05d}" for n in range(MESSAGES)]
+    openids = [f"oCrash_{n:05d}" for n in range(messages)]
     # One call: 2,000 calls to /__stub__/subscriptions took 6 s of a loaded 2-core machine.
     stub.control(
         "subscriptions/bulk", {"openids": openids, "template_id": REPORT_TEMPLATE, "count": 2}
@@ -104,7 +104,7 @@ def test_a_worker_killed_mid_backlog_loses_no_message(
     )
     log = tmp_path / "worker.log"
     started = time.monotonic()
-    expected = _write_backlog(create_app(queued), wechat_stub)
+    expected = write_backlog(create_app(queued), wechat_stub)
     written = time.monotonic()
     assert _pending() == MESSAGES and _deliveries(wechat_stub.url) == []
 
