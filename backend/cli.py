@@ -1,5 +1,5 @@
-"""Commands a newcomer and an operator need: upgrade, seed-demo, create-staff, rotate-keys,
-the sweeps by hand, the worker and the outbox's state."""
+"""Commands a newcomer and an operator need: upgrade, seed-demo, print-codes, create-staff,
+rotate-keys, the sweeps by hand, the worker and the outbox's state."""
 
 from __future__ import annotations
 
@@ -25,9 +25,34 @@ def seed_demo_command():
     from backend import seed
 
     with database.connection_context():
-        summary = seed.seed_demo()
+        summary = seed.seed_demo(shown=progress.shown)
     for line in summary:
         click.echo(line)
+
+
+@click.command("print-codes")
+@click.argument("street_code")
+@click.option("--zip", "as_zip", is_flag=True, help="one PNG sticker per shop, not A4 sheets")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), default=None)
+@with_appcontext
+def print_codes_command(street_code, as_zip, out):
+    """Every active shop's code in a street, for the print shop: A4 sheets (PDF) or a ZIP."""
+    from backend.errors import NotFound
+    from backend.shops import printing
+
+    with database.connection_context():
+        try:
+            street, entries = printing.street_codes_for_operator(street_code)
+        except NotFound:
+            raise click.BadParameter(f"no street with code {street_code}") from None
+        if as_zip:
+            body = printing.street_codes_zip(entries, shown=progress.shown)
+        else:
+            body = printing.street_codes_pdf(street, entries, shown=progress.shown)
+    path = out or f"{street.code}.{'zip' if as_zip else 'pdf'}"
+    with open(path, "wb") as file:
+        file.write(body)
+    click.echo(f"{street.name}: {len(entries)} shops, {len(body)} bytes → {path}")
 
 
 @click.command("create-staff")
@@ -96,14 +121,16 @@ def sweep_rectifications_command():
 @click.command("purge")
 @with_appcontext
 def purge_command():
-    """Delete used resident-code jti's past their code's expiry and logins long dead."""
+    """Delete used resident-code jti's past their code's expiry, logins long dead, spent
+    Idempotency-Keys and messages final for half a year."""
     from backend.purge import purge
 
     with database.connection_context():
         report = purge()
     click.echo(
         f"resident code uses: {report.code_uses}, refresh tokens: {report.refresh_tokens}, "
-        f"ended logins: {report.ended_logins}, idempotency keys: {report.idempotency_keys}"
+        f"ended logins: {report.ended_logins}, idempotency keys: {report.idempotency_keys}, "
+        f"messages: {report.messages}"
     )
 
 
@@ -179,6 +206,7 @@ def outbox_command():
 COMMANDS = (
     upgrade_command,
     seed_demo_command,
+    print_codes_command,
     create_staff_command,
     rotate_keys_command,
     sweep_licences_command,

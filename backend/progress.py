@@ -3,6 +3,7 @@ pipe) the command prints its one-line summary and nothing per item."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 
 import click
@@ -16,7 +17,7 @@ def quietly(items: Iterable, label: str) -> Iterable:  # noqa: ARG001  shown()'s
 def shown(items: Iterable, label: str) -> Iterator:
     """The items, with a bar on the terminal that counts them off under `label`."""
     items = list(items)
-    stream = click.get_text_stream("stderr")
+    stream = sys.stderr
     if not stream.isatty():
         yield from items
         return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from backend import clock, creditcode
+from backend import clock, creditcode, progress
 from backend.codes import current_shop_code
 from backend.db import write_transaction
 from backend.models import (
@@ -53,7 +53,7 @@ def stub_openid(user: str) -> str:
     return f"oStub_{user}"
 
 
-def seed_demo() -> list[str]:
+def seed_demo(shown=progress.quietly) -> list[str]:
     if Region.get_or_none(Region.code == DISTRICT[0]) is not None:
         return ["demo data already present; nothing to do"]
     with write_transaction():
@@ -71,7 +71,7 @@ def seed_demo() -> list[str]:
             )
             staff.user = User.create(openid=stub_openid(user))
             staff.save()
-        shops = _seed_shops(regions)
+        shops = _seed_shops(regions, shown)
         community = _seed_community_life(regions)
     lines = [f"regions: {len(regions)}, departments: {len(departments)}, staff: {len(STAFF)}"]
     lines += [
@@ -228,14 +228,17 @@ def demo_credit_code(n: int) -> str:
     return body + creditcode.check_character(body)
 
 
-def _seed_shops(regions: dict[str, Region]) -> list[str]:
+def _seed_shops(regions: dict[str, Region], shown) -> list[str]:
     from backend.shops import decisions, employees, honours, licences, requests, status
 
     admins = {s.region.code: s for s in StaffAccount.select().where(StaffAccount.role == "admin")}
     approver = admins[DISTRICT[0]]
     today = clock.today_local()
     lines = []
-    for n, (owner, name, category, street, community, shop_status, held) in enumerate(SHOPS, 1):
+    numbered = enumerate(SHOPS, 1)
+    for n, (owner, name, category, street, community, shop_status, held) in shown(
+        numbered, "demo shops"
+    ):
         user = User.get_or_none(User.openid == stub_openid(owner)) or User.create(
             openid=stub_openid(owner)
         )

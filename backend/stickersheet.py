@@ -20,7 +20,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
-from backend import codes, qrsymbols
+from backend import codes, progress, qrsymbols
 
 FONT = "STSong-Light"
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -50,8 +50,10 @@ def street_sheet(
     entries: list[tuple[str, str]],
     issuer: str,
     printed_on: date,
+    shown=progress.quietly,
 ) -> bytes:
-    """The cover, then a sticker for each (printed url, shop name), in that order."""
+    """The cover, then a sticker for each (printed url, shop name), in that order; `shown`
+    counts the pages off."""
     _register_font()
     buffer = io.BytesIO()
     # Invariant: no timestamp or random id in the file, so a reprint is byte for byte the same.
@@ -63,7 +65,7 @@ def street_sheet(
     if entries:
         _frame(canvas, issuer)
         paths = _qr_paths(qrsymbols.symbols([url for url, _ in entries]))
-        for page in range(pages):
+        for page in shown(range(pages), "pages"):
             for slot in range(min(PER_PAGE, len(entries) - page * PER_PAGE)):
                 i = page * PER_PAGE + slot
                 url, name = entries[i]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import math
 import random
+import zipfile
 from datetime import timedelta
 
 import numpy as np
@@ -21,6 +22,7 @@ from qrcode.constants import ERROR_CORRECT_H
 from backend import clock, codes, qrsymbols, stickersheet
 from tests import test_printed_codes
 from tests.test_printed_codes import printed
+from tests.test_progress import on_terminal
 
 # The shops and streets tests/test_printed_codes.py prints, as fixtures of this module too.
 places, street_print = test_printed_codes.places, test_printed_codes.street_print
@@ -161,3 +163,31 @@ def test_symbols_are_the_qrcode_librarys_own_with_the_mask_it_chooses():
         assert np.array_equal(symbol, _library_symbol(url)), url
     masks = {_mask_of(symbol) for symbol in symbols[:800]}
     assert masks == set(range(8))  # the choice is made code by code, not fixed
+
+
+def test_an_operator_prints_a_street_from_the_command_line_as_the_api_prints_it(
+    app, client, busy_street, tmp_path
+):
+    street, expected = busy_street
+    sheets, stickers = tmp_path / "street.pdf", tmp_path / "street.zip"
+    runner = app.test_cli_runner()
+    printed_pdf = runner.invoke(args=["print-codes", street, "--out", str(sheets)])
+    printed_zip = runner.invoke(args=["print-codes", street, "--zip", "--out", str(stickers)])
+
+    assert printed_pdf.exit_code == 0, printed_pdf.output
+    assert "天平路街道: 7 shops" in printed_pdf.output
+    assert sheets.read_bytes() == _street_pdf(client, street)
+    assert printed_zip.exit_code == 0, printed_zip.output
+    with zipfile.ZipFile(stickers) as archive:
+        names = {name.split("-", 1)[0] for name in archive.namelist()}
+    assert names == {url.rsplit("/", 1)[-1] for url in expected}
+    unknown = runner.invoke(args=["print-codes", "999999"])
+    assert unknown.exit_code == 2 and "no street with code 999999" in unknown.output
+
+
+def test_on_a_terminal_printing_counts_its_pages_off(config, busy_street, tmp_path):
+    street, _ = busy_street
+    done, shown = on_terminal(config, "print-codes", street, "--out", str(tmp_path / "s.pdf"))
+    assert done.returncode == 0, shown
+    assert "pages" in shown and "2/2" in shown
+    assert done.stdout.decode().endswith(f"→ {tmp_path / 's.pdf'}\n")

@@ -26,9 +26,9 @@ def test_without_a_terminal_a_command_prints_its_summary_only(app, make, places)
     assert result.output == "shops: 2, chains ok: 2, broken: 0\n"
 
 
-def test_on_a_terminal_the_command_counts_the_shops_off(config, make, places):
-    make.shop("owner", places["street_a"])
-    make.shop("owner2", places["street_b"], name="街角咖啡")
+def on_terminal(config, *args: str) -> tuple[subprocess.CompletedProcess, str]:
+    """`citycode *args` with its errors on a terminal (where the bar goes) and its output
+    on a pipe: what it ended with, and what the terminal showed."""
     terminal, its_end = pty.openpty()
     env = {
         **os.environ,
@@ -39,7 +39,7 @@ def test_on_a_terminal_the_command_counts_the_shops_off(config, make, places):
     }
     citycode = Path(sys.executable).parent / "citycode"
     done = subprocess.run(
-        [str(citycode), "verify-chains"],
+        [str(citycode), *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=its_end,
@@ -57,6 +57,22 @@ def test_on_a_terminal_the_command_counts_the_shops_off(config, make, places):
             break
         shown += chunk
     os.close(terminal)
+    return done, shown.decode(errors="replace")
+
+
+def test_on_a_terminal_the_command_counts_the_shops_off(config, make, places):
+    make.shop("owner", places["street_a"])
+    make.shop("owner2", places["street_b"], name="街角咖啡")
+    done, shown = on_terminal(config, "verify-chains")
     assert done.returncode == 0
     assert done.stdout.decode() == "shops: 2, chains ok: 2, broken: 0\n"
-    assert "lifecycle chains" in shown.decode() and "2/2" in shown.decode()
+    assert "lifecycle chains" in shown and "2/2" in shown
+
+
+def test_on_a_terminal_seeding_the_demo_counts_its_shops_off(config):
+    from backend import seed
+
+    done, shown = on_terminal(config, "seed-demo")
+    assert done.returncode == 0, shown
+    assert "demo shops" in shown and f"{len(seed.SHOPS)}/{len(seed.SHOPS)}" in shown
+    assert "demo shops" not in done.stdout.decode()
