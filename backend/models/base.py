@@ -39,3 +39,39 @@ def random_id(length: int = 12, alphabet: str = "23456789abcdefghjkmnpqrstuvwxyz
 
 def created_now():
     return clock.now()
+
+
+# The head of a chain with no event yet, and the prev_hash of its first.
+GENESIS_HASH = "0" * 64
+
+
+class AppendOnly(Exception):
+    """Raised on any attempt to change or remove a recorded event."""
+
+
+class ChainedEvent(BaseModel):
+    """An event of a hash chain (backend/chain.py): written once, never changed or removed."""
+
+    seq = pw.IntegerField()
+    type = pw.CharField(max_length=48)
+    occurred_at = UTCDateTimeField()
+    actor = pw.CharField(max_length=64)
+    payload = pw.TextField()
+    prev_hash = pw.CharField(max_length=64)
+    hash = pw.CharField(max_length=64)
+
+    def save(self, *args, **kwargs):
+        if self.id is not None:
+            raise AppendOnly("chained events are never updated")
+        return super().save(*args, **kwargs)
+
+    def delete_instance(self, *args, **kwargs):
+        raise AppendOnly("chained events are never deleted")
+
+    @classmethod
+    def update(cls, *args, **kwargs):
+        raise AppendOnly("chained events are never updated")
+
+    @classmethod
+    def delete(cls, *args, **kwargs):
+        raise AppendOnly("chained events are never deleted")

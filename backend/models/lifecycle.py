@@ -4,39 +4,15 @@ from __future__ import annotations
 
 import peewee as pw
 
-from backend.models.base import BaseModel, UTCDateTimeField
+from backend.models.base import AppendOnly, ChainedEvent
 from backend.models.shops import Shop
 
-
-class AppendOnly(Exception):
-    """Raised on any attempt to change or remove a recorded event."""
+__all__ = ["AppendOnly", "LifecycleEvent"]
 
 
-class LifecycleEvent(BaseModel):
+class LifecycleEvent(ChainedEvent):
     shop = pw.ForeignKeyField(Shop, backref="events", on_delete="RESTRICT")
-    seq = pw.IntegerField()
-    type = pw.CharField(max_length=48)
-    occurred_at = UTCDateTimeField()
-    actor = pw.CharField(max_length=64)
-    payload = pw.TextField()
-    prev_hash = pw.CharField(max_length=64)
-    hash = pw.CharField(max_length=64)
 
     class Meta:
+        table_name = "lifecycle_event"
         indexes = ((("shop", "seq"), True),)
-
-    def save(self, *args, **kwargs):
-        if self.id is not None:
-            raise AppendOnly("lifecycle events are never updated")
-        return super().save(*args, **kwargs)
-
-    def delete_instance(self, *args, **kwargs):
-        raise AppendOnly("lifecycle events are never deleted")
-
-    @classmethod
-    def update(cls, *args, **kwargs):
-        raise AppendOnly("lifecycle events are never updated")
-
-    @classmethod
-    def delete(cls, *args, **kwargs):
-        raise AppendOnly("lifecycle events are never deleted")

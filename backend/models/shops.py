@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import peewee as pw
 
-from backend.models.base import BaseModel, UTCDateTimeField, created_now, random_id
+from backend.models.base import (
+    GENESIS_HASH,
+    BaseModel,
+    UTCDateTimeField,
+    created_now,
+    random_id,
+)
 from backend.models.people import User
 from backend.models.regions import Region
 
 SHOP_STATUSES = ("pending", "active", "suspended", "closed")
 RISK_GRADES = ("A", "B", "C", "D")
-GENESIS_HASH = "0" * 64
 
 
 def new_shop_public_id() -> str:
