@@ -43,7 +43,7 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
     `serving=False` is the command line's app: in production it starts without signing
     keys, so that `citycode rotate-keys` can make the first ones.
     """
-    from backend import api, cli, db, engine, errors, logs, ratelimit
+    from backend import api, cli, db, engine, errors, logs, ratelimit, workdays
 
     config = config or Config.from_env()
     app = CityCodeFlask(__name__, instance_relative_config=False)
@@ -53,6 +53,9 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
     db.init_app(app)
     _load_keys(app, config, serving)
     _connect_wechat(app, config)
+    app.extensions["citycode.calendar"] = workdays.WorkingCalendar(
+        config.extra_days_off, config.extra_working_days
+    )
     engine.init_app(app)
     _require_sign_in(app)
     app.after_request(_protect_response)

@@ -118,6 +118,17 @@ def sweep_rectifications_command():
     click.echo(f"overdue: {len(marked)}")
 
 
+@click.command("sweep-work-orders")
+@with_appcontext
+def sweep_work_orders_command():
+    """Mark work orders past 80 % of their time warning, past their deadline overdue."""
+    from backend.workorders import sla
+
+    with database.connection_context():
+        warning, overdue = sla.sweep()
+    click.echo(f"work orders marked warning: {warning}, overdue: {overdue}")
+
+
 @click.command("purge")
 @with_appcontext
 def purge_command():
@@ -211,6 +222,7 @@ COMMANDS = (
     rotate_keys_command,
     sweep_licences_command,
     sweep_rectifications_command,
+    sweep_work_orders_command,
     purge_command,
     verify_chains_command,
     worker_command,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import limits
@@ -47,6 +48,15 @@ def _rate(name: str, default: str) -> str:
     return raw
 
 
+def _days(name: str) -> tuple[date, ...]:
+    """Dates, comma-separated, as 2026-12-24."""
+    raw = os.environ.get(name, "")
+    try:
+        return tuple(date.fromisoformat(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must list dates like 2026-12-24,2026-12-25: {raw!r}") from None
+
+
 ENVIRONMENTS = ("development", "test", "production")
 
 
@@ -83,6 +93,7 @@ class Config:
     wechat_template_licence: str = "tmpl_licence_expiry"
     wechat_template_inspection: str = "tmpl_inspection_result"
     wechat_template_report: str = "tmpl_report_progress"
+    wechat_template_work_order: str = "tmpl_work_order_progress"
     wechat_template_shop: str = "tmpl_shop_membership"
     wechat_miniprogram_state: str = "formal"
     signing_keys_dir: str = str(INSTANCE_DIR / "keys")
@@ -110,6 +121,9 @@ class Config:
     wechat_messages_per_second: int = 20
     # Tries of one message before it is "failed" (backoff from 30 s, doubling, up to 1 h).
     message_attempts: int = 8
+    # The district's own changes to China's working days, which count work orders' time.
+    extra_days_off: tuple[date, ...] = ()
+    extra_working_days: tuple[date, ...] = ()
     testing: bool = False
 
     @classmethod
@@ -128,6 +142,9 @@ class Config:
                 "WECHAT_TEMPLATE_INSPECTION", cls.wechat_template_inspection
             ),
             wechat_template_report=env("WECHAT_TEMPLATE_REPORT", cls.wechat_template_report),
+            wechat_template_work_order=env(
+                "WECHAT_TEMPLATE_WORK_ORDER", cls.wechat_template_work_order
+            ),
             wechat_template_shop=env("WECHAT_TEMPLATE_SHOP", cls.wechat_template_shop),
             wechat_miniprogram_state=env("WECHAT_MINIPROGRAM_STATE", cls.wechat_miniprogram_state),
             signing_keys_dir=env("SIGNING_KEYS_DIR", cls.signing_keys_dir),
@@ -149,6 +166,8 @@ class Config:
                 "WECHAT_MESSAGES_PER_SECOND", cls.wechat_messages_per_second, 1
             ),
             message_attempts=_int("MESSAGE_ATTEMPTS", cls.message_attempts, 1),
+            extra_days_off=_days("EXTRA_DAYS_OFF"),
+            extra_working_days=_days("EXTRA_WORKING_DAYS"),
         )
         values.update(overrides)
         config = cls(**values)

@@ -26,6 +26,7 @@ from backend.db import database, end_request
 from backend.inspections.rectification import sweep_overdue
 from backend.purge import purge
 from backend.sweeps import sweep_licences
+from backend.workorders import sla
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,13 @@ def sweep_licences_daily() -> None:
 @in_app
 def sweep_rectifications_hourly() -> None:
     sweep_overdue()
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+@in_app
+def sweep_work_orders() -> None:
+    """Every ten minutes: an urgent order has two hours to be signed."""
+    sla.sweep()
 
 
 @huey.periodic_task(crontab(minute="40", hour="18"))

@@ -81,6 +81,7 @@ NOT_FOUND = {
     "inspection": (N_("inspection not found"), "inspection_not_found"),
     "rectification_order": (N_("rectification order not found"), "rectification_not_found"),
     "staff_member": (N_("staff member not found"), "staff_not_found"),
+    "work_order": (N_("work order not found"), "work_order_not_found"),
 }
 
 

@@ -47,6 +47,10 @@ COVERED_ELSEWHERE = {
     f"{ADMIN}/events": "tests/test_bookings.py",
     f"{ADMIN}/forms": "tests/test_forms.py",
     f"{ADMIN}/outbox": "tests/test_outbox.py",
+    f"{ADMIN}/work-orders": "tests/test_work_orders.py",
+    f"{ADMIN}/routing-rules": "tests/test_work_orders.py",
+    f"{ADMIN}/work-order-categories": "tests/test_work_orders.py",
+    f"{ADMIN}/uploads": "tests/test_work_orders.py",
 }
 
 MISSING_STREET = "310104999"

@@ -33,4 +33,5 @@ from backend.admin import (  # noqa: E402, F401
     resident_routes,
     routes,
     signup_routes,
+    workorder_routes,
 )

@@ -48,6 +48,13 @@ from backend.models.shops import (
     ShopRequest,
     Upload,
 )
+from backend.models.workorders import (
+    DailyCounter,
+    RoutingRule,
+    ServiceCategory,
+    WorkOrder,
+    WorkOrderEvent,
+)
 
 ALL_MODELS = [
     Region,
@@ -91,6 +98,11 @@ ALL_MODELS = [
     Report,
     Rating,
     Complaint,
+    ServiceCategory,
+    RoutingRule,
+    WorkOrder,
+    WorkOrderEvent,
+    DailyCounter,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel"]

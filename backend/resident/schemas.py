@@ -7,6 +7,7 @@ from marshmallow import validate
 
 from backend.api import Line, Text
 from backend.models.ratings import COMPLAINT_CATEGORIES
+from backend.models.workorders import RATINGS
 
 
 class JoinRequest(ma.Schema):
@@ -76,3 +77,18 @@ class ComplaintIn(ma.Schema):
     category = ma.fields.String(required=True, validate=validate.OneOf(list(COMPLAINT_CATEGORIES)))
     # Trimmed before it is measured: five spaces are not a complaint, and it counts in the grade.
     text = Text(required=True, validate=validate.Length(min=5, max=1000))
+
+
+class SatisfactionIn(ma.Schema):
+    rating = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(list(RATINGS)),
+        metadata={
+            "description": "满意 satisfied, 基本满意 basically_satisfied, 不满意 unsatisfied"
+        },
+    )
+    comment = Text(load_default=None, validate=validate.Length(max=500))
+
+
+class ReopeningIn(ma.Schema):
+    reason = Text(required=True, validate=validate.Length(min=2, max=500))

@@ -1,0 +1,46 @@
+"""What the person who raised an order is told, through the outbox: that it went to a
+department, that it was resolved (and how), and that it is closed."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from backend import clock, notify
+from backend.models import ServiceCategory, WorkOrder
+
+# WeChat's phrase field holds at most five characters; thing, twenty.
+PHRASES = {
+    "dispatched": "已派发",
+    "resolved": "已办结",
+    "closed": "已关闭",
+    "merged": "已合并",
+    "reopened": "重新办理",
+}
+STEP_LABELS = {
+    "dispatched": "已派发至承办部门",
+    "resolved": "已办结，请评价",
+    "closed": "已办结归档",
+    "merged": "已并入相同问题的工单",
+    "reopened": "已重新办理",
+}
+
+
+def tell_reporter(order: WorkOrder, step: str) -> None:
+    if order.reporter_id is None:
+        return
+    category = ServiceCategory.get_by_id(order.category_id)
+    said = order.result if step == "resolved" and order.result else STEP_LABELS[step]
+    notify.send(
+        order.reporter,
+        order.shop,
+        current_app.config["CITYCODE"].wechat_template_work_order,
+        f"work_order.{step}",
+        {
+            "character_string1": order.number,
+            "thing2": category.name[:20],
+            "phrase3": PHRASES[step],
+            "thing4": said[:20],
+            "time5": clock.now().astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        },
+        page=f"pages/work-orders/detail?number={order.number}",
+    )
