@@ -25,6 +25,7 @@ from backend.models import (
     User,
 )
 from backend.people.staffing import create_staff
+from backend.workorders import demo as workorder_demo
 
 DISTRICT = ("310104", "徐汇区")
 STREETS = {
@@ -46,6 +47,7 @@ STAFF = [
     ("inspector2", "赵强", "inspector", "310104003", "天平路市场监管所"),
     ("inspector_hunan", "孙伟", "inspector", "310104004", "湖南路市场监管所"),
     ("cadre", "周敏", "cadre", "310104003001", None),
+    ("chengguan", "吴刚", "cadre", "310104003", "天平路街道城管中队"),
 ]
 
 
@@ -73,6 +75,7 @@ def seed_demo(shown=progress.quietly) -> list[str]:
             staff.save()
         shops = _seed_shops(regions, shown)
         community = _seed_community_life(regions)
+        community += workorder_demo.seed(stub_openid(NEIGHBOURS[0][0]))
     lines = [f"regions: {len(regions)}, departments: {len(departments)}, staff: {len(STAFF)}"]
     lines += [
         f"staff sign-in code '{u}.1' → {role} {name} ({code})" for u, name, role, code, _ in STAFF

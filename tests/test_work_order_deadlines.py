@@ -140,3 +140,70 @@ def test_rules_are_kept_inside_the_admins_region(client, rules):
         ("litter", rules["street_a"].code),
         (None, rules["street_a"].code),
     }
+
+
+def _resolve(client, who: str, number: str, result: str = "已处理") -> None:
+    photo = test_work_orders._photo(client, who)
+    answer = client.login(who).post(
+        f"/api/v1/admin/work-orders/{number}/resolve", json={"result": result, "photos": [photo]}
+    )
+    assert answer.status_code == 200, answer.get_json()
+
+
+def test_the_dashboard_counts_what_each_department_did_in_the_period(app, client, rules):
+    _travel_to(datetime(2026, 12, 7, 10, tzinfo=SHANGHAI))  # a Monday
+    handled = _reported_by(app, "oStub_alice", "facilities", rules["community_a"])
+    _refer(client, "inspector", "litter", rules["community_a"].code)  # never signed
+    bounced = _reported_by(app, "oStub_alice", "facilities", rules["community_a"])
+    squad, market = client.login("squad_lead"), client.login("market_officer")
+    squad.post(f"/api/v1/admin/work-orders/{handled}/sign")
+    squad.post(f"/api/v1/admin/work-orders/{bounced}/return", json={"reason": "涉及商户"})
+    client.login("street_admin").post(
+        f"/api/v1/admin/work-orders/{bounced}/dispatch", json={"department": rules["market"].id}
+    )
+    market.post(f"/api/v1/admin/work-orders/{bounced}/sign")
+    _travel_to(datetime(2026, 12, 8, 15, tzinfo=SHANGHAI))
+    _resolve(client, "market_officer", bounced)
+    _travel_to(datetime(2026, 12, 9, 15, tzinfo=SHANGHAI))
+    _resolve(client, "squad_lead", handled)
+    alice = client.login("alice")
+    alice.post(f"/api/v1/resident/work-orders/{handled}/rating", json={"rating": "satisfied"})
+    alice.post(f"/api/v1/resident/work-orders/{bounced}/rating", json={"rating": "unsatisfied"})
+    _sweep(app)  # the ignored one was due to be signed by the end of the 8th
+
+    period = "since=2026-12-01&until=2026-12-31"
+    figures = (
+        client.login("street_admin").get(f"/api/v1/admin/work-orders/stats?{period}").get_json()
+    )
+
+    assert figures["total"] == {
+        "received": 3,
+        "signed_on_time_pct": 100.0,
+        "resolved_on_time_pct": 100.0,
+        "overdue_now": 1,
+        "returned_pct": 33.3,
+        "reopened_pct": 0.0,
+        "satisfaction_pct": 50.0,
+        "median_working_days": 1.5,  # two working days for one, one for the other
+    }
+    squad_row, market_row = figures["by_department"]
+    assert (squad_row["department"], squad_row["received"], squad_row["overdue_now"]) == (
+        "天平路城管中队",
+        2,
+        1,
+    )
+    assert (market_row["returned_pct"], market_row["satisfaction_pct"]) == (100.0, 0.0)
+    assert [r["region_name"] for r in figures["by_region"]] == ["天平路街道"]
+    sheet = client.login("street_admin").get(f"/api/v1/admin/work-orders/stats.csv?{period}")
+    lines = sheet.data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("分组,名称,受理量,签收及时率%")
+    assert "部门,天平路城管中队,2,100.0,100.0,1,0.0,0.0,100.0,2" in lines
+    # Nothing received in November.
+    empty = client.login("street_admin").get(
+        "/api/v1/admin/work-orders/stats?since=2026-11-01&until=2026-11-30"
+    )
+    assert empty.get_json()["total"]["received"] == 0
+    reversed_period = client.login("street_admin").get(
+        "/api/v1/admin/work-orders/stats?since=2026-12-31&until=2026-12-01"
+    )
+    assert reversed_period.status_code == 422 and error_keys(reversed_period) == ["period_reversed"]

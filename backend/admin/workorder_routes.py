@@ -3,6 +3,7 @@ routing rules that send them, and the departments and categories they name."""
 
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 
 from backend.admin import blp, requires
@@ -10,7 +11,7 @@ from backend.admin import workorder_schemas as schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
 from backend.schemas import PhotoUpload, UploadOut
-from backend.workorders import orders, routing, transitions
+from backend.workorders import orders, routing, stats, transitions
 from backend.workorders.schemas import CategoryOut, StaffOrderDetail, StaffOrderOut
 
 STAFF = ("inspector", "cadre", "admin")
@@ -35,6 +36,30 @@ class WorkOrders(MethodView):
     def post(self, body):
         """Refer a finding outside my remit: a new order, dispatched by the rules"""
         return orders.with_history(orders.refer(current_staff(), body))
+
+
+@blp.route("/work-orders/stats")
+class WorkOrderStats(MethodView):
+    @requires(*STAFF)
+    @blp.arguments(schemas.StatsQuery, location="query")
+    @blp.response(200, schemas.StatsOut)
+    def get(self, args):
+        """How the orders I reach were handled, by department and by street, for a period"""
+        return stats.stats(current_staff(), args["since"], args["until"])
+
+
+@blp.route("/work-orders/stats.csv")
+class WorkOrderStatsExport(MethodView):
+    @requires(*STAFF)
+    @blp.arguments(schemas.StatsQuery, location="query")
+    @blp.binary("text/csv", description="the same figures as CSV (UTF-8 with BOM)")
+    def get(self, args):
+        """Export the figures as CSV"""
+        body = stats.stats_csv(current_staff(), args["since"], args["until"])
+        response = Response(body, mimetype="text/csv")
+        name = f"work-orders-{args['since']}-{args['until']}.csv"
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 @blp.route("/work-orders/<string:number>")

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.api import Line, Text, row_id_field
+from backend.i18n import reason
 from backend.models.workorders import PRIORITIES, SLA_MARKS, STATES
 
 PHOTOS = ma.fields.List(
@@ -102,3 +103,50 @@ class RuleOut(ma.Schema):
     department = ma.fields.Integer(attribute="department.id")
     department_name = ma.fields.String(attribute="department.name")
     created_at = ma.fields.DateTime()
+
+
+class StatsQuery(ma.Schema):
+    since = ma.fields.Date(
+        required=True, metadata={"description": "first Shanghai day, 2026-12-01"}
+    )
+    until = ma.fields.Date(required=True, metadata={"description": "last Shanghai day, included"})
+
+    @ma.validates_schema
+    def _in_order(self, data, **kwargs):
+        if data["until"] < data["since"]:
+            raise ma.ValidationError(
+                reason("period_reversed", "the period ends before it starts"), "until"
+            )
+        if (data["until"] - data["since"]).days > 366:
+            raise ma.ValidationError(reason("period_too_long", "at most a year at a time"), "until")
+
+
+class Figures(ma.Schema):
+    received = ma.fields.Integer()
+    signed_on_time_pct = ma.fields.Float(allow_none=True)
+    resolved_on_time_pct = ma.fields.Float(allow_none=True)
+    overdue_now = ma.fields.Integer()
+    returned_pct = ma.fields.Float(allow_none=True)
+    reopened_pct = ma.fields.Float(allow_none=True)
+    satisfaction_pct = ma.fields.Float(
+        allow_none=True, metadata={"description": "satisfied and basically satisfied, of rated"}
+    )
+    median_working_days = ma.fields.Float(allow_none=True)
+
+
+class DepartmentFigures(Figures):
+    department_id = ma.fields.Integer(allow_none=True)
+    department = ma.fields.String()
+
+
+class RegionFigures(Figures):
+    region = ma.fields.String()
+    region_name = ma.fields.String()
+
+
+class StatsOut(ma.Schema):
+    since = ma.fields.Date()
+    until = ma.fields.Date()
+    total = ma.fields.Nested(Figures)
+    by_department = ma.fields.Nested(DepartmentFigures, many=True)
+    by_region = ma.fields.Nested(RegionFigures, many=True)

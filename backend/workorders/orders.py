@@ -28,6 +28,8 @@ from backend.workdays import WorkingCalendar
 from backend.workorders import history, messages, routing, timeline
 
 URGENT_SIGN_HOURS = 2
+# States whose step has a deadline: waiting to be signed, or to be resolved.
+TIMED_STATES = ("dispatched", "signed", "in_progress")
 WARN_AT = 0.8  # of the time a step has
 
 

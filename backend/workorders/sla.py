@@ -8,9 +8,7 @@ from datetime import datetime
 from backend import clock
 from backend.db import write_transaction
 from backend.models import WorkOrder
-
-# Orders whose step has a deadline: waiting to be signed, or to be resolved.
-TIMED_STATES = ("dispatched", "signed", "in_progress")
+from backend.workorders.orders import TIMED_STATES
 
 
 def sweep(now: datetime | None = None) -> tuple[int, int]:
