@@ -147,7 +147,10 @@ def test_the_department_signs_works_and_resolves_and_the_reporter_closes_it(
         "已评价",
         "已关闭",
     ]
-    assert mine["timeline"][1]["department"] == "天平路城管中队"
+    # Each step the department took names it; the others name none.
+    assert [step["department"] for step in mine["timeline"]] == [None] + ["天平路城管中队"] * 4 + [
+        None
+    ] * 2
     assert mine["timeline"][4]["detail"] == "已更换灯泡，恢复照明"
 
     told = [m["body"] for m in wechat_stub.sent("subscribe/send")]

@@ -32,19 +32,36 @@ LABELS = {
 SHOWN_TO_REPORTER = {"order.resolved": "result", "order.merged": "into"}
 
 
+# The steps a department takes, named with the department that holds the order then.
+DEPARTMENT_STEPS = {
+    "order.dispatched",
+    "order.signed",
+    "order.returned",
+    "order.started",
+    "order.resolved",
+    "order.extension_asked",
+}
+
+
 def for_reporter(order: WorkOrder) -> list[dict]:
     events = history.events(order)
     departments = _departments(events)
-    return [
-        {
-            "at": event.occurred_at,
-            "step": event.type.removeprefix("order."),
-            "label": LABELS[event.type],
-            "department": departments.get(_payload(event).get("department")),
-            "detail": _payload(event).get(SHOWN_TO_REPORTER.get(event.type, "")),
-        }
-        for event in events
-    ]
+    holding = None
+    steps = []
+    for event in events:
+        payload = _payload(event)
+        if event.type == "order.dispatched":
+            holding = departments.get(payload.get("department"))
+        steps.append(
+            {
+                "at": event.occurred_at,
+                "step": event.type.removeprefix("order."),
+                "label": LABELS[event.type],
+                "department": holding if event.type in DEPARTMENT_STEPS else None,
+                "detail": payload.get(SHOWN_TO_REPORTER.get(event.type, "")),
+            }
+        )
+    return steps
 
 
 def for_staff(order: WorkOrder) -> list[dict]:
