@@ -162,10 +162,12 @@ def _protect_response(response):
 def _register_blueprints(api) -> None:
     from backend.account.routes import blp as account
     from backend.admin import blp as admin
+    from backend.devices import blp as devices
     from backend.merchant import blp as merchant
+    from backend.open311 import blp as open311
     from backend.ops import blp as ops
     from backend.resident import blp as resident
     from backend.scan import blp as scan
 
-    for blueprint in (ops, account, scan, resident, merchant, admin):
+    for blueprint in (ops, account, scan, resident, merchant, admin, devices, open311):
         api.register_blueprint(blueprint)

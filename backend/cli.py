@@ -55,6 +55,39 @@ def print_codes_command(street_code, as_zip, out):
     click.echo(f"{street.name}: {len(entries)} shops, {len(body)} bytes → {path}")
 
 
+def _client_key_command(kind: str, what: str):
+    @click.argument("name")
+    @click.option("--region", "region_code", help="code of the region it speaks for")
+    @click.option("--revoke", is_flag=True, help="revoke the key of this name")
+    @with_appcontext
+    def command(name, region_code, revoke):
+        from backend import clientkeys
+        from backend.errors import DomainError
+
+        with database.connection_context():
+            try:
+                if revoke:
+                    clientkeys.revoke(kind, name)
+                    click.echo(f"{what} {name}: key revoked")
+                    return
+                if not region_code:
+                    raise click.UsageError("--region is needed to make a key")
+                row, key = clientkeys.issue(kind, name, region_code)
+            except DomainError as exc:
+                raise click.ClickException(exc.message) from None
+        click.echo(f"{what} {name} of {row.region.name}; key (shown once): {key}")
+
+    return command
+
+
+device_key_command = click.command(
+    "device-key", help="Make (or --revoke) the key a device sends its events with."
+)(_client_key_command("device", "device"))
+open311_key_command = click.command(
+    "open311-key", help="Make (or --revoke) the api_key an Open311 client posts requests with."
+)(_client_key_command("open311", "Open311 client"))
+
+
 @click.command("create-staff")
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice(["inspector", "cadre", "admin"]))
@@ -218,6 +251,8 @@ COMMANDS = (
     upgrade_command,
     seed_demo_command,
     print_codes_command,
+    device_key_command,
+    open311_key_command,
     create_staff_command,
     rotate_keys_command,
     sweep_licences_command,

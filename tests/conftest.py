@@ -44,6 +44,10 @@ def _postgres_or_skip(url: str) -> pw.Database:
     return db
 
 
+# Rows the migrations themselves write, which every test starts from: kept, not truncated.
+REFERENCE_TABLES = ("service_category",)
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory, worker_id):
     """Migrate once per session; each test then gets a fresh copy (SQLite) or a truncation (PG).
@@ -110,7 +114,7 @@ def database_url(database_template, tmp_path):
     url = database_template["url"]
     db = make_database(url, pool_size=2)
     with db.connection_context():
-        tables = [t for t in db.get_tables() if t != HISTORY_TABLE]
+        tables = [t for t in db.get_tables() if t not in (HISTORY_TABLE, *REFERENCE_TABLES)]
         if tables:
             names = ", ".join(f'"{t}"' for t in tables)
             db.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")

@@ -474,3 +474,14 @@ def test_a_child_row_is_read_under_its_shops_lock_or_is_gone(app, make, shop):
         assert lifecycle.locked_with_its_shop(Licence, second.id).number == "JY0000000002"
         assert lifecycle.locked_with_its_shop(Licence, first.id).number == "JY0000000001"
         assert lifecycle.locked_with_its_shop(Licence, second.id + 100) is None
+
+
+def test_an_event_keeps_the_moment_it_is_given_and_still_verifies(app, shop):
+    # An inspection's event carries the moment the inspection was recorded.
+    when = datetime(2026, 11, 30, 23, 59, 30, 123456, tzinfo=UTC)
+    with database.connection_context(), database.atomic():
+        fresh = Shop.get_by_id(shop.id)
+        event = lifecycle.append(fresh, "shop.profile_changed", lifecycle.SYSTEM, {}, when)
+    with database.connection_context():
+        assert LifecycleEvent.get_by_id(event.id).occurred_at == when
+    assert _verify(shop.id).ok

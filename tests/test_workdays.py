@@ -3,7 +3,8 @@ days (调休) on, and the district's own days off; deadlines end at Shanghai mid
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import time
+from datetime import date, datetime, timedelta
 
 from backend.clock import SHANGHAI
 from backend.workdays import WorkingCalendar
@@ -49,3 +50,28 @@ def test_between_counts_what_a_deadline_would_have_allowed():
     start = _at(2026, 9, 30, 10)
     assert calendar.between(start, calendar.after(start, 15)) == 15
     assert calendar.between(start, _at(2026, 10, 8, 17)) == 1
+
+
+def test_the_first_working_day_after_the_start_counts():
+    calendar = WorkingCalendar()
+    assert calendar.between(_at(2026, 12, 7, 10), _at(2026, 12, 8, 17)) == 1  # Mon → Tue
+
+
+def test_days_are_shanghai_days_near_midnight():
+    calendar = WorkingCalendar()
+    # 00:30 on Thursday 8 October in Shanghai is still the 7th in UTC, a holiday there.
+    assert calendar.between(_at(2026, 10, 8, 0, 30), _at(2026, 10, 9, 17)) == 1
+    deadline = calendar.after(_at(2026, 12, 7, 10), 1)
+    # A moment just past a deadline's midnight belongs to the next day.
+    assert calendar.between(_at(2026, 12, 7, 10), deadline + timedelta(microseconds=1)) == 2
+
+
+def test_a_deadline_reads_in_utc_whatever_the_machines_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        deadline = WorkingCalendar().after(_at(2026, 12, 7, 10), 1)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert deadline.isoformat() == "2026-12-08T16:00:00+00:00"

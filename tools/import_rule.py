@@ -14,7 +14,7 @@ import ast
 import sys
 from pathlib import Path
 
-AUDIENCES = {"resident", "merchant", "admin", "scan", "account", "public", "open311"}
+AUDIENCES = {"resident", "merchant", "admin", "scan", "account", "public", "open311", "devices"}
 # The app factory and the command line register the surfaces' blueprints and commands.
 WIRING = {"__init__.py", "cli.py"}
 

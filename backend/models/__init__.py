@@ -49,7 +49,9 @@ from backend.models.shops import (
     Upload,
 )
 from backend.models.workorders import (
+    ClientKey,
     DailyCounter,
+    DeviceEvent,
     RoutingRule,
     ServiceCategory,
     WorkOrder,
@@ -103,6 +105,8 @@ ALL_MODELS = [
     WorkOrder,
     WorkOrderEvent,
     DailyCounter,
+    ClientKey,
+    DeviceEvent,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel"]

@@ -20,8 +20,17 @@ SOURCES = ("report", "complaint", "rectification", "referral", "device", "open31
 PRIORITIES = ("normal", "urgent")
 # dispatched → signed → in_progress → resolved → closed; returned waits for a dispatcher;
 # merged follows another order.
-STATES = ("dispatched", "returned", "signed", "in_progress", "resolved", "closed", "merged")
-OPEN_STATES = ("dispatched", "returned", "signed", "in_progress")
+STATES = (
+    "received",
+    "dispatched",
+    "returned",
+    "signed",
+    "in_progress",
+    "resolved",
+    "closed",
+    "merged",
+)
+OPEN_STATES = ("received", "dispatched", "returned", "signed", "in_progress")
 SLA_MARKS = ("on_time", "warning", "overdue")
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
 
@@ -93,6 +102,9 @@ class WorkOrder(BaseModel):
     # Days of an extension the department asked for and the dispatcher has not decided.
     extension_asked = pw.IntegerField(null=True)
     merged_into = pw.ForeignKeyField("self", null=True, on_delete="RESTRICT")
+    # What an Open311 client may ask about the request by (GET tokens/{token}.json).
+    open311_token = pw.CharField(max_length=32, null=True, unique=True)
+    media_url = pw.CharField(max_length=500, null=True)
     lifecycle_seq = pw.IntegerField(default=0)
     lifecycle_head = pw.CharField(max_length=64, default=GENESIS_HASH)
 
@@ -120,3 +132,39 @@ class DailyCounter(BaseModel):
 
     class Meta:
         indexes = ((("name", "day"), True),)
+
+
+CLIENT_KINDS = ("device", "open311")
+
+
+class ClientKey(BaseModel):
+    """A key another system calls us with (a camera, an Open311 client): shown once when
+    made, kept only as its SHA-256; it speaks for `region`."""
+
+    kind = pw.CharField(max_length=16)
+    name = pw.CharField(max_length=64)
+    region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
+    key_hash = pw.CharField(max_length=64, unique=True)
+    created_at = UTCDateTimeField(default=created_now)
+    revoked_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("kind", "name"), True),)
+
+
+class DeviceEvent(BaseModel):
+    """What a device reported, once per its own event id, and the order it opened or
+    closed."""
+
+    device = pw.ForeignKeyField(ClientKey, on_delete="RESTRICT")
+    event_id = pw.CharField(max_length=64)
+    type = pw.CharField(max_length=32)
+    status = pw.CharField(max_length=16)
+    lat = pw.DoubleField()
+    lng = pw.DoubleField()
+    occurred_at = UTCDateTimeField()
+    order = pw.ForeignKeyField(WorkOrder, null=True, on_delete="RESTRICT")
+    created_at = UTCDateTimeField(default=created_now)
+
+    class Meta:
+        indexes = ((("device", "event_id"), True),)
