@@ -47,6 +47,7 @@ EVENT_TYPES = (
     "rating.replied",
     "rating.released",
     "complaint.filed",
+    "complaint.substantiated",
     "policy.pushed",
 )
 

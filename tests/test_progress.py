@@ -35,6 +35,8 @@ def on_terminal(config, *args: str) -> tuple[subprocess.CompletedProcess, str]:
         "DATABASE_URL": config.database_url,
         "SIGNING_KEYS_DIR": config.signing_keys_dir,
         "WECHAT_API_BASE": config.wechat_api_base,
+        "WECHAT_APPID": config.wechat_appid,
+        "WECHAT_SECRET": config.wechat_secret,
         "CITYCODE_ENV": "development",
     }
     citycode = Path(sys.executable).parent / "citycode"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from hypothesis import given
@@ -77,7 +78,7 @@ def test_each_reason_is_named_with_its_points_as_the_regulatory_view_shows_it():
         {"reason": "2 expired health certificate(s)", "points": 2},
         {"reason": "1 open rectification order(s)", "points": 1},
         {"reason": "1 overdue rectification order(s)", "points": 3},
-        {"reason": "complaints from 4 resident(s) in 90 days", "points": 3},
+        {"reason": "substantiated complaints from 4 resident(s) in 90 days", "points": 3},
     ]
     recent = grade(Facts(last_result="rectify", inspected_recently=True))
     assert recent.reasons == [{"reason": "last inspection: rectify", "points": 3}]
@@ -162,7 +163,9 @@ def test_the_facts_count_what_the_rule_counts_and_nothing_else(app, make, shop):
                 requirements="整改",
             )
         Shop.update(last_inspection_result="pass_with_remarks").where(Shop.id == shop.id).execute()
-        Complaint.create(shop=shop.id, category="service", text="态度差")
+        Complaint.create(shop=shop.id, category="service", text="态度差", status="substantiated")
+        for undecided in ("received", "accepted", "not_accepted", "not_substantiated"):
+            Complaint.create(shop=shop.id, category="service", text="态度差", status=undecided)
         facts = risk.facts_for(Shop.get_by_id(shop.id))
     assert facts == Facts(
         last_result="pass_with_remarks",
@@ -203,23 +206,20 @@ def test_the_latest_inspection_decides_however_they_were_filed(app, make, shop):
         assert risk.facts_for(Shop.get_by_id(other.id)).inspected_recently is True
 
 
-def test_complaints_count_residents_in_the_last_ninety_days(app, make, shop):
+def test_substantiated_complaints_count_residents_in_the_last_ninety_days(app, make, shop):
     alice, bob = make.user("alice"), make.user("bob")
+    found = partial(Complaint.create, category="service", text="态度差", status="substantiated")
     with database.connection_context():
         for user, days_ago in ((alice, 1), (alice, 2), (bob, 89), (None, 3), (None, 5), (bob, 91)):
-            Complaint.create(
-                shop=shop.id,
-                user=user,
-                category="service",
-                text="态度差",
-                created_at=clock.now() - timedelta(days=days_ago),
-            )
+            found(shop=shop.id, user=user, created_at=clock.now() - timedelta(days=days_ago))
         since = clock.now() - timedelta(days=90)
         # Another shop's complaints are its own; one made at the very start of the window counts.
         other = make.shop("owner_b", Shop.get_by_id(shop.id).street)
-        Complaint.create(shop=other.id, user=make.user("carol"), category="service", text="差")
+        found(shop=other.id, user=make.user("carol"))
+        found(shop=shop.id, user=make.user("dave"), created_at=since)
+        # Not substantiated, or not decided yet: not counted.
         Complaint.create(
-            shop=shop.id, user=make.user("dave"), category="service", text="差", created_at=since
+            shop=shop.id, user=make.user("erin"), category="service", text="差", status="accepted"
         )
         # alice twice counts once, bob's old complaint not at all, each deleted account's once.
         assert risk.recent_complaints(Shop.get_by_id(shop.id), since) == 5

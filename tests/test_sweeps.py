@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from backend import clock
-from backend.db import database
-from backend.models import LifecycleEvent, OutboxMessage, Shop
+from backend.db import database, write_transaction
+from backend.models import Complaint, LifecycleEvent, OutboxMessage, Shop, WorkOrder
+from backend.ratings import complaints
 
 
 @pytest.fixture
@@ -24,6 +25,15 @@ def _events(shop, type_):
             .where((LifecycleEvent.shop == shop.id) & (LifecycleEvent.type == type_))
             .count()
         )
+
+
+def _substantiated(app, complaint_id: str) -> None:
+    """The complaint's regulator finds it substantiated (its work order's step, taken as
+    tests/test_complaints_handled.py takes it through the API)."""
+    with app.test_request_context(), database.connection_context(), write_transaction():
+        complaint = Complaint.get(Complaint.public_id == complaint_id)
+        order = WorkOrder.get_by_id(complaint.work_order_id)
+        complaints.decided(order, "substantiated", "staff:1")
 
 
 def _licence_notes():
@@ -187,7 +197,8 @@ def test_complaints_that_age_out_lift_the_published_grade_at_the_next_sweep(
             },
         )
         assert filed.status_code == 201, filed.get_json()
-    # Never inspected (2) and three residents' complaints (3): C.
+        _substantiated(app, filed.get_json()["id"])
+    # Never inspected (2) and three residents' substantiated complaints (3): C.
     assert (
         client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()["shop"]["risk_grade"]
         == "C"
@@ -226,10 +237,9 @@ def test_an_inspection_a_year_old_stops_counting_at_the_next_sweep(app, client, 
     clock.travel(timedelta(days=300))
     r1 = client.login("r1")
     complaint = {"category": "service", "text": "服务态度很差", "rating_ticket": r1.ticket(code)}
-    assert (
-        r1.post(f"/api/v1/resident/shops/{shop.public_id}/complaints", json=complaint).status_code
-        == 201
-    )
+    filed = r1.post(f"/api/v1/resident/shops/{shop.public_id}/complaints", json=complaint)
+    assert filed.status_code == 201
+    _substantiated(app, filed.get_json()["id"])
 
     # Remarks at the last inspection (1) and one resident's complaint (1): B.
     def grade():

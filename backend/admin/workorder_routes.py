@@ -103,6 +103,12 @@ _step(
     schemas.ReasonIn,
     summary="退单: not my department's; back to the dispatchers, with a reason",
 )
+_step(
+    "decline",
+    lambda s, n, reason: transitions.decline(s, n, reason),
+    schemas.ReasonIn,
+    summary="不予受理: a complaint the regulator does not take up, with the reason",
+)
 _step("start", transitions.start, summary="The department starts work on a signed order")
 _step(
     "resolve",

@@ -53,9 +53,14 @@ class ResolutionIn(ma.Schema):
     result = Text(required=True, validate=validate.Length(min=2, max=1000))
     photos = ma.fields.List(
         ma.fields.String(validate=validate.Length(max=32)),
-        required=True,
-        validate=validate.Length(min=1, max=9),
-        metadata={"description": "upload ids showing the result, 1 to 9"},
+        load_default=list,
+        validate=validate.Length(max=9),
+        metadata={"description": "upload ids showing the result: 1 to 9 (a complaint: 0 to 9)"},
+    )
+    finding = ma.fields.String(
+        load_default=None,
+        validate=validate.OneOf(["substantiated", "not_substantiated"]),
+        metadata={"description": "a complaint's: whether it was substantiated (required)"},
     )
 
 

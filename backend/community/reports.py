@@ -1,9 +1,13 @@
-"""Reports (随手拍): a member reports a problem in their community; its cadres handle it.
+"""Reports (随手拍): a member reports a problem in their community. Filed, it becomes a work
+order, dispatched by the rules to the department that owns it; the report's status
+(received → in_hand → resolved) and reply follow the order. A cadre of the community may
+still take a report in hand and resolve it themselves (自行处置, backend/workorders/
+community.py), which this module's `move` does, as it always has.
 
-A report moves received → in_hand → resolved, never back, and is resolved only
-with a reply to the resident. Its text passes WeChat's content check: risky text
-is refused; text sent for review is kept, because a report is only ever shown to
-the resident who made it and to the staff who must act on it, never published.
+Its text passes WeChat's content check: risky text is refused; text sent for review is
+kept, because a report is only ever shown to the resident who made it and to the staff
+who must act on it, never published. Reports filed before they became work orders keep
+their own status, moved here.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 import peewee as pw
 from flask import current_app
 
-from backend import audit, clock, contentcheck, i18n, notify, scope, uploads
+from backend import audit, clock, contentcheck, i18n, lifecycle, notify, scope, uploads
 from backend.community.membership import approved_communities
 from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.i18n import N_
-from backend.models import Region, Report, StaffAccount, Upload, User
+from backend.models import Region, Report, ServiceCategory, StaffAccount, Upload, User
 from backend.models.community import REPORT_STATUSES
+from backend.workorders import orders, self_handling
 
 # A report's status in the reader's words (the values of %(…)s in messages), for the catalog.
 _WORDS = (N_("received"), N_("in_hand"), N_("resolved"))
@@ -69,7 +74,7 @@ def file(user: User, data: dict) -> Report:
     with write_transaction():
         lock_row(User, user.id)  # a double tap's two requests take turns
         _refuse_a_repeat(user, community, data["category"], text)
-        return Report.create(
+        report = Report.create(
             user=user,
             community=community,
             region_path=community.path,
@@ -79,6 +84,20 @@ def file(user: User, data: dict) -> Report:
             lat=location.get("lat"),
             lng=location.get("lng"),
         )
+        report.work_order = orders.open_order(
+            source="report",
+            category=ServiceCategory.get(ServiceCategory.code == report.category),
+            region=community,
+            description=text,
+            actor=lifecycle.actor_for_user(user),
+            reporter=user,
+            location=location,
+            photos=[report.photo.public_id] if report.photo_id else [],
+            dispatch=False,
+        )
+        report.save()
+        orders.send_on(report.work_order)  # its resident is told in the report's words
+        return Report.get_by_id(report.id)
 
 
 def _refuse_a_repeat(user: User, community: Region, category: str, text: str) -> None:
@@ -164,7 +183,8 @@ def report_in_scope(staff: StaffAccount, public_id: str, whole: bool = False) ->
 
 
 def move(staff: StaffAccount, public_id: str, status: str, reply: str | None) -> Report:
-    """Move a report forward; a resolved one carries the reply the resident will read."""
+    """Move a report forward; a resolved one carries the reply the resident will read.
+    One that became a work order is then in the community's own hands (自行处置)."""
     reply = (reply or "").strip() or None
     with write_transaction():
         report_in_scope(staff, public_id)
@@ -180,16 +200,20 @@ def move(staff: StaffAccount, public_id: str, status: str, reply: str | None) ->
             raise Invalid.field(
                 "reply", "resolving a report needs a reply to the resident", key="reply_required"
             )
-        report.status, report.handled_by, report.updated_at = status, staff, clock.now()
-        if reply is not None:
-            report.reply = reply
-        report.save()
+        if report.work_order_id is not None:
+            self_handling.handle(staff, report.work_order_id, status, reply)
+            Report.update(handled_by=staff).where(Report.id == report.id).execute()
+        else:
+            report.status, report.handled_by, report.updated_at = status, staff, clock.now()
+            if reply is not None:
+                report.reply = reply
+            report.save()
+            if report.user_id is not None:
+                _tell_reporter(report)
         audit.record(
             f"report.{status}", "report", report.public_id, report.region_path, staff=staff
         )
-        if report.user_id is not None:
-            _tell_reporter(report)
-    return report
+    return Report.get_by_id(report.id)
 
 
 def _tell_reporter(report: Report) -> None:

@@ -13,7 +13,8 @@ public sees the letter and the regulator sees why. Points add up from:
 | each expired staff health certificate            | 1               |
 | each open rectification order                    | 1               |
 | each overdue rectification order                 | 3               |
-| residents who complained in the last 90 days     | 1 each, up to 3 |
+| residents whose complaint was substantiated,     | 1 each, up to 3 |
+|   made in the last 90 days                       |                 |
 
 0–1 points → A, 2–3 → B, 4–6 → C, 7 or more → D.
 Call `refresh(shop)` in the same transaction as any write that changes a fact.
@@ -93,7 +94,7 @@ def grade(facts: Facts) -> Grade:
     if facts.recent_complaints:
         reasons.append(
             (
-                f"complaints from {facts.recent_complaints} resident(s) in 90 days",
+                f"substantiated complaints from {facts.recent_complaints} resident(s) in 90 days",
                 min(facts.recent_complaints, 3),
             )
         )
@@ -132,9 +133,14 @@ def facts_for(shop: Shop) -> Facts:
 
 
 def recent_complaints(shop: Shop, since) -> int:
-    """Residents who complained since `since`: one resident's ten complaints weigh as one.
-    A complaint whose author has since deleted their account counts on its own."""
-    recent = Complaint.select().where((Complaint.shop == shop.id) & (Complaint.created_at >= since))
+    """Residents whose complaint made since `since` the regulator substantiated: one
+    resident's ten weigh as one, and one not substantiated weighs nothing. A complaint
+    whose author has since deleted their account counts on its own."""
+    recent = Complaint.select().where(
+        (Complaint.shop == shop.id)
+        & (Complaint.created_at >= since)
+        & (Complaint.status == "substantiated")
+    )
     residents = recent.select(fn.COUNT(Complaint.user.distinct())).scalar()
     return residents + recent.where(Complaint.user.is_null()).count()
 

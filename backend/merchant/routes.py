@@ -11,8 +11,8 @@ from backend.auth import current_user
 from backend.inspections import rectification
 from backend.inspections.schemas import RectificationDetail, RectificationOut
 from backend.merchant import SHOP, blp, member, schemas
-from backend.ratings import ratings
-from backend.ratings.schemas import ShopRatingOut
+from backend.ratings import complaints, ratings
+from backend.ratings.schemas import ShopComplaintOut, ShopRatingOut
 from backend.schemas import LifecycleEventOut, PhotoUpload, UploadOut
 from backend.shops import (
     access,
@@ -337,3 +337,27 @@ class RatingReply(MethodView):
     def post(self, body, shop_id, rating_id):
         """Reply to a rating, once"""
         return ratings.reply(current_user(), shop_id, rating_id, body["text"])
+
+
+@blp.route(f"{SHOP}/complaints")
+class ShopComplaints(MethodView):
+    @member
+    @blp.response(200, ShopComplaintOut(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.paginate(QueryPage)
+    def get(self, shop_id):
+        """Complaints about this shop and how its regulator decided them (who complained
+        is not said)"""
+        return complaints.about_my_shop(current_user(), shop_id)
+
+
+@blp.route(f"{SHOP}/complaints/<string:complaint_id>/answer")
+class ComplaintAnswer(MethodView):
+    @member
+    @blp.arguments(schemas.ReplyIn)
+    @blp.response(200, ShopComplaintOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.asks_wechat
+    def post(self, body, shop_id, complaint_id):
+        """Answer a complaint: its regulator reads the answer beside it"""
+        return complaints.answer(current_user(), shop_id, complaint_id, body["text"])

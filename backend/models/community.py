@@ -8,6 +8,7 @@ from backend.models.base import BaseModel, UTCDateTimeField, created_now
 from backend.models.people import StaffAccount, User
 from backend.models.regions import Region
 from backend.models.shops import Upload, new_shop_public_id
+from backend.models.workorders import WorkOrder
 
 MEMBERSHIP_STATUSES = ("pending", "approved", "rejected", "left")
 
@@ -155,3 +156,5 @@ class Report(BaseModel):
     handled_by = pw.ForeignKeyField(StaffAccount, null=True, on_delete="SET NULL")
     created_at = UTCDateTimeField(default=created_now)
     updated_at = UTCDateTimeField(default=created_now)
+    # The work order it became; its status and reply follow the order's.
+    work_order = pw.ForeignKeyField(WorkOrder, null=True, on_delete="RESTRICT")

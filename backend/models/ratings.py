@@ -7,6 +7,7 @@ import peewee as pw
 from backend.models.base import BaseModel, UTCDateTimeField, created_now
 from backend.models.people import StaffAccount, User
 from backend.models.shops import Shop, new_shop_public_id
+from backend.models.workorders import WorkOrder
 
 RATING_STATUSES = ("visible", "held")
 
@@ -32,6 +33,13 @@ class Rating(BaseModel):
         indexes = ((("shop", "status", "updated_at"), False),)
 
 
+COMPLAINT_STATUSES = (
+    "received",
+    "accepted",
+    "not_accepted",
+    "substantiated",
+    "not_substantiated",
+)
 COMPLAINT_CATEGORIES = ("food_safety", "price", "licence", "service", "other")
 
 
@@ -41,5 +49,12 @@ class Complaint(BaseModel):
     user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
     category = pw.CharField(max_length=32)
     text = pw.TextField()
-    status = pw.CharField(max_length=16, default="received")
+    # received → accepted or not_accepted → substantiated or not_substantiated: decided by
+    # the regulator its work order went to. Only a substantiated one counts in the grade.
+    status = pw.CharField(max_length=20, default="received")
     created_at = UTCDateTimeField(default=created_now, index=True)
+    work_order = pw.ForeignKeyField(WorkOrder, null=True, on_delete="RESTRICT")
+    decided_at = UTCDateTimeField(null=True)
+    # The shop's answer, which its regulator reads beside the complaint.
+    answer = pw.TextField(null=True)
+    answered_at = UTCDateTimeField(null=True)

@@ -97,6 +97,8 @@ class WorkOrder(BaseModel):
     rating = pw.CharField(max_length=24, null=True)
     rating_comment = pw.CharField(max_length=500, null=True)
     reopened = pw.IntegerField(default=0)
+    # Taken in hand by the community itself (自行处置) rather than by a department.
+    self_handled = pw.BooleanField(default=False)
     returned = pw.IntegerField(default=0)
     supervised = pw.IntegerField(default=0)
     # Days of an extension the department asked for and the dispatcher has not decided.

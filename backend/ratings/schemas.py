@@ -7,6 +7,7 @@ import json
 import marshmallow as ma
 
 from backend import masking
+from backend.models.ratings import COMPLAINT_STATUSES
 from backend.schemas import FreeText
 
 
@@ -56,8 +57,25 @@ class ComplaintOut(ma.Schema):
     shop_id = ma.fields.String(attribute="shop.public_id")
     category = ma.fields.String()
     text = ma.fields.String()
-    status = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": list(COMPLAINT_STATUSES)})
     created_at = ma.fields.DateTime()
+    work_order = ma.fields.Function(
+        lambda c: c.work_order.number if c.work_order_id else None,
+        metadata={"type": "string", "nullable": True, "description": "follow it there"},
+    )
+
+
+class ShopComplaintOut(ma.Schema):
+    """A complaint as the shop reads it: what was said (phone numbers and the like masked),
+    how its regulator decided it, and the shop's answer; never who said it."""
+
+    id = ma.fields.String(attribute="public_id")
+    category = ma.fields.String()
+    text = FreeText()
+    status = ma.fields.String(metadata={"enum": list(COMPLAINT_STATUSES)})
+    created_at = ma.fields.DateTime()
+    answer = ma.fields.String(allow_none=True)
+    answered_at = ma.fields.DateTime(allow_none=True)
 
 
 class SeenComplaintOut(ComplaintOut):

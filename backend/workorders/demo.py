@@ -1,6 +1,6 @@
-"""The demo district's routing rules and a few work orders at different steps, so that a
-newcomer's walk-through (README) has something to show. Called by seed-demo, inside its
-transaction."""
+"""The demo district's routing rules, and a few reports and a referral that became work
+orders at different steps, so that a newcomer's walk-through (README) has something to
+show. Called by seed-demo, inside its transaction."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import io
 
 from PIL import Image
 
-from backend import uploads
+from backend import lifecycle, uploads
+from backend.community import reports
 from backend.models import Department, Region, RoutingRule, ServiceCategory, StaffAccount, User
 from backend.workorders import orders, transitions
 
 # (category or None for the street's default, street code, department name)
 RULES = [
+    ("environment", "310104003", "天平路街道城管中队"),
+    ("parking", "310104003", "天平路街道城管中队"),
     ("litter", "310104003", "天平路街道城管中队"),
     ("street_vending", "310104003", "天平路街道城管中队"),
     ("fire_lane", "310104003", "天平路街道城管中队"),
@@ -21,13 +24,12 @@ RULES = [
     ("food_safety", "310104004", "湖南路市场监管所"),
     (None, "310104003", "天平路街道办事处"),
 ]
-# (category, community code, what the resident wrote, how far it has gone)
-ORDERS = [
-    ("litter", "310104003001", "建业里 12 号楼门口暴露垃圾，已经三天没人清理", "dispatched"),
-    ("street_vending", "310104003001", "小区门口水果摊占用人行道经营", "in_progress"),
-    ("facilities", "310104003001", "3 号楼楼道灯坏了，晚上看不见台阶", "resolved"),
-    ("fire_lane", "310104003002", "宛南小区消防通道被电动车堵住", "closed"),
-    ("noise", "310104004001", "复中小区附近工地夜间施工噪音", "received"),
+# (report category, what the resident wrote, how far it has gone), all in 建业里
+REPORTS = [
+    ("environment", "12 号楼门口暴露垃圾，已经三天没人清理", "dispatched"),
+    ("parking", "小区门口车辆乱停，占用人行道", "in_progress"),
+    ("facilities", "3 号楼楼道灯坏了，晚上看不见台阶", "resolved"),
+    ("safety", "消防通道被电动车堵住", "closed"),
 ]
 HANDLERS = {"天平路街道城管中队": "chengguan", "天平路街道办事处": "street_admin"}
 
@@ -44,22 +46,35 @@ def seed(reporter_openid: str) -> list[str]:
         )
     reporter = User.get(User.openid == reporter_openid)
     lines = []
-    for category, community, text, step in ORDERS:
-        order = orders.open_order(
-            source="report",
-            category=ServiceCategory.get(ServiceCategory.code == category),
-            region=Region.get(Region.code == community),
-            description=text,
-            actor=f"user:{reporter.id}",
-            reporter=reporter,
+    for category, text, step in REPORTS:
+        report = reports.file(
+            reporter, {"community": "310104003001", "category": category, "text": text}
         )
+        order = report.work_order
         _take_to(order, step, reporter)
-        lines.append(f"work order {order.number}: {category}, {step}")
+        lines.append(f"work order {order.number}: a report ({category}), {step}")
+    lines.append(_referral())
     return lines
 
 
+def _referral() -> str:
+    """An inspector's referral in 湖南路街道, which no rule covers: it waits for a dispatcher."""
+    inspector = StaffAccount.get(
+        StaffAccount.user == User.get(User.openid == "oStub_inspector_hunan")
+    )
+    order = orders.open_order(
+        source="referral",
+        category=ServiceCategory.get(ServiceCategory.code == "noise"),
+        region=Region.get(Region.code == "310104004001"),
+        description="复中小区附近工地夜间施工，居民反映强烈",
+        actor=lifecycle.actor_for_staff(inspector),
+        referred_by=inspector,
+    )
+    return f"work order {order.number}: a referral (noise), received"
+
+
 def _take_to(order, step: str, reporter: User) -> None:
-    if step in ("dispatched", "received"):
+    if step == "dispatched":
         return
     staff = _handler(order)
     transitions.sign(staff, order.number)

@@ -17,6 +17,7 @@ from backend.models import (
     DailyCounter,
     Department,
     Region,
+    Report,
     ServiceCategory,
     Shop,
     StaffAccount,
@@ -28,6 +29,7 @@ from backend.workdays import WorkingCalendar
 from backend.workorders import history, messages, routing, timeline
 
 URGENT_SIGN_HOURS = 2
+COMPLAINT_DECISION_DAYS = 7
 # States whose step has a deadline: waiting to be signed, or to be resolved.
 TIMED_STATES = ("dispatched", "signed", "in_progress")
 WARN_AT = 0.8  # of the time a step has
@@ -68,9 +70,12 @@ def open_order(
     location: dict | None = None,
     photos: list[str] = (),
     priority: str = "normal",
+    department: Department | None = None,
+    dispatch: bool = True,
 ) -> WorkOrder:
-    """A new order, in the caller's write transaction, dispatched at once by the rules;
-    with no rule for it, it waits for a dispatcher."""
+    """A new order, in the caller's write transaction, dispatched at once to `department`
+    or else by the rules; with no rule for it, it waits for a dispatcher. `dispatch=False`
+    leaves that to the caller (`send_on`), who links the order to its source first."""
     now = clock.now()
     location = location or {}
     order = WorkOrder.create(
@@ -97,10 +102,18 @@ def open_order(
         actor,
         {"source": source, "category": category.code, "priority": priority},
     )
-    department = routing.route(category, order.region_path)
-    if department is not None:
-        dispatch_to(order, department, "system", by_rule=True)
+    if dispatch:
+        send_on(order, department)
     return order
+
+
+def send_on(order: WorkOrder, department: Department | None = None) -> None:
+    """Dispatch a new order to `department`, or by the rules; none: it waits."""
+    by_rule = department is None
+    category = ServiceCategory.get_by_id(order.category_id)
+    department = department or routing.route(category, order.region_path)
+    if department is not None:
+        dispatch_to(order, department, "system", by_rule=by_rule)
 
 
 def dispatch_to(order: WorkOrder, department: Department, actor: str, by_rule=False) -> None:
@@ -109,6 +122,8 @@ def dispatch_to(order: WorkOrder, department: Department, actor: str, by_rule=Fa
     category = ServiceCategory.get_by_id(order.category_id)
     if order.priority == "urgent":
         sign_due = now + timedelta(hours=URGENT_SIGN_HOURS)
+    elif order.source == "complaint":  # accepted or not, with a reason, in 7 working days
+        sign_due = calendar().after(now, COMPLAINT_DECISION_DAYS)
     else:
         sign_due = calendar().after(now, category.sign_working_days)
     order.department = department
@@ -117,7 +132,7 @@ def dispatch_to(order: WorkOrder, department: Department, actor: str, by_rule=Fa
     order.sign_due_at = sign_due
     order.resolve_due_at = calendar().after(now, category.resolve_working_days)
     set_step_deadline(order, now, sign_due)
-    order.save()
+    save(order)
     history.append(
         order,
         "order.dispatched",
@@ -125,6 +140,29 @@ def dispatch_to(order: WorkOrder, department: Department, actor: str, by_rule=Fa
         {"department": department.id, "department_name": department.name, "by_rule": by_rule},
     )
     messages.tell_reporter(order, "dispatched")
+
+
+# A report's status as its resident reads it (received → in_hand → resolved), from the
+# state of the order it became.
+REPORT_STATUS = {
+    "received": "received",
+    "dispatched": "received",
+    "returned": "received",
+    "signed": "in_hand",
+    "in_progress": "in_hand",
+    "merged": "in_hand",
+    "resolved": "resolved",
+    "closed": "resolved",
+}
+
+
+def save(order: WorkOrder) -> None:
+    """Save the order; the report it came from follows it (status and reply)."""
+    order.save()
+    if order.source == "report":
+        Report.update(
+            status=REPORT_STATUS[order.state], reply=order.result, updated_at=clock.now()
+        ).where(Report.work_order == order.id).execute()
 
 
 def set_step_deadline(order: WorkOrder, started: datetime, due: datetime | None) -> None:

@@ -29,6 +29,21 @@ def route(category: ServiceCategory, region_path: str) -> Department | None:
     )
 
 
+def regulator_for(region_path: str) -> Department | None:
+    """The market regulator nearest above a place: a complaint about a shop goes to its
+    street's 市场监管所, else to the district's 市场监督管理局."""
+    return (
+        Department.select()
+        .join(Region)
+        .where(
+            (Department.kind == "market_supervision")
+            & Region.path.in_(scope.ancestors(region_path))
+        )
+        .order_by(pw.fn.LENGTH(Region.path).desc())
+        .first()
+    )
+
+
 def category(code: str, field: str = "category") -> ServiceCategory:
     found = ServiceCategory.get_or_none(ServiceCategory.code == code)
     if found is None:

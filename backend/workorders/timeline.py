@@ -13,7 +13,9 @@ LABELS = {
     "order.created": "已受理",
     "order.dispatched": "已派发",
     "order.signed": "承办部门已签收",
+    "order.self_handled": "社区自行处置",
     "order.returned": "承办部门退回，重新派发中",
+    "order.declined": "不予受理",
     "order.started": "处理中",
     "order.resolved": "已办结",
     "order.rated": "已评价",
@@ -29,7 +31,11 @@ LABELS = {
 }
 # What a reporter reads of each step, beside its label: never a reason a department
 # gave another, nor a supervision note.
-SHOWN_TO_REPORTER = {"order.resolved": "result", "order.merged": "into"}
+SHOWN_TO_REPORTER = {
+    "order.resolved": "result",
+    "order.merged": "into",
+    "order.declined": "reason",
+}
 
 
 # The steps a department takes, named with the department that holds the order then.
@@ -37,6 +43,7 @@ DEPARTMENT_STEPS = {
     "order.dispatched",
     "order.signed",
     "order.returned",
+    "order.declined",
     "order.started",
     "order.resolved",
     "order.extension_asked",

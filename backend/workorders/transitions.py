@@ -18,6 +18,7 @@ from backend.errors import Conflict, Invalid
 from backend.i18n import N_
 from backend.models import ServiceCategory, StaffAccount, User, WorkOrder
 from backend.models.workorders import OPEN_STATES
+from backend.ratings import complaints
 from backend.workorders import history, messages, orders, routing
 
 # A state in the reader's words (the values of %(…)s in messages), for the catalog.
@@ -32,6 +33,7 @@ _WORDS = (
     N_("merged"),
 )
 REOPEN_WITHIN = timedelta(days=7)
+FINDINGS = ("substantiated", "not_substantiated")
 
 
 def _from(order: WorkOrder, *states: str) -> None:
@@ -64,8 +66,28 @@ def sign(staff: StaffAccount, number: str) -> WorkOrder:
         now = clock.now()
         order.state, order.signed_at = "signed", now
         orders.set_step_deadline(order, order.dispatched_at, order.resolve_due_at)
-        order.save()
+        orders.save(order)
         history.append(order, "order.signed", lifecycle.actor_for_staff(staff))
+        if order.source == "complaint":  # signing a complaint is accepting it
+            complaints.decided(order, "accepted", lifecycle.actor_for_staff(staff))
+    return order
+
+
+def decline(staff: StaffAccount, number: str, reason: str) -> WorkOrder:
+    """不予受理: a complaint the regulator does not take up, with why; it is closed and
+    its complainant told."""
+    with write_transaction():
+        order = _staff_step(staff, number, ("dispatched",), as_dispatcher=False)
+        if order.source != "complaint":
+            raise Conflict(
+                "only a complaint is declined; send anything else back", key="not_a_complaint"
+            )
+        reason = _reason(reason)
+        actor = lifecycle.actor_for_staff(staff)
+        order.result = f"不予受理：{reason}"
+        history.append(order, "order.declined", actor, {"reason": reason})
+        complaints.decided(order, "not_accepted", actor)
+        _close(order, actor)
     return order
 
 
@@ -77,7 +99,7 @@ def send_back(staff: StaffAccount, number: str, reason: str) -> WorkOrder:
         department = order.department_id
         order.state, order.department, order.returned = "returned", None, order.returned + 1
         orders.set_step_deadline(order, clock.now(), None)
-        order.save()
+        orders.save(order)
         history.append(
             order,
             "order.returned",
@@ -91,28 +113,48 @@ def start(staff: StaffAccount, number: str) -> WorkOrder:
     with write_transaction():
         order = _staff_step(staff, number, ("signed",), as_dispatcher=False)
         order.state = "in_progress"
-        order.save()
+        orders.save(order)
         history.append(order, "order.started", lifecycle.actor_for_staff(staff))
     return order
 
 
-def resolve(staff: StaffAccount, number: str, result: str, photos: list[str]) -> WorkOrder:
-    """办结: what was done, and photos that show it."""
+def resolve(
+    staff: StaffAccount,
+    number: str,
+    result: str,
+    photos: list[str],
+    finding: str | None = None,
+) -> WorkOrder:
+    """办结: what was done, and photos that show it; for a complaint, whether it was
+    substantiated (photos then as the case has them)."""
     with write_transaction():
         order = _staff_step(staff, number, ("signed", "in_progress"), as_dispatcher=False)
         result = (result or "").strip()
         if not result:
             raise Invalid.field("result", "say what was done", key="result_required")
-        evidence = _evidence(staff, photos)
+        if order.source == "complaint":
+            if finding not in FINDINGS:
+                raise Invalid.field(
+                    "finding", "say whether the complaint was substantiated", key="finding_required"
+                )
+            evidence = orders.own_photos(staff.user_id, photos)
+            complaints.decided(order, finding, lifecycle.actor_for_staff(staff))
+        else:
+            evidence = _evidence(staff, photos)
         order.state, order.resolved_at = "resolved", clock.now()
         order.result, order.result_photos = result, json.dumps(evidence)
         orders.set_step_deadline(order, order.resolved_at, None)
-        order.save()
+        orders.save(order)
         history.append(
             order,
             "order.resolved",
             lifecycle.actor_for_staff(staff),
-            {"result": result, "photos": evidence, "on_time": _on_time(order)},
+            {
+                "result": result,
+                "photos": evidence,
+                "on_time": _on_time(order),
+                "finding": finding if order.source == "complaint" else None,
+            },
         )
         messages.tell_reporter(order, "resolved")
     return order
@@ -161,7 +203,7 @@ def ask_extension(staff: StaffAccount, number: str, days: int, reason: str) -> W
                 "an extension is already waiting for a decision", key="extension_waiting"
             )
         order.extension_asked = days
-        order.save()
+        orders.save(order)
         history.append(
             order,
             "order.extension_asked",
@@ -183,7 +225,7 @@ def decide_extension(staff: StaffAccount, number: str, grant: bool, note: str | 
                 order.resolve_due_at - timedelta(seconds=1), days
             )
             orders.set_step_deadline(order, order.dispatched_at, order.resolve_due_at)
-        order.save()
+        orders.save(order)
         history.append(
             order,
             "order.extension_granted" if grant else "order.extension_refused",
@@ -210,7 +252,7 @@ def supervise(staff: StaffAccount, number: str, note: str) -> WorkOrder:
         order = _staff_step(staff, number, OPEN_STATES, as_dispatcher=True)
         note = _reason(note, "note")
         order.supervised += 1
-        order.save()
+        orders.save(order)
         history.append(
             order,
             "order.supervised",
@@ -230,7 +272,7 @@ def close(staff: StaffAccount, number: str) -> WorkOrder:
 
 def _close(order: WorkOrder, actor: str) -> None:
     order.state, order.closed_at = "closed", clock.now()
-    order.save()
+    orders.save(order)
     history.append(order, "order.closed", actor)
     messages.tell_reporter(order, "closed")
 
@@ -246,7 +288,7 @@ def merge(staff: StaffAccount, number: str, into: str) -> WorkOrder:
         _from(survivor, *OPEN_STATES)
         order.state, order.merged_into = "merged", survivor
         orders.set_step_deadline(order, clock.now(), None)
-        order.save()
+        orders.save(order)
         actor = lifecycle.actor_for_staff(staff)
         history.append(order, "order.merged", actor, {"into": survivor.number})
         history.append(survivor, "order.duplicate_merged", actor, {"duplicate": order.number})
@@ -294,6 +336,6 @@ def _reopen(order: WorkOrder, actor: str, reason: str) -> None:
     order.closed_at = order.resolved_at = order.rating = None
     order.resolve_due_at = orders.calendar().after(now, category.resolve_working_days)
     orders.set_step_deadline(order, now, order.resolve_due_at)
-    order.save()
+    orders.save(order)
     history.append(order, "order.reopened", actor, {"reason": reason})
     messages.tell_reporter(order, "reopened")
