@@ -10,7 +10,7 @@ from PIL import Image
 
 from backend import clock
 from backend.db import database
-from backend.models import Shop
+from backend.models import Department, Shop
 
 
 @pytest.fixture
@@ -167,6 +167,40 @@ def test_overdue_sweep_raises_the_grade(app, client, scene):
     assert "overdue: 1" in result.output
     with database.connection_context():
         assert Shop.get_by_id(scene["shop"].id).risk_grade == "D"
+
+
+def test_an_overdue_order_is_escalated_to_the_streets_regulator_once(app, client, scene, make):
+    places = scene["places"]
+    with database.connection_context():
+        regulator = Department.create(
+            name="天平路市场监管所", kind="market_supervision", region=places["street_a"]
+        )
+    make.staff("officer", "inspector", places["street_a"], name="钱峰", department=regulator)
+    proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
+    client.login("inspector").post(
+        f"/api/v1/admin/shops/{scene['shop'].public_id}/inspections",
+        json={
+            "scan_proof": proof,
+            "location": {"lat": 31.2001, "lng": 121.4402},
+            "co_inspector": scene["second"].id,
+            "checklist": checklist(ok=False),
+            "result": "rectify",
+            "requirements": "后厨地面油污清理",
+            "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat(),
+        },
+    )
+    clock.travel(timedelta(days=4))
+    app.test_cli_runner().invoke(args=["sweep-rectifications"])
+    app.test_cli_runner().invoke(args=["sweep-rectifications"])
+
+    [order] = client.login("officer").get("/api/v1/admin/work-orders").get_json()
+    assert (order["source"], order["category"], order["shop"], order["department"]) == (
+        "rectification",
+        "rectification_overdue",
+        scene["shop"].public_id,
+        "天平路市场监管所",
+    )
+    assert "后厨地面油污清理" in order["description"] and order["state"] == "dispatched"
 
 
 def test_the_shop_is_told_once_when_its_order_goes_overdue(app, client, scene, wechat_stub):

@@ -35,7 +35,9 @@ def test_deadlines_skip_the_national_day_holiday_and_count_its_make_up_day(clien
     assert order["sla"] == "on_time"
 
 
-def test_the_sweep_marks_warning_at_four_fifths_then_overdue_for_supervision(app, client, rules):
+def test_the_sweep_marks_warning_at_four_fifths_then_overdue_for_supervision(
+    app, client, rules, wechat_stub
+):
     _travel_to(datetime(2026, 9, 30, 10, tzinfo=SHANGHAI))
     number = _refer(client, "inspector", "litter", rules["community_a"].code)["number"]
     _refer(client, "inspector", "litter", rules["community_a"].code, priority="normal")
@@ -57,6 +59,11 @@ def test_the_sweep_marks_warning_at_four_fifths_then_overdue_for_supervision(app
     )
     assert supervised.get_json()["supervised"] == 1
     assert supervised.get_json()["history"][-1]["detail"]["note"] == "请今日内签收并反馈"
+    # The squad, which holds it, is told.
+    told = [m["body"] for m in wechat_stub.sent("subscribe/send")]
+    assert [(m["touser"], m["data"]["phrase3"]["value"]) for m in told] == [
+        ("oStub_squad_lead", "督办")
+    ]
     # The order signed late is timed on resolving, and is on time for that again.
     assert admin.get(f"/api/v1/admin/work-orders/{number}").get_json()["sla"] == "on_time"
 
@@ -207,3 +214,24 @@ def test_the_dashboard_counts_what_each_department_did_in_the_period(app, client
         "/api/v1/admin/work-orders/stats?since=2026-12-31&until=2026-12-01"
     )
     assert reversed_period.status_code == 422 and error_keys(reversed_period) == ["period_reversed"]
+
+
+def test_a_dispatcher_is_shown_the_same_problem_reported_nearby_this_week(client, rules):
+    community = rules["community_a"].code
+
+    def at(lat: float, category: str = "litter") -> str:
+        place = {"lat": lat, "lng": 121.4488}
+        return _refer(client, "inspector", category, community, location=place)["number"]
+
+    _travel_to(datetime(2026, 12, 1, 10, tzinfo=SHANGHAI))
+    at(31.2071)  # eight days before: too old
+    _travel_to(datetime(2026, 12, 9, 10, tzinfo=SHANGHAI))
+    near, far, other = at(31.20728), at(31.2081), at(31.2071, "fire_lane")
+    number = at(31.2071)
+
+    found = client.login("street_admin").get(f"/api/v1/admin/work-orders/{number}/duplicates")
+
+    assert [(d["number"], d["distance_m"]) for d in found.get_json()] == [(near, 20)]
+    assert far not in str(found.get_json()) and other not in str(found.get_json())
+    refused = client.login("squad_lead").get(f"/api/v1/admin/work-orders/{number}/duplicates")
+    assert refused.status_code == 403

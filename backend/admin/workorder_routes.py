@@ -11,8 +11,13 @@ from backend.admin import workorder_schemas as schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
 from backend.schemas import PhotoUpload, UploadOut
-from backend.workorders import orders, routing, stats, transitions
-from backend.workorders.schemas import CategoryOut, StaffOrderDetail, StaffOrderOut
+from backend.workorders import duplicates, orders, routing, stats, transitions
+from backend.workorders.schemas import (
+    CategoryOut,
+    DuplicateOut,
+    StaffOrderDetail,
+    StaffOrderOut,
+)
 
 STAFF = ("inspector", "cadre", "admin")
 DISPATCHERS = ("admin",)
@@ -70,6 +75,17 @@ class WorkOrderItem(MethodView):
     def get(self, number):
         """An order with its history (staff names masked)"""
         return orders.detail(current_staff(), number)
+
+
+@blp.route("/work-orders/<string:number>/duplicates")
+class WorkOrderDuplicates(MethodView):
+    @requires(*DISPATCHERS)
+    @blp.response(200, DuplicateOut(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, number):
+        """Open orders of the same category within 50 m in the 7 days before: likely the
+        same problem, to merge"""
+        return duplicates.suggested(current_staff(), number)
 
 
 def _step(path: str, action, schema=None, roles=STAFF, summary: str = ""):

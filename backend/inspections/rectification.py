@@ -15,6 +15,8 @@ from backend.inspections.recording import INSPECTABLE
 from backend.models import (
     RectificationOrder,
     RectificationSubmission,
+    Region,
+    ServiceCategory,
     Shop,
     StaffAccount,
     User,
@@ -22,6 +24,8 @@ from backend.models import (
 from backend.models.inspections import OPEN_ORDER_STATUSES
 from backend.shops.access import member_shop
 from backend.shops.photos import own_photo
+from backend.workorders import orders as workorders
+from backend.workorders import routing
 
 # An order's status in the reader's words (the values of %(…)s in messages), for the catalog.
 _WORDS = (N_("submitted"), N_("closed"), N_("withdrawn"))
@@ -235,4 +239,21 @@ def sweep_overdue(today: date | None = None, shown=progress.quietly) -> list[str
             tell_owners(
                 order.shop, "rectification.overdue", "整改已逾期，请尽快整改", order.deadline
             )
+            _escalate(order)
     return marked
+
+
+def _escalate(order: RectificationOrder) -> None:
+    """An overdue order goes on, as a work order, to the shop's regulator to follow up."""
+    shop = order.shop
+    workorders.open_order(
+        source="rectification",
+        category=ServiceCategory.get(ServiceCategory.code == "rectification_overdue"),
+        region=Region.get(Region.path == shop.region_path),
+        description=f"整改单 {order.public_id} 要求：{order.requirements}；"
+        f"期限 {order.deadline} 已过，商户仍未整改",
+        actor=lifecycle.SYSTEM,
+        shop=shop,
+        location={"lat": shop.lat, "lng": shop.lng, "address": shop.address},
+        department=routing.regulator_for(shop.region_path),
+    )

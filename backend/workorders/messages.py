@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import current_app
 
 from backend import clock, notify
-from backend.models import Report, ServiceCategory, WorkOrder
+from backend.models import Report, ServiceCategory, StaffAccount, WorkOrder
 
 # WeChat's phrase field holds at most five characters; thing, twenty.
 PHRASES = {
@@ -72,6 +72,36 @@ def tell_reporter(order: WorkOrder, step: str) -> None:
         },
         page=f"pages/work-orders/detail?number={order.number}",
     )
+
+
+def tell_department(order: WorkOrder, note: str) -> int:
+    """A supervision note, to every active member of staff of the department holding the
+    order who has signed in; how many were written."""
+    if order.department_id is None:
+        return 0
+    staff = StaffAccount.select().where(
+        (StaffAccount.department == order.department_id)
+        & (StaffAccount.active == True)  # noqa: E712  SQL, not Python
+        & StaffAccount.user.is_null(False)
+    )
+    category = ServiceCategory.get_by_id(order.category_id)
+    template = current_app.config["CITYCODE"].wechat_template_work_order
+    for member in staff:
+        notify.send(
+            member.user,
+            order.shop,
+            template,
+            "work_order.supervised",
+            {
+                "character_string1": order.number,
+                "thing2": category.name[:20],
+                "phrase3": "督办",
+                "thing4": note[:20],
+                "time5": _now(),
+            },
+            page=f"pages/staff/work-orders/detail?number={order.number}",
+        )
+    return len(staff)
 
 
 def _now() -> str:

@@ -91,6 +91,10 @@ class StaffOrderOut(_OrderBase):
     )
 
 
+class DuplicateOut(StaffOrderOut):
+    distance_m = ma.fields.Integer(metadata={"description": "from the order asked about"})
+
+
 class StaffStep(ma.Schema):
     seq = ma.fields.Integer()
     at = ma.fields.DateTime()

@@ -247,7 +247,8 @@ def dispatch(staff: StaffAccount, number: str, department_id: int) -> WorkOrder:
 
 
 def supervise(staff: StaffAccount, number: str, note: str) -> WorkOrder:
-    """督办: a dispatcher's note on an order running late, counted, and on its history."""
+    """督办: a dispatcher's note on an order running late, counted, on its history, and
+    sent to the staff of the department that holds it."""
     with write_transaction():
         order = _staff_step(staff, number, OPEN_STATES, as_dispatcher=True)
         note = _reason(note, "note")
@@ -259,6 +260,7 @@ def supervise(staff: StaffAccount, number: str, note: str) -> WorkOrder:
             lifecycle.actor_for_staff(staff),
             {"note": note, "sla": order.sla, "department": order.department_id},
         )
+        messages.tell_department(order, note)
     return order
 
 
