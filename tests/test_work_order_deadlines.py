@@ -235,3 +235,27 @@ def test_a_dispatcher_is_shown_the_same_problem_reported_nearby_this_week(client
     assert far not in str(found.get_json()) and other not in str(found.get_json())
     refused = client.login("squad_lead").get(f"/api/v1/admin/work-orders/{number}/duplicates")
     assert refused.status_code == 403
+
+
+def test_the_district_sets_a_categorys_working_days_for_orders_made_from_then_on(client, rules):
+    _travel_to(datetime(2026, 12, 7, 10, tzinfo=SHANGHAI))  # a Monday
+    before = _refer(client, "inspector", "litter", rules["community_a"].code)
+    district = client.login("district_admin")
+    url = "/api/v1/admin/work-order-categories/litter"
+    try:
+        timed = district.patch(url, json={"resolve_working_days": 5})
+        assert timed.status_code == 200 and timed.get_json()["resolve_working_days"] == 5
+        after = _refer(client, "inspector", "litter", rules["community_a"].code)
+        assert after["resolve_due_at"] == "2026-12-14T16:00:00+00:00"  # Tue–Mon: five days
+        unchanged = client.login("street_admin").get(
+            f"/api/v1/admin/work-orders/{before['number']}"
+        )
+        assert unchanged.get_json()["resolve_due_at"] == before["resolve_due_at"]
+        street = client.login("street_admin").patch(url, json={"resolve_working_days": 3})
+        assert street.status_code == 403 and error_keys(street) == ["district_admin_only"]
+        inverted = district.patch(url, json={"sign_working_days": 6})
+        assert inverted.status_code == 422
+        missing = district.patch("/api/v1/admin/work-order-categories/none", json={})
+        assert missing.status_code == 404
+    finally:  # the categories outlive a test on PostgreSQL (tests/conftest.py)
+        district.patch(url, json={"sign_working_days": 1, "resolve_working_days": 15})

@@ -228,3 +228,15 @@ class Categories(MethodView):
     def get(self):
         """What an order can be about, with each one's time to sign and to resolve"""
         return routing.categories()
+
+
+@blp.route("/work-order-categories/<string:code>")
+class CategoryTimes(MethodView):
+    @requires(*DISPATCHERS)
+    @blp.arguments(schemas.CategoryTimesIn)
+    @blp.response(200, CategoryOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def patch(self, body, code):
+        """A category's working days to sign and to resolve (the district's admins): for
+        orders made from now on"""
+        return routing.set_times(current_staff(), code, body)

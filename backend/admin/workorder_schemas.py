@@ -17,6 +17,13 @@ PHOTOS = ma.fields.List(
 )
 
 
+class CategoryTimesIn(ma.Schema):
+    sign_working_days = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=30))
+    resolve_working_days = ma.fields.Integer(
+        load_default=None, validate=validate.Range(min=1, max=90)
+    )
+
+
 class OrderFilter(ma.Schema):
     state = ma.fields.String(load_default=None, validate=validate.OneOf(list(STATES)))
     department = row_id_field(load_default=None)

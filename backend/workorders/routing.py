@@ -9,7 +9,7 @@ import peewee as pw
 
 from backend import audit, scope
 from backend.db import write_transaction
-from backend.errors import Conflict, Invalid, NotFound
+from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.models import Department, Region, RoutingRule, ServiceCategory, StaffAccount
 
 
@@ -116,3 +116,36 @@ def delete_rule(staff: StaffAccount, rule_id: int) -> None:
 
 def categories() -> list[ServiceCategory]:
     return list(ServiceCategory.select().order_by(ServiceCategory.id))
+
+
+def set_times(staff: StaffAccount, code: str, data: dict) -> ServiceCategory:
+    """A category's working days to sign and to resolve, the district's to set: orders
+    made from now on are timed by them, those already open keep their deadlines."""
+    if staff.region_path.count("/") != 1:
+        raise Forbidden(
+            "only the district's admins set a category's deadlines", key="district_admin_only"
+        )
+    with write_transaction():
+        kind = ServiceCategory.get_or_none(ServiceCategory.code == code)
+        if kind is None:
+            raise NotFound("no such category", key="category_not_found")
+        for field in ("sign_working_days", "resolve_working_days"):
+            if data.get(field) is not None:
+                setattr(kind, field, data[field])
+        if kind.sign_working_days > kind.resolve_working_days:
+            raise Invalid.field(
+                "sign_working_days", "signing cannot take longer than resolving", key="too_large"
+            )
+        kind.save()
+        audit.record(
+            "work_order_category.timed",
+            "work_order_category",
+            code,
+            staff.region_path,
+            staff=staff,
+            detail={
+                "sign_working_days": kind.sign_working_days,
+                "resolve_working_days": kind.resolve_working_days,
+            },
+        )
+    return kind
