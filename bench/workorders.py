@@ -48,26 +48,27 @@ SQLITE_FILL = """
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count})
 INSERT INTO work_order (number, source, category_id, region_id, region_path, description,
     photos, priority, state, sla, due_at, warn_at, created_at, department_id, reopened,
-    returned, supervised, lifecycle_seq, lifecycle_head)
+    returned, supervised, self_handled, lifecycle_seq, lifecycle_head)
 SELECT 'GB' || printf('%08d', i), 'referral', {category}, {region}, '{path}', 'bench', '[]',
     'normal', CASE i % 3 WHEN 0 THEN 'dispatched' WHEN 1 THEN 'signed' ELSE 'in_progress' END,
     'on_time',
     datetime('{base}', '+' || (i % {spread}) || ' minutes'),
     datetime('{base}', '+' || (i % {spread}) || ' minutes', '-2304 minutes'),
-    '{base}', {department}, 0, 0, 0, 0, '{zero}'
+    '{base}', {department}, 0, 0, 0, 0, 0, '{zero}'
 FROM n
 """
+# psycopg2 reads % as a placeholder: %% is the modulo operator here.
 POSTGRES_FILL = """
 INSERT INTO work_order (number, source, category_id, region_id, region_path, description,
     photos, priority, state, sla, due_at, warn_at, created_at, department_id, reopened,
-    returned, supervised, lifecycle_seq, lifecycle_head)
+    returned, supervised, self_handled, lifecycle_seq, lifecycle_head)
 SELECT 'GB' || lpad(i::text, 8, '0'), 'referral', {category}, {region}, '{path}', 'bench',
     '[]', 'normal',
-    CASE i % 3 WHEN 0 THEN 'dispatched' WHEN 1 THEN 'signed' ELSE 'in_progress' END,
+    CASE i %% 3 WHEN 0 THEN 'dispatched' WHEN 1 THEN 'signed' ELSE 'in_progress' END,
     'on_time',
-    timestamp '{base}' + (i % {spread}) * interval '1 minute',
-    timestamp '{base}' + (i % {spread}) * interval '1 minute' - interval '2304 minutes',
-    timestamp '{base}', {department}, 0, 0, 0, 0, '{zero}'
+    timestamp '{base}' + (i %% {spread}) * interval '1 minute',
+    timestamp '{base}' + (i %% {spread}) * interval '1 minute' - interval '2304 minutes',
+    timestamp '{base}', {department}, 0, 0, 0, false, 0, '{zero}'
 FROM generate_series(1, {count}) AS i
 """
 

@@ -12,6 +12,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    PostgresqlDatabase,
     TextField,
 )
 
@@ -143,6 +144,11 @@ def up(migrator, db):
             indexes = ((("name", "day"), True),)
 
     db.create_tables([ServiceCategory, RoutingRule, WorkOrder, WorkOrderEvent, DailyCounter])
+    if isinstance(db, PostgresqlDatabase):
+        # An order's row is rewritten at every step and by the SLA sweep, which changes no
+        # indexed column: room left on each page lets PostgreSQL update it in place (HOT)
+        # instead of writing every index again.
+        db.execute_sql("ALTER TABLE work_order SET (fillfactor = 70)")
     ServiceCategory.insert_many(
         [
             {
