@@ -181,20 +181,25 @@ def purge_command():
 @click.command("verify-chains")
 @with_appcontext
 def verify_chains_command():
-    """Walk every shop's lifecycle chain; exit 1 if any link is broken."""
+    """Walk every shop's lifecycle chain and every work order's history; exit 1 if any
+    link is broken."""
     from backend.shops.record import verify_all
+    from backend.workorders import history
 
-    broken = 0
     with database.connection_context():
-        results = verify_all(shown=progress.shown)
-    for shop, verdict in results:
-        if not verdict.ok:
-            broken += 1
-            click.echo(
-                f"BROKEN {shop.public_id} {shop.name}: seq {verdict.first_broken_seq} "
-                f"({verdict.reason})"
-            )
-    click.echo(f"shops: {len(results)}, chains ok: {len(results) - broken}, broken: {broken}")
+        shops = verify_all(shown=progress.shown)
+        orders = history.verify_all(shown=progress.shown)
+    broken = 0
+    for label, results, name in (
+        ("shops", shops, lambda shop: f"{shop.public_id} {shop.name}"),
+        ("work orders", orders, lambda order: order.number),
+    ):
+        failed = [(row, verdict) for row, verdict in results if not verdict.ok]
+        for row, verdict in failed:
+            click.echo(f"BROKEN {name(row)}: seq {verdict.first_broken_seq} ({verdict.reason})")
+        ok = len(results) - len(failed)
+        click.echo(f"{label}: {len(results)}, chains ok: {ok}, broken: {len(failed)}")
+        broken += len(failed)
     if broken:
         raise SystemExit(1)
 

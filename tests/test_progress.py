@@ -23,7 +23,9 @@ def test_without_a_terminal_a_command_prints_its_summary_only(app, make, places)
     result = app.test_cli_runner().invoke(args=["verify-chains"])
     assert result.exit_code == 0, result.output
     # Its output and its errors together: the summary, and no bar.
-    assert result.output == "shops: 2, chains ok: 2, broken: 0\n"
+    assert result.output == (
+        "shops: 2, chains ok: 2, broken: 0\nwork orders: 0, chains ok: 0, broken: 0\n"
+    )
 
 
 def on_terminal(config, *args: str) -> tuple[subprocess.CompletedProcess, str]:
@@ -67,7 +69,9 @@ def test_on_a_terminal_the_command_counts_the_shops_off(config, make, places):
     make.shop("owner2", places["street_b"], name="街角咖啡")
     done, shown = on_terminal(config, "verify-chains")
     assert done.returncode == 0
-    assert done.stdout.decode() == "shops: 2, chains ok: 2, broken: 0\n"
+    assert done.stdout.decode() == (
+        "shops: 2, chains ok: 2, broken: 0\nwork orders: 0, chains ok: 0, broken: 0\n"
+    )
     assert "lifecycle chains" in shown and "2/2" in shown
 
 

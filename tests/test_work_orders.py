@@ -326,3 +326,31 @@ def test_the_categories_are_the_same_for_every_member_of_staff(client, rules):
         listed
         == client.login("district_admin").get("/api/v1/admin/work-order-categories").get_json()
     )
+
+
+def test_an_altered_history_is_found_by_staff_and_by_the_command_line(app, client, rules):
+    number = _reported_by(app, "oStub_alice", "facilities", rules["community_a"])
+    client.login("squad_lead").post(f"/api/v1/admin/work-orders/{number}/sign")
+    url = f"/api/v1/admin/work-orders/{number}/history/verify"
+    assert client.login("street_admin").get(url).get_json() == {
+        "ok": True,
+        "length": 3,
+        "first_broken_seq": None,
+        "reason": None,
+    }
+    with database.connection_context():
+        # Someone with the database's password rewrites who signed the only order.
+        database.execute_sql(
+            "UPDATE work_order_event SET actor = 'staff:999' "
+            "WHERE seq = 3 AND order_id = (SELECT MAX(id) FROM work_order)"
+        )
+    altered = client.login("street_admin").get(url).get_json()
+    assert (altered["ok"], altered["first_broken_seq"], altered["reason"]) == (
+        False,
+        3,
+        "event was altered",
+    )
+    result = app.test_cli_runner().invoke(args=["verify-chains"])
+    assert result.exit_code == 1
+    assert f"BROKEN {number}: seq 3 (event was altered)" in result.output
+    assert "work orders: 1, chains ok: 0, broken: 1" in result.output

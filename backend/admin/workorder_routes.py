@@ -8,6 +8,7 @@ from flask.views import MethodView
 
 from backend.admin import blp, requires
 from backend.admin import workorder_schemas as schemas
+from backend.admin.schemas import VerifyOut
 from backend.api import QueryPage
 from backend.auth import current_staff
 from backend.schemas import PhotoUpload, UploadOut
@@ -86,6 +87,16 @@ class WorkOrderDuplicates(MethodView):
         """Open orders of the same category within 50 m in the 7 days before: likely the
         same problem, to merge"""
         return duplicates.suggested(current_staff(), number)
+
+
+@blp.route("/work-orders/<string:number>/history/verify")
+class WorkOrderHistoryVerify(MethodView):
+    @requires(*STAFF)
+    @blp.response(200, VerifyOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, number):
+        """Walk the order's hash-chained history: ok, or the first broken seq"""
+        return orders.verify_in_scope(current_staff(), number)
 
 
 def _step(path: str, action, schema=None, roles=STAFF, summary: str = ""):

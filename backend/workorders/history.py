@@ -3,6 +3,7 @@ the order's number), verifiable like a shop's lifecycle record."""
 
 from __future__ import annotations
 
+from backend import progress
 from backend.chain import Chain, Verdict
 from backend.models import WorkOrder, WorkOrderEvent
 
@@ -42,3 +43,8 @@ def events(order: WorkOrder) -> list[WorkOrderEvent]:
     return list(
         WorkOrderEvent.select().where(WorkOrderEvent.order == order).order_by(WorkOrderEvent.seq)
     )
+
+
+def verify_all(shown=progress.quietly) -> list[tuple[WorkOrder, Verdict]]:
+    orders = WorkOrder.select().order_by(WorkOrder.id)
+    return [(order, verify(order)) for order in shown(orders, "work order chains")]

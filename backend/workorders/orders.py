@@ -317,3 +317,8 @@ def refer(staff: StaffAccount, data: dict) -> WorkOrder:
             photos=own_photos(staff.user_id, data.get("photos") or []),
             priority=data.get("priority", "normal"),
         )
+
+
+def verify_in_scope(staff: StaffAccount, number: str):
+    """Walk the order's history chain: ok, or the first link that does not hold."""
+    return history.verify(find(staff, number))
