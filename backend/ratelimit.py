@@ -81,6 +81,29 @@ per_address_refresh = limiter.limit(
 )
 
 
+def open311_limit() -> str:
+    return current_app.config["CITYCODE"].ratelimit_open311
+
+
+def _api_key() -> str:
+    # Hashed, like a refresh token: the key itself is never a storage key.
+    key = request.form.get("api_key")
+    if key is None:
+        body = request.get_json(silent=True)
+        key = body.get("api_key") if isinstance(body, dict) else None
+    if not isinstance(key, str) or not key:
+        return f"addr:{get_remote_address()}"
+    return "open311:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+# An Open311 client posts within its key's budget; made-up keys, each a budget of its
+# own, are held by the same budget per address.
+per_api_key = limiter.limit(open311_limit, key_func=_api_key, scope="open311-key")
+per_address_open311 = limiter.limit(
+    open311_limit, key_func=get_remote_address, scope="open311-address"
+)
+
+
 @limiter.request_filter
 def _a_read() -> bool:
     return request.method in READ_METHODS

@@ -149,3 +149,26 @@ def test_errors_are_the_standards_shape(app, client, rules):
     revoked = app.test_cli_runner().invoke(args=["open311-key", "12345-app", "--revoke"])
     assert revoked.exit_code == 0
     assert _post(client, key).status_code == 403
+
+
+def test_a_client_posts_within_its_keys_budget(config, make, places):
+    from backend import create_app
+    from tests.factories import ApiClient
+
+    app = create_app(config.replace(ratelimit_open311="2 per minute"))
+    client = ApiClient(app)
+    first, second = _api_key(app, "app-one"), _api_key(app, "app-two")
+    answers = [_post(client, first, description=f"第{n}处垃圾").status_code for n in range(3)]
+    assert answers == [201, 201, 429]
+    limited = _post(client, first)
+    assert limited.get_json()[0]["code"] == 429 and int(limited.headers["Retry-After"]) > 0
+
+    def from_address(key: str, address: str):
+        form = {"api_key": key, "service_code": "litter", "lat": "31.2071", "long": "121.4488"}
+        return client.http.post(
+            f"{V2}/requests.json", data=form, environ_base={"REMOTE_ADDR": address}
+        ).status_code
+
+    # The key's budget is spent from wherever it posts; another key has its own.
+    assert from_address(first, "10.9.9.8") == 429
+    assert from_address(second, "10.9.9.9") == 201

@@ -11,6 +11,14 @@ class Open311Blueprint(Blueprint):
         "json_or_form": "application/x-www-form-urlencoded",
     }
 
+    @staticmethod
+    def _prepare_auth_doc(doc, doc_info, **kwargs):
+        # Every view is public, and its errors, a 429 included, are in the standard's
+        # shape, documented on the view itself.
+        if doc_info.get("public"):
+            doc["security"] = []
+        return doc
+
 
 blp = Open311Blueprint(
     "open311", __name__, url_prefix="/open311/v2", description="Open311 GeoReport v2"

@@ -12,6 +12,7 @@ from backend.api import public
 from backend.errors import DomainError
 from backend.open311 import blp
 from backend.open311 import schemas as s
+from backend.ratelimit import per_address_open311, per_api_key
 from backend.workorders import open311
 
 ERRORS = {"schema": s.Open311Error(many=True)}
@@ -83,6 +84,8 @@ class ServiceDefinition(MethodView):
 @blp.route("/requests.json")
 @public
 class Requests(MethodView):
+    decorators = [per_api_key, per_address_open311]
+
     @blp.arguments(s.RequestQuery, location="query")
     @blp.response(200, s.ServiceRequest(many=True))
     @blp.alt_response(400, **ERRORS)
@@ -94,6 +97,7 @@ class Requests(MethodView):
     @blp.response(201, s.Posted(many=True))
     @blp.alt_response(400, **ERRORS)
     @blp.alt_response(403, **ERRORS)
+    @blp.alt_response(429, **ERRORS)
     def post(self, body):
         """Post a service request: a work order, dispatched by the rules at once"""
         client = clientkeys.holder("open311", body.pop("api_key"))
