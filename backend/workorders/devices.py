@@ -79,15 +79,10 @@ def _clear(device: ClientKey, event: DeviceEvent, actor: str) -> WorkOrder | Non
             & WorkOrder.state.in_(OPEN_STATES)
         )
     )
-    near = [
-        (geo.distance_m(event.lat, event.lng, order.lat, order.lng), order)
-        for order in candidates
-        if order.lat is not None
-    ]
-    near = [(d, order) for d, order in near if d <= CLEARED_WITHIN_METRES]
+    near = geo.nearest(candidates, event.lat, event.lng, CLEARED_WITHIN_METRES)
     if not near:
         return None
-    order = min(near, key=lambda pair: pair[0])[1]
+    order = near[0][1]
     now = clock.now()
     order.state, order.resolved_at, order.closed_at = "closed", now, now
     order.result = "设备核查：问题已消除"

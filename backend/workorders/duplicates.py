@@ -13,8 +13,6 @@ from backend.workorders import orders
 
 NEAR_METRES = 50
 WITHIN = timedelta(days=7)
-# About 55 m of latitude, and of longitude this far south: the box the index narrows to.
-BOX_LAT, BOX_LNG = 0.0005, 0.0006
 
 
 def suggested(staff: StaffAccount, number: str) -> list[WorkOrder]:
@@ -26,14 +24,9 @@ def suggested(staff: StaffAccount, number: str) -> list[WorkOrder]:
         & WorkOrder.state.in_(OPEN_STATES)
         & (WorkOrder.id != order.id)
         & (WorkOrder.created_at >= order.created_at - WITHIN)
-        & WorkOrder.lat.between(order.lat - BOX_LAT, order.lat + BOX_LAT)
-        & WorkOrder.lng.between(order.lng - BOX_LNG, order.lng + BOX_LNG)
+        & geo.around(WorkOrder.lat, WorkOrder.lng, order.lat, order.lng, NEAR_METRES)
     )
-    near = []
-    for candidate in candidates:
-        candidate.distance_m = round(
-            geo.distance_m(order.lat, order.lng, candidate.lat, candidate.lng)
-        )
-        if candidate.distance_m <= NEAR_METRES:
-            near.append(candidate)
-    return sorted(near, key=lambda c: c.distance_m)
+    near = geo.nearest(candidates, order.lat, order.lng, NEAR_METRES)
+    for distance, candidate in near:
+        candidate.distance_m = round(distance)
+    return [candidate for _, candidate in near]

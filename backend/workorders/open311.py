@@ -100,17 +100,13 @@ def _region(client: ClientKey, data: dict) -> Region:
         return region
     if data.get("lat") is None:
         return home
-    near = Shop.select(Shop.region_path, Shop.lat, Shop.lng).where(
+    shops = Shop.select(Shop.region_path, Shop.lat, Shop.lng).where(
         scope.under(Shop.region_path, home.path)
         & (Shop.status == "active")
-        & Shop.lat.between(data["lat"] - 0.005, data["lat"] + 0.005)
-        & Shop.lng.between(data["long"] - 0.006, data["long"] + 0.006)
+        & geo.around(Shop.lat, Shop.lng, data["lat"], data["long"], NEAREST_SHOP_METRES)
     )
-    distances = [(geo.distance_m(data["lat"], data["long"], s.lat, s.lng), s) for s in near]
-    distances = [(d, s) for d, s in distances if d <= NEAREST_SHOP_METRES]
-    if not distances:
-        return home
-    return Region.get(Region.path == min(distances, key=lambda p: p[0])[1].region_path)
+    near = geo.nearest(shops, data["lat"], data["long"], NEAREST_SHOP_METRES)
+    return Region.get(Region.path == near[0][1].region_path) if near else home
 
 
 # -- reading ---------------------------------------------------------------------------
