@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from backend.db import write_transaction
 from backend.errors import DomainError, Invalid
 from backend.models import Shop, Upload, User
 
@@ -95,6 +96,29 @@ def store(shop: Shop | None, user: User | None, stream) -> Upload:
 
 # High enough that a re-saved phone photo shows no loss at the sizes it is looked at.
 JPEG_QUALITY = 90
+
+
+def store_personal(user: User, stream) -> Upload:
+    """A photo that belongs to no shop (a report's, a work order's), kept as its
+    uploader's, in a write transaction of its own."""
+    with write_transaction():
+        return store(None, user, stream)
+
+
+def personal(user_id: int, public_ids: list[str], field: str) -> list[Upload]:
+    """The uploads named, in the order named, when each is `user_id`'s own and belongs to
+    no shop; any other is a 422 on `field`."""
+    found = {
+        upload.public_id: upload
+        for upload in Upload.select().where(
+            Upload.public_id.in_(public_ids)
+            & (Upload.uploaded_by == user_id)
+            & Upload.shop.is_null()
+        )
+    }
+    if set(public_ids) - set(found):
+        raise Invalid.field(field, "not a photo you uploaded", key="not_your_photo")
+    return [found[public_id] for public_id in public_ids]
 
 
 def resaved(data: bytes, fmt: str) -> bytes:

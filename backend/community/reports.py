@@ -41,19 +41,11 @@ STATUS_LABELS = {"received": "已受理", "in_hand": "处理中", "resolved": "�
 
 def upload_photo(user: User, stream) -> Upload:
     """A photo a resident may attach to their own report; it belongs to no shop."""
-    with write_transaction():
-        return uploads.store(None, user, stream)
+    return uploads.store_personal(user, stream)
 
 
 def _own_photo(user: User, upload_id: str | None) -> Upload | None:
-    if upload_id is None:
-        return None
-    photo = Upload.get_or_none(
-        (Upload.public_id == upload_id) & (Upload.uploaded_by == user) & Upload.shop.is_null()
-    )
-    if photo is None:
-        raise Invalid.field("photo", "not a photo you uploaded", key="not_your_photo")
-    return photo
+    return uploads.personal(user.id, [upload_id], "photo")[0] if upload_id else None
 
 
 def _my_community(user: User, code: str) -> Region:

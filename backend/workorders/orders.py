@@ -274,21 +274,12 @@ def my_detail(user: User, number: str) -> WorkOrder:
 
 def upload_photo(staff: StaffAccount, stream) -> Upload:
     """A photo for an order (what was found, what was done); it belongs to no shop."""
-    with write_transaction():
-        return uploads.store(None, staff.user, stream)
+    return uploads.store_personal(staff.user, stream)
 
 
-def own_photos(user_id: int, photos: list[str], field: str = "photos") -> list[str]:
+def own_photos(user_id: int, photos: list[str]) -> list[str]:
     """`photos`, when every one is an upload of `user_id` that belongs to no shop."""
-    found = {
-        u.public_id
-        for u in Upload.select(Upload.public_id).where(
-            Upload.public_id.in_(photos) & (Upload.uploaded_by == user_id) & Upload.shop.is_null()
-        )
-    }
-    if found != set(photos):
-        raise Invalid.field(field, "not a photo you uploaded", key="not_your_photo")
-    return list(photos)
+    return [upload.public_id for upload in uploads.personal(user_id, photos, "photos")]
 
 
 def refer(staff: StaffAccount, data: dict) -> WorkOrder:
