@@ -165,6 +165,11 @@ def save(order: WorkOrder) -> None:
         ).where(Report.work_order == order.id).execute()
 
 
+def resolved_on_time(order: WorkOrder) -> bool:
+    """Resolved by its deadline (one with no deadline is never late)."""
+    return order.resolve_due_at is None or order.resolved_at <= order.resolve_due_at
+
+
 def set_step_deadline(order: WorkOrder, started: datetime, due: datetime | None) -> None:
     """The deadline of the step the order is now at, its warning at WARN_AT of the time,
     and its SLA mark as of now."""
@@ -216,7 +221,7 @@ def require_dispatcher(staff: StaffAccount, order: WorkOrder) -> None:
 
 def mine(user: User, number: str, lock: bool = False) -> WorkOrder:
     """An order the user raised; any other is not found."""
-    query = WorkOrder.select().where((WorkOrder.number == number) & (WorkOrder.reporter == user))
+    query = my_orders(user).where(WorkOrder.number == number)
     found = (lock_for_update(query) if lock else query).first()
     if found is None:
         raise NotFound("work order not found", key="work_order_not_found")

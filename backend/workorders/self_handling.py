@@ -37,12 +37,16 @@ def handle(staff: StaffAccount, order_id: int, status: str, reply: str | None) -
         order.state, order.result, order.resolved_at = "resolved", reply, now
         orders.set_step_deadline(order, now, None)
         orders.save(order)
-        on_time = order.resolve_due_at is None or now <= order.resolve_due_at
         history.append(
             order,
             "order.resolved",
             actor,
-            {"result": reply, "photos": [], "on_time": on_time, "self_handled": True},
+            {
+                "result": reply,
+                "photos": [],
+                "on_time": orders.resolved_on_time(order),
+                "self_handled": True,
+            },
         )
         messages.tell_reporter(order, "resolved")
     return order

@@ -38,7 +38,7 @@ def _figures(rows: list[WorkOrder]) -> dict:
         "received": len(rows),
         "signed_on_time_pct": _pct(sum(r.signed_at <= r.sign_due_at for r in signed), len(signed)),
         "resolved_on_time_pct": _pct(
-            sum(r.resolve_due_at is None or r.resolved_at <= r.resolve_due_at for r in resolved),
+            sum(orders.resolved_on_time(r) for r in resolved),
             len(resolved),
         ),
         "overdue_now": sum(r.sla == "overdue" and r.state in orders.TIMED_STATES for r in rows),

@@ -152,16 +152,12 @@ def resolve(
             {
                 "result": result,
                 "photos": evidence,
-                "on_time": _on_time(order),
+                "on_time": orders.resolved_on_time(order),
                 "finding": finding if order.source == "complaint" else None,
             },
         )
         messages.tell_reporter(order, "resolved")
     return order
-
-
-def _on_time(order: WorkOrder) -> bool:
-    return order.resolve_due_at is None or order.resolved_at <= order.resolve_due_at
 
 
 def _evidence(staff: StaffAccount, photos: list[str]) -> list[str]:
