@@ -210,7 +210,7 @@ def purge(now: datetime) -> int:
 def stats_in_scope(staff: StaffAccount) -> dict:
     """The outbox as an admin sees it: messages about the shops in their subtree; the
     district's admins, whose scope is everything, see every message."""
-    if staff.region_path.count("/") == 1:
+    if scope.whole_district(staff):
         return stats()
     return stats(scope.shops(staff).select(Shop.id))
 

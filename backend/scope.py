@@ -104,6 +104,12 @@ def covers(staff: StaffAccount, region_path: str) -> bool:
     return region_path.startswith(staff.region_path)
 
 
+def whole_district(staff: StaffAccount) -> bool:
+    """Whether `staff`'s region is the root of the tree, the district: their scope is
+    everything, and what is the district's to decide is theirs."""
+    return staff.region_path.count("/") == 1
+
+
 def staff_accounts(staff: StaffAccount) -> pw.ModelSelect:
     return StaffAccount.select().where(under(StaffAccount.region_path, staff.region_path))
 

@@ -93,6 +93,14 @@ def test_covers_is_the_subtree_rooted_at_the_staff_members_region(staff):
     assert not scope.covers(admin, places["district"].path)
 
 
+def test_only_the_districts_staff_cover_the_whole_district(staff, make):
+    places, by_user = staff
+    district = make.staff("district_admin", "admin", places["district"], name="孙立")
+    assert scope.whole_district(district)
+    assert not scope.whole_district(by_user["street_admin"])
+    assert not scope.whole_district(by_user["cadre_a"])
+
+
 def test_ancestors_are_every_region_above_and_the_region_itself():
     assert scope.ancestors("310104/310104003/310104003001/") == [
         "310104/",

@@ -121,7 +121,7 @@ def categories() -> list[ServiceCategory]:
 def set_times(staff: StaffAccount, code: str, data: dict) -> ServiceCategory:
     """A category's working days to sign and to resolve, the district's to set: orders
     made from now on are timed by them, those already open keep their deadlines."""
-    if staff.region_path.count("/") != 1:
+    if not scope.whole_district(staff):
         raise Forbidden(
             "only the district's admins set a category's deadlines", key="district_admin_only"
         )
