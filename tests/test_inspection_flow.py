@@ -146,22 +146,26 @@ def test_inspector_records_and_the_loop_closes(client, scene, wechat_stub):
     assert public["regulatory"] is None
 
 
-def test_overdue_sweep_raises_the_grade(app, client, scene):
-    inspector = client.login("inspector")
+def _ordered_to_rectify(client, scene, rectify_by, requirements="整改") -> None:
+    """The inspector finds the shop must put things right by `rectify_by`."""
     proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
-    shop_id = scene["shop"].public_id
-    inspector.post(
-        f"/api/v1/admin/shops/{shop_id}/inspections",
+    recorded = client.login("inspector").post(
+        f"/api/v1/admin/shops/{scene['shop'].public_id}/inspections",
         json={
             "scan_proof": proof,
             "location": {"lat": 31.2001, "lng": 121.4402},
             "co_inspector": scene["second"].id,
             "checklist": checklist(ok=False),
             "result": "rectify",
-            "requirements": "整改",
-            "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat(),
+            "requirements": requirements,
+            "rectify_by": rectify_by.isoformat(),
         },
     )
+    assert recorded.status_code == 201, recorded.get_json()
+
+
+def test_overdue_sweep_raises_the_grade(app, client, scene):
+    _ordered_to_rectify(client, scene, clock.today_local() + timedelta(days=2))
     clock.travel(timedelta(days=4))
     result = app.test_cli_runner().invoke(args=["sweep-rectifications"])
     assert "overdue: 1" in result.output
@@ -176,18 +180,8 @@ def test_an_overdue_order_is_escalated_to_the_streets_regulator_once(app, client
             name="天平路市场监管所", kind="market_supervision", region=places["street_a"]
         )
     make.staff("officer", "inspector", places["street_a"], name="钱峰", department=regulator)
-    proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
-    client.login("inspector").post(
-        f"/api/v1/admin/shops/{scene['shop'].public_id}/inspections",
-        json={
-            "scan_proof": proof,
-            "location": {"lat": 31.2001, "lng": 121.4402},
-            "co_inspector": scene["second"].id,
-            "checklist": checklist(ok=False),
-            "result": "rectify",
-            "requirements": "后厨地面油污清理",
-            "rectify_by": (clock.today_local() + timedelta(days=2)).isoformat(),
-        },
+    _ordered_to_rectify(
+        client, scene, clock.today_local() + timedelta(days=2), requirements="后厨地面油污清理"
     )
     clock.travel(timedelta(days=4))
     app.test_cli_runner().invoke(args=["sweep-rectifications"])
@@ -204,20 +198,8 @@ def test_an_overdue_order_is_escalated_to_the_streets_regulator_once(app, client
 
 
 def test_the_shop_is_told_once_when_its_order_goes_overdue(app, client, scene, wechat_stub):
-    proof = scan(client, "inspector", scene["code"]).get_json()["regulatory"]["scan_proof"]["token"]
     deadline = clock.today_local() + timedelta(days=2)
-    client.login("inspector").post(
-        f"/api/v1/admin/shops/{scene['shop'].public_id}/inspections",
-        json={
-            "scan_proof": proof,
-            "location": {"lat": 31.2001, "lng": 121.4402},
-            "co_inspector": scene["second"].id,
-            "checklist": checklist(ok=False),
-            "result": "rectify",
-            "requirements": "整改",
-            "rectify_by": deadline.isoformat(),
-        },
-    )
+    _ordered_to_rectify(client, scene, deadline)
     told_before = len(wechat_stub.sent("subscribe/send"))
     clock.travel(timedelta(days=4))
     app.test_cli_runner().invoke(args=["sweep-rectifications"])

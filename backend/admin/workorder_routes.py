@@ -126,13 +126,13 @@ def _step(path: str, action, schema=None, roles=STAFF, summary: str = ""):
 _step("sign", transitions.sign, summary="签收: my department takes the order on")
 _step(
     "return",
-    lambda s, n, reason: transitions.send_back(s, n, reason),
+    transitions.send_back,
     schemas.ReasonIn,
     summary="退单: not my department's; back to the dispatchers, with a reason",
 )
 _step(
     "decline",
-    lambda s, n, reason: transitions.decline(s, n, reason),
+    transitions.decline,
     schemas.ReasonIn,
     summary="不予受理: a complaint the regulator does not take up, with the reason",
 )
@@ -157,7 +157,7 @@ _step(
 )
 _step(
     "extension-decision",
-    lambda s, n, grant, note: transitions.decide_extension(s, n, grant, note),
+    transitions.decide_extension,
     schemas.ExtensionDecisionIn,
     DISPATCHERS,
     summary="Grant or refuse the extension a department asked for",
@@ -171,7 +171,7 @@ _step(
 )
 _step(
     "supervise",
-    lambda s, n, note: transitions.supervise(s, n, note),
+    transitions.supervise,
     schemas.NoteIn,
     DISPATCHERS,
     summary="督办: a supervision note on an order, counted and on its history",
@@ -179,14 +179,14 @@ _step(
 _step("close", transitions.close, None, DISPATCHERS, summary="Close a resolved order")
 _step(
     "reopen",
-    lambda s, n, reason: transitions.reopen(s, n, reason),
+    transitions.reopen,
     schemas.ReasonIn,
     DISPATCHERS,
     summary="Reopen a resolved or closed order: back to its department",
 )
 _step(
     "merge",
-    lambda s, n, into: transitions.merge(s, n, into),
+    transitions.merge,
     schemas.MergeIn,
     DISPATCHERS,
     summary="Merge a duplicate into the order it repeats; its reporter follows that one",
