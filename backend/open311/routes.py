@@ -102,16 +102,7 @@ class Requests(MethodView):
         """Post a service request: a work order, dispatched by the rules at once"""
         client = clientkeys.holder("open311", body.pop("api_key"))
         body["attribute"] = {"community": body.pop("community")}
-        order = open311.submit(client, body)
-        notice = f"{order.category.resolve_working_days} 个工作日内办结"
-        return [
-            {
-                "service_request_id": order.number,
-                "token": order.open311_token,
-                "service_notice": notice,
-                "account_id": None,
-            }
-        ]
+        return [open311.posted(open311.submit(client, body))]
 
 
 @blp.route("/requests/<string:number>.json")

@@ -164,7 +164,7 @@ def shown(order: WorkOrder) -> dict:
         "service_code": order.category.code,
         "description": None if private else masking.free_text(order.description),
         "agency_responsible": order.department.name if order.department_id else None,
-        "service_notice": f"{order.category.resolve_working_days} 个工作日内办结",
+        "service_notice": _notice(order),
         "requested_datetime": order.created_at,
         "updated_datetime": _updated(order),
         "expected_datetime": order.resolve_due_at,
@@ -175,6 +175,21 @@ def shown(order: WorkOrder) -> dict:
         "long": _rounded(order.lng, private),
         "media_url": order.media_url,
     }
+
+
+def posted(order: WorkOrder) -> dict:
+    """What a client is answered when it posts: the request's id, a token to follow it
+    by, and the time it has; no account is kept for the client's user."""
+    return {
+        "service_request_id": order.number,
+        "token": order.open311_token,
+        "service_notice": _notice(order),
+        "account_id": None,
+    }
+
+
+def _notice(order: WorkOrder) -> str:
+    return f"{order.category.resolve_working_days} 个工作日内办结"
 
 
 def _notes(order: WorkOrder) -> str | None:
