@@ -162,6 +162,20 @@ def sweep_work_orders_command():
     click.echo(f"work orders marked warning: {warning}, overdue: {overdue}")
 
 
+@click.command("adopt-open-reports")
+@with_appcontext
+def adopt_open_reports_command():
+    """Make work orders of the reports and complaints still open from before they existed."""
+    from backend.workorders import adoption
+
+    with database.connection_context():
+        adopted = adoption.adopt_open(shown=progress.shown)
+    click.echo(
+        f"work orders opened for reports: {adopted['reports']}, "
+        f"for complaints: {adopted['complaints']}"
+    )
+
+
 @click.command("purge")
 @with_appcontext
 def purge_command():
@@ -263,6 +277,7 @@ COMMANDS = (
     sweep_licences_command,
     sweep_rectifications_command,
     sweep_work_orders_command,
+    adopt_open_reports_command,
     purge_command,
     verify_chains_command,
     worker_command,

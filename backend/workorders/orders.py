@@ -72,10 +72,12 @@ def open_order(
     priority: str = "normal",
     department: Department | None = None,
     dispatch: bool = True,
+    filed_at: datetime | None = None,
 ) -> WorkOrder:
     """A new order, in the caller's write transaction, dispatched at once to `department`
     or else by the rules; with no rule for it, it waits for a dispatcher. `dispatch=False`
-    leaves that to the caller (`send_on`), who links the order to its source first."""
+    leaves that to the caller (`send_on`), who links the order to its source first.
+    `filed_at`: when a problem filed before orders existed was really raised."""
     now = clock.now()
     location = location or {}
     order = WorkOrder.create(
@@ -96,12 +98,10 @@ def open_order(
         state="received",
         created_at=now,
     )
-    history.append(
-        order,
-        "order.created",
-        actor,
-        {"source": source, "category": category.code, "priority": priority},
-    )
+    created = {"source": source, "category": category.code, "priority": priority}
+    if filed_at is not None:
+        created["filed_at"] = filed_at.isoformat()
+    history.append(order, "order.created", actor, created)
     if dispatch:
         send_on(order, department)
     return order

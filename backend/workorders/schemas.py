@@ -74,6 +74,7 @@ class StaffOrderOut(_OrderBase):
     description = FreeText()
     department_id = ma.fields.Integer(allow_none=True)
     priority = ma.fields.String(metadata={"enum": list(PRIORITIES)})
+    self_handled = ma.fields.Boolean(metadata={"description": "自行处置: the community's own"})
     sla = ma.fields.String(metadata={"enum": list(SLA_MARKS)})
     due_at = ma.fields.DateTime(allow_none=True)
     sign_due_at = ma.fields.DateTime(allow_none=True)

@@ -12,9 +12,11 @@ from backend.models import ServiceCategory, StaffAccount, WorkOrder
 from backend.workorders import history, messages, orders
 
 
-def handle(staff: StaffAccount, order_id: int, status: str, reply: str | None) -> WorkOrder:
+def handle(
+    staff: StaffAccount, order_id: int, status: str, reply: str | None, tell: bool = True
+) -> WorkOrder:
     """Inside the caller's write transaction, which has checked the report's scope and
-    that `status` moves it forward."""
+    that `status` moves it forward. `tell=False`: the reporter already knows it is in hand."""
     order = lock_for_update(WorkOrder.select().where(WorkOrder.id == order_id)).get()
     if order.state in ("signed", "in_progress") and not order.self_handled:
         raise Conflict(
@@ -31,7 +33,7 @@ def handle(staff: StaffAccount, order_id: int, status: str, reply: str | None) -
         orders.set_step_deadline(order, order.dispatched_at or now, due)
         orders.save(order)
         history.append(order, "order.self_handled", actor, {"community": order.region_id})
-        if status == "in_hand":
+        if status == "in_hand" and tell:
             messages.tell_reporter(order, "self_handled")
     if status == "resolved":
         order.state, order.result, order.resolved_at = "resolved", reply, now
