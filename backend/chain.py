@@ -115,6 +115,47 @@ class Chain:
         setattr(owner, self.head_field, digest)
         return event
 
+    def append_many(self, owners: pw.SelectQuery, type_: str, actor: str, payload=None) -> int:
+        """The same event on the chain of each owner whose id `owners` selects, inside the
+        caller's write transaction: the heads read under lock (in id order, so two runs
+        cannot deadlock), the events written in batches. How many were appended."""
+        if type_ not in self.types:
+            raise ValueError(f"unknown {self.name} event type {type_!r}")
+        if not database.in_transaction():
+            raise RuntimeError(f"{self.name}.append_many must run inside a write transaction")
+        seq_column = getattr(self.owner, self.seq_field)
+        head_column = getattr(self.owner, self.head_field)
+        public_column = getattr(self.owner, self.public_id)
+        heads = lock_for_update(
+            self.owner.select(self.owner.id, public_column, seq_column, head_column)
+            .where(self.owner.id.in_(owners))
+            .order_by(self.owner.id)
+        ).tuples()
+        occurred_at, body = clock.now(), canonical(payload or {})
+        events, moved = [], []
+        for owner_id, public_id, seq, prev in heads:
+            digest = self.event_hash(public_id, seq + 1, type_, occurred_at, actor, body, prev)
+            events.append(
+                {
+                    self.owner_key: owner_id,
+                    "seq": seq + 1,
+                    "type": type_,
+                    "occurred_at": occurred_at,
+                    "actor": actor,
+                    "payload": body,
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
+            )
+            moved.append((owner_id, seq + 1, digest))
+        for batch in pw.chunked(events, 500):
+            self.events.insert_many(batch).execute()
+        for owner_id, seq, digest in moved:
+            self.owner.update({seq_column: seq, head_column: digest}).where(
+                self.owner.id == owner_id
+            ).execute()
+        return len(moved)
+
     def verify(self, owner) -> Verdict:
         """Walk the chain from seq 1 and report the first link that does not hold."""
         prev = GENESIS_HASH

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import urlparse
 
+import orjson
 import peewee as pw
 from playhouse.db_url import connect
 from playhouse.pool import PooledPostgresqlDatabase
@@ -173,6 +174,20 @@ def page_of(query: pw.ModelSelect, page: int, page_size: int) -> list:
     if page > MAX_ID:
         return []
     return list(query.paginate(page, page_size))
+
+
+def json_rows(*columns) -> pw.Node:
+    """An aggregate of the rows' `columns` as one JSON array of arrays: a list read in
+    the statement that reads its owner."""
+    if is_postgres():
+        return pw.fn.json_agg(pw.fn.json_build_array(*columns))
+    return pw.fn.json_group_array(pw.fn.json_array(*columns))
+
+
+def rows_of(aggregated) -> list[list]:
+    """The rows of a json_rows aggregate: SQLite hands it over as text, PostgreSQL's driver
+    has already decoded it; no rows are NULL."""
+    return orjson.loads(aggregated) if isinstance(aggregated, str) else (aggregated or [])
 
 
 def lock_for_update(

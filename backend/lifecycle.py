@@ -87,6 +87,11 @@ def append(
     return CHAIN.append(shop, type_, actor, payload, occurred_at)
 
 
+def append_many(shops, type_: str, actor: str, payload: dict | None = None) -> int:
+    """The same event on the chain of every shop whose id the query `shops` selects."""
+    return CHAIN.append_many(shops, type_, actor, payload)
+
+
 def verify(shop: Shop) -> Verdict:
     """Walk the chain from seq 1 and report the first link that does not hold."""
     return CHAIN.verify(shop)

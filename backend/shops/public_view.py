@@ -22,7 +22,7 @@ import peewee as pw
 from flask import current_app
 
 from backend import auth, clock, codes, masking
-from backend.db import Prepared, is_postgres
+from backend.db import Prepared, json_rows, rows_of
 from backend.models import (
     Honour,
     Licence,
@@ -34,6 +34,7 @@ from backend.models import (
     StaffAccount,
     User,
 )
+from backend.policies import oncode
 from backend.ratings import ratings
 from backend.ratings.schemas import comment_author
 from backend.shops import facts, scan
@@ -43,16 +44,9 @@ Community = Region.alias()
 Author = User.alias()
 
 
-def _as_json_rows(*columns):
-    """An aggregate of the rows' `columns` as one JSON array of arrays."""
-    if is_postgres():
-        return pw.fn.json_agg(pw.fn.json_build_array(*columns))
-    return pw.fn.json_group_array(pw.fn.json_array(*columns))
-
-
 def _licences_as_json():
     return Licence.select(
-        _as_json_rows(
+        json_rows(
             Licence.type,
             Licence.number,
             Licence.issuer,
@@ -65,7 +59,7 @@ def _licences_as_json():
 
 def _honours_as_json():
     return Honour.select(
-        _as_json_rows(
+        json_rows(
             Honour.public_id,
             Honour.title,
             Honour.issuer,
@@ -96,7 +90,7 @@ def _comments_as_json():
     return pw.Select(
         [latest],
         [
-            _as_json_rows(
+            json_rows(
                 latest.c.stars,
                 latest.c.text,
                 latest.c.tags,
@@ -145,6 +139,7 @@ _public_card = Prepared(
             _licences_as_json().alias("licences"),
             _honours_as_json().alias("honours"),
             _comments_as_json().alias("comments"),
+            oncode.in_force_as_json().alias("notices"),
         )
         .join(ShopCode, pw.JOIN.LEFT_OUTER, on=(ShopCode.code == code))
         .join(Shop, pw.JOIN.LEFT_OUTER, on=(ShopCode.shop == Shop.id))
@@ -193,6 +188,7 @@ def body(raw_code: str, caller_id: int) -> dict | None:
             else None
         ),
         "comments": _comments(card.comments),
+        "notices": oncode.in_force(card.notices),
     }
 
 
@@ -216,14 +212,9 @@ def _shop(card) -> dict:
     }
 
 
-def _rows(aggregated) -> list[list]:
-    # SQLite hands an aggregate over as text, PostgreSQL's driver has already decoded it.
-    return orjson.loads(aggregated) if isinstance(aggregated, str) else (aggregated or [])
-
-
 def _licences(aggregated) -> list[dict]:
     # The fields and order of merchant.schemas.PublicLicenceOut, soonest expiry first.
-    rows = _rows(aggregated)
+    rows = rows_of(aggregated)
     today = clock.today_local()
     licences = []
     for type_, number, issuer, valid_to, _id, valid_from in sorted(
@@ -247,7 +238,7 @@ def _licences(aggregated) -> list[dict]:
 def _honours(aggregated) -> list[dict]:
     # The fields and order of merchant.schemas.HonourOut, latest first, undated last.
     rows = sorted(
-        _rows(aggregated), key=lambda r: (r[3] is not None, r[3] or "", r[4]), reverse=True
+        rows_of(aggregated), key=lambda r: (r[3] is not None, r[3] or "", r[4]), reverse=True
     )
     return [
         {"id": public_id, "title": title, "issuer": issuer, "awarded_on": awarded_on}
@@ -257,7 +248,7 @@ def _honours(aggregated) -> list[dict]:
 
 def _comments(aggregated) -> list[dict]:
     # The fields and order of ratings.schemas.PublicComment, latest first; no one's identity.
-    rows = sorted(_rows(aggregated), key=lambda r: (_utc(r[5]), r[7]), reverse=True)
+    rows = sorted(rows_of(aggregated), key=lambda r: (_utc(r[5]), r[7]), reverse=True)
     return [
         {
             "stars": stars,
