@@ -95,6 +95,7 @@ class Config:
     wechat_template_report: str = "tmpl_report_progress"
     wechat_template_work_order: str = "tmpl_work_order_progress"
     wechat_template_shop: str = "tmpl_shop_membership"
+    wechat_template_policy: str = "tmpl_policy_pushed"
     wechat_miniprogram_state: str = "formal"
     signing_keys_dir: str = str(INSTANCE_DIR / "keys")
     key_grace_seconds: int = 7 * 24 * 3600
@@ -148,6 +149,7 @@ class Config:
                 "WECHAT_TEMPLATE_WORK_ORDER", cls.wechat_template_work_order
             ),
             wechat_template_shop=env("WECHAT_TEMPLATE_SHOP", cls.wechat_template_shop),
+            wechat_template_policy=env("WECHAT_TEMPLATE_POLICY", cls.wechat_template_policy),
             wechat_miniprogram_state=env("WECHAT_MINIPROGRAM_STATE", cls.wechat_miniprogram_state),
             signing_keys_dir=env("SIGNING_KEYS_DIR", cls.signing_keys_dir),
             key_grace_seconds=_int("KEY_GRACE_SECONDS", cls.key_grace_seconds),

@@ -24,6 +24,8 @@ from backend import notify
 from backend.config import INSTANCE_DIR
 from backend.db import database, end_request
 from backend.inspections.rectification import sweep_overdue
+from backend.policies import publishing
+from backend.policies import push as policies_push
 from backend.purge import purge
 from backend.sweeps import sweep_licences
 from backend.workorders import sla
@@ -63,6 +65,8 @@ def init_app(app) -> None:
     _apps[:] = [app]
     app.extensions["citycode.huey"] = huey
     app.extensions["citycode.deliver"] = lambda message_id: deliver_message(message_id)
+    app.extensions["citycode.deliver_many"] = lambda message_ids: deliver_messages(message_ids)
+    app.extensions["citycode.push_policy"] = lambda policy_id: push_policy(policy_id)
 
 
 def in_app(task):
@@ -99,11 +103,38 @@ def reachable() -> bool:
 @huey.task()
 @in_app
 def deliver_message(message_id: int) -> None:
+    _deliver(message_id)
+
+
+def _deliver(message_id: int) -> None:
     # The retry goes on the queue; the outbox row keeps when it is due, so a lost queue
     # loses nothing (the pick-up finds it).
     _, retry_in = notify.deliver(message_id)
     if retry_in is not None and not huey.immediate:
         deliver_message.schedule((message_id,), delay=retry_in)
+
+
+@huey.task()
+@in_app
+def deliver_messages(message_ids: list[int]) -> None:
+    """A batch of a policy's messages: one task for many, so a push of 100,000 puts 500
+    tasks on the queue, not 100,000; a retry of one goes back on alone."""
+    for message_id in message_ids:
+        _deliver(message_id)
+
+
+@huey.task()
+@in_app
+def push_policy(policy_id: int) -> None:
+    policies_push.push(policy_id)
+
+
+@huey.periodic_task(crontab(minute="*"))
+@in_app
+def publish_policies() -> None:
+    """Every minute: scheduled policies whose time has come, and pushes whose task was lost."""
+    publishing.publish_due()
+    policies_push.push_due()
 
 
 @huey.periodic_task(crontab(minute="*"))

@@ -22,6 +22,7 @@ from flask import current_app
 from backend import clock, scope, wechat
 from backend.db import after_commit, database, write_transaction
 from backend.models import OutboxMessage, Shop, ShopMembership, StaffAccount, User
+from backend.models.shops import FINAL_OUTBOX_STATUSES, OUTBOX_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -199,9 +200,9 @@ def due(limit: int = 1000) -> list[int]:
 
 
 def purge(now: datetime) -> int:
-    """Delete the messages final for FINAL_KEPT (sent, refused or failed); pending ones
-    stay, however old, until the worker takes them."""
-    final = OutboxMessage.status.in_(("sent", "refused", "failed"))
+    """Delete the messages final for FINAL_KEPT (sent, refused, failed or withdrawn);
+    pending ones stay, however old, until the worker takes them."""
+    final = OutboxMessage.status.in_(FINAL_OUTBOX_STATUSES)
     # Written this long ago: a message is final within hours of being written.
     old = OutboxMessage.created_at < now - FINAL_KEPT
     return OutboxMessage.delete().where(final & old).execute()
@@ -221,7 +222,7 @@ def stats(shops: pw.ModelSelect | None = None) -> dict:
     query = OutboxMessage.select()
     if shops is not None:
         query = query.where(OutboxMessage.shop.in_(shops))
-    by_status = dict.fromkeys(("pending", "sent", "refused", "failed"), 0)
+    by_status = dict.fromkeys(OUTBOX_STATUSES, 0)
     by_template: dict[str, dict[str, int]] = {}
     counts = query.select(
         OutboxMessage.status, OutboxMessage.template, pw.fn.COUNT(OutboxMessage.id).alias("n")

@@ -151,7 +151,13 @@ def test_an_admin_sees_the_outbox_of_their_scope(client, make, places, wechat_st
     wechat_stub.control("faults", {"busy": 1})
     make.shop("owner", places["street_b"])  # its approval tells its owner: busy, pending
     district = client.login("district_admin").get("/api/v1/admin/outbox/stats").get_json()
-    assert district["by_status"] == {"pending": 1, "sent": 0, "refused": 0, "failed": 0}
+    assert district["by_status"] == {
+        "pending": 1,
+        "sent": 0,
+        "refused": 0,
+        "failed": 0,
+        "withdrawn": 0,
+    }
     assert district["by_template"] == {"tmpl_shop_membership": {"pending": 1}}
     assert district["oldest_pending_seconds"] >= 0
     street_a = client.login("street_admin").get("/api/v1/admin/outbox/stats").get_json()
@@ -164,7 +170,7 @@ def test_the_outbox_command_prints_the_same_counts(app, make, places, wechat_stu
     wechat_stub.control("faults", {"busy": 1})
     make.shop("owner", places["street_b"])
     output = app.test_cli_runner().invoke(args=["outbox"]).output
-    assert "pending: 1 sent: 0 refused: 0 failed: 0" in output
+    assert "pending: 1 sent: 0 refused: 0 failed: 0 withdrawn: 0" in output
     assert "tmpl_shop_membership: pending 1" in output
 
 

@@ -30,6 +30,7 @@ from backend.admin import (  # noqa: E402, F401
     inspection_routes,
     oversight_routes,
     people_routes,
+    policy_routes,
     resident_routes,
     routes,
     signup_routes,

@@ -272,7 +272,7 @@ class OutboxStats(ma.Schema):
         keys=ma.fields.String(),
         values=ma.fields.Integer(),
         required=True,
-        metadata={"description": "pending, sent, refused (43101), failed"},
+        metadata={"description": "pending, sent, refused (43101), failed, withdrawn"},
     )
     by_template = ma.fields.Dict(
         keys=ma.fields.String(),

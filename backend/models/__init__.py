@@ -34,6 +34,7 @@ from backend.models.people import (
     StaffAccount,
     User,
 )
+from backend.models.policies import Policy, PolicyDelivery, ResidentTag
 from backend.models.ratings import Complaint, Rating
 from backend.models.regions import Department, Region
 from backend.models.shops import (
@@ -107,6 +108,9 @@ ALL_MODELS = [
     DailyCounter,
     ClientKey,
     DeviceEvent,
+    Policy,
+    PolicyDelivery,
+    ResidentTag,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel"]

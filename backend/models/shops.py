@@ -172,8 +172,10 @@ class ShopInvite(BaseModel):
 
 
 # pending until WeChat takes it (sent), says the user has no subscription left (refused,
-# 43101), or has failed it on its last try (failed).
-OUTBOX_STATUSES = ("pending", "sent", "refused", "failed")
+# 43101), or has failed it on its last try (failed); or until what it tells of is taken
+# back before it went (withdrawn: a policy withdrawn).
+OUTBOX_STATUSES = ("pending", "sent", "refused", "failed", "withdrawn")
+FINAL_OUTBOX_STATUSES = OUTBOX_STATUSES[1:]
 
 
 class OutboxMessage(BaseModel):

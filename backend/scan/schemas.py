@@ -7,6 +7,7 @@ from flask import current_app
 
 from backend import clock, codes, masking
 from backend.inspections.schemas import InspectionOut, RectificationOut
+from backend.policies.schemas import PublicNotice, UnreadPolicy
 from backend.ratings.schemas import PublicComment, SeenComplaintOut
 from backend.schemas import LifecycleEventOut
 from backend.shops import facts
@@ -91,6 +92,9 @@ class OwnerPart(ma.Schema):
     open_rectifications = ma.fields.Integer()
     code = ma.fields.Nested(CodeInfo)
     can_manage_code = ma.fields.Boolean()
+    policies = ma.fields.List(
+        ma.fields.Nested(UnreadPolicy), metadata={"description": "reached me for it, unread"}
+    )
 
 
 class MaskedEmployee(ma.Schema):
@@ -202,3 +206,7 @@ class ScanResult(ma.Schema):
         },
     )
     comments = ma.fields.List(ma.fields.Nested(PublicComment))
+    notices = ma.fields.List(
+        ma.fields.Nested(PublicNotice),
+        metadata={"description": "laws and notices in force for shops of its category here"},
+    )

@@ -32,6 +32,7 @@ from backend.models import (
     StaffAccount,
     User,
 )
+from backend.policies import oncode
 from backend.ratings import ratings
 
 MESSAGES = {
@@ -58,6 +59,7 @@ class Scan:
     community_status: str | None = None
     rating_ticket: str | None = None
     comments: list = field(default_factory=list)
+    notices: list = field(default_factory=list)
 
     @property
     def message(self) -> str:
@@ -94,6 +96,7 @@ _code_with_shop = Prepared(
                     (Rating.shop == Shop.id) & (Rating.status == "visible")
                 )
             ).alias("has_comments"),
+            oncode.in_force_as_json().alias("notices"),
         )
         .join(Shop, pw.JOIN.LEFT_OUTER)
         .join(Region, pw.JOIN.LEFT_OUTER, on=(Shop.street == Region.id))
@@ -156,6 +159,7 @@ def read(raw: str, user: User | None) -> Scan:
         result.honours = _honours.all(shop.id)
     if code.has_comments:
         result.comments = _comments.all(shop.id)
+    result.notices = oncode.in_force(code.notices)
     if user is None:
         return result
     result.membership = shop.caller_membership
@@ -211,6 +215,7 @@ def owner_part(result: Scan) -> dict | None:
         "open_rectifications": shop.open_rectifications,
         "code": result.code,
         "can_manage_code": result.membership.role == "owner",
+        "policies": oncode.unread_for_owner(result.membership.user_id, shop),
     }
 
 
@@ -228,4 +233,5 @@ def as_response(result: Scan) -> dict:
         "community": community_part(result),
         "rating_ticket": result.rating_ticket,
         "comments": result.comments,
+        "notices": result.notices,
     }

@@ -1,0 +1,152 @@
+"""Input of the staff API's policies."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.api import Line, Moment, Text
+from backend.i18n import reason
+from backend.models.policies import KINDS, STATUSES, TARGETS
+from backend.policies.schemas import AUDIENCE_DOC
+
+WEB_ADDRESS = r"^https?://[^\s/?#]+\S*$"
+# Where a call to action sends its reader: a page of the mini-program, or the web.
+ACTION_LINK = r"^(pages/[\w/-]+(\?\S*)?|https?://[^\s/?#]+\S*)$"
+
+
+class LinkIn(ma.Schema):
+    title = Line(required=True, validate=validate.Length(min=1, max=100))
+    url = Line(
+        required=True,
+        validate=[
+            validate.Length(max=500),
+            validate.Regexp(WEB_ADDRESS, error=reason("not_web_address", "not a web address")),
+        ],
+    )
+
+
+class ActionIn(ma.Schema):
+    text = Line(required=True, validate=validate.Length(min=2, max=200))
+    due = ma.fields.Date(load_default=None)
+    link = Line(
+        load_default=None,
+        validate=[
+            validate.Length(max=500),
+            validate.Regexp(
+                ACTION_LINK,
+                error=reason("not_action_link", "a mini-program page (pages/…) or a web address"),
+            ),
+        ],
+    )
+
+
+class _PolicyFields(ma.Schema):
+    title = Line(validate=validate.Length(min=2, max=100))
+    body = Text(validate=validate.Length(min=2, max=20000))
+    links = ma.fields.List(ma.fields.Nested(LinkIn), validate=validate.Length(max=10))
+    valid_from = ma.fields.Date(allow_none=True)
+    valid_to = ma.fields.Date(allow_none=True)
+    action = ma.fields.Nested(ActionIn, allow_none=True)
+    public = ma.fields.Boolean(
+        metadata={"description": "a law or notice for shops, shown on their codes"}
+    )
+
+
+class PolicyIn(_PolicyFields):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(list(KINDS)))
+    title = Line(required=True, validate=validate.Length(min=2, max=100))
+    body = Text(required=True, validate=validate.Length(min=2, max=20000))
+    region = Line(
+        load_default=None,
+        validate=validate.Length(max=32),
+        metadata={"description": "the reach: my region (the default) or one inside it"},
+    )
+    target = ma.fields.String(required=True, validate=validate.OneOf(list(TARGETS)))
+    audience = ma.fields.Dict(required=True, metadata=AUDIENCE_DOC)
+    links = ma.fields.List(
+        ma.fields.Nested(LinkIn), load_default=list, validate=validate.Length(max=10)
+    )
+    public = ma.fields.Boolean(load_default=False)
+
+
+class PolicyChange(_PolicyFields):
+    kind = ma.fields.String(validate=validate.OneOf(list(KINDS)))
+    target = ma.fields.String(validate=validate.OneOf(list(TARGETS)))
+    audience = ma.fields.Dict(metadata=AUDIENCE_DOC)
+    material = ma.fields.Boolean(
+        load_default=False, metadata={"description": "a new version of a published policy"}
+    )
+    push_again = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "send the new version to those who had the last one too"},
+    )
+
+
+class PreviewIn(ma.Schema):
+    region = Line(load_default=None, validate=validate.Length(max=32))
+    target = ma.fields.String(required=True, validate=validate.OneOf(list(TARGETS)))
+    audience = ma.fields.Dict(required=True, metadata=AUDIENCE_DOC)
+
+
+class Counted(ma.Schema):
+    name = ma.fields.String()
+    count = ma.fields.Integer()
+
+
+class MaskedSample(ma.Schema):
+    name = ma.fields.String(metadata={"description": "masked"})
+    category = ma.fields.String()
+    street = ma.fields.String(allow_none=True)
+
+
+class PreviewOut(ma.Schema):
+    total = ma.fields.Integer()
+    by_street = ma.fields.Nested(Counted, many=True)
+    by_category = ma.fields.Nested(Counted, many=True)
+    sample = ma.fields.Nested(
+        MaskedSample, many=True, metadata={"description": "shops only; never residents"}
+    )
+
+
+class PublishIn(ma.Schema):
+    publish_at = Moment(load_default=None, metadata={"description": "later: scheduled"})
+
+
+class WithdrawIn(ma.Schema):
+    reason = Text(required=True, validate=validate.Length(min=2, max=200))
+
+
+class PolicyFilter(ma.Schema):
+    status = ma.fields.String(load_default=None, validate=validate.OneOf(list(STATUSES)))
+
+
+class FunnelFigures(ma.Schema):
+    matched = ma.fields.Integer()
+    delivered = ma.fields.Integer()
+    read = ma.fields.Integer()
+    acted = ma.fields.Integer()
+    refused = ma.fields.Integer(metadata={"description": "no subscription left (43101)"})
+    failed = ma.fields.Integer()
+    pending = ma.fields.Integer()
+    stopped = ma.fields.Integer(metadata={"description": "not sent: withdrawn first"})
+    not_me = ma.fields.Integer()
+
+
+class FunnelGroup(FunnelFigures):
+    name = ma.fields.String()
+
+
+class NotMeReason(ma.Schema):
+    reason = ma.fields.String()
+    label = ma.fields.String()
+    count = ma.fields.Integer()
+
+
+class FunnelOut(ma.Schema):
+    policy = ma.fields.String()
+    title = ma.fields.String()
+    total = ma.fields.Nested(FunnelFigures)
+    by_street = ma.fields.Nested(FunnelGroup, many=True)
+    by_category = ma.fields.Nested(FunnelGroup, many=True)
+    not_me_reasons = ma.fields.Nested(NotMeReason, many=True)
