@@ -166,8 +166,9 @@ def _register_blueprints(api) -> None:
     from backend.merchant import blp as merchant
     from backend.open311 import blp as open311
     from backend.ops import blp as ops
+    from backend.public import blp as public
     from backend.resident import blp as resident
     from backend.scan import blp as scan
 
-    for blueprint in (ops, account, scan, resident, merchant, admin, devices, open311):
+    for blueprint in (ops, account, scan, resident, merchant, admin, devices, open311, public):
         api.register_blueprint(blueprint)

@@ -1,5 +1,6 @@
-"""Photo uploads: JPEG or PNG by content (not by name), at most 5 MB, stored under random names,
-without the metadata a phone writes into them."""
+"""Uploads: photos, JPEG or PNG by content (not by name), without the metadata a phone
+writes into them; and PDF documents (a policy's attachments). At most 5 MB, stored under
+random names."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from backend.models import Shop, Upload, User
 MAX_BYTES = 5 * 1024 * 1024
 # Phone cameras write JPEGs with a second, embedded picture, which Pillow calls MPO: still a JPEG.
 ALLOWED = {"JPEG": ("image/jpeg", "jpg"), "MPO": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
+PDF = "application/pdf"
 
 
 class TooLarge(DomainError):
@@ -75,10 +77,29 @@ def store(shop: Shop | None, user: User | None, stream) -> Upload:
     """
     data = stream.read(MAX_BYTES + 1)
     fmt = check_image(data)
-    data = resaved(data, fmt)
-    content_type, ext = ALLOWED[fmt]
+    content_type, _ = ALLOWED[fmt]
+    return _written(shop, user, resaved(data, fmt), content_type)
+
+
+def store_document(user: User, stream) -> Upload:
+    """A PDF, by its content: its header, and the end-of-file mark a complete one has
+    (an upload broken off half way has none). In a write transaction of its own."""
+    data = stream.read(MAX_BYTES + 1)
+    if not data:
+        raise Invalid.field("file", "is empty", location="files", key="empty_file")
+    if len(data) > MAX_BYTES:
+        raise TooLarge.field(
+            "file", "larger than %(limit)s", location="files", params={"limit": "5 MB"}
+        )
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-2048:]:
+        raise Invalid.field("file", "is not a PDF document", location="files", key="not_pdf")
+    with write_transaction():
+        return _written(None, user, data, PDF)
+
+
+def _written(shop: Shop | None, user: User | None, data: bytes, content_type: str) -> Upload:
     public_id = secrets.token_urlsafe(18)
-    path = upload_dir() / f"{public_id}.{ext}"
+    path = upload_dir() / f"{public_id}.{ALLOWED_EXT[content_type]}"
     path.write_bytes(data)
     try:
         return Upload.create(
@@ -105,18 +126,24 @@ def store_personal(user: User, stream) -> Upload:
         return store(None, user, stream)
 
 
-def personal(user_id: int, public_ids: list[str], field: str) -> list[Upload]:
+def personal(
+    user_id: int, public_ids: list[str], field: str, documents: bool = False
+) -> list[Upload]:
     """The uploads named, in the order named, when each is `user_id`'s own and belongs to
-    no shop; any other is a 422 on `field`."""
+    no shop, photos (or with `documents`, PDFs); any other is a 422 on `field`."""
+    kind = (Upload.content_type == PDF) if documents else (Upload.content_type != PDF)
     found = {
         upload.public_id: upload
         for upload in Upload.select().where(
             Upload.public_id.in_(public_ids)
             & (Upload.uploaded_by == user_id)
             & Upload.shop.is_null()
+            & kind
         )
     }
     if set(public_ids) - set(found):
+        if documents:
+            raise Invalid.field(field, "not a PDF you uploaded", key="not_your_document")
         raise Invalid.field(field, "not a photo you uploaded", key="not_your_photo")
     return [found[public_id] for public_id in public_ids]
 
@@ -174,4 +201,4 @@ def discard(upload: Upload) -> None:
     os.unlink(path_of(upload))
 
 
-ALLOWED_EXT = {content_type: ext for content_type, ext in ALLOWED.values()}
+ALLOWED_EXT = {content_type: ext for content_type, ext in ALLOWED.values()} | {PDF: "pdf"}

@@ -40,6 +40,7 @@ def up(migrator, db):
         target = CharField(max_length=16)
         audience = TextField()
         links = TextField(default="[]")
+        attachments = TextField(default="[]")
         valid_from = DateField(null=True)
         valid_to = DateField(null=True)
         action_text = CharField(max_length=200, null=True)

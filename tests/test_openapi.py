@@ -78,6 +78,8 @@ def test_only_the_public_endpoints_skip_the_bearer_token(client):
         "POST /open311/v2/requests.json",
         # A device's key, in X-Device-Key, instead of a person's token.
         "POST /api/v1/events",
+        # What anyone may read: a published policy's attachments.
+        "GET /api/v1/public/",
     )
     assert public and all(p.startswith(allowed_prefixes) for p in public), public
 

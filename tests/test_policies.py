@@ -4,6 +4,7 @@ matched them, answered, and followed by its publisher in a funnel."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date, timedelta
 
@@ -493,3 +494,46 @@ def test_a_departments_staff_publish_for_their_department_only(client, make, sho
     assert [
         p["id"] for p in client.login("street_admin").get("/api/v1/admin/policies").get_json()
     ] == [theirs["id"]]
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _attach(client, who: str, data: bytes = PDF):
+    return client.login(who).post(
+        "/api/v1/admin/policy-attachments",
+        data={"file": (io.BytesIO(data), "细则.pdf")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_pdf_attached_is_read_by_anyone_once_the_policy_is_out(client, shops, wechat_stub):
+    not_pdf = _attach(client, "street_admin", b"<html>not a pdf</html>")
+    assert not_pdf.status_code == 422 and "not_pdf" in error_keys(not_pdf)
+    cut_short = _attach(client, "street_admin", PDF[:-7])  # an upload broken off: no %%EOF
+    assert cut_short.status_code == 422
+    not_a_publisher = _attach(client, "inspector")
+    assert not_a_publisher.status_code == 403 and "not_a_publisher" in error_keys(not_a_publisher)
+    upload = _attach(client, "street_admin").get_json()["id"]
+    someone_elses = _attach(client, "district_admin").get_json()["id"]
+    refused = client.login("street_admin").post(
+        "/api/v1/admin/policies",
+        json={
+            "kind": "notice",
+            "title": "补贴细则",
+            "body": "见附件",
+            "target": "shops",
+            "audience": {"all": []},
+            "attachments": [{"id": someone_elses, "title": "细则"}],
+        },
+    )
+    assert refused.status_code == 422 and "not_your_document" in error_keys(refused)
+    policy = _policy(client, "street_admin", attachments=[{"id": upload, "title": "申领细则"}])
+    [attached] = policy["attachments"]
+    assert attached["title"] == "申领细则"
+    assert client.http.get(attached["url"]).status_code == 404  # a draft's: not yet
+    _publish(client, "street_admin", policy)
+    served = client.http.get(attached["url"])
+    assert (served.status_code, served.data, served.mimetype) == (200, PDF, "application/pdf")
+    [reached] = client.login("wang").get("/api/v1/merchant/policies").get_json()
+    assert reached["policy"]["attachments"][0]["url"] == attached["url"]

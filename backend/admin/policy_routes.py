@@ -12,6 +12,7 @@ from backend.api import QueryPage
 from backend.auth import current_staff
 from backend.policies import funnel, preview, publishing
 from backend.policies.schemas import PolicyOut
+from backend.schemas import UploadOut
 
 STAFF = ("inspector", "cadre", "admin")
 
@@ -33,6 +34,17 @@ class Policies(MethodView):
     def post(self, body):
         """Write a policy, as a draft: its audience is checked now, matched when published"""
         return publishing.create(current_staff(), body)
+
+
+@blp.route("/policy-attachments")
+class PolicyAttachments(MethodView):
+    @requires(*STAFF)
+    @blp.arguments(schemas.DocumentUpload, location="files")
+    @blp.response(201, UploadOut)
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    def post(self, files):
+        """Upload a PDF to attach to a policy (at most 5 MB)"""
+        return publishing.upload_attachment(current_staff(), files["file"].stream)
 
 
 @blp.route("/policies/preview")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_smorest.fields import Upload as UploadField
 from marshmallow import validate
 
 from backend.api import Line, Moment, Text
@@ -26,6 +27,15 @@ class LinkIn(ma.Schema):
     )
 
 
+class AttachmentIn(ma.Schema):
+    id = Line(
+        required=True,
+        validate=validate.Length(max=32),
+        metadata={"description": "a PDF from POST /api/v1/admin/policy-attachments"},
+    )
+    title = Line(required=True, validate=validate.Length(min=1, max=100))
+
+
 class ActionIn(ma.Schema):
     text = Line(required=True, validate=validate.Length(min=2, max=200))
     due = ma.fields.Date(load_default=None)
@@ -45,6 +55,7 @@ class _PolicyFields(ma.Schema):
     title = Line(validate=validate.Length(min=2, max=100))
     body = Text(validate=validate.Length(min=2, max=20000))
     links = ma.fields.List(ma.fields.Nested(LinkIn), validate=validate.Length(max=10))
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentIn), validate=validate.Length(max=5))
     valid_from = ma.fields.Date(allow_none=True)
     valid_to = ma.fields.Date(allow_none=True)
     action = ma.fields.Nested(ActionIn, allow_none=True)
@@ -66,6 +77,9 @@ class PolicyIn(_PolicyFields):
     audience = ma.fields.Dict(required=True, metadata=AUDIENCE_DOC)
     links = ma.fields.List(
         ma.fields.Nested(LinkIn), load_default=list, validate=validate.Length(max=10)
+    )
+    attachments = ma.fields.List(
+        ma.fields.Nested(AttachmentIn), load_default=list, validate=validate.Length(max=5)
     )
     public = ma.fields.Boolean(load_default=False)
 
@@ -150,3 +164,7 @@ class FunnelOut(ma.Schema):
     by_street = ma.fields.Nested(FunnelGroup, many=True)
     by_category = ma.fields.Nested(FunnelGroup, many=True)
     not_me_reasons = ma.fields.Nested(NotMeReason, many=True)
+
+
+class DocumentUpload(ma.Schema):
+    file = UploadField(required=True, metadata={"description": "a PDF, at most 5 MB"})

@@ -31,6 +31,8 @@ class Policy(BaseModel):
     # The audience expression, as JSON: all / any / not over {field, op, value}.
     audience = pw.TextField()
     links = pw.TextField(default="[]")
+    # [{id, title}]: PDF uploads, readable by anyone once the policy is out.
+    attachments = pw.TextField(default="[]")
     valid_from = pw.DateField(null=True)
     valid_to = pw.DateField(null=True)
     action_text = pw.CharField(max_length=200, null=True)

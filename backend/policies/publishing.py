@@ -10,9 +10,9 @@ from datetime import datetime
 import peewee as pw
 from flask import current_app
 
-from backend import audit, clock, scope
+from backend import audit, clock, scope, uploads
 from backend.db import after_commit, lock_for_update, write_transaction
-from backend.errors import Conflict, Forbidden, Invalid
+from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.i18n import N_
 from backend.models import (
     OutboxMessage,
@@ -20,15 +20,16 @@ from backend.models import (
     PolicyDelivery,
     Region,
     StaffAccount,
+    Upload,
 )
 from backend.policies import audience, matching
 
-SAMPLE = 10
 # What a publisher may change while a policy is out, without its being a new version.
 EDITABLE = (
     "title",
     "body",
     "links",
+    "attachments",
     "valid_from",
     "valid_to",
     "action_text",
@@ -87,7 +88,8 @@ def _checked(data: dict, reach: Region) -> dict:
 
 
 def _fields(data: dict) -> dict:
-    fields = {k: v for k, v in data.items() if k not in ("audience", "links", "action")}
+    kept_as_json = ("audience", "links", "attachments", "action")
+    fields = {k: v for k, v in data.items() if k not in kept_as_json}
     if "action" in data:
         action = data["action"] or {}
         fields.update(
@@ -95,17 +97,28 @@ def _fields(data: dict) -> dict:
             action_due=action.get("due"),
             action_link=action.get("link"),
         )
-    if "links" in data:
-        fields["links"] = json.dumps(data["links"], ensure_ascii=False)
+    for name in ("links", "attachments"):
+        if name in data:
+            fields[name] = json.dumps(data[name], ensure_ascii=False)
     if "audience" in data:
         fields["audience"] = json.dumps(data["audience"], ensure_ascii=False)
         fields["public_categories"] = matching.public_categories(data["audience"])
     return fields
 
 
+def _own_documents(staff: StaffAccount, attachments: list[dict], kept: str = "[]") -> None:
+    """Attachments new to the policy are PDFs the publisher uploaded; those it already had
+    stay, whoever attached them."""
+    had = {a["id"] for a in json.loads(kept)}
+    new = [a["id"] for a in attachments if a["id"] not in had]
+    if new:
+        uploads.personal(staff.user_id, new, "attachments", documents=True)
+
+
 def create(staff: StaffAccount, data: dict) -> Policy:
     reach = reach_of(staff, data.pop("region", None))
     data = _checked(data, reach)
+    _own_documents(staff, data.get("attachments", []))
     department = staff.department if staff.department_id else None
     with write_transaction():
         policy = Policy.create(
@@ -137,6 +150,8 @@ def update(staff: StaffAccount, public_id: str, data: dict) -> Policy:
             )
         merged = {**_current(policy), **data}
         _checked(merged, Region.get_by_id(policy.region_id))
+        if "attachments" in data:
+            _own_documents(staff, data["attachments"], policy.attachments)
         for name, value in _fields(data).items():
             setattr(policy, name, value)
         if out and (material or again):
@@ -161,6 +176,26 @@ def _current(policy: Policy) -> dict:
         "valid_from": policy.valid_from,
         "valid_to": policy.valid_to,
     }
+
+
+def upload_attachment(staff: StaffAccount, stream) -> Upload:
+    """A PDF to attach to a policy, kept as its publisher's."""
+    visible(staff)  # only publishers upload them
+    return uploads.store_document(staff.user, stream)
+
+
+def attachment(upload_id: str) -> Upload:
+    """An attachment anyone may read: one of a published policy's."""
+    named = f'"id": "{upload_id}"'
+    found = (
+        Upload.select()
+        .join(Policy, on=Policy.attachments.contains(named))
+        .where((Upload.public_id == upload_id) & (Policy.status == "published"))
+        .first()
+    )
+    if found is None:
+        raise NotFound("attachment not found", key="attachment_not_found")
+    return found
 
 
 def publish(staff: StaffAccount, public_id: str, at: datetime | None = None) -> Policy:

@@ -34,6 +34,15 @@ class LinkOut(ma.Schema):
     url = ma.fields.String()
 
 
+ATTACHMENT_PATH = "/api/v1/public/policy-attachments/"
+
+
+class AttachmentOut(ma.Schema):
+    id = ma.fields.String()
+    title = ma.fields.String()
+    url = ma.fields.Function(lambda a: ATTACHMENT_PATH + a["id"])
+
+
 class ActionOut(ma.Schema):
     text = ma.fields.String(attribute="action_text", allow_none=True)
     due = ma.fields.Date(attribute="action_due", allow_none=True)
@@ -48,6 +57,10 @@ class _PolicyBase(ma.Schema):
     body = ma.fields.String()
     issuer = ma.fields.String()
     links = ma.fields.Function(lambda p: json.loads(p.links), metadata={"type": "array"})
+    attachments = ma.fields.Function(
+        lambda p: AttachmentOut(many=True).dump(json.loads(p.attachments)),
+        metadata={"type": "array", "description": "PDFs: GET their url"},
+    )
     valid_from = ma.fields.Date(allow_none=True)
     valid_to = ma.fields.Date(allow_none=True)
     action = ma.fields.Function(lambda p: ActionOut().dump(p), metadata={"type": "object"})
