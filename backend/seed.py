@@ -25,6 +25,7 @@ from backend.models import (
     User,
 )
 from backend.people.staffing import create_staff
+from backend.policies import demo as policy_demo
 from backend.workorders import demo as workorder_demo
 
 DISTRICT = ("310104", "徐汇区")
@@ -76,6 +77,12 @@ def seed_demo(shown=progress.quietly) -> list[str]:
         shops = _seed_shops(regions, shown)
         community = _seed_community_life(regions)
         community += workorder_demo.seed(stub_openid(NEIGHBOURS[0][0]))
+        community += policy_demo.seed(
+            StaffAccount.get(
+                StaffAccount.role == "admin", StaffAccount.region == regions[DISTRICT[0]]
+            ),
+            stub_openid(NEIGHBOURS[0][0]),
+        )
     lines = [f"regions: {len(regions)}, departments: {len(departments)}, staff: {len(STAFF)}"]
     lines += [
         f"staff sign-in code '{u}.1' → {role} {name} ({code})" for u, name, role, code, _ in STAFF
