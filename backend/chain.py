@@ -132,29 +132,39 @@ class Chain:
             .order_by(self.owner.id)
         ).tuples()
         occurred_at, body = clock.now(), canonical(payload or {})
+        stored_at = self.events.occurred_at.db_value(occurred_at)
         events, moved = [], []
         for owner_id, public_id, seq, prev in heads:
             digest = self.event_hash(public_id, seq + 1, type_, occurred_at, actor, body, prev)
-            events.append(
-                {
-                    self.owner_key: owner_id,
-                    "seq": seq + 1,
-                    "type": type_,
-                    "occurred_at": occurred_at,
-                    "actor": actor,
-                    "payload": body,
-                    "prev_hash": prev,
-                    "hash": digest,
-                }
-            )
+            events.append((owner_id, seq + 1, type_, stored_at, actor, body, prev, digest))
             moved.append((owner_id, seq + 1, digest))
-        for batch in pw.chunked(events, 500):
-            self.events.insert_many(batch).execute()
-        for owner_id, seq, digest in moved:
-            self.owner.update({seq_column: seq, head_column: digest}).where(
-                self.owner.id == owner_id
-            ).execute()
+        # Names from the models, values as parameters.
+        owner_column = getattr(self.events, self.owner_key).column_name
+        insert = (
+            f'INSERT INTO "{{table}}" ("{owner_column}", "seq", "type", "occurred_at", '  # noqa: S608
+            '"actor", "payload", "prev_hash", "hash") VALUES {rows}'
+        )
+        self._execute_rows(insert, self.events, events)
+        # UPDATE … FROM VALUES: both databases name a VALUES list's columns column1, …
+        seq, head = seq_column.column_name, head_column.column_name
+        update = (
+            f'UPDATE "{{table}}" SET "{seq}" = v.column2, "{head}" = v.column3 '  # noqa: S608
+            'FROM (VALUES {rows}) AS v WHERE "{table}"."id" = v.column1'
+        )
+        self._execute_rows(update, self.owner, moved)
         return len(moved)
+
+    @staticmethod
+    def _execute_rows(statement: str, model: type[pw.Model], rows: list[tuple]) -> None:
+        """`statement` once for each 500 of `rows`, written into it as a VALUES list: one
+        round trip for many rows, and no query builder spending longer than the database."""
+        mark = database.param
+        for batch in pw.chunked(rows, 500):
+            values = ", ".join(["(" + ", ".join([mark] * len(batch[0])) + ")"] * len(batch))
+            database.execute_sql(
+                statement.format(table=model._meta.table_name, rows=values),
+                [value for row in batch for value in row],
+            )
 
     def verify(self, owner) -> Verdict:
         """Walk the chain from seq 1 and report the first link that does not hold."""

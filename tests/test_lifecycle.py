@@ -485,3 +485,80 @@ def test_an_event_keeps_the_moment_it_is_given_and_still_verifies(app, shop):
     with database.connection_context():
         assert LifecycleEvent.get_by_id(event.id).occurred_at == when
     assert _verify(shop.id).ok
+
+
+def test_one_event_on_many_chains_continues_each_chain_and_no_other(app, make, shop):
+    street = _street_of(shop)
+    second, untouched = make.shop("owner_b", street), make.shop("owner_c", street)
+    with database.connection_context():
+        with database.atomic():  # the first shop's chain is longer than the second's
+            lifecycle.append(Shop.get_by_id(shop.id), "shop.profile_changed", "system", {})
+        before = {s.id: (s.lifecycle_seq, s.lifecycle_head) for s in Shop.select()}
+        chosen = Shop.select(Shop.id).where(Shop.id.in_([shop.id, second.id]))
+        with database.atomic():
+            count = lifecycle.append_many(chosen, "policy.pushed", "system", {"policy": "p1"})
+        assert count == 2
+        for each in (shop, second):
+            seq, head = before[each.id]
+            after = Shop.get_by_id(each.id)
+            event = LifecycleEvent.get(
+                (LifecycleEvent.shop == each.id) & (LifecycleEvent.seq == seq + 1)
+            )
+            assert (event.type, event.actor, json.loads(event.payload)) == (
+                "policy.pushed",
+                "system",
+                {"policy": "p1"},
+            )
+            assert (event.prev_hash, after.lifecycle_seq, after.lifecycle_head) == (
+                head,
+                seq + 1,
+                event.hash,
+            )
+            assert lifecycle.verify(after).ok
+        kept = Shop.get_by_id(untouched.id)
+        assert (kept.lifecycle_seq, kept.lifecycle_head) == before[untouched.id]
+
+
+def test_many_chains_at_once_only_inside_a_write_and_only_of_a_known_type(app, shop):
+    every = Shop.select(Shop.id)
+    with database.connection_context():
+        with pytest.raises(RuntimeError) as outside:
+            lifecycle.append_many(every, "policy.pushed", "system")
+        assert str(outside.value) == "lifecycle.append_many must run inside a write transaction"
+        with database.atomic(), pytest.raises(ValueError) as unknown:
+            lifecycle.append_many(every, "policy.invented", "system")
+        assert str(unknown.value) == "unknown lifecycle event type 'policy.invented'"
+        with database.atomic():
+            assert (
+                lifecycle.append_many(
+                    Shop.select(Shop.id).where(Shop.id < 0), "policy.pushed", "system"
+                )
+                == 0
+            )
+
+
+def test_more_chains_than_a_statement_takes_still_each_move_on(app, shop):
+    """Events and heads are written 500 shops to a statement: past the second batch too."""
+    with database.connection_context():
+        template = Shop.get_by_id(shop.id)
+        with database.atomic():
+            Shop.insert_many(
+                [
+                    {
+                        "public_id": f"many{i:08d}",
+                        "name": f"店{i}",
+                        "credit_code": template.credit_code,
+                        "category": "catering",
+                        "address": "天平路 1 号",
+                        "street": template.street_id,
+                        "region_path": template.region_path,
+                        "status": "active",
+                    }
+                    for i in range(1001)
+                ]
+            ).execute()
+        many = Shop.select(Shop.id).where(Shop.public_id.startswith("many"))
+        with database.atomic():
+            assert lifecycle.append_many(many, "policy.pushed", "system", {}) == 1001
+        last = Shop.get(Shop.public_id == "many00001000")
+        assert last.lifecycle_seq == 1 and lifecycle.verify(last).ok

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from backend import clock
+from backend import clock, lifecycle
 from backend.db import database
 from backend.models import Employee, Honour, LifecycleEvent, OutboxMessage, Shop
 from tests.factories import error_keys
@@ -103,6 +103,9 @@ def test_a_policy_reaches_exactly_the_shops_it_is_for_once_with_why(client, shop
     with database.connection_context():
         pushed = LifecycleEvent.select().where(LifecycleEvent.type == "policy.pushed")
         assert [e.shop_id for e in pushed] == [shops["licensed"].id]
+        # On the shop's chain, its head moved on: the record still verifies.
+        assert lifecycle.verify(Shop.get_by_id(shops["licensed"].id)).ok
+        assert Shop.get_by_id(shops["licensed"].id).lifecycle_head == pushed[0].hash
 
     # Edited (the words) and published again: no one is told twice.
     admin = client.login("street_admin")
