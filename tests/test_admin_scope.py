@@ -53,6 +53,7 @@ COVERED_ELSEWHERE = {
     f"{ADMIN}/uploads": "tests/test_work_orders.py",
     f"{ADMIN}/policies": "tests/test_policies.py",
     f"{ADMIN}/policy-attachments": "tests/test_policies.py",
+    f"{ADMIN}/policy-preview": "tests/test_policies.py",
 }
 
 MISSING_STREET = "310104999"

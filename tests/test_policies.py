@@ -86,7 +86,7 @@ def test_a_policy_reaches_exactly_the_shops_it_is_for_once_with_why(client, shop
     _subscribe(wechat_stub, "wang", "li", "zhao", "sun")
     policy = _policy(client, "street_admin")
     preview = client.login("street_admin").post(
-        "/api/v1/admin/policies/preview",
+        "/api/v1/admin/policy-preview",
         json={"target": "shops", "audience": CATERERS_WITH_FOOD_LICENCE},
     )
     assert preview.get_json()["total"] == 1
@@ -177,7 +177,7 @@ def test_opening_marks_read_and_the_funnel_counts_what_the_stub_saw(
 
 def _matched(client, audience, target="shops", who="district_admin") -> int:
     answer = client.login(who).post(
-        "/api/v1/admin/policies/preview", json={"target": target, "audience": audience}
+        "/api/v1/admin/policy-preview", json={"target": target, "audience": audience}
     )
     assert answer.status_code == 200, answer.get_json()
     return answer.get_json()["total"]
@@ -285,7 +285,7 @@ def test_a_resident_is_found_only_by_a_tag_they_consented_to(client, places, wec
     assert _matched(client, over_60, "residents") == 0
     # A shop's field is not about residents, and no tag can be asked of a shop.
     wrong = client.login("district_admin").post(
-        "/api/v1/admin/policies/preview",
+        "/api/v1/admin/policy-preview",
         json={
             "target": "residents",
             "audience": {"field": "shop.category", "op": "eq", "value": "catering"},
@@ -328,13 +328,13 @@ def test_a_residents_policy_reaches_tag_holders_and_a_withdrawn_tag_stops_at_onc
 def test_an_admin_reaches_only_inside_their_region(client, shops):
     street = client.login("street_admin")
     district_wide = street.post(
-        "/api/v1/admin/policies/preview",
+        "/api/v1/admin/policy-preview",
         json={"region": "310104", "target": "shops", "audience": CATERERS_WITH_FOOD_LICENCE},
     )
     assert district_wide.status_code == 422 and "region_not_in_scope" in error_keys(district_wide)
     elsewhere = {"field": "shop.region", "op": "under", "value": "310104004"}
     outside = street.post(
-        "/api/v1/admin/policies/preview", json={"target": "shops", "audience": elsewhere}
+        "/api/v1/admin/policy-preview", json={"target": "shops", "audience": elsewhere}
     )
     assert outside.status_code == 422 and "region_not_in_scope" in error_keys(outside)
     theirs = _policy(client, "district_admin")
@@ -368,16 +368,14 @@ def test_a_bad_audience_is_refused_naming_where(client, shops):
     admin = client.login("street_admin")
     for audience, key in cases:
         answer = admin.post(
-            "/api/v1/admin/policies/preview", json={"target": "shops", "audience": audience}
+            "/api/v1/admin/policy-preview", json={"target": "shops", "audience": audience}
         )
         assert answer.status_code == 422 and key in error_keys(answer), (
             audience,
             answer.get_json(),
         )
     deep = {"not": {"not": {"not": {"not": {"not": {"not": {"all": []}}}}}}}
-    answer = admin.post(
-        "/api/v1/admin/policies/preview", json={"target": "shops", "audience": deep}
-    )
+    answer = admin.post("/api/v1/admin/policy-preview", json={"target": "shops", "audience": deep})
     assert "too_deep" in error_keys(answer)
     assert "audience" in answer.get_json()["details"][0]["message"]
 
@@ -451,6 +449,19 @@ def test_the_code_shows_its_owner_unread_policies_and_everyone_public_notices(
         },
     )
     assert refused.status_code == 422 and "not_public_kind" in error_keys(refused)
+    # A flag is true or false, not 1 or "yes".
+    one = client.login("district_admin").post(
+        "/api/v1/admin/policies",
+        json={
+            "kind": "law",
+            "title": "条例",
+            "body": "正文内容",
+            "target": "shops",
+            "audience": {"all": []},
+            "public": 1,
+        },
+    )
+    assert one.status_code == 422 and "not_a_boolean" in error_keys(one)
 
 
 def test_a_scheduled_policy_goes_out_at_its_time_through_the_engine(

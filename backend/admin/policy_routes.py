@@ -47,7 +47,7 @@ class PolicyAttachments(MethodView):
         return publishing.upload_attachment(current_staff(), files["file"].stream)
 
 
-@blp.route("/policies/preview")
+@blp.route("/policy-preview")
 class PolicyPreview(MethodView):
     @requires(*STAFF)
     @blp.arguments(schemas.PreviewIn)

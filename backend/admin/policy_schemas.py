@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload as UploadField
 from marshmallow import validate
 
-from backend.api import Line, Moment, Text
+from backend.api import Flag, Line, Moment, Text
 from backend.i18n import reason
 from backend.models.policies import KINDS, STATUSES, TARGETS
 from backend.policies.schemas import AUDIENCE_DOC
@@ -59,9 +59,7 @@ class _PolicyFields(ma.Schema):
     valid_from = ma.fields.Date(allow_none=True)
     valid_to = ma.fields.Date(allow_none=True)
     action = ma.fields.Nested(ActionIn, allow_none=True)
-    public = ma.fields.Boolean(
-        metadata={"description": "a law or notice for shops, shown on their codes"}
-    )
+    public = Flag(metadata={"description": "a law or notice for shops, shown on their codes"})
 
 
 class PolicyIn(_PolicyFields):
@@ -81,17 +79,17 @@ class PolicyIn(_PolicyFields):
     attachments = ma.fields.List(
         ma.fields.Nested(AttachmentIn), load_default=list, validate=validate.Length(max=5)
     )
-    public = ma.fields.Boolean(load_default=False)
+    public = Flag(load_default=False)
 
 
 class PolicyChange(_PolicyFields):
     kind = ma.fields.String(validate=validate.OneOf(list(KINDS)))
     target = ma.fields.String(validate=validate.OneOf(list(TARGETS)))
     audience = ma.fields.Dict(metadata=AUDIENCE_DOC)
-    material = ma.fields.Boolean(
+    material = Flag(
         load_default=False, metadata={"description": "a new version of a published policy"}
     )
-    push_again = ma.fields.Boolean(
+    push_again = Flag(
         load_default=False,
         metadata={"description": "send the new version to those who had the last one too"},
     )
