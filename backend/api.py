@@ -388,12 +388,17 @@ class Blueprint(_Blueprint):
 
 
 class QueryPage(Page):
-    """Lets the database do the slicing: LIMIT/OFFSET and COUNT(*) instead of Python lists."""
+    """Lets the database do the slicing: LIMIT/OFFSET and COUNT(*) instead of Python lists;
+    a list (one sorted in Python, nearest first) is sliced as flask-smorest does."""
 
     @property
     def items(self):
+        if isinstance(self.collection, list):
+            return super().items
         return page_of(self.collection, self.page_params.page, self.page_params.page_size)
 
     @property
     def item_count(self):
+        if isinstance(self.collection, list):
+            return len(self.collection)
         return self.collection.count()

@@ -3,6 +3,8 @@ sticker's page shows, cacheable with an ETag."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from backend.db import database
@@ -69,3 +71,94 @@ def test_an_unchanged_layer_is_a_304_and_a_changed_one_is_not(client, shops):
         f"/api/v1/public/shops.geojson?bbox={BOX}", headers={"If-None-Match": first.headers["ETag"]}
     )
     assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+
+
+def _found(client, query: str) -> list[str]:
+    answer = client.http.get(f"/api/v1/public/shops?{query}")
+    assert answer.status_code == 200, answer.get_json()
+    return [s["name"] for s in answer.get_json()]
+
+
+def test_the_search_finds_any_part_of_a_name_or_address_and_only_open_shops(client, shops):
+    assert _found(client, "q=面馆") == ["老王面馆"]
+    assert sorted(_found(client, "q=天平路 88")) == ["孙记馄饨", "李记小吃", "老王面馆"]
+    assert sorted(_found(client, "q=记")) == ["孙记馄饨", "李记小吃"]  # one character: read
+    assert _found(client, "q=钱记") == []  # closed
+    assert _found(client, "q=百货") == []  # pending approval
+    assert _found(client, "q=面店") == []  # both characters, not side by side
+
+
+def test_a_new_name_is_found_once_approved_and_the_old_one_no_more(client, make, shops):
+    owner = client.login("wang")
+    base = f"/api/v1/merchant/shops/{shops['open'].public_id}"
+    assert owner.patch(base, json={"name": "老张拉面"}).status_code == 200
+    admin = client.login(f"approver_{shops['open'].street.code}")
+    [change] = [
+        r for r in admin.get("/api/v1/admin/shop-requests").get_json() if r["kind"] == "change"
+    ]
+    assert admin.post(f"/api/v1/admin/shop-requests/{change['id']}/approve").status_code == 200
+    assert _found(client, "q=拉面") == ["老张拉面"]
+    assert _found(client, "q=老王") == []
+
+
+def test_the_search_filters_and_sorts_as_asked(client, make, shops):
+    street_a = shops["open"].street.code
+    with database.connection_context():
+        Shop.update(risk_grade="A").where(Shop.id == shops["suspended"].id).execute()
+    assert sorted(_found(client, f"street={street_a}")) == ["李记小吃", "老王面馆"]
+    assert _found(client, "grade=A") == ["李记小吃"]
+    assert _found(client, "category=general_retail") == []
+    assert _found(client, f"street={street_a}&sort=grade") == ["李记小吃", "老王面馆"]  # A, B
+    unknown = client.http.get("/api/v1/public/shops?street=310104999")
+    assert unknown.status_code == 422 and "unknown_region" in error_keys(unknown)
+    half = client.http.get("/api/v1/public/shops?lat=31.2&lng=121.44")
+    assert half.status_code == 422 and "place_incomplete" in error_keys(half)
+    far_sort = client.http.get("/api/v1/public/shops?sort=distance")
+    assert far_sort.status_code == 422 and "needs_place" in error_keys(far_sort)
+
+
+def test_near_a_place_the_nearest_come_first_with_their_distance(client, shops):
+    with database.connection_context():
+        Shop.update(lat=31.2010, lng=121.4402).where(Shop.id == shops["suspended"].id).execute()
+    answer = client.http.get("/api/v1/public/shops?lat=31.2011&lng=121.4402&radius_m=500")
+    near = [(s["name"], s["distance_m"]) for s in answer.get_json()]
+    assert near == [("李记小吃", 11), ("老王面馆", 111)]  # 孙记馄饨 is 15 km away
+    by_name = client.http.get("/api/v1/public/shops?lat=31.2011&lng=121.4402&radius_m=50")
+    assert [s["name"] for s in by_name.get_json()] == ["李记小吃"]
+
+
+def test_pages_are_counted_in_the_pagination_header(client, shops):
+    first = client.http.get("/api/v1/public/shops?page=1&page_size=2")
+    second = client.http.get("/api/v1/public/shops?page=2&page_size=2")
+    assert json.loads(first.headers["X-Pagination"])["total"] == 3
+    names = [s["name"] for s in first.get_json()] + [s["name"] for s in second.get_json()]
+    assert (len(first.get_json()), sorted(names)) == (2, ["孙记馄饨", "李记小吃", "老王面馆"])
+
+
+def test_one_shop_shows_what_its_page_shows_and_its_last_three_inspections(client, make, shops):
+    make.staff("inspector", "inspector", shops["open"].street, name="郑直")
+    code = make.code_of(shops["open"])
+    for result in ("pass_with_remarks", "pass_with_remarks", "pass", "pass_with_remarks"):
+        view = client.login("inspector").get(f"/api/v1/scan/{code}").get_json()
+        recorded = client.login("inspector").post(
+            f"/api/v1/admin/shops/{shops['open'].public_id}/inspections",
+            json={
+                "scan_proof": view["regulatory"]["scan_proof"]["token"],
+                "location": {"lat": 31.2001, "lng": 121.4402},
+                "result": result,
+                "checklist": [{"code": f"FS0{n}", "ok": True} for n in range(1, 9)],
+            },
+        )
+        assert recorded.status_code == 201, recorded.get_json()
+    shop = client.http.get(f"/api/v1/public/shops/{shops['open'].public_id}").get_json()
+    # The last three, newest first: not the first one.
+    assert [i["result_label"] for i in shop["inspections"]] == ["基本合格", "合格", "基本合格"]
+    assert shop["last_inspection"]["result"] == "pass_with_remarks"
+    assert (shop["name"], shop["grade"]["label"]) == ("老王面馆", "食品安全等级")
+    assert shop["location"] == {"lat": 31.2001, "lng": 121.4402, "datum": "GCJ-02"}
+    assert not {"phone", "credit_code", "owner"} & set(shop)
+    listed = client.http.get("/api/v1/public/shops?q=面馆").get_json()
+    assert listed[0]["last_inspection"]["result_label"] == "基本合格"
+    for hidden in ("pending", "closed"):
+        gone = client.http.get(f"/api/v1/public/shops/{shops[hidden].public_id}")
+        assert gone.status_code == 404 and "shop_not_found" in error_keys(gone)

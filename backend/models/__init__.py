@@ -44,6 +44,7 @@ from backend.models.shops import (
     OutboxMessage,
     Shop,
     ShopCode,
+    ShopGram,
     ShopInvite,
     ShopMembership,
     ShopRequest,
@@ -111,6 +112,7 @@ ALL_MODELS = [
     Policy,
     PolicyDelivery,
     ResidentTag,
+    ShopGram,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel"]

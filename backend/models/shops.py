@@ -203,3 +203,16 @@ class OutboxMessage(BaseModel):
     class Meta:
         table_name = "outbox"
         indexes = ((("status", "next_attempt_at"), False),)
+
+
+class ShopGram(BaseModel):
+    """Each two characters that follow one another in a shop's name or address: a search
+    for 面馆 or 天平路 finds its shops through this index on both databases, where a
+    LIKE '%面馆%' would read every shop (backend/shops/search_index.py)."""
+
+    gram = pw.CharField(max_length=2)
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+
+    class Meta:
+        primary_key = pw.CompositeKey("gram", "shop")
+        indexes = ((("shop",), False),)

@@ -11,9 +11,9 @@ from backend import codes
 from backend.errors import Invalid
 from backend.models import Shop, ShopCode
 from backend.opendata.coordinates import wgs84_from_gcj02
+from backend.opendata.search import PUBLIC_STATUSES
 from backend.shops import facts
 
-PUBLIC_STATUSES = ("active", "suspended")
 MAX_FEATURES = 5000
 # GCJ-02 moves a point by well under this many degrees anywhere in China: a box this
 # much wider in GCJ-02 holds every shop whose WGS 84 point is in the box asked for.

@@ -1,13 +1,14 @@
-"""/api/v1/public: the shops as a map layer, and a published policy's attachments. What it
-answers is the same for everyone: cacheable, with an ETag (backend/public/__init__.py)."""
+"""/api/v1/public: the shop search, one shop, the shops as a map layer, and a published
+policy's attachments. What it answers is the same for everyone: cacheable, with an ETag
+(backend/public/__init__.py)."""
 
 from __future__ import annotations
 
 from flask import current_app, send_file
 from flask.views import MethodView
 
-from backend.api import public
-from backend.opendata import geojson
+from backend.api import QueryPage, public
+from backend.opendata import geojson, search
 from backend.policies import publishing
 from backend.public import blp
 from backend.public import schemas as s
@@ -38,3 +39,33 @@ class ShopLayer(MethodView):
         response = current_app.json.response(s.ShopLayer().dump(geojson.layer(args["bbox"])))
         response.mimetype = "application/geo+json"  # RFC 7946 §12
         return response
+
+
+class ShopPage(QueryPage):
+    """A page of shops, each as the public sees it: built for the page's shops only."""
+
+    @property
+    def items(self):
+        return [search.item(shop) for shop in super().items]
+
+
+@blp.route("/shops")
+@public
+class Shops(MethodView):
+    @blp.arguments(s.ShopSearch, location="query")
+    @blp.response(200, s.PublicShop(many=True))
+    @blp.paginate(ShopPage)
+    def get(self, args):
+        """Search the open shops: by name or address, category, region, grade, inspection,
+        or near a place (nearest first)"""
+        return search.search(args)
+
+
+@blp.route("/shops/<string:shop_id>")
+@public
+class ShopItem(MethodView):
+    @blp.response(200, s.PublicShopDetail)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, shop_id):
+        """One open shop, as its sticker's page shows it, with its last three inspections"""
+        return search.one(shop_id)

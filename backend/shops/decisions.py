@@ -23,7 +23,7 @@ from backend.models import (
     StaffAccount,
     User,
 )
-from backend.shops import status
+from backend.shops import search_index, status
 
 # A request's status in the reader's words (the values of %(…)s in messages), for the catalog.
 _WORDS = (N_("approved"), N_("rejected"))
@@ -125,6 +125,8 @@ def _apply_change(shop: Shop, request: ShopRequest, actor: str) -> None:
     shop.updated_at = clock.now()
     lifecycle.append(shop, "shop.profile_changed", actor, {**changed, "request": request.id})
     shop.save()
+    if {"name", "address"} & set(changed):
+        search_index.refresh(shop)
 
 
 FORMER_OWNERS_CHANGE_NOTE = "the shop has a new owner"

@@ -8,6 +8,7 @@ from backend import clock, i18n, lifecycle
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Forbidden
 from backend.models import Shop, ShopMembership, ShopRequest, User
+from backend.shops import search_index
 from backend.shops.access import membership_of
 
 PROFILE_FIELDS = (
@@ -54,6 +55,8 @@ def update_profile(user: User, public_id: str, changes: dict) -> Shop:
         shop.updated_at = clock.now()
         lifecycle.append(shop, "shop.profile_changed", lifecycle.actor_for_user(user), changed)
         shop.save()
+        if {"name", "address"} & set(changed):
+            search_index.refresh(shop)
     return shop
 
 

@@ -11,7 +11,7 @@ from backend import clock, creditcode, i18n, lifecycle
 from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid
 from backend.models import Region, Shop, ShopMembership, ShopRequest, User
-from backend.shops import status
+from backend.shops import search_index, status
 
 WITHDRAWN_NOTE = "the applicant deleted their account"
 
@@ -67,6 +67,7 @@ def register_shop(user: User, data: dict) -> Shop:
             description=data.get("description"),
             status="pending",
         )
+        search_index.refresh(shop)
         ShopMembership.create(shop=shop, user=user, role="owner")
         ShopRequest.create(kind="register", shop=shop, user=user)
         lifecycle.append(

@@ -1,0 +1,149 @@
+"""The public search of shops, as the UK's food hygiene ratings API does it: by name or
+address, category, street or community, grade, last inspection, or place and radius;
+and one shop by id with its last three inspections. Only open and suspended shops, and
+only what their sticker's page shows."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import peewee as pw
+from flask import current_app
+
+from backend import clock, codes, geo, scope
+from backend.errors import Invalid, NotFound
+from backend.models import Inspection, Region, Shop, ShopCode
+from backend.models.inspections import counted
+from backend.shops import facts, search_index
+
+PUBLIC_STATUSES = ("active", "suspended")
+SORTS = ("name", "grade", "distance", "inspected")
+INSPECTIONS_SHOWN = 3
+Street, Community = Region.alias(), Region.alias()
+
+
+def _shops() -> pw.ModelSelect:
+    return (
+        Shop.select(Shop, Street.name, Community.name, ShopCode.code)
+        .join(Street, on=(Shop.street == Street.id), attr="street_row")
+        .switch(Shop)
+        .join(
+            Community, pw.JOIN.LEFT_OUTER, on=(Shop.community == Community.id), attr="community_row"
+        )
+        .switch(Shop)
+        .join(
+            ShopCode,
+            pw.JOIN.LEFT_OUTER,
+            on=(ShopCode.shop == Shop.id)
+            & ShopCode.revoked_at.is_null()
+            & (ShopCode.kind == "shop"),
+            attr="current_code",
+        )
+        .where(Shop.status.in_(PUBLIC_STATUSES))
+    )
+
+
+def _region(code: str, field: str) -> Region:
+    found = Region.get_or_none(Region.code == code)
+    if found is None:
+        raise Invalid.field(
+            field, "no region with this code", location="query", key="unknown_region"
+        )
+    return found
+
+
+def search(args: dict):
+    """A query (the database pages it) or, near a place, a list nearest first."""
+    query = _shops()
+    if args.get("q"):
+        query = query.where(search_index.matching(args["q"]))
+    if args.get("category"):
+        query = query.where(Shop.category == args["category"])
+    for field in ("street", "community"):
+        if args.get(field):
+            query = query.where(scope.under(Shop.region_path, _region(args[field], field).path))
+    if args.get("grade"):
+        query = query.where(Shop.risk_grade == args["grade"])
+    if args.get("inspected_since"):
+        since = datetime.combine(args["inspected_since"], time(0), tzinfo=clock.SHANGHAI)
+        query = query.where(Shop.last_inspection_at >= since)
+    near = args.get("lat") is not None
+    sort = args.get("sort") or ("distance" if near else "name")
+    if sort == "distance" and not near:
+        raise Invalid.field(
+            "sort", "distance needs lat, lng and radius_m", location="query", key="needs_place"
+        )
+    if not near:
+        return query.order_by(*_order(sort))
+    lat, lng, radius = args["lat"], args["lng"], args["radius_m"]
+    rows = geo.nearest(
+        query.where(geo.around(Shop.lat, Shop.lng, lat, lng, radius)), lat, lng, radius
+    )
+    for distance, shop in rows:
+        shop.distance_m = round(distance)
+    shops = [shop for _, shop in rows]
+    if sort != "distance":
+        shops = (
+            list(query.where(Shop.id.in_([s.id for s in shops])).order_by(*_order(sort)))
+            if shops
+            else []
+        )
+        distances = {shop.id: round(d) for d, shop in rows}
+        for shop in shops:
+            shop.distance_m = distances[shop.id]
+    return shops
+
+
+def _order(sort: str) -> list:
+    return {
+        "name": [Shop.name, Shop.id],
+        "grade": [Shop.risk_grade, Shop.name, Shop.id],
+        "inspected": [Shop.last_inspection_at.desc(nulls="LAST"), Shop.id],
+    }.get(sort, [Shop.name, Shop.id])
+
+
+def item(shop: Shop) -> dict:
+    base = current_app.config["CITYCODE"].public_base_url
+    code = getattr(getattr(shop, "current_code", None), "code", None)
+    return {
+        "id": shop.public_id,
+        "name": shop.name,
+        "address": shop.address,
+        "category": shop.category,
+        "category_label": facts.CATEGORIES.get(shop.category),
+        "street": shop.street_row.name,
+        "community": shop.community_row.name if shop.community_id else None,
+        "status": shop.status,
+        "status_label": facts.SHOP_STATUS_LABELS.get(shop.status),
+        "grade": facts.grade(shop),
+        "last_inspection": facts.last_inspection(shop),
+        "open_rectifications": shop.open_rectifications,
+        "location": {"lat": shop.lat, "lng": shop.lng, "datum": "GCJ-02"}
+        if shop.lat is not None
+        else None,
+        "distance_m": getattr(shop, "distance_m", None),
+        "page": codes.printed_url(base, code) if code else None,
+    }
+
+
+def one(public_id: str) -> dict:
+    shop = _shops().where(Shop.public_id == public_id).first()
+    if shop is None:
+        raise NotFound("shop not found", key="shop_not_found")
+    inspections = (
+        Inspection.select(Inspection.recorded_at, Inspection.result)
+        .where((Inspection.shop == shop.id) & counted())
+        .order_by(Inspection.recorded_at.desc(), Inspection.id.desc())
+        .limit(INSPECTIONS_SHOWN)
+    )
+    return {
+        **item(shop),
+        "inspections": [
+            {
+                "date": clock.local_date(i.recorded_at).isoformat(),
+                "result": i.result,
+                "result_label": facts.RESULT_LABELS.get(i.result),
+            }
+            for i in inspections
+        ],
+    }
