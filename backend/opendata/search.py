@@ -53,8 +53,9 @@ def _region(code: str, field: str) -> Region:
 
 
 def search(args: dict):
-    """A query (the database pages it) or, near a place, a list nearest first."""
-    query = _shops()
+    """The shops found, as a query of their ids (the database pages and counts it) or,
+    near a place, a list of (id, metres) nearest first; `items` makes a page of either."""
+    query = Shop.select(Shop.id).where(Shop.status.in_(PUBLIC_STATUSES))
     if args.get("q"):
         query = query.where(search_index.matching(args["q"]))
     if args.get("category"):
@@ -76,22 +77,23 @@ def search(args: dict):
     if not near:
         return query.order_by(*_order(sort))
     lat, lng, radius = args["lat"], args["lng"], args["radius_m"]
-    rows = geo.nearest(
-        query.where(geo.around(Shop.lat, Shop.lng, lat, lng, radius)), lat, lng, radius
+    # Only the points are read for the few thousand shops in the box; whole rows only
+    # for the page shown.
+    box = query.select(Shop.id, Shop.lat, Shop.lng).where(
+        geo.around(Shop.lat, Shop.lng, lat, lng, radius)
     )
-    for distance, shop in rows:
-        shop.distance_m = round(distance)
-    shops = [shop for _, shop in rows]
-    if sort != "distance":
-        shops = (
-            list(query.where(Shop.id.in_([s.id for s in shops])).order_by(*_order(sort)))
-            if shops
-            else []
-        )
-        distances = {shop.id: round(d) for d, shop in rows}
-        for shop in shops:
-            shop.distance_m = distances[shop.id]
-    return shops
+    metres = {row.id: round(d) for d, row in geo.nearest(box.namedtuples(), lat, lng, radius)}
+    if sort == "distance":
+        return list(metres.items())
+    ordered = query.where(Shop.id.in_(list(metres))).order_by(*_order(sort)).tuples()
+    return [(shop_id, metres[shop_id]) for (shop_id,) in ordered] if metres else []
+
+
+def items(page: list) -> list[dict]:
+    """The public items of a page: of Shop rows holding their id, or of (id, metres)."""
+    pairs = [(row.id, None) if isinstance(row, Shop) else row for row in page]
+    found = {shop.id: shop for shop in _shops().where(Shop.id.in_([i for i, _ in pairs]))}
+    return [item(found[shop_id], metres) for shop_id, metres in pairs if shop_id in found]
 
 
 def _order(sort: str) -> list:
@@ -102,7 +104,7 @@ def _order(sort: str) -> list:
     }.get(sort, [Shop.name, Shop.id])
 
 
-def item(shop: Shop) -> dict:
+def item(shop: Shop, metres: int | None = None) -> dict:
     base = current_app.config["CITYCODE"].public_base_url
     code = getattr(getattr(shop, "current_code", None), "code", None)
     return {
@@ -121,7 +123,7 @@ def item(shop: Shop) -> dict:
         "location": {"lat": shop.lat, "lng": shop.lng, "datum": "GCJ-02"}
         if shop.lat is not None
         else None,
-        "distance_m": getattr(shop, "distance_m", None),
+        "distance_m": metres,
         "page": codes.printed_url(base, code) if code else None,
     }
 

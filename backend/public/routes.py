@@ -46,7 +46,7 @@ class ShopPage(QueryPage):
 
     @property
     def items(self):
-        return [search.item(shop) for shop in super().items]
+        return search.items(super().items)
 
 
 @blp.route("/shops")
