@@ -374,6 +374,19 @@ def test_a_bad_audience_is_refused_naming_where(client, shops):
             audience,
             answer.get_json(),
         )
+    more = [
+        ({"field": ["shop.category"], "op": "eq", "value": "x"}, "bad_condition"),
+        ({"field": "shop.opened", "op": "since", "value": "0001-01-01"}, "bad_value"),
+        ({"all": [{"all": []}] * 40}, "too_many"),
+    ]
+    for audience, key in more:
+        answer = admin.post(
+            "/api/v1/admin/policy-preview", json={"target": "shops", "audience": audience}
+        )
+        assert answer.status_code == 422 and key in error_keys(answer), (
+            audience,
+            answer.get_json(),
+        )
     deep = {"not": {"not": {"not": {"not": {"not": {"not": {"all": []}}}}}}}
     answer = admin.post("/api/v1/admin/policy-preview", json={"target": "shops", "audience": deep})
     assert "too_deep" in error_keys(answer)
@@ -449,6 +462,19 @@ def test_the_code_shows_its_owner_unread_policies_and_everyone_public_notices(
         },
     )
     assert refused.status_code == 422 and "not_public_kind" in error_keys(refused)
+    # A public one goes by category alone: anyone scanning any code in the reach reads it.
+    narrowed = client.login("district_admin").post(
+        "/api/v1/admin/policies",
+        json={
+            "kind": "notice",
+            "title": "整改通知",
+            "body": "正文内容",
+            "target": "shops",
+            "public": True,
+            "audience": {"all": [{"field": "shop.risk_grade", "op": "eq", "value": "D"}]},
+        },
+    )
+    assert narrowed.status_code == 422 and "public_by_category" in error_keys(narrowed)
     # A flag is true or false, not 1 or "yes".
     one = client.login("district_admin").post(
         "/api/v1/admin/policies",
@@ -551,3 +577,28 @@ def test_a_pdf_attached_is_read_by_anyone_once_the_policy_is_out(client, shops, 
     assert (served.status_code, served.data, served.mimetype) == (200, PDF, "application/pdf")
     [reached] = client.login("wang").get("/api/v1/merchant/policies").get_json()
     assert reached["policy"]["attachments"][0]["url"] == attached["url"]
+
+
+def test_why_a_not_reads_what_is_excluded_not_what_the_shop_is(client, shops, wechat_stub):
+    _subscribe(wechat_stub, "zhao")
+    not_caterers = {"not": {"field": "shop.category", "op": "eq", "value": "catering"}}
+    _publish(client, "street_admin", _policy(client, "street_admin", audience=not_caterers))
+    [reached] = client.login("zhao").get("/api/v1/merchant/policies").get_json()
+    assert reached["why"] == "不属于（餐饮服务） · 天平路街道"
+
+
+def test_a_departments_staff_in_a_street_do_not_reach_its_district_policies(
+    client, make, shops, places
+):
+    from backend.models import Department
+
+    with database.connection_context():
+        district = Department.create(
+            name="徐汇区市场监督管理局", kind="market_supervision", region=places["district"]
+        )
+    make.staff("district_officer", "inspector", places["district"], department=district)
+    make.staff("street_officer", "inspector", places["street_a"], department=district)
+    theirs = _policy(client, "district_officer", kind="notice", title="全区通知")
+    street = client.login("street_officer")
+    assert street.get(f"/api/v1/admin/policies/{theirs['id']}").status_code == 404
+    assert street.post(f"/api/v1/admin/policies/{theirs['id']}/publish", json={}).status_code == 404

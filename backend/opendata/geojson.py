@@ -69,15 +69,17 @@ def layer(raw_bbox: str) -> dict:
         .objects()
     )
     base = current_app.config["CITYCODE"].public_base_url
-    features = []
+    features, read = [], 0
     for shop in rows:
+        read += 1
         lat, lng = wgs84_from_gcj02(shop.lat, shop.lng)
         if south <= lat <= north and west <= lng <= east:
             features.append(_feature(shop, lat, lng, base))
     return {
         "type": "FeatureCollection",
         "features": features[:MAX_FEATURES],
-        "truncated": len(features) > MAX_FEATURES,
+        # More than fit, or the rows read stopped short of the box's last ones.
+        "truncated": len(features) > MAX_FEATURES or read == 2 * MAX_FEATURES,
     }
 
 

@@ -17,9 +17,11 @@ from backend.models import (
     FormSubmission,
     NoticeRead,
     OutboxMessage,
+    PolicyDelivery,
     Rating,
     RefreshToken,
     Report,
+    ResidentTag,
     ShopMembership,
     StaffAccount,
     Upload,
@@ -95,8 +97,10 @@ def delete_account(user: User) -> None:
             ShopMembership,
             OutboxMessage,
             FormSubmission,
+            ResidentTag,  # what they declared about themselves, consent and all
         ):
             model.delete().where(model.user == user).execute()
+        PolicyDelivery.update(note=None).where(PolicyDelivery.user == user).execute()
         for model in (Rating, Report, Complaint):
             model.update(user=None).where(model.user == user).execute()
         Upload.update(uploaded_by=None).where(Upload.uploaded_by == user).execute()

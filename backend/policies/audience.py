@@ -22,6 +22,7 @@ EVERYONE: dict = {"all": []}
 MAX_DEPTH = 5
 MAX_CONDITIONS = 30
 MAX_CHOICES = 50
+EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
 # Shops a policy can reach: open for business, or suspended and working to reopen.
 REACHABLE_SHOPS = ("active", "suspended")
 
@@ -74,15 +75,12 @@ def _check(node, target, reach, where, depth, count) -> None:
         )
     if not isinstance(node, dict) or len(node) != 1 and "field" not in node:
         _refuse(where, N_("%(where)s: expected all, any, not or a condition"), "bad_audience")
+    count[0] += 1  # every node, so that no list of empty ones is unbounded either
+    if count[0] > MAX_CONDITIONS:
+        _refuse(
+            where, N_("%(where)s: more than %(count)s conditions"), "too_many", count=MAX_CONDITIONS
+        )
     if "field" in node:
-        count[0] += 1
-        if count[0] > MAX_CONDITIONS:
-            _refuse(
-                where,
-                N_("%(where)s: more than %(count)s conditions"),
-                "too_many",
-                count=MAX_CONDITIONS,
-            )
         _check_condition(node, target, reach, where)
         return
     [(word, inner)] = node.items()
@@ -103,7 +101,9 @@ def _check(node, target, reach, where, depth, count) -> None:
 
 
 def _check_condition(node: dict, target: str, reach: Region, where: str) -> None:
-    if set(node) != {"field", "op", "value"}:
+    if set(node) != {"field", "op", "value"} or not all(
+        isinstance(node[k], str) for k in ("field", "op")
+    ):
         _refuse(where, N_("%(where)s: a condition has field, op and value"), "bad_condition")
     field = FIELDS.get(node["field"])
     if field is None:
@@ -147,8 +147,10 @@ def _check_value(field: Field, op: str, value, reach: Region, where: str) -> Non
             )
     elif field.kind == "date":
         try:
-            date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except (TypeError, ValueError):
+            day = None
+        if day is None or not EARLIEST <= day <= LATEST:
             _refuse(where, N_("%(where)s: a date such as 2026-01-01"), "bad_value")
     elif field.kind == "count":
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10000:

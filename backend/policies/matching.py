@@ -146,7 +146,8 @@ def why(node: dict, subject, holds: Callable[[dict], bool]) -> list[str]:
         fitting = [child for child in node["any"] if holds(child)] or node["any"][:1]
         return [said for child in fitting for said in why(child, subject, holds)]
     if "not" in node:
-        return ["不属于（" + "，".join(why(node["not"], subject, lambda _: True)) + "）"]
+        # What it is not, in the condition's own words: never this recipient's own values.
+        return ["不属于（" + "，".join(why(node["not"], None, lambda _: True)) + "）"]
     return [_phrase(node["field"], node["op"], node["value"], subject)]
 
 
@@ -168,6 +169,8 @@ def _phrase(field: str, op: str, value, shop) -> str:
         mine = getattr(shop, column) if shop is not None else None
         if op in ("eq", "in") and mine:
             return f"风险等级 {mine}" if kind == "grade" else CHOICES[kind].get(mine, mine)
+        if op in ("eq", "in"):
+            return _labels(kind, value)
         return "非" + _labels(kind, value)
     if field in ("shop.region", "resident.region"):
         return Region.get(Region.code == value).name
@@ -181,6 +184,13 @@ def _phrase(field: str, op: str, value, shop) -> str:
         what, unit = ("从业人员", "人") if field == "shop.staff_count" else ("获得荣誉", "项")
         return f"{what}{ {'eq': '为', 'gte': '不少于', 'lte': '不超过'}[op] }{value}{unit}"
     return TAGS[value]  # resident.tag
+
+
+def by_category_only(node: dict) -> bool:
+    """Whether the audience names nothing but categories (eq or in) at its top: all a
+    shop's public face may go by, since anyone scanning reads it."""
+    parts = node.get("all", [node])
+    return all(p.get("field") == "shop.category" and p.get("op") in ("eq", "in") for p in parts)
 
 
 def public_categories(node: dict) -> str | None:

@@ -42,11 +42,14 @@ scope.NOT_FOUND["policy"] = (N_("policy not found"), "policy_not_found")
 
 def visible(staff: StaffAccount) -> pw.ModelSelect:
     """An admin's policies are those of their region's subtree; a department's staff, their
-    department's; anyone else publishes none."""
+    department's in their region's subtree; anyone else publishes none."""
     if staff.role == "admin":
         return Policy.select().where(scope.under(Policy.region_path, staff.region_path))
     if staff.department_id is not None:
-        return Policy.select().where(Policy.department == staff.department_id)
+        return Policy.select().where(
+            (Policy.department == staff.department_id)
+            & scope.under(Policy.region_path, staff.region_path)
+        )
     raise Forbidden("only admins and departments' staff publish policies", key="not_a_publisher")
 
 
@@ -84,6 +87,13 @@ def _checked(data: dict, reach: Region) -> dict:
     if valid_from and valid_to and valid_to < valid_from:
         raise Invalid.field("valid_to", "ends before it starts", key="ends_before_start")
     audience.check(data["audience"], data["target"], reach)
+    if data.get("public") and not matching.by_category_only(data["audience"]):
+        raise Invalid.field(
+            "public",
+            "a public law or notice is for shops by category alone: the code shows it to "
+            "everyone in the reach",
+            key="public_by_category",
+        )
     return data
 
 
@@ -227,7 +237,10 @@ def publish_due() -> list[int]:
             p.id
             for p in lock_for_update(
                 Policy.select(Policy.id).where(
-                    (Policy.status == "scheduled") & (Policy.publish_at <= now)
+                    (Policy.status == "scheduled")
+                    & (Policy.publish_at <= now)
+                    # One that expired while it waited goes out to no one.
+                    & (Policy.valid_to.is_null() | (Policy.valid_to >= clock.today_local()))
                 )
             )
         ]

@@ -100,11 +100,13 @@ def _at(moment) -> object:
     return PolicyDelivery.pushed_at.db_value(moment)
 
 
-def _this_push(policy: Policy) -> pw.Expression:
+def _this_push(policy: Policy, now) -> pw.Expression:
+    """The deliveries this push wrote: older ones keep their message even once the outbox
+    has forgotten it (purged, or its user's account deleted)."""
     return (
         (PolicyDelivery.policy == policy.id)
         & (PolicyDelivery.version == policy.version)
-        & PolicyDelivery.message.is_null()
+        & (PolicyDelivery.pushed_at == _at(now))
     )
 
 
@@ -127,7 +129,7 @@ def _write_messages(policy: Policy, now) -> None:
         pw.Value(0),
         pw.Value(_at(now)),
         key,
-    ).where(_this_push(policy))
+    ).where(_this_push(policy, now))
     fields = [
         OutboxMessage.user,
         OutboxMessage.shop,
@@ -143,7 +145,7 @@ def _write_messages(policy: Policy, now) -> None:
     ]
     OutboxMessage.insert_from(rows, fields).execute()
     written = OutboxMessage.select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
-    PolicyDelivery.update(message=written).where(_this_push(policy)).execute()
+    PolicyDelivery.update(message=written).where(_this_push(policy, now)).execute()
 
 
 def _message_data(policy: Policy, now) -> dict:
@@ -159,15 +161,7 @@ def _message_data(policy: Policy, now) -> dict:
 
 def _record_on_shops(policy: Policy, now) -> None:
     """A `policy.pushed` event on the record of each shop this push reached."""
-    shops = (
-        PolicyDelivery.select(PolicyDelivery.shop)
-        .where(
-            (PolicyDelivery.policy == policy.id)
-            & (PolicyDelivery.version == policy.version)
-            & (PolicyDelivery.pushed_at == _at(now))
-        )
-        .distinct()
-    )
+    shops = PolicyDelivery.select(PolicyDelivery.shop).where(_this_push(policy, now)).distinct()
     lifecycle.append_many(
         shops,
         "policy.pushed",
@@ -207,4 +201,10 @@ def push_due() -> int:
             (Policy.status == "published") & Policy.push_pending
         )
     ]
-    return sum(push(policy_id) for policy_id in due)
+    reached = 0
+    for policy_id in due:
+        try:
+            reached += push(policy_id)
+        except Exception:  # one policy that cannot be pushed does not hold back the rest
+            current_app.logger.exception("policy %s not pushed", policy_id)
+    return reached
