@@ -87,16 +87,6 @@ class Text(ma.fields.String):
         return text
 
 
-class Flag(ma.fields.Boolean):
-    """true or false, as JSON writes them; marshmallow would also read 1, 0, "yes" and "on"
-    as one, and a client that sends those has misread the schema."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
 class Moment(ma.fields.AwareDateTime):
     """A date and time typed by a person; without an offset it is Shanghai time.
 

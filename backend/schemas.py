@@ -1,5 +1,5 @@
 """Shapes more than one domain reads or answers with: a place, an uploaded photo, a picture's
-size, an event of a shop's lifecycle record."""
+size, an event of a shop's lifecycle record; and a flag read strictly."""
 
 from __future__ import annotations
 
@@ -62,3 +62,13 @@ class UnmaskedQuery(ma.Schema):
     unmasked = ma.fields.Boolean(
         load_default=False, metadata={"description": "show personal data in full (audited)"}
     )
+
+
+class Flag(ma.fields.Boolean):
+    """true or false, as JSON writes them; marshmallow would also read 1, 0, "yes" and "on"
+    as one, and a client that sends those has misread the schema."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

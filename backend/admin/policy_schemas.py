@@ -6,10 +6,11 @@ import marshmallow as ma
 from flask_smorest.fields import Upload as UploadField
 from marshmallow import validate
 
-from backend.api import Flag, Line, Moment, Text
+from backend.api import Line, Moment, Text
 from backend.i18n import reason
 from backend.models.policies import KINDS, STATUSES, TARGETS
 from backend.policies.schemas import AUDIENCE_DOC
+from backend.schemas import Flag
 
 WEB_ADDRESS = r"^https?://[^\s/?#]+\S*$"
 # Where a call to action sends its reader: a page of the mini-program, or the web.
