@@ -3,11 +3,14 @@ rotate-keys, the sweeps by hand, the worker and the outbox's state."""
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from backend import migrate, progress, tokens
 from backend.db import database, write_transaction
+from backend.errors import DomainError
 
 
 @click.command("upgrade")
@@ -62,7 +65,6 @@ def _client_key_command(kind: str, what: str):
     @with_appcontext
     def command(name, region_code, revoke):
         from backend import clientkeys
-        from backend.errors import DomainError
 
         with database.connection_context():
             try:
@@ -176,6 +178,49 @@ def adopt_open_reports_command():
     )
 
 
+@click.command("export-lives")
+@click.argument("folder", type=click.Path(file_okay=False))
+@with_appcontext
+def export_lives_command(folder):
+    """The open shops and their inspections as a LIVES feed: its five CSV files in FOLDER."""
+    from pathlib import Path
+
+    from backend.opendata import lives_export
+
+    with database.connection_context():
+        counts = lives_export.write_folder(Path(folder))
+    for name, rows in counts.items():
+        click.echo(f"{name}: {rows} rows")
+
+
+@click.command("import-lives")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--region", "region_code", required=True, help="the street or community")
+@click.option("--category", default="catering", show_default=True, help="the shops' category")
+@click.option("--json", "as_json", is_flag=True, help="print one summary object")
+@with_appcontext
+def import_lives_command(path, region_code, category, as_json):
+    """Import a LIVES feed (a folder, a ZIP, or one flattened CSV) as shops of a region,
+    their inspections onto their records; the same feed again changes nothing."""
+    from pathlib import Path
+
+    from backend.opendata import lives_import, lives_read
+
+    try:
+        with database.connection_context():
+            summary = lives_import.import_feed(Path(path), region_code, category)
+    except lives_read.NotLives as refused:
+        summary = {"refused": lives_read.described(refused)}
+    except DomainError as exc:
+        summary = {"refused": {"reason": exc.key, "message": exc.message}}
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        click.echo(lives_import.report(summary))
+    if "refused" in summary:
+        raise SystemExit(2)
+
+
 @click.command("purge")
 @with_appcontext
 def purge_command():
@@ -278,6 +323,8 @@ COMMANDS = (
     sweep_rectifications_command,
     sweep_work_orders_command,
     adopt_open_reports_command,
+    export_lives_command,
+    import_lives_command,
     purge_command,
     verify_chains_command,
     worker_command,

@@ -108,6 +108,9 @@ class Config:
     ratelimit_refresh: str = "300 per minute"
     # Requests an Open311 client posts, per api_key (and per address, for made-up keys).
     ratelimit_open311: str = "60 per minute"
+    # Reads of the open data API (/api/v1/public), per address: a map or a scraper pages
+    # through it; a resident's scan is not counted here.
+    ratelimit_public: str = "300 per minute"
     ratelimit_enabled: bool = True
     db_pool_size: int = 8
     db_server_prepare: bool = True
@@ -161,6 +164,7 @@ class Config:
             ratelimit_writes=_rate("RATELIMIT_WRITES", cls.ratelimit_writes),
             ratelimit_refresh=_rate("RATELIMIT_REFRESH", cls.ratelimit_refresh),
             ratelimit_open311=_rate("RATELIMIT_OPEN311", cls.ratelimit_open311),
+            ratelimit_public=_rate("RATELIMIT_PUBLIC", cls.ratelimit_public),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size, 1),
             db_server_prepare=_flag("DB_SERVER_PREPARE", cls.db_server_prepare),
             proxy_hops=_int("PROXY_HOPS", cls.proxy_hops),

@@ -24,6 +24,7 @@ from backend import notify
 from backend.config import INSTANCE_DIR
 from backend.db import database, end_request
 from backend.inspections.rectification import sweep_overdue
+from backend.opendata import lives_export
 from backend.policies import publishing
 from backend.policies import push as policies_push
 from backend.purge import purge
@@ -67,6 +68,7 @@ def init_app(app) -> None:
     app.extensions["citycode.deliver"] = lambda message_id: deliver_message(message_id)
     app.extensions["citycode.deliver_many"] = lambda message_ids: deliver_messages(message_ids)
     app.extensions["citycode.push_policy"] = lambda policy_id: push_policy(policy_id)
+    app.extensions["citycode.build_lives"] = lambda: build_lives_feed()
 
 
 def in_app(task):
@@ -165,6 +167,19 @@ def sweep_rectifications_hourly() -> None:
 def sweep_work_orders() -> None:
     """Every ten minutes: an urgent order has two hours to be signed."""
     sla.sweep()
+
+
+@huey.task()
+@in_app
+def build_lives_feed() -> None:
+    lives_export.rebuild()
+
+
+@huey.periodic_task(crontab(minute="20", hour="18"))
+@in_app
+def publish_lives_daily() -> None:
+    """The open-data feed (LIVES), made afresh each night for the day's readers."""
+    lives_export.rebuild()
 
 
 @huey.periodic_task(crontab(minute="40", hour="18"))

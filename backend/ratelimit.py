@@ -1,9 +1,10 @@
 """Rate limits (flask-limiter): per client on login, per token on refresh, per user on writes;
 and the pace of what we send to services that limit us (`Pace`).
 
-Reads (GET, HEAD, OPTIONS) are never limited, whatever a view declares, and skip
+Reads (GET, HEAD, OPTIONS) are not limited, whatever a view declares, and skip
 flask-limiter's per-request check altogether: working out that a read has no limits
-costs a public scan about as much as one of its queries.
+costs a public scan about as much as one of its queries. The one exception is the open
+data API (/api/v1/public), which anyone's program may page through: a budget per address.
 
 Storage comes from RATELIMIT_STORAGE_URI: per-process memory by default, Redis in
 production so every worker and machine counts against the same budget.
@@ -104,9 +105,21 @@ per_address_open311 = limiter.limit(
 )
 
 
+def public_limit() -> str:
+    return current_app.config["CITYCODE"].ratelimit_public
+
+
+# The blueprint whose reads are limited, by its name (backend/public): the open data,
+# one budget per address for all its routes together.
+OPEN_DATA = "public"
+per_address_open_data = limiter.shared_limit(
+    public_limit, scope="open-data-address", key_func=get_remote_address
+)
+
+
 @limiter.request_filter
-def _a_read() -> bool:
-    return request.method in READ_METHODS
+def _unlimited_read() -> bool:
+    return request.method in READ_METHODS and request.blueprint != OPEN_DATA
 
 
 def init_app(app) -> None:
@@ -134,10 +147,11 @@ def _belongs_to_limiter(hook) -> bool:
 
 
 def _writes_only(hook):
-    """`hook`, run only for writes; for reads it passes its argument (a response) through."""
+    """`hook`, run only for what is limited; for other reads it passes its argument (a
+    response) through."""
 
     def unless_read(*args):
-        if request.method not in READ_METHODS:
+        if not _unlimited_read():
             return hook(*args)
         return args[0] if args else None
 

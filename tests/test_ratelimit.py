@@ -88,3 +88,19 @@ def test_made_up_refresh_tokens_from_one_address_are_limited_too(config):
         for n in range(7)
     ]
     assert codes == [401] * 5 + [429] * 2
+
+
+def test_open_data_reads_are_limited_per_address_and_scans_are_not(config, make):
+    app = create_app(config.replace(ratelimit_public="3 per minute"))
+    http = app.test_client()
+    codes = [http.get("/api/v1/public/shops").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    limited = http.get("/api/v1/public/shops.geojson?bbox=121.4,31.1,121.5,31.2")
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert limited.get_json()["code"] == 429
+    other = http.get("/api/v1/public/shops", environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert other.status_code == 200
+    places = make.region_tree()
+    code = make.code_of(make.shop("wang", places["street_a"]))
+    resident = ApiClient(app).login("carol")
+    assert [resident.get(f"/api/v1/scan/{code}").status_code for _ in range(5)] == [200] * 5

@@ -26,6 +26,7 @@ from backend.models.inspections import (
     RectificationSubmission,
 )
 from backend.models.lifecycle import LifecycleEvent
+from backend.models.opendata import ImportedBusiness, ImportedFeed, ImportedInspection
 from backend.models.people import (
     BindingCode,
     IdempotentRequest,
@@ -113,6 +114,9 @@ ALL_MODELS = [
     PolicyDelivery,
     ResidentTag,
     ShopGram,
+    ImportedFeed,
+    ImportedBusiness,
+    ImportedInspection,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel"]
