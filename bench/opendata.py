@@ -1,7 +1,9 @@
 """The public shop search at district scale: a name query and a radius query through the
-whole request (Flask's test client, in this process), p50 and p99.
+whole request (Flask's test client, in this process), p50 and p99; then the LIVES feed of
+the whole district made (the nightly ZIP), and a slice of it imported into a street.
 
     python bench/opendata.py [--shops 100000] [--db sqlite|postgres] [--requests 300]
+                             [--inspections 2] [--import-shops 5000]
 
 The district is bench/scan.py's (shops named like real ones, on real roads, with points);
 their name-and-address pairs are indexed as the migration would. Name queries are two or
@@ -12,6 +14,7 @@ around a random shop. Target: p99 <= 50 ms, as for the scan.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import random
@@ -20,7 +23,10 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from datetime import timedelta
 from pathlib import Path
+
+from peewee import chunked
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -29,11 +35,12 @@ sys.path[:0] = [str(BENCH_DIR), str(REPO)]
 import scan_data  # noqa: E402
 from scan import _pg_admin, _pg_name, code_fingerprint  # noqa: E402
 
-from backend import create_app  # noqa: E402
+from backend import clock, create_app  # noqa: E402
 from backend.config import Config  # noqa: E402
 from backend.db import database  # noqa: E402
 from backend.migrate import upgrade  # noqa: E402
-from backend.models import Shop, ShopGram  # noqa: E402
+from backend.models import Inspection, Region, Shop, ShopGram, StaffAccount  # noqa: E402
+from backend.opendata import lives_export, lives_import  # noqa: E402
 from backend.shops.search_index import shop_grams  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/citycode_bench_opendata"
@@ -59,6 +66,79 @@ def index_grams() -> float:
         if batch:
             ShopGram.insert_many(batch).execute()
     return time.perf_counter() - started
+
+
+def seed_inspections(per_shop: int, rng: random.Random) -> int:
+    """`per_shop` inspections of every shop, 30 days apart, one checklist item failed in
+    one of five; how many were written."""
+    district = Region.select().where(Region.parent.is_null()).get()
+    staff = StaffAccount.create(
+        name="检查员", role="inspector", region=district, region_path=district.path
+    )
+    answers = [f"FS0{n}" for n in range(1, 9)]
+    rows = (
+        {
+            "public_id": f"b{shop_id:07d}{n}",
+            "shop": shop_id,
+            "inspector": staff.id,
+            "template": "food_safety",
+            "checklist": json.dumps(
+                [
+                    {"code": c, "ok": not (n == 0 and i == 2 and shop_id % 5 == 0)}
+                    for i, c in enumerate(answers)
+                ]
+            ),
+            "result": rng.choice(("pass", "pass", "pass_with_remarks", "rectify")),
+            "lat": 31.2,
+            "lng": 121.44,
+            "proof_jti": f"bench-{shop_id}-{n}",
+            "recorded_at": clock.now() - timedelta(days=30 * (per_shop - n)),
+            "digest": "0" * 64,
+            "event_seq": 0,
+        }
+        for (shop_id,) in Shop.select(Shop.id).tuples().iterator()
+        for n in range(per_shop)
+    )
+    written = 0
+    with database.atomic():
+        for batch in chunked(rows, 500):
+            Inspection.insert_many(batch).execute()
+            written += len(batch)
+    return written
+
+
+def lives_round(work: Path, import_shops: int) -> None:
+    """The nightly ZIP of the whole district, then a feed of `import_shops` of its shops
+    imported into a street, and imported again (nothing changes)."""
+    started = time.perf_counter()
+    counts = lives_export.rebuild()
+    took = time.perf_counter() - started
+    size = lives_export.feed_path().stat().st_size
+    rows = ", ".join(f"{name} {n}" for name, n in counts.items())
+    print(f"\nLIVES export (ZIP): {took:.1f} s, {size / 1e6:.1f} MB; {rows}")
+    folder = work / "slice"
+    lives_export.write_folder(folder)
+    _keep_first(folder, import_shops)
+    street = Region.select().where(Region.level == "street").order_by(Region.id).get()
+    for label in ("first", "again"):
+        started = time.perf_counter()
+        summary = lives_import.import_feed(folder, street.code)
+        took = time.perf_counter() - started
+        done = {spec: summary[spec] for spec in ("businesses.csv", "inspections.csv")}
+        print(f"LIVES import of {import_shops} shops, {label}: {took:.1f} s; {done}")
+
+
+def _keep_first(folder: Path, shops: int) -> None:
+    """The feed cut to its first `shops` businesses and what belongs to them."""
+    import csv
+
+    with open(folder / "businesses.csv", encoding="utf-8", newline="") as file:
+        kept = {row[0] for row in list(csv.reader(file))[1 : shops + 1]}
+    for name in ("businesses.csv", "inspections.csv", "violations.csv"):
+        with open(folder / name, encoding="utf-8", newline="") as file:
+            rows = list(csv.reader(file))
+        with open(folder / name, "w", encoding="utf-8", newline="") as file:
+            csv.writer(file).writerows([rows[0]] + [r for r in rows[1:] if r[0] in kept])
 
 
 def percentile(values: list[float], p: int) -> float:
@@ -105,6 +185,9 @@ def run(args, work: Path) -> int:
             scan_data.seed(database.obj, args.shops)
             print(f"seeded {args.shops} shops in {time.perf_counter() - started:.1f} s ({args.db})")
             print(f"indexed their name and address pairs in {index_grams():.1f} s")
+            started = time.perf_counter()
+            written = seed_inspections(args.inspections, rng)
+            print(f"wrote {written} inspections in {time.perf_counter() - started:.1f} s")
             if args.db == "postgres":
                 database.execute_sql("ANALYZE")
             sample = list(
@@ -132,6 +215,8 @@ def run(args, work: Path) -> int:
             )
             verdict = "MET" if p99 <= TARGET_P99_MS else "MISSED"
             print(f"  target p99 <= {TARGET_P99_MS:.0f} ms: {verdict}")
+        with app.app_context(), database.connection_context():
+            lives_round(work, args.import_shops)
     finally:
         if args.db == "postgres" and hasattr(database.obj, "close_all"):
             database.obj.close_all()
@@ -146,6 +231,8 @@ def main(argv=None) -> int:
     parser.add_argument("--shops", type=int, default=100_000)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--inspections", type=int, default=2, help="per shop")
+    parser.add_argument("--import-shops", type=int, default=5000)
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
     args = parser.parse_args(argv)
     print(f"code: {code_fingerprint()}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")

@@ -40,7 +40,7 @@ def import_feed(path: Path, region_code: str, category: str = "catering") -> dic
     with write_transaction():
         record = _feed_record(feed, region)
         shops = _businesses(feed, record, region, category, counts["businesses.csv"])
-        _inspections(feed, shops, counts)
+        _inspections(feed, record, shops, counts)
     return {
         "feed": {
             "name": feed.name,
@@ -169,12 +169,12 @@ def _shop_fields(business: dict) -> dict:
     }
 
 
-def _inspections(feed, businesses: dict[str, ImportedBusiness], counts: dict) -> None:
+def _inspections(feed, record, businesses: dict[str, ImportedBusiness], counts: dict) -> None:
     known = {
         (row.business_id, row.date): row
-        for row in ImportedInspection.select().where(
-            ImportedInspection.business.in_([b.id for b in businesses.values()])
-        )
+        for row in ImportedInspection.select(ImportedInspection)
+        .join(ImportedBusiness)
+        .where(ImportedBusiness.feed == record)
     }
     for (business_id, day), found in sorted(feed.inspections.items()):
         business = businesses[business_id]
