@@ -238,3 +238,26 @@ def test_a_feed_goes_into_a_street_or_community_that_exists(app, street):
         args=["import-lives", str(FEEDS / "conflict"), "--region", "310104004"]
     )
     assert human.exit_code == 2 and "第 3 行" in human.output
+
+
+def test_an_imported_shop_shows_its_history_to_the_public(app, client, street):
+    assert run_import(app, FEEDS / "messy")[0] == 0
+    [found] = client.http.get("/api/v1/public/shops?q=Dragon").get_json()
+    assert found["name"] == "Golden Dragon, Inc." and found["page"] is None  # no sticker yet
+    shop = client.http.get(f"/api/v1/public/shops/{found['id']}").get_json()
+    assert shop["inspections"] == [
+        {
+            "date": "2024-03-07",
+            "result": None,
+            "result_label": "Follow-up same day",
+            "score": 85,
+            "source": "Springfield Health Department",
+        },
+        {
+            "date": "2024-01-15",
+            "result": None,
+            "result_label": "Routine inspection",
+            "score": 92,
+            "source": "Springfield Health Department",
+        },
+    ]

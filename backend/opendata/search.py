@@ -12,7 +12,15 @@ from flask import current_app
 
 from backend import clock, codes, geo, scope
 from backend.errors import Invalid, NotFound
-from backend.models import Inspection, Region, Shop, ShopCode
+from backend.models import (
+    ImportedBusiness,
+    ImportedFeed,
+    ImportedInspection,
+    Inspection,
+    Region,
+    Shop,
+    ShopCode,
+)
 from backend.models.inspections import counted
 from backend.shops import facts, search_index
 
@@ -132,20 +140,38 @@ def one(public_id: str) -> dict:
     shop = _shops().where(Shop.public_id == public_id).first()
     if shop is None:
         raise NotFound("shop not found", key="shop_not_found")
-    inspections = (
+    ours = (
         Inspection.select(Inspection.recorded_at, Inspection.result)
         .where((Inspection.shop == shop.id) & counted())
         .order_by(Inspection.recorded_at.desc(), Inspection.id.desc())
         .limit(INSPECTIONS_SHOWN)
     )
-    return {
-        **item(shop),
-        "inspections": [
-            {
-                "date": clock.local_date(i.recorded_at).isoformat(),
-                "result": i.result,
-                "result_label": facts.RESULT_LABELS.get(i.result),
-            }
-            for i in inspections
-        ],
-    }
+    imported = (
+        ImportedInspection.select(ImportedInspection, ImportedFeed.name)
+        .join(ImportedBusiness)
+        .join(ImportedFeed)
+        .where(ImportedInspection.shop == shop.id)
+        .order_by(ImportedInspection.date.desc())
+        .limit(INSPECTIONS_SHOWN)
+    )
+    past = [
+        {
+            "date": clock.local_date(i.recorded_at).isoformat(),
+            "result": i.result,
+            "result_label": facts.RESULT_LABELS.get(i.result),
+            "score": None,
+            "source": None,
+        }
+        for i in ours
+    ] + [
+        {
+            "date": i.date.isoformat(),
+            "result": None,
+            "result_label": i.description,
+            "score": i.score,
+            "source": i.business.feed.name,
+        }
+        for i in imported
+    ]
+    past.sort(key=lambda i: i["date"], reverse=True)  # stable: ours first on a shared day
+    return {**item(shop), "inspections": past[:INSPECTIONS_SHOWN]}

@@ -127,7 +127,27 @@ class PublicShop(ma.Schema):
     page = ma.fields.String(allow_none=True, metadata={"description": "the sticker's page"})
 
 
+class PastInspection(ma.Schema):
+    date = ma.fields.String(metadata={"format": "date", "description": "the day in Shanghai"})
+    result = ma.fields.String(
+        allow_none=True, metadata={"description": "ours; null for one a feed brought in"}
+    )
+    result_label = ma.fields.String(allow_none=True)
+    score = ma.fields.Integer(
+        allow_none=True, metadata={"description": "an imported inspection's score (0–100)"}
+    )
+    source = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "the feed an imported inspection came from; null for ours"},
+    )
+
+
 class PublicShopDetail(PublicShop):
     inspections = ma.fields.Nested(
-        InspectionSummary, many=True, metadata={"description": "the last three, newest first"}
+        PastInspection,
+        many=True,
+        metadata={
+            "description": "the last three, newest first, ours and those imported from the "
+            "records the district kept before"
+        },
     )
