@@ -123,16 +123,6 @@ class UpstreamUnavailable(DomainError):
         super().__init__(message, headers={"Retry-After": "5"}, **kwargs)
 
 
-class NotReady(DomainError):
-    """Something the service makes in the background is not made yet; ask again later."""
-
-    status = 503
-    key = "not_ready"
-
-    def __init__(self, message: str, retry_after: int = 60, **kwargs):
-        super().__init__(message, headers={"Retry-After": str(retry_after)}, **kwargs)
-
-
 # -- the shape ---------------------------------------------------------------------------
 class ErrorDetailSchema(ma.Schema):
     location = ma.fields.String(

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 import peewee as pw
 from flask import current_app
 
-from backend import clock, scope, wechat
-from backend.db import after_commit, database, write_transaction
+from backend import clock, queued, scope, wechat
+from backend.db import database, write_transaction
 from backend.models import OutboxMessage, Shop, ShopMembership, StaffAccount, User
 from backend.models.shops import FINAL_OUTBOX_STATUSES, OUTBOX_STATUSES
 
@@ -73,18 +73,10 @@ def send(
         next_attempt_at=clock.now(),
         idempotency_key=key,
     )
-    enqueue = current_app.extensions["citycode.deliver"]
-    after_commit(lambda: _enqueue(enqueue, message.id))
+    # With the queue down the message waits in the outbox for the worker's pick-up, and
+    # the request still succeeds.
+    queued.ask_after_commit("deliver", message.id)
     return message
-
-
-def _enqueue(enqueue, message_id: int) -> None:
-    """The change is committed whatever the queue says: with the queue down, the message
-    waits in the outbox for the worker's pick-up, and the request still succeeds."""
-    try:
-        enqueue(message_id)
-    except Exception:  # noqa: BLE001  any failure of the queue: the pick-up covers it
-        log.warning("message not queued; the pick-up will send it", exc_info=True)
 
 
 def notify_owners(

@@ -210,3 +210,16 @@ def test_a_feed_exported_and_imported_elsewhere_exports_the_same(
         assert (copy["name"], copy["address"]) == (row["name"], row["address"])
         assert abs(float(copy["latitude"]) - float(row["latitude"])) < 2e-6
         assert abs(float(copy["longitude"]) - float(row["longitude"])) < 2e-6
+
+
+def test_before_its_first_night_the_feed_is_asked_of_the_engine(config, tmp_path):
+    from backend import create_app
+
+    app = create_app(config.replace(task_queue_url=f"sqlite:///{tmp_path / 'tasks.db'}"))
+    http = app.test_client()
+    first = http.get("/api/v1/public/lives.zip")  # no worker runs here: not made yet
+    assert first.status_code == 404 and first.headers["Retry-After"] == "60"
+    assert first.get_json()["details"][0]["key"] == "feed_not_ready"
+    assert engine.huey.storage.queue_size() == 1  # the engine was asked to make it
+    http.get("/api/v1/public/lives.zip")
+    assert engine.huey.storage.queue_size() == 1  # and asked once, not on every request

@@ -39,7 +39,6 @@ KEYWORDS = {
     "TooMany": 1,
     "UpstreamFailed": 1,
     "UpstreamUnavailable": 1,
-    "NotReady": 1,
     "TooLarge": 1,
     "field": 2,  # Invalid.field(name, reason)
     "reason": 2,  # reason(key, message)

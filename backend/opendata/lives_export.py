@@ -24,8 +24,8 @@ from pathlib import Path
 import peewee as pw
 from flask import current_app
 
-from backend import clock
-from backend.errors import NotReady
+from backend import clock, queued
+from backend.errors import NotFound
 from backend.inspections import checklists
 from backend.models import (
     Finding,
@@ -55,16 +55,18 @@ def feed_path() -> Path:
 
 def served() -> Path:
     """The ZIP as the engine last made it. Before its first night the engine is asked to
-    make it now (with an immediate queue it is made here) and the caller to come back."""
+    make it now (with an immediate queue it is made here), and the caller is told it is
+    not there yet and when to ask again: a 404, since nothing is broken."""
     path = feed_path()
     if not path.exists() and time.monotonic() - _asked.get(path, -inf) > ASK_AGAIN_SECONDS:
         _asked[path] = time.monotonic()
-        try:
-            current_app.extensions["citycode.build_lives"]()
-        except Exception:  # noqa: BLE001  the queue down: the nightly run makes it
-            current_app.logger.warning("LIVES feed not queued", exc_info=True)
+        queued.ask("build_lives")
     if not path.exists():
-        raise NotReady("the LIVES feed is being made; try again in a minute", key="feed_not_ready")
+        raise NotFound(
+            "the LIVES feed is not made yet; try again in a minute",
+            key="feed_not_ready",
+            headers={"Retry-After": "60"},
+        )
     return path
 
 

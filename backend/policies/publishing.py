@@ -8,10 +8,9 @@ import json
 from datetime import datetime
 
 import peewee as pw
-from flask import current_app
 
-from backend import audit, clock, scope, uploads
-from backend.db import after_commit, lock_for_update, write_transaction
+from backend import audit, clock, queued, scope, uploads
+from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.i18n import N_
 from backend.models import (
@@ -276,13 +275,5 @@ def withdraw(staff: StaffAccount, public_id: str, reason: str) -> Policy:
 
 
 def _push_after_commit(policy: Policy) -> None:
-    push = current_app.extensions["citycode.push_policy"]
-    policy_id = policy.id
-    after_commit(lambda: _enqueue(push, policy_id))
-
-
-def _enqueue(push, policy_id: int) -> None:
-    try:
-        push(policy_id)
-    except Exception:  # noqa: BLE001  the queue down: the engine's every-minute run pushes it
-        current_app.logger.warning("policy push not queued; the next run pushes it", exc_info=True)
+    # The queue down: the engine's every-minute run pushes it (push_pending).
+    queued.ask_after_commit("push_policy", policy.id)

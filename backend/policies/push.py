@@ -10,7 +10,7 @@ import json
 import peewee as pw
 from flask import current_app
 
-from backend import clock, lifecycle
+from backend import clock, lifecycle, queued
 from backend.db import after_commit, lock_for_update, write_transaction
 from backend.models import OutboxMessage, Policy, PolicyDelivery, Shop, ShopMembership, User
 from backend.policies import matching
@@ -172,7 +172,6 @@ def _record_on_shops(policy: Policy, now) -> None:
 
 def _deliver(policy_id: int, version: int) -> None:
     """The messages of this push onto the engine's queue, a batch per task."""
-    deliver_many = current_app.extensions["citycode.deliver_many"]
     pending = (
         OutboxMessage.select(OutboxMessage.id)
         .join(PolicyDelivery, on=PolicyDelivery.message == OutboxMessage.id)
@@ -186,11 +185,8 @@ def _deliver(policy_id: int, version: int) -> None:
     )
     ids = [message_id for (message_id,) in pending]
     for start in range(0, len(ids), BATCH):
-        try:
-            deliver_many(ids[start : start + BATCH])
-        except Exception:  # noqa: BLE001  the queue down: the pick-up sends them
-            current_app.logger.warning("policy messages not queued", exc_info=True)
-            return
+        if not queued.ask("deliver_many", ids[start : start + BATCH]):
+            return  # the queue down: the outbox's pick-up sends them
 
 
 def push_due() -> int:

@@ -80,9 +80,9 @@ class ShopItem(MethodView):
 class LivesFeed(MethodView):
     @blp.binary("application/zip", description="the LIVES feed: five CSV files in a ZIP")
     @blp.alt_response(
-        503,
-        response="SERVICE_UNAVAILABLE",
-        description="the feed is being made; try again after Retry-After seconds",
+        404,
+        response="NOT_FOUND",
+        description="not made yet (before its first night); ask again after Retry-After seconds",
     )
     @over_budget
     def get(self):
