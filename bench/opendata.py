@@ -32,11 +32,11 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path[:0] = [str(BENCH_DIR), str(REPO)]
 
+import databases  # noqa: E402
 import scan_data  # noqa: E402
-from scan import _pg_admin, _pg_name, code_fingerprint  # noqa: E402
+from scan import code_fingerprint  # noqa: E402
 
 from backend import clock, create_app  # noqa: E402
-from backend.config import Config  # noqa: E402
 from backend.db import database  # noqa: E402
 from backend.migrate import upgrade  # noqa: E402
 from backend.models import Inspection, Region, Shop, ShopGram, StaffAccount  # noqa: E402
@@ -159,21 +159,10 @@ def timed(client, paths: list[str]) -> tuple[list[float], int]:
 
 def run(args, work: Path) -> int:
     logging.getLogger("peewee.migrations").setLevel(logging.WARNING)
-    if args.db == "postgres":
-        url = args.pg_url
-        _pg_admin(
-            url,
-            f'DROP DATABASE IF EXISTS "{_pg_name(url)}" WITH (FORCE)',
-            f'CREATE DATABASE "{_pg_name(url)}"',
-        )
-    else:
-        url = f"sqlite:///{work / 'bench.db'}"
-    config = Config.from_env(
-        env="development",
-        database_url=url,
-        signing_keys_dir=str(work / "keys"),
-        upload_dir=str(work / "uploads"),
-        log_level="WARNING",
+    url = databases.fresh(args.db, args.pg_url, work)
+    config = databases.settings(
+        url,
+        work,
         task_queue_url="memory://",
         # One address asks hundreds of times: the speed of the search, not of its budget.
         ratelimit_enabled=False,
@@ -220,11 +209,7 @@ def run(args, work: Path) -> int:
         with app.app_context(), database.connection_context():
             lives_round(work, args.import_shops)
     finally:
-        if args.db == "postgres" and hasattr(database.obj, "close_all"):
-            database.obj.close_all()
-            _pg_admin(
-                args.pg_url, f'DROP DATABASE IF EXISTS "{_pg_name(args.pg_url)}" WITH (FORCE)'
-            )
+        databases.drop(args.db, args.pg_url)
     return 0
 
 

@@ -42,8 +42,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path[:0] = [str(BENCH_DIR), str(REPO)]
 
+import databases  # noqa: E402
 from harness import BenchError, _free_port, spread  # noqa: E402
-from scan import _pg_admin, _pg_name, code_fingerprint  # noqa: E402
+from scan import code_fingerprint  # noqa: E402
 
 from backend import create_app, engine, notify  # noqa: E402
 from backend.auth import issue_access_token  # noqa: E402
@@ -105,14 +106,7 @@ class Stub:
 
 def prepare_database(args, work: Path) -> str:
     logging.getLogger("peewee.migrations").setLevel(logging.WARNING)
-    if args.db == "postgres":
-        url = args.pg_url
-        name = _pg_name(url)
-        _pg_admin(
-            url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
-        )
-    else:
-        url = f"sqlite:///{work / 'bench.db'}"
+    url = databases.fresh(args.db, args.pg_url, work)
     db = bind(url, pool_size=2)
     with db.connection_context():
         upgrade(db)
@@ -125,15 +119,12 @@ def residents(n: int) -> list[str]:
 
 
 def settings(args, work: Path, url: str, stub: Stub, queue: str, queue_name: str) -> Config:
-    return Config.from_env(
-        env="development",
-        database_url=url,
+    return databases.settings(
+        url,
+        work,
         wechat_api_base=stub.url,
         wechat_appid=APPID,
         wechat_secret=SECRET,
-        signing_keys_dir=str(work / "keys"),
-        upload_dir=str(work / "uploads"),
-        log_level="WARNING",
         ratelimit_writes="1000000 per minute",
         task_queue_url=queue_url(args, work, queue, queue_name),
         task_queue_name=queue_name,
@@ -371,11 +362,7 @@ def run(args, work: Path) -> int:
             print(f"target enqueued ({queue}) no slower than inline, p50 and p99: {verdict}")
     finally:
         stub.stop()
-        if args.db == "postgres" and hasattr(database.obj, "close_all"):
-            database.obj.close_all()
-            _pg_admin(
-                args.pg_url, f'DROP DATABASE IF EXISTS "{_pg_name(args.pg_url)}" WITH (FORCE)'
-            )
+        databases.drop(args.db, args.pg_url)
     return 0
 
 

@@ -38,6 +38,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path[:0] = [str(BENCH_DIR), str(REPO)]
 
+import databases  # noqa: E402
 from harness import BenchError  # noqa: E402
 from outbox import (  # noqa: E402
     APPID,
@@ -48,7 +49,7 @@ from outbox import (  # noqa: E402
     start_worker,
     stop_worker,
 )
-from scan import _pg_admin, _pg_name, code_fingerprint  # noqa: E402
+from scan import code_fingerprint  # noqa: E402
 
 from backend import clock, create_app, engine  # noqa: E402
 from backend.config import Config  # noqa: E402
@@ -79,15 +80,12 @@ TEMPLATE = Config.wechat_template_policy
 
 
 def settings(args, work: Path, url: str, stub: Stub) -> Config:
-    return Config.from_env(
-        env="development",
-        database_url=url,
+    return databases.settings(
+        url,
+        work,
         wechat_api_base=stub.url,
         wechat_appid=APPID,
         wechat_secret=SECRET,
-        signing_keys_dir=str(work / "keys"),
-        upload_dir=str(work / "uploads"),
-        log_level="WARNING",
         task_queue_url=f"sqlite:///{work / 'tasks.db'}",
         task_queue_name=f"bench-{uuid.uuid4().hex[:8]}",
         wechat_messages_per_second=MESSAGES_PER_SECOND,
@@ -327,15 +325,7 @@ def delivery(args, world, config: Config, work: Path, stub: Stub) -> tuple[int, 
 
 def run(args, work: Path) -> int:
     logging.getLogger("peewee.migrations").setLevel(logging.WARNING)
-    if args.db == "postgres":
-        url = args.pg_url
-        _pg_admin(
-            url,
-            f'DROP DATABASE IF EXISTS "{_pg_name(url)}" WITH (FORCE)',
-            f'CREATE DATABASE "{_pg_name(url)}"',
-        )
-    else:
-        url = f"sqlite:///{work / 'bench.db'}"
+    url = databases.fresh(args.db, args.pg_url, work)
     stub = Stub(work)
     try:
         config = settings(args, work, url, stub)
@@ -370,11 +360,7 @@ def run(args, work: Path) -> int:
             )
     finally:
         stub.stop()
-        if args.db == "postgres" and hasattr(database.obj, "close_all"):
-            database.obj.close_all()
-            _pg_admin(
-                args.pg_url, f'DROP DATABASE IF EXISTS "{_pg_name(args.pg_url)}" WITH (FORCE)'
-            )
+        databases.drop(args.db, args.pg_url)
     return 0
 
 

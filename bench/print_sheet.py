@@ -25,13 +25,13 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]
 
+import databases  # noqa: E402
 import pypdf  # noqa: E402
 import scan_data  # noqa: E402
 from harness import BenchError  # noqa: E402
 
 from backend import clock, codes, create_app, qrsymbols, stickersheet  # noqa: E402
 from backend.auth import issue_access_token  # noqa: E402
-from backend.config import Config  # noqa: E402
 from backend.db import bind, database  # noqa: E402
 from backend.migrate import upgrade  # noqa: E402
 from backend.models import Region, Shop, User  # noqa: E402
@@ -87,13 +87,7 @@ def run(args, work: Path) -> int:
     started = time.monotonic()
     street = seed_one_street(url, args.shops)
     print(f"seeded {args.shops} shops in one street in {time.monotonic() - started:.1f} s")
-    config = Config.from_env(
-        env="development",
-        database_url=url,
-        signing_keys_dir=str(work / "keys"),
-        upload_dir=str(work / "uploads"),
-        log_level="WARNING",
-    )
+    config = databases.settings(url, work)
     app = create_app(config)
     with app.app_context(), database.connection_context():
         token = issue_access_token(User.get(User.openid == ADMIN_OPENID), sid="bench")[0]

@@ -33,12 +33,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path[:0] = [str(BENCH_DIR), str(REPO)]
 
+import databases  # noqa: E402
 import scan_data  # noqa: E402
 from harness import (  # noqa: E402
     HEADER,
@@ -59,35 +59,6 @@ WARMUP_SECONDS = 3
 
 
 # -- the databases --------------------------------------------------------------------------
-def _pg_admin(url: str, *statements: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    conn = psycopg2.connect(
-        dbname="postgres",
-        user=parsed.username,
-        password=parsed.password,
-        host=parsed.hostname,
-        port=parsed.port or 5432,
-    )
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-    finally:
-        conn.close()
-
-
-def _pg_name(url: str) -> str:
-    name = urlparse(url).path.lstrip("/")
-    if not name.startswith("citycode_bench"):
-        raise BenchError(
-            f"refusing to drop and re-create {name!r}: the name must start with citycode_bench"
-        )
-    return name
-
-
 def _holds(url: str, shops: int) -> bool:
     """A kept database from an earlier run: migrated to head, with the same number of shops."""
     import peewee as pw
@@ -123,10 +94,10 @@ def prepare_database(kind: str, args, data_dir: Path) -> tuple[str, list[str], d
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
         url = args.pg_url
-        name = _pg_name(url)
+        name = databases.bench_name(url)
         reuse = args.keep and _holds(url, args.shops)
         if not reuse:
-            _pg_admin(
+            databases.admin(
                 url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
             )
     db = bind(url, pool_size=2)
@@ -148,7 +119,10 @@ def prepare_database(kind: str, args, data_dir: Path) -> tuple[str, list[str], d
 
 def drop_database(kind: str, args) -> None:
     if kind == "postgres" and not args.keep:
-        _pg_admin(args.pg_url, f'DROP DATABASE IF EXISTS "{_pg_name(args.pg_url)}" WITH (FORCE)')
+        databases.admin(
+            args.pg_url,
+            f'DROP DATABASE IF EXISTS "{databases.bench_name(args.pg_url)}" WITH (FORCE)',
+        )
 
 
 # -- tokens ----------------------------------------------------------------------------------
