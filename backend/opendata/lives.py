@@ -31,7 +31,6 @@ COLUMNS = {
     ),
     "legend.csv": ("minimum_score", "maximum_score", "description"),
 }
-REQUIRED_FILES = ("businesses.csv", "inspections.csv", "feed_info.csv")
 INSPECTION_TYPES = ("initial", "routine", "followup", "complaint")
 
 # Our inspectors record a result, not a score: the feed gives each result the top of its

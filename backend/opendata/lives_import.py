@@ -13,17 +13,16 @@ import hashlib
 import json
 from pathlib import Path
 
-from backend import clock, lifecycle
+from backend import lifecycle
 from backend.chain import canonical
 from backend.db import write_transaction
 from backend.errors import Conflict, Invalid
 from backend.models import ImportedBusiness, ImportedFeed, ImportedInspection, Region, Shop
 from backend.opendata import lives_read
 from backend.opendata.coordinates import gcj02_from_wgs84
-from backend.shops import facts, search_index
+from backend.shops import facts, profile, search_index
 
 REJECTED_SHOWN = 100
-BUSINESS_FIELDS = ("name", "address", "lat", "lng", "phone")
 
 
 def import_feed(path: Path, region_code: str, category: str = "catering") -> dict:
@@ -136,17 +135,8 @@ def _businesses(feed, record, region, category, counts) -> dict[str, ImportedBus
             )
             counts["imported"] += 1
         elif row.digest != digest:
-            shop = Shop.get_by_id(row.shop_id)
-            changes = {k: v for k, v in fields.items() if getattr(shop, k) != v}
-            Shop.update(**fields, updated_at=clock.now()).where(Shop.id == shop.id).execute()
-            shop = Shop.get_by_id(shop.id)
-            search_index.refresh(shop)
-            lifecycle.append(
-                shop,
-                "shop.profile_changed",
-                lifecycle.SYSTEM,
-                {**changes, **_source(feed, business_id)},
-            )
+            changed = {k: v for k, v in fields.items() if getattr(row.shop, k) != v}
+            profile.apply_change(row.shop, changed, lifecycle.SYSTEM, _source(feed, business_id))
             row.digest = digest
             row.save()
             counts["updated"] += 1
@@ -186,7 +176,7 @@ def _inspections(feed, record, businesses: dict[str, ImportedBusiness], counts: 
             counts["inspections.csv"]["skipped"] += 1
             counts["violations.csv"]["skipped"] += violations
             continue
-        shop = Shop.get_by_id(business.shop_id)
+        shop = business.shop  # loaded once per business, not per inspection
         payload = {**_source(feed, business_id), "date": day.isoformat(), **kept}
         if row is not None:
             payload["replaces"] = row.event_seq

@@ -23,7 +23,7 @@ from backend.models import (
     StaffAccount,
     User,
 )
-from backend.shops import search_index, status
+from backend.shops import profile, status
 
 # A request's status in the reader's words (the values of %(…)s in messages), for the catalog.
 _WORDS = (N_("approved"), N_("rejected"))
@@ -120,13 +120,7 @@ def _apply_change(shop: Shop, request: ShopRequest, actor: str) -> None:
             key="shop_closed",
         )
     changed = {field: value["new"] for field, value in json.loads(request.changes).items()}
-    for field, value in changed.items():
-        setattr(shop, field, value)
-    shop.updated_at = clock.now()
-    lifecycle.append(shop, "shop.profile_changed", actor, {**changed, "request": request.id})
-    shop.save()
-    if {"name", "address"} & set(changed):
-        search_index.refresh(shop)
+    profile.apply_change(shop, changed, actor, {"request": request.id})
 
 
 FORMER_OWNERS_CHANGE_NOTE = "the shop has a new owner"

@@ -48,16 +48,23 @@ def update_profile(user: User, public_id: str, changes: dict) -> Shop:
             asked = {k: changed.pop(k) for k in REGISTERED_FIELDS if k in changed}
             if asked:
                 _ask_for_change(membership, asked)
-        if not changed:
-            return shop
-        for field, value in changed.items():
-            setattr(shop, field, value)
-        shop.updated_at = clock.now()
-        lifecycle.append(shop, "shop.profile_changed", lifecycle.actor_for_user(user), changed)
-        shop.save()
-        if {"name", "address"} & set(changed):
-            search_index.refresh(shop)
+        if changed:
+            apply_change(shop, changed, lifecycle.actor_for_user(user))
     return shop
+
+
+def apply_change(shop: Shop, changed: dict, actor: str, why: dict | None = None) -> None:
+    """`changed` written to the shop with its `shop.profile_changed` event (`why` beside
+    the new values: the request, the feed), and the search index kept in step. Every
+    change of a shop's profile goes through here. Call inside the caller's write
+    transaction."""
+    for field, value in changed.items():
+        setattr(shop, field, value)
+    shop.updated_at = clock.now()
+    lifecycle.append(shop, "shop.profile_changed", actor, {**changed, **(why or {})})
+    shop.save()
+    if {"name", "address"} & set(changed):
+        search_index.refresh(shop)
 
 
 def _ask_for_change(membership: ShopMembership, asked: dict) -> None:
