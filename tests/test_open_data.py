@@ -162,3 +162,30 @@ def test_one_shop_shows_what_its_page_shows_and_its_last_three_inspections(clien
     for hidden in ("pending", "closed"):
         gone = client.http.get(f"/api/v1/public/shops/{shops[hidden].public_id}")
         assert gone.status_code == 404 and "shop_not_found" in error_keys(gone)
+
+
+def test_a_corrected_inspection_shows_its_corrected_result(client, make, shops):
+    make.staff("inspector", "inspector", shops["open"].street, name="郑直")
+    make.staff("inspector2", "inspector", shops["open"].street, name="钱多")
+    view = client.login("inspector").get(f"/api/v1/scan/{make.code_of(shops['open'])}").get_json()
+    recorded = (
+        client.login("inspector")
+        .post(
+            f"/api/v1/admin/shops/{shops['open'].public_id}/inspections",
+            json={
+                "scan_proof": view["regulatory"]["scan_proof"]["token"],
+                "location": {"lat": 31.2001, "lng": 121.4402},
+                "result": "pass_with_remarks",
+                "checklist": [{"code": f"FS0{n}", "ok": True} for n in range(1, 9)],
+            },
+        )
+        .get_json()
+    )
+    corrected = client.login("inspector2").post(
+        f"/api/v1/admin/inspections/{recorded['id']}/corrections",
+        json={"note": "录入错误，应为合格", "corrected_result": "pass"},
+    )
+    assert corrected.status_code == 201, corrected.get_json()
+    shop = client.http.get(f"/api/v1/public/shops/{shops['open'].public_id}").get_json()
+    assert shop["last_inspection"]["result"] == "pass"
+    assert [(i["result"], i["result_label"]) for i in shop["inspections"]] == [("pass", "合格")]

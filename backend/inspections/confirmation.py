@@ -18,11 +18,10 @@ from backend.inspections.recording import pending_before, supersede, take_effect
 from backend.models import (
     Inspection,
     InspectionConfirmation,
-    InspectionCorrection,
     Shop,
     StaffAccount,
 )
-from backend.models.inspections import PASSES, counted
+from backend.models.inspections import PASSES, corrected_results, counted
 from backend.shops import status
 
 # An inspection's decided states (the values of %(…)s in messages), for the catalog.
@@ -171,13 +170,4 @@ def _deadline(held: InspectionConfirmation, inspection: Inspection) -> date | No
 
 def _corrected_result(inspection: Inspection) -> str | None:
     """The result as the latest correction gives it, if one gave a result while it waited."""
-    latest = (
-        InspectionCorrection.select(InspectionCorrection.corrected_result)
-        .where(
-            (InspectionCorrection.inspection == inspection)
-            & InspectionCorrection.corrected_result.is_null(False)
-        )
-        .order_by(InspectionCorrection.id.desc())
-        .first()
-    )
-    return latest.corrected_result if latest else None
+    return corrected_results([inspection.id]).get(inspection.id)

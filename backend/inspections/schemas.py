@@ -7,12 +7,13 @@ import json
 import marshmallow as ma
 
 from backend import masking
-from backend.models import InspectionConfirmation, InspectionCorrection
+from backend.models import InspectionConfirmation
 from backend.models.inspections import (
     CONFIRMATION_STATES,
     FAR_AWAY_METRES,
     ORDER_STATUSES,
     SUBMISSION_DECISIONS,
+    corrected_results,
 )
 
 CONFIRMATION_LABELS = {
@@ -75,12 +76,7 @@ class FindingOut(ma.Schema):
 
 
 def _corrected_result(inspection) -> str | None:
-    latest = (
-        inspection.corrections.where(InspectionCorrection.corrected_result.is_null(False))
-        .order_by(InspectionCorrection.id.desc())
-        .first()
-    )
-    return latest.corrected_result if latest else None
+    return corrected_results([inspection.id]).get(inspection.id)
 
 
 def _held(inspection) -> InspectionConfirmation | None:

@@ -97,6 +97,23 @@ class InspectionCorrection(BaseModel):
     created_at = UTCDateTimeField(default=created_now)
 
 
+def corrected_results(inspection_ids: list[int]) -> dict[int, str]:
+    """The result the latest correction gives each inspection that one corrected (the
+    inspection row itself never changes), in one query."""
+    rows = (
+        InspectionCorrection.select(
+            InspectionCorrection.inspection, InspectionCorrection.corrected_result
+        )
+        .where(
+            InspectionCorrection.inspection.in_(inspection_ids)
+            & InspectionCorrection.corrected_result.is_null(False)
+        )
+        .order_by(InspectionCorrection.id)
+        .tuples()
+    )
+    return dict(rows)  # in id order: the latest correction of each is the one kept
+
+
 # "withdrawn": a correction found the inspection a pass, so there was nothing to put right.
 ORDER_STATUSES = ("open", "submitted", "closed", "withdrawn")
 OPEN_ORDER_STATUSES = ("open", "submitted")

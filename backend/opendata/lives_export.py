@@ -31,11 +31,10 @@ from backend.models import (
     Finding,
     ImportedInspection,
     Inspection,
-    InspectionCorrection,
     Region,
     Shop,
 )
-from backend.models.inspections import counted
+from backend.models.inspections import corrected_results, counted
 from backend.opendata import lives
 from backend.opendata.coordinates import wgs84_from_gcj02
 from backend.opendata.search import PUBLIC_STATUSES
@@ -186,17 +185,7 @@ def _ours(shop_ids: list[int]) -> dict[int, list]:
         .order_by(Inspection.shop, Inspection.recorded_at, Inspection.id)
     )
     ids = [i.id for i in inspections]
-    corrected = dict(
-        InspectionCorrection.select(
-            InspectionCorrection.inspection, InspectionCorrection.corrected_result
-        )
-        .where(
-            InspectionCorrection.inspection.in_(ids)
-            & InspectionCorrection.corrected_result.is_null(False)
-        )
-        .order_by(InspectionCorrection.id)
-        .tuples()
-    )
+    corrected = corrected_results(ids)
     findings: dict[int, list] = {}
     for finding in Finding.select().where(Finding.inspection.in_(ids)).order_by(Finding.id):
         findings.setdefault(finding.inspection_id, []).append(finding)

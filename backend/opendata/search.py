@@ -21,7 +21,7 @@ from backend.models import (
     Shop,
     ShopCode,
 )
-from backend.models.inspections import counted
+from backend.models.inspections import corrected_results, counted
 from backend.shops import facts, search_index
 
 PUBLIC_STATUSES = ("active", "suspended")
@@ -140,12 +140,14 @@ def one(public_id: str) -> dict:
     shop = _shops().where(Shop.public_id == public_id).first()
     if shop is None:
         raise NotFound("shop not found", key="shop_not_found")
-    ours = (
-        Inspection.select(Inspection.recorded_at, Inspection.result)
+    ours = list(
+        Inspection.select(Inspection.id, Inspection.recorded_at, Inspection.result)
         .where((Inspection.shop == shop.id) & counted())
         .order_by(Inspection.recorded_at.desc(), Inspection.id.desc())
         .limit(INSPECTIONS_SHOWN)
     )
+    # A correction stands in for the result it corrected, as on the shop's own page.
+    corrected = corrected_results([i.id for i in ours])
     imported = (
         ImportedInspection.select(ImportedInspection, ImportedFeed.name)
         .join(ImportedBusiness)
@@ -157,8 +159,8 @@ def one(public_id: str) -> dict:
     past = [
         {
             "date": clock.local_date(i.recorded_at).isoformat(),
-            "result": i.result,
-            "result_label": facts.RESULT_LABELS.get(i.result),
+            "result": corrected.get(i.id, i.result),
+            "result_label": facts.RESULT_LABELS.get(corrected.get(i.id, i.result)),
             "score": None,
             "source": None,
         }
