@@ -5,13 +5,11 @@ sticker's page shows."""
 from __future__ import annotations
 
 import peewee as pw
-from flask import current_app
 
-from backend import codes
 from backend.errors import Invalid
 from backend.models import Shop, ShopCode
 from backend.opendata.coordinates import wgs84_from_gcj02
-from backend.opendata.search import PUBLIC_STATUSES
+from backend.opendata.search import CURRENT_CODE, PUBLIC_STATUSES, page_url
 from backend.shops import facts
 
 MAX_FEATURES = 5000
@@ -40,7 +38,7 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
 
 def layer(raw_bbox: str) -> dict:
     west, south, east, north = parse_bbox(raw_bbox)
-    rows = (
+    rows = list(
         Shop.select(
             Shop.public_id,
             Shop.name,
@@ -52,13 +50,7 @@ def layer(raw_bbox: str) -> dict:
             Shop.lng,
             ShopCode.code,
         )
-        .join(
-            ShopCode,
-            pw.JOIN.LEFT_OUTER,
-            on=(ShopCode.shop == Shop.id)
-            & ShopCode.revoked_at.is_null()
-            & (ShopCode.kind == "shop"),
-        )
+        .join(ShopCode, pw.JOIN.LEFT_OUTER, on=CURRENT_CODE)
         .where(
             Shop.status.in_(PUBLIC_STATUSES)
             & Shop.lat.between(south - WIDEST_SHIFT, north + WIDEST_SHIFT)
@@ -68,22 +60,20 @@ def layer(raw_bbox: str) -> dict:
         .limit(2 * MAX_FEATURES)
         .objects()
     )
-    base = current_app.config["CITYCODE"].public_base_url
-    features, read = [], 0
+    features = []
     for shop in rows:
-        read += 1
         lat, lng = wgs84_from_gcj02(shop.lat, shop.lng)
         if south <= lat <= north and west <= lng <= east:
-            features.append(_feature(shop, lat, lng, base))
+            features.append(_feature(shop, lat, lng))
     return {
         "type": "FeatureCollection",
         "features": features[:MAX_FEATURES],
         # More than fit, or the rows read stopped short of the box's last ones.
-        "truncated": len(features) > MAX_FEATURES or read == 2 * MAX_FEATURES,
+        "truncated": len(features) > MAX_FEATURES or len(rows) == 2 * MAX_FEATURES,
     }
 
 
-def _feature(shop, lat: float, lng: float, base: str) -> dict:
+def _feature(shop, lat: float, lng: float) -> dict:
     grade = facts.grade(shop)
     return {
         "type": "Feature",
@@ -100,6 +90,6 @@ def _feature(shop, lat: float, lng: float, base: str) -> dict:
             "grade": grade["value"],
             "grade_label": grade["label"],
             "grade_meaning": grade["meaning"],
-            "page": codes.printed_url(base, shop.code) if shop.code else None,
+            "page": page_url(shop.code),
         },
     }

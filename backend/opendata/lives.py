@@ -4,7 +4,6 @@ YYYYMMDD, one line per value. What the export writes and the import reads agree 
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 VERSION = "1.0"
@@ -43,13 +42,6 @@ LEGEND = (
     (0, 59, "不合格：发现严重问题（记 59 分）"),
 )
 SEVERITY_LABELS = {"minor": "一般", "major": "严重", "critical": "重大"}
-
-_BREAKS = re.compile(r"[\t\r\n]+")
-
-
-def one_line(text: str | None) -> str:
-    """A value as the spec allows it: no tab, carriage return or line feed inside."""
-    return _BREAKS.sub(" ", text or "").strip()
 
 
 def lives_date(day: date) -> str:

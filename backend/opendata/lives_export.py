@@ -39,6 +39,7 @@ from backend.opendata import lives
 from backend.opendata.coordinates import wgs84_from_gcj02
 from backend.opendata.search import PUBLIC_STATUSES
 from backend.shops.facts import RESULT_LABELS
+from backend.text import as_one_line
 
 SHOPS_PER_QUERY = 500
 # Until the first feed is made, a process asks the engine for it once in this long.
@@ -107,7 +108,7 @@ def _write(out, name: str, rows: Iterable[Iterable]) -> int:
     writer.writerow(lives.COLUMNS[name])
     written = 0
     for row in rows:
-        writer.writerow(["" if cell is None else lives.one_line(str(cell)) for cell in row])
+        writer.writerow(["" if cell is None else as_one_line(str(cell)) for cell in row])
         written += 1
     return written
 

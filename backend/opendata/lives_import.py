@@ -20,6 +20,7 @@ from backend.errors import Conflict, Invalid
 from backend.models import ImportedBusiness, ImportedFeed, ImportedInspection, Region, Shop
 from backend.opendata import lives_read
 from backend.opendata.coordinates import gcj02_from_wgs84
+from backend.opendata.search import region_named
 from backend.shops import facts, profile, search_index
 
 REJECTED_SHOWN = 100
@@ -56,9 +57,7 @@ def import_feed(path: Path, region_code: str, category: str = "catering") -> dic
 
 
 def _region(code: str) -> Region:
-    region = Region.get_or_none(Region.code == code)
-    if region is None:
-        raise Invalid.field("region", "no region with this code", key="unknown_region")
+    region = region_named(code, "region")
     if region.level not in ("street", "community"):
         raise Invalid.field(
             "region", "shops belong to a street or a community", key="not_street_or_community"

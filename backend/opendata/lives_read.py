@@ -16,12 +16,14 @@ from pathlib import Path
 
 from backend import clock
 from backend.opendata import lives
+from backend.text import as_one_line
 
 NOTHING = {"", "null", "none", "nan", "n/a", "na"}
 CONFLICT_MARKS = ("<<<<<<<", "=======", ">>>>>>>")
 # Header names as feeds spell them, mapped to the spec's: San Francisco's "plus" files.
 ALIASES = {"violationtypeid": "code"}
 FLATTENED_PREFIXES = ("business_", "inspection_", "violation_")
+FLATTENED_NEEDED = ("business_id", "inspection_date")
 DATE_FORMATS = ("%Y%m%d", "%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d")
 NEEDED = {
     "businesses.csv": ("business_id", "name"),
@@ -169,9 +171,6 @@ def _flattened_file(texts: dict, path: Path) -> str:
     raise NotLives(path.name, 0, "no_businesses_file")
 
 
-FLATTENED_NEEDED = ("business_id", "inspection_date")
-
-
 def _table(name: str, text: str, needed: tuple) -> list[tuple[int, dict]]:
     """The rows of a file with their line numbers, as {column: value or None}."""
     for number, line in enumerate(text.splitlines(), start=1):
@@ -196,7 +195,7 @@ def _table(name: str, text: str, needed: tuple) -> list[tuple[int, dict]]:
 
 
 def _value(cell: str) -> str | None:
-    cell = lives.one_line(cell)
+    cell = as_one_line(cell)  # the spec allows no break or tab inside a value
     return None if cell.lower() in NOTHING else cell
 
 
@@ -281,13 +280,7 @@ def _flat_rows(feed: Feed, rows: list) -> None:
     violations, their columns prefixed business_, inspection_ and violation_."""
     for line, row in rows:
         business_id = row["business_id"]
-        part = {p: {"business_id": business_id} for p in FLATTENED_PREFIXES}
-        for column, value in row.items():
-            for prefix in FLATTENED_PREFIXES:
-                if column.startswith(prefix) and column != "business_id":
-                    part[prefix][
-                        ALIASES.get(column.removeprefix(prefix), column.removeprefix(prefix))
-                    ] = value
+        part = _split(row)
         if business_id not in feed.businesses:
             _business(feed, line, part["business_"])
         _inspection(feed, line, part["inspection_"], same_rows=True)
@@ -297,6 +290,18 @@ def _flat_rows(feed: Feed, rows: list) -> None:
             _violation(
                 feed, line, violation | {"date": part["inspection_"].get("date"), "code": code}
             )
+
+
+def _split(row: dict) -> dict[str, dict]:
+    """A flattened row as its three parts by prefix, each under the spec's column names
+    and each with the business id."""
+    part = {prefix: {"business_id": row["business_id"]} for prefix in FLATTENED_PREFIXES}
+    for column, value in row.items():
+        prefix = next((p for p in FLATTENED_PREFIXES if column.startswith(p)), None)
+        if prefix is not None and column != "business_id":
+            name = column.removeprefix(prefix)
+            part[prefix][ALIASES.get(name, name)] = value
+    return part
 
 
 # -- values -----------------------------------------------------------------------------

@@ -28,6 +28,15 @@ PUBLIC_STATUSES = ("active", "suspended")
 SORTS = ("name", "grade", "distance", "inspected")
 INSPECTIONS_SHOWN = 3
 Street, Community = Region.alias(), Region.alias()
+# The shop's printed code in use, for a LEFT OUTER JOIN: a shop without one has no page.
+CURRENT_CODE = (
+    (ShopCode.shop == Shop.id) & ShopCode.revoked_at.is_null() & (ShopCode.kind == "shop")
+)
+
+
+def page_url(code: str | None) -> str | None:
+    """The address its sticker prints, or None for a shop with no code in use."""
+    return codes.printed_url(current_app.config["CITYCODE"].public_base_url, code) if code else None
 
 
 def _shops() -> pw.ModelSelect:
@@ -39,23 +48,18 @@ def _shops() -> pw.ModelSelect:
             Community, pw.JOIN.LEFT_OUTER, on=(Shop.community == Community.id), attr="community_row"
         )
         .switch(Shop)
-        .join(
-            ShopCode,
-            pw.JOIN.LEFT_OUTER,
-            on=(ShopCode.shop == Shop.id)
-            & ShopCode.revoked_at.is_null()
-            & (ShopCode.kind == "shop"),
-            attr="current_code",
-        )
+        .join(ShopCode, pw.JOIN.LEFT_OUTER, on=CURRENT_CODE, attr="current_code")
         .where(Shop.status.in_(PUBLIC_STATUSES))
     )
 
 
-def _region(code: str, field: str) -> Region:
+def region_named(code: str, field: str, location: str = "json") -> Region:
+    """The region a caller without a scope names (the public, an operator): any of the
+    district's; an unknown code is a 422 on `field`."""
     found = Region.get_or_none(Region.code == code)
     if found is None:
         raise Invalid.field(
-            field, "no region with this code", location="query", key="unknown_region"
+            field, "no region with this code", location=location, key="unknown_region"
         )
     return found
 
@@ -70,7 +74,11 @@ def search(args: dict):
         query = query.where(Shop.category == args["category"])
     for field in ("street", "community"):
         if args.get(field):
-            query = query.where(scope.under(Shop.region_path, _region(args[field], field).path))
+            query = query.where(
+                scope.under(
+                    Shop.region_path, region_named(args[field], field, location="query").path
+                )
+            )
     if args.get("grade"):
         query = query.where(Shop.risk_grade == args["grade"])
     if args.get("inspected_since"):
@@ -113,7 +121,6 @@ def _order(sort: str) -> list:
 
 
 def item(shop: Shop, metres: int | None = None) -> dict:
-    base = current_app.config["CITYCODE"].public_base_url
     code = getattr(getattr(shop, "current_code", None), "code", None)
     return {
         "id": shop.public_id,
@@ -132,7 +139,7 @@ def item(shop: Shop, metres: int | None = None) -> dict:
         if shop.lat is not None
         else None,
         "distance_m": metres,
-        "page": codes.printed_url(base, code) if code else None,
+        "page": page_url(code),
     }
 
 
