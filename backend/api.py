@@ -19,7 +19,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
-from backend import idempotency
+from backend import idempotency, ratelimit
 from backend.clock import SHANGHAI
 from backend.db import MAX_ID, page_of
 from backend.errors import ErrorSchema, Invalid, handle_http_exception
@@ -298,11 +298,16 @@ class Blueprint(_Blueprint):
 
     ARGUMENTS_PARSER = ArgumentsParser()
 
-    def __init__(self, *args, staff_only: bool = False, **kwargs):
+    def __init__(self, *args, staff_only: bool = False, reads_limited: bool = False, **kwargs):
+        """`reads_limited`: its reads too count against a budget per address
+        (ratelimit.limit_reads), where every other blueprint's reads are free."""
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_auth_doc)
         if staff_only:
             self._prepare_doc_cbks.append(self._prepare_staff_doc)
+        if reads_limited:
+            ratelimit.limit_reads(self)
+            self._prepare_doc_cbks.append(self._prepare_budget_doc)
 
     def arguments(self, schema, *, location="json", required=True, **kwargs):
         """flask-smorest's, and a JSON body documented as required is: sent without one,
@@ -358,6 +363,11 @@ class Blueprint(_Blueprint):
             response="SERVICE_UNAVAILABLE",
             description="WeChat is unavailable; try again after Retry-After seconds",
         )(view)
+
+    @staticmethod
+    def _prepare_budget_doc(doc, doc_info, **kwargs):
+        doc.setdefault("responses", {}).setdefault("429", "TOO_MANY_REQUESTS")
+        return doc
 
     @staticmethod
     def _prepare_staff_doc(doc, doc_info, **kwargs):

@@ -109,17 +109,22 @@ def public_limit() -> str:
     return current_app.config["CITYCODE"].ratelimit_public
 
 
-# The blueprint whose reads are limited, by its name (backend/public): the open data,
-# one budget per address for all its routes together.
-OPEN_DATA = "public"
-per_address_open_data = limiter.shared_limit(
-    public_limit, scope="open-data-address", key_func=get_remote_address
-)
+# The blueprints whose reads are limited too (api.Blueprint(reads_limited=True)), by name.
+_READS_LIMITED: set[str] = set()
+
+
+def limit_reads(blueprint) -> None:
+    """Every request to `blueprint`, reads too, against one budget per address for all
+    its routes together: an API built to be paged through by programs (the open data)."""
+    _READS_LIMITED.add(blueprint.name)
+    limiter.shared_limit(
+        public_limit, scope=f"{blueprint.name}-address", key_func=get_remote_address
+    )(blueprint)
 
 
 @limiter.request_filter
 def _unlimited_read() -> bool:
-    return request.method in READ_METHODS and request.blueprint != OPEN_DATA
+    return request.method in READ_METHODS and request.blueprint not in _READS_LIMITED
 
 
 def init_app(app) -> None:

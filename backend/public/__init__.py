@@ -3,13 +3,10 @@
 from flask import request
 
 from backend.api import Blueprint
-from backend.ratelimit import OPEN_DATA, per_address_open_data
 
-blp = Blueprint(OPEN_DATA, __name__, url_prefix="/api/v1/public", description="Public")
-per_address_open_data(blp)
-# Every read here counts against its address's budget (RATELIMIT_PUBLIC); each view says so.
-over_budget = blp.alt_response(
-    429, response="TOO_MANY_REQUESTS", description="over this address's budget of reads"
+# Every read here counts against its address's budget (RATELIMIT_PUBLIC).
+blp = Blueprint(
+    "public", __name__, url_prefix="/api/v1/public", description="Public", reads_limited=True
 )
 # What the public API says is the same for everyone and changes slowly: a cache or a
 # browser may keep it a minute, and asks again with the ETag, for a 304 while unchanged.

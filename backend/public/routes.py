@@ -10,7 +10,7 @@ from flask.views import MethodView
 from backend.api import QueryPage, public
 from backend.opendata import geojson, lives_export, search
 from backend.policies import publishing
-from backend.public import blp, over_budget
+from backend.public import blp
 from backend.public import schemas as s
 from backend.uploads import path_of
 
@@ -20,7 +20,6 @@ from backend.uploads import path_of
 class PolicyAttachment(MethodView):
     @blp.binary("application/pdf", description="the PDF")
     @blp.alt_response(404, response="NOT_FOUND")
-    @over_budget
     def get(self, upload_id):
         """A published policy's attachment"""
         upload = publishing.attachment(upload_id)
@@ -35,7 +34,6 @@ class PolicyAttachment(MethodView):
 class ShopLayer(MethodView):
     @blp.arguments(s.LayerQuery, location="query")
     @blp.response(200, s.ShopLayer, content_type="application/geo+json")
-    @over_budget
     def get(self, args):
         """The open shops in a box, as GeoJSON (WGS 84), for any map"""
         response = current_app.json.response(s.ShopLayer().dump(geojson.layer(args["bbox"])))
@@ -57,7 +55,6 @@ class Shops(MethodView):
     @blp.arguments(s.ShopSearch, location="query")
     @blp.response(200, s.PublicShop(many=True))
     @blp.paginate(ShopPage)
-    @over_budget
     def get(self, args):
         """Search the open shops: by name or address, category, region, grade, inspection,
         or near a place (nearest first)"""
@@ -69,7 +66,6 @@ class Shops(MethodView):
 class ShopItem(MethodView):
     @blp.response(200, s.PublicShopDetail)
     @blp.alt_response(404, response="NOT_FOUND")
-    @over_budget
     def get(self, shop_id):
         """One open shop, as its sticker's page shows it, with its last three inspections"""
         return search.one(shop_id)
@@ -84,7 +80,6 @@ class LivesFeed(MethodView):
         response="NOT_FOUND",
         description="not made yet (before its first night); ask again after Retry-After seconds",
     )
-    @over_budget
     def get(self):
         """The open shops and their inspections as a LIVES feed (Yelp's format), made daily"""
         response = send_file(lives_export.served(), mimetype="application/zip", conditional=True)
