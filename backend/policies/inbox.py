@@ -15,12 +15,18 @@ from backend.models import Policy, PolicyDelivery, Region, Shop, ShopMembership,
 from backend.policies import matching
 
 SEPARATOR = " · "
+Street = Region.alias()
 
 
 def _mine(user: User, shops: bool) -> pw.ModelSelect:
+    """My deliveries, each read with its policy, its shop and the shop's street: a list
+    of them is one query."""
     query = (
-        PolicyDelivery.select(PolicyDelivery, Policy)
+        PolicyDelivery.select(PolicyDelivery, Policy, Shop, Street.name)
         .join(Policy)
+        .switch(PolicyDelivery)
+        .join(Shop, pw.JOIN.LEFT_OUTER)
+        .join(Street, pw.JOIN.LEFT_OUTER, on=(Shop.street == Street.id), attr="street_row")
         .where((PolicyDelivery.user == user) & (Policy.status != "draft"))
     )
     if not shops:
@@ -90,8 +96,8 @@ def why(delivery: PolicyDelivery) -> str:
     policy = delivery.policy
     audience = json.loads(policy.audience)
     if delivery.shop_id is not None:
-        shop = Shop.get_by_id(delivery.shop_id)
-        place = Region.get_by_id(shop.street_id).name
+        shop = delivery.shop
+        place = shop.street_row.name
 
         def holds(part: dict) -> bool:
             return matching.shops(policy.region_path, part).where(Shop.id == shop.id).exists()
