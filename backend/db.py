@@ -11,6 +11,7 @@ from collections import namedtuple
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 import orjson
@@ -188,6 +189,12 @@ def rows_of(aggregated) -> list[list]:
     """The rows of a json_rows aggregate: SQLite hands it over as text, PostgreSQL's driver
     has already decoded it; no rows are NULL."""
     return orjson.loads(aggregated) if isinstance(aggregated, str) else (aggregated or [])
+
+
+def stored_time(text: str) -> datetime:
+    """A time inside a json_rows row, as the aggregate writes it (SQLite "2026-11-01
+    08:00:00.5", PostgreSQL "2026-11-01T08:00:00.5"): UTC, without its zone."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def lock_for_update(

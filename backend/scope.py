@@ -82,6 +82,7 @@ NOT_FOUND = {
     "rectification_order": (N_("rectification order not found"), "rectification_not_found"),
     "staff_member": (N_("staff member not found"), "staff_not_found"),
     "work_order": (N_("work order not found"), "work_order_not_found"),
+    "policy": (N_("policy not found"), "policy_not_found"),
 }
 
 
@@ -112,6 +113,12 @@ def whole_district(staff: StaffAccount) -> bool:
 
 def staff_accounts(staff: StaffAccount) -> pw.ModelSelect:
     return StaffAccount.select().where(under(StaffAccount.region_path, staff.region_path))
+
+
+def street_path(path: str) -> str:
+    """The path of the street `path` lies in, where figures are summed by street:
+    '310104/310104003/310104003001/' → '310104/310104003/'."""
+    return "".join(f"{part}/" for part in path.split("/")[:2])
 
 
 def ancestors(path: str) -> list[str]:

@@ -110,6 +110,11 @@ def test_ancestors_are_every_region_above_and_the_region_itself():
     assert scope.ancestors("310104/") == ["310104/"]
 
 
+def test_figures_by_street_take_the_street_of_any_deeper_path():
+    assert scope.street_path("310104/310104003/310104003001/") == "310104/310104003/"
+    assert scope.street_path("310104/310104003/") == "310104/310104003/"
+
+
 def test_a_region_named_in_a_body_must_be_the_callers_or_below(app, staff):
     places, by_user = staff
     admin = by_user["street_admin"]

@@ -10,18 +10,18 @@ from backend import notify, scope
 from backend.admin import blp, requires, schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
+from backend.models.people import STAFF_ROLES
 from backend.oversight import audit_log, dashboard, exports
 from backend.schemas import LifecycleEventOut
 from backend.shops import access, licences, members, record
 from backend.shops.schemas import LicenceOut, ShopOut
 
-STAFF = ("inspector", "cadre", "admin")
 REGULATORS = ("inspector", "admin")
 
 
 @blp.route("/shops")
 class ShopList(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(schemas.ShopFilter, location="query")
     @blp.response(200, ShopOut(many=True))
     @blp.paginate(QueryPage)
@@ -32,7 +32,7 @@ class ShopList(MethodView):
 
 @blp.route("/shops/export.csv")
 class ShopExport(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(schemas.ShopFilter, location="query")
     @blp.binary("text/csv", description="the same shops as the list, as CSV (UTF-8 with BOM)")
     def get(self, args):
@@ -46,7 +46,7 @@ class ShopExport(MethodView):
 
 @blp.route("/shops/<string:shop_id>")
 class ShopDetail(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.response(200, ShopOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
@@ -77,7 +77,7 @@ class LicenceVerification(MethodView):
 
 @blp.route("/shops/<string:shop_id>/lifecycle")
 class ShopLifecycle(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.response(200, LifecycleEventOut(many=True))
     @blp.paginate(QueryPage)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -88,7 +88,7 @@ class ShopLifecycle(MethodView):
 
 @blp.route("/shops/<string:shop_id>/lifecycle/verify")
 class ShopLifecycleVerify(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.response(200, schemas.VerifyOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shop_id):
@@ -98,7 +98,7 @@ class ShopLifecycleVerify(MethodView):
 
 @blp.route("/stats")
 class Dashboard(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.response(200, schemas.Stats)
     def get(self):
         """The dashboard for my scope"""

@@ -10,16 +10,15 @@ from backend.admin import blp, requires
 from backend.admin import policy_schemas as schemas
 from backend.api import QueryPage
 from backend.auth import current_staff
+from backend.models.people import STAFF_ROLES
 from backend.policies import funnel, preview, publishing
 from backend.policies.schemas import PolicyOut
 from backend.schemas import UploadOut
 
-STAFF = ("inspector", "cadre", "admin")
-
 
 @blp.route("/policies")
 class Policies(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(schemas.PolicyFilter, location="query")
     @blp.response(200, PolicyOut(many=True))
     @blp.paginate(QueryPage)
@@ -27,7 +26,7 @@ class Policies(MethodView):
         """The policies of my region (admins) or of my department, newest first"""
         return publishing.listed(current_staff(), args["status"])
 
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.idempotent
     @blp.arguments(schemas.PolicyIn)
     @blp.response(201, PolicyOut)
@@ -38,7 +37,7 @@ class Policies(MethodView):
 
 @blp.route("/policy-attachments")
 class PolicyAttachments(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(schemas.DocumentUpload, location="files")
     @blp.response(201, UploadOut)
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
@@ -49,7 +48,7 @@ class PolicyAttachments(MethodView):
 
 @blp.route("/policy-preview")
 class PolicyPreview(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(schemas.PreviewIn)
     @blp.response(200, schemas.PreviewOut)
     def post(self, body):
@@ -59,14 +58,14 @@ class PolicyPreview(MethodView):
 
 @blp.route("/policies/<string:policy_id>")
 class PolicyItem(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.response(200, PolicyOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, policy_id):
         """One policy"""
         return publishing.find(current_staff(), policy_id)
 
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(schemas.PolicyChange)
     @blp.response(200, PolicyOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -78,7 +77,7 @@ class PolicyItem(MethodView):
 
 @blp.route("/policies/<string:policy_id>/publish")
 class PolicyPublish(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(schemas.PublishIn)
     @blp.response(200, PolicyOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -90,7 +89,7 @@ class PolicyPublish(MethodView):
 
 @blp.route("/policies/<string:policy_id>/withdraw")
 class PolicyWithdraw(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(schemas.WithdrawIn)
     @blp.response(200, PolicyOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -102,7 +101,7 @@ class PolicyWithdraw(MethodView):
 
 @blp.route("/policies/<string:policy_id>/funnel")
 class PolicyFunnel(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.response(200, schemas.FunnelOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, policy_id):
@@ -112,7 +111,7 @@ class PolicyFunnel(MethodView):
 
 @blp.route("/policies/<string:policy_id>/funnel.csv")
 class PolicyFunnelExport(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.binary("text/csv", description="the funnel as CSV (UTF-8 with BOM)")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, policy_id):

@@ -11,6 +11,7 @@ from backend.admin import workorder_schemas as schemas
 from backend.admin.schemas import VerifyOut
 from backend.api import QueryPage
 from backend.auth import current_staff
+from backend.models.people import STAFF_ROLES
 from backend.schemas import PhotoUpload, UploadOut
 from backend.workorders import duplicates, orders, routing, stats, transitions
 from backend.workorders.schemas import (
@@ -20,13 +21,12 @@ from backend.workorders.schemas import (
     StaffOrderOut,
 )
 
-STAFF = ("inspector", "cadre", "admin")
 DISPATCHERS = ("admin",)
 
 
 @blp.route("/work-orders")
 class WorkOrders(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(schemas.OrderFilter, location="query")
     @blp.response(200, StaffOrderOut(many=True))
     @blp.paginate(QueryPage)
@@ -34,7 +34,7 @@ class WorkOrders(MethodView):
         """Orders of my region (dispatchers) and of my department, newest first"""
         return orders.in_scope(current_staff(), args)
 
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.idempotent
     @blp.arguments(schemas.ReferralIn)
     @blp.response(201, StaffOrderDetail)
@@ -46,7 +46,7 @@ class WorkOrders(MethodView):
 
 @blp.route("/work-orders/stats")
 class WorkOrderStats(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(schemas.StatsQuery, location="query")
     @blp.response(200, schemas.StatsOut)
     def get(self, args):
@@ -56,7 +56,7 @@ class WorkOrderStats(MethodView):
 
 @blp.route("/work-orders/stats.csv")
 class WorkOrderStatsExport(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(schemas.StatsQuery, location="query")
     @blp.binary("text/csv", description="the same figures as CSV (UTF-8 with BOM)")
     def get(self, args):
@@ -70,7 +70,7 @@ class WorkOrderStatsExport(MethodView):
 
 @blp.route("/work-orders/<string:number>")
 class WorkOrderItem(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.response(200, StaffOrderDetail)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, number):
@@ -91,7 +91,7 @@ class WorkOrderDuplicates(MethodView):
 
 @blp.route("/work-orders/<string:number>/history/verify")
 class WorkOrderHistoryVerify(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.response(200, VerifyOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, number):
@@ -99,7 +99,7 @@ class WorkOrderHistoryVerify(MethodView):
         return orders.verify_in_scope(current_staff(), number)
 
 
-def _step(path: str, action, schema=None, roles=STAFF, summary: str = ""):
+def _step(path: str, action, schema=None, roles=STAFF_ROLES, summary: str = ""):
     """One transition as its own POST: parse, one call, the order as it now stands."""
 
     if schema is None:
@@ -223,7 +223,7 @@ class RoutingRuleItem(MethodView):
 
 @blp.route("/uploads")
 class StaffPhotos(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.arguments(PhotoUpload, location="files")
     @blp.response(201, UploadOut)
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
@@ -234,7 +234,7 @@ class StaffPhotos(MethodView):
 
 @blp.route("/work-order-categories")
 class Categories(MethodView):
-    @requires(*STAFF)
+    @requires(*STAFF_ROLES)
     @blp.response(200, CategoryOut(many=True))
     def get(self):
         """What an order can be about, with each one's time to sign and to resolve"""

@@ -18,7 +18,6 @@ from backend.models import (
 from backend.policies.tags import TAGS
 from backend.shops.facts import CATEGORIES, GRADE_MEANINGS, LICENCE_TYPES, SHOP_STATUS_LABELS
 
-EVERYONE: dict = {"all": []}
 MAX_DEPTH = 5
 MAX_CONDITIONS = 30
 MAX_CHOICES = 50

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from backend import spreadsheet
+from backend import scope, spreadsheet
 from backend.models import OutboxMessage, PolicyDelivery, Region, StaffAccount
 from backend.models.policies import NOT_ME_REASONS
 from backend.policies import publishing
@@ -54,7 +54,7 @@ def funnel(staff: StaffAccount, public_id: str) -> dict:
     )
     total, streets, categories = _zero(), {}, {}
     for path, category, *figures in counted:
-        street = "/".join(path.split("/")[:2]) + "/"
+        street = scope.street_path(path)
         for into in (total, streets.setdefault(street, _zero())):
             _add(into, figures)
         if category is not None:

@@ -86,13 +86,7 @@ def _shop_leaf(field: str, op: str, value, today: date) -> pw.Expression:
 def _resident_leaf(field: str, op: str, value, today: date) -> pw.Expression:
     if field == "resident.region":
         path = Region.get(Region.code == value).path
-        return pw.fn.EXISTS(
-            CommunityMembership.select(CommunityMembership.id).where(
-                (CommunityMembership.user == User.id)
-                & (CommunityMembership.status == "approved")
-                & scope.under(CommunityMembership.region_path, path)
-            )
-        )
+        return pw.fn.EXISTS(_membership_under(path).select(CommunityMembership.id))
     return pw.fn.EXISTS(  # resident.tag: only while its consent stands
         ResidentTag.select(ResidentTag.id).where(
             (ResidentTag.user == User.id)
@@ -112,23 +106,25 @@ def shops(reach_path: str, audience: dict, today: date | None = None) -> pw.Mode
     )
 
 
-def home(path: str) -> pw.ModelSelect:
-    """A resident's first approved community under `path` (a correlated subquery)."""
-    return CommunityMembership.select(pw.fn.MIN(CommunityMembership.region_path)).where(
+def _membership_under(path: str) -> pw.ModelSelect:
+    """The resident's approved memberships of communities under `path`, correlated with
+    the User of the query it is put in."""
+    return CommunityMembership.select().where(
         (CommunityMembership.user == User.id)
         & (CommunityMembership.status == "approved")
         & scope.under(CommunityMembership.region_path, path)
     )
 
 
+def home(path: str) -> pw.ModelSelect:
+    """A resident's first approved community under `path` (a correlated subquery)."""
+    return _membership_under(path).select(pw.fn.MIN(CommunityMembership.region_path))
+
+
 def residents(reach_path: str, audience: dict, today: date | None = None) -> pw.ModelSelect:
     """The residents matched: members of a community inside the reach, fitting the
     audience by their community and their consented tags only."""
-    member = CommunityMembership.select(CommunityMembership.id).where(
-        (CommunityMembership.user == User.id)
-        & (CommunityMembership.status == "approved")
-        & scope.under(CommunityMembership.region_path, reach_path)
-    )
+    member = _membership_under(reach_path).select(CommunityMembership.id)
     return User.select().where(
         User.deleted_at.is_null()
         & pw.fn.EXISTS(member)

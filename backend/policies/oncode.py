@@ -5,12 +5,12 @@ to its owner, the policies that reached them for it and are still unread."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 
 import peewee as pw
 
 from backend import clock
-from backend.db import json_rows, rows_of
+from backend.db import json_rows, rows_of, stored_time
 from backend.models import Policy, PolicyDelivery, Shop
 from backend.policies.labels import KIND_LABELS
 
@@ -83,7 +83,7 @@ def in_force(aggregated) -> list[dict]:
                 "kind_label": KIND_LABELS[kind],
                 "title": title,
                 "issuer": issuer,
-                "date": clock.local_date(_moment(published_at)),
+                "date": clock.local_date(stored_time(published_at)),
                 "link": links[0]["url"] if links else link,
             }
         )
@@ -91,20 +91,22 @@ def in_force(aggregated) -> list[dict]:
     return shown[:SHOWN]
 
 
-def _day(value) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _moment(value) -> datetime:
-    # A stored time as a row or a JSON aggregate hands it over: UTC, maybe without its zone.
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def unread_for_owner(user_id: int, shop: Shop) -> list[dict]:
     """The policies that reached this owner for this shop and that they have not opened."""
     rows = (
-        PolicyDelivery.select(PolicyDelivery.id, PolicyDelivery.pushed_at, Policy)
+        PolicyDelivery.select(
+            PolicyDelivery.id,
+            PolicyDelivery.pushed_at,
+            Policy.public_id,
+            Policy.kind,
+            Policy.title,
+            Policy.issuer,
+            Policy.action_link,
+        )
         .join(Policy)
         .where(
             (PolicyDelivery.user == user_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from backend import masking
+from backend import masking, scope
 from backend.models import Region, Shop, StaffAccount, User
 from backend.policies import audience, matching, publishing
 from backend.shops.facts import CATEGORIES
@@ -53,7 +53,7 @@ def _residents(matched: pw.ModelSelect, reach_path: str) -> dict:
     )
     streets: dict[str, int] = {}
     for path, n in rows.tuples():
-        street = "/".join(path.split("/")[:2]) + "/"
+        street = scope.street_path(path)
         streets[street] = streets.get(street, 0) + n
     names = {r.path: r.name for r in Region.select().where(Region.path.in_(list(streets)))}
     return {

@@ -12,7 +12,6 @@ import peewee as pw
 from backend import audit, clock, queued, scope, uploads
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.i18n import N_
 from backend.models import (
     OutboxMessage,
     Policy,
@@ -36,7 +35,6 @@ EDITABLE = (
     "action_link",
     "public",
 )
-scope.NOT_FOUND["policy"] = (N_("policy not found"), "policy_not_found")
 
 
 def visible(staff: StaffAccount) -> pw.ModelSelect:
@@ -108,11 +106,16 @@ def _fields(data: dict) -> dict:
         )
     for name in ("links", "attachments"):
         if name in data:
-            fields[name] = json.dumps(data[name], ensure_ascii=False)
+            fields[name] = _stored(data[name])
     if "audience" in data:
-        fields["audience"] = json.dumps(data["audience"], ensure_ascii=False)
+        fields["audience"] = _stored(data["audience"])
         fields["public_categories"] = matching.public_categories(data["audience"])
     return fields
+
+
+def _stored(value) -> str:
+    """A policy's list or expression as its JSON column keeps it."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _own_documents(staff: StaffAccount, attachments: list[dict], kept: str = "[]") -> None:
@@ -195,7 +198,8 @@ def upload_attachment(staff: StaffAccount, stream) -> Upload:
 
 def attachment(upload_id: str) -> Upload:
     """An attachment anyone may read: one of a published policy's."""
-    named = f'"id": "{upload_id}"'
+    # The pair as _stored wrote it into the policy's attachments.
+    named = _stored({"id": upload_id})[1:-1]
     found = (
         Upload.select()
         .join(Policy, on=Policy.attachments.contains(named))

@@ -15,14 +15,14 @@ round trip per scan is what leaves the database's share of two cores to the app.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import orjson
 import peewee as pw
 from flask import current_app
 
 from backend import auth, clock, codes, masking
-from backend.db import Prepared, json_rows, rows_of
+from backend.db import Prepared, json_rows, rows_of, stored_time
 from backend.models import (
     Honour,
     Licence,
@@ -248,7 +248,7 @@ def _honours(aggregated) -> list[dict]:
 
 def _comments(aggregated) -> list[dict]:
     # The fields and order of ratings.schemas.PublicComment, latest first; no one's identity.
-    rows = sorted(rows_of(aggregated), key=lambda r: (_utc(r[5]), r[7]), reverse=True)
+    rows = sorted(rows_of(aggregated), key=lambda r: (stored_time(r[5]), r[7]), reverse=True)
     return [
         {
             "stars": stars,
@@ -256,16 +256,10 @@ def _comments(aggregated) -> list[dict]:
             "tags": orjson.loads(tags),
             "author": comment_author(user_id, display_name),
             "reply": reply,
-            "at": _utc(updated_at).isoformat(),
+            "at": stored_time(updated_at).isoformat(),
         }
         for stars, text, tags, display_name, reply, updated_at, user_id, _id in rows
     ]
-
-
-def _utc(stored: str) -> datetime:
-    # A stored time as the JSON aggregate writes it (SQLite "2026-11-01 08:00:00.5",
-    # PostgreSQL "2026-11-01T08:00:00.5"): UTC, without its zone.
-    return datetime.fromisoformat(stored).replace(tzinfo=UTC)
 
 
 def response(raw_code: str, caller_id: int):

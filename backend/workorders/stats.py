@@ -7,7 +7,7 @@ import statistics
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from backend import clock, spreadsheet
+from backend import clock, scope, spreadsheet
 from backend.models import Department, Region, StaffAccount, WorkOrder
 from backend.workorders import orders
 
@@ -49,10 +49,6 @@ def _figures(rows: list[WorkOrder]) -> dict:
     }
 
 
-def _street_path(region_path: str) -> str:
-    return "".join(f"{part}/" for part in region_path.split("/")[:2])
-
-
 def stats(staff: StaffAccount, since: date, until: date) -> dict:
     """Figures by department and by street, over the orders the staff member reaches that
     were received from `since` to `until` (Shanghai days, both included)."""
@@ -64,7 +60,7 @@ def stats(staff: StaffAccount, since: date, until: date) -> dict:
     by_department, by_street = defaultdict(list), defaultdict(list)
     for row in rows:
         by_department[row.department_id].append(row)
-        by_street[_street_path(row.region_path)].append(row)
+        by_street[scope.street_path(row.region_path)].append(row)
     departments = {
         d.id: d.name for d in Department.select().where(Department.id.in_(list(by_department)))
     }
