@@ -79,6 +79,55 @@ def send(
     return message
 
 
+def send_many(
+    recipients: pw.SelectQuery,
+    template: str,
+    subject: str,
+    data: dict,
+    page: str | None,
+    key: pw.Node,
+) -> None:
+    """`send` for each (user, shop) row `recipients` selects, in one INSERT … SELECT in
+    the caller's write transaction; `key`, an expression over the same rows, keys each
+    message. Asking the engine to deliver them, in batches, is the caller's part."""
+    if not database.in_transaction():
+        raise RuntimeError("a message is written in the transaction of the change it tells of")
+    now = OutboxMessage.created_at.db_value(clock.now())
+    rows = recipients.select_extend(
+        pw.Value(template),
+        pw.Value(subject),
+        pw.Value("pending"),
+        pw.Value(now),
+        pw.Value(json.dumps(data, ensure_ascii=False)),
+        pw.Value(page),
+        pw.Value(0),
+        pw.Value(now),
+        key,
+    )
+    fields = [
+        OutboxMessage.user,
+        OutboxMessage.shop,
+        OutboxMessage.template,
+        OutboxMessage.subject,
+        OutboxMessage.status,
+        OutboxMessage.created_at,
+        OutboxMessage.data,
+        OutboxMessage.page,
+        OutboxMessage.attempts,
+        OutboxMessage.next_attempt_at,
+        OutboxMessage.idempotency_key,
+    ]
+    OutboxMessage.insert_from(rows, fields).execute()
+
+
+def withdraw(message_ids: pw.SelectQuery) -> None:
+    """The messages `message_ids` selects that are not sent yet are never sent; their text
+    goes with them."""
+    OutboxMessage.update(status="withdrawn", data=None, page=None).where(
+        OutboxMessage.id.in_(message_ids) & (OutboxMessage.status == "pending")
+    ).execute()
+
+
 def notify_owners(
     shop: Shop, template: str, subject: str, data: dict, page: str | None = None
 ) -> list[OutboxMessage]:

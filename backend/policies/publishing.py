@@ -9,11 +9,10 @@ from datetime import datetime
 
 import peewee as pw
 
-from backend import audit, clock, queued, scope, uploads
+from backend import audit, clock, notify, queued, scope, uploads
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.models import (
-    OutboxMessage,
     Policy,
     PolicyDelivery,
     Region,
@@ -266,12 +265,9 @@ def withdraw(staff: StaffAccount, public_id: str, reason: str) -> Policy:
         policy.status, policy.withdrawn_at = "withdrawn", clock.now()
         policy.withdraw_reason, policy.push_pending = reason, False
         policy.save()
-        unsent = PolicyDelivery.select(PolicyDelivery.message).where(
-            PolicyDelivery.policy == policy
+        notify.withdraw(
+            PolicyDelivery.select(PolicyDelivery.message).where(PolicyDelivery.policy == policy)
         )
-        OutboxMessage.update(status="withdrawn", data=None, page=None).where(
-            OutboxMessage.id.in_(unsent) & (OutboxMessage.status == "pending")
-        ).execute()
         audit.record(
             "policy.withdrawn", "policy", policy.public_id, policy.region_path, staff=staff
         )

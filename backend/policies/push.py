@@ -10,7 +10,7 @@ import json
 import peewee as pw
 from flask import current_app
 
-from backend import clock, lifecycle, queued
+from backend import clock, lifecycle, notify, queued
 from backend.db import after_commit, lock_for_update, write_transaction
 from backend.models import OutboxMessage, Policy, PolicyDelivery, Shop, ShopMembership, User
 from backend.policies import matching
@@ -113,37 +113,17 @@ def _this_push(policy: Policy, now) -> pw.Expression:
 def _write_messages(policy: Policy, now) -> None:
     """The outbox message of each delivery of this push, in one INSERT … SELECT; keyed by
     the delivery, so a message is never written twice for it."""
-    settings = current_app.config["CITYCODE"]
-    data = json.dumps(_message_data(policy, now), ensure_ascii=False)
-    page = f"pages/policies/detail?id={policy.public_id}"
     key = pw.Value("policy:").concat(PolicyDelivery.id.cast("TEXT"))
-    rows = PolicyDelivery.select(
-        PolicyDelivery.user,
-        PolicyDelivery.shop,
-        pw.Value(settings.wechat_template_policy),
-        pw.Value("policy.pushed"),
-        pw.Value("pending"),
-        pw.Value(_at(now)),
-        pw.Value(data),
-        pw.Value(page),
-        pw.Value(0),
-        pw.Value(_at(now)),
+    notify.send_many(
+        PolicyDelivery.select(PolicyDelivery.user, PolicyDelivery.shop).where(
+            _this_push(policy, now)
+        ),
+        current_app.config["CITYCODE"].wechat_template_policy,
+        "policy.pushed",
+        _message_data(policy, now),
+        f"pages/policies/detail?id={policy.public_id}",
         key,
-    ).where(_this_push(policy, now))
-    fields = [
-        OutboxMessage.user,
-        OutboxMessage.shop,
-        OutboxMessage.template,
-        OutboxMessage.subject,
-        OutboxMessage.status,
-        OutboxMessage.created_at,
-        OutboxMessage.data,
-        OutboxMessage.page,
-        OutboxMessage.attempts,
-        OutboxMessage.next_attempt_at,
-        OutboxMessage.idempotency_key,
-    ]
-    OutboxMessage.insert_from(rows, fields).execute()
+    )
     written = OutboxMessage.select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
     PolicyDelivery.update(message=written).where(_this_push(policy, now)).execute()
 
