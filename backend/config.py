@@ -130,6 +130,13 @@ class Config:
     # The district's own changes to China's working days, which count work orders' time.
     extra_days_off: tuple[date, ...] = ()
     extra_working_days: tuple[date, ...] = ()
+    # The district's own checklists and scoring rules, in data/checklists.json's form;
+    # empty: the shipped ones.
+    checklists_file: str = ""
+    # Days from an inspection's result reaching the owner in which they may appeal its
+    # grade; days after an inspection before they may ask for a re-rating visit.
+    appeal_days: int = 21
+    rerating_cooloff_days: int = 0
     testing: bool = False
 
     @classmethod
@@ -177,6 +184,9 @@ class Config:
             message_attempts=_int("MESSAGE_ATTEMPTS", cls.message_attempts, 1),
             extra_days_off=_days("EXTRA_DAYS_OFF"),
             extra_working_days=_days("EXTRA_WORKING_DAYS"),
+            checklists_file=env("CHECKLISTS_FILE", cls.checklists_file),
+            appeal_days=_int("APPEAL_DAYS", cls.appeal_days, 1),
+            rerating_cooloff_days=_int("RERATING_COOLOFF_DAYS", cls.rerating_cooloff_days),
         )
         values.update(overrides)
         config = cls(**values)

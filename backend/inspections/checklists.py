@@ -1,4 +1,6 @@
-"""Inspection checklists, shipped as data (data/checklists.json), one template per industry."""
+"""Inspection checklists, shipped as data (data/checklists.json), one template per industry,
+with each item's points and the versions of the scoring rule (see scoring). A district
+with its own standard points CHECKLISTS_FILE at its own copy."""
 
 from __future__ import annotations
 
@@ -6,16 +8,22 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from flask import current_app, has_app_context
+
 from backend.errors import Invalid
 
 DEFAULT = "food_safety"
+SHIPPED = Path(__file__).parent.parent / "data" / "checklists.json"
 
 
-@lru_cache(maxsize=1)
 def templates() -> dict:
-    return json.loads(
-        (Path(__file__).parent.parent / "data" / "checklists.json").read_text("utf-8")
-    )
+    configured = has_app_context() and current_app.config["CITYCODE"].checklists_file
+    return _read(configured or str(SHIPPED))
+
+
+@lru_cache(maxsize=4)
+def _read(path: str) -> dict:
+    return json.loads(Path(path).read_text("utf-8"))
 
 
 def for_category(category: str) -> str:

@@ -27,6 +27,11 @@ class Inspection(BaseModel):
     template = pw.CharField(max_length=32)
     checklist = pw.TextField()
     result = pw.CharField(max_length=32)
+    # The checklist's score on 100, the scoring rule's version and the grade it gave
+    # (动态等级), fixed when recorded: a later rule never rescores it.
+    score = pw.SmallIntegerField(null=True)
+    rule_version = pw.SmallIntegerField(null=True)
+    grade = pw.CharField(max_length=1, null=True)
     note = pw.TextField(null=True)
     lat = pw.DoubleField()
     lng = pw.DoubleField()
@@ -93,6 +98,9 @@ class InspectionCorrection(BaseModel):
     staff = pw.ForeignKeyField(StaffAccount, on_delete="RESTRICT")
     note = pw.TextField()
     corrected_result = pw.CharField(max_length=32, null=True)
+    # An appeal decided "changed" corrects the score, and so the grade.
+    corrected_score = pw.SmallIntegerField(null=True)
+    corrected_grade = pw.CharField(max_length=1, null=True)
     event_seq = pw.IntegerField()
     created_at = UTCDateTimeField(default=created_now)
 
@@ -112,6 +120,24 @@ def corrected_results(inspection_ids: list[int]) -> dict[int, str]:
         .tuples()
     )
     return dict(rows)  # in id order: the latest correction of each is the one kept
+
+
+def corrected_grades(inspection_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """The score and grade the latest correction of each gives, for those it changed."""
+    rows = (
+        InspectionCorrection.select(
+            InspectionCorrection.inspection,
+            InspectionCorrection.corrected_score,
+            InspectionCorrection.corrected_grade,
+        )
+        .where(
+            InspectionCorrection.inspection.in_(inspection_ids)
+            & InspectionCorrection.corrected_score.is_null(False)
+        )
+        .order_by(InspectionCorrection.id)
+        .tuples()
+    )
+    return {inspection: (score, grade) for inspection, score, grade in rows}
 
 
 # "withdrawn": a correction found the inspection a pass, so there was nothing to put right.
