@@ -138,7 +138,8 @@ def sweep_licences_command(today):
     click.echo(
         f"expiring: {len(report.expiring)}, expired: {len(report.expired)}, "
         f"certificates expired: {len(report.certificates)}, "
-        f"messages queued: {report.messages}, regraded: {len(report.regraded)}"
+        f"messages queued: {report.messages}, regraded: {len(report.regraded)}, "
+        f"annual grades changed: {len(report.annual_regraded)}"
     )
 
 

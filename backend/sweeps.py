@@ -2,8 +2,9 @@
 
 Each finding is appended to the shop's lifecycle once per validity period (the
 date it was noted for is kept on the row), and the message to the shop's owners is
-written to the outbox in the same transaction. Each run ends by publishing the grade of
-every shop whose facts time alone has changed. The worker runs it daily
+written to the outbox in the same transaction. Each run ends by publishing the risk grade
+of every shop whose facts time alone has changed, and the 年度等级 of every shop one of
+whose inspections has left its twelve months. The worker runs it daily
 (backend/engine.py); `citycode sweep-licences` runs it by hand.
 """
 
@@ -16,7 +17,7 @@ from flask import current_app
 
 from backend import clock, lifecycle, notify, progress
 from backend.db import lock_for_update, write_transaction
-from backend.inspections import risk
+from backend.inspections import grading, risk
 from backend.models import Complaint, Employee, Licence, Shop
 from backend.shops.facts import EXPIRING_WITHIN, LICENCE_TYPES, STATUS_LABELS
 
@@ -32,6 +33,8 @@ class SweepReport:
     certificates: list = field(default_factory=list)
     messages: int = 0
     regraded: list = field(default_factory=list)
+    # Shops whose 年度等级 changed as an inspection left its twelve months.
+    annual_regraded: list = field(default_factory=list)
 
 
 def _due_licences(today: date):
@@ -114,6 +117,7 @@ def sweep_licences(today: date | None = None, shown=progress.quietly) -> SweepRe
         report.certificates.append(employee.public_id)
         report.messages += told
     report.regraded = _regrade()
+    report.annual_regraded = grading.age_out()
     return report
 
 

@@ -97,14 +97,18 @@ def inspection_messages(wechat_stub):
 def test_a_pass_recorded_two_km_away_leaves_the_grade_until_an_admin_confirms_it(
     client, scene, wechat_stub
 ):
-    assert public(client, scene)["risk_grade"] == "C"
+    assert public(client, scene)["grade"]["value"] is None
     recorded = record(client, scene, TWO_KM_AWAY)
     assert recorded["far_away"] is True and 1900 < recorded["distance_m"] < 2100
     assert (recorded["confirmation"], recorded["confirmation_label"]) == ("pending", "待确认")
     assert recorded["shop_state"]["risk_grade"] == "C"
     assert recorded["shop_state"]["last_inspection_result"] is None
     shop = public(client, scene)
-    assert (shop["risk_grade"], shop["last_inspection"], shop["status"]) == ("C", None, "active")
+    assert (shop["grade"]["value"], shop["last_inspection"], shop["status"]) == (
+        None,
+        None,
+        "active",
+    )
     assert regulators_see(client, scene, recorded["id"])["confirmation_label"] == "待确认"
     event = lifecycle(client, scene)[0]
     assert (event["type"], event["seq"]) == ("inspection.recorded", recorded["lifecycle_seq"])
@@ -115,7 +119,7 @@ def test_a_pass_recorded_two_km_away_leaves_the_grade_until_an_admin_confirms_it
     assert confirmed.status_code == 200, confirmed.get_json()
     assert confirmed.get_json()["confirmation"] == "confirmed"
     shop = public(client, scene)
-    assert (shop["risk_grade"], shop["last_inspection"]["result"]) == ("B", "pass")
+    assert (shop["grade"]["value"], shop["last_inspection"]["result"]) == ("A", "pass")
     assert regulators_see(client, scene, recorded["id"])["confirmation_label"] == "已确认"
     event = lifecycle(client, scene)[0]
     assert event["type"] == "inspection.confirmed"
@@ -185,7 +189,11 @@ def test_a_rejected_inspection_stays_on_record_marked_rejected_with_no_effect(
     assert event["type"] == "inspection.rejected"
     assert event["payload"]["reason"] == "定位在辖区外，疑似补录"
     shop = public(client, scene)
-    assert (shop["risk_grade"], shop["last_inspection"], shop["status"]) == ("C", None, "active")
+    assert (shop["grade"]["value"], shop["last_inspection"], shop["status"]) == (
+        None,
+        None,
+        "active",
+    )
     with database.connection_context():
         assert RectificationOrder.select().count() == 0
     assert inspection_messages(wechat_stub) == []
@@ -237,7 +245,7 @@ def test_only_an_admin_whose_scope_covers_the_shop_decides(client, scene):
         assert elsewhere.status_code == missing.status_code == 404
         assert decide(client, "inspector", recorded["id"], action, **body).status_code == 403
     assert regulators_see(client, scene, recorded["id"])["confirmation"] == "pending"
-    assert public(client, scene)["risk_grade"] == "C"
+    assert public(client, scene)["grade"]["value"] is None
 
 
 def test_a_shop_without_a_location_on_record_gives_a_pending_inspection(client, scene):
@@ -256,7 +264,7 @@ def test_an_inspection_recorded_on_site_counts_at_once_and_supersedes_the_waitin
 
     assert on_site["confirmation"] == "confirmed"
     assert on_site["shop_state"]["last_inspection_result"] == "pass"
-    assert public(client, scene)["risk_grade"] == "B"
+    assert public(client, scene)["grade"]["value"] == "A"
     assert regulators_see(client, scene, away["id"])["confirmation"] == "superseded"
     with database.connection_context():
         event = LifecycleEvent.get(

@@ -263,9 +263,9 @@ def test_the_regulatory_view_publishes_one_grade_and_shows_what_today_would_give
     view = scan(client, "inspector", scene["code"]).get_json()
     public = scan(client, "stranger", scene["code"]).get_json()
 
-    published = public["shop"]["risk_grade"]
-    assert view["shop"]["risk_grade"] == published
-    assert view["regulatory"]["profile"]["risk_grade"] == published
+    # The risk grade is the regulator's: the public part of either view has none.
+    assert "risk_grade" not in public["shop"] and "risk_grade" not in view["shop"]
+    published = view["regulatory"]["profile"]["risk_grade"]
     assert view["regulatory"]["risk"]["grade"] == published
     # Why the next sweep will move it: the expired licence is already among today's reasons.
     risk = view["regulatory"]["risk"]

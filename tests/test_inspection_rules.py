@@ -151,7 +151,8 @@ def test_the_response_shows_the_new_event_and_the_shops_state(client, scene):
     shop = scene["shop"]
     inspector = client.login("inspector")
     before = inspector.get(f"/api/v1/scan/{scene['code']}").get_json()
-    assert before["shop"]["risk_grade"] == "B" and before["shop"]["last_inspection"] is None
+    assert before["regulatory"]["profile"]["risk_grade"] == "B"
+    assert before["shop"]["grade"]["value"] is None and before["shop"]["last_inspection"] is None
     response = inspector.post(
         f"{ADMIN}/shops/{shop.public_id}/inspections",
         json=body(before["regulatory"]["scan_proof"]["token"]),
@@ -649,7 +650,7 @@ def test_correcting_a_rectify_to_a_pass_withdraws_its_order(app, client, scene, 
     assert answered.status_code == 409, answered.get_json()
     regulatory = client.login("inspector").get(f"/api/v1/scan/{scene['code']}").get_json()
     assert regulatory["regulatory"]["open_rectifications"] == []
-    assert regulatory["shop"]["risk_grade"] == "A"
+    assert regulatory["regulatory"]["profile"]["risk_grade"] == "A"
     assert (
         owner.get(f"/api/v1/scan/{scene['code']}").get_json()["owner"]["open_rectifications"] == 0
     )

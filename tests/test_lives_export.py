@@ -107,7 +107,7 @@ def test_the_feed_reads_back_against_the_spec_with_nothing_personal(
             "business_id": wang["business_id"],
             "score": "100",
             "date": day,
-            "description": "合格",
+            "description": "合格 · 良好",
             "type": "followup",
         }
     ]
@@ -118,7 +118,7 @@ def test_the_feed_reads_back_against_the_spec_with_nothing_personal(
     assert feed["feed_info.csv"][0]["feed_version"] == "1.0"
     assert feed["feed_info.csv"][0]["municipality_name"] == "徐汇区"
     legend = [(int(r["minimum_score"]), int(r["maximum_score"])) for r in feed["legend.csv"]]
-    assert legend == [(90, 100), (80, 89), (60, 79), (0, 59)]
+    assert legend == [(85, 100), (60, 84), (0, 59)]
 
 
 def test_followups_and_violations_say_what_the_checklist_says(
@@ -136,7 +136,8 @@ def test_followups_and_violations_say_what_the_checklist_says(
     inspect(client, make, district["open"], "pass_with_remarks")
     feed = export(app, tmp_path / "feed")
     kinds = [(r["type"], r["score"], r["description"]) for r in feed["inspections.csv"]]
-    assert kinds == [("initial", "79", "限期整改"), ("followup", "89", "基本合格")]
+    # The score is the checklist's: FS03 (10 points) failed, then nothing.
+    assert kinds == [("initial", "90", "限期整改 · 良好"), ("followup", "100", "基本合格 · 良好")]
     first_day = feed["inspections.csv"][0]["date"]
     assert [(v["date"], v["code"], v["description"]) for v in feed["violations.csv"]] == [
         (first_day, "FS03", "加工场所清洁，防蝇防鼠设施完好"),

@@ -251,6 +251,7 @@ def test_an_imported_shop_shows_its_history_to_the_public(app, client, street):
             "result": None,
             "result_label": "Follow-up same day",
             "score": 85,
+            "grade": None,
             "source": "Springfield Health Department",
         },
         {
@@ -258,6 +259,7 @@ def test_an_imported_shop_shows_its_history_to_the_public(app, client, street):
             "result": None,
             "result_label": "Routine inspection",
             "score": 92,
+            "grade": None,
             "source": "Springfield Health Department",
         },
     ]

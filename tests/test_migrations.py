@@ -82,3 +82,47 @@ def test_the_outbox_takes_back_the_messages_the_old_daily_retry_would_have_sent(
         "tried_out": ("failed", False, False),
         "sent": ("sent", True, False),
     }
+
+
+def test_the_inspections_recorded_before_grades_are_scored_by_the_migration(client, make):
+    """0020: an inspection recorded before scores existed is scored under version 1 from
+    its stored answers, and its shop's grades follow; a shop never inspected awaits."""
+    from datetime import timedelta
+
+    from backend import clock
+    from backend.migrate import runner
+    from backend.models import Inspection, Shop
+
+    places = make.region_tree()
+    shop = make.shop("owner", places["street_a"])
+    untouched = make.shop("owner2", places["street_a"], name="隔壁茶铺")
+    make.licence(shop, clock.today_local() + timedelta(days=400))
+    make.staff("inspector", "inspector", places["street_a"], name="李明")
+    code = make.code_of(shop)
+    for failed in (("FS06", "FS07"), ("FS03",)):
+        inspector = client.login("inspector")
+        proof = inspector.get(f"/api/v1/scan/{code}").get_json()["regulatory"]["scan_proof"]
+        answers = [{"code": f"FS0{n}", "ok": f"FS0{n}" not in failed} for n in range(1, 9)]
+        recorded = inspector.post(
+            f"/api/v1/admin/shops/{shop.public_id}/inspections",
+            json={
+                "scan_proof": proof["token"],
+                "location": {"lat": 31.2002, "lng": 121.4403},
+                "checklist": answers,
+                "result": "pass",
+            },
+        )
+        assert recorded.status_code == 201, recorded.get_json()
+        clock.travel(timedelta(days=10))
+    with database.connection_context():
+        runner(database.obj).down("0019_imported_feeds")
+        runner(database.obj).up()
+        scores = [
+            (i.score, i.grade, i.rule_version)
+            for i in Inspection.select().where(Inspection.shop == shop.id).order_by(Inspection.id)
+        ]
+        graded, awaiting = Shop.get_by_id(shop.id), Shop.get_by_id(untouched.id)
+    assert scores == [(75, "B", 1), (90, "A", 1)]
+    assert (graded.grade, graded.grade_score) == ("A", 90)
+    assert (graded.annual_grade, graded.annual_score, graded.annual_inspections) == ("B", 83, 2)
+    assert (awaiting.grade, awaiting.annual_inspections, awaiting.grade_history) == (None, 0, "[]")

@@ -80,6 +80,8 @@ def test_only_the_public_endpoints_skip_the_bearer_token(client):
         "POST /api/v1/events",
         # What anyone may read: a published policy's attachments.
         "GET /api/v1/public/",
+        # The grading rules, as a page the shop's page links to.
+        "GET /grading-rules",
     )
     assert public and all(p.startswith(allowed_prefixes) for p in public), public
 

@@ -181,10 +181,10 @@ def test_official_page_shows_the_registered_shop_and_its_licences(
     assert page.by_id("shop-name") == "老王面馆"
     assert page.by_id("shop-address") == "天平路 88 号"
     assert "官方认证" in page.by_id("verdict")
-    grade = page.by_id("risk-grade")
-    assert grade == licensed_shop.risk_grade and grade in "ABCD"
-    # Never inspected and an expired licence: not shown as a top-grade shop.
-    assert grade != "A"
+    # Never inspected: 待评级, never a letter; and the regulator's risk letter is not here.
+    assert page.by_id("grade") == "待评" and page.by_id("grade-meaning") == "待评级"
+    assert "年度等级：待评级" in page.by_id("annual-grade")
+    assert not [e for e in page.elements if e["id"] == "risk-grade"]
 
     rows = page.by_class("licence")
     assert len(rows) == 4
@@ -370,7 +370,9 @@ def test_text_shopkeepers_and_customers_typed_shows_as_text_not_markup(client, m
 
     page = Page(html)
     tags = {e["tag"] for e in page.elements}
-    assert not tags & {"script", "img", "svg", "a"}
+    assert not tags & {"script", "img", "svg"}
+    # The one link is the page's own, to the grading rules.
+    assert [e["id"] for e in page.elements if e["tag"] == "a"] == ["grading-rules"]
     assert page.by_id("shop-name") == HOSTILE["name"]
     assert page.by_id("shop-address") == HOSTILE["address"]
     for typed in HOSTILE.values():
@@ -415,12 +417,11 @@ def test_the_grade_is_named_for_what_the_shop_does_and_its_letter_explained(clie
     for shop, label in ((noodles, "食品安全等级"), (shoes, "经营规范等级")):
         code = make.code_of(shop)
         grade = resident.get(f"/api/v1/scan/{code}").get_json()["shop"]["grade"]
-        assert grade["value"] == shop.risk_grade and grade["label"] == label
-        assert (
-            grade["meaning"] == {"A": "良好", "B": "一般", "C": "较差", "D": "差"}[shop.risk_grade]
-        )
+        assert (grade["value"], grade["meaning"], grade["label"]) == (None, "待评级", label)
         page = Page(client.http.get(f"/s/{code}").get_data(as_text=True))
         assert page.by_id("grade-label").startswith(label)
-        assert page.by_id("grade-meaning") == grade["meaning"]
-        assert page.by_id("grade-legend") == "A 良好 · B 一般 · C 较差 · D 差"
+        assert page.by_id("grade-meaning") == "待评级"
+        assert page.by_id("grade-legend") == (
+            "A 良好（笑脸） · B 一般（平脸） · C 较差（哭脸） · 待评级：尚无计入的检查 · 评分规则"
+        )
     assert "食品安全" not in client.http.get(f"/s/{make.code_of(shoes)}").get_data(as_text=True)

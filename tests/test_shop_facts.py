@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -108,11 +109,59 @@ def test_what_a_resident_is_told_first_of_a_shops_state(status, cause, text):
     ],
 )
 def test_a_grade_is_named_for_the_trade_and_its_letter_explained(category, label):
-    for letter, meaning in zip("ABCD", ("良好", "一般", "较差", "差"), strict=True):
-        grade = facts.grade(SimpleNamespace(category=category, risk_grade=letter))
-        assert grade == {
+    for letter, meaning, face in (
+        ("A", "良好", "笑脸"),
+        ("B", "一般", "平脸"),
+        ("C", "较差", "哭脸"),
+    ):
+        shop = SimpleNamespace(
+            category=category,
+            risk_grade="D",
+            grade=letter,
+            grade_score=77,
+            annual_grade="B",
+            annual_score=70,
+            annual_inspections=2,
+            grade_history=json.dumps([{"date": "2026-12-01", "grade": letter, "score": 77}]),
+            appeal_filed_on="2026-12-03",
+            reply_text="冷柜已修好",
+            reply_on=date(2026, 12, 2),
+        )
+        assert facts.grade(shop) == {
             "value": letter,
             "label": label,
             "meaning": meaning,
-            "legend": "A 良好 · B 一般 · C 较差 · D 差",
+            "face": face,
+            "score": 77,
+            "annual": {"value": "B", "meaning": "一般", "score": 70, "inspections": 2},
+            "history": [{"date": "2026-12-01", "grade": letter, "score": 77}],
+            # The scan statement reads dates as text, the rows as dates: both read as ISO.
+            "appeal": {"label": "复核中", "filed_on": "2026-12-03"},
+            "reply": {"text": "冷柜已修好", "date": "2026-12-02", "note": "商户自述，未经核实"},
+            "legend": "A 良好（笑脸） · B 一般（平脸） · C 较差（哭脸） · 待评级：尚无计入的检查",
         }
+
+
+def test_a_shop_with_no_counted_inspection_is_awaiting_its_grade():
+    shop = SimpleNamespace(
+        category="catering",
+        risk_grade="A",
+        grade=None,
+        grade_score=None,
+        annual_grade=None,
+        annual_score=None,
+        annual_inspections=0,
+        grade_history="[]",
+        appeal_filed_on=None,
+        reply_text=None,
+        reply_on=None,
+    )
+    grade = facts.grade(shop)
+    assert (grade["value"], grade["meaning"], grade["face"], grade["score"]) == (
+        None,
+        "待评级",
+        None,
+        None,
+    )
+    assert grade["annual"] == {"value": None, "meaning": "待评级", "score": None, "inspections": 0}
+    assert (grade["history"], grade["appeal"], grade["reply"]) == ([], None, None)

@@ -8,6 +8,7 @@ from marshmallow import validate
 
 from backend.api import Line, Text, row_id_field
 from backend.inspections.schemas import (
+    ChecklistAnswer,
     InspectionOut,
     RectificationDetail,
     RectificationOut,
@@ -25,12 +26,6 @@ class LocationIn(ma.Schema):
 
     lat = ma.fields.Float(required=True, validate=validate.Range(min=3.8, max=53.6))
     lng = ma.fields.Float(required=True, validate=validate.Range(min=73.5, max=135.1))
-
-
-class ChecklistAnswer(ma.Schema):
-    code = ma.fields.String(required=True)
-    ok = ma.fields.Boolean(required=True)
-    note = Text(load_default=None, validate=validate.Length(max=300))
 
 
 class FindingIn(ma.Schema):

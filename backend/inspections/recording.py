@@ -16,8 +16,9 @@ from datetime import date, timedelta
 from backend import audit, clock, geo, i18n, lifecycle, scope
 from backend.db import write_transaction
 from backend.errors import Conflict, Invalid
+from backend.grades import replies, reratings
 from backend.i18n import N_
-from backend.inspections import checklists, proofs, risk
+from backend.inspections import checklists, grading, proofs, risk
 from backend.inspections.messages import tell_owners
 from backend.models import (
     Finding,
@@ -222,6 +223,7 @@ def _new_inspection(
     """The inspection as recorded now, where it was recorded, not saved yet."""
     template = data.get("template") or checklists.for_category(shop.category)
     answers = checklists.check_answers(template, data["checklist"])
+    scored = grading.score(template, answers)
     lat, lng = data["location"]["lat"], data["location"]["lng"]
     distance = round(geo.distance_m(lat, lng, shop.lat, shop.lng)) if shop.lat is not None else None
     return Inspection(
@@ -232,6 +234,9 @@ def _new_inspection(
         template=template,
         checklist=lifecycle.canonical(answers),
         result=data["result"],
+        score=scored.score,
+        rule_version=scored.version,
+        grade=scored.grade,
         note=data.get("note"),
         lat=lat,
         lng=lng,
@@ -264,6 +269,9 @@ def _write(
             "inspection": inspection.public_id,
             "digest": inspection.digest,
             "result": inspection.result,
+            "score": inspection.score,
+            "grade": inspection.grade,
+            "rule_version": inspection.rule_version,
             "distance_m": inspection.distance_m,
             "far_away": inspection.far_away,
             "confirmation": "pending" if inspection.pending else "confirmed",
@@ -339,7 +347,7 @@ def tell_result(shop: Shop, result: str, order: RectificationOrder | None) -> No
 
 
 def _publish(shop: Shop, inspection: Inspection, result: str, actor: str) -> None:
-    """The shop's state as the inspection leaves it: status, last result, risk grade."""
+    """The shop's state as the inspection leaves it: status, last result, its grades."""
     if result == "fail":
         status.suspend_after_failure(shop, actor, f"inspection {inspection.public_id}")
     shop.last_inspection_at = inspection.recorded_at
@@ -347,6 +355,9 @@ def _publish(shop: Shop, inspection: Inspection, result: str, actor: str) -> Non
     shop.last_inspection_result = result
     shop.save()
     risk.refresh(shop)
+    grading.refresh(shop)
+    replies.follow_inspection(shop)
+    reratings.visited(shop, inspection, actor)
 
 
 def _order(

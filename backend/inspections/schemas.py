@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import marshmallow as ma
+from marshmallow import validate
 
 from backend import masking
+from backend.api import Text
 from backend.models import InspectionConfirmation
 from backend.models.inspections import (
     CONFIRMATION_STATES,
@@ -22,6 +24,12 @@ CONFIRMATION_LABELS = {
     "rejected": "已驳回",
     "superseded": "已被后续检查取代",
 }
+
+
+class ChecklistAnswer(ma.Schema):
+    code = ma.fields.String(required=True)
+    ok = ma.fields.Boolean(required=True)
+    note = Text(load_default=None, validate=validate.Length(max=300))
 
 
 class RectificationOut(ma.Schema):
@@ -120,6 +128,15 @@ class InspectionOut(ma.Schema):
         metadata={"type": "array", "items": {"type": "object"}},
     )
     result = ma.fields.String()
+    score = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the checklist's score on 100, as recorded"}
+    )
+    grade = ma.fields.String(
+        allow_none=True, metadata={"description": "动态等级 the score gave: A 良好, B 一般, C 较差"}
+    )
+    rule_version = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the scoring rule's version it was scored under"}
+    )
     note = ma.fields.String(allow_none=True)
     distance_m = ma.fields.Integer(allow_none=True)
     far_away = ma.fields.Boolean(

@@ -32,15 +32,17 @@ COLUMNS = {
 }
 INSPECTION_TYPES = ("initial", "routine", "followup", "complaint")
 
-# Our inspectors record a result, not a score: the feed gives each result the top of its
-# band, and legend.csv names the bands, so a reader that shows scores shows our result.
-RESULT_SCORES = {"pass": 100, "pass_with_remarks": 89, "rectify": 79, "fail": 59}
-LEGEND = (
-    (90, 100, "合格：检查未发现问题（本区检查记结果不打分，合格记 100 分）"),
-    (80, 89, "基本合格：有须改进之处，当场指出（记 89 分）"),
-    (60, 79, "限期整改：发现问题，责令限期整改（记 79 分）"),
-    (0, 59, "不合格：发现严重问题（记 59 分）"),
-)
+
+def legend(rule: dict) -> tuple:
+    """The score bands of a scoring rule's grades (inspections.scoring), best first."""
+    a, b = rule["cutoffs"]["A"], rule["cutoffs"]["B"]
+    return (
+        (a, 100, f"A 良好（笑脸）：{a} 分及以上"),
+        (b, a - 1, f"B 一般（平脸）：{b}–{a - 1} 分"),
+        (0, b - 1, f"C 较差（哭脸）：{b} 分以下，或关键项不符合达到规定项数"),
+    )
+
+
 SEVERITY_LABELS = {"minor": "一般", "major": "严重", "critical": "重大"}
 
 

@@ -26,7 +26,7 @@ from flask import current_app
 
 from backend import clock, queued
 from backend.errors import NotFound
-from backend.inspections import checklists
+from backend.inspections import checklists, scoring
 from backend.models import (
     Finding,
     ImportedInspection,
@@ -34,7 +34,7 @@ from backend.models import (
     Region,
     Shop,
 )
-from backend.models.inspections import corrected_results, counted
+from backend.models.inspections import corrected_grades, corrected_results, counted
 from backend.opendata import lives
 from backend.opendata.coordinates import wgs84_from_gcj02
 from backend.opendata.search import PUBLIC_STATUSES
@@ -126,7 +126,8 @@ def _files() -> Iterator[tuple[str, Iterable]]:
         "feed_info.csv",
         [(lives.lives_date(clock.today_local()), lives.VERSION, city, config.public_base_url, "")],
     )
-    yield "legend.csv", lives.LEGEND
+    default = checklists.templates()[checklists.DEFAULT]
+    yield "legend.csv", lives.legend(scoring.rule_in_force(default, clock.today_local()))
 
 
 def _public_shops() -> pw.ModelSelect:
@@ -178,6 +179,8 @@ def _ours(shop_ids: list[int]) -> dict[int, list]:
             Inspection.id,
             Inspection.shop,
             Inspection.result,
+            Inspection.score,
+            Inspection.grade,
             Inspection.checklist,
             Inspection.template,
             Inspection.recorded_at,
@@ -187,16 +190,19 @@ def _ours(shop_ids: list[int]) -> dict[int, list]:
     )
     ids = [i.id for i in inspections]
     corrected = corrected_results(ids)
+    regraded = corrected_grades(ids)
     findings: dict[int, list] = {}
     for finding in Finding.select().where(Finding.inspection.in_(ids)).order_by(Finding.id):
         findings.setdefault(finding.inspection_id, []).append(finding)
     by_shop = {}
     for shop_id, rows in groupby(inspections, key=lambda i: i.shop_id):
-        by_shop[shop_id] = list(_days(list(rows), corrected, findings))
+        by_shop[shop_id] = list(_days(list(rows), corrected, regraded, findings))
     return by_shop
 
 
-def _days(rows: list[Inspection], corrected: dict, findings: dict) -> Iterator[tuple]:
+def _days(
+    rows: list[Inspection], corrected: dict, regraded: dict, findings: dict
+) -> Iterator[tuple]:
     previous = None
     for number, inspection in enumerate(rows):
         result = corrected.get(inspection.id, inspection.result)
@@ -207,11 +213,14 @@ def _days(rows: list[Inspection], corrected: dict, findings: dict) -> Iterator[t
         else:
             kind = "routine"
         previous = result
+        score, grade = regraded.get(inspection.id, (inspection.score, inspection.grade))
         yield (
             clock.local_date(inspection.recorded_at),
             {
-                "score": lives.RESULT_SCORES.get(result),
-                "description": RESULT_LABELS.get(result),
+                "score": score,
+                "description": f"{RESULT_LABELS.get(result)} · {scoring.GRADES[grade]['meaning']}"
+                if grade
+                else RESULT_LABELS.get(result),
                 "type": kind,
                 "violations": _violations(inspection, findings.get(inspection.id, [])),
             },

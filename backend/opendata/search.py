@@ -21,11 +21,13 @@ from backend.models import (
     Shop,
     ShopCode,
 )
-from backend.models.inspections import corrected_results, counted
+from backend.models.inspections import corrected_grades, corrected_results, counted
 from backend.shops import facts, search_index
 
 PUBLIC_STATUSES = ("active", "suspended")
 SORTS = ("name", "grade", "distance", "inspected")
+# The grade filter's word for a shop with no counted inspection (待评级).
+AWAITING_GRADE = "awaiting"
 INSPECTIONS_SHOWN = 3
 Street, Community = Region.alias(), Region.alias()
 # The shop's printed code in use, for a LEFT OUTER JOIN: a shop without one has no page.
@@ -79,8 +81,10 @@ def search(args: dict):
                     Shop.region_path, region_named(args[field], field, location="query").path
                 )
             )
-    if args.get("grade"):
-        query = query.where(Shop.risk_grade == args["grade"])
+    if args.get("grade") == AWAITING_GRADE:
+        query = query.where(Shop.grade.is_null())
+    elif args.get("grade"):
+        query = query.where(Shop.grade == args["grade"])
     if args.get("inspected_since"):
         since = datetime.combine(args["inspected_since"], time(0), tzinfo=clock.SHANGHAI)
         query = query.where(Shop.last_inspection_at >= since)
@@ -115,7 +119,7 @@ def items(page: list) -> list[dict]:
 def _order(sort: str) -> list:
     return {
         "name": [Shop.name, Shop.id],
-        "grade": [Shop.risk_grade, Shop.name, Shop.id],
+        "grade": [Shop.grade.asc(nulls="LAST"), Shop.grade_score.desc(nulls="LAST"), Shop.id],
         "inspected": [Shop.last_inspection_at.desc(nulls="LAST"), Shop.id],
     }.get(sort, [Shop.name, Shop.id])
 
@@ -148,13 +152,20 @@ def one(public_id: str) -> dict:
     if shop is None:
         raise NotFound("shop not found", key="shop_not_found")
     ours = list(
-        Inspection.select(Inspection.id, Inspection.recorded_at, Inspection.result)
+        Inspection.select(
+            Inspection.id,
+            Inspection.recorded_at,
+            Inspection.result,
+            Inspection.score,
+            Inspection.grade,
+        )
         .where((Inspection.shop == shop.id) & counted())
         .order_by(Inspection.recorded_at.desc(), Inspection.id.desc())
         .limit(INSPECTIONS_SHOWN)
     )
     # A correction stands in for the result it corrected, as on the shop's own page.
     corrected = corrected_results([i.id for i in ours])
+    regraded = corrected_grades([i.id for i in ours])
     imported = (
         ImportedInspection.select(ImportedInspection, ImportedFeed.name)
         .join(ImportedBusiness)
@@ -168,7 +179,8 @@ def one(public_id: str) -> dict:
             "date": clock.local_date(i.recorded_at).isoformat(),
             "result": corrected.get(i.id, i.result),
             "result_label": facts.RESULT_LABELS.get(corrected.get(i.id, i.result)),
-            "score": None,
+            "score": regraded.get(i.id, (i.score, i.grade))[0],
+            "grade": regraded.get(i.id, (i.score, i.grade))[1],
             "source": None,
         }
         for i in ours
@@ -178,6 +190,7 @@ def one(public_id: str) -> dict:
             "result": None,
             "result_label": i.description,
             "score": i.score,
+            "grade": None,
             "source": i.business.feed.name,
         }
         for i in imported

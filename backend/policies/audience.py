@@ -16,7 +16,7 @@ from backend.models import (
     Region,
 )
 from backend.policies.tags import TAGS
-from backend.shops.facts import CATEGORIES, GRADE_MEANINGS, LICENCE_TYPES, SHOP_STATUS_LABELS
+from backend.shops.facts import CATEGORIES, LICENCE_TYPES, RISK_MEANINGS, SHOP_STATUS_LABELS
 
 MAX_DEPTH = 5
 MAX_CONDITIONS = 30
@@ -49,7 +49,7 @@ FIELDS = {
 CHOICES = {
     "category": CATEGORIES,
     "status": {s: SHOP_STATUS_LABELS[s] for s in REACHABLE_SHOPS},
-    "grade": GRADE_MEANINGS,
+    "grade": RISK_MEANINGS,
     "licence": LICENCE_TYPES,
     "tag": TAGS,
 }

@@ -8,6 +8,7 @@ from flask import current_app, send_file
 from flask.views import MethodView
 
 from backend.api import QueryPage, public
+from backend.inspections import grading
 from backend.opendata import geojson, lives_export, search
 from backend.policies import publishing
 from backend.public import blp
@@ -27,6 +28,15 @@ class PolicyAttachment(MethodView):
         response.headers["Content-Disposition"] = f'attachment; filename="{upload_id}.pdf"'
         response.headers["Cache-Control"] = "public, max-age=300"
         return response
+
+
+@blp.route("/grading-rules")
+@public
+class GradingRules(MethodView):
+    @blp.response(200, s.GradingRules)
+    def get(self):
+        """The rules every public grade is scored by: items, points, key items, cut-offs"""
+        return grading.rules()
 
 
 @blp.route("/shops.geojson")

@@ -8,8 +8,9 @@ from marshmallow import validate
 
 from backend.api import Line
 from backend.i18n import reason
-from backend.opendata.search import SORTS
-from backend.shops.facts import CATEGORIES, GRADE_MEANINGS
+from backend.inspections.scoring import GRADES
+from backend.opendata.search import AWAITING_GRADE, SORTS
+from backend.shops.facts import CATEGORIES
 
 
 class LayerQuery(ma.Schema):
@@ -38,9 +39,22 @@ class ShopProperties(ma.Schema):
     address = ma.fields.String()
     status = ma.fields.String(metadata={"enum": ["active", "suspended"]})
     status_label = ma.fields.String(allow_none=True)
-    grade = ma.fields.String(metadata={"description": "A best … D worst"})
+    grade = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "动态等级: A 良好, B 一般, C 较差; null: 待评级"},
+    )
     grade_label = ma.fields.String()
     grade_meaning = ma.fields.String(allow_none=True)
+    grade_score = ma.fields.Integer(allow_none=True, metadata={"description": "0–100"})
+    annual_grade = ma.fields.String(
+        allow_none=True, metadata={"description": "年度等级 of the last 12 months; null: 待评级"}
+    )
+    new_rating_pending = ma.fields.Boolean(
+        metadata={"description": "an appeal of the grade is open (复核中)"}
+    )
+    right_to_reply = ma.fields.String(
+        allow_none=True, metadata={"description": "the owner's statement (商户自述，未经核实)"}
+    )
     page = ma.fields.String(allow_none=True, metadata={"description": "the sticker's page"})
 
 
@@ -68,7 +82,11 @@ class ShopSearch(ma.Schema):
     category = ma.fields.String(load_default=None, validate=validate.OneOf(list(CATEGORIES)))
     street = Line(load_default=None, validate=validate.Length(max=32))
     community = Line(load_default=None, validate=validate.Length(max=32))
-    grade = ma.fields.String(load_default=None, validate=validate.OneOf(list(GRADE_MEANINGS)))
+    grade = ma.fields.String(
+        load_default=None,
+        validate=validate.OneOf([*GRADES, AWAITING_GRADE]),
+        metadata={"description": "动态等级 A, B or C; awaiting: 待评级 (never inspected)"},
+    )
     inspected_since = ma.fields.Date(load_default=None)
     lat = ma.fields.Float(
         load_default=None,
@@ -95,10 +113,55 @@ class StoredLocation(ma.Schema):
     datum = ma.fields.String(metadata={"enum": ["GCJ-02"]})
 
 
+class AnnualGrade(ma.Schema):
+    value = ma.fields.String(allow_none=True, metadata={"description": "null: 待评级"})
+    meaning = ma.fields.String()
+    score = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the average of the 12 months' scores"}
+    )
+    inspections = ma.fields.Integer(metadata={"description": "how many it rests on"})
+
+
+class GradedInspection(ma.Schema):
+    date = ma.fields.String(metadata={"format": "date", "description": "the day in Shanghai"})
+    grade = ma.fields.String()
+    score = ma.fields.Integer()
+
+
+class Appeal(ma.Schema):
+    label = ma.fields.String(metadata={"description": "复核中"})
+    filed_on = ma.fields.String(metadata={"format": "date"})
+
+
+class Reply(ma.Schema):
+    text = ma.fields.String(metadata={"description": "as published, personal data masked"})
+    date = ma.fields.String(metadata={"format": "date"})
+    note = ma.fields.String(metadata={"description": "商户自述，未经核实"})
+
+
 class Grade(ma.Schema):
-    value = ma.fields.String()
-    label = ma.fields.String()
-    meaning = ma.fields.String(allow_none=True)
+    """The public grade, from inspections alone (the regulator's risk grade is not here)."""
+
+    value = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "动态等级: A 良好, B 一般, C 较差; null: 待评级"},
+    )
+    label = ma.fields.String(metadata={"description": "食品安全等级, 经营规范等级 …"})
+    meaning = ma.fields.String(metadata={"description": "良好, 一般, 较差 or 待评级"})
+    face = ma.fields.String(allow_none=True, metadata={"enum": ["笑脸", "平脸", "哭脸", None]})
+    score = ma.fields.Integer(allow_none=True, metadata={"description": "0–100"})
+    annual = ma.fields.Nested(AnnualGrade, metadata={"description": "年度等级"})
+    history = ma.fields.Nested(
+        GradedInspection, many=True, metadata={"description": "the latest three, newest first"}
+    )
+    appeal = ma.fields.Nested(
+        Appeal,
+        allow_none=True,
+        metadata={"description": "an appeal of the grade, open: the grade is shown marked 复核中"},
+    )
+    reply = ma.fields.Nested(
+        Reply, allow_none=True, metadata={"description": "the owner's reply (right to reply)"}
+    )
     legend = ma.fields.String()
 
 
@@ -133,8 +196,9 @@ class PastInspection(ma.Schema):
         allow_none=True, metadata={"description": "ours; null for one a feed brought in"}
     )
     result_label = ma.fields.String(allow_none=True)
-    score = ma.fields.Integer(
-        allow_none=True, metadata={"description": "an imported inspection's score (0–100)"}
+    score = ma.fields.Integer(allow_none=True, metadata={"description": "0–100"})
+    grade = ma.fields.String(
+        allow_none=True, metadata={"description": "动态等级; null for one a feed brought in"}
     )
     source = ma.fields.String(
         allow_none=True,
@@ -151,3 +215,50 @@ class PublicShopDetail(PublicShop):
             "records the district kept before"
         },
     )
+
+
+class GradeMeaning(ma.Schema):
+    value = ma.fields.String(metadata={"enum": ["A", "B", "C"]})
+    meaning = ma.fields.String(metadata={"description": "良好, 一般, 较差"})
+    face = ma.fields.String(metadata={"description": "笑脸, 平脸, 哭脸"})
+    colour = ma.fields.String(metadata={"enum": ["green", "yellow", "red"]})
+
+
+class ScoredItem(ma.Schema):
+    code = ma.fields.String()
+    text = ma.fields.String()
+    points = ma.fields.Integer()
+    key = ma.fields.Boolean(metadata={"description": "a key item (关键项)"})
+
+
+class Cutoffs(ma.Schema):
+    A = ma.fields.Integer(metadata={"description": "a score at or above it is 良好"})
+    B = ma.fields.Integer(metadata={"description": "at or above it 一般; below it 较差"})
+
+
+class RuleVersion(ma.Schema):
+    version = ma.fields.Integer()
+    effective_from = ma.fields.String(metadata={"format": "date"})
+    cutoffs = ma.fields.Nested(Cutoffs)
+    key_failures_to_worst = ma.fields.Integer(
+        metadata={"description": "this many failed key items give 较差 whatever the score"}
+    )
+    items = ma.fields.Nested(ScoredItem, many=True)
+
+
+class ScoredTemplate(ma.Schema):
+    template = ma.fields.String()
+    title = ma.fields.String()
+    categories = ma.fields.List(ma.fields.String())
+    versions = ma.fields.Nested(RuleVersion, many=True, metadata={"description": "oldest first"})
+
+
+class GradingRules(ma.Schema):
+    grades = ma.fields.Nested(GradeMeaning, many=True)
+    awaiting = ma.fields.String(
+        metadata={"description": "what a shop with no counted inspection shows"}
+    )
+    annual_window_days = ma.fields.Integer(
+        metadata={"description": "the 年度等级 averages the scores of this many days"}
+    )
+    templates = ma.fields.Nested(ScoredTemplate, many=True)

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from backend import clock, masking
 from backend.api import public, reads_caller
 from backend.auth import caller_id, current_user, optional_user
+from backend.inspections import grading
 from backend.ratings.schemas import PublicComment
 from backend.scan import blp, schemas
 from backend.shops import facts, public_view, scan
@@ -68,3 +69,13 @@ class ScanPageUpper(MethodView):
     def get(self, code):
         """The printed (upper-case) form of /s/{code}"""
         return _page(code)
+
+
+@blp.route("/grading-rules")
+@public
+class GradingRulesPage(MethodView):
+    @blp.binary("text/html", description="a mobile page in Chinese")
+    def get(self):
+        """The grading rules as a page, linked from every shop's page"""
+        html = render_template("grading_rules.html", rules=grading.rules())
+        return html, 200, {"Content-Type": "text/html; charset=utf-8"}

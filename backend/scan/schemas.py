@@ -19,6 +19,17 @@ from backend.shops.schemas import (
     ShopOut,
 )
 
+GRADE_DOC = {
+    "type": "object",
+    "description": "the public grade, from inspections alone: value (动态等级 of the latest "
+    "counted inspection: A 良好 笑脸, B 一般 平脸, C 较差 哭脸; null reads 待评级), label "
+    "(食品安全等级 for food, 经营规范等级 elsewhere), meaning, face, score (0–100), annual "
+    "(年度等级: value, meaning, score, inspections of the last 12 months), history (the "
+    "latest three: date, grade, score), appeal (label 复核中 and filed_on while an appeal is "
+    "open), reply (the owner's statement: text, date, note 商户自述，未经核实), legend. "
+    "The rules: GET /api/v1/public/grading-rules",
+}
+
 
 class ShopPublic(ma.Schema):
     """What anyone who scans the code sees."""
@@ -46,15 +57,7 @@ class ShopPublic(ma.Schema):
             "description": "what the page leads with: 该商户已注销, 停业整改中（检查不合格）…",
         },
     )
-    risk_grade = ma.fields.String(metadata={"description": "A best … D worst"})
-    grade = ma.fields.Function(
-        facts.grade,
-        metadata={
-            "type": "object",
-            "description": "value (the letter), label (what it grades: 食品安全等级 for food, "
-            "经营规范等级 elsewhere), meaning (良好 … 差), legend (all four letters)",
-        },
-    )
+    grade = ma.fields.Function(facts.grade, metadata=GRADE_DOC)
     rating = ma.fields.Function(
         facts.rating_summary,
         metadata={

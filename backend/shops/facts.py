@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import orjson
+
 from backend.clock import local_date
+from backend.inspections.scoring import AWAITING, GRADES
 
 # Industry categories (行业类别). Keep in step with the README's glossary.
 CATEGORIES = {
@@ -21,26 +24,53 @@ CATEGORIES = {
     "other": "其他",
 }
 
-# What a shop's letter grade is called on its sticker: food safety where food is served
-# or sold, good conduct of business elsewhere. One table; a category not in it takes
-# the default.
+# What a shop's grade is called on its sticker: food safety where food is served or
+# sold, good conduct of business elsewhere. One table; a category not in it takes the
+# default.
 GRADE_LABELS = {
     "catering": "食品安全等级",
     "food_retail": "食品安全等级",
     "pharmacy": "药品经营规范等级",
 }
 DEFAULT_GRADE_LABEL = "经营规范等级"
-GRADE_MEANINGS = {"A": "良好", "B": "一般", "C": "较差", "D": "差"}
-GRADE_LEGEND = " · ".join(f"{letter} {meaning}" for letter, meaning in GRADE_MEANINGS.items())
+# The regulator's risk letters (inspections.risk), for staff and targeting only.
+RISK_MEANINGS = {"A": "良好", "B": "一般", "C": "较差", "D": "差"}
+GRADE_LEGEND = (
+    " · ".join(f"{letter} {g['meaning']}（{g['face']}）" for letter, g in GRADES.items())
+    + f" · {AWAITING}：尚无计入的检查"
+)
+
+
+# What stands beside a grade: an appeal of it still open, and the owner's own statement.
+APPEAL_LABEL = "复核中"
+REPLY_NOTE = "商户自述，未经核实"
 
 
 def grade(shop) -> dict:
-    """The shop's letter grade as a resident reads it: the letter, what it grades, what
-    it means, and the legend of all four."""
+    """The shop's public grade as a resident reads it: the latest counted inspection's
+    letter (动态等级: None and 待评级 before the first), its score and face, what it
+    grades, the twelve months' 年度等级 with how many inspections it rests on, the latest
+    three, an open appeal (复核中, since when), the owner's reply, and the legend. Dates
+    may come as the row's dates or as the scan statement's text: both read as ISO."""
     return {
-        "value": shop.risk_grade,
+        "value": shop.grade,
         "label": GRADE_LABELS.get(shop.category, DEFAULT_GRADE_LABEL),
-        "meaning": GRADE_MEANINGS.get(shop.risk_grade),
+        "meaning": GRADES[shop.grade]["meaning"] if shop.grade else AWAITING,
+        "face": GRADES[shop.grade]["face"] if shop.grade else None,
+        "score": shop.grade_score,
+        "annual": {
+            "value": shop.annual_grade,
+            "meaning": GRADES[shop.annual_grade]["meaning"] if shop.annual_grade else AWAITING,
+            "score": shop.annual_score,
+            "inspections": shop.annual_inspections,
+        },
+        "history": orjson.loads(shop.grade_history),
+        "appeal": {"label": APPEAL_LABEL, "filed_on": str(shop.appeal_filed_on)}
+        if shop.appeal_filed_on
+        else None,
+        "reply": {"text": shop.reply_text, "date": str(shop.reply_on), "note": REPLY_NOTE}
+        if shop.reply_text
+        else None,
         "legend": GRADE_LEGEND,
     }
 
