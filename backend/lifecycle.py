@@ -51,6 +51,12 @@ EVENT_TYPES = (
     "complaint.filed",
     "complaint.substantiated",
     "policy.pushed",
+    "appeal.filed",
+    "appeal.decided",
+    "reply.published",
+    "reply.hidden",
+    "rerating.requested",
+    "rerating.done",
 )
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from backend import clock, creditcode, progress
 from backend.codes import current_shop_code
 from backend.db import write_transaction
+from backend.grades import demo as grades_demo
 from backend.models import (
     BookingEvent,
     BookingSlot,
@@ -46,6 +47,8 @@ STAFF = [
     ("street_admin", "陈立", "admin", "310104003", "天平路街道办事处"),
     ("inspector", "李明", "inspector", "310104003", "天平路市场监管所"),
     ("inspector2", "赵强", "inspector", "310104003", "天平路市场监管所"),
+    # Took part in none of the demo's inspections: the one to decide 老王面馆's appeal.
+    ("reviewer", "周正", "inspector", "310104003", "天平路市场监管所"),
     ("inspector_hunan", "孙伟", "inspector", "310104004", "湖南路市场监管所"),
     ("cadre", "周敏", "cadre", "310104003001", None),
     ("chengguan", "吴刚", "cadre", "310104003", "天平路街道城管中队"),
@@ -77,6 +80,7 @@ def seed_demo(shown=progress.quietly) -> list[str]:
         shops = _seed_shops(regions, shown)
         community = _seed_community_life(regions)
         community += workorder_demo.seed(stub_openid(NEIGHBOURS[0][0]))
+        community += grades_demo.seed(stub_openid("inspector"))
         community += policy_demo.seed(
             StaffAccount.get(
                 StaffAccount.role == "admin", StaffAccount.region == regions[DISTRICT[0]]

@@ -54,6 +54,8 @@ COVERED_ELSEWHERE = {
     f"{ADMIN}/policies": "tests/test_policies.py",
     f"{ADMIN}/policy-attachments": "tests/test_policies.py",
     f"{ADMIN}/policy-preview": "tests/test_policies.py",
+    f"{ADMIN}/appeals": "tests/test_grade_contest.py",
+    f"{ADMIN}/reratings": "tests/test_grade_contest.py",
 }
 
 MISSING_STREET = "310104999"
@@ -657,6 +659,10 @@ def check_shop_status(w):
     assert (after.status, after.lifecycle_seq) == (before.status, before.lifecycle_seq)
 
 
+def check_shop_reply_hide(w):
+    _by_shop_id(w, "POST", "/reply/hide", json={"reason": "defamatory", "note": "越权隐藏"})
+
+
 def check_staff_list(w):
     listed = w.login("admin_a").get(f"{ADMIN}/staff").get_json()
     assert {s["id"] for s in listed} == {w.admin_a.id, w.inspector_a.id, w.cadre_a.id}
@@ -786,6 +792,7 @@ SCOPE_CHECKS = {
     ("GET", f"{ADMIN}/shops/<string:shop_id>/lifecycle"): check_shop_lifecycle,
     ("GET", f"{ADMIN}/shops/<string:shop_id>/lifecycle/verify"): check_shop_lifecycle_verify,
     ("POST", f"{ADMIN}/shops/<string:shop_id>/status"): check_shop_status,
+    ("POST", f"{ADMIN}/shops/<string:shop_id>/reply/hide"): check_shop_reply_hide,
     ("GET", f"{ADMIN}/shops/<string:shop_id>/uploads/<string:upload_id>"): check_shop_upload_get,
     ("POST", f"{ADMIN}/shops/<string:shop_id>/uploads"): check_shop_upload_post,
     ("GET", f"{ADMIN}/staff"): check_staff_list,

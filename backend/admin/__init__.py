@@ -27,6 +27,7 @@ def requires(*roles: str):
 # The route modules register their views on blp, so they are imported after it exists.
 from backend.admin import (  # noqa: E402, F401
     community_routes,
+    grade_routes,
     inspection_routes,
     oversight_routes,
     people_routes,

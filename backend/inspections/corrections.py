@@ -217,3 +217,31 @@ def _refuse_a_repeat(
         corrected_result,
     ):
         raise Conflict("this correction is already on record", key="duplicate_correction")
+
+
+def correct_score(
+    shop: Shop, inspection: Inspection, staff: StaffAccount, note: str, rescored, actor: str
+) -> InspectionCorrection:
+    """A corrected score and grade (an appeal decided 'changed'), as a correction event:
+    the inspection row keeps what was recorded. The caller refreshes the shop's grades."""
+    event = lifecycle.append(
+        shop,
+        "inspection.corrected",
+        actor,
+        {
+            "inspection": inspection.public_id,
+            "refers_to_seq": inspection.event_seq,
+            "note": note,
+            "corrected_score": rescored.score,
+            "corrected_grade": rescored.grade,
+            "rule_version": rescored.version,
+        },
+    )
+    return InspectionCorrection.create(
+        inspection=inspection,
+        staff=staff,
+        note=note,
+        corrected_score=rescored.score,
+        corrected_grade=rescored.grade,
+        event_seq=event.seq,
+    )

@@ -26,4 +26,4 @@ def member(view):
 
 
 # The route modules register their views on blp, so they are imported after it exists.
-from backend.merchant import code_routes, policy_routes, routes  # noqa: E402, F401
+from backend.merchant import code_routes, grade_routes, policy_routes, routes  # noqa: E402, F401

@@ -17,6 +17,7 @@ from backend.models.community import (
     Report,
     ResidentCodeUse,
 )
+from backend.models.grades import GradeAppeal, RerateRequest, ShopReply
 from backend.models.inspections import (
     Finding,
     Inspection,
@@ -117,6 +118,9 @@ ALL_MODELS = [
     ImportedFeed,
     ImportedBusiness,
     ImportedInspection,
+    GradeAppeal,
+    ShopReply,
+    RerateRequest,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel"]

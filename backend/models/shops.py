@@ -49,7 +49,22 @@ class Shop(BaseModel):
     rating_histogram = pw.CharField(max_length=64, default="0,0,0,0,0")
     last_inspection_at = UTCDateTimeField(null=True)
     last_inspection_result = pw.CharField(max_length=32, null=True)
+    # The regulator's risk measure (inspections.risk): never shown to the public.
     risk_grade = pw.CharField(max_length=1, default="B")
+    # The public grades (inspections.scoring): the latest counted inspection's 动态等级
+    # and score, the twelve months' 年度等级 and how many inspections it rests on, and
+    # the latest three as JSON. A null grade reads 待评级.
+    grade = pw.CharField(max_length=1, null=True, index=True)
+    grade_score = pw.SmallIntegerField(null=True)
+    annual_grade = pw.CharField(max_length=1, null=True)
+    annual_score = pw.SmallIntegerField(null=True)
+    annual_inspections = pw.SmallIntegerField(default=0)
+    grade_history = pw.TextField(default="[]")
+    # What the public reads beside the grade: the day an appeal of it was filed while it
+    # is open (复核中), and the owner's statement about the latest inspection (masked).
+    appeal_filed_on = pw.DateField(null=True)
+    reply_text = pw.CharField(max_length=300, null=True)
+    reply_on = pw.DateField(null=True)
     open_rectifications = pw.IntegerField(default=0)
     lifecycle_seq = pw.IntegerField(default=0)
     lifecycle_head = pw.CharField(max_length=64, default=GENESIS_HASH)

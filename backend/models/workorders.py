@@ -16,7 +16,16 @@ from backend.models.people import StaffAccount, User
 from backend.models.regions import Department, Region
 from backend.models.shops import Shop
 
-SOURCES = ("report", "complaint", "rectification", "referral", "device", "open311")
+SOURCES = (
+    "report",
+    "complaint",
+    "rectification",
+    "referral",
+    "device",
+    "open311",
+    "appeal",
+    "rerating",
+)
 PRIORITIES = ("normal", "urgent")
 # dispatched → signed → in_progress → resolved → closed; returned waits for a dispatcher;
 # merged follows another order.
@@ -30,6 +39,9 @@ STATES = (
     "closed",
     "merged",
 )
+# Categories of the orders the shop's own procedures open (backend/grades): no one files
+# them as a problem, through Open311 or a referral.
+PROCEDURE_CATEGORIES = ("grade_appeal", "rerating")
 OPEN_STATES = ("received", "dispatched", "returned", "signed", "in_progress")
 SLA_MARKS = ("on_time", "warning", "overdue")
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")

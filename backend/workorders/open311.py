@@ -15,6 +15,7 @@ from backend import clock, geo, masking, scope
 from backend.db import write_transaction
 from backend.errors import Forbidden, Invalid, NotFound
 from backend.models import ClientKey, Department, Region, ServiceCategory, Shop, WorkOrder
+from backend.models.workorders import PROCEDURE_CATEGORIES
 from backend.workorders import orders
 
 OPEN = ("received", "dispatched", "returned", "signed", "in_progress")
@@ -37,12 +38,15 @@ def services() -> list[dict]:
             "keywords": c.group,
             "group": c.group,
         }
-        for c in ServiceCategory.select().order_by(ServiceCategory.id)
+        for c in ServiceCategory.select()
+        .where(ServiceCategory.code.not_in(PROCEDURE_CATEGORIES))
+        .order_by(ServiceCategory.id)
     ]
 
 
 def definition(code: str) -> dict:
-    if not ServiceCategory.select().where(ServiceCategory.code == code).exists():
+    known = ServiceCategory.select().where(ServiceCategory.code == code).exists()
+    if not known or code in PROCEDURE_CATEGORIES:
         raise NotFound("no such service", key="service_not_found")
     communities = Region.select().where(Region.level == "community").order_by(Region.code)
     return {
@@ -67,7 +71,7 @@ def submit(client: ClientKey | None, data: dict) -> WorkOrder:
         raise Forbidden("api_key is missing, unknown or revoked", key="api_key_invalid")
     with write_transaction():
         category = ServiceCategory.get_or_none(ServiceCategory.code == data["service_code"])
-        if category is None:
+        if category is None or category.code in PROCEDURE_CATEGORIES:
             raise Invalid.field("service_code", "no such service", key="service_not_found")
         if data.get("lat") is None and not data.get("address_string"):
             raise Invalid.field("lat", "a place is needed: lat and long, or address_string")

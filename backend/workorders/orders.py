@@ -25,6 +25,7 @@ from backend.models import (
     User,
     WorkOrder,
 )
+from backend.models.workorders import PROCEDURE_CATEGORIES
 from backend.workdays import WorkingCalendar
 from backend.workorders import history, messages, routing, timeline
 
@@ -291,6 +292,8 @@ def refer(staff: StaffAccount, data: dict) -> WorkOrder:
     """A finding outside the staff member's remit, sent on as an order (转交): about a
     shop in their scope, or a place in their region."""
     with write_transaction():
+        if data["category"] in PROCEDURE_CATEGORIES:  # its own procedure opens one
+            raise Invalid.field("category", "no such category", key="unknown_category")
         category = routing.category(data["category"])
         shop = scope.shop(staff, data["shop"]) if data.get("shop") else None
         if shop is not None:

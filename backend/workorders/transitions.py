@@ -34,6 +34,9 @@ _WORDS = (
 )
 REOPEN_WITHIN = timedelta(days=7)
 FINDINGS = ("substantiated", "not_substantiated")
+# Orders their own procedure decides (an appeal's decision, a re-rating's visit, in
+# backend/grades): the generic resolve and reopen are not open to them.
+DECIDED_ELSEWHERE = ("appeal", "rerating")
 
 
 def _from(order: WorkOrder, *states: str) -> None:
@@ -50,6 +53,29 @@ def _staff_step(staff: StaffAccount, number: str, states, as_dispatcher: bool) -
     (orders.require_dispatcher if as_dispatcher else orders.require_department)(staff, order)
     _from(order, *states)
     return order
+
+
+def _not_decided_elsewhere(order: WorkOrder) -> None:
+    if order.source in DECIDED_ELSEWHERE:
+        raise Conflict(
+            "this order is decided by its appeal or re-rating visit, not by this step",
+            key="decided_elsewhere",
+        )
+
+
+def settle(order: WorkOrder, actor: str, result: str, detail: dict) -> None:
+    """办结 of an order its own procedure has decided, in the caller's transaction."""
+    _from(order, *OPEN_STATES)
+    order.state, order.resolved_at, order.result = "resolved", clock.now(), result
+    orders.set_step_deadline(order, order.resolved_at, None)
+    orders.save(order)
+    history.append(
+        order,
+        "order.resolved",
+        actor,
+        {"result": result, "on_time": orders.resolved_on_time(order), **detail},
+    )
+    messages.tell_reporter(order, "resolved")
 
 
 def _reason(text: str | None, field: str = "reason") -> str:
@@ -129,6 +155,7 @@ def resolve(
     substantiated (photos then as the case has them)."""
     with write_transaction():
         order = _staff_step(staff, number, ("signed", "in_progress"), as_dispatcher=False)
+        _not_decided_elsewhere(order)
         result = (result or "").strip()
         if not result:
             raise Invalid.field("result", "say what was done", key="result_required")
@@ -311,6 +338,7 @@ def reopen_mine(user: User, number: str, reason: str) -> WorkOrder:
     with write_transaction():
         order = orders.mine(user, number, lock=True)
         _from(order, "closed")
+        _not_decided_elsewhere(order)
         if order.rating != "unsatisfied" or order.reopened:
             raise Conflict("this order cannot be reopened", key="reopen_not_allowed")
         if clock.now() - order.closed_at > REOPEN_WITHIN:
@@ -322,6 +350,7 @@ def reopen_mine(user: User, number: str, reason: str) -> WorkOrder:
 def reopen(staff: StaffAccount, number: str, reason: str) -> WorkOrder:
     with write_transaction():
         order = _staff_step(staff, number, ("resolved", "closed"), as_dispatcher=True)
+        _not_decided_elsewhere(order)
         _reopen(order, lifecycle.actor_for_staff(staff), _reason(reason))
     return order
 
