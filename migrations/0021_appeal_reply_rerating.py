@@ -57,7 +57,7 @@ def up(migrator, db):
         inspection = ForeignKeyField(Inspection, unique=True, on_delete="RESTRICT")
         shop = ForeignKeyField(Shop, on_delete="RESTRICT")
         author = ForeignKeyField(User, null=True, on_delete="SET NULL")
-        text = CharField(max_length=300)
+        text = TextField()
         published_at = DateTimeField()
         hidden_at = DateTimeField(null=True)
         hidden_by = ForeignKeyField(Staff, null=True, on_delete="RESTRICT")
@@ -85,7 +85,7 @@ def up(migrator, db):
     db.create_tables([GradeAppeal, ShopReply, RerateRequest])
     migrator.migrate(
         migrator.add_column("shop", "appeal_filed_on", DateField(null=True)),
-        migrator.add_column("shop", "reply_text", CharField(max_length=300, null=True)),
+        migrator.add_column("shop", "reply_text", TextField(null=True)),
         migrator.add_column("shop", "reply_on", DateField(null=True)),
     )
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from backend.errors import Invalid
 from backend.inspections import checklists, scoring
 
 FOOD = [f"FS0{n}" for n in range(1, 9)]
@@ -66,6 +67,8 @@ def test_a_score_exactly_on_a_cutoff_takes_the_better_grade():
     rule = {"version": 1, "cutoffs": {"A": 85, "B": 60}, "key_failures_to_worst": 2}
     assert [scoring.grade_for(s, rule) for s in (85, 84, 60, 59)] == ["A", "B", "B", "C"]
     assert scoring.grade_for(100, rule, 1) == "A" and scoring.grade_for(100, rule, 2) == "C"
+    strictest = {**rule, "key_failures_to_worst": 1}
+    assert scoring.grade_for(100, strictest) == "A"  # no failed key item unless told
 
 
 def test_half_a_point_rounds_up():
@@ -114,9 +117,11 @@ def test_the_rule_in_force_is_the_latest_begun_and_the_first_before_any():
     assert scoring.rule_in_force(template, on - timedelta(days=1))["version"] == 1
     assert scoring.rule_in_force(template, datetime(2025, 1, 1).date())["version"] == 1
     assert scoring.rule_version(template, 3)["effective_from"] == "2028-01-01"
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(Invalid) as refused:
         scoring.rule_version(template, 4)
     assert refused.value.key == "unknown_rule_version"
+    [said] = refused.value.errors["json"]["rule_version"]
+    assert said % said.params == "no scoring rule version 4"
 
 
 def test_no_answered_item_scores_nothing():

@@ -67,7 +67,10 @@ def file(user: User, shop_id: str, inspection_id: str, reason: str, photos: list
             lifecycle.actor_for_user(user),
             {"appeal": appeal.public_id, "inspection": inspection.public_id, "order": order.number},
         )
-        Shop.update(appeal_filed_on=clock.today_local()).where(Shop.id == shop.id).execute()
+        # 复核中 since the earliest appeal still open.
+        Shop.update(appeal_filed_on=pw.fn.COALESCE(Shop.appeal_filed_on, clock.today_local())).where(
+            Shop.id == shop.id
+        ).execute()
     return appeal
 
 

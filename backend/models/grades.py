@@ -45,7 +45,8 @@ class ShopReply(BaseModel):
     inspection = pw.ForeignKeyField(Inspection, unique=True, on_delete="RESTRICT")
     shop = pw.ForeignKeyField(Shop, backref="replies", on_delete="RESTRICT")
     author = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
-    text = pw.CharField(max_length=300)
+    # As published, masked: masking may lengthen what was typed, so not a CharField(300).
+    text = pw.TextField()
     published_at = UTCDateTimeField(default=created_now)
     hidden_at = UTCDateTimeField(null=True)
     hidden_by = pw.ForeignKeyField(StaffAccount, null=True, on_delete="RESTRICT")

@@ -63,7 +63,7 @@ class Shop(BaseModel):
     # What the public reads beside the grade: the day an appeal of it was filed while it
     # is open (复核中), and the owner's statement about the latest inspection (masked).
     appeal_filed_on = pw.DateField(null=True)
-    reply_text = pw.CharField(max_length=300, null=True)
+    reply_text = pw.TextField(null=True)
     reply_on = pw.DateField(null=True)
     open_rectifications = pw.IntegerField(default=0)
     lifecycle_seq = pw.IntegerField(default=0)
