@@ -68,9 +68,8 @@ def file(user: User, shop_id: str, inspection_id: str, reason: str, photos: list
             {"appeal": appeal.public_id, "inspection": inspection.public_id, "order": order.number},
         )
         # 复核中 since the earliest appeal still open.
-        Shop.update(appeal_filed_on=pw.fn.COALESCE(Shop.appeal_filed_on, clock.today_local())).where(
-            Shop.id == shop.id
-        ).execute()
+        since = pw.fn.COALESCE(Shop.appeal_filed_on, clock.today_local())
+        Shop.update(appeal_filed_on=since).where(Shop.id == shop.id).execute()
     return appeal
 
 
