@@ -335,3 +335,19 @@ def test_a_re_rating_visit_is_unannounced_and_its_inspection_may_lower_the_grade
     assert any(d.get("thing4", {}).get("value") == "复查完成：等级B（65分）" for d in told)
     assert events(scene)[-1] == "rerating.done" and visit["id"]
     assert verifies(client, scene)
+
+
+def test_no_one_files_an_appeal_or_a_re_rating_as_a_problem(client, scene):
+    services = client.http.get("/open311/v2/services.json").get_json()
+    codes = {s["service_code"] for s in services}
+    assert "food_safety" in codes and not {"grade_appeal", "rerating"} & codes
+    assert client.http.get("/open311/v2/services/grade_appeal.json").status_code == 404
+    referred = client.login("inspector").post(
+        f"{ADMIN}/work-orders",
+        json={
+            "category": "rerating",
+            "shop": scene["shop"].public_id,
+            "description": "转交一个复查",
+        },
+    )
+    assert referred.status_code == 422 and error_keys(referred) == ["unknown_category"]
