@@ -5,6 +5,7 @@ PYTHON ?= python3.11
 BIN := $(VENV)/bin
 PORT ?= 8000
 STUB_PORT ?= 9100
+REGISTRY_PORT ?= 9200
 export WECHAT_API_BASE ?= http://127.0.0.1:$(STUB_PORT)
 # The printed codes must lead back to this server, whatever port it was given.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
@@ -20,18 +21,21 @@ $(BIN)/citycode: setup.cfg pyproject.toml
 setup: $(BIN)/citycode
 
 # The stub first, then the worker: seed-demo's messages go through the worker to the stub.
-# Ctrl-C stops all three.
+# Ctrl-C stops all four (the business registry's stub beside WeChat's).
+run: export REGISTRY_API_BASE ?= http://127.0.0.1:$(REGISTRY_PORT)
+run: export REGISTRY_KEY ?= citycode-registry-dev
 run: setup
+	$(BIN)/python -m registry_stub --port $(REGISTRY_PORT) & registry=$$!; \
 	$(BIN)/python -m wechat_stub --port $(STUB_PORT) & stub=$$!; \
-	trap "kill $$stub" EXIT INT TERM; \
+	trap "kill $$stub $$registry" EXIT INT TERM; \
 	for _ in $$(seq 50); do \
-	  $(BIN)/python -c 'import urllib.request as u; u.urlopen("$(WECHAT_API_BASE)/__stub__/sent", timeout=1)' 2>/dev/null && break; \
+	  $(BIN)/python -c 'import urllib.request as u; u.urlopen("$(WECHAT_API_BASE)/__stub__/sent", timeout=1); u.urlopen("$(REGISTRY_API_BASE)/__stub__/calls", timeout=1)' 2>/dev/null && break; \
 	  sleep 0.2; \
 	done; \
 	$(BIN)/citycode upgrade && \
-	{ $(BIN)/citycode worker & worker=$$!; trap "kill $$worker $$stub" EXIT INT TERM; } && \
+	{ $(BIN)/citycode worker & worker=$$!; trap "kill $$worker $$stub $$registry" EXIT INT TERM; } && \
 	$(BIN)/citycode seed-demo && \
-	echo "WeChat stub on :$(STUB_PORT), worker running, API on :$(PORT) — docs at http://127.0.0.1:$(PORT)/api/docs" && \
+	echo "WeChat stub on :$(STUB_PORT), registry stub on :$(REGISTRY_PORT), worker running, API on :$(PORT) — docs at http://127.0.0.1:$(PORT)/api/docs" && \
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'backend:create_app()'
 
 # Tests spread over every core (pytest-xdist); `make test PYTEST_ARGS=...` replaces that,

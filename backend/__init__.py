@@ -53,6 +53,7 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
     db.init_app(app)
     _load_keys(app, config, serving)
     _connect_wechat(app, config)
+    _connect_registry(app, config)
     app.extensions["citycode.calendar"] = workdays.WorkingCalendar(
         config.extra_days_off, config.extra_working_days
     )
@@ -123,6 +124,16 @@ def _connect_wechat(app: Flask, config: Config) -> None:
         config.ratelimit_storage_uri,
         config.wechat_messages_per_second,
         f"wechat-subscribe:{config.wechat_appid}",
+    )
+
+
+def _connect_registry(app: Flask, config: Config) -> None:
+    from backend import registry
+
+    app.extensions["citycode.registry"] = registry.RegistryClient(
+        config.registry_api_base,
+        config.registry_key,
+        timeout=(2, config.registry_timeout_seconds),
     )
 
 

@@ -137,6 +137,11 @@ class Config:
     # grade; days after an inspection before they may ask for a re-rating visit.
     appeal_days: int = 21
     rerating_cooloff_days: int = 0
+    # The business registry (backend/registry.py): empty, none configured, and every
+    # registration waits unverified (未核验); `make run` points it at registry_stub.
+    registry_api_base: str = ""
+    registry_key: str = field(default="", repr=False)
+    registry_timeout_seconds: int = 5
     testing: bool = False
 
     @classmethod
@@ -187,6 +192,11 @@ class Config:
             checklists_file=env("CHECKLISTS_FILE", cls.checklists_file),
             appeal_days=_int("APPEAL_DAYS", cls.appeal_days, 1),
             rerating_cooloff_days=_int("RERATING_COOLOFF_DAYS", cls.rerating_cooloff_days),
+            registry_api_base=env("REGISTRY_API_BASE", cls.registry_api_base).rstrip("/"),
+            registry_key=env("REGISTRY_KEY", cls.registry_key),
+            registry_timeout_seconds=_int(
+                "REGISTRY_TIMEOUT_SECONDS", cls.registry_timeout_seconds, 1
+            ),
         )
         values.update(overrides)
         config = cls(**values)
@@ -211,6 +221,8 @@ class Config:
             problems.append("WECHAT_SECRET is the development default")
         if self.wechat_api_base in (Config.wechat_api_base, _local_stub()):
             problems.append("WECHAT_API_BASE points at the local WeChat stub")
+        if not self.registry_api_base:
+            problems.append("REGISTRY_API_BASE is not set: registrations would go unverified")
         if self.database_url.startswith("sqlite"):
             problems.append("DATABASE_URL is SQLite; production runs on PostgreSQL")
         if self.ratelimit_storage_uri.startswith("memory"):

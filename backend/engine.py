@@ -28,6 +28,7 @@ from backend.opendata import lives_export
 from backend.policies import publishing
 from backend.policies import push as policies_push
 from backend.purge import purge
+from backend.shops import registry_check
 from backend.sweeps import sweep_licences
 from backend.workorders import sla
 
@@ -167,6 +168,13 @@ def sweep_rectifications_hourly() -> None:
 def sweep_work_orders() -> None:
     """Every ten minutes: an urgent order has two hours to be signed."""
     sla.sweep()
+
+
+@huey.periodic_task(crontab(minute="*/15"))
+@in_app
+def recheck_unverified_registrations() -> None:
+    """Registrations and claims that went through while the registry was down."""
+    registry_check.recheck_unverified()
 
 
 @huey.task()

@@ -57,6 +57,7 @@ EVENT_TYPES = (
     "reply.hidden",
     "rerating.requested",
     "rerating.done",
+    "registry.checked",
 )
 
 

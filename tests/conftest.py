@@ -139,6 +139,27 @@ def wechat_stub_url():
     stop()
 
 
+REGISTRY_TOKEN = "test-registry-token"  # noqa: S105  the stub's, for tests
+
+
+@pytest.fixture(scope="session")
+def registry_stub_url():
+    from registry_stub import create_app as create_registry
+    from wechat_stub.server import start_in_thread
+
+    url, stop = start_in_thread(create_registry(token=REGISTRY_TOKEN))
+    yield url
+    stop()
+
+
+@pytest.fixture
+def registry_stub(registry_stub_url):
+    """The business-registry stub, reset; tests that want it configure the app with it
+    (`registry_config`); the rest run with no registry, every registration 未核验."""
+    requests.post(f"{registry_stub_url}/__stub__/reset", timeout=5).raise_for_status()
+    return registry_stub_url
+
+
 @pytest.fixture
 def wechat_stub(wechat_stub_url):
     """The stub, reset before the test; `.sent()` lists what our backend sent to it."""

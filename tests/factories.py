@@ -6,6 +6,8 @@ import itertools
 import uuid
 from datetime import date, timedelta
 
+import requests as http
+
 from backend.codes import current_shop_code
 from backend.creditcode import ALPHABET, check_character
 from backend.db import database
@@ -139,13 +141,15 @@ class Factory:
         """A shop registered by stub user `owner` through the real rules, approved by default."""
         from backend.shops import decisions, requests
 
+        credit_code = credit_code or valid_credit_code()
+        self._on_the_registry(credit_code, name)
         with self.app.app_context(), database.connection_context():
             user = self.user(owner)
             shop = requests.register_shop(
                 user,
                 {
                     "name": name,
-                    "credit_code": credit_code or valid_credit_code(),
+                    "credit_code": credit_code,
                     "category": category,
                     "address": "天平路 88 号",
                     "street": street.code,
@@ -157,6 +161,21 @@ class Factory:
                 request = ShopRequest.get(ShopRequest.shop == shop)
                 decisions.approve_request(self.approver(street), request.id)
             return Shop.get_by_id(shop.id)
+
+    def _on_the_registry(self, credit_code: str, name: str) -> None:
+        """A test that runs with the registry stub has its shops' businesses on it."""
+        base = self.app.config["CITYCODE"].registry_api_base
+        if not base:
+            return
+        company = {
+            "name": name,
+            "creditCode": credit_code,
+            "regStatus": "存续",
+            "legalPersonName": "王建军",
+            "regLocation": "上海市徐汇区天平路88号",
+            "companyOrgType": "个体工商户",
+        }
+        http.post(f"{base}/__stub__/companies", json=[company], timeout=5).raise_for_status()
 
     def approver(self, street: Region) -> StaffAccount:
         existing = StaffAccount.get_or_none(

@@ -15,11 +15,13 @@ def test_production_refuses_default_secrets(monkeypatch):
         "WECHAT_API_BASE",
         "RATELIMIT_STORAGE_URI",
         "PUBLIC_BASE_URL",
+        "REGISTRY_API_BASE",
     ):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ConfigError) as refused:
         Config.from_env()
     assert "WECHAT_SECRET" in str(refused.value)
+    assert "REGISTRY_API_BASE" in str(refused.value)
 
 
 def test_production_starts_with_real_settings(monkeypatch):
@@ -30,6 +32,7 @@ def test_production_starts_with_real_settings(monkeypatch):
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://c.xh.gov.cn")
     monkeypatch.setenv("PROXY_HOPS", "1")
+    monkeypatch.setenv("REGISTRY_API_BASE", "https://open.api.tianyancha.com")
     assert Config.from_env().is_production
 
 
@@ -83,6 +86,7 @@ def _production(monkeypatch):
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
         "PUBLIC_BASE_URL": "https://c.xh.gov.cn",
         "PROXY_HOPS": "1",
+        "REGISTRY_API_BASE": "https://open.api.tianyancha.com",
     }.items():
         monkeypatch.setenv(name, value)
 

@@ -65,6 +65,8 @@ class Shop(BaseModel):
     appeal_filed_on = pw.DateField(null=True)
     reply_text = pw.TextField(null=True)
     reply_on = pw.DateField(null=True)
+    # The business registry's last word on its credit code (registry.STATUSES).
+    registry_status = pw.CharField(max_length=16, null=True)
     open_rectifications = pw.IntegerField(default=0)
     lifecycle_seq = pw.IntegerField(default=0)
     lifecycle_head = pw.CharField(max_length=64, default=GENESIS_HASH)
@@ -173,6 +175,10 @@ class ShopRequest(BaseModel):
     # A change only: JSON {field: {"old": …, "new": …}}, the values it replaces kept so a
     # decided change still reads as what it was.
     changes = pw.TextField(null=True)
+    # What the business registry said (shops.registry_check): the verdict, and as JSON
+    # the registered name, address and status beside the differences found.
+    registry_state = pw.CharField(max_length=16, default="unverified", index=True)
+    registry = pw.TextField(null=True)
 
 
 class ShopInvite(BaseModel):

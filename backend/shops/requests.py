@@ -11,7 +11,7 @@ from backend import clock, creditcode, i18n, lifecycle
 from backend.db import lock_for_update, lock_row, write_transaction
 from backend.errors import Conflict, Invalid
 from backend.models import Region, Shop, ShopMembership, ShopRequest, User
-from backend.shops import search_index, status
+from backend.shops import registry_check, search_index, status
 
 WITHDRAWN_NOTE = "the applicant deleted their account"
 
@@ -47,6 +47,7 @@ def register_shop(user: User, data: dict) -> Shop:
     one credit code, but not two at one address: the same registration sent twice
     (a double tap, a retry) is refused, naming the shop already on record."""
     credit_code = _valid_credit_code(data["credit_code"])
+    found = registry_check.consult(credit_code)  # before the transaction: a network call
     with write_transaction():
         lock_row(User, user.id)  # a double tap's two requests take turns
         _refuse_a_second_registration(user, credit_code, data["address"])
@@ -69,7 +70,7 @@ def register_shop(user: User, data: dict) -> Shop:
         )
         search_index.refresh(shop)
         ShopMembership.create(shop=shop, user=user, role="owner")
-        ShopRequest.create(kind="register", shop=shop, user=user)
+        request = ShopRequest.create(kind="register", shop=shop, user=user)
         lifecycle.append(
             shop,
             "shop.registered",
@@ -82,6 +83,7 @@ def register_shop(user: User, data: dict) -> Shop:
                 "region": shop.region_path,
             },
         )
+        registry_check.record(request, shop, found, lifecycle.actor_for_user(user))
     return shop
 
 
@@ -135,6 +137,7 @@ def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> Shop
             "shop_id", "several shops share this credit code; say which one", key="several_shops"
         )
     shop = candidates[0]
+    found = registry_check.consult(code)
     with write_transaction():
         # The shop's row first, as every write to a shop: a double tap's second claim
         # waits here and then finds the first one waiting.
@@ -154,7 +157,9 @@ def claim_shop(user: User, credit_code: str, shop_id: str | None = None) -> Shop
             raise Conflict(
                 "your claim on this shop is already waiting for review", key="claim_pending"
             )
-        return ShopRequest.create(kind="claim", shop=shop, user=user)
+        request = ShopRequest.create(kind="claim", shop=shop, user=user)
+        registry_check.record(request, shop, found, lifecycle.actor_for_user(user))
+        return request
 
 
 def withdraw_requests(user: User) -> None:

@@ -13,6 +13,7 @@ from backend.shops.facts import (
     STATUS_LABELS,
     validity,
 )
+from backend.shops.registry_check import STATE_LABELS
 
 CHANGE_DOC = {
     "type": "object",
@@ -32,11 +33,33 @@ class ShopRequestOut(ma.Schema):
     note = ma.fields.String(allow_none=True)
     shop_id = ma.fields.String(attribute="shop.public_id")
     shop_name = ma.fields.String(attribute="shop.name")
+    shop_address = ma.fields.String(attribute="shop.address")
     changes = ma.fields.Function(
         lambda r: json.loads(r.changes) if r.changes else None, metadata=CHANGE_DOC
     )
     created_at = ma.fields.DateTime()
     decided_at = ma.fields.DateTime(allow_none=True)
+    registry_state = ma.fields.String(
+        metadata={
+            "enum": list(STATE_LABELS),
+            "description": "what the business registry said: verified; mismatch (name or "
+            "address not the registry's: see registry.differences); unverified (it did not "
+            "answer; asked again every 15 minutes); ended or not_found (found on a re-check)",
+        }
+    )
+    registry_state_label = ma.fields.Function(
+        lambda r: STATE_LABELS.get(r.registry_state), metadata={"type": "string"}
+    )
+    registry = ma.fields.Function(
+        lambda r: json.loads(r.registry) if r.registry else None,
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "description": "the registry's name, address, status, entity_type, "
+            "representative (masked), established, differences and checked_at, beside "
+            "the shop's own",
+        },
+    )
 
 
 def _location(shop):
