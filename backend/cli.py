@@ -154,6 +154,22 @@ def sweep_rectifications_command():
     click.echo(f"overdue: {len(marked)}")
 
 
+@click.command("recheck-registry")
+@click.option("--limit", type=int, default=None, help="ask about at most this many shops")
+@with_appcontext
+def recheck_registry_command(limit):
+    """Ask the business registry about every live shop not yet asked today (the worker
+    does it daily), at REGISTRY_LOOKUPS_PER_SECOND; stopped, it goes on where it stopped."""
+    from backend.shops import registry_watch
+
+    with database.connection_context():
+        report = registry_watch.recheck(limit)
+    click.echo(
+        f"asked: {report.asked}, ended: {len(report.ended)}"
+        + (", stopped: the registry did not answer" if report.stopped_early else "")
+    )
+
+
 @click.command("sweep-work-orders")
 @with_appcontext
 def sweep_work_orders_command():
@@ -322,6 +338,7 @@ COMMANDS = (
     rotate_keys_command,
     sweep_licences_command,
     sweep_rectifications_command,
+    recheck_registry_command,
     sweep_work_orders_command,
     adopt_open_reports_command,
     export_lives_command,

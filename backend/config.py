@@ -142,6 +142,8 @@ class Config:
     registry_api_base: str = ""
     registry_key: str = field(default="", repr=False)
     registry_timeout_seconds: int = 5
+    # The daily re-check's pace towards the registry (a provider's quota is per second).
+    registry_lookups_per_second: int = 5
     testing: bool = False
 
     @classmethod
@@ -196,6 +198,9 @@ class Config:
             registry_key=env("REGISTRY_KEY", cls.registry_key),
             registry_timeout_seconds=_int(
                 "REGISTRY_TIMEOUT_SECONDS", cls.registry_timeout_seconds, 1
+            ),
+            registry_lookups_per_second=_int(
+                "REGISTRY_LOOKUPS_PER_SECOND", cls.registry_lookups_per_second, 1
             ),
         )
         values.update(overrides)

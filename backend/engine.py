@@ -28,7 +28,7 @@ from backend.opendata import lives_export
 from backend.policies import publishing
 from backend.policies import push as policies_push
 from backend.purge import purge
-from backend.shops import registry_check
+from backend.shops import registry_check, registry_watch
 from backend.sweeps import sweep_licences
 from backend.workorders import sla
 
@@ -175,6 +175,13 @@ def sweep_work_orders() -> None:
 def recheck_unverified_registrations() -> None:
     """Registrations and claims that went through while the registry was down."""
     registry_check.recheck_unverified()
+
+
+@huey.periodic_task(crontab(minute="0", hour="19"))
+@in_app
+def recheck_registry_daily() -> None:
+    """Every live shop's business, asked of the registry again at its pace."""
+    registry_watch.recheck()
 
 
 @huey.task()

@@ -58,6 +58,7 @@ EVENT_TYPES = (
     "rerating.requested",
     "rerating.done",
     "registry.checked",
+    "registry.ended",
 )
 
 

@@ -1,7 +1,8 @@
 """What the business registry said of a shop's credit code (backend/shops/registry_check.py):
-on each registration or claim, and the last status on the shop."""
+on each registration or claim, and the last status on the shop with the day the daily
+re-check last asked."""
 
-from peewee import CharField, TextField
+from peewee import CharField, DateField, TextField
 
 
 def up(migrator, db):
@@ -12,6 +13,7 @@ def up(migrator, db):
         migrator.add_column("shop_request", "registry", TextField(null=True)),
         migrator.add_index("shop_request", ("registry_state",), False),
         migrator.add_column("shop", "registry_status", CharField(max_length=16, null=True)),
+        migrator.add_column("shop", "registry_checked_on", DateField(null=True)),
     )
 
 
@@ -21,4 +23,5 @@ def down(migrator, db):
         migrator.drop_column("shop_request", "registry_state"),
         migrator.drop_column("shop_request", "registry"),
         migrator.drop_column("shop", "registry_status"),
+        migrator.drop_column("shop", "registry_checked_on"),
     )

@@ -182,3 +182,62 @@ def test_a_claim_on_a_business_that_has_ended_is_refused(client, places, make, r
         "/api/v1/merchant/claims", json={"credit_code": DEREGISTERED}
     )
     assert claimed.status_code == 422 and error_keys(claimed) == ["registry_deregistered"]
+
+
+def _registry_says(registry_stub, code: str, status: str) -> None:
+    company = {
+        "name": "老王面馆",
+        "creditCode": code,
+        "regStatus": status,
+        "legalPersonName": "王建军",
+        "regLocation": "上海市徐汇区天平路88号",
+    }
+    requests.post(f"{registry_stub}/__stub__/companies", json=[company], timeout=5)
+
+
+def test_the_daily_recheck_finds_a_business_that_ended_and_asks_to_close_its_shop(
+    app, client, places, make, registry_stub
+):
+    inspector = make.staff("inspector", "inspector", places["street_a"], name="李明")
+    shop = make.shop("wang", places["street_a"])
+    other = make.shop("li", places["street_a"], name="李记小吃")
+    code = make.code_of(shop)
+    with database.connection_context():
+        Shop.update(grade="A", grade_score=95).where(Shop.id == shop.id).execute()
+    _registry_says(registry_stub, shop.credit_code, "吊销，未注销")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["recheck-registry", "--limit", "1"])
+    assert "asked: 1, ended: 1" in first.output, first.output
+    again = runner.invoke(args=["recheck-registry"])  # goes on with the one not asked today
+    assert "asked: 1, ended: 0" in again.output
+    assert "asked: 0" in runner.invoke(args=["recheck-registry"]).output
+    seen = client.login("passer_by").get(f"/api/v1/scan/{code}").get_json()["shop"]
+    assert seen["status_text"] == "营业执照已被吊销，请谨慎消费"
+    page = client.http.get(f"/s/{code}").get_data(as_text=True)
+    assert "营业执照已被吊销" in page and "✔" not in page
+    # Its grade is frozen: an inspection now changes nothing of it.
+    with app.app_context(), database.connection_context():
+        from backend.inspections import grading
+
+        assert grading.refresh(Shop.get_by_id(shop.id)) is None
+        assert Shop.get_by_id(shop.id).grade == "A"
+        events = [e.type for e in LifecycleEvent.select().where(LifecycleEvent.shop == shop.id)]
+        assert events.count("registry.ended") == 1
+        assert Shop.get_by_id(other.id).registry_status == "active"
+    orders = client.login("street_admin").get("/api/v1/admin/work-orders").get_json()
+    [order] = [o for o in orders if o["source"] == "registry"]
+    assert order["state"] == "received" and "已吊销" in order["description"]
+    assert inspector.id  # the street's staff exist; the order waits for its dispatcher
+
+
+def test_the_daily_recheck_stops_when_the_registry_is_down_and_goes_on_next_time(
+    app, places, make, registry_stub
+):
+    for n in range(3):
+        make.shop(f"owner{n}", places["street_a"], name=f"小店{n}")
+    runner = app.test_cli_runner()
+    faults(registry_stub, "server_error", "server_error", "server_error")
+    stopped = runner.invoke(args=["recheck-registry"])
+    assert "asked: 0" in stopped.output and "stopped" in stopped.output
+    resumed = runner.invoke(args=["recheck-registry"])
+    assert "asked: 3, ended: 0" in resumed.output

@@ -84,18 +84,26 @@ def test_a_rectification_put_right_reads_as_done_and_other_results_have_none():
 
 
 @pytest.mark.parametrize(
-    "status,cause,text",
+    "status,cause,registry,text",
     [
-        ("active", None, "营业中"),
-        ("pending", None, "待审核"),
-        ("closed", "admin_decision", "该商户已注销"),
-        ("suspended", "inspection_failed", "停业整改中（检查不合格）"),
-        ("suspended", "admin_decision", "停业整改中（监管部门决定）"),
-        ("suspended", None, "停业整改中"),
+        ("active", None, None, "营业中"),
+        ("active", None, "active", "营业中"),
+        ("pending", None, None, "待审核"),
+        ("closed", "admin_decision", None, "该商户已注销"),
+        ("closed", "admin_decision", "revoked", "该商户已注销"),
+        ("suspended", "inspection_failed", None, "停业整改中（检查不合格）"),
+        ("suspended", "admin_decision", None, "停业整改中（监管部门决定）"),
+        ("suspended", None, None, "停业整改中"),
+        # What the business registry says comes before anything but our own closing.
+        ("active", None, "deregistered", "工商登记已注销，请谨慎消费"),
+        ("suspended", "inspection_failed", "revoked", "营业执照已被吊销，请谨慎消费"),
+        ("active", None, "cancelled", "工商登记已被撤销，请谨慎消费"),
+        ("active", None, "suspended", "营业中"),
     ],
 )
-def test_what_a_resident_is_told_first_of_a_shops_state(status, cause, text):
-    assert facts.status_text(SimpleNamespace(status=status, status_cause=cause)) == text
+def test_what_a_resident_is_told_first_of_a_shops_state(status, cause, registry, text):
+    shop = SimpleNamespace(status=status, status_cause=cause, registry_status=registry)
+    assert facts.status_text(shop) == text
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from backend.db import lock_for_update, write_transaction
 from backend.inspections import checklists, scoring
 from backend.models import Inspection, Shop
 from backend.models.inspections import corrected_grades, counted
+from backend.registry import ENDED
 
 # The sweep looks back this far past the window, so a day it missed is caught up.
 CATCH_UP = timedelta(days=7)
@@ -41,8 +42,11 @@ def standing(shop: Shop) -> scoring.Standing:
     )
 
 
-def refresh(shop: Shop) -> scoring.Standing:
-    """Store the shop's grades as its inspections give them (caller's transaction)."""
+def refresh(shop: Shop) -> scoring.Standing | None:
+    """Store the shop's grades as its inspections give them (caller's transaction). A shop
+    whose business the registry says has ended keeps the grade it had: frozen."""
+    if shop.registry_status in ENDED:
+        return None
     found = standing(shop)
     changes = {
         "grade": found.grade,
@@ -83,6 +87,8 @@ def age_out() -> list[str]:
             shop = lock_for_update(Shop.select().where(Shop.id == shop_id)).get()
             before = (shop.annual_grade, shop.annual_score, shop.annual_inspections)
             found = refresh(shop)
+            if found is None:  # frozen
+                continue
             if (found.annual_grade, found.annual_score, found.annual_inspections) != before:
                 changed.append(shop.public_id)
     return changed

@@ -67,6 +67,8 @@ class Shop(BaseModel):
     reply_on = pw.DateField(null=True)
     # The business registry's last word on its credit code (registry.STATUSES).
     registry_status = pw.CharField(max_length=16, null=True)
+    # The Shanghai day the daily re-check last asked (shops.registry_watch).
+    registry_checked_on = pw.DateField(null=True)
     open_rectifications = pw.IntegerField(default=0)
     lifecycle_seq = pw.IntegerField(default=0)
     lifecycle_head = pw.CharField(max_length=64, default=GENESIS_HASH)

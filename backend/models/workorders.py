@@ -25,6 +25,7 @@ SOURCES = (
     "open311",
     "appeal",
     "rerating",
+    "registry",
 )
 PRIORITIES = ("normal", "urgent")
 # dispatched → signed → in_progress → resolved → closed; returned waits for a dispatcher;

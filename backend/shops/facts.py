@@ -111,10 +111,21 @@ STATUS_CAUSES = {
 }
 
 
+# What the business registry's end of a business reads as on the shop's page.
+REGISTRY_ENDED_TEXT = {
+    "deregistered": "工商登记已注销",
+    "revoked": "营业执照已被吊销",
+    "cancelled": "工商登记已被撤销",
+}
+
+
 def status_text(shop) -> str:
     """What a resident reading the sticker is told first of the shop's state."""
     if shop.status == "closed":
         return "该商户已注销"
+    ended = REGISTRY_ENDED_TEXT.get(shop.registry_status)
+    if ended:
+        return f"{ended}，请谨慎消费"
     if shop.status == "suspended":
         cause = STATUS_CAUSES.get(shop.status_cause)
         return f"停业整改中（{cause}）" if cause else "停业整改中"

@@ -119,6 +119,7 @@ _public_card = Prepared(
             Shop.address,
             Shop.status,
             Shop.status_cause,
+            Shop.registry_status,
             Shop.grade,
             Shop.grade_score,
             Shop.annual_grade,
