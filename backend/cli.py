@@ -170,6 +170,23 @@ def recheck_registry_command(limit):
     )
 
 
+@click.command("verify-draw")
+@click.argument("document", type=click.File("r", encoding="utf-8"))
+def verify_draw_command(document):
+    """Re-run a sampling plan's draw from its document (GET …/sampling-plans/{id}/
+    document.json): exit 0 when it matches the commitment and the drawn shops and teams."""
+    import json
+
+    from backend.sampling import draw
+
+    problems = draw.verify(json.load(document))
+    for problem in problems:
+        click.echo(f"MISMATCH: {problem}")
+    if problems:
+        raise SystemExit(1)
+    click.echo("the draw re-runs: commitment, shops and teams match")
+
+
 @click.command("sweep-work-orders")
 @with_appcontext
 def sweep_work_orders_command():
@@ -339,6 +356,7 @@ COMMANDS = (
     sweep_licences_command,
     sweep_rectifications_command,
     recheck_registry_command,
+    verify_draw_command,
     sweep_work_orders_command,
     adopt_open_reports_command,
     export_lives_command,

@@ -59,6 +59,7 @@ EVENT_TYPES = (
     "rerating.done",
     "registry.checked",
     "registry.ended",
+    "sampling.fulfilled",
 )
 
 

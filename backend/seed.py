@@ -27,6 +27,7 @@ from backend.models import (
 )
 from backend.people.staffing import create_staff
 from backend.policies import demo as policy_demo
+from backend.sampling import demo as sampling_demo
 from backend.workorders import demo as workorder_demo
 
 DISTRICT = ("310104", "徐汇区")
@@ -81,6 +82,7 @@ def seed_demo(shown=progress.quietly) -> list[str]:
         community = _seed_community_life(regions)
         community += workorder_demo.seed(stub_openid(NEIGHBOURS[0][0]))
         community += grades_demo.seed(stub_openid("inspector"))
+        community += sampling_demo.seed(stub_openid("street_admin"))
         community += policy_demo.seed(
             StaffAccount.get(
                 StaffAccount.role == "admin", StaffAccount.region == regions[DISTRICT[0]]

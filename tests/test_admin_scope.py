@@ -56,6 +56,9 @@ COVERED_ELSEWHERE = {
     f"{ADMIN}/policy-preview": "tests/test_policies.py",
     f"{ADMIN}/appeals": "tests/test_grade_contest.py",
     f"{ADMIN}/reratings": "tests/test_grade_contest.py",
+    f"{ADMIN}/sampling-plans": "tests/test_sampling.py",
+    f"{ADMIN}/sampling-tasks": "tests/test_sampling.py",
+    f"{ADMIN}/me/conflicts": "tests/test_sampling.py",
 }
 
 MISSING_STREET = "310104999"

@@ -34,6 +34,7 @@ from backend.admin import (  # noqa: E402, F401
     policy_routes,
     resident_routes,
     routes,
+    sampling_routes,
     signup_routes,
     workorder_routes,
 )

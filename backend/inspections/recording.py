@@ -31,6 +31,7 @@ from backend.models import (
 )
 from backend.models.base import random_id
 from backend.models.inspections import FAR_AWAY_METRES, NEEDS_TWO_INSPECTORS
+from backend.sampling import tasks as sampling_tasks
 from backend.shops import status
 from backend.shops.facts import RESULT_LABELS
 
@@ -358,6 +359,7 @@ def _publish(shop: Shop, inspection: Inspection, result: str, actor: str) -> Non
     grading.refresh(shop)
     replies.follow_inspection(shop)
     reratings.visited(shop, inspection, actor)
+    sampling_tasks.fulfil(shop, inspection, actor)
 
 
 def _order(

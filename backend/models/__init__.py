@@ -39,6 +39,13 @@ from backend.models.people import (
 from backend.models.policies import Policy, PolicyDelivery, ResidentTag
 from backend.models.ratings import Complaint, Rating
 from backend.models.regions import Department, Region
+from backend.models.sampling import (
+    InspectorConflict,
+    SamplingItem,
+    SamplingPlan,
+    SamplingTask,
+    SamplingTaskMember,
+)
 from backend.models.shops import (
     Employee,
     Honour,
@@ -121,6 +128,11 @@ ALL_MODELS = [
     GradeAppeal,
     ShopReply,
     RerateRequest,
+    SamplingItem,
+    SamplingPlan,
+    SamplingTask,
+    SamplingTaskMember,
+    InspectorConflict,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel"]

@@ -23,4 +23,4 @@ def _cacheable(response):
 
 
 # The route module registers its views on blp, so it is imported after it exists.
-from backend.public import routes  # noqa: E402, F401
+from backend.public import routes, sampling_routes  # noqa: E402, F401

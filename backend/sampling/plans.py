@@ -1,0 +1,222 @@
+"""A sampling plan from draft to draw: an admin sets it inside their region; committing
+freezes the candidate shops (with their risk grade), the inspector pool and the recused
+pairs, and publishes the commitment and the name of the public value that will seed
+the draw; drawing takes that value once announced, reveals the salt and makes the tasks.
+The draw itself is draw.py's, which an auditor re-runs from the plan's document."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import timedelta
+
+import peewee as pw
+
+from backend import audit, clock, scope
+from backend.db import lock_for_update, write_transaction
+from backend.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.models import (
+    Inspection,
+    InspectorConflict,
+    SamplingItem,
+    SamplingPlan,
+    SamplingTask,
+    SamplingTaskMember,
+    Shop,
+    ShopMembership,
+    StaffAccount,
+)
+from backend.models.inspections import counted
+from backend.sampling import draw
+
+DEFAULT_RATIOS = {"A": 1, "B": 2, "C": 10, "D": 30}  # percent, after Henan's 2021 classes
+LIVE = ("active", "suspended")
+
+
+def _admin(staff: StaffAccount) -> None:
+    if staff.role != "admin":
+        raise Forbidden("only an admin plans random inspections", key="admin_only")
+
+
+def create(staff: StaffAccount, data: dict) -> SamplingPlan:
+    _admin(staff)
+    with write_transaction():
+        region = scope.region(staff, data["region"]) if data.get("region") else staff.region
+        known = {i.code for i in SamplingItem.select(SamplingItem.code)}
+        unknown = sorted(set(data["items"]) - known)
+        if unknown:
+            raise Invalid.field(
+                "items",
+                "not on the list of inspection items: %(items)s",
+                key="unknown_sampling_item",
+                params={"items": ", ".join(unknown)},
+            )
+        if data["ends_on"] < data["starts_on"]:
+            raise Invalid.field("ends_on", "ends before it starts", key="ends_before_start")
+        plan = SamplingPlan.create(
+            title=data["title"],
+            region=region,
+            region_path=region.path,
+            items=json.dumps(sorted(set(data["items"]))),
+            categories=json.dumps(sorted(set(data.get("categories") or []))),
+            ratios=json.dumps({**DEFAULT_RATIOS, **(data.get("ratios") or {})}),
+            department=data.get("department"),
+            team_size=data["team_size"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            recusal_days=data["recusal_days"],
+            created_by=staff,
+        )
+        _audit("sampling_plan.created", plan, staff)
+    return plan
+
+
+def _audit(action: str, plan: SamplingPlan, staff: StaffAccount) -> None:
+    audit.record(action, "sampling_plan", plan.public_id, plan.region_path, staff=staff)
+
+
+def in_scope(staff: StaffAccount) -> pw.ModelSelect:
+    return (
+        SamplingPlan.select()
+        .where(scope.under(SamplingPlan.region_path, staff.region_path))
+        .order_by(SamplingPlan.id.desc())
+    )
+
+
+def one(staff: StaffAccount, plan_id: str, lock: bool = False) -> SamplingPlan:
+    query = in_scope(staff).where(SamplingPlan.public_id == plan_id)
+    found = (lock_for_update(query) if lock else query).first()
+    if found is None:
+        raise NotFound("sampling plan not found", key="sampling_plan_not_found")
+    return found
+
+
+def _frozen_lists(plan: SamplingPlan) -> dict:
+    """The candidates, the pool and the recused pairs as the plan stands now."""
+    shops = Shop.select(Shop.id, Shop.public_id, Shop.risk_grade).where(
+        scope.under(Shop.region_path, plan.region_path) & Shop.status.in_(LIVE)
+    )
+    categories = json.loads(plan.categories)
+    if categories:
+        shops = shops.where(Shop.category.in_(categories))
+    shops = list(shops)
+    staff = StaffAccount.select(StaffAccount.id, StaffAccount.user).where(
+        scope.under(StaffAccount.region_path, plan.region_path)
+        & (StaffAccount.role == "inspector")
+        & (StaffAccount.active == True)  # noqa: E712  SQL, not Python
+    )
+    if plan.department_id:
+        staff = staff.where(StaffAccount.department == plan.department_id)
+    staff = list(staff)
+    return {
+        "candidates": sorted([s.public_id, s.risk_grade] for s in shops),
+        "pool": sorted(s.id for s in staff),
+        "recusals": _recusals(plan, shops, staff),
+    }
+
+
+def _recusals(plan: SamplingPlan, shops: list, staff: list) -> list:
+    """回避: inspected it within the plan's days, declared a conflict, or belongs to it."""
+    ids = {s.id: s.public_id for s in shops}
+    members = {s.id for s in staff}
+    since = clock.now() - timedelta(days=plan.recusal_days)
+    pairs = set()
+    recent = Inspection.select(
+        Inspection.shop, Inspection.inspector, Inspection.co_inspector
+    ).where(Inspection.shop.in_(list(ids)) & (Inspection.recorded_at >= since) & counted())
+    for shop_id, lead, co in recent.tuples():
+        pairs |= {(ids[shop_id], who) for who in (lead, co) if who in members}
+    declared = InspectorConflict.select(InspectorConflict.shop, InspectorConflict.staff)
+    for shop_id, who in declared.where(InspectorConflict.shop.in_(list(ids))).tuples():
+        if who in members:
+            pairs.add((ids[shop_id], who))
+    by_user = {s.user_id: s.id for s in staff if s.user_id}
+    belonging = ShopMembership.select(ShopMembership.shop, ShopMembership.user).where(
+        ShopMembership.shop.in_(list(ids)) & ShopMembership.user.in_(list(by_user))
+    )
+    pairs |= {(ids[shop_id], by_user[user]) for shop_id, user in belonging.tuples()}
+    return sorted([shop, who] for shop, who in pairs)
+
+
+def commit(staff: StaffAccount, plan_id: str, public_value_name: str) -> SamplingPlan:
+    _admin(staff)
+    with write_transaction():
+        plan = one(staff, plan_id, lock=True)
+        if plan.state != "draft":
+            raise Conflict("this plan is already committed", key="plan_committed")
+        lists = _frozen_lists(plan)
+        if len(lists["pool"]) < plan.team_size:
+            raise Conflict("fewer inspectors in the pool than a team needs", key="pool_too_small")
+        plan.salt = secrets.token_hex(32)
+        plan.commitment = draw.commitment(
+            lists["candidates"], lists["pool"], lists["recusals"], plan.salt
+        )
+        plan.frozen = json.dumps(lists)
+        plan.public_value_name, plan.state, plan.committed_at = (
+            public_value_name,
+            "committed",
+            clock.now(),
+        )
+        plan.save()
+        _audit("sampling_plan.committed", plan, staff)
+    return plan
+
+
+def draw_plan(staff: StaffAccount, plan_id: str, public_value: str) -> SamplingPlan:
+    _admin(staff)
+    with write_transaction():
+        plan = one(staff, plan_id, lock=True)
+        if plan.state != "committed":
+            raise Conflict("only a committed plan is drawn, once", key="plan_not_committed")
+        plan.public_value, plan.state, plan.drawn_at = public_value, "drawn", clock.now()
+        drawn = draw.run(document(plan))
+        _tasks(plan, drawn)
+        plan.save()
+        _audit("sampling_plan.drawn", plan, staff)
+    return plan
+
+
+def _tasks(plan: SamplingPlan, drawn: draw.Draw) -> None:
+    shops = dict(
+        Shop.select(Shop.public_id, Shop.id).where(Shop.public_id.in_(drawn.shops)).tuples()
+    )
+    for position, public_id in enumerate(drawn.shops, 1):
+        task = SamplingTask.create(
+            plan=plan, shop=shops[public_id], rank=position, deadline=plan.ends_on
+        )
+        for member in drawn.teams[public_id]:
+            SamplingTaskMember.create(task=task, staff=member)
+
+
+def document(plan: SamplingPlan) -> dict:
+    """Everything the draw is a function of, and what it gave once drawn: the file an
+    auditor downloads and `citycode verify-draw` re-runs."""
+    lists = json.loads(plan.frozen or "{}")
+    drawn = None
+    if plan.state == "drawn":
+        drawn = {"shops": [], "teams": {}}
+        tasks = (
+            SamplingTask.select(SamplingTask, Shop.public_id)
+            .join(Shop)
+            .where(SamplingTask.plan == plan)
+            .order_by(SamplingTask.rank)
+        )
+        for task in tasks:
+            drawn["shops"].append(task.shop.public_id)
+            members = SamplingTaskMember.select(SamplingTaskMember.staff).where(
+                SamplingTaskMember.task == task
+            )
+            drawn["teams"][task.shop.public_id] = [
+                m.staff_id for m in members.order_by(SamplingTaskMember.id)
+            ]
+    return {
+        "plan": plan.public_id,
+        "ratios": json.loads(plan.ratios),
+        "team_size": plan.team_size,
+        "commitment": plan.commitment,
+        "public_value_name": plan.public_value_name,
+        "public_value": plan.public_value,
+        "salt": plan.salt if plan.state == "drawn" else None,
+        **lists,
+        "drawn": drawn,
+    }

@@ -1,0 +1,194 @@
+"""Input and output of sampling plans, tasks and conflicts, for staff and the public."""
+
+from __future__ import annotations
+
+import json
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend import clock
+from backend.api import Line, Text
+from backend.shops.facts import CATEGORIES, RESULT_LABELS
+
+STATE_LABELS = {"draft": "草稿", "committed": "已公示承诺值，待抽取", "drawn": "已抽取"}
+
+
+class Ratios(ma.Schema):
+    A = ma.fields.Float(validate=validate.Range(min=0, max=100))
+    B = ma.fields.Float(validate=validate.Range(min=0, max=100))
+    C = ma.fields.Float(validate=validate.Range(min=0, max=100))
+    D = ma.fields.Float(validate=validate.Range(min=0, max=100))
+
+
+class PlanIn(ma.Schema):
+    title = Line(required=True, validate=validate.Length(min=2, max=100))
+    region = ma.fields.String(load_default=None, metadata={"description": "default: mine"})
+    items = ma.fields.List(
+        ma.fields.String(), required=True, validate=validate.Length(min=1, max=20)
+    )
+    categories = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(list(CATEGORIES))), load_default=list
+    )
+    ratios = ma.fields.Nested(
+        Ratios,
+        load_default=None,
+        metadata={"description": "percent of each risk grade drawn; default D 30, C 10, B 2, A 1"},
+    )
+    department = ma.fields.Integer(load_default=None)
+    team_size = ma.fields.Integer(load_default=2, validate=validate.Range(min=2, max=5))
+    starts_on = ma.fields.Date(required=True)
+    ends_on = ma.fields.Date(required=True)
+    recusal_days = ma.fields.Integer(load_default=365, validate=validate.Range(min=0, max=1095))
+
+
+class CommitIn(ma.Schema):
+    public_value_name = Line(
+        required=True,
+        validate=validate.Length(min=4, max=200),
+        metadata={"example": "中国体育彩票超级大乐透第 26141 期开奖号码"},
+    )
+
+
+class DrawIn(ma.Schema):
+    public_value = Line(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "as published, e.g. 03 11 19 25 31 + 05 09"},
+    )
+
+
+class ConflictIn(ma.Schema):
+    shop_id = ma.fields.String(required=True)
+    reason = Text(required=True, validate=validate.Length(min=2, max=200))
+
+
+class ConflictOut(ma.Schema):
+    shop_id = ma.fields.String(attribute="shop.public_id")
+    shop_name = ma.fields.String(attribute="shop.name")
+    reason = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+class PlanOut(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    title = ma.fields.String()
+    state = ma.fields.String(metadata={"enum": list(STATE_LABELS)})
+    state_label = ma.fields.Function(lambda p: STATE_LABELS[p.state], metadata={"type": "string"})
+    items = ma.fields.Function(lambda p: json.loads(p.items), metadata={"type": "array"})
+    categories = ma.fields.Function(lambda p: json.loads(p.categories), metadata={"type": "array"})
+    ratios = ma.fields.Function(lambda p: json.loads(p.ratios), metadata={"type": "object"})
+    team_size = ma.fields.Integer()
+    starts_on = ma.fields.Date()
+    ends_on = ma.fields.Date()
+    recusal_days = ma.fields.Integer()
+    commitment = ma.fields.String(allow_none=True)
+    public_value_name = ma.fields.String(allow_none=True)
+    public_value = ma.fields.String(allow_none=True)
+    committed_at = ma.fields.DateTime(allow_none=True)
+    drawn_at = ma.fields.DateTime(allow_none=True)
+
+
+class TaskOut(ma.Schema):
+    plan_id = ma.fields.String(attribute="plan.public_id")
+    plan_title = ma.fields.String(attribute="plan.title")
+    shop_id = ma.fields.String(attribute="shop.public_id")
+    shop_name = ma.fields.String(attribute="shop.name")
+    address = ma.fields.String(attribute="shop.address")
+    deadline = ma.fields.Date()
+    done = ma.fields.Function(lambda t: t.done_at is not None, metadata={"type": "boolean"})
+    overdue = ma.fields.Function(
+        lambda t: t.done_at is None and t.deadline < clock.today_local(),
+        metadata={"type": "boolean"},
+    )
+
+
+class PublicPlanSummary(ma.Schema):
+    id = ma.fields.String(attribute="public_id")
+    title = ma.fields.String()
+    state = ma.fields.String(metadata={"enum": ["committed", "drawn"]})
+    state_label = ma.fields.Function(lambda p: STATE_LABELS[p.state], metadata={"type": "string"})
+    starts_on = ma.fields.Date()
+    ends_on = ma.fields.Date()
+    commitment = ma.fields.String()
+    public_value_name = ma.fields.String()
+
+
+class PublicResult(ma.Schema):
+    shop_id = ma.fields.String(attribute="shop.public_id")
+    shop_name = ma.fields.String(attribute="shop.name")
+    address = ma.fields.String(attribute="shop.address")
+    rank = ma.fields.Integer()
+    inspected_on = ma.fields.Function(
+        lambda t: (
+            clock.local_date(t.inspection.recorded_at).isoformat() if t.inspection_id else None
+        ),
+        metadata={"type": "string", "format": "date", "nullable": True},
+    )
+    result = ma.fields.Function(
+        lambda t: t.inspection.result if t.inspection_id else None,
+        metadata={"type": "string", "nullable": True},
+    )
+    result_label = ma.fields.Function(
+        lambda t: RESULT_LABELS.get(t.inspection.result) if t.inspection_id else None,
+        metadata={"type": "string", "nullable": True},
+    )
+    grade = ma.fields.Function(
+        lambda t: t.inspection.grade if t.inspection_id else None,
+        metadata={"type": "string", "nullable": True},
+    )
+    score = ma.fields.Function(
+        lambda t: t.inspection.score if t.inspection_id else None,
+        metadata={"type": "integer", "nullable": True},
+    )
+
+
+class ListHashes(ma.Schema):
+    candidates = ma.fields.String()
+    pool = ma.fields.String()
+    recusals = ma.fields.String()
+
+
+class PublicPlan(ma.Schema):
+    """A committed or drawn plan as anyone reads it: enough to check the draw."""
+
+    id = ma.fields.String()
+    title = ma.fields.String()
+    state = ma.fields.String(metadata={"enum": ["committed", "drawn"]})
+    state_label = ma.fields.Function(
+        lambda d: STATE_LABELS[d["state"]], metadata={"type": "string"}
+    )
+    starts_on = ma.fields.Date()
+    ends_on = ma.fields.Date()
+    commitment = ma.fields.String()
+    public_value_name = ma.fields.String()
+    public_value = ma.fields.String(allow_none=True, metadata={"description": "once drawn"})
+    salt = ma.fields.String(allow_none=True, metadata={"description": "revealed once drawn"})
+    hashes = ma.fields.Nested(ListHashes, metadata={"description": "SHA-256 of each frozen list"})
+    candidates = ma.fields.Integer(metadata={"description": "how many shops it drew from"})
+    results = ma.fields.Nested(PublicResult, many=True)
+
+
+class PlanDocument(ma.Schema):
+    """Everything the draw is a function of, and what it gave (`citycode verify-draw`)."""
+
+    plan = ma.fields.String()
+    ratios = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+    team_size = ma.fields.Integer()
+    commitment = ma.fields.String(allow_none=True)
+    public_value_name = ma.fields.String(allow_none=True)
+    public_value = ma.fields.String(allow_none=True)
+    salt = ma.fields.String(allow_none=True, metadata={"description": "once drawn"})
+    candidates = ma.fields.List(
+        ma.fields.List(ma.fields.String()),
+        metadata={"description": "[shop public id, risk grade], sorted"},
+    )
+    pool = ma.fields.List(ma.fields.Integer(), metadata={"description": "staff ids, sorted"})
+    recusals = ma.fields.List(
+        ma.fields.List(ma.fields.Raw()),
+        metadata={"description": "[shop public id, staff id], sorted"},
+    )
+    drawn = ma.fields.Dict(
+        allow_none=True,
+        metadata={"description": "shops (in rank order) and teams ({shop id: [staff id]})"},
+    )
