@@ -59,6 +59,7 @@ COVERED_ELSEWHERE = {
     f"{ADMIN}/sampling-plans": "tests/test_sampling.py",
     f"{ADMIN}/sampling-tasks": "tests/test_sampling.py",
     f"{ADMIN}/me/conflicts": "tests/test_sampling.py",
+    f"{ADMIN}/inspections-due": "tests/test_sampling.py",
 }
 
 MISSING_STREET = "310104999"

@@ -19,6 +19,7 @@ PLANS = "/api/v1/admin/sampling-plans"
 PUBLIC = "/api/v1/public/sampling-plans"
 TASKS = "/api/v1/admin/sampling-tasks"
 CONFLICTS = "/api/v1/admin/me/conflicts"
+DUE = "/api/v1/admin/inspections-due"
 AT_THE_COUNTER = {"lat": 31.2002, "lng": 121.4403}
 LOTTERY = "中国体育彩票超级大乐透第 26141 期开奖号码"
 NUMBERS = "03 11 19 25 31 + 05 09"
@@ -184,3 +185,43 @@ def test_plans_are_an_admins_of_their_region(client, district):
     assert client.login("inspector0").post(PLANS, json=plan_body()).status_code == 403
     unknown = client.login("street_admin").post(PLANS, json=plan_body(items=["nothing"]))
     assert unknown.status_code == 422 and error_keys(unknown) == ["unknown_sampling_item"]
+
+
+def test_a_plans_progress_and_its_overdue_tasks_for_supervision(client, district):
+    plan = drawn_plan(client)
+    admin = client.login("street_admin")
+    progress = admin.get(f"{PLANS}/{plan['id']}/progress").get_json()
+    assert (progress["drawn"], progress["done"], progress["overdue"]) == (4, 0, 0)
+    assert [s["drawn"] for s in progress["by_street"]] == [4]
+    assert admin.get(f"{TASKS}/overdue").get_json() == []
+    clock.travel(timedelta(days=31))
+    admin = client.login("street_admin")
+    assert admin.get(f"{PLANS}/{plan['id']}/progress").get_json()["overdue"] == 4
+    late = admin.get(f"{TASKS}/overdue").get_json()
+    assert len(late) == 4 and all(t["overdue"] for t in late)
+    assert client.login("admin_b").get(f"{TASKS}/overdue").get_json() == []
+    assert client.login("admin_b").get(f"{PLANS}/{plan['id']}/progress").status_code == 404
+
+
+def test_shops_fall_due_by_their_risk_grades_frequency(client, district):
+    shops = district["shops"]  # risk grades A A B C D D
+    now = clock.now()
+    last = {0: 400, 1: 300, 2: 200, 3: 190, 4: 130, 5: None}  # days ago
+    with database.connection_context():
+        for n, days in last.items():
+            at = now - timedelta(days=days) if days is not None else None
+            Shop.update(last_inspection_at=at).where(Shop.id == shops[n].id).execute()
+    listed = client.login("inspector0").get(DUE).get_json()
+    # Never inspected first, then the longest since: A at 400 days, C at 190 (> 182),
+    # D at 130 (> 121); A at 300 and B at 200 are not due yet.
+    assert [s["id"] for s in listed] == [
+        shops[5].public_id,
+        shops[0].public_id,
+        shops[3].public_id,
+        shops[4].public_id,
+    ]
+    assert listed[0]["due_on"] is None and listed[1]["risk_grade"] == "A"
+    elsewhere = client.login("street_admin").get(
+        f"{DUE}?street={district['places']['street_b'].code}"
+    )
+    assert elsewhere.get_json() == []

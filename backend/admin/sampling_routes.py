@@ -9,7 +9,7 @@ from backend.admin import blp, requires
 from backend.api import QueryPage
 from backend.auth import current_staff
 from backend.models.people import STAFF_ROLES
-from backend.sampling import plans, tasks
+from backend.sampling import due, plans, tasks
 from backend.sampling import schemas as s
 
 PLANS = "/sampling-plans"
@@ -75,6 +75,38 @@ class SamplingPlanDocument(MethodView):
     def get(self, plan_id):
         """The plan's document for an auditor (the frozen lists, with the risk grades)"""
         return plans.document(plans.one(current_staff(), plan_id))
+
+
+@blp.route(f"{PLANS}/<string:plan_id>/progress")
+class SamplingPlanProgress(MethodView):
+    @requires("admin")
+    @blp.response(200, s.PlanProgress)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, plan_id):
+        """A drawn plan's tasks: drawn, done, overdue, and by street"""
+        return tasks.progress(plans.one(current_staff(), plan_id))
+
+
+@blp.route("/sampling-tasks/overdue")
+class OverdueSamplingTasks(MethodView):
+    @requires("admin")
+    @blp.response(200, s.TaskOut(many=True))
+    @blp.paginate(QueryPage)
+    def get(self):
+        """Tasks of my region's plans past their deadline and not done, for supervision"""
+        return tasks.overdue_in_scope(current_staff())
+
+
+@blp.route("/inspections-due")
+class InspectionsDue(MethodView):
+    @requires("admin", "inspector")
+    @blp.arguments(s.DueFilter, location="query")
+    @blp.response(200, s.DueShop(many=True))
+    @blp.paginate(QueryPage)
+    def get(self, args):
+        """Shops due a routine inspection by their risk grade (A, B yearly; C twice; D three
+        times a year), never inspected first"""
+        return due.due(current_staff(), args["street"])
 
 
 @blp.route("/sampling-tasks")

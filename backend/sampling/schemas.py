@@ -9,6 +9,7 @@ from marshmallow import validate
 
 from backend import clock
 from backend.api import Line, Text
+from backend.sampling import due
 from backend.shops.facts import CATEGORIES, RESULT_LABELS
 
 STATE_LABELS = {"draft": "草稿", "committed": "已公示承诺值，待抽取", "drawn": "已抽取"}
@@ -191,4 +192,47 @@ class PlanDocument(ma.Schema):
     drawn = ma.fields.Dict(
         allow_none=True,
         metadata={"description": "shops (in rank order) and teams ({shop id: [staff id]})"},
+    )
+
+
+class StreetProgress(ma.Schema):
+    street = ma.fields.String()
+    drawn = ma.fields.Integer()
+    done = ma.fields.Integer()
+    overdue = ma.fields.Integer()
+
+
+class PlanProgress(ma.Schema):
+    drawn = ma.fields.Integer()
+    done = ma.fields.Integer()
+    overdue = ma.fields.Integer()
+    by_street = ma.fields.Nested(StreetProgress, many=True)
+
+
+class DueFilter(ma.Schema):
+    street = ma.fields.String(load_default=None, metadata={"description": "a street's code"})
+
+
+class DueShop(ma.Schema):
+    """A shop due a routine inspection by its risk grade's frequency (staff only)."""
+
+    id = ma.fields.String(attribute="public_id")
+    name = ma.fields.String()
+    address = ma.fields.String()
+    street = ma.fields.String(attribute="street_name")
+    risk_grade = ma.fields.String()
+    last_inspected_on = ma.fields.Function(
+        lambda s: (
+            clock.local_date(s.last_inspection_at).isoformat() if s.last_inspection_at else None
+        ),
+        metadata={"type": "string", "format": "date", "nullable": True},
+    )
+    due_on = ma.fields.Function(
+        lambda s: due.due_on(s).isoformat() if s.last_inspection_at else None,
+        metadata={
+            "type": "string",
+            "format": "date",
+            "nullable": True,
+            "description": "null: never inspected",
+        },
     )

@@ -20,6 +20,7 @@ from backend.errors import Conflict, NotFound
 from backend.models import (
     Inspection,
     InspectorConflict,
+    Region,
     SamplingPlan,
     SamplingTask,
     SamplingTaskMember,
@@ -133,3 +134,40 @@ def public_plan(plan_id: str) -> dict:
         "candidates": len(lists["candidates"]),
         "results": list(tasks),
     }
+
+
+def progress(plan: SamplingPlan) -> dict:
+    """drawn / done / overdue, for the plan and for each street."""
+    today = clock.today_local()
+    rows = (
+        SamplingTask.select(SamplingTask.done_at, SamplingTask.deadline, Region.name)
+        .join(Shop)
+        .join(Region, on=(Shop.street == Region.id))
+        .where(SamplingTask.plan == plan)
+        .tuples()
+    )
+    total = {"drawn": 0, "done": 0, "overdue": 0}
+    streets: dict[str, dict] = {}
+    for done_at, deadline, street in rows:
+        counts = streets.setdefault(street, {"street": street, "drawn": 0, "done": 0, "overdue": 0})
+        for tally in (total, counts):
+            tally["drawn"] += 1
+            tally["done"] += done_at is not None
+            tally["overdue"] += done_at is None and deadline < today
+    return {**total, "by_street": sorted(streets.values(), key=lambda s: s["street"])}
+
+
+def overdue_in_scope(staff: StaffAccount) -> pw.ModelSelect:
+    """Tasks of plans in `staff`'s region past their deadline and not done: for supervision."""
+    return (
+        SamplingTask.select(SamplingTask, SamplingPlan, Shop)
+        .join(SamplingPlan)
+        .switch(SamplingTask)
+        .join(Shop)
+        .where(
+            scope.under(SamplingPlan.region_path, staff.region_path)
+            & SamplingTask.done_at.is_null()
+            & (SamplingTask.deadline < clock.today_local())
+        )
+        .order_by(SamplingTask.deadline, SamplingTask.id)
+    )
