@@ -45,7 +45,7 @@ def _postgres_or_skip(url: str) -> pw.Database:
 
 
 # Rows the migrations themselves write, which every test starts from: kept, not truncated.
-REFERENCE_TABLES = ("service_category",)
+REFERENCE_TABLES = ("service_category", "sampling_item")
 
 
 @pytest.fixture(scope="session")
