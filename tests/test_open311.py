@@ -155,7 +155,7 @@ def test_a_client_posts_within_its_keys_budget(config, make, places):
     from backend import create_app
     from tests.factories import ApiClient
 
-    app = create_app(config.replace(ratelimit_open311="2 per minute"))
+    app = create_app(config.replace(ratelimit_open311="2 per day"))
     client = ApiClient(app)
     first, second = _api_key(app, "app-one"), _api_key(app, "app-two")
     answers = [_post(client, first, description=f"第{n}处垃圾").status_code for n in range(3)]
