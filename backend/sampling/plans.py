@@ -195,20 +195,21 @@ def document(plan: SamplingPlan) -> dict:
     drawn = None
     if plan.state == "drawn":
         drawn = {"shops": [], "teams": {}}
-        tasks = (
-            SamplingTask.select(SamplingTask, Shop.public_id)
+        rows = (
+            SamplingTask.select(Shop.public_id, SamplingTaskMember.staff)
             .join(Shop)
+            .switch(SamplingTask)
+            .join(SamplingTaskMember, pw.JOIN.LEFT_OUTER)
             .where(SamplingTask.plan == plan)
-            .order_by(SamplingTask.rank)
+            .order_by(SamplingTask.rank, SamplingTaskMember.id)
+            .tuples()
         )
-        for task in tasks:
-            drawn["shops"].append(task.shop.public_id)
-            members = SamplingTaskMember.select(SamplingTaskMember.staff).where(
-                SamplingTaskMember.task == task
-            )
-            drawn["teams"][task.shop.public_id] = [
-                m.staff_id for m in members.order_by(SamplingTaskMember.id)
-            ]
+        for shop_id, member in rows:  # one query, teams in the order they were drawn
+            if shop_id not in drawn["teams"]:
+                drawn["shops"].append(shop_id)
+                drawn["teams"][shop_id] = []
+            if member is not None:
+                drawn["teams"][shop_id].append(member)
     return {
         "plan": plan.public_id,
         "ratios": json.loads(plan.ratios),
