@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from pathlib import Path
 
 from backend.sampling import draw
 
 SALT = "ab" * 32
+VECTOR = Path(__file__).parent / "data" / "draw_test_vector.json"
 VALUE = "03 11 19 25 31 + 05 09"
 
 
@@ -131,23 +133,42 @@ def test_the_cap_is_an_even_share_rounded_up_and_one_more():
     assert draw.teams(draw.seed(SALT, VALUE), ["s1"], [], [], 2) == {"s1": []}
 
 
-def test_a_team_is_the_pool_in_rank_order_for_that_shop():
+def test_a_team_is_the_documented_shuffle_of_the_pool_for_that_shop():
     key = draw.seed(SALT, VALUE)
-    pool = [1, 2, 3, 4, 5, 6]
-    drawn = draw.teams(key, ["s7"], pool, [], 3)
-    assert drawn["s7"] == sorted(pool, key=lambda who: draw.rank(key, f"s7:{who}"))[:3]
+    left, expected = [1, 2, 3, 4, 5, 6], []
+    for k in range(3):  # as the README writes it, step by step
+        digest = hmac.new(key, f"s7:{k}".encode(), hashlib.sha256).hexdigest()
+        expected.append(left.pop(int(digest, 16) % len(left)))
+    assert draw.teams(key, ["s7"], [6, 5, 4, 3, 2, 1], [], 3) == {"s7": expected}
+
+
+def test_a_recused_pick_is_set_aside_and_the_shuffle_goes_on():
+    key = draw.seed(SALT, VALUE)
+    first = draw.teams(key, ["s7"], [1, 2, 3, 4, 5, 6], [], 1)["s7"][0]
+    again = draw.teams(key, ["s7"], [1, 2, 3, 4, 5, 6], [["s7", first]], 1)["s7"]
+    left = [who for who in range(1, 7) if who != first]
+    digest = hmac.new(key, b"s7:1", hashlib.sha256).hexdigest()
+    assert again == [left[int(digest, 16) % 5]]
 
 
 def test_an_inspector_at_the_cap_is_passed_over():
     key = draw.seed(SALT, VALUE)
-    # A shop where inspector 1 ranks before inspector 2, so only the cap keeps 1 off it.
-    last = next(
-        f"t{n}" for n in range(100) if draw.rank(key, f"t{n}:1") < draw.rank(key, f"t{n}:2")
-    )
-    shops = ["s1", "s2", "s3", last]
+    shops = ["s1", "s2", "s3", "s4"]
     recused = [[shop, 2] for shop in shops[:3]]  # 2 may not take the first three
     drawn = draw.teams(key, shops, [1, 2], recused, 1)  # cap: ceil(4 × 1 ÷ 2) + 1 = 3
-    assert drawn == {"s1": [1], "s2": [1], "s3": [1], last: [2]}
+    assert drawn == {"s1": [1], "s2": [1], "s3": [1], "s4": [2]}
+
+
+def test_the_published_test_vector_draws_as_published():
+    """The known answer a re-implementation of the README's algorithm must give."""
+    vector = json.loads(VECTOR.read_text("utf-8"))
+    drawn = draw.run(vector)
+    assert (
+        draw.commitment(vector["candidates"], vector["pool"], vector["recusals"], vector["salt"])
+        == vector["commitment"]
+    )
+    assert (drawn.shops, drawn.teams) == (vector["drawn"]["shops"], vector["drawn"]["teams"])
+    assert draw.verify(vector) == []
 
 
 def test_a_grade_the_plan_gives_no_ratio_is_not_drawn():

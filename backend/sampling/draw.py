@@ -17,10 +17,14 @@ Everything here is a function of the frozen document alone — no database, no c
    rank of their id; the first ceil(ratio × n) are drawn (ratio in percent, exactly), at
    least one when the grade has any and its ratio is above 0. The drawn shops, all
    grades together, are then ordered by their rank.
-6. Teams: for each drawn shop in that order, the pool sorted by the rank of
-   "<shop id>:<staff id>"; the first `team_size` who are not recused from the shop and
-   hold fewer than `cap` tasks join it, cap = ceil(tasks × team_size ÷ pool size) + 1.
-   A shop left short keeps the members it got.
+6. Teams: cap = ceil(tasks × team_size ÷ pool size) + 1, the most tasks one inspector
+   is given. For each drawn shop in that order, R is the pool members holding fewer than
+   `cap` tasks so far, ascending. Then for k = 0, 1, 2, … while the team is short of
+   `team_size` and R is not empty: i = (the rank of "<shop id>:<k>", read as a
+   hexadecimal integer) mod len(R); the member at index i (from 0) leaves R and joins
+   the team unless recused from the shop. A shop left short keeps the members it got.
+   (This is a Fisher–Yates shuffle of R, stopped as soon as the team is full: each shop
+   costs a few hashes, not one per inspector.)
 """
 
 from __future__ import annotations
@@ -87,16 +91,19 @@ def teams(key: bytes, shops: list[str], pool: list[int], recusals: list, size: i
     recused = {(shop, staff) for shop, staff in recusals}
     cap = cap_for(len(shops), size, len(pool))
     load = dict.fromkeys(pool, 0)
+    below_cap = sorted(pool)
     drawn = {}
     for shop in shops:
-        team = []
-        for staff in sorted(pool, key=lambda s: rank(key, f"{shop}:{s}")):
-            if len(team) == size:
-                break
-            if (shop, staff) in recused or load[staff] >= cap:
+        team, left, k = [], list(below_cap), 0
+        while len(team) < size and left:
+            staff = left.pop(int(rank(key, f"{shop}:{k}"), 16) % len(left))
+            k += 1
+            if (shop, staff) in recused:
                 continue
             team.append(staff)
             load[staff] += 1
+            if load[staff] == cap:
+                below_cap.remove(staff)
         drawn[shop] = team
     return drawn
 
