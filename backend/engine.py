@@ -28,6 +28,7 @@ from backend.opendata import lives_export
 from backend.policies import publishing
 from backend.policies import push as policies_push
 from backend.purge import purge
+from backend.sampling import publication
 from backend.shops import registry_check, registry_watch
 from backend.sweeps import sweep_licences
 from backend.workorders import sla
@@ -182,6 +183,13 @@ def recheck_unverified_registrations() -> None:
 def recheck_registry_daily() -> None:
     """Every live shop's business, asked of the registry again at its pace."""
     registry_watch.recheck()
+
+
+@huey.periodic_task(crontab(minute="30", hour="18"))
+@in_app
+def flag_late_sampling_results() -> None:
+    """一公开: results of drawn plans still unpublished 20 working days after inspection."""
+    publication.flag_late()
 
 
 @huey.task()

@@ -1,5 +1,6 @@
 """Shapes more than one domain reads or answers with: a place, an uploaded photo, a picture's
-size, an event of a shop's lifecycle record; and a flag read strictly."""
+size, an event of a shop's lifecycle record, an inspector's qualification tags; and a flag
+read strictly."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask_smorest.fields import Upload as UploadField
 from marshmallow import validate
 
 from backend import masking
+from backend.api import Line
 
 
 class Location(ma.Schema):
@@ -72,3 +74,14 @@ class Flag(ma.fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+def Qualifications(metadata: dict | None = None, **kwargs) -> ma.fields.List:  # noqa: N802  a field, named as one
+    """An inspector's qualification tags (食品, 特种设备, …), or those a plan's pool needs:
+    at most ten, each one line of up to 20 characters, kept once each."""
+    return ma.fields.List(
+        Line(validate=validate.Length(min=1, max=20)),
+        validate=validate.Length(max=10),
+        metadata={"example": ["食品", "特种设备"], **(metadata or {})},
+        **kwargs,
+    )

@@ -53,7 +53,17 @@ STAFF = [
     ("inspector_hunan", "孙伟", "inspector", "310104004", "湖南路市场监管所"),
     ("cadre", "周敏", "cadre", "310104003001", None),
     ("chengguan", "吴刚", "cadre", "310104003", "天平路街道城管中队"),
+    # 纪检监察: reads the district's sampling plans and their frozen lists.
+    ("auditor", "钱清", "auditor", "310104", None),
 ]
+
+# The tags a sampling plan's pool may require (the demo's food plans require 食品).
+QUALIFICATIONS = {
+    "inspector": ["食品", "药品"],
+    "inspector2": ["食品"],
+    "reviewer": ["食品"],
+    "inspector_hunan": ["食品"],
+}
 
 
 def stub_openid(user: str) -> str:
@@ -75,6 +85,7 @@ def seed_demo(shown=progress.quietly) -> list[str]:
                 role=role,
                 region=regions[code],
                 department=departments.get(department),
+                qualifications=QUALIFICATIONS.get(user, ()),
             )
             staff.user = User.create(openid=stub_openid(user))
             staff.save()

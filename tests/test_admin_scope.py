@@ -728,6 +728,18 @@ def check_staff_disable(w):
         assert fetch(StaffAccount, id=other.id).active is True
 
 
+def check_staff_qualifications(w):
+    admin = w.login("admin_a")
+    tags = {"qualifications": ["食品"]}
+    refused_like_missing(
+        admin.put(f"{ADMIN}/staff/{w.inspector_b.id}/qualifications", json=tags),
+        admin.put(f"{ADMIN}/staff/{MISSING_ID}/qualifications", json=tags),
+    )
+    assert fetch(StaffAccount, id=w.inspector_b.id).qualifications == "[]"
+    mine = admin.put(f"{ADMIN}/staff/{w.inspector_a.id}/qualifications", json=tags)
+    assert mine.status_code == 200 and mine.get_json()["qualifications"] == ["食品"]
+
+
 def check_stats(w):
     a = w.login("admin_a").get(f"{ADMIN}/stats").get_json()
     assert a["shops"] == 2 and a["shops_by_status"] == {"active": 1, "pending": 1}
@@ -804,6 +816,7 @@ SCOPE_CHECKS = {
     ("GET", f"{ADMIN}/staff/<int:staff_id>"): check_staff_detail,
     ("POST", f"{ADMIN}/staff/<int:staff_id>/binding-code"): check_staff_binding_code,
     ("POST", f"{ADMIN}/staff/<int:staff_id>/disable"): check_staff_disable,
+    ("PUT", f"{ADMIN}/staff/<int:staff_id>/qualifications"): check_staff_qualifications,
     ("GET", f"{ADMIN}/stats"): check_stats,
     ("GET", f"{ADMIN}/streets/<string:street_code>/codes"): check_street_codes,
 }

@@ -4,14 +4,16 @@ tasks fulfilled only by their team's on-site inspection."""
 
 from __future__ import annotations
 
+import csv
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from backend import clock
+from backend import clock, engine
 from backend.db import database
 from backend.models import LifecycleEvent, SamplingTask, Shop
+from backend.sampling import publication
 from tests.factories import error_keys
 
 ADMIN = "/api/v1/admin"
@@ -126,10 +128,8 @@ def test_recused_inspectors_are_never_on_the_team(client, district, make):
         assert [shop_id, team[1]] not in document["recusals"]
 
 
-def test_a_task_is_done_by_its_teams_inspection_on_site_and_not_by_anyone_elses(
-    client, district, make
-):
-    plan = drawn_plan(client)
+def first_task(district):
+    """The first open task of the drawn plan, its shop, a member and a non-member."""
     with database.connection_context():
         task = (
             SamplingTask.select()
@@ -139,42 +139,147 @@ def test_a_task_is_done_by_its_teams_inspection_on_site_and_not_by_anyone_elses(
         )
         shop = Shop.get_by_id(task.shop_id)
         team = {m.staff_id for m in task.members}
-    code = make.code_of(shop)
-    member = next(i for i in district["inspectors"] if i.id in team)
-    outsider = next(i for i in district["inspectors"] if i.id not in team)
     users = {i.id: f"inspector{n}" for n, i in enumerate(district["inspectors"])}
-    mine = client.login(users[member.id]).get(TASKS).get_json()
+    member = next(users[i.id] for i in district["inspectors"] if i.id in team)
+    outsider = next(users[i.id] for i in district["inspectors"] if i.id not in team)
+    return task, shop, member, outsider
+
+
+def inspect_on_site(client, make, user: str, shop: Shop) -> None:
+    inspector = client.login(user)
+    view = inspector.get(f"/api/v1/scan/{make.code_of(shop)}").get_json()
+    recorded = inspector.post(
+        f"{ADMIN}/shops/{shop.public_id}/inspections",
+        json={
+            "scan_proof": view["regulatory"]["scan_proof"]["token"],
+            "location": AT_THE_COUNTER,
+            "checklist": [{"code": f"FS0{n}", "ok": True} for n in range(1, 9)],
+            "result": "pass",
+        },
+    )
+    assert recorded.status_code == 201, recorded.get_json()
+
+
+def public_result(client, plan: dict, shop: Shop) -> dict:
+    results = client.http.get(f"{PUBLIC}/{plan['id']}").get_json()["results"]
+    return next(r for r in results if r["shop_id"] == shop.public_id)
+
+
+def test_a_task_is_done_by_its_teams_inspection_on_site_and_not_by_anyone_elses(
+    client, district, make, app, tmp_path
+):
+    plan = drawn_plan(client)
+    task, shop, member, outsider = first_task(district)
+    mine = client.login(member).get(TASKS).get_json()
     assert shop.public_id in [t["shop_id"] for t in mine]
     assert mine[0]["deadline"] == plan["ends_on"] and mine[0]["done"] is False
 
-    def inspect(user):
-        inspector = client.login(user)
-        view = inspector.get(f"/api/v1/scan/{code}").get_json()
-        recorded = inspector.post(
-            f"{ADMIN}/shops/{shop.public_id}/inspections",
-            json={
-                "scan_proof": view["regulatory"]["scan_proof"]["token"],
-                "location": AT_THE_COUNTER,
-                "checklist": [{"code": f"FS0{n}", "ok": True} for n in range(1, 9)],
-                "result": "pass",
-            },
-        )
-        assert recorded.status_code == 201, recorded.get_json()
-
-    inspect(users[outsider.id])
+    inspect_on_site(client, make, outsider, shop)
     with database.connection_context():
         assert SamplingTask.get_by_id(task.id).done_at is None
-    inspect(users[member.id])
+    clock.travel(timedelta(days=1))
+    inspect_on_site(client, make, member, shop)
     with database.connection_context():
         assert SamplingTask.get_by_id(task.id).inspection_id is not None
         events = [e.type for e in LifecycleEvent.select().where(LifecycleEvent.shop == shop.id)]
     assert events.count("sampling.fulfilled") == 1
-    result = next(
-        r
-        for r in client.http.get(f"{PUBLIC}/{plan['id']}").get_json()["results"]
-        if r["shop_id"] == shop.public_id
+    exported = app.test_cli_runner().invoke(args=["export-lives", str(tmp_path)])
+    assert exported.exit_code == 0, exported.output
+    with open(tmp_path / "inspections.csv", encoding="utf-8", newline="") as feed:
+        rows = [r for r in csv.DictReader(feed) if r["business_id"] == shop.public_id]
+    assert [(r["type"], r["description"].split(" · ")[0]) for r in rows] == [
+        ("initial", "合格"),
+        ("routine", "双随机抽查"),
+    ]
+
+
+def test_results_are_public_once_published_and_late_ones_are_flagged(client, district, make, app):
+    clock.travel(datetime(2026, 12, 7, 10, tzinfo=clock.SHANGHAI) - clock.now())  # a Monday
+    plan = drawn_plan(client)
+    task, shop, member, _ = first_task(district)
+    inspect_on_site(client, make, member, shop)
+    # Done, not yet published: the public sees the shop was drawn, not its result.
+    unpublished = public_result(client, plan, shop)
+    assert (unpublished["result"], unpublished["grade"], unpublished["published_on"]) == (
+        None,
+        None,
+        None,
     )
-    assert (result["result_label"], result["grade"], result["score"]) == ("合格", "A", 100)
+    admin = client.login("street_admin")
+    waiting = admin.get(f"{TASKS}/unpublished").get_json()
+    assert [t["shop_id"] for t in waiting] == [shop.public_id]
+    # The 20th working day after Monday 7 December 2026, New Year's Day off: 5 January.
+    assert waiting[0]["publish_by"] == "2027-01-05" and waiting[0]["published_late_on"] is None
+    assert client.login("admin_b").get(f"{TASKS}/unpublished").get_json() == []
+
+    with app.app_context(), database.connection_context():
+        assert engine.flag_late_sampling_results.call_local() is None
+        assert SamplingTask.get_by_id(task.id).published_late_on is None
+    clock.travel(timedelta(days=29))  # 5 January 2027: the last day
+    with app.app_context(), database.connection_context():
+        assert publication.flag_late() == 0
+    clock.travel(timedelta(days=1))
+    with app.app_context(), database.connection_context():
+        assert publication.flag_late() == 1
+        assert publication.flag_late() == 0  # once
+    admin = client.login("street_admin")
+    late = admin.get(f"{TASKS}/unpublished").get_json()
+    assert late[0]["published_late_on"] == "2027-01-06"
+    assert admin.get(f"{PLANS}/{plan['id']}/progress").get_json()["late"] == 1
+
+    refused = client.login(member).post(f"{PLANS}/{plan['id']}/publish")
+    assert refused.status_code == 403
+    published = admin.post(f"{PLANS}/{plan['id']}/publish")
+    assert published.status_code == 200, published.get_json()
+    assert (published.get_json()["published"], published.get_json()["late"]) == (1, 1)
+    shown = public_result(client, plan, shop)
+    assert (shown["result_label"], shown["grade"], shown["score"]) == ("合格", "A", 100)
+    assert (shown["inspected_on"], shown["published_on"], shown["items_checked"]) == (
+        "2026-12-07",
+        "2027-01-06",
+        8,
+    )
+    assert admin.get(f"{TASKS}/unpublished").get_json() == []
+
+
+def test_a_plans_pool_holds_only_inspectors_with_its_qualifications(client, district):
+    admin = client.login("street_admin")
+    qualified = district["inspectors"][:2]
+    for inspector in qualified:
+        tagged = admin.put(
+            f"{ADMIN}/staff/{inspector.id}/qualifications",
+            json={"qualifications": ["食品", "食品"]},
+        )
+        assert tagged.status_code == 200 and tagged.get_json()["qualifications"] == ["食品"]
+    plan = admin.post(PLANS, json=plan_body(qualifications=["食品"])).get_json()
+    assert plan["qualifications"] == ["食品"]
+    admin.post(f"{PLANS}/{plan['id']}/commit", json={"public_value_name": LOTTERY})
+    document = admin.get(f"{PLANS}/{plan['id']}/document.json").get_json()
+    assert document["pool"] == sorted(i.id for i in qualified)
+    rare = admin.post(PLANS, json=plan_body(qualifications=["特种设备"])).get_json()
+    short = admin.post(f"{PLANS}/{rare['id']}/commit", json={"public_value_name": LOTTERY})
+    assert short.status_code == 409 and error_keys(short) == ["pool_too_small"]
+
+
+def test_a_discipline_auditor_reads_plans_and_their_lists_and_changes_nothing(
+    client, district, make
+):
+    places = district["places"]
+    make.staff("auditor", "auditor", places["street_a"], name="纪检组")
+    make.staff("auditor_b", "auditor", places["street_b"], name="纪检组乙")
+    plan = drawn_plan(client)
+    auditor = client.login("auditor")
+    assert [p["id"] for p in auditor.get(PLANS).get_json()] == [plan["id"]]
+    document = auditor.get(f"{PLANS}/{plan['id']}/document.json").get_json()
+    assert len(document["candidates"]) == 6 and document["salt"]
+    assert auditor.get(f"{PLANS}/{plan['id']}/progress").get_json()["drawn"] == 4
+    assert auditor.get(f"{TASKS}/overdue").status_code == 200
+    assert auditor.post(PLANS, json=plan_body()).status_code == 403
+    assert auditor.post(f"{PLANS}/{plan['id']}/publish").status_code == 403
+    assert auditor.get(f"{ADMIN}/shops").status_code == 403
+    assert auditor.get(f"{ADMIN}/work-orders").status_code == 403
+    other = client.login("auditor_b")
+    assert other.get(f"{PLANS}/{plan['id']}/document.json").status_code == 404
 
 
 def test_plans_are_an_admins_of_their_region(client, district):

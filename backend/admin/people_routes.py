@@ -69,6 +69,18 @@ class StaffBindingCode(MethodView):
         return {"staff": member, "binding_code": code}
 
 
+@blp.route("/staff/<int:staff_id>/qualifications")
+class StaffQualifications(MethodView):
+    @requires("admin")
+    @blp.arguments(schemas.QualificationsIn)
+    @blp.response(200, schemas.StaffOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def put(self, body, staff_id):
+        """Set a staff member's qualification tags (食品, 特种设备, …), which a sampling plan's
+        pool may require"""
+        return staff.set_qualifications(current_staff(), staff_id, body["qualifications"])
+
+
 @blp.route("/staff/<int:staff_id>/disable")
 class StaffDisable(MethodView):
     @requires("admin")

@@ -9,7 +9,7 @@ from backend.admin import blp, requires
 from backend.api import QueryPage
 from backend.auth import current_staff
 from backend.models.people import STAFF_ROLES
-from backend.sampling import due, plans, tasks
+from backend.sampling import due, plans, publication, tasks
 from backend.sampling import schemas as s
 
 PLANS = "/sampling-plans"
@@ -17,7 +17,7 @@ PLANS = "/sampling-plans"
 
 @blp.route(PLANS)
 class SamplingPlans(MethodView):
-    @requires("admin")
+    @requires(*plans.READERS)
     @blp.response(200, s.PlanOut(many=True))
     @blp.paginate(QueryPage)
     def get(self):
@@ -35,7 +35,7 @@ class SamplingPlans(MethodView):
 
 @blp.route(f"{PLANS}/<string:plan_id>")
 class SamplingPlanItem(MethodView):
-    @requires("admin")
+    @requires(*plans.READERS)
     @blp.response(200, s.PlanOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, plan_id):
@@ -67,9 +67,21 @@ class SamplingPlanDraw(MethodView):
         return plans.draw_plan(current_staff(), plan_id, body["public_value"])
 
 
+@blp.route(f"{PLANS}/<string:plan_id>/publish")
+class SamplingPlanPublish(MethodView):
+    @requires("admin")
+    @blp.response(200, s.PlanProgress)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(**{"x-no-body": True})
+    def post(self, plan_id):
+        """Publish the results done so far (一公开, due within 20 working days of each
+        inspection); answers the plan's progress"""
+        return plans.publish(current_staff(), plan_id)
+
+
 @blp.route(f"{PLANS}/<string:plan_id>/document.json")
 class SamplingPlanDocument(MethodView):
-    @requires("admin")
+    @requires(*plans.READERS)
     @blp.response(200, s.PlanDocument)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, plan_id):
@@ -79,7 +91,7 @@ class SamplingPlanDocument(MethodView):
 
 @blp.route(f"{PLANS}/<string:plan_id>/progress")
 class SamplingPlanProgress(MethodView):
-    @requires("admin")
+    @requires(*plans.READERS)
     @blp.response(200, s.PlanProgress)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, plan_id):
@@ -89,12 +101,23 @@ class SamplingPlanProgress(MethodView):
 
 @blp.route("/sampling-tasks/overdue")
 class OverdueSamplingTasks(MethodView):
-    @requires("admin")
+    @requires(*plans.READERS)
     @blp.response(200, s.TaskOut(many=True))
     @blp.paginate(QueryPage)
     def get(self):
         """Tasks of my region's plans past their deadline and not done, for supervision"""
         return tasks.overdue_in_scope(current_staff())
+
+
+@blp.route("/sampling-tasks/unpublished")
+class UnpublishedSamplingResults(MethodView):
+    @requires(*plans.READERS)
+    @blp.response(200, s.TaskOut(many=True))
+    @blp.paginate(QueryPage)
+    def get(self):
+        """Results of my region's plans done and not yet published, the soonest due first
+        (`published_late_on`: past the 20 working days)"""
+        return publication.unpublished_in_scope(current_staff())
 
 
 @blp.route("/inspections-due")

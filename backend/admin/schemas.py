@@ -9,10 +9,10 @@ from marshmallow import validate
 
 from backend import masking
 from backend.api import Line, Phone, Text, row_id_field
-from backend.models.people import STAFF_ROLES
+from backend.models.people import ASSIGNABLE_ROLES
 from backend.models.regions import DEPARTMENT_KINDS
 from backend.models.shops import REQUEST_STATUSES
-from backend.schemas import FreeText, UnmaskedQuery
+from backend.schemas import FreeText, Qualifications, UnmaskedQuery
 from backend.shops.schemas import ShopRequestOut
 
 
@@ -71,14 +71,23 @@ class DepartmentOut(ma.Schema):
 
 class StaffIn(ma.Schema):
     name = Line(required=True, validate=validate.Length(min=1, max=40))
-    role = ma.fields.String(required=True, validate=validate.OneOf(list(STAFF_ROLES)))
+    role = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(list(ASSIGNABLE_ROLES)),
+        metadata={"description": "auditor: 纪检监察, reads sampling plans and their lists"},
+    )
     region = ma.fields.String(required=True, metadata={"description": "scope region code"})
     phone = Phone(load_default=None)
     department = row_id_field(load_default=None)
+    qualifications = Qualifications(load_default=list)
+
+
+class QualificationsIn(ma.Schema):
+    qualifications = Qualifications(required=True)
 
 
 class StaffFilter(ma.Schema):
-    role = ma.fields.String(load_default=None, validate=validate.OneOf(list(STAFF_ROLES)))
+    role = ma.fields.String(load_default=None, validate=validate.OneOf(list(ASSIGNABLE_ROLES)))
     active = ma.fields.Boolean(load_default=None)
 
 
@@ -96,6 +105,10 @@ class StaffOut(ma.Schema):
     department = ma.fields.Function(
         lambda s: s.department.name if s.department_id else None,
         metadata={"type": "string", "nullable": True},
+    )
+    qualifications = ma.fields.Function(
+        lambda s: json.loads(s.qualifications),
+        metadata={"type": "array", "items": {"type": "string"}},
     )
     active = ma.fields.Boolean()
     bound = ma.fields.Function(

@@ -63,6 +63,9 @@ class IdempotentRequest(BaseModel):
 
 
 STAFF_ROLES = ("inspector", "cadre", "admin")
+# 纪检监察: reads sampling plans and their frozen lists in their region, and nothing else.
+AUDITOR = "auditor"
+ASSIGNABLE_ROLES = (*STAFF_ROLES, AUDITOR)
 
 
 class StaffAccount(BaseModel):
@@ -75,6 +78,8 @@ class StaffAccount(BaseModel):
     region_path = pw.CharField(max_length=255, index=True)
     department = pw.ForeignKeyField(Department, null=True, backref="staff", on_delete="SET NULL")
     active = pw.BooleanField(default=True)
+    # JSON list of tags (食品, 特种设备, …) a sampling plan's pool may require.
+    qualifications = pw.TextField(default="[]")
     created_by = pw.ForeignKeyField("self", null=True, on_delete="SET NULL")
     created_at = UTCDateTimeField(default=created_now)
 

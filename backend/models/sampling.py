@@ -35,6 +35,7 @@ class SamplingPlan(BaseModel):
     categories = pw.TextField(default="[]")
     ratios = pw.TextField()
     department = pw.ForeignKeyField(Department, null=True, on_delete="RESTRICT")
+    qualifications = pw.TextField(default="[]")  # JSON: tags every pooled inspector holds
     team_size = pw.SmallIntegerField(default=2)
     starts_on = pw.DateField()
     ends_on = pw.DateField()
@@ -60,6 +61,11 @@ class SamplingTask(BaseModel):
     deadline = pw.DateField()
     inspection = pw.ForeignKeyField(Inspection, null=True, on_delete="RESTRICT")
     done_at = UTCDateTimeField(null=True)
+    # 一公开: due 20 working days after the inspection; late when the daily check found
+    # it unpublished past that day.
+    publish_by = pw.DateField(null=True)
+    published_at = UTCDateTimeField(null=True)
+    published_late_on = pw.DateField(null=True)
 
     class Meta:
         indexes = ((("plan", "shop"), True),)

@@ -32,6 +32,7 @@ from backend.models import (
     ImportedInspection,
     Inspection,
     Region,
+    SamplingTask,
     Shop,
 )
 from backend.models.inspections import corrected_grades, corrected_results, counted
@@ -42,6 +43,8 @@ from backend.shops.facts import RESULT_LABELS
 from backend.text import as_one_line
 
 SHOPS_PER_QUERY = 500
+# LIVES's `type` has no value for a randomly drawn inspection: its description says so.
+SAMPLED_MARK = "双随机抽查"
 # Until the first feed is made, a process asks the engine for it once in this long.
 ASK_AGAIN_SECONDS = 300
 _asked: dict[Path, float] = {}
@@ -191,17 +194,19 @@ def _ours(shop_ids: list[int]) -> dict[int, list]:
     ids = [i.id for i in inspections]
     corrected = corrected_results(ids)
     regraded = corrected_grades(ids)
+    sampled = SamplingTask.select(SamplingTask.inspection).where(SamplingTask.inspection.in_(ids))
+    marks = {inspection_id: SAMPLED_MARK for (inspection_id,) in sampled.tuples()}
     findings: dict[int, list] = {}
     for finding in Finding.select().where(Finding.inspection.in_(ids)).order_by(Finding.id):
         findings.setdefault(finding.inspection_id, []).append(finding)
     by_shop = {}
     for shop_id, rows in groupby(inspections, key=lambda i: i.shop_id):
-        by_shop[shop_id] = list(_days(list(rows), corrected, regraded, findings))
+        by_shop[shop_id] = list(_days(list(rows), corrected, regraded, findings, marks))
     return by_shop
 
 
 def _days(
-    rows: list[Inspection], corrected: dict, regraded: dict, findings: dict
+    rows: list[Inspection], corrected: dict, regraded: dict, findings: dict, marks: dict
 ) -> Iterator[tuple]:
     previous = None
     for number, inspection in enumerate(rows):
@@ -214,13 +219,13 @@ def _days(
             kind = "routine"
         previous = result
         score, grade = regraded.get(inspection.id, (inspection.score, inspection.grade))
+        said = [marks.get(inspection.id), RESULT_LABELS.get(result)]
+        said.append(scoring.GRADES[grade]["meaning"] if grade else None)
         yield (
             clock.local_date(inspection.recorded_at),
             {
                 "score": score,
-                "description": f"{RESULT_LABELS.get(result)} · {scoring.GRADES[grade]['meaning']}"
-                if grade
-                else RESULT_LABELS.get(result),
+                "description": " · ".join(part for part in said if part),
                 "type": kind,
                 "violations": _violations(inspection, findings.get(inspection.id, [])),
             },

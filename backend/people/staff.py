@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from backend import audit, scope
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Invalid
 from backend.models import Department, Region, StaffAccount
-from backend.people.staffing import create_staff, issue_binding_code
+from backend.people.staffing import create_staff, issue_binding_code, qualification_tags
 
 
 def departments(admin: StaffAccount):
@@ -92,6 +94,7 @@ def add_staff(admin: StaffAccount, data: dict) -> tuple[StaffAccount, str]:
             phone=data.get("phone"),
             department=department,
             created_by=admin,
+            qualifications=data.get("qualifications") or (),
         )
         code = issue_binding_code(member)
         audit.record(
@@ -103,6 +106,22 @@ def add_staff(admin: StaffAccount, data: dict) -> tuple[StaffAccount, str]:
             detail={"role": member.role, "region": region.code},
         )
     return member, code
+
+
+def set_qualifications(admin: StaffAccount, staff_id: int, tags: list[str]) -> StaffAccount:
+    with write_transaction():
+        member = staff_member(admin, staff_id, lock=True)
+        member.qualifications = qualification_tags(tags)
+        member.save()
+        audit.record(
+            "staff.qualifications",
+            "staff",
+            member.id,
+            member.region_path,
+            staff=admin,
+            detail={"qualifications": json.loads(member.qualifications)},
+        )
+    return member
 
 
 def new_binding_code(admin: StaffAccount, staff_id: int) -> tuple[StaffAccount, str]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import timedelta
 
 from backend import clock
 from backend.errors import Invalid
 from backend.models import BindingCode, Department, Region, StaffAccount
-from backend.models.people import STAFF_ROLES
+from backend.models.people import ASSIGNABLE_ROLES
 
 BINDING_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 BINDING_CODE_LIFETIME = timedelta(days=3)
@@ -26,13 +27,14 @@ def create_staff(
     phone: str | None = None,
     department: Department | None = None,
     created_by: StaffAccount | None = None,
+    qualifications: list[str] = (),
 ) -> StaffAccount:
-    if role not in STAFF_ROLES:
+    if role not in ASSIGNABLE_ROLES:
         raise Invalid.field(
             "role",
             "must be one of %(choices)s",
             key="not_one_of",
-            params={"choices": ", ".join(STAFF_ROLES)},
+            params={"choices": ", ".join(ASSIGNABLE_ROLES)},
         )
     if (
         department is not None
@@ -52,7 +54,13 @@ def create_staff(
         region_path=region.path,
         department=department,
         created_by=created_by,
+        qualifications=qualification_tags(qualifications),
     )
+
+
+def qualification_tags(tags) -> str:
+    """Stored once each, sorted: a plan's pool compares them as sets."""
+    return json.dumps(sorted(set(tags)), ensure_ascii=False)
 
 
 def issue_binding_code(staff: StaffAccount) -> str:

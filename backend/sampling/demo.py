@@ -18,6 +18,7 @@ def seed(admin_openid: str) -> list[str]:
     settings = {
         "items": ["food_safety"],
         "categories": ["catering", "food_retail"],
+        "qualifications": ["食品"],
         "team_size": 2,
         "recusal_days": 365,
         "starts_on": today,

@@ -27,10 +27,16 @@ from backend.models import (
     StaffAccount,
 )
 from backend.models.inspections import counted
-from backend.sampling import draw
+from backend.models.people import AUDITOR
+from backend.people.staffing import qualification_tags
+from backend.sampling import draw, publication, tasks
 
 DEFAULT_RATIOS = {"A": 1, "B": 2, "C": 10, "D": 30}  # percent, after Henan's 2021 classes
 LIVE = ("active", "suspended")
+BATCH = 500  # rows a statement: well under SQLite's 32,766 bound parameters
+
+
+READERS = ("admin", AUDITOR)  # an auditor reads plans and their lists, changes nothing
 
 
 def _admin(staff: StaffAccount) -> None:
@@ -61,6 +67,7 @@ def create(staff: StaffAccount, data: dict) -> SamplingPlan:
             categories=json.dumps(sorted(set(data.get("categories") or []))),
             ratios=json.dumps({**DEFAULT_RATIOS, **(data.get("ratios") or {})}),
             department=data.get("department"),
+            qualifications=qualification_tags(data.get("qualifications") or ()),
             team_size=data["team_size"],
             starts_on=data["starts_on"],
             ends_on=data["ends_on"],
@@ -91,50 +98,60 @@ def one(staff: StaffAccount, plan_id: str, lock: bool = False) -> SamplingPlan:
     return found
 
 
+def _candidates(plan: SamplingPlan) -> pw.Expression:
+    """The shops the plan draws from: live, in its region, of its categories."""
+    where = scope.under(Shop.region_path, plan.region_path) & Shop.status.in_(LIVE)
+    categories = json.loads(plan.categories)
+    return where & Shop.category.in_(categories) if categories else where
+
+
 def _frozen_lists(plan: SamplingPlan) -> dict:
     """The candidates, the pool and the recused pairs as the plan stands now."""
-    shops = Shop.select(Shop.id, Shop.public_id, Shop.risk_grade).where(
-        scope.under(Shop.region_path, plan.region_path) & Shop.status.in_(LIVE)
-    )
-    categories = json.loads(plan.categories)
-    if categories:
-        shops = shops.where(Shop.category.in_(categories))
-    shops = list(shops)
-    staff = StaffAccount.select(StaffAccount.id, StaffAccount.user).where(
+    shops = Shop.select(Shop.public_id, Shop.risk_grade).where(_candidates(plan))
+    staff = StaffAccount.select(
+        StaffAccount.id, StaffAccount.user, StaffAccount.qualifications
+    ).where(
         scope.under(StaffAccount.region_path, plan.region_path)
         & (StaffAccount.role == "inspector")
         & (StaffAccount.active == True)  # noqa: E712  SQL, not Python
     )
     if plan.department_id:
         staff = staff.where(StaffAccount.department == plan.department_id)
-    staff = list(staff)
+    needed = set(json.loads(plan.qualifications))
+    staff = [s for s in staff if needed <= set(json.loads(s.qualifications))]
     return {
-        "candidates": sorted([s.public_id, s.risk_grade] for s in shops),
+        "candidates": sorted(list(row) for row in shops.tuples()),
         "pool": sorted(s.id for s in staff),
-        "recusals": _recusals(plan, shops, staff),
+        "recusals": _recusals(plan, staff),
     }
 
 
-def _recusals(plan: SamplingPlan, shops: list, staff: list) -> list:
-    """回避: inspected it within the plan's days, declared a conflict, or belongs to it."""
-    ids = {s.id: s.public_id for s in shops}
+def _recusals(plan: SamplingPlan, staff: list) -> list:
+    """回避: inspected it within the plan's days, declared a conflict, or belongs to it.
+    Joined to the candidates in SQL: a plan may draw from a hundred thousand shops."""
     members = {s.id for s in staff}
     since = clock.now() - timedelta(days=plan.recusal_days)
     pairs = set()
-    recent = Inspection.select(
-        Inspection.shop, Inspection.inspector, Inspection.co_inspector
-    ).where(Inspection.shop.in_(list(ids)) & (Inspection.recorded_at >= since) & counted())
-    for shop_id, lead, co in recent.tuples():
-        pairs |= {(ids[shop_id], who) for who in (lead, co) if who in members}
-    declared = InspectorConflict.select(InspectorConflict.shop, InspectorConflict.staff)
-    for shop_id, who in declared.where(InspectorConflict.shop.in_(list(ids))).tuples():
-        if who in members:
-            pairs.add((ids[shop_id], who))
-    by_user = {s.user_id: s.id for s in staff if s.user_id}
-    belonging = ShopMembership.select(ShopMembership.shop, ShopMembership.user).where(
-        ShopMembership.shop.in_(list(ids)) & ShopMembership.user.in_(list(by_user))
+    recent = (
+        Inspection.select(Shop.public_id, Inspection.inspector, Inspection.co_inspector)
+        .join(Shop)
+        .where(_candidates(plan) & (Inspection.recorded_at >= since) & counted())
     )
-    pairs |= {(ids[shop_id], by_user[user]) for shop_id, user in belonging.tuples()}
+    for shop, lead, co in recent.tuples():
+        pairs |= {(shop, who) for who in (lead, co) if who in members}
+    declared = (
+        InspectorConflict.select(Shop.public_id, InspectorConflict.staff)
+        .join(Shop)
+        .where(_candidates(plan))
+    )
+    pairs |= {(shop, who) for shop, who in declared.tuples() if who in members}
+    by_user = {s.user_id: s.id for s in staff if s.user_id}
+    belonging = (
+        ShopMembership.select(Shop.public_id, ShopMembership.user)
+        .join(Shop)
+        .where(_candidates(plan) & ShopMembership.user.in_(list(by_user)))
+    )
+    pairs |= {(shop, by_user[user]) for shop, user in belonging.tuples()}
     return sorted([shop, who] for shop, who in pairs)
 
 
@@ -176,16 +193,40 @@ def draw_plan(staff: StaffAccount, plan_id: str, public_value: str) -> SamplingP
     return plan
 
 
+def publish(staff: StaffAccount, plan_id: str) -> dict:
+    """Publish the plan's results done so far (一公开); its progress after."""
+    _admin(staff)
+    plan = one(staff, plan_id)
+    publication.publish(staff, plan)
+    return tasks.progress(plan)
+
+
 def _tasks(plan: SamplingPlan, drawn: draw.Draw) -> None:
-    shops = dict(
-        Shop.select(Shop.public_id, Shop.id).where(Shop.public_id.in_(drawn.shops)).tuples()
+    """The tasks and their teams, written a batch at a time, not a row at a time."""
+    shop_ids = {}
+    for batch in pw.chunked(drawn.shops, BATCH):
+        query = Shop.select(Shop.public_id, Shop.id).where(Shop.public_id.in_(batch))
+        shop_ids.update(query.tuples())
+    rows = [
+        (plan.id, shop_ids[public_id], position, plan.ends_on)
+        for position, public_id in enumerate(drawn.shops, 1)
+    ]
+    fields = [SamplingTask.plan, SamplingTask.shop, SamplingTask.rank, SamplingTask.deadline]
+    for batch in pw.chunked(rows, BATCH):
+        SamplingTask.insert_many(batch, fields=fields).execute()
+    task_ids = dict(
+        SamplingTask.select(SamplingTask.shop, SamplingTask.id)
+        .where(SamplingTask.plan == plan)
+        .tuples()
     )
-    for position, public_id in enumerate(drawn.shops, 1):
-        task = SamplingTask.create(
-            plan=plan, shop=shops[public_id], rank=position, deadline=plan.ends_on
-        )
-        for member in drawn.teams[public_id]:
-            SamplingTaskMember.create(task=task, staff=member)
+    members = [
+        (task_ids[shop_ids[public_id]], member)
+        for public_id in drawn.shops
+        for member in drawn.teams[public_id]
+    ]
+    fields = [SamplingTaskMember.task, SamplingTaskMember.staff]
+    for batch in pw.chunked(members, BATCH):
+        SamplingTaskMember.insert_many(batch, fields=fields).execute()
 
 
 def document(plan: SamplingPlan) -> dict:

@@ -10,6 +10,7 @@ from marshmallow import validate
 from backend import clock
 from backend.api import Line, Text
 from backend.sampling import due
+from backend.schemas import Qualifications
 from backend.shops.facts import CATEGORIES, RESULT_LABELS
 
 STATE_LABELS = {"draft": "草稿", "committed": "已公示承诺值，待抽取", "drawn": "已抽取"}
@@ -37,6 +38,9 @@ class PlanIn(ma.Schema):
         metadata={"description": "percent of each risk grade drawn; default D 30, C 10, B 2, A 1"},
     )
     department = ma.fields.Integer(load_default=None)
+    qualifications = Qualifications(
+        load_default=list, metadata={"description": "tags every inspector in the pool holds"}
+    )
     team_size = ma.fields.Integer(load_default=2, validate=validate.Range(min=2, max=5))
     starts_on = ma.fields.Date(required=True)
     ends_on = ma.fields.Date(required=True)
@@ -79,6 +83,9 @@ class PlanOut(ma.Schema):
     items = ma.fields.Function(lambda p: json.loads(p.items), metadata={"type": "array"})
     categories = ma.fields.Function(lambda p: json.loads(p.categories), metadata={"type": "array"})
     ratios = ma.fields.Function(lambda p: json.loads(p.ratios), metadata={"type": "object"})
+    qualifications = ma.fields.Function(
+        lambda p: json.loads(p.qualifications), metadata={"type": "array"}
+    )
     team_size = ma.fields.Integer()
     starts_on = ma.fields.Date()
     ends_on = ma.fields.Date()
@@ -102,6 +109,15 @@ class TaskOut(ma.Schema):
         lambda t: t.done_at is None and t.deadline < clock.today_local(),
         metadata={"type": "boolean"},
     )
+    publish_by = ma.fields.Date(
+        allow_none=True, metadata={"description": "once done: the last day to publish it"}
+    )
+    published = ma.fields.Function(
+        lambda t: t.published_at is not None, metadata={"type": "boolean"}
+    )
+    published_late_on = ma.fields.Date(
+        allow_none=True, metadata={"description": "the day the daily check found it late"}
+    )
 
 
 class PublicPlanSummary(ma.Schema):
@@ -115,33 +131,40 @@ class PublicPlanSummary(ma.Schema):
     public_value_name = ma.fields.String()
 
 
+def _published(task):
+    """The task's inspection once its result is published (一公开); None before."""
+    return task.inspection if task.published_at and task.inspection_id else None
+
+
+def _result(read, schema_type: str, **metadata):
+    def value(task):
+        inspection = _published(task)
+        return read(inspection) if inspection else None
+
+    return ma.fields.Function(value, metadata={"type": schema_type, "nullable": True, **metadata})
+
+
 class PublicResult(ma.Schema):
+    """A drawn shop; its result once the department has published it."""
+
     shop_id = ma.fields.String(attribute="shop.public_id")
     shop_name = ma.fields.String(attribute="shop.name")
     address = ma.fields.String(attribute="shop.address")
     rank = ma.fields.Integer()
-    inspected_on = ma.fields.Function(
-        lambda t: (
-            clock.local_date(t.inspection.recorded_at).isoformat() if t.inspection_id else None
-        ),
+    published_on = ma.fields.Function(
+        lambda t: clock.local_date(t.published_at).isoformat() if t.published_at else None,
         metadata={"type": "string", "format": "date", "nullable": True},
     )
-    result = ma.fields.Function(
-        lambda t: t.inspection.result if t.inspection_id else None,
-        metadata={"type": "string", "nullable": True},
+    inspected_on = _result(
+        lambda i: clock.local_date(i.recorded_at).isoformat(), "string", format="date"
     )
-    result_label = ma.fields.Function(
-        lambda t: RESULT_LABELS.get(t.inspection.result) if t.inspection_id else None,
-        metadata={"type": "string", "nullable": True},
+    result = _result(lambda i: i.result, "string")
+    result_label = _result(lambda i: RESULT_LABELS.get(i.result), "string")
+    items_checked = _result(
+        lambda i: len(json.loads(i.checklist)), "integer", description="checklist items answered"
     )
-    grade = ma.fields.Function(
-        lambda t: t.inspection.grade if t.inspection_id else None,
-        metadata={"type": "string", "nullable": True},
-    )
-    score = ma.fields.Function(
-        lambda t: t.inspection.score if t.inspection_id else None,
-        metadata={"type": "integer", "nullable": True},
-    )
+    grade = _result(lambda i: i.grade, "string")
+    score = _result(lambda i: i.score, "integer")
 
 
 class ListHashes(ma.Schema):
@@ -200,12 +223,16 @@ class StreetProgress(ma.Schema):
     drawn = ma.fields.Integer()
     done = ma.fields.Integer()
     overdue = ma.fields.Integer()
+    published = ma.fields.Integer()
+    late = ma.fields.Integer(metadata={"description": "results published late or not yet"})
 
 
 class PlanProgress(ma.Schema):
     drawn = ma.fields.Integer()
     done = ma.fields.Integer()
     overdue = ma.fields.Integer()
+    published = ma.fields.Integer()
+    late = ma.fields.Integer(metadata={"description": "results published late or not yet"})
     by_street = ma.fields.Nested(StreetProgress, many=True)
 
 

@@ -27,7 +27,7 @@ from backend.models import (
     Shop,
     StaffAccount,
 )
-from backend.sampling import draw
+from backend.sampling import draw, publication
 
 PUBLIC_STATES = ("committed", "drawn")
 
@@ -72,6 +72,7 @@ def fulfil(shop: Shop, inspection: Inspection, actor: str) -> None:
     )
     for task in open_tasks:
         task.inspection, task.done_at = inspection, clock.now()
+        task.publish_by = publication.due_on(inspection)
         task.save()
         lifecycle.append(
             shop,
@@ -137,23 +138,32 @@ def public_plan(plan_id: str) -> dict:
 
 
 def progress(plan: SamplingPlan) -> dict:
-    """drawn / done / overdue, for the plan and for each street."""
+    """drawn / done / overdue / published / published late, for the plan and each street."""
     today = clock.today_local()
     rows = (
-        SamplingTask.select(SamplingTask.done_at, SamplingTask.deadline, Region.name)
+        SamplingTask.select(
+            SamplingTask.done_at,
+            SamplingTask.deadline,
+            SamplingTask.published_at,
+            SamplingTask.published_late_on,
+            Region.name,
+        )
         .join(Shop)
         .join(Region, on=(Shop.street == Region.id))
         .where(SamplingTask.plan == plan)
         .tuples()
     )
-    total = {"drawn": 0, "done": 0, "overdue": 0}
+    tallies = ("drawn", "done", "overdue", "published", "late")
+    total = dict.fromkeys(tallies, 0)
     streets: dict[str, dict] = {}
-    for done_at, deadline, street in rows:
-        counts = streets.setdefault(street, {"street": street, "drawn": 0, "done": 0, "overdue": 0})
+    for done_at, deadline, published_at, late_on, street in rows:
+        counts = streets.setdefault(street, {"street": street, **dict.fromkeys(tallies, 0)})
         for tally in (total, counts):
             tally["drawn"] += 1
             tally["done"] += done_at is not None
             tally["overdue"] += done_at is None and deadline < today
+            tally["published"] += published_at is not None
+            tally["late"] += late_on is not None
     return {**total, "by_street": sorted(streets.values(), key=lambda s: s["street"])}
 
 
