@@ -241,3 +241,16 @@ def test_the_daily_recheck_stops_when_the_registry_is_down_and_goes_on_next_time
     assert "asked: 0" in stopped.output and "stopped" in stopped.output
     resumed = runner.invoke(args=["recheck-registry"])
     assert "asked: 3, ended: 0" in resumed.output
+
+
+def test_the_demo_shows_a_registration_whose_name_differs_from_the_registry(app, registry_stub):
+    from backend.models import ShopRequest
+
+    seeded = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert seeded.exit_code == 0, seeded.output
+    with database.connection_context():
+        states = {
+            request.shop.name: request.registry_state for request in ShopRequest.select().join(Shop)
+        }
+    assert states.pop("小杨烧烤") == "mismatch"
+    assert set(states.values()) == {"verified"}
