@@ -16,6 +16,9 @@ from backend import MAX_REQUEST_BYTES, i18n, wechat
 
 log = logging.getLogger(__name__)
 
+# What a database that is down, hung or out of connections raises: 503, try again.
+DATABASE_DOWN = (pw.OperationalError, pw.InterfaceError, MaxConnectionsExceeded)
+
 
 class DomainError(Exception):
     """A rule said no. Services raise these; this module turns them into HTTP once."""

@@ -31,7 +31,10 @@ def test_alive_and_serving_keys_while_the_database_is_away(config):
     keys = http.get("/.well-known/jwks.json")
     assert keys.status_code == 200 and keys.get_json()["keys"]
     assert http.get("/readyz").status_code == 503
-    scan = http.get("/s/ABCDEFGH23")
+    page = http.get("/s/ABCDEFGH23")  # a phone's camera: a page it can show, in Chinese
+    assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+    assert "服务暂时不可用，请稍后再试" in page.get_data(as_text=True)
+    scan = http.get("/api/v1/public/sampling-plans")
     assert scan.status_code == 503 and error_keys(scan) == ["database_unavailable"]
 
 

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from backend import clock, masking
 from backend.api import public, reads_caller
 from backend.auth import caller_id, current_user, optional_user
+from backend.errors import DATABASE_DOWN
 from backend.inspections import grading
 from backend.ratings.schemas import PublicComment
 from backend.scan import blp, schemas
@@ -29,6 +30,15 @@ class ScanApi(MethodView):
 
 
 def _page(code: str):
+    try:
+        return _shop_page(code)
+    except DATABASE_DOWN:
+        # A phone's camera shows whatever comes back: a page in Chinese, not JSON.
+        html = render_template("unavailable.html")
+        return html, 503, {"Content-Type": "text/html; charset=utf-8", "Retry-After": "5"}
+
+
+def _shop_page(code: str):
     result = scan.read(code, optional_user())
     status = 200 if result.verdict == "official" else 404
     html = render_template(
@@ -56,6 +66,7 @@ def _local_day(moment: str) -> str:
 class ScanPage(MethodView):
     @blp.binary("text/html", description="a mobile page in Chinese")
     @blp.alt_response(404, description="not an official code, or replaced (still an HTML page)")
+    @blp.alt_response(503, description="服务暂时不可用，请稍后再试 (an HTML page)")
     def get(self, code):
         """The page a phone camera outside WeChat opens"""
         return _page(code)
@@ -66,6 +77,7 @@ class ScanPage(MethodView):
 class ScanPageUpper(MethodView):
     @blp.binary("text/html", description="the same page; printed URLs are upper case")
     @blp.alt_response(404, description="not an official code, or replaced (still an HTML page)")
+    @blp.alt_response(503, description="服务暂时不可用，请稍后再试 (an HTML page)")
     def get(self, code):
         """The printed (upper-case) form of /s/{code}"""
         return _page(code)
