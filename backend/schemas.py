@@ -11,7 +11,7 @@ from flask_smorest.fields import Upload as UploadField
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Line
+from backend.fields import Line
 
 
 class Location(ma.Schema):

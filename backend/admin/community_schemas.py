@@ -6,7 +6,6 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Line, Moment, Text
 from backend.community import polls
 from backend.community.reports import CATEGORIES
 from backend.community.schemas import (
@@ -16,6 +15,7 @@ from backend.community.schemas import (
     PollSummary,
     ReportOut,
 )
+from backend.fields import Line, Moment, Text
 from backend.models.community import REPORT_STATUSES
 from backend.schemas import FreeText, UnmaskedQuery
 

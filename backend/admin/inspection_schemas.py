@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api import Line, Text, row_id_field
+from backend.fields import Line, Text, row_id_field
 from backend.inspections.schemas import (
     ChecklistAnswer,
     InspectionOut,

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload as UploadField
 from marshmallow import validate
 
-from backend.api import Line, Moment, Text
+from backend.fields import Line, Moment, Text
 from backend.i18n import reason
 from backend.models.policies import KINDS, STATUSES, TARGETS
 from backend.policies.schemas import AUDIENCE_DOC

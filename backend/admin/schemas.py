@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Line, Phone, Text, row_id_field
+from backend.fields import Line, Phone, Text, row_id_field
 from backend.models.people import ASSIGNABLE_ROLES
 from backend.models.regions import DEPARTMENT_KINDS
 from backend.models.shops import REQUEST_STATUSES

@@ -6,8 +6,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Line, Moment
 from backend.community.schemas import EventSummary, FormOut
+from backend.fields import Line, Moment
 from backend.i18n import N_, Reason
 from backend.models.community import FIELD_TYPES
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api import Line, Text, row_id_field
+from backend.fields import Line, Text, row_id_field
 from backend.i18n import reason
 from backend.models.workorders import PRIORITIES, SLA_MARKS, STATES
 

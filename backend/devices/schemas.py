@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api import Line, Moment
+from backend.fields import Line, Moment
 from backend.workorders import devices
 
 STATUSES = ("detected", "cleared")

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import clock, masking
-from backend.api import Text
+from backend.fields import Text
 from backend.grades.appeals import OUTCOMES
 from backend.grades.replies import HIDING_LABELS, MAX_LENGTH
 from backend.grades.reratings import ACCEPTED_LABEL

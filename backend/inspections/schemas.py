@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Text
+from backend.fields import Text
 from backend.models import InspectionConfirmation
 from backend.models.inspections import (
     CONFIRMATION_STATES,

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import masking
-from backend.api import Line, Phone, Text
+from backend.fields import Line, Phone, Text
 from backend.models import ShopRequest
 from backend.models.shops import MEMBERSHIP_ROLES
 from backend.schemas import Location

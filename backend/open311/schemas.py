@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api import Line, Text
+from backend.fields import Line, Text
 
 WEB_ADDRESS = r"^https?://[^\s/?#]+\S*$"
 

@@ -7,7 +7,7 @@ import json
 
 import marshmallow as ma
 
-from backend.api import Text
+from backend.fields import Text
 from backend.models.policies import ANSWERS, KINDS, NOT_ME_REASONS, STATUSES, TARGETS
 from backend.policies import inbox
 from backend.policies.labels import ANSWER_LABELS, KIND_LABELS, REASON_LABELS, STATUS_LABELS

@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api import Line
+from backend.fields import Line
 from backend.i18n import reason
 from backend.inspections.scoring import GRADES
 from backend.opendata.search import AWAITING_GRADE, SORTS

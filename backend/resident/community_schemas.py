@@ -5,10 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api import Text
 from backend.community import polls
 from backend.community.reports import CATEGORIES
 from backend.community.schemas import AimedAt, PollOptionOut, PollResults, PollSummary
+from backend.fields import Text
 from backend.schemas import Location
 
 

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend import clock
-from backend.api import Line, Text
+from backend.fields import Line, Text
 from backend.sampling import due
 from backend.schemas import Qualifications
 from backend.shops.facts import CATEGORIES, RESULT_LABELS
