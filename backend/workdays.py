@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
+from flask import current_app
 
 from backend import clock
 
@@ -48,3 +49,8 @@ class WorkingCalendar:
             self.is_working_day(first + timedelta(days=n))
             for n in range(1, (last - first).days + 1)
         )
+
+
+def calendar() -> WorkingCalendar:
+    """The app's calendar (China's, with the district's EXTRA_DAYS_OFF and working days)."""
+    return current_app.extensions["citycode.calendar"]

@@ -75,3 +75,12 @@ def test_a_deadline_reads_in_utc_whatever_the_machines_zone(monkeypatch):
         monkeypatch.undo()
         time.tzset()
     assert deadline.isoformat() == "2026-12-08T16:00:00+00:00"
+
+
+def test_the_app_counts_with_the_districts_own_days_off(config):
+    from backend import create_app, workdays
+
+    app = create_app(config.replace(extra_days_off=(date(2026, 12, 24),)))
+    with app.app_context():
+        assert not workdays.calendar().is_working_day(date(2026, 12, 24))  # a Thursday
+        assert workdays.calendar().is_working_day(date(2026, 12, 23))

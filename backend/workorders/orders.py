@@ -8,7 +8,6 @@ import json
 from datetime import datetime, timedelta
 
 import peewee as pw
-from flask import current_app
 
 from backend import clock, lifecycle, scope, uploads
 from backend.db import lock_for_update, write_transaction
@@ -26,7 +25,7 @@ from backend.models import (
     WorkOrder,
 )
 from backend.models.workorders import PROCEDURE_CATEGORIES
-from backend.workdays import WorkingCalendar
+from backend.workdays import calendar
 from backend.workorders import history, messages, routing, timeline
 
 URGENT_SIGN_HOURS = 2
@@ -34,10 +33,6 @@ COMPLAINT_DECISION_DAYS = 7
 # States whose step has a deadline: waiting to be signed, or to be resolved.
 TIMED_STATES = ("dispatched", "signed", "in_progress")
 WARN_AT = 0.8  # of the time a step has
-
-
-def calendar() -> WorkingCalendar:
-    return current_app.extensions["citycode.calendar"]
 
 
 def _next_number(now: datetime) -> str:

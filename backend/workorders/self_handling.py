@@ -5,7 +5,7 @@ handling; a report a department has already signed is that department's to resol
 
 from __future__ import annotations
 
-from backend import clock, lifecycle
+from backend import clock, lifecycle, workdays
 from backend.db import lock_for_update
 from backend.errors import Conflict
 from backend.models import ServiceCategory, StaffAccount, WorkOrder
@@ -27,7 +27,7 @@ def handle(
     now = clock.now()
     if not order.self_handled:
         category = ServiceCategory.get_by_id(order.category_id)
-        due = order.resolve_due_at or orders.calendar().after(now, category.resolve_working_days)
+        due = order.resolve_due_at or workdays.calendar().after(now, category.resolve_working_days)
         order.self_handled, order.state, order.signed_at = True, "in_progress", now
         order.department, order.resolve_due_at = staff.department_id, due
         orders.set_step_deadline(order, order.dispatched_at or now, due)

@@ -7,7 +7,7 @@ import statistics
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from backend import clock, scope, spreadsheet
+from backend import clock, scope, spreadsheet, workdays
 from backend.models import Department, Region, StaffAccount, WorkOrder
 from backend.workorders import orders
 
@@ -29,7 +29,7 @@ def _pct(part: int, whole: int) -> float | None:
 
 
 def _figures(rows: list[WorkOrder]) -> dict:
-    calendar = orders.calendar()
+    calendar = workdays.calendar()
     signed = [r for r in rows if r.signed_at is not None and r.sign_due_at is not None]
     resolved = [r for r in rows if r.resolved_at is not None and r.dispatched_at is not None]
     rated = [r for r in rows if r.rating is not None]

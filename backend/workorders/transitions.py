@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from backend import clock, i18n, lifecycle
+from backend import clock, i18n, lifecycle, workdays
 from backend.db import write_transaction
 from backend.errors import Conflict, Invalid
 from backend.i18n import N_
@@ -244,7 +244,7 @@ def decide_extension(staff: StaffAccount, number: str, grant: bool, note: str | 
         days, order.extension_asked = order.extension_asked, None
         if grant:
             # From the end of the day it was due: its N working days come after that one.
-            order.resolve_due_at = orders.calendar().after(
+            order.resolve_due_at = workdays.calendar().after(
                 order.resolve_due_at - timedelta(seconds=1), days
             )
             orders.set_step_deadline(order, order.dispatched_at, order.resolve_due_at)
@@ -361,7 +361,7 @@ def _reopen(order: WorkOrder, actor: str, reason: str) -> None:
     category = ServiceCategory.get_by_id(order.category_id)
     order.state, order.reopened = "in_progress", order.reopened + 1
     order.closed_at = order.resolved_at = order.rating = None
-    order.resolve_due_at = orders.calendar().after(now, category.resolve_working_days)
+    order.resolve_due_at = workdays.calendar().after(now, category.resolve_working_days)
     orders.set_step_deadline(order, now, order.resolve_due_at)
     orders.save(order)
     history.append(order, "order.reopened", actor, {"reason": reason})
