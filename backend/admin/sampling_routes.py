@@ -9,7 +9,7 @@ from backend.admin import blp, requires
 from backend.api import QueryPage
 from backend.auth import current_staff
 from backend.models.people import STAFF_ROLES
-from backend.sampling import due, plans, publication, tasks
+from backend.sampling import due, plans, tasks
 from backend.sampling import schemas as s
 
 PLANS = "/sampling-plans"
@@ -117,7 +117,7 @@ class UnpublishedSamplingResults(MethodView):
     def get(self):
         """Results of my region's plans done and not yet published, the soonest due first
         (`published_late_on`: past the 20 working days)"""
-        return publication.unpublished_in_scope(current_staff())
+        return tasks.unpublished_in_scope(current_staff())
 
 
 @blp.route("/inspections-due")

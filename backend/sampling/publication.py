@@ -1,18 +1,17 @@
 """一公开: a drawn plan's results reach the public within 20 working days of each
 inspection (国办发〔2015〕58号). The plan's admin publishes the results once they have
 checked them; the day each is due is set when the inspection fulfils its task, and a
-daily check marks any result still unpublished after that day, for supervision."""
+daily check marks any result still unpublished after that day, for supervision
+(tasks.unpublished_in_scope lists them)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import peewee as pw
-
-from backend import audit, clock, scope
+from backend import audit, clock
 from backend.db import write_transaction
-from backend.models import Inspection, SamplingPlan, SamplingTask, Shop, StaffAccount
-from backend.workorders.orders import calendar
+from backend.models import Inspection, SamplingPlan, SamplingTask, StaffAccount
+from backend.workdays import calendar
 
 PUBLISH_WITHIN_WORKING_DAYS = 20
 
@@ -59,19 +58,3 @@ def flag_late(today=None) -> int:
             )
             .execute()
         )
-
-
-def unpublished_in_scope(staff: StaffAccount) -> pw.ModelSelect:
-    """Results of my region's plans done and not yet published, the soonest due first."""
-    return (
-        SamplingTask.select(SamplingTask, SamplingPlan, Shop)
-        .join(SamplingPlan)
-        .switch(SamplingTask)
-        .join(Shop)
-        .where(
-            scope.under(SamplingPlan.region_path, staff.region_path)
-            & SamplingTask.done_at.is_null(False)
-            & SamplingTask.published_at.is_null()
-        )
-        .order_by(SamplingTask.publish_by, SamplingTask.id)
-    )

@@ -32,13 +32,25 @@ from backend.sampling import draw, publication
 PUBLIC_STATES = ("committed", "drawn")
 
 
-def mine(staff: StaffAccount) -> pw.ModelSelect:
-    """My tasks, open first, by deadline."""
+def listed() -> pw.ModelSelect:
+    """Tasks with their plan and shop, as every list of them shows them."""
     return (
         SamplingTask.select(SamplingTask, SamplingPlan, Shop)
         .join(SamplingPlan)
         .switch(SamplingTask)
         .join(Shop)
+    )
+
+
+def in_scope(staff: StaffAccount) -> pw.ModelSelect:
+    """Tasks of the plans in `staff`'s region."""
+    return listed().where(scope.under(SamplingPlan.region_path, staff.region_path))
+
+
+def mine(staff: StaffAccount) -> pw.ModelSelect:
+    """My tasks, open first, by deadline."""
+    return (
+        listed()
         .where(
             SamplingTask.id.in_(
                 SamplingTaskMember.select(SamplingTaskMember.task).where(
@@ -170,14 +182,16 @@ def progress(plan: SamplingPlan) -> dict:
 def overdue_in_scope(staff: StaffAccount) -> pw.ModelSelect:
     """Tasks of plans in `staff`'s region past their deadline and not done: for supervision."""
     return (
-        SamplingTask.select(SamplingTask, SamplingPlan, Shop)
-        .join(SamplingPlan)
-        .switch(SamplingTask)
-        .join(Shop)
-        .where(
-            scope.under(SamplingPlan.region_path, staff.region_path)
-            & SamplingTask.done_at.is_null()
-            & (SamplingTask.deadline < clock.today_local())
-        )
+        in_scope(staff)
+        .where(SamplingTask.done_at.is_null() & (SamplingTask.deadline < clock.today_local()))
         .order_by(SamplingTask.deadline, SamplingTask.id)
+    )
+
+
+def unpublished_in_scope(staff: StaffAccount) -> pw.ModelSelect:
+    """Results of my region's plans done and not yet published, the soonest due first."""
+    return (
+        in_scope(staff)
+        .where(SamplingTask.done_at.is_null(False) & SamplingTask.published_at.is_null())
+        .order_by(SamplingTask.publish_by, SamplingTask.id)
     )
