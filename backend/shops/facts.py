@@ -8,6 +8,7 @@ import orjson
 
 from backend.clock import local_date
 from backend.inspections.scoring import AWAITING, GRADES
+from backend.models import Shop
 
 # Industry categories (行业类别). Keep in step with the README's glossary.
 CATEGORIES = {
@@ -40,6 +41,19 @@ GRADE_LEGEND = (
     + f" · {AWAITING}：尚无计入的检查"
 )
 
+
+# The columns `grade` reads: a query that shows a shop's grade selects all of them.
+GRADE_COLUMNS = (
+    Shop.grade,
+    Shop.grade_score,
+    Shop.annual_grade,
+    Shop.annual_score,
+    Shop.annual_inspections,
+    Shop.grade_history,
+    Shop.appeal_filed_on,
+    Shop.reply_text,
+    Shop.reply_on,
+)
 
 # What stands beside a grade: an appeal of it still open, and the owner's own statement.
 APPEAL_LABEL = "复核中"
