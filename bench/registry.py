@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import signal
 import socket
@@ -45,7 +44,6 @@ from scan import code_fingerprint  # noqa: E402
 
 from backend import clock, create_app  # noqa: E402
 from backend.db import database  # noqa: E402
-from backend.migrate import upgrade  # noqa: E402
 from backend.models import Shop  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/citycode_bench_registry"
@@ -60,15 +58,9 @@ def free_port() -> int:
 
 
 def prepare(args, work: Path) -> tuple[str, list[str]]:
-    logging.getLogger("peewee.migrations").setLevel(logging.WARNING)
-    url = databases.fresh(args.db, args.pg_url, work)
-    app = create_app(databases.settings(url, work, task_queue_url=f"sqlite:///{work / 'q.db'}"))
+    url, app = scan_data.district_app(args.db, args.pg_url, work, args.shops)
     with app.app_context(), database.connection_context():
-        upgrade(database.obj)
-        started = time.perf_counter()
-        scan_data.seed(database.obj, args.shops)
         codes = [c for (c,) in Shop.select(Shop.credit_code).order_by(Shop.id).tuples()]
-        print(f"{len(codes)} shops written in {time.perf_counter() - started:.1f} s")
     return url, codes
 
 

@@ -15,7 +15,6 @@ auditor would. Target: draw + tasks written <= 5 s.
 from __future__ import annotations
 
 import argparse
-import logging
 import random
 import statistics
 import sys
@@ -33,9 +32,8 @@ import scan_data  # noqa: E402
 from harness import BenchError  # noqa: E402
 from scan import code_fingerprint  # noqa: E402
 
-from backend import clock, create_app  # noqa: E402
+from backend import clock  # noqa: E402
 from backend.db import database  # noqa: E402
-from backend.migrate import upgrade  # noqa: E402
 from backend.models import (  # noqa: E402
     InspectorConflict,
     Region,
@@ -52,13 +50,9 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/citycode_bench_sampling"
 
 
 def prepare(args, work: Path):
-    logging.getLogger("peewee.migrations").setLevel(logging.WARNING)
-    url = databases.fresh(args.db, args.pg_url, work)
-    app = create_app(databases.settings(url, work, task_queue_url=f"sqlite:///{work / 'q.db'}"))
+    _, app = scan_data.district_app(args.db, args.pg_url, work, args.shops)
     with app.app_context(), database.connection_context():
-        upgrade(database.obj)
         started = time.perf_counter()
-        scan_data.seed(database.obj, args.shops)
         district = Region.get(Region.level == "district")
         admin = create_staff(name="陈立", role="admin", region=district)
         now = clock.now()
@@ -92,7 +86,7 @@ def prepare(args, work: Path):
             ],
         ).execute()
         print(
-            f"{args.shops} shops, {len(inspectors)} inspectors, {len(conflicts)} conflicts "
+            f"{len(inspectors)} inspectors, {len(conflicts)} conflicts "
             f"written in {time.perf_counter() - started:.1f} s"
         )
     return app, admin

@@ -9,16 +9,21 @@ transactions. Nothing here is used by the app itself.
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
+import time
 from datetime import timedelta
+from pathlib import Path
 
+import databases
 import peewee as pw
 
-from backend import clock, codes, lifecycle
+from backend import clock, codes, create_app, lifecycle
 from backend.creditcode import ALPHABET as CREDIT_ALPHABET
 from backend.creditcode import check_character
-from backend.db import is_postgres
+from backend.db import database, is_postgres
+from backend.migrate import upgrade
 from backend.models import (
     Honour,
     Licence,
@@ -575,3 +580,18 @@ def current_codes() -> list[str]:
         .order_by(ShopCode.id)
     )
     return [row.code for row in query.namedtuples()]
+
+
+def district_app(db: str, pg_url: str, work: Path, shops: int):
+    """A fresh database (databases.fresh) migrated and filled with `shops` by `seed`,
+    and the app on it (tasks queued in `work`, no worker): (url, app), the seconds the
+    filling took printed."""
+    logging.getLogger("peewee.migrations").setLevel(logging.WARNING)
+    url = databases.fresh(db, pg_url, work)
+    app = create_app(databases.settings(url, work, task_queue_url=f"sqlite:///{work / 'q.db'}"))
+    with app.app_context(), database.connection_context():
+        upgrade(database.obj)
+        started = time.perf_counter()
+        seed(database.obj, shops)
+        print(f"{shops} shops written in {time.perf_counter() - started:.1f} s")
+    return url, app
