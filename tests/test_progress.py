@@ -76,9 +76,9 @@ def test_on_a_terminal_the_command_counts_the_shops_off(config, make, places):
 
 
 def test_on_a_terminal_seeding_the_demo_counts_its_shops_off(config):
-    from backend import seed
+    from backend.shops import demo as shops_demo
 
     done, shown = on_terminal(config, "seed-demo")
     assert done.returncode == 0, shown
-    assert "demo shops" in shown and f"{len(seed.SHOPS)}/{len(seed.SHOPS)}" in shown
+    assert "demo shops" in shown and f"{len(shops_demo.SHOPS)}/{len(shops_demo.SHOPS)}" in shown
     assert "demo shops" not in done.stdout.decode()
