@@ -25,6 +25,7 @@ import os
 import selectors
 import socket
 import time
+from concurrent.futures import Future
 from functools import partial
 
 from gunicorn.http import errors as http_errors
@@ -42,6 +43,7 @@ from backend.framing import (
 # How long a client has to send a whole request; REQUEST_TIMEOUT (seconds) overrides it.
 REQUEST_SECONDS = 10.0
 RECV = 64 * 1024
+LIVENESS = b"GET /healthz "
 
 
 TIMED_OUT = (408, "Request Timeout", "请求未在限定时间内发送完整，请重新发送")
@@ -79,6 +81,20 @@ class WholeRequestWorker(ThreadWorker):
         self.arriving_conns = {}
         self.request_seconds = float(os.environ.get("REQUEST_TIMEOUT", REQUEST_SECONDS))
         super().init_process()
+
+    def enqueue_req(self, conn):
+        """A liveness check is run by the event loop itself, never queued behind the
+        worker's thread: that may be waiting on a hung database, and a check that waits
+        with it would have a healthy process restarted (/healthz touches neither the
+        database nor Redis, so it cannot wait on them)."""
+        if not _asks_liveness(conn):
+            return super().enqueue_req(conn)
+        done = Future()
+        try:
+            done.set_result(self.handle(conn))
+        except Exception as exc:  # noqa: BLE001  handed on, as the thread pool would
+            done.set_exception(exc)
+        self.finish_request(conn, done)
 
     def accept(self, listener):
         """A new connection waits in the event loop for its first bytes, not in a thread."""
@@ -220,6 +236,16 @@ class WholeRequestWorker(ThreadWorker):
         with contextlib.suppress(OSError):
             client.setblocking(True)
             client.sendall(error_response(*answer))
+
+
+def _asks_liveness(conn) -> bool:
+    parser = conn.parser
+    buffered = parser.unreader.buf.getvalue() if parser is not None else b""
+    try:
+        start = buffered or conn.sock.recv(len(LIVENESS), socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except OSError:
+        return False
+    return start.startswith(LIVENESS)
 
 
 def _continue(conn, arriving: Arriving) -> None:
