@@ -38,6 +38,19 @@ def _int(name: str, default: int | None, minimum: int = 0) -> int | None:
     return value
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, not {raw!r}")
+    return value
+
+
 def _rate(name: str, default: str) -> str:
     """A flask-limiter rate ("10 per minute"); a misspelt one would switch the limit off."""
     raw = os.environ.get(name) or default
@@ -114,6 +127,14 @@ class Config:
     ratelimit_enabled: bool = True
     db_pool_size: int = 8
     db_server_prepare: bool = True
+    # How long PostgreSQL is waited on (backend/dbwait.py): a hung database answers 503
+    # within them rather than holding every worker thread.
+    db_connect_timeout: float = 1.0
+    db_probe_after: float = 1.0
+    db_statement_timeout: float = 15.0
+    db_background_statement_timeout: float = 300.0
+    db_retry_interval: float = 0.5
+    db_pool_timeout: float = 5.0
     # How many reverse proxies stand in front and set X-Forwarded-For; None: not said,
     # which production refuses (every resident would share the proxy's rate limit).
     proxy_hops: int | None = None
@@ -121,6 +142,8 @@ class Config:
     # The background engine's queue (backend/engine.py): empty for SQLite beside the
     # database, redis://… for several machines, memory:// to run each task at once.
     task_queue_url: str = field(default="", repr=False)
+    # How long a request waits on Redis (backend/redisclient.py) before going on without it.
+    redis_timeout: float = 0.2
     task_queue_name: str = "citycode"
     # Subscribe messages sent a second at most by every worker that shares
     # RATELIMIT_STORAGE_URI (Redis: the whole app, WeChat's quota being per app).
@@ -181,9 +204,18 @@ class Config:
             ratelimit_public=_rate("RATELIMIT_PUBLIC", cls.ratelimit_public),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size, 1),
             db_server_prepare=_flag("DB_SERVER_PREPARE", cls.db_server_prepare),
+            db_connect_timeout=_seconds("DB_CONNECT_TIMEOUT", cls.db_connect_timeout),
+            db_probe_after=_seconds("DB_PROBE_AFTER", cls.db_probe_after),
+            db_statement_timeout=_seconds("DB_STATEMENT_TIMEOUT", cls.db_statement_timeout),
+            db_background_statement_timeout=_seconds(
+                "DB_BACKGROUND_STATEMENT_TIMEOUT", cls.db_background_statement_timeout
+            ),
+            db_retry_interval=_seconds("DB_RETRY_INTERVAL", cls.db_retry_interval),
+            db_pool_timeout=_seconds("DB_POOL_TIMEOUT", cls.db_pool_timeout),
             proxy_hops=_int("PROXY_HOPS", cls.proxy_hops),
             log_level=env("LOG_LEVEL", cls.log_level),
             task_queue_url=env("TASK_QUEUE_URL", cls.task_queue_url),
+            redis_timeout=_seconds("REDIS_TIMEOUT", cls.redis_timeout),
             task_queue_name=env("TASK_QUEUE_NAME", cls.task_queue_name),
             wechat_messages_per_second=_int(
                 "WECHAT_MESSAGES_PER_SECOND", cls.wechat_messages_per_second, 1

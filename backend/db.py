@@ -6,111 +6,23 @@ from __future__ import annotations
 import inspect
 import itertools
 import re
-import time
 from collections import namedtuple
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from urllib.parse import urlparse
 
 import orjson
 import peewee as pw
-from playhouse.db_url import connect
-from playhouse.pool import PooledPostgresqlDatabase
-from psycopg2.extensions import connection as _PsycopgConnection
+
+from backend import dbwait
+from backend.dbpool import make_database
 
 database = pw.DatabaseProxy()
 
-# A pooled connection handed back this recently has just served a request: handing it out
-# again needs no round trip to prove it is alive (see _Pool).
-FRESH_SECONDS = 5.0
 
-SQLITE_PRAGMAS = {
-    "journal_mode": "wal",
-    "foreign_keys": 1,
-    "busy_timeout": 10000,
-    "synchronous": "normal",
-}
-
-
-def make_database(url: str, pool_size: int = 8, server_prepare: bool = True) -> pw.Database:
-    """A database for `url`: pooled PostgreSQL in production, SQLite by default.
-
-    `server_prepare`: PostgreSQL plans each Prepared query once per connection
-    (PREPARE/EXECUTE) instead of on every run; turn it off behind a connection pooler
-    that cannot carry prepared statements between transactions.
-    """
-    scheme = urlparse(url).scheme
-    if scheme.startswith("postgres"):
-        parsed = urlparse(url)
-        return _Pool(
-            parsed.path.lstrip("/"),
-            user=parsed.username,
-            password=parsed.password,
-            host=parsed.hostname,
-            port=parsed.port or 5432,
-            max_connections=pool_size,
-            stale_timeout=300,
-            timeout=10,
-            server_prepare=server_prepare,
-            connection_factory=_Connection,
-        )
-    if scheme == "sqlite":
-        # Threaded gunicorn workers and test threads share the handle across threads;
-        # peewee keeps one connection per thread, so this is safe.
-        return connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False, timeout=10)
-    raise ValueError(f"unsupported DATABASE_URL scheme: {scheme!r}")
-
-
-class _Pool(PooledPostgresqlDatabase):
-    """peewee's pool, without a round trip on every check-out.
-
-    peewee pings a pooled connection (SELECT 1) each time it hands it out, which costs
-    a short request more than its own queries. A connection given back less than
-    FRESH_SECONDS ago, still idle by libpq's own account, is handed out as it is; one
-    that sat longer is pinged as before, so a server restart while traffic was quiet
-    still costs no request.
-    """
-
-    def __init__(self, *args, server_prepare: bool = True, **kwargs):
-        self._returned_at: dict[int, float] = {}
-        self.server_prepare = server_prepare
-        super().__init__(*args, **kwargs)
-
-    def _is_closed(self, conn):
-        returned = self._returned_at.get(self.conn_key(conn))
-        if (
-            returned is not None
-            and time.monotonic() - returned < FRESH_SECONDS
-            and not conn.closed
-            and self._adapter.txn_status(conn) == self._adapter.txn_idle
-        ):
-            return False
-        return super()._is_closed(conn)
-
-    def _close(self, conn, close_conn=False):
-        if close_conn:
-            self._returned_at.pop(self.conn_key(conn), None)
-        else:
-            self._returned_at[self.conn_key(conn)] = time.monotonic()
-        return super()._close(conn, close_conn)
-
-    def _close_raw(self, conn):
-        self._returned_at.pop(self.conn_key(conn), None)
-        return super()._close_raw(conn)
-
-
-class _Connection(_PsycopgConnection):
-    """A PostgreSQL connection that knows which Prepared queries it has planned."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.prepared: set[str] = set()
-
-
-def bind(url: str, pool_size: int = 8, server_prepare: bool = True) -> pw.Database:
-    db = make_database(url, pool_size, server_prepare)
+def bind(url: str, pool_size: int = 8, server_prepare: bool = True, **waits) -> pw.Database:
+    db = make_database(url, pool_size, server_prepare, **waits)
     database.initialize(db)
     return db
 
@@ -363,7 +275,19 @@ def _bind(argument: _Argument, args: tuple):
 
 def init_app(app) -> None:
     settings = app.config["CITYCODE"]
-    bind(settings.database_url, settings.db_pool_size, settings.db_server_prepare)
+    bind(
+        settings.database_url,
+        settings.db_pool_size,
+        settings.db_server_prepare,
+        deadlines=dbwait.Deadlines(
+            connect=settings.db_connect_timeout,
+            probe_after=settings.db_probe_after,
+            request=settings.db_statement_timeout,
+            background=settings.db_background_statement_timeout,
+            retry_interval=settings.db_retry_interval,
+        ),
+        pool_timeout=settings.db_pool_timeout,
+    )
 
     # No connection is opened before a request: peewee opens one at the first query, so
     # /healthz and the public key set answer while the database is away.

@@ -113,6 +113,9 @@ def test_production_must_say_how_many_proxies_stand_in_front(monkeypatch):
         ("PROXY_HOPS", "-2"),
         ("DB_POOL_SIZE", "0"),
         ("DB_POOL_SIZE", "eight"),
+        ("DB_STATEMENT_TIMEOUT", "0"),
+        ("DB_PROBE_AFTER", "-1"),
+        ("DB_CONNECT_TIMEOUT", "1s"),
     ],
 )
 def test_a_value_that_cannot_be_right_stops_the_start_naming_the_variable(monkeypatch, name, value):
@@ -165,3 +168,11 @@ def test_production_refuses_the_stub_on_a_moved_port_too(monkeypatch):
     monkeypatch.delenv("WECHAT_API_BASE", raising=False)
     with pytest.raises(ConfigError, match="WECHAT_API_BASE points at the local WeChat stub"):
         Config.from_env()
+
+
+def test_the_database_waits_are_read_in_seconds(monkeypatch):
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT", "2.5")
+    monkeypatch.setenv("DB_PROBE_AFTER", " ")
+    settings = Config.from_env()
+    assert settings.db_statement_timeout == 2.5
+    assert settings.db_probe_after == Config.db_probe_after == 1.0
