@@ -124,6 +124,7 @@ def _connect_wechat(app: Flask, config: Config) -> None:
         config.ratelimit_storage_uri,
         config.wechat_messages_per_second,
         f"wechat-subscribe:{config.wechat_appid}",
+        timeout=config.redis_timeout,
     )
 
 

@@ -321,6 +321,7 @@ def worker_command(threads, periodic):
         f"worker: {threads} threads on "
         f"{engine.queue_location(config.task_queue_url, config.database_url)}"
     )
+    engine.serve_as_consumer(config)
     # Polling an empty SQLite queue costs little: at most a second before a new message.
     engine.huey.create_consumer(
         workers=threads,

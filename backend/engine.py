@@ -14,13 +14,15 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from redis import ConnectionPool
 
-from backend import notify
+from backend import notify, redisclient
 from backend.config import INSTANCE_DIR
 from backend.db import database, end_request
 from backend.inspections.rectification import sweep_overdue
@@ -34,6 +36,9 @@ from backend.sweeps import sweep_licences
 from backend.workorders import sla
 
 log = logging.getLogger(__name__)
+
+# Longer than huey's blocking pop (a second) waits for a task to come.
+CONSUMER_REDIS_TIMEOUT = 5.0
 
 # Configured by init_app; until then, tasks enqueued go nowhere useful.
 huey = Huey("citycode", results=False, utc=True, storage_class=MemoryStorage)
@@ -60,17 +65,58 @@ def init_app(app) -> None:
     url = config.task_queue_url
     huey.immediate = url == "memory://"
     if url.startswith("redis"):
-        huey.storage = RedisStorage(config.task_queue_name, url=url)
+        huey.storage = _redis(config, config.redis_timeout)
     elif not huey.immediate:
         path = Path(url.removeprefix("sqlite:///")) if url else _sqlite_beside(config.database_url)
         path.parent.mkdir(parents=True, exist_ok=True)
         huey.storage = SqliteStorage(config.task_queue_name, filename=str(path))
     _apps[:] = [app]
     app.extensions["citycode.huey"] = huey
-    app.extensions["citycode.deliver"] = lambda message_id: deliver_message(message_id)
-    app.extensions["citycode.deliver_many"] = lambda message_ids: deliver_messages(message_ids)
-    app.extensions["citycode.push_policy"] = lambda policy_id: push_policy(policy_id)
-    app.extensions["citycode.build_lives"] = lambda: build_lives_feed()
+    breaker = QueueBreaker()
+    app.extensions["citycode.deliver"] = breaker.guard(deliver_message)
+    app.extensions["citycode.deliver_many"] = breaker.guard(deliver_messages)
+    app.extensions["citycode.push_policy"] = breaker.guard(push_policy)
+    app.extensions["citycode.build_lives"] = breaker.guard(build_lives_feed)
+
+
+def _redis(config, timeout: float) -> RedisStorage:
+    pool = ConnectionPool.from_url(config.task_queue_url, **redisclient.options(timeout))
+    return RedisStorage(config.task_queue_name, connection_pool=pool)
+
+
+def serve_as_consumer(config) -> None:
+    """The worker waits on the queue a second at a time (huey's blocking pop): its
+    connection may wait longer than a request's, which only ever puts a task on."""
+    if config.task_queue_url.startswith("redis"):
+        huey.storage = _redis(config, CONSUMER_REDIS_TIMEOUT)
+
+
+class QueueBreaker:
+    """After the queue failed to take a task, a process stops asking it for
+    RETRY_SECONDS: a request that wrote a message does not wait on a queue that is down
+    (the message is in the outbox, and the pick-up sends it), and the next request after
+    that tries again."""
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self):
+        self._down_until = 0.0
+
+    def guard(self, task):
+        def enqueue(*args):
+            if not huey.immediate and time.monotonic() < self._down_until:
+                raise QueueDown("the task queue failed lately")
+            try:
+                return task(*args)
+            except Exception:
+                self._down_until = time.monotonic() + self.RETRY_SECONDS
+                raise
+
+        return enqueue
+
+
+class QueueDown(Exception):
+    """The queue is not asked: it failed less than QueueBreaker.RETRY_SECONDS ago."""
 
 
 def in_app(task):

@@ -24,6 +24,8 @@ from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from backend import redisclient
+
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -135,6 +137,12 @@ def init_app(app) -> None:
     # Redis down: count in each worker's memory until it is back, rather than refuse
     # every login and write with a 500.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    # And it is known to be down after one short wait: flask-limiter then counts in memory
+    # and asks Redis again only now and then (after 1, 2, 4 … 32 s), not on every request.
+    if redisclient.is_redis(settings.ratelimit_storage_uri):
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", redisclient.options(settings.redis_timeout)
+        )
     limiter.init_app(app)
     # flask-limiter's three hooks (check before, headers after, reset at teardown) are
     # skipped for reads together: after a skipped check there is nothing to add or reset.
@@ -174,13 +182,12 @@ class Pace:
     # After the shared storage failed, this long alone before asking it again.
     ALONE_FOR = 30.0
 
-    def __init__(self, storage_uri: str, per_second: int, name: str):
+    def __init__(self, storage_uri: str, per_second: int, name: str, timeout: float = 0.2):
         self.item = limits.RateLimitItemPerSecond(per_second)
         self.name = name
+        options = redisclient.options(timeout) if redisclient.is_redis(storage_uri) else {}
         self.shared = limits.strategies.MovingWindowRateLimiter(
-            limits.storage.storage_from_string(
-                storage_uri, socket_timeout=2, socket_connect_timeout=2
-            )
+            limits.storage.storage_from_string(storage_uri, **options)
         )
         self.alone = limits.strategies.MovingWindowRateLimiter(limits.storage.MemoryStorage())
         self._alone_until = 0.0
