@@ -259,7 +259,7 @@ def import_lives_command(path, region_code, category, as_json):
 @with_appcontext
 def purge_command():
     """Delete used resident-code jti's past their code's expiry, logins long dead, spent
-    Idempotency-Keys and messages final for half a year."""
+    Idempotency-Keys, messages final for half a year and periodic runs two weeks old."""
     from backend.purge import purge
 
     with database.connection_context():
@@ -267,7 +267,7 @@ def purge_command():
     click.echo(
         f"resident code uses: {report.code_uses}, refresh tokens: {report.refresh_tokens}, "
         f"ended logins: {report.ended_logins}, idempotency keys: {report.idempotency_keys}, "
-        f"messages: {report.messages}"
+        f"messages: {report.messages}, scheduled runs: {report.scheduled_runs}"
     )
 
 
@@ -377,7 +377,7 @@ def init_app(app) -> None:
 def _create_app():
     from backend import create_app
 
-    return create_app(serving=False)
+    return create_app()
 
 
 def main():

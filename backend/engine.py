@@ -22,7 +22,7 @@ from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from redis import ConnectionPool
 
-from backend import notify, redisclient
+from backend import notify, redisclient, schedule
 from backend.config import INSTANCE_DIR
 from backend.db import database, end_request
 from backend.inspections.rectification import sweep_overdue
@@ -149,6 +149,27 @@ def reachable() -> bool:
     return True
 
 
+# The periodic tasks' functions by name, for resuming a run a dead worker left.
+_periodic: dict = {}
+
+
+def periodic(when):
+    """A task run on the schedule `when`, once per moment of it however many workers
+    run the schedule (backend/schedule.py)."""
+
+    def register(function):
+        name = function.__name__
+        _periodic[name] = function
+
+        @functools.wraps(function)
+        def once():
+            return schedule.run_once(name, when, function)
+
+        return huey.periodic_task(when, name=name)(in_app(once))
+
+    return register
+
+
 # -- tasks ------------------------------------------------------------------------------
 @huey.task()
 @in_app
@@ -179,16 +200,14 @@ def push_policy(policy_id: int) -> None:
     policies_push.push(policy_id)
 
 
-@huey.periodic_task(crontab(minute="*"))
-@in_app
+@periodic(crontab(minute="*"))
 def publish_policies() -> None:
     """Every minute: scheduled policies whose time has come, and pushes whose task was lost."""
     publishing.publish_due()
     policies_push.push_due()
 
 
-@huey.periodic_task(crontab(minute="*"))
-@in_app
+@periodic(crontab(minute="*"))
 def pick_up_messages() -> None:
     """Every minute: messages whose enqueue was lost, and retries the queue lost."""
     due = notify.due()
@@ -198,41 +217,35 @@ def pick_up_messages() -> None:
 
 
 # Sweeps, at quiet hours of Shanghai's day (the schedule is UTC: 18:00 UTC is 02:00 there).
-@huey.periodic_task(crontab(minute="10", hour="18"))
-@in_app
+@periodic(crontab(minute="10", hour="18"))
 def sweep_licences_daily() -> None:
     sweep_licences()
 
 
-@huey.periodic_task(crontab(minute="5"))
-@in_app
+@periodic(crontab(minute="5"))
 def sweep_rectifications_hourly() -> None:
     sweep_overdue()
 
 
-@huey.periodic_task(crontab(minute="*/10"))
-@in_app
+@periodic(crontab(minute="*/10"))
 def sweep_work_orders() -> None:
     """Every ten minutes: an urgent order has two hours to be signed."""
     sla.sweep()
 
 
-@huey.periodic_task(crontab(minute="*/15"))
-@in_app
+@periodic(crontab(minute="*/15"))
 def recheck_unverified_registrations() -> None:
     """Registrations and claims that went through while the registry was down."""
     registry_check.recheck_unverified()
 
 
-@huey.periodic_task(crontab(minute="0", hour="19"))
-@in_app
+@periodic(crontab(minute="0", hour="19"))
 def recheck_registry_daily() -> None:
     """Every live shop's business, asked of the registry again at its pace."""
     registry_watch.recheck()
 
 
-@huey.periodic_task(crontab(minute="30", hour="18"))
-@in_app
+@periodic(crontab(minute="30", hour="18"))
 def flag_late_sampling_results() -> None:
     """一公开: results of drawn plans still unpublished 20 working days after inspection."""
     publication.flag_late()
@@ -244,14 +257,18 @@ def build_lives_feed() -> None:
     lives_export.rebuild()
 
 
-@huey.periodic_task(crontab(minute="20", hour="18"))
-@in_app
+@periodic(crontab(minute="20", hour="18"))
 def publish_lives_daily() -> None:
     """The open-data feed (LIVES), made afresh each night for the day's readers."""
     lives_export.rebuild()
 
 
-@huey.periodic_task(crontab(minute="40", hour="18"))
-@in_app
+@periodic(crontab(minute="40", hour="18"))
 def purge_daily() -> None:
     purge()
+
+
+@periodic(crontab(minute="*"))
+def resume_abandoned_runs() -> None:
+    """Every minute: a periodic run whose worker died half-way, run again."""
+    schedule.resume_abandoned(_periodic)

@@ -1,6 +1,7 @@
 """Deleting rows kept only for a while: used resident-code jti's, dead logins' refresh
 tokens, the record of ended logins once their access tokens have all expired,
-Idempotency-Keys a day old, and messages final for half a year.
+Idempotency-Keys a day old, messages final for half a year, and the record of the
+engine's periodic runs after two weeks.
 
 The worker runs it daily (backend/engine.py); `citycode purge` runs it by hand.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from backend import clock, idempotency, notify, residentcode, revocations
+from backend import clock, idempotency, notify, residentcode, revocations, schedule
 from backend.db import write_transaction
 from backend.models import RefreshToken, ResidentCodeUse
 
@@ -30,6 +31,7 @@ class PurgeReport:
     ended_logins: int
     idempotency_keys: int
     messages: int
+    scheduled_runs: int
 
 
 def purge(now: datetime | None = None) -> PurgeReport:
@@ -47,4 +49,5 @@ def purge(now: datetime | None = None) -> PurgeReport:
         ended_logins = revocations.purge(now)
         idempotency_keys = idempotency.purge(now)
         messages = notify.purge(now)
-    return PurgeReport(code_uses, refresh_tokens, ended_logins, idempotency_keys, messages)
+        runs = schedule.purge(now)
+    return PurgeReport(code_uses, refresh_tokens, ended_logins, idempotency_keys, messages, runs)

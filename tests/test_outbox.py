@@ -204,9 +204,10 @@ def test_a_second_task_for_a_message_waiting_out_its_backoff_does_nothing(
 
 
 # -- the real worker, on each queue ------------------------------------------------------
-def start_worker(config, log: Path, threads: int = 2) -> subprocess.Popen:
-    """`citycode worker` as an operator runs it, on `config`'s database, queue and stub.
-    Its output goes to `log`: a pipe nobody reads would block a worker that logs much."""
+def start_worker(config, log: Path, threads: int = 2, **settings: str) -> subprocess.Popen:
+    """`citycode worker` as an operator runs it, on `config`'s database, queue and stub
+    (`settings`: more environment). Its output goes to `log`: a pipe nobody reads would
+    block a worker that logs much."""
     env = {
         **os.environ,
         "DATABASE_URL": config.database_url,
@@ -217,9 +218,10 @@ def start_worker(config, log: Path, threads: int = 2) -> subprocess.Popen:
         "WECHAT_SECRET": config.wechat_secret,
         "WECHAT_MESSAGES_PER_SECOND": str(config.wechat_messages_per_second),
         "RATELIMIT_STORAGE_URI": config.ratelimit_storage_uri,
-        "SIGNING_KEYS_DIR": config.signing_keys_dir,
+        "KEY_ENCRYPTION_KEY": config.key_encryption_key,
         "CITYCODE_ENV": "development",
         "LOG_LEVEL": "WARNING",
+        **settings,
     }
     with log.open("ab") as output:
         return subprocess.Popen(

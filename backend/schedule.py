@@ -1,0 +1,109 @@
+"""One run per moment of a periodic task's schedule, across every worker.
+
+huey runs the schedule in every consumer, so with two worker machines every sweep, every
+expiry notice and every export would run twice. A run is claimed first, in the database
+every worker shares: one row per task and moment (`ScheduledRun`, unique), so the first
+worker to insert it runs the task and every other skips it. The claim is a lease: a
+worker that dies half-way leaves its run unfinished, and once the lease has passed
+`resume_abandoned` (every minute, on any worker) claims it again and runs the task once
+more. The tasks are written to be run again (each finding is noted once, in the same
+transaction as its message), so a resumed run sends only what the dead one had not.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from backend import clock
+from backend.db import write_transaction
+from backend.models import ScheduledRun
+
+log = logging.getLogger(__name__)
+
+# Longer than any periodic task runs; a run past it is taken for dead and run again.
+LEASE = timedelta(minutes=30)
+# How far back the moment a run is for is looked for: a task's schedule repeats within a
+# week, and one queued longer than that is for a moment long gone anyway.
+LOOKBACK_MINUTES = 7 * 24 * 60
+# Runs are kept this long, for an operator to see what ran where.
+KEPT = timedelta(days=14)
+
+
+def holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def moment(schedule: Callable[[datetime], bool], now: datetime) -> datetime:
+    """The latest minute up to `now` that `schedule` (a huey crontab, which reads naive
+    UTC) names: the moment a run started at `now` is for, however long it waited in the
+    queue."""
+    minute = now.astimezone(UTC).replace(tzinfo=None, second=0, microsecond=0)
+    for _ in range(LOOKBACK_MINUTES):
+        if schedule(minute):
+            return minute.replace(tzinfo=UTC)
+        minute -= timedelta(minutes=1)
+    return now.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def claim(task: str, slot: datetime) -> bool:
+    """Whether this worker runs `task` for `slot`: only the first to ask does."""
+    now = clock.now()
+    with write_transaction():
+        inserted = (
+            ScheduledRun.insert(task=task, slot=slot, holder=holder(), lease_until=now + LEASE)
+            .on_conflict_ignore()
+            .as_rowcount()
+            .execute()
+        )
+    if not inserted:
+        log.info("%s for %s is another worker's run", task, slot.isoformat())
+    return bool(inserted)
+
+
+def finish(task: str, slot: datetime) -> None:
+    with write_transaction():
+        ScheduledRun.update(finished_at=clock.now()).where(
+            (ScheduledRun.task == task) & (ScheduledRun.slot == slot)
+        ).execute()
+
+
+def run_once(task: str, schedule: Callable[[datetime], bool], function: Callable[[], object]):
+    """Run `function` for the moment of `schedule` now, unless another worker has."""
+    slot = moment(schedule, clock.now())
+    if not claim(task, slot):
+        return None
+    result = function()
+    finish(task, slot)
+    return result
+
+
+def resume_abandoned(tasks: dict[str, Callable[[], object]]) -> list[str]:
+    """Run again each run whose worker died before finishing it (its lease passed); the
+    tasks run, by name. Each is claimed by one worker: the one whose update took it."""
+    now = clock.now()
+    resumed = []
+    abandoned = ScheduledRun.select().where(
+        ScheduledRun.finished_at.is_null() & (ScheduledRun.lease_until < now)
+    )
+    for run in abandoned:
+        with write_transaction():
+            taken = (
+                ScheduledRun.update(holder=holder(), lease_until=now + LEASE)
+                .where((ScheduledRun.id == run.id) & (ScheduledRun.lease_until == run.lease_until))
+                .execute()
+            )
+        if not taken or run.task not in tasks:
+            continue
+        log.warning("resuming %s for %s, left unfinished by %s", run.task, run.slot, run.holder)
+        tasks[run.task]()
+        finish(run.task, run.slot)
+        resumed.append(run.task)
+    return resumed
+
+
+def purge(now: datetime) -> int:
+    return ScheduledRun.delete().where(ScheduledRun.slot < now - KEPT).execute()
