@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 # First: marshmallow's messages get their keys (i18n) before any schema copies them.
 from backend import i18n  # noqa: F401, I001
-from backend.config import Config, ConfigError
+from backend.config import Config
 from backend.jsonio import OrjsonProvider
 
 
@@ -36,14 +36,10 @@ class CityCodeFlask(Flask):
         return self.async_to_sync(func) if is_async else func
 
 
-def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
+def create_app(config: Config | None = None) -> Flask:
     """Config → logging → database → keys → WeChat → sign-in → response headers → rate
-    limits → Api and blueprints → errors → CLI.
-
-    `serving=False` is the command line's app: in production it starts without signing
-    keys, so that `citycode rotate-keys` can make the first ones.
-    """
-    from backend import api, cli, db, engine, errors, logs, ratelimit, workdays
+    limits → Api and blueprints → errors → CLI."""
+    from backend import api, cli, db, engine, errors, logs, ratelimit, storage, workdays
 
     config = config or Config.from_env()
     app = CityCodeFlask(__name__, instance_relative_config=False)
@@ -51,7 +47,8 @@ def create_app(config: Config | None = None, *, serving: bool = True) -> Flask:
     logs.init_app(app)
     i18n.init_app(app)
     db.init_app(app)
-    _load_keys(app, config, serving)
+    _load_keys(app, config)
+    storage.init_app(app)
     _connect_wechat(app, config)
     _connect_registry(app, config)
     app.extensions["citycode.calendar"] = workdays.WorkingCalendar(
@@ -98,16 +95,19 @@ def _configure(app: Flask, config: Config) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops, x_proto=config.proxy_hops)
 
 
-def _load_keys(app: Flask, config: Config, serving: bool) -> None:
-    """Development makes its own keys on first start; production is given them."""
+def _load_keys(app: Flask, config: Config) -> None:
+    """The keys are read from the database at their first use, not here: nothing connects
+    while the app is built (gunicorn builds it once, before forking its workers).
+    Development makes any it lacks then; production is given them (`citycode
+    rotate-keys`), and /readyz says 503 until it has."""
     from backend.keys import KeySet
 
-    keys = KeySet(config.signing_keys_dir, config.key_grace_seconds)
-    if not config.is_production:
-        keys.ensure()
-    elif serving and not keys.has_all_purposes():
-        raise ConfigError("no signing keys in SIGNING_KEYS_DIR; run `citycode rotate-keys`")
-    app.extensions["citycode.keys"] = keys
+    app.extensions["citycode.keys"] = KeySet(
+        config.key_encryption_key_bytes,
+        config.key_grace_seconds,
+        make_missing=not config.is_production,
+        check_seconds=config.keys_check_seconds,
+    )
 
 
 def _connect_wechat(app: Flask, config: Config) -> None:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import os
 from dataclasses import dataclass, field
@@ -18,6 +20,8 @@ INSTANCE_DIR = Path(os.environ.get("CITYCODE_INSTANCE_DIR", Path.cwd() / "instan
 # Development defaults, which production refuses to start with (see Config.check).
 DEV_SECRET_MARK = "dev-only"  # noqa: S105  a marker, not a secret
 DEFAULT_WECHAT_SECRET = "citycode-dev-secret"  # noqa: S105  the stub's; refused in production
+# Development's, so a fresh clone starts with nothing to set; refused in production.
+DEFAULT_KEY_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"citycode-development-kek-32bytes").decode()
 DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'citycode.db'}"
 
 
@@ -110,9 +114,17 @@ class Config:
     wechat_template_shop: str = "tmpl_shop_membership"
     wechat_template_policy: str = "tmpl_policy_pushed"
     wechat_miniprogram_state: str = "formal"
-    signing_keys_dir: str = str(INSTANCE_DIR / "keys")
+    # The AES-256 key (32 bytes, base64) the signing keys are sealed under in the database
+    # (backend/keys.py); every instance is given the same one.
+    key_encryption_key: str = field(default=DEFAULT_KEY_ENCRYPTION_KEY, repr=False)
     key_grace_seconds: int = 7 * 24 * 3600
+    # How often each process reads the keys again: a rotation on one machine signs on all
+    # within it.
+    keys_check_seconds: float = 10.0
     upload_dir: str = str(INSTANCE_DIR / "uploads")
+    # Unset: files in UPLOAD_DIR; s3://bucket?endpoint=…&region=… for object storage every
+    # instance shares (backend/storage.py).
+    storage_url: str = ""
     access_token_seconds: int = 15 * 60
     refresh_token_seconds: int = 30 * 24 * 3600
     ratelimit_storage_uri: str = field(default="memory://", repr=False)
@@ -191,9 +203,11 @@ class Config:
             wechat_template_shop=env("WECHAT_TEMPLATE_SHOP", cls.wechat_template_shop),
             wechat_template_policy=env("WECHAT_TEMPLATE_POLICY", cls.wechat_template_policy),
             wechat_miniprogram_state=env("WECHAT_MINIPROGRAM_STATE", cls.wechat_miniprogram_state),
-            signing_keys_dir=env("SIGNING_KEYS_DIR", cls.signing_keys_dir),
+            key_encryption_key=env("KEY_ENCRYPTION_KEY", cls.key_encryption_key),
+            keys_check_seconds=_seconds("KEYS_CHECK_SECONDS", cls.keys_check_seconds),
             key_grace_seconds=_int("KEY_GRACE_SECONDS", cls.key_grace_seconds),
             upload_dir=env("UPLOAD_DIR", cls.upload_dir),
+            storage_url=env("STORAGE_URL", cls.storage_url),
             access_token_seconds=_int("ACCESS_TOKEN_SECONDS", cls.access_token_seconds, 60),
             refresh_token_seconds=_int("REFRESH_TOKEN_SECONDS", cls.refresh_token_seconds, 3600),
             ratelimit_storage_uri=env("RATELIMIT_STORAGE_URI", cls.ratelimit_storage_uri),
@@ -244,16 +258,26 @@ class Config:
         return dataclasses.replace(self, **changes)
 
     @property
+    def key_encryption_key_bytes(self) -> bytes:
+        return _key_bytes(self.key_encryption_key)
+
+    @property
     def is_production(self) -> bool:
         return self.env == "production"
 
     def check(self) -> None:
         """Refuse to run production on development defaults."""
+        _key_bytes(self.key_encryption_key)
         if self.access_token_seconds > 15 * 60:
             raise ConfigError("ACCESS_TOKEN_SECONDS must be at most 900 (15 minutes)")
         if not self.is_production:
             return
         problems = []
+        if self.key_encryption_key == DEFAULT_KEY_ENCRYPTION_KEY:
+            problems.append(
+                "KEY_ENCRYPTION_KEY is the development default: the signing keys would be "
+                "sealed under a key anyone can read"
+            )
         if self.wechat_secret == DEFAULT_WECHAT_SECRET:
             problems.append("WECHAT_SECRET is the development default")
         if self.wechat_api_base in (Config.wechat_api_base, _local_stub()):
@@ -264,6 +288,10 @@ class Config:
             problems.append("DATABASE_URL is SQLite; production runs on PostgreSQL")
         if self.ratelimit_storage_uri.startswith("memory"):
             problems.append("RATELIMIT_STORAGE_URI is per-process memory; use Redis")
+        if not self.storage_url:
+            problems.append(
+                "STORAGE_URL is not set: files would stay on this machine; use object storage"
+            )
         if self.public_base_url == Config.public_base_url:
             problems.append("PUBLIC_BASE_URL is the development default")
         if self.proxy_hops is None:
@@ -276,6 +304,20 @@ class Config:
             problems.append("PUBLIC_BASE_URL is too long for a version-3 QR code")
         if problems:
             raise ConfigError("production config refused: " + "; ".join(problems))
+
+
+def _key_bytes(encoded: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(encoded.strip().encode() + b"==")
+    except (ValueError, binascii.Error):
+        key = b""
+    if len(key) != 32:
+        raise ConfigError(
+            "KEY_ENCRYPTION_KEY must be 32 random bytes in base64, e.g. from "
+            "`python -c 'import secrets, base64; print(base64.urlsafe_b64encode("
+            "secrets.token_bytes(32)).decode())'`"
+        )
+    return key
 
 
 def _local_stub() -> str:

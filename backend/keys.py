@@ -1,26 +1,40 @@
 """The signing key set: ES256 keys by purpose, each with a kid, rotated with a grace period.
 
-Keys live as PEM files beside a manifest in SIGNING_KEYS_DIR, so every worker on
-every machine signs and verifies with the same set without a database round trip.
+The keys live in the database every instance shares (`SealedKey`), so every worker on
+every machine signs and verifies with the same set, and no machine makes keys of its
+own. Their private parts are sealed under the key-encryption key from configuration
+(KEY_ENCRYPTION_KEY, 32 bytes): AES-256-GCM (the `cryptography` library's AESGCM), a
+fresh 96-bit nonce for each key and its kid as the associated data, so a database dump
+gives no key and a sealed key cannot be passed off under another kid.
+
+Each process keeps the set in memory and reads the table again every KEYS_CHECK_SECONDS,
+so a rotation on one machine is used by all within that; and at once (at most once a
+second) when a token names a kid it does not know. While the database is away the set it
+last read goes on serving.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import jwt
+import peewee as pw
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from playhouse.pool import MaxConnectionsExceeded
 
 from backend import clock
+from backend.db import write_transaction
+from backend.models import SealedKey
 
 ALGORITHM = "ES256"
 # Access tokens and resident codes never share a key: a leaked code key must not mint logins.
@@ -29,14 +43,42 @@ PURPOSES = ("access", "resident", "proof")
 # only this service reads back; published, a gate checking signature and expiry would
 # take a resident's own login token shown as a code.
 PUBLISHED = ("resident",)
-MANIFEST = "keys.json"
-# How often a running process looks for keys another process (rotate-keys) wrote. A token
-# under a kid it does not know yet makes it look at once, so no worker refuses a new key.
-MANIFEST_CHECK_SECONDS = 1.0
+# How often a running process reads the keys again, for those another process (rotate-keys,
+# on any machine) wrote or retired. A token under a kid it does not know makes it look at
+# once, no more than once in UNKNOWN_CHECK_SECONDS, so no worker refuses a new key.
+KEYS_CHECK_SECONDS = 10.0
+UNKNOWN_CHECK_SECONDS = 1.0
+NONCE_BYTES = 12
+KEK_BYTES = 32
+
+log = logging.getLogger(__name__)
 
 
 class UnknownKey(LookupError):
     """No usable key for a kid (unknown, or retired past its grace period)."""
+
+
+class WrongKeyEncryptionKey(Exception):
+    """A sealed key did not open: KEY_ENCRYPTION_KEY is not the one it was sealed under."""
+
+
+def seal(kek: bytes, kid: str, private_key: ec.EllipticCurvePrivateKey) -> bytes:
+    der = private_key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(kek).encrypt(nonce, der, kid.encode())
+
+
+def unseal(kek: bytes, kid: str, sealed: bytes) -> ec.EllipticCurvePrivateKey:
+    sealed = bytes(sealed)
+    try:
+        der = AESGCM(kek).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], kid.encode())
+    except InvalidTag:
+        raise WrongKeyEncryptionKey(kid) from None
+    return serialization.load_der_private_key(der, password=None)
 
 
 @dataclass(frozen=True)
@@ -73,73 +115,83 @@ class SigningKey:
 
 
 class KeySet:
-    def __init__(self, directory: str | Path, grace_seconds: int):
-        self.directory = Path(directory)
+    """The keys, as this process last read them. `make_missing`: development, where the
+    first use makes a key for any purpose that has none; production is given its keys
+    (`citycode rotate-keys`)."""
+
+    def __init__(
+        self,
+        kek: bytes,
+        grace_seconds: int,
+        *,
+        make_missing: bool = False,
+        check_seconds: float = KEYS_CHECK_SECONDS,
+    ):
+        self._kek = kek
         self.grace = timedelta(seconds=grace_seconds)
-        self._lock = threading.Lock()
-        self._manifest = str(self.directory / MANIFEST)
-        self._loaded_version = None
+        self.make_missing = make_missing
+        self.check_seconds = check_seconds
         self._next_check = 0.0
+        self._next_unknown_check = 0.0
         self._keys: dict[str, SigningKey] = {}
 
     # -- reading -----------------------------------------------------------
-    def _manifest_path(self) -> Path:
-        return self.directory / MANIFEST
+    def _refresh(self, unknown: bool = False) -> None:
+        """Read the table again when it is time, or (`unknown`) for a kid not known yet.
 
-    def _refresh(self, now: bool = False) -> None:
-        """Reload when another process (the rotate-keys command) changed the manifest.
-
-        Looked at no more than once a second (`now` to look at once): every signature
-        and verification asks, and a stat call hands the worker's GIL away.
-        """
+        Looked at no more often: every signature and verification asks."""
         checked_at = time.monotonic()
-        if not now and checked_at < self._next_check:
+        if unknown:
+            if checked_at < self._next_unknown_check:
+                return
+            self._next_unknown_check = checked_at + UNKNOWN_CHECK_SECONDS
+        elif checked_at < self._next_check:
             return
-        self._next_check = checked_at + MANIFEST_CHECK_SECONDS
+        self._next_check = checked_at + self.check_seconds
         try:
-            stat = os.stat(self._manifest)
-            # The manifest is replaced, never edited: a new inode even when two writes
-            # fall within the file system's clock tick.
-            version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        except FileNotFoundError:
-            version = None
-        if version == self._loaded_version:
+            records = list(SealedKey.select())
+        except (pw.OperationalError, pw.InterfaceError, MaxConnectionsExceeded):
+            log.warning("signing keys not read; using the set read last", exc_info=True)
             return
-        with self._lock:
-            self._keys = self._read() if version is not None else {}
-            self._loaded_version = version
+        self._keys = {record.kid: self._opened(record) for record in records}
 
-    def _read(self) -> dict[str, SigningKey]:
-        entries = json.loads(self._manifest_path().read_text())
-        keys = {}
-        for entry in entries:
-            pem = (self.directory / f"{entry['kid']}.pem").read_bytes()
-            keys[entry["kid"]] = SigningKey(
-                kid=entry["kid"],
-                purpose=entry["purpose"],
-                created_at=datetime.fromisoformat(entry["created_at"]),
-                retired_at=datetime.fromisoformat(entry["retired_at"])
-                if entry["retired_at"]
-                else None,
-                private_key=serialization.load_pem_private_key(pem, password=None),
-            )
-        return keys
+    def _opened(self, record: SealedKey) -> SigningKey:
+        known = self._keys.get(record.kid)
+        private_key = known.private_key if known else unseal(self._kek, record.kid, record.sealed)
+        return SigningKey(
+            kid=record.kid,
+            purpose=record.purpose,
+            created_at=record.created_at,
+            retired_at=record.retired_at,
+            private_key=private_key,
+            _secrets=known._secrets if known else {},
+        )
+
+    def _reread(self) -> None:
+        self._next_check = self._next_unknown_check = 0.0
+        self._refresh()
 
     def all_keys(self) -> list[SigningKey]:
         self._refresh()
         return list(self._keys.values())
 
     def current(self, purpose: str) -> SigningKey:
-        active = [k for k in self.all_keys() if k.purpose == purpose and k.retired_at is None]
+        active = self._active(purpose)
+        if not active and self.make_missing:
+            self.ensure()
+            active = self._active(purpose)
         if not active:
             raise UnknownKey(f"no active {purpose} key; run `citycode rotate-keys`")
         return max(active, key=lambda k: k.created_at)
+
+    def _active(self, purpose: str) -> list[SigningKey]:
+        return [k for k in self.all_keys() if k.purpose == purpose and k.retired_at is None]
 
     def verifying_key(self, kid: str, purpose: str) -> SigningKey:
         self._refresh()
         key = self._keys.get(kid)
         if key is None:
-            self._refresh(now=True)
+            self._refresh(unknown=True)
             key = self._keys.get(kid)
         if key is None or key.purpose != purpose or not key.usable_at(clock.now(), self.grace):
             raise UnknownKey(kid)
@@ -147,6 +199,8 @@ class KeySet:
 
     def jwks(self) -> dict:
         now = clock.now()
+        if self.make_missing:
+            self.ensure()
         return {
             "keys": [
                 k.public_jwk()
@@ -155,66 +209,47 @@ class KeySet:
             ]
         }
 
+    def ready(self) -> bool:
+        """Whether every purpose has a key to sign with (development makes them now)."""
+        if self.make_missing:
+            self.ensure()
+        return self.has_all_purposes()
+
     def has_all_purposes(self) -> bool:
         active = {k.purpose for k in self.all_keys() if k.retired_at is None}
         return set(PURPOSES) <= active
 
     # -- writing -----------------------------------------------------------
     def rotate(self, purposes=PURPOSES) -> list[str]:
-        """Add a fresh key per purpose and retire the one it replaces; returns new kids."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.directory, 0o700)
+        """Add a fresh key per purpose and retire the one it replaces; returns new kids.
+        Keys retired longer ago than the grace period are deleted."""
         now = clock.now()
-        entries = self._read_entries()
         new_kids = []
-        for purpose in purposes:
-            for entry in entries:
-                if entry["purpose"] == purpose and entry["retired_at"] is None:
-                    entry["retired_at"] = now.isoformat()
-            kid = f"{purpose}-{now:%Y%m%d}-{secrets.token_hex(3)}"
-            self._write_private_key(kid, ec.generate_private_key(ec.SECP256R1()))
-            entries.append(
-                {"kid": kid, "purpose": purpose, "created_at": now.isoformat(), "retired_at": None}
-            )
-            new_kids.append(kid)
-        entries = [e for e in entries if not self._expired(e, now)]
-        self._write_entries(entries)
-        self._next_check = 0.0
+        with write_transaction():
+            for purpose in purposes:
+                SealedKey.update(retired_at=now).where(
+                    (SealedKey.purpose == purpose) & SealedKey.retired_at.is_null()
+                ).execute()
+                kid = f"{purpose}-{now:%Y%m%d}-{secrets.token_hex(3)}"
+                private_key = ec.generate_private_key(ec.SECP256R1())
+                SealedKey.create(
+                    kid=kid,
+                    purpose=purpose,
+                    created_at=now,
+                    sealed=seal(self._kek, kid, private_key),
+                )
+                new_kids.append(kid)
+            SealedKey.delete().where(SealedKey.retired_at < now - self.grace).execute()
+        self._reread()
         return new_kids
 
     def ensure(self) -> None:
-        """Create keys for any purpose that has none (first start in development)."""
+        """Make a key for any purpose that has none (development's first use)."""
+        self._refresh()
         missing = [
             p
             for p in PURPOSES
-            if not any(k.purpose == p and k.retired_at is None for k in self.all_keys())
+            if not any(k.purpose == p and k.retired_at is None for k in self._keys.values())
         ]
         if missing:
             self.rotate(missing)
-
-    def _expired(self, entry: dict, now: datetime) -> bool:
-        retired = entry["retired_at"]
-        if retired is None or now < datetime.fromisoformat(retired) + self.grace:
-            return False
-        (self.directory / f"{entry['kid']}.pem").unlink(missing_ok=True)
-        return True
-
-    def _read_entries(self) -> list[dict]:
-        path = self._manifest_path()
-        return json.loads(path.read_text()) if path.exists() else []
-
-    def _write_entries(self, entries: list[dict]) -> None:
-        tmp = self._manifest_path().with_suffix(".tmp")
-        tmp.write_text(json.dumps(entries, indent=2))
-        os.replace(tmp, self._manifest_path())
-
-    def _write_private_key(self, kid: str, key: ec.EllipticCurvePrivateKey) -> None:
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        path = self.directory / f"{kid}.pem"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)

@@ -49,11 +49,16 @@ class Readiness(MethodView):
     @blp.response(200, Health)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self):
-        """The database answers: take traffic; and whether the task queue does"""
+        """The database answers and the keys are there: take traffic; and whether the queue does"""
         try:
             database.execute_sql("SELECT 1")
         except Exception as exc:
             raise UpstreamUnavailable("database unavailable", key="database_unavailable") from exc
+        # Production is given its keys (`citycode rotate-keys`); until then it signs nothing.
+        if not tokens.key_set().ready():
+            raise UpstreamUnavailable(
+                "no signing keys yet; run citycode rotate-keys", key="no_signing_keys"
+            )
         # Requests do not need the queue (a message waits in the outbox for the worker's
         # pick-up), so an unreachable queue is reported, not a reason to take no traffic.
         return {"status": "ok", "queue": "ok" if engine.reachable() else "unreachable"}

@@ -66,7 +66,6 @@ def settings(url: str, work: Path, **overrides) -> Config:
         **{
             "env": "development",
             "database_url": url,
-            "signing_keys_dir": str(work / "keys"),
             "upload_dir": str(work / "uploads"),
             "log_level": "WARNING",
             **overrides,

@@ -174,7 +174,7 @@ def start_worker(config: Config, threads: int, log: Path) -> subprocess.Popen:
         "WECHAT_API_BASE": config.wechat_api_base,
         "WECHAT_APPID": config.wechat_appid,
         "WECHAT_SECRET": config.wechat_secret,
-        "SIGNING_KEYS_DIR": config.signing_keys_dir,
+        "KEY_ENCRYPTION_KEY": config.key_encryption_key,
         "WECHAT_MESSAGES_PER_SECOND": str(MESSAGES_PER_SECOND),
         "LOG_LEVEL": "WARNING",
     }

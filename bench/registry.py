@@ -131,7 +131,7 @@ def phase(env: dict, rate: float, seconds: float, port: int) -> tuple[list[str],
 
 
 def checked_today(env: dict) -> int:
-    app = create_app(databases.settings(env["DATABASE_URL"], Path(env["SIGNING_KEYS_DIR"]).parent))
+    app = create_app(databases.settings(env["DATABASE_URL"], Path(env["UPLOAD_DIR"]).parent))
     with app.app_context(), database.connection_context():
         return Shop.select().where(Shop.registry_checked_on == clock.today_local()).count()
 
@@ -154,7 +154,6 @@ def main(argv=None) -> int:
             **os.environ,
             "CITYCODE_ENV": "development",
             "DATABASE_URL": url,
-            "SIGNING_KEYS_DIR": str(work / "keys"),
             "UPLOAD_DIR": str(work / "uploads"),
             "TASK_QUEUE_URL": f"sqlite:///{work / 'q.db'}",
             "LOG_LEVEL": "ERROR",

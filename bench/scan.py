@@ -129,14 +129,13 @@ def drop_database(kind: str, args) -> None:
 class TokenMint:
     """Access tokens for the bench user, signed with the same key set the servers read."""
 
-    def __init__(self, url: str, keys_dir: Path, instance_dir: Path):
+    def __init__(self, url: str, instance_dir: Path):
         from backend import create_app
         from backend.config import Config
 
         config = Config.from_env(
             env="development",
             database_url=url,
-            signing_keys_dir=str(keys_dir),
             upload_dir=str(instance_dir / "uploads"),
             log_level="WARNING",
         )
@@ -175,12 +174,11 @@ def gunicorn_settings(args) -> dict:
     return {**runpy.run_path(str(PROJECT_GUNICORN_CONF)), **gunicorn_overrides(args)}
 
 
-def server_env(url: str, keys_dir: Path, instance_dir: Path) -> dict:
+def server_env(url: str, instance_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("BIND", "ACCESS_LOG")}
     env.update(
         CITYCODE_ENV="development",
         DATABASE_URL=url,
-        SIGNING_KEYS_DIR=str(keys_dir),
         CITYCODE_INSTANCE_DIR=str(instance_dir),
         UPLOAD_DIR=str(instance_dir / "uploads"),
         LOG_LEVEL="WARNING",
@@ -211,14 +209,14 @@ def preflight(server: Server, codes: list[str], token: str) -> None:
 def bench_database(kind: str, args, work: Path) -> list[Run]:
     data_dir = Path(args.keep) if args.keep else work
     data_dir.mkdir(parents=True, exist_ok=True)
-    keys_dir, instance_dir = data_dir / "keys", work / "instance"
+    instance_dir = work / "instance"
     url, codes, counts = prepare_database(kind, args, data_dir)
     print(f"[{kind}] rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
     codes_file = work / f"codes-{kind}.txt"
     codes_file.write_text("\n".join(codes) + "\n")
 
-    mint = TokenMint(url, keys_dir, instance_dir)
-    env = server_env(url, keys_dir, instance_dir)
+    mint = TokenMint(url, instance_dir)
+    env = server_env(url, instance_dir)
     overrides = gunicorn_overrides(args)
     servers = {
         "scan": Server(

@@ -104,9 +104,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="citycode_slow_") as tmp:
         work = Path(tmp)
         url, codes, _ = prepare_database(args.db, args, work)
-        keys_dir, instance_dir = work / "keys", work / "instance"
-        mint = TokenMint(url, keys_dir, instance_dir)
-        env = server_env(url, keys_dir, instance_dir)
+        instance_dir = work / "instance"
+        mint = TokenMint(url, instance_dir)
+        env = server_env(url, instance_dir)
         server = Server(f"{args.db}-slow", "backend:create_app()", "/healthz", work, env, overrides)
         try:
             server.start()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from backend.config import Config, ConfigError
@@ -22,6 +24,8 @@ def test_production_refuses_default_secrets(monkeypatch):
         Config.from_env()
     assert "WECHAT_SECRET" in str(refused.value)
     assert "REGISTRY_API_BASE" in str(refused.value)
+    assert "KEY_ENCRYPTION_KEY" in str(refused.value)
+    assert "STORAGE_URL" in str(refused.value)
 
 
 def test_production_starts_with_real_settings(monkeypatch):
@@ -33,15 +37,22 @@ def test_production_starts_with_real_settings(monkeypatch):
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://c.xh.gov.cn")
     monkeypatch.setenv("PROXY_HOPS", "1")
     monkeypatch.setenv("REGISTRY_API_BASE", "https://open.api.tianyancha.com")
+    monkeypatch.setenv("KEY_ENCRYPTION_KEY", "5ZDT0m4vQXJpTm9ZXr2kC6N1cQb5m8s7hZ2xJ0aLw1E=")
+    monkeypatch.setenv(
+        "STORAGE_URL", "s3://citycode-files?endpoint=https://oss-cn-shanghai.aliyuncs.com"
+    )
     assert Config.from_env().is_production
 
 
-def test_production_app_refuses_to_start_without_signing_keys(config, tmp_path):
-    from backend import create_app
-
-    production = config.replace(env="production", signing_keys_dir=str(tmp_path / "none"))
-    with pytest.raises(ConfigError, match="rotate-keys"):
-        create_app(production)
+def test_production_refuses_to_start_without_its_own_key_encryption_key(monkeypatch):
+    _production(monkeypatch)
+    Config.from_env()
+    monkeypatch.delenv("KEY_ENCRYPTION_KEY")
+    with pytest.raises(ConfigError, match="KEY_ENCRYPTION_KEY is the development default"):
+        Config.from_env()
+    monkeypatch.setenv("KEY_ENCRYPTION_KEY", "c2hvcnQ=")
+    with pytest.raises(ConfigError, match="32 random bytes"):
+        Config.from_env()
 
 
 def test_access_tokens_cannot_be_configured_longer_than_15_minutes(monkeypatch):
@@ -87,6 +98,8 @@ def _production(monkeypatch):
         "PUBLIC_BASE_URL": "https://c.xh.gov.cn",
         "PROXY_HOPS": "1",
         "REGISTRY_API_BASE": "https://open.api.tianyancha.com",
+        "KEY_ENCRYPTION_KEY": "5ZDT0m4vQXJpTm9ZXr2kC6N1cQb5m8s7hZ2xJ0aLw1E=",
+        "STORAGE_URL": "s3://citycode-files?endpoint=https://oss-cn-shanghai.aliyuncs.com",
     }.items():
         monkeypatch.setenv(name, value)
 
@@ -124,18 +137,21 @@ def test_a_value_that_cannot_be_right_stops_the_start_naming_the_variable(monkey
         Config.from_env()
 
 
-def test_production_makes_its_first_keys_from_the_command_line(monkeypatch, tmp_path):
+def test_production_makes_no_keys_of_its_own_and_takes_no_traffic_until_given_them(config):
     from backend import create_app
-    from backend.cli import _create_app
 
-    _production(monkeypatch)
-    monkeypatch.setenv("SIGNING_KEYS_DIR", str(tmp_path / "keys"))
-    with pytest.raises(ConfigError, match="rotate-keys"):
-        create_app()  # a server without keys does not start
-    made = _create_app().test_cli_runner().invoke(args=["rotate-keys"])
+    production = create_app(
+        config.replace(
+            env="production", key_encryption_key=base64.b64encode(bytes(range(32))).decode()
+        )
+    )
+    ready = production.test_client().get("/readyz")
+    assert ready.status_code == 503
+    assert ready.get_json()["details"][0]["key"] == "no_signing_keys"
+    made = production.test_cli_runner().invoke(args=["rotate-keys"])
     assert made.exit_code == 0, made.output
     assert made.output.count("new key") == 3
-    assert create_app().extensions["citycode.keys"].has_all_purposes()
+    assert production.test_client().get("/readyz").status_code == 200
 
 
 def test_a_printed_config_shows_no_secret_or_password(monkeypatch):

@@ -35,7 +35,7 @@ def on_terminal(config, *args: str) -> tuple[subprocess.CompletedProcess, str]:
     env = {
         **os.environ,
         "DATABASE_URL": config.database_url,
-        "SIGNING_KEYS_DIR": config.signing_keys_dir,
+        "KEY_ENCRYPTION_KEY": config.key_encryption_key,
         "WECHAT_API_BASE": config.wechat_api_base,
         "WECHAT_APPID": config.wechat_appid,
         "WECHAT_SECRET": config.wechat_secret,

@@ -22,8 +22,8 @@ from tests.factories import ApiClient
 
 @pytest.fixture
 def gate(config, tmp_path, make):
-    """An app with its own key set (rotation must not touch other tests), a member, a cadre."""
-    app = create_app(config.replace(signing_keys_dir=str(tmp_path / "keys")))
+    """An app, a member, a cadre."""
+    app = create_app(config)
     places = make.region_tree()
     make.staff("cadre", "cadre", places["community_a"], name="周敏")
     make.staff("cadre_b", "cadre", places["community_b"], name="吴芳")

@@ -26,6 +26,7 @@ from backend.models.inspections import (
     RectificationOrder,
     RectificationSubmission,
 )
+from backend.models.keys import SealedKey
 from backend.models.lifecycle import LifecycleEvent
 from backend.models.opendata import ImportedBusiness, ImportedFeed, ImportedInspection
 from backend.models.people import (
@@ -46,6 +47,7 @@ from backend.models.sampling import (
     SamplingTask,
     SamplingTaskMember,
 )
+from backend.models.schedule import ScheduledRun
 from backend.models.shops import (
     Employee,
     Honour,
@@ -88,6 +90,8 @@ ALL_MODELS = [
     ShopRequest,
     ShopInvite,
     OutboxMessage,
+    ScheduledRun,
+    SealedKey,
     LifecycleEvent,
     Inspection,
     Finding,
