@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import secrets
-from pathlib import Path
 
-from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from backend import storage
 from backend.db import write_transaction
 from backend.errors import DomainError, Invalid
 from backend.models import Shop, Upload, User
@@ -26,12 +24,6 @@ PDF = "application/pdf"
 class TooLarge(DomainError):
     status = 413
     key = "too_large"
-
-
-def upload_dir() -> Path:
-    path = Path(current_app.config["CITYCODE"].upload_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def check_image(data: bytes) -> str:
@@ -99,8 +91,8 @@ def store_document(user: User, stream) -> Upload:
 
 def _written(shop: Shop | None, user: User | None, data: bytes, content_type: str) -> Upload:
     public_id = secrets.token_urlsafe(18)
-    path = upload_dir() / f"{public_id}.{ALLOWED_EXT[content_type]}"
-    path.write_bytes(data)
+    key = f"{public_id}.{ALLOWED_EXT[content_type]}"
+    storage.files().put(key, data, content_type)
     try:
         return Upload.create(
             public_id=public_id,
@@ -111,7 +103,7 @@ def _written(shop: Shop | None, user: User | None, data: bytes, content_type: st
             sha256=hashlib.sha256(data).hexdigest(),
         )
     except Exception:
-        path.unlink(missing_ok=True)
+        storage.files().delete(key)
         raise
 
 
@@ -193,12 +185,17 @@ def resaved(data: bytes, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def path_of(upload: Upload) -> Path:
-    return upload_dir() / f"{upload.public_id}.{ALLOWED_EXT[upload.content_type]}"
+def key_of(upload: Upload) -> str:
+    return f"{upload.public_id}.{ALLOWED_EXT[upload.content_type]}"
+
+
+def send(upload: Upload):
+    """The upload's bytes as a response (404 JSON if storage has lost them)."""
+    return storage.send(key_of(upload), upload.content_type)
 
 
 def discard(upload: Upload) -> None:
-    os.unlink(path_of(upload))
+    storage.files().delete(key_of(upload))
 
 
 ALLOWED_EXT = {content_type: ext for content_type, ext in ALLOWED.values()} | {PDF: "pdf"}

@@ -36,7 +36,7 @@ import databases  # noqa: E402
 import scan_data  # noqa: E402
 from scan import code_fingerprint  # noqa: E402
 
-from backend import clock, create_app  # noqa: E402
+from backend import clock, create_app, storage  # noqa: E402
 from backend.db import database  # noqa: E402
 from backend.migrate import upgrade  # noqa: E402
 from backend.models import Inspection, Region, Shop, ShopGram, StaffAccount  # noqa: E402
@@ -113,7 +113,7 @@ def lives_round(work: Path, import_shops: int) -> None:
     started = time.perf_counter()
     counts = lives_export.rebuild()
     took = time.perf_counter() - started
-    size = lives_export.feed_path().stat().st_size
+    size = storage.files().get(lives_export.FEED_KEY).size
     rows = ", ".join(f"{name} {n}" for name, n in counts.items())
     print(f"\nLIVES export (ZIP): {took:.1f} s, {size / 1e6:.1f} MB; {rows}")
     folder = work / "slice"

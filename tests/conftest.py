@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -179,20 +180,14 @@ class StubControl:
         requests.post(f"{self.url}/__stub__/{name}", json=body or {}, timeout=5).raise_for_status()
 
 
-@pytest.fixture(scope="session")
-def keys_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("keys")
-
-
 @pytest.fixture
-def config(database_url, wechat_stub, keys_dir, tmp_path) -> Config:
+def config(database_url, wechat_stub, tmp_path) -> Config:
     return Config(
         testing=True,
         database_url=database_url,
         wechat_api_base=wechat_stub.url,
         wechat_appid="wx_citycode_test",
         wechat_secret="test-secret",
-        signing_keys_dir=str(keys_dir),
         upload_dir=str(tmp_path / "uploads"),
         public_base_url="https://c.example.cn",
         log_level="WARNING",
@@ -265,3 +260,23 @@ def served(database_url, wechat_stub_url, tmp_path):
     running = serve(database_url, tmp_path, wechat_stub_url)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A real S3 server (SeaweedFS), one per test process (tests/objectstore.py)."""
+    from tests.objectstore import SeaweedFS
+
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def object_storage(seaweedfs, monkeypatch):
+    """A fresh bucket's STORAGE_URL; its credentials where boto3 looks, the environment."""
+    from tests.objectstore import ACCESS
+
+    for name, value in ACCESS.items():
+        monkeypatch.setenv(name, value)
+    return seaweedfs.bucket(f"citycode-{uuid.uuid4().hex[:12]}")

@@ -82,6 +82,7 @@ def serve(
 ) -> Served:
     """Start gunicorn on `database_url` (already migrated) and wait until it answers."""
     port = free_port()
+    home.mkdir(parents=True, exist_ok=True)
     instance = home / "instance"
     env = {
         **os.environ,
@@ -89,7 +90,6 @@ def serve(
         "CITYCODE_ENV": "development",
         "DATABASE_URL": database_url,
         "CITYCODE_INSTANCE_DIR": str(instance),
-        "SIGNING_KEYS_DIR": str(instance / "keys"),
         "UPLOAD_DIR": str(instance / "uploads"),
         "WECHAT_API_BASE": wechat_api_base,
         "WECHAT_APPID": "wx_citycode_test",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import send_file
 from flask.views import MethodView
 
+from backend import uploads
 from backend.admin import blp, requires
 from backend.admin import community_schemas as schemas
 from backend.api import QueryPage
@@ -13,7 +13,6 @@ from backend.community import notices, polls, reports
 from backend.community.schemas import PollSummary
 from backend.errors import NotFound
 from backend.schemas import UnmaskedQuery
-from backend.uploads import path_of
 
 COMMUNITY_STAFF = ("cadre", "admin")
 
@@ -140,6 +139,6 @@ class StaffReportPhoto(MethodView):
         report = reports.report_in_scope(current_staff(), report_id)
         if report.photo is None:
             raise NotFound("this report has no photo", key="no_photo")
-        response = send_file(path_of(report.photo), mimetype=report.photo.content_type)
+        response = uploads.send(report.photo)
         response.headers["Cache-Control"] = "private, max-age=3600"
         return response

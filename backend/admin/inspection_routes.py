@@ -3,7 +3,6 @@ shop, correcting them, and closing the rectification loop."""
 
 from __future__ import annotations
 
-from flask import send_file
 from flask.views import MethodView
 
 from backend import uploads
@@ -136,7 +135,7 @@ class ShopPhoto(MethodView):
     def get(self, shop_id, upload_id):
         """A photo of a shop in my scope: its evidence, licences, or an inspector's"""
         upload = photos.shop_upload(current_staff(), shop_id, upload_id)
-        response = send_file(uploads.path_of(upload), mimetype=upload.content_type)
+        response = uploads.send(upload)
         response.headers["Cache-Control"] = "private, max-age=3600"
         return response
 

@@ -3,9 +3,9 @@ record and ratings (the printed code: code_routes.py)."""
 
 from __future__ import annotations
 
-from flask import send_file
 from flask.views import MethodView
 
+from backend import uploads
 from backend.api import QueryPage
 from backend.auth import current_user
 from backend.inspections import rectification
@@ -26,7 +26,6 @@ from backend.shops import (
     requests,
 )
 from backend.shops.schemas import EmployeeOut, LicenceOut, ShopOut, ShopRequestOut
-from backend.uploads import path_of
 
 
 @blp.route("/shops")
@@ -265,7 +264,7 @@ class UploadItem(MethodView):
     def get(self, shop_id, upload_id):
         """A photo, for the shop's own people"""
         upload = photos.member_upload(current_user(), shop_id, upload_id)
-        response = send_file(path_of(upload), mimetype=upload.content_type)
+        response = uploads.send(upload)
         response.headers["Cache-Control"] = "private, max-age=3600"
         return response
 

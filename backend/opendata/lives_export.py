@@ -24,7 +24,7 @@ from pathlib import Path
 import peewee as pw
 from flask import current_app
 
-from backend import clock, queued
+from backend import clock, queued, storage
 from backend.errors import NotFound
 from backend.inspections import checklists, scoring
 from backend.models import (
@@ -47,30 +47,32 @@ SHOPS_PER_QUERY = 500
 SAMPLED_MARK = "双随机抽查"
 # Until the first feed is made, a process asks the engine for it once in this long.
 ASK_AGAIN_SECONDS = 300
-_asked: dict[Path, float] = {}
-FEED_NAME = "lives.zip"
+_asked: dict[object, float] = {}  # by the storage the feed is missing from
+FEED_KEY = "open-data/lives.zip"
 
 
-def feed_path() -> Path:
-    """Where the daily ZIP is kept, beside the stored files."""
-    return Path(current_app.config["CITYCODE"].upload_dir) / "open-data" / FEED_NAME
-
-
-def served() -> Path:
-    """The ZIP as the engine last made it. Before its first night the engine is asked to
-    make it now (with an immediate queue it is made here), and the caller is told it is
-    not there yet and when to ask again: a 404, since nothing is broken."""
-    path = feed_path()
-    if not path.exists() and time.monotonic() - _asked.get(path, -inf) > ASK_AGAIN_SECONDS:
-        _asked[path] = time.monotonic()
+def served():
+    """The ZIP as the engine last made it, as a response. Before its first night the
+    engine is asked to make it now (with an immediate queue it is made here), and the
+    caller is told it is not there yet and when to ask again: a 404, since nothing is
+    broken."""
+    try:
+        return storage.send(FEED_KEY, "application/zip")
+    except storage.Missing:
+        pass
+    files = storage.files()
+    if time.monotonic() - _asked.get(files, -inf) > ASK_AGAIN_SECONDS:
+        _asked[files] = time.monotonic()
         queued.ask("build_lives")
-    if not path.exists():
-        raise NotFound(
-            "the LIVES feed is not made yet; try again in a minute",
-            key="feed_not_ready",
-            headers={"Retry-After": "60"},
-        )
-    return path
+        try:
+            return storage.send(FEED_KEY, "application/zip")
+        except storage.Missing:
+            pass
+    raise NotFound(
+        "the LIVES feed is not made yet; try again in a minute",
+        key="feed_not_ready",
+        headers={"Retry-After": "60"},
+    )
 
 
 def write_folder(folder: Path) -> dict[str, int]:
@@ -84,11 +86,9 @@ def write_folder(folder: Path) -> dict[str, int]:
 
 
 def rebuild() -> dict[str, int]:
-    """The served ZIP made afresh; readers see the old one until the new one is whole."""
-    path = feed_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The served ZIP made afresh; readers get the old one until the new one is stored."""
     counts = {}
-    handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".partial")
+    handle, partial = tempfile.mkstemp(suffix=".zip")
     try:
         with (
             os.fdopen(handle, "wb") as raw,
@@ -100,7 +100,7 @@ def rebuild() -> dict[str, int]:
                     io.TextIOWrapper(member, encoding="utf-8", newline="") as out,
                 ):
                     counts[name] = _write(out, name, rows)
-        os.replace(partial, path)
+        storage.files().put_file(FEED_KEY, Path(partial), "application/zip")
     finally:
         Path(partial).unlink(missing_ok=True)
     return counts

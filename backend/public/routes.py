@@ -4,16 +4,16 @@ policy's attachments. What it answers is the same for everyone: cacheable, with 
 
 from __future__ import annotations
 
-from flask import current_app, send_file
+from flask import current_app
 from flask.views import MethodView
 
+from backend import uploads
 from backend.api import QueryPage, public
 from backend.inspections import grading
 from backend.opendata import geojson, lives_export, search
 from backend.policies import publishing
 from backend.public import blp
 from backend.public import schemas as s
-from backend.uploads import path_of
 
 
 @blp.route("/policy-attachments/<string:upload_id>")
@@ -24,7 +24,7 @@ class PolicyAttachment(MethodView):
     def get(self, upload_id):
         """A published policy's attachment"""
         upload = publishing.attachment(upload_id)
-        response = send_file(path_of(upload), mimetype=upload.content_type)
+        response = uploads.send(upload)
         response.headers["Content-Disposition"] = f'attachment; filename="{upload_id}.pdf"'
         response.headers["Cache-Control"] = "public, max-age=300"
         return response
@@ -92,7 +92,7 @@ class LivesFeed(MethodView):
     )
     def get(self):
         """The open shops and their inspections as a LIVES feed (Yelp's format), made daily"""
-        response = send_file(lives_export.served(), mimetype="application/zip", conditional=True)
+        response = lives_export.served()
         response.headers["Content-Disposition"] = 'attachment; filename="lives.zip"'
         response.headers["Cache-Control"] = "public, max-age=3600"
         return response

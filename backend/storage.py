@@ -1,0 +1,170 @@
+"""Where files are kept: photos, evidence, a policy's attachments, the open-data feed.
+
+One interface, two places. By default a folder (UPLOAD_DIR): nothing to set up, one
+machine. In production, S3-compatible object storage every instance shares
+(`STORAGE_URL=s3://bucket?endpoint=https://…&region=…`, through boto3; its credentials from
+boto3's own chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a role). A file asked
+for and not there is `Missing`, which a request answers 404 (`file_missing`), never 500.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Protocol
+from urllib.parse import parse_qs, urlparse
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
+from flask import current_app, send_file
+
+from backend.errors import NotFound
+from backend.i18n import N_
+
+
+class Missing(NotFound):
+    """No file under that key."""
+
+    key = "file_missing"
+
+    def __init__(self):
+        super().__init__(N_("the file is not in storage"))
+
+
+@dataclass
+class Stored:
+    """A file as read back: a path (the folder's) or a stream (object storage's)."""
+
+    content: Path | IO[bytes]
+    etag: str
+    modified: datetime
+    size: int
+
+
+class Storage(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    def put_file(self, key: str, path: Path, content_type: str) -> None: ...
+    def get(self, key: str) -> Stored: ...
+    def delete(self, key: str) -> None: ...
+
+
+class Folder:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"a key outside the folder: {key!r}")
+        return path
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".partial")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(partial, path)  # readers see the old file or the new, whole
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=target.parent, suffix=".partial")
+        os.close(handle)
+        shutil.move(path, partial)  # across file systems too
+        os.replace(partial, target)
+
+    def get(self, key: str) -> Stored:
+        path = self._path(key)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise Missing() from None
+        modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+        return Stored(path, f"{stat.st_mtime_ns:x}-{stat.st_size:x}", modified, stat.st_size)
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+
+class ObjectStorage:
+    """A bucket of S3-compatible object storage. Short timeouts and two retries: a
+    photo upload waits seconds on a slow store at most, not minutes."""
+
+    def __init__(self, bucket: str, endpoint: str | None, region: str | None):
+        self.bucket = bucket
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name=region or "us-east-1",
+            config=BotoConfig(
+                s3={"addressing_style": "path"},
+                connect_timeout=2,
+                read_timeout=10,
+                retries={"max_attempts": 2, "mode": "standard"},
+            ),
+        )
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        self.client.upload_file(
+            str(path), self.bucket, key, ExtraArgs={"ContentType": content_type}
+        )
+        path.unlink(missing_ok=True)
+
+    def get(self, key: str) -> Stored:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise Missing() from None
+            raise
+        etag = answer["ETag"].strip('"')
+        return Stored(answer["Body"], etag, answer["LastModified"], answer["ContentLength"])
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+def from_url(url: str, folder: str | Path) -> Storage:
+    """STORAGE_URL's storage: unset, the folder; `s3://bucket?endpoint=…&region=…`."""
+    if not url:
+        return Folder(folder)
+    parsed = urlparse(url)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"STORAGE_URL must be s3://bucket?endpoint=…, not {url!r}")
+    query = {name: values[-1] for name, values in parse_qs(parsed.query).items()}
+    return ObjectStorage(parsed.netloc, query.get("endpoint"), query.get("region"))
+
+
+def files() -> Storage:
+    return current_app.extensions["citycode.storage"]
+
+
+def send(key: str, mimetype: str):
+    """A response with the file under `key` (404 JSON when it is not there), which a
+    client that has it already (If-None-Match, If-Modified-Since) gets as 304."""
+    stored = files().get(key)
+    if isinstance(stored.content, Path):
+        return send_file(stored.content, mimetype=mimetype, conditional=True)
+    response = send_file(
+        stored.content,
+        mimetype=mimetype,
+        etag=stored.etag,
+        last_modified=stored.modified,
+        conditional=True,
+    )
+    response.content_length = stored.size
+    return response
+
+
+def init_app(app) -> None:
+    config = app.config["CITYCODE"]
+    app.extensions["citycode.storage"] = from_url(config.storage_url, config.upload_dir)
