@@ -19,10 +19,12 @@ threads = int(os.environ.get("GUNICORN_THREADS", 1))
 # of importing while its share of the traffic waits. Nothing connects to a database
 # while the app is built; each worker opens its own connections.
 preload_app = True
-# gunicorn's control socket sits under HOME by default, so two instances on one host would
-# share it and answer each other's commands. Nothing here uses it; deploys restart the
-# master (see the README).
-control_socket_disable = True
+# gunicorn's control socket (gunicornc) sits under HOME by default, so two instances on one
+# host would share it and answer each other's commands: each has its own, in its instance
+# folder unless GUNICORN_CONTROL_SOCKET says where (deploy/citycode-web@.service).
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or os.path.join(
+    os.environ.get("CITYCODE_INSTANCE_DIR") or "instance", "gunicorn.ctl"
+)
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

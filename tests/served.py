@@ -78,10 +78,16 @@ class Served:
 
 
 def serve(
-    database_url: str, home: Path, wechat_api_base: str, *, workers: int = 2, **settings: str
+    database_url: str,
+    home: Path,
+    wechat_api_base: str,
+    *,
+    workers: int = 2,
+    port: int | None = None,
+    **settings: str,
 ) -> Served:
     """Start gunicorn on `database_url` (already migrated) and wait until it answers."""
-    port = free_port()
+    port = port or free_port()
     home.mkdir(parents=True, exist_ok=True)
     instance = home / "instance"
     env = {

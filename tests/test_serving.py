@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.served import connect, read_response, serve
 
 
-def test_an_instance_keeps_no_control_socket_another_on_the_host_would_share(
-    served, database_url, wechat_stub_url, tmp_path_factory
+def test_two_instances_on_one_host_each_answer_on_a_control_socket_of_their_own(
+    served, database_url, wechat_stub_url, tmp_path
 ):
     # gunicorn's control socket sits under HOME by default: two instances on one host would
-    # answer each other's commands. Neither opens one.
-    second = serve(database_url, served.home, wechat_stub_url)
+    # answer each other's commands. Each has its own, in its instance folder.
+    second = serve(database_url, tmp_path / "second", wechat_stub_url, workers=3)
     try:
-        assert served.get("/healthz").status_code == 200
-        assert second.get("/healthz").status_code == 200
-        assert not (served.home / ".gunicorn").exists(), served.log_tail()
+        pids = []
+        for instance in (served, second):
+            socket_path = instance.home / "instance" / "gunicorn.ctl"
+            answer = subprocess.run(
+                [str(Path(sys.executable).with_name("gunicornc")), "-s", str(socket_path)]
+                + ["-c", "show workers", "-j"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            assert answer.returncode == 0, (answer.stderr, instance.log_tail())
+            pids.append(sorted(w["pid"] for w in json.loads(answer.stdout)["workers"]))
+        assert pids == [sorted(served.worker_pids()), sorted(second.worker_pids())]
+        assert len(pids[1]) == 3
+        assert not (served.home / ".gunicorn").exists()
     finally:
         second.stop()
 
