@@ -15,6 +15,7 @@ last read goes on serving.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -156,16 +157,20 @@ class KeySet:
         self._keys = {record.kid: self._opened(record) for record in records}
 
     def _opened(self, record: SealedKey) -> SigningKey:
+        """The key as this process holds it: unsealed once, and kept (with the secrets
+        derived from it) until it is retired."""
         known = self._keys.get(record.kid)
-        private_key = known.private_key if known else unseal(self._kek, record.kid, record.sealed)
-        return SigningKey(
-            kid=record.kid,
-            purpose=record.purpose,
-            created_at=record.created_at,
-            retired_at=record.retired_at,
-            private_key=private_key,
-            _secrets=known._secrets if known else {},
-        )
+        if known is None:
+            return SigningKey(
+                kid=record.kid,
+                purpose=record.purpose,
+                created_at=record.created_at,
+                retired_at=record.retired_at,
+                private_key=unseal(self._kek, record.kid, record.sealed),
+            )
+        if known.retired_at != record.retired_at:
+            return dataclasses.replace(known, retired_at=record.retired_at)
+        return known
 
     def _reread(self) -> None:
         self._next_check = self._next_unknown_check = 0.0

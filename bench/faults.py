@@ -29,6 +29,7 @@ sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]
 from databases import admin  # noqa: E402
 
 from tests.cluster.faultproxy import FaultProxy  # noqa: E402
+from tests.cluster.load import Load  # noqa: E402
 from tests.served import serve  # noqa: E402
 
 PG = ("127.0.0.1", 5432)
@@ -37,39 +38,22 @@ READ = "/api/v1/public/sampling-plans"
 CLIENT_TIMEOUT = 35.0
 
 
-class Load:
-    """`rate` requests a second to `path`, spread over threads, each answer timed."""
+def reads(base: str, path: str, rate: float, clients: int = 10) -> Load:
+    """`rate` requests a second to `path`, over `clients`; each answer a status, the
+    exception's name, or "timeout" past CLIENT_TIMEOUT."""
+    own = threading.local()  # a session, and its kept-alive connections, per client
 
-    def __init__(self, base: str, path: str, rate: float, threads: int = 10):
-        self.url, self.answers, self._stop = base + path, [], threading.Event()
-        self._pause = threads / rate
-        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+    def ask():
+        if not hasattr(own, "session"):
+            own.session = requests.Session()
+        try:
+            return own.session.get(base + path, timeout=CLIENT_TIMEOUT).status_code
+        except requests.Timeout:
+            return "timeout"
+        except requests.RequestException as exc:
+            return type(exc).__name__
 
-    def _run(self) -> None:
-        session = requests.Session()
-        while not self._stop.is_set():
-            started = time.monotonic()
-            try:
-                status = session.get(self.url, timeout=CLIENT_TIMEOUT).status_code
-            except requests.Timeout:
-                status = "timeout"
-            except requests.RequestException as exc:
-                status = type(exc).__name__
-            self.answers.append((started, status, time.monotonic() - started))
-            time.sleep(max(0.0, self._pause - (time.monotonic() - started)))
-
-    def __enter__(self) -> Load:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
-
-    def between(self, start: float, end: float) -> list[tuple]:
-        return [a for a in self.answers if start <= a[0] < end]
+    return Load(ask, clients, clients / rate)
 
 
 def ms(seconds: list[float], q: float = 0.5) -> str:
@@ -92,7 +76,7 @@ def first_after(base: str, path: str, since: float, wanted, limit: float) -> flo
 
 
 def database_hung(base: str, proxy: FaultProxy, seconds: float, rate: float) -> None:
-    with Load(base, READ, rate) as load, Load(base, "/healthz", 10, threads=2) as health:
+    with reads(base, READ, rate) as load, reads(base, "/healthz", 10, clients=2) as health:
         time.sleep(3)
         frozen = time.monotonic()
         proxy.freeze()
@@ -106,20 +90,27 @@ def database_hung(base: str, proxy: FaultProxy, seconds: float, rate: float) -> 
     late = [a for a in load.between(thawed + (back or 0), time.monotonic()) if a[1] != 200]
     refused = [s for _, status, s in during if status == 503]
     print(f"\nPostgreSQL frozen {seconds:.0f} s under {rate:.0f} requests/s:")
-    print(f"  requests in the freeze {len(during)}: 503 {len(refused)}, "
-          f"client timeouts {sum(1 for a in during if a[1] == 'timeout')}, "
-          f"other {sum(1 for a in during if a[1] not in (503, 200, 'timeout'))}")
+    print(
+        f"  requests in the freeze {len(during)}: 503 {len(refused)}, "
+        f"client timeouts {sum(1 for a in during if a[1] == 'timeout')}, "
+        f"other {sum(1 for a in during if a[1] not in (503, 200, 'timeout'))}"
+    )
     print(f"  503 answered in: median {ms(refused)}, longest {ms(refused, 1)}")
     print(f"  /readyz said 503 after {ready:.2f} s" if ready else "  /readyz never said 503")
     hz = [s for _, _, s in health.between(frozen, thawed)]
-    print(f"  /healthz in the freeze: median {ms(hz)}, longest {ms(hz, 1)}, "
-          f"failed {sum(1 for a in health.between(frozen, thawed) if a[1] != 200)}")
-    print(f"  full service {back:.2f} s after the thaw; failures after that {len(late)}"
-          if back is not None else "  no service 30 s after the thaw")
+    print(
+        f"  /healthz in the freeze: median {ms(hz)}, longest {ms(hz, 1)}, "
+        f"failed {sum(1 for a in health.between(frozen, thawed) if a[1] != 200)}"
+    )
+    print(
+        f"  full service {back:.2f} s after the thaw; failures after that {len(late)}"
+        if back is not None
+        else "  no service 30 s after the thaw"
+    )
 
 
 def redis_hung(base: str, proxy: FaultProxy, seconds: float, rate: float) -> None:
-    with Load(base, READ, rate) as load, Load(base, "/healthz", 10, threads=2) as health:
+    with reads(base, READ, rate) as load, reads(base, "/healthz", 10, clients=2) as health:
         time.sleep(10)
         frozen = time.monotonic()
         proxy.freeze()
@@ -132,16 +123,20 @@ def redis_hung(base: str, proxy: FaultProxy, seconds: float, rate: float) -> Non
     after = load.between(thawed, time.monotonic())
     errors = [a for a in load.answers if a[1] != 200]
     print(f"\nRedis frozen {seconds:.0f} s under {rate:.0f} requests/s (rate-limited reads):")
-    print(f"  read median: before {ms(before)}, frozen {ms([a[2] for a in during])}, "
-          f"after {ms([a[2] for a in after])}")
-    print(f"  longest: frozen {ms([a[2] for a in during], 1)}, "
-          f"in the 25 s after {ms([a[2] for a in after], 1)}; errors {len(errors)}")
+    print(
+        f"  read median: before {ms(before)}, frozen {ms([a[2] for a in during])}, "
+        f"after {ms([a[2] for a in after])}"
+    )
+    print(
+        f"  longest: frozen {ms([a[2] for a in during], 1)}, "
+        f"in the 25 s after {ms([a[2] for a in after], 1)}; errors {len(errors)}"
+    )
     hz = [s for _, _, s in health.between(frozen, thawed)]
     print(f"  /healthz in the freeze: median {ms(hz)}, longest {ms(hz, 1)}")
 
 
 def connections_cut(base: str, proxy: FaultProxy, cuts: int, rate: float) -> None:
-    with Load(base, READ, rate) as load:
+    with reads(base, READ, rate) as load:
         for _ in range(cuts):
             time.sleep(2)
             proxy.drop()  # what a restart does to every open connection

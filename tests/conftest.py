@@ -94,9 +94,10 @@ def _maintenance(url: str, *statements: str) -> None:
             port=parsed.port or 5432,
         )
     except psycopg2.OperationalError as exc:
+        where = f"{parsed.hostname}:{parsed.port or 5432}"
         if IN_CI:
-            pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL unreachable: {exc}")
+            pytest.fail(f"PostgreSQL at {where} is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at {where} unreachable: {exc}")
     conn.autocommit = True
     try:
         with conn.cursor() as cursor:

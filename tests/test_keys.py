@@ -139,7 +139,7 @@ def test_keys_are_stored_sealed_and_open_only_under_their_own_kek_and_kid(db):
     )
     scalar = keys.current("access").private_key.private_numbers().private_value.to_bytes(32, "big")
     assert der not in bytes(access.sealed) and scalar not in bytes(access.sealed)
-    with pytest.raises(WrongKeyEncryptionKey):
+    with pytest.raises(WrongKeyEncryptionKey, match=r"^(access|resident|proof)-\d{8}-"):
         KeySet(bytes(32), 3600).all_keys()
     # A sealed key moved under another kid does not open.
     SealedKey.update(sealed=access.sealed).where(SealedKey.id == resident.id).execute()
@@ -192,7 +192,8 @@ def test_a_key_past_its_grace_leaves_the_table_at_the_next_rotation(db):
     first, second, third = (keys.rotate(["proof"])[0] for _ in range(3))
     clock.travel(timedelta(seconds=3601))
     (fourth,) = keys.rotate(["proof"])
-    assert [k.kid for k in SealedKey.select().order_by(SealedKey.id)] == [third, fourth]
+    proof = SealedKey.select().where(SealedKey.purpose == "proof").order_by(SealedKey.id)
+    assert [k.kid for k in proof] == [third, fourth]
     with pytest.raises(UnknownKey):
         keys.verifying_key(first, "proof")
 
@@ -224,3 +225,18 @@ def test_keys_deleted_from_the_table_stop_once_a_worker_looks_again(db):
     with pytest.raises(UnknownKey):
         keys.verifying_key(kid, "access")
     assert keys.all_keys() == []
+
+
+def test_a_key_is_unsealed_once_and_kept_with_its_secrets_until_retired(db):
+    keys = key_set()
+    (kid,) = keys.rotate(["proof"])
+    held = keys.current("proof")
+    secret = held.secret("rating ticket")
+    keys.rotate(["access"])  # the keys read again: this one unchanged
+    assert keys.current("proof") is held
+    keys.rotate(["proof"])  # now retired
+    retired = keys.verifying_key(kid, "proof")
+    assert retired is not held and retired.retired_at is not None
+    assert retired.private_key is held.private_key and retired.secret("rating ticket") == secret
+    # A process that reads it for the first time now reads it retired.
+    assert key_set().verifying_key(kid, "proof").retired_at == retired.retired_at

@@ -22,7 +22,7 @@ def test_not_ready_when_the_database_is_unreachable(config):
     assert error_keys(response) == ["database_unavailable"]
 
 
-def test_alive_and_serving_keys_while_the_database_is_away(config):
+def test_alive_and_serving_keys_while_the_database_is_away(config, caplog):
     # A liveness probe must not restart workers over a database blip, and gate
     # scanners must still fetch the keys that verify resident codes offline: the ones
     # the process read last, though it tries to read them again on every request here.
@@ -33,6 +33,9 @@ def test_alive_and_serving_keys_while_the_database_is_away(config):
     assert http.get("/healthz").status_code == 200
     keys = http.get("/.well-known/jwks.json")
     assert keys.status_code == 200 and keys.get_json() == known and known["keys"]
+    said = [r for r in caplog.records if r.name == "backend.keys"][0]
+    assert said.getMessage() == "signing keys not read; using the set read last"
+    assert said.exc_info and issubclass(said.exc_info[0], Exception)  # what the database said
     assert http.get("/readyz").status_code == 503
     page = http.get("/s/ABCDEFGH23")  # a phone's camera: a page it can show, in Chinese
     assert page.status_code == 503 and page.headers["Retry-After"] == "5"

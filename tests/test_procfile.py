@@ -32,7 +32,14 @@ def test_honcho_starts_the_web_and_the_worker_from_the_procfile(config, tmp_path
         "PYTHONUNBUFFERED": "1",
     }
     honcho = subprocess.Popen(
-        [str(Path(sys.executable).with_name("honcho")), "-f", "deploy/Procfile", "-d", ".", "start"],
+        [
+            str(Path(sys.executable).with_name("honcho")),
+            "-f",
+            "deploy/Procfile",
+            "-d",
+            ".",
+            "start",
+        ],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

