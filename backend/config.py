@@ -141,7 +141,7 @@ class Config:
     db_server_prepare: bool = True
     # How long PostgreSQL is waited on (backend/dbwait.py): a hung database answers 503
     # within them rather than holding every worker thread.
-    db_connect_timeout: float = 1.0
+    db_connect_timeout: float = 2.0
     db_probe_after: float = 1.0
     db_statement_timeout: float = 15.0
     db_background_statement_timeout: float = 300.0

@@ -3,6 +3,7 @@ the pool treats connections that died under it (a restart, a hang: backend/dbwai
 
 from __future__ import annotations
 
+import math
 import time
 from urllib.parse import urlparse
 
@@ -12,6 +13,7 @@ from playhouse.db_url import connect
 from playhouse.pool import PooledPostgresqlDatabase
 from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE
 from psycopg2.extensions import connection as _PsycopgConnection
+from psycopg2.extensions import cursor as _PsycopgCursor
 
 from backend import dbwait
 
@@ -53,7 +55,8 @@ def make_database(
     scheme = urlparse(url).scheme
     if scheme.startswith("postgres"):
         parsed = urlparse(url)
-        dbwait.configure(deadlines or dbwait.Deadlines())
+        deadlines = deadlines or dbwait.Deadlines()
+        dbwait.configure(deadlines)
         return _Pool(
             parsed.path.lstrip("/"),
             user=parsed.username,
@@ -65,6 +68,8 @@ def make_database(
             timeout=pool_timeout,
             server_prepare=server_prepare,
             connection_factory=_Connection,
+            # libpq's own, in whole seconds, at least 2: it refuses anything shorter.
+            connect_timeout=max(2, math.ceil(deadlines.connect)),
             **KEEPALIVES,
         )
     if scheme == "sqlite":
@@ -94,18 +99,21 @@ class _Pool(PooledPostgresqlDatabase):
         self.prober = dbwait.Prober(self._probe_connection)
 
     def _probe_connection(self):
-        params = {**self.connect_params, "connection_factory": _ProbeConnection}
-        return psycopg2.connect(database=self.database, **params)
+        params = {k: v for k, v in self.connect_params.items() if k != "connection_factory"}
+        return psycopg2.connect(database=self.database, async_=True, **params)
 
     def _connect(self):
         # Under peewee's lock, which a connect to a hung server holds for its whole
         # deadline: a thread let in before the breaker opened asks again once inside.
         with pw.__exception_wrapper__:  # a request answers 503 for it, as for any
             dbwait.breaker.check()
+            started = time.monotonic()
             try:
                 conn = super()._connect()
-            except dbwait.DatabaseHung:
-                dbwait.breaker.trip(self.prober)
+            except psycopg2.OperationalError:
+                # Refused is quick; one that took the whole timeout met a hung server.
+                if time.monotonic() - started >= self.connect_params["connect_timeout"] - 0.1:
+                    dbwait.breaker.trip(self.prober)
                 raise
         conn.prober = self.prober
         return conn
@@ -122,13 +130,12 @@ class _Pool(PooledPostgresqlDatabase):
             return super().execute_sql(sql, params)
 
     def _may_run_again(self, sql: str, exc: Exception) -> bool:
-        """A read that found its connection dead; not one that waited out a deadline,
-        which has had all the time it gets."""
+        """A read that found its connection dead; not one the watchdog cut, which has had
+        all the time it gets."""
         conn = self._state.conn
-        hung = any(isinstance(e, dbwait.DatabaseHung) for e in (*exc.args, exc.__context__))
         return (
-            not hung
-            and conn is not None
+            conn is not None
+            and not getattr(conn, "cut", False)
             and conn.closed != 0
             and not self.in_transaction()
             and sql.lstrip()[:6].upper() == "SELECT"
@@ -163,18 +170,26 @@ class _Pool(PooledPostgresqlDatabase):
         return super()._close_raw(conn)
 
 
+class _WatchedCursor(_PsycopgCursor):
+    """Each statement in sight of the watchdog (backend/dbwait.py)."""
+
+    def execute(self, query, vars=None):
+        return dbwait.watched(
+            self.connection, lambda: super(_WatchedCursor, self).execute(query, vars)
+        )
+
+
 class _Connection(_PsycopgConnection):
     """A PostgreSQL connection that knows which Prepared queries it has planned, and
-    that the breaker guards (backend/dbwait.py): the app's own, not any in the process."""
-
-    guarded = True
+    whose every wait on the server the watchdog sees."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.prepared: set[str] = set()
+        self.cursor_factory = _WatchedCursor
 
+    def commit(self):
+        return dbwait.watched(self, super().commit)
 
-class _ProbeConnection(_PsycopgConnection):
-    """The prober's own connection (backend/dbwait.py): never waited on past its deadline."""
-
-    probe = True
+    def rollback(self):
+        return dbwait.watched(self, super().rollback)

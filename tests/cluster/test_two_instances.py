@@ -7,16 +7,20 @@ import io
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from backend.db import database
-from backend.models import CommunityMembership, SealedKey
+from backend.models import Booking, CommunityMembership, SealedKey
 from tests.cluster.conftest import REDIS, REDIS_DB
 from tests.objectstore import ACCESS
+from tests.races import at_once
 from tests.served import serve
+from tests.test_bookings import slot
+from tests.test_outbox import start_worker
 
 
 @pytest.fixture
@@ -119,3 +123,70 @@ def test_a_key_rotated_on_one_instance_is_signed_with_by_the_other_within_a_minu
             (SealedKey.purpose == "resident") & SealedKey.retired_at.is_null()
         )
     assert after - before == {new.kid}
+
+
+def test_a_booking_race_across_both_instances_overbooks_nothing(pair, make, places):
+    first, second = pair
+    community = places["community_a"]
+    for n in range(40):
+        make.member(f"racer{n}", community)
+    event = first.post(
+        "/api/v1/admin/events",
+        json={
+            "region": community.code,
+            "title": "口罩领取",
+            "description": "凭本人到居委会领取",
+            "per_resident": 1,
+            "slots": [slot(24, 10)],
+        },
+        headers=_login(first, "cadre_a"),
+    ).json()
+    url = f"/api/v1/resident/events/{event['id']}/slots/{event['slots'][0]['id']}/bookings"
+    racers = [(pair[n % 2], _login(pair[n % 2], f"racer{n}")) for n in range(40)]
+    answers = at_once(*[lambda i=i, h=h: i.post(url, headers=h) for i, h in racers])
+    assert Counter(a.status_code for a in answers) == {201: 10, 409: 30}
+    with database.connection_context():
+        assert Booking.select().count() == 10
+
+
+def test_a_message_written_through_one_instance_is_delivered_once(
+    pair, config, places, wechat_stub, tmp_path
+):
+    first, second = pair
+    wechat_stub.control(
+        "subscriptions",
+        {"openid": "oStub_alice", "template_id": "tmpl_report_progress", "count": 5},
+    )
+    report = first.post(
+        "/api/v1/resident/reports",
+        json={
+            "community": places["community_a"].code,
+            "category": "safety",
+            "text": "楼道里堆满了杂物，存在消防隐患",
+        },
+        headers=_login(first, "alice"),
+    ).json()
+    moved = second.post(
+        f"/api/v1/admin/reports/{report['id']}/status",
+        json={"status": "in_hand"},
+        headers=_login(second, "cadre_a"),
+    )
+    assert moved.status_code == 200, moved.text
+    queue = f"redis://{REDIS[0]}:{REDIS[1]}/{REDIS_DB}"
+    workers = [
+        start_worker(config.replace(task_queue_url=queue), tmp_path / f"worker{n}.log")
+        for n in range(2)
+    ]
+    try:
+        started = time.monotonic()
+        while not wechat_stub.sent("subscribe/send"):
+            assert time.monotonic() - started < 30, "the message was not delivered"
+            time.sleep(0.2)
+        time.sleep(3)  # time enough for a second delivery, were there one
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+    (sent,) = wechat_stub.sent("subscribe/send")
+    assert sent["body"]["touser"] == "oStub_alice"
