@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,12 +20,22 @@ from typing import IO, Protocol
 from urllib.parse import parse_qs, urlparse
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app, send_file
 
-from backend.errors import NotFound
+from backend.errors import NotFound, UpstreamUnavailable
 from backend.i18n import N_
+
+
+class StorageUnavailable(UpstreamUnavailable):
+    """Object storage did not take or give a file: the caller may try again (503)."""
+
+    key = "storage_unavailable"
+
+    def __init__(self):
+        super().__init__(N_("file storage is unavailable; try again shortly"))
 
 
 class Missing(NotFound):
@@ -111,26 +122,39 @@ class ObjectStorage:
         )
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        with _unavailable_as_503():
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
-        self.client.upload_file(
-            str(path), self.bucket, key, ExtraArgs={"ContentType": content_type}
-        )
+        with _unavailable_as_503():
+            self.client.upload_file(
+                str(path), self.bucket, key, ExtraArgs={"ContentType": content_type}
+            )
         path.unlink(missing_ok=True)
 
     def get(self, key: str) -> Stored:
-        try:
+        with _unavailable_as_503():
             answer = self.client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                raise Missing() from None
-            raise
         etag = answer["ETag"].strip('"')
         return Stored(answer["Body"], etag, answer["LastModified"], answer["ContentLength"])
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=key)
+        with _unavailable_as_503():
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+@contextmanager
+def _unavailable_as_503():
+    """A key that is not there is Missing (404); any other failure of the store, once
+    boto3's retries are spent, a 503 the caller may try again after."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            raise Missing() from None
+        raise StorageUnavailable() from exc
+    except (BotoCoreError, S3UploadFailedError) as exc:
+        raise StorageUnavailable() from exc
 
 
 def from_url(url: str, folder: str | Path) -> Storage:

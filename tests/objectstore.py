@@ -53,7 +53,10 @@ class SeaweedFS:
                     f"-s3.port.grpc={ports[6]}",
                     "-s3.port.iceberg=0",
                     "-s3.port.lance=0",
-                    "-volume.max=8",
+                    # Every bucket is a collection of its own, with volumes of its own: room for
+                    # many small ones.
+                    "-volume.max=400",
+                    "-master.volumeSizeLimitMB=16",
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -66,9 +69,11 @@ class SeaweedFS:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"SeaweedFS exited:\n{self.log.read_text()[-3000:]}")
-            try:
+            try:  # up once it takes a file: its volumes come a moment after its API
                 requests.get(self.endpoint, timeout=1)
-                self.client().list_buckets()
+                client = self.client()
+                client.create_bucket(Bucket="citycode-ready")
+                client.put_object(Bucket="citycode-ready", Key="ready", Body=b"ready")
                 return
             except Exception:  # noqa: BLE001  not up yet
                 time.sleep(0.3)

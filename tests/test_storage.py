@@ -103,6 +103,25 @@ def test_the_open_data_feed_is_kept_in_the_bucket(config, object_storage, seawee
     assert cached.status_code == 304
 
 
+def test_an_upload_the_object_storage_does_not_take_is_a_503_and_leaves_no_row(
+    config, shop, monkeypatch
+):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "citycode-test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "citycode-test-secret")
+    app = create_app(config.replace(storage_url="s3://citycode?endpoint=http://127.0.0.1:9"))
+    owner = ApiClient(app).login("owner")
+    refused = owner.post(
+        f"/api/v1/merchant/shops/{shop.public_id}/uploads",
+        data={"file": (io.BytesIO(_png()), "licence.png")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 503
+    assert refused.get_json()["details"][0]["key"] == "storage_unavailable"
+    assert refused.get_json()["message"] == "文件存储暂时不可用，请稍后再试"
+    with database.connection_context():
+        assert Upload.select().count() == 0
+
+
 def test_a_storage_url_that_is_not_s3_stops_the_start():
     with pytest.raises(ValueError, match="STORAGE_URL"):
         storage.from_url("ftp://files.example.cn/citycode", "instance/uploads")

@@ -9,6 +9,7 @@ PostgreSQL leg would only run them twice.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 
 import pytest
@@ -21,7 +22,7 @@ from tests.conftest import IN_CI, _maintenance
 
 SERVER = ("127.0.0.1", int(os.environ.get("CLUSTER_PG_PORT", "5432")))
 REDIS = ("127.0.0.1", int(os.environ.get("CLUSTER_REDIS_PORT", "6379")))
-REDIS_DB = 13  # the cluster tests' own, flushed after each
+REDIS_DB = 13  # the cluster tests' own; each test's queue has a name of its own
 
 
 def pytest_collection_modifyitems(config, items):
@@ -46,8 +47,9 @@ def pg_proxy():
 
 
 @pytest.fixture
-def redis_proxy():
-    """Redis (a database of its own, flushed after), through a proxy that can hang it."""
+def redis_proxy(config):
+    """Redis, through a proxy that can hang it; the test's queue emptied after (tests on
+    other processes use the same database at the same time)."""
     try:
         redis.Redis(*REDIS, socket_timeout=2).ping()
     except redis.RedisError as exc:
@@ -56,7 +58,10 @@ def redis_proxy():
         pytest.skip(f"Redis at {REDIS} unreachable: {exc}")
     with FaultProxy(*REDIS) as proxy:
         yield proxy
-    redis.Redis(*REDIS, db=REDIS_DB).flushdb()
+    shared = redis.Redis(*REDIS, db=REDIS_DB)
+    own = re.sub("[^A-Za-z0-9_]", "", config.task_queue_name)  # as huey names its keys
+    for key in shared.scan_iter(f"huey.*.{own}*"):
+        shared.delete(key)
 
 
 @pytest.fixture
@@ -65,6 +70,7 @@ def config(config, pg_name, pg_proxy):
     return config.replace(
         database_url=f"postgresql://postgres@127.0.0.1:{pg_proxy.port}/{pg_name}",
         ratelimit_enabled=False,  # the load is the test's, from one address
+        task_queue_name=f"citycode-cluster-{uuid.uuid4().hex[:10]}",
     )
 
 

@@ -34,6 +34,7 @@ def gunicorn(migrated, config, redis_proxy, wechat_stub_url, tmp_path):
         RATELIMIT_STORAGE_URI=redis_url,
         RATELIMIT_PUBLIC="1000000 per minute",
         TASK_QUEUE_URL=redis_url,
+        TASK_QUEUE_NAME=config.task_queue_name,
     )
     yield running
     running.stop()

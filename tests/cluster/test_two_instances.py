@@ -30,6 +30,7 @@ def pair(migrated, config, object_storage, wechat_stub_url, tmp_path, redis_prox
         "STORAGE_URL": object_storage,
         "RATELIMIT_STORAGE_URI": redis_url,
         "TASK_QUEUE_URL": redis_url,
+        "TASK_QUEUE_NAME": config.task_queue_name,
         **ACCESS,
     }
     instances = [

@@ -4,7 +4,6 @@ periodic task runs once per moment of its schedule, by one of them."""
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 
@@ -21,12 +20,9 @@ def _runs():
         return [(r.task, r.slot, r.holder) for r in ScheduledRun.select()]
 
 
-@pytest.mark.usefixtures("redis_proxy")  # Redis reachable, and our database flushed after
+@pytest.mark.usefixtures("redis_proxy")  # Redis reachable, and our queue emptied after
 def test_two_consumers_run_each_minutes_tasks_once(migrated, config, tmp_path):
-    queued = config.replace(
-        task_queue_url=f"redis://{REDIS[0]}:{REDIS[1]}/{REDIS_DB}",
-        task_queue_name=f"citycode-cluster-{uuid.uuid4().hex[:8]}",
-    )
+    queued = config.replace(task_queue_url=f"redis://{REDIS[0]}:{REDIS[1]}/{REDIS_DB}")
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
     workers = [start_worker(queued, log, LOG_LEVEL="INFO") for log in logs]
     try:
