@@ -144,6 +144,9 @@ def init_app(app) -> None:
             "RATELIMIT_STORAGE_OPTIONS", redisclient.options(settings.redis_timeout)
         )
     limiter.init_app(app)
+    # The limiter is one object for every app a process builds (the tests build many): an
+    # app starts with its storage taken as answering, whatever an earlier one found.
+    limiter._storage_dead = False
     # flask-limiter's three hooks (check before, headers after, reset at teardown) are
     # skipped for reads together: after a skipped check there is nothing to add or reset.
     for registry in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):

@@ -45,13 +45,13 @@ def test_a_hung_redis_slows_no_read_and_leaves_no_second_stall(gunicorn, redis_p
         Load(lambda: gunicorn.get(LIMITED_READ, timeout=35), 2, 0.1) as load,
         Load(lambda: gunicorn.get("/healthz", timeout=35), 1, 0.05) as health,
     ):
-        time.sleep(5)  # the same load with Redis answering: what normal is
+        time.sleep(4)  # the same load with Redis answering: what normal is
         redis_proxy.freeze()
         frozen = time.monotonic()
-        time.sleep(8)
+        time.sleep(6)
         redis_proxy.thaw()
         thawed = time.monotonic()
-        time.sleep(6)
+        time.sleep(5)
 
     assert {r.status_code for _, r, _ in load.answers} == {200}
     normal = [took for _, _, took in load.between(0, frozen)]
