@@ -39,7 +39,8 @@ def test_two_consumers_run_each_minutes_tasks_once(migrated, config, tmp_path):
 
     runs = _runs()
     first_slot = min(slot for _, slot, _ in runs)
-    minute = [(task, holder) for task, slot, holder in runs if slot == first_slot]
-    assert sorted(task for task, _ in minute) == sorted(EVERY_MINUTE)  # each once
+    tasks = [task for task, slot, _ in runs if slot == first_slot]
+    # Each once (a quarter-hour's moment has its quarter-hourly task beside them).
+    assert len(tasks) == len(set(tasks)) and set(tasks) >= EVERY_MINUTE
     skipped = sum(log.read_text().count("is another worker's run") for log in logs)
     assert skipped >= len(EVERY_MINUTE), "the second consumer never enqueued them"
