@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -46,17 +47,30 @@ def test_honcho_starts_the_web_and_the_worker_from_the_procfile(config, tmp_path
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(line.decode(errors="replace") for line in honcho.stdout),
+        daemon=True,
+    )
+    reader.start()
     try:
         deadline = time.monotonic() + 60
-        while True:
-            assert honcho.poll() is None and time.monotonic() < deadline, "the web never answered"
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
+        # Each process starts at its own pace: stop only once the web answers and the
+        # engine has said it runs, or the worker is killed before it has spoken.
+        while not (_web_ready(port) and any("worker: 4 threads on sqlite:///" in x for x in lines)):
+            assert honcho.poll() is None and time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.3)
     finally:
         os.killpg(honcho.pid, signal.SIGINT)
-        output = honcho.communicate(timeout=60)[0].decode(errors="replace")
-    assert "web.1" in output and "worker.1" in output
-    assert "worker: 4 threads on sqlite:///" in output  # the engine started on its queue
+        honcho.wait(timeout=60)
+        reader.join(timeout=10)
+    output = "".join(lines)
+    assert "web.1 started" in output and "worker.1 started" in output
+    assert "web.1 stopped" in output and "worker.1 stopped" in output
+
+
+def _web_ready(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
