@@ -153,7 +153,7 @@ _deadlines = Deadlines()
 breaker = Breaker()
 # The statements in flight, by thread: (connection, when it began, in a request).
 _inflight: dict[int, tuple[extensions.connection, float, bool]] = {}
-_watchdog: list = []  # (pid, thread): one per process, started at the first statement
+_watchdog: list = []  # its thread: one per process, started at the first statement
 
 
 def configure(deadlines: Deadlines) -> None:
@@ -167,7 +167,7 @@ def watched(conn, run: Callable[[], object]):
     """`run()`, a blocking call on `conn`, in sight of the watchdog."""
     thread = threading.get_ident()
     _inflight[thread] = (conn, time.monotonic(), has_request_context())
-    if not _watchdog or _watchdog[0][0] != os.getpid():
+    if not _watchdog:
         _start_watchdog()
     try:
         return run()
@@ -177,8 +177,12 @@ def watched(conn, run: Callable[[], object]):
 
 def _start_watchdog() -> None:
     thread = threading.Thread(target=_watch, name="citycode-db-watchdog", daemon=True)
-    _watchdog[:] = [(os.getpid(), thread)]
+    _watchdog[:] = [thread]
     thread.start()
+
+
+# A fork (a gunicorn worker) has none of its parent's threads: it starts a watchdog of its own.
+os.register_at_fork(after_in_child=_watchdog.clear)
 
 
 def _watch() -> None:

@@ -21,8 +21,9 @@ def ask(task: str, *args) -> bool:
     """Put `task` on the queue now; whether the queue took it."""
     try:
         current_app.extensions[f"citycode.{task}"](*args)
-    except Exception:  # noqa: BLE001  any failure of the queue: a periodic run covers it
-        log.warning("%s not queued; the engine's periodic run will do it", task, exc_info=True)
+    except Exception as exc:  # noqa: BLE001  any failure of the queue: a periodic run covers it
+        # One line, not a traceback per request while Redis is away.
+        log.warning("%s not queued (%r); the engine's periodic run will do it", task, exc)
         return False
     return True
 

@@ -41,3 +41,11 @@ class Load:
 
     def seconds(self) -> list[float]:
         return [took for _, _, took in self.answers]
+
+
+def assert_whole_within(seconds: float, served: Callable[[], bool]) -> None:
+    """From now, `served()` comes true within `seconds` (a fault just mended)."""
+    mended = time.monotonic()
+    while not served():
+        assert time.monotonic() - mended < seconds, f"still refusing {seconds} s after the thaw"
+        time.sleep(0.02)
