@@ -1,7 +1,9 @@
-"""gunicorn settings: stateless preloaded workers, sized from the CPU count, JSON access log."""
+"""gunicorn settings: stateless preloaded workers, sized from the CPU count, JSON access log,
+metrics added up across workers."""
 
 import multiprocessing
 import os
+import shutil
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -42,3 +44,23 @@ access_log_format = (
 )
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Each worker keeps its metrics in files here, and /metrics adds them up (backend/metrics.py).
+# Set before the app is imported; emptied when the master starts, not when it reloads
+# (SIGHUP reads this file again while the workers' files are still in use).
+_metrics_dir = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    os.path.join(os.environ.get("CITYCODE_INSTANCE_DIR") or "instance", "metrics"),
+)
+if os.environ.get("CITYCODE_METRICS_MASTER") != str(os.getpid()):
+    os.environ["CITYCODE_METRICS_MASTER"] = str(os.getpid())
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    os.makedirs(_metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    # A worker gone takes its share of the gauges of live workers (pool in use) with it;
+    # its counts stay, added up with the rest.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

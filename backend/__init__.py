@@ -37,13 +37,14 @@ class CityCodeFlask(Flask):
 
 
 def create_app(config: Config | None = None) -> Flask:
-    """Config → logging → database → keys → WeChat → sign-in → response headers → rate
+    """Config → metrics → logging → database → keys → WeChat → sign-in → response headers → rate
     limits → Api and blueprints → errors → CLI."""
-    from backend import api, cli, db, engine, errors, logs, ratelimit, storage, workdays
+    from backend import api, cli, db, engine, errors, logs, metrics, ratelimit, storage, workdays
 
     config = config or Config.from_env()
     app = CityCodeFlask(__name__, instance_relative_config=False)
     _configure(app, config)
+    metrics.init_app(app)
     logs.init_app(app)
     i18n.init_app(app)
     db.init_app(app)
@@ -148,6 +149,8 @@ def _require_sign_in(app: Flask) -> None:
         view = app.view_functions.get(request.endpoint)
         g.user = g.caller_id = None
         if view is None:
+            return None
+        if api.checks_own_credentials(view):
             return None
         public = api.is_public(view) or request.endpoint.startswith("api-docs.")
         if api.is_reading_caller(view):

@@ -117,6 +117,20 @@ def is_public(view) -> bool:
     return _marked(view, PUBLIC_MARK)
 
 
+OWN_CREDENTIALS_MARK = "_citycode_own_credentials"
+
+
+def own_credentials(view):
+    """Mark a view whose callers are not users and which checks their credentials itself
+    (a scraper's bearer token is not a user's token): no sign-in runs before it."""
+    setattr(view, OWN_CREDENTIALS_MARK, True)
+    return view
+
+
+def checks_own_credentials(view) -> bool:
+    return _marked(view, OWN_CREDENTIALS_MARK)
+
+
 READS_CALLER_MARK = "_citycode_reads_caller"
 
 

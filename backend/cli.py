@@ -312,7 +312,7 @@ def worker_command(threads, periodic):
     again (the outbox's pick-up finds its message)."""
     from flask import current_app
 
-    from backend import engine
+    from backend import engine, metrics
 
     config = current_app.config["CITYCODE"]
     if engine.huey.immediate:
@@ -322,6 +322,7 @@ def worker_command(threads, periodic):
         f"{engine.queue_location(config.task_queue_url, config.database_url)}"
     )
     engine.serve_as_consumer(config)
+    metrics.serve_worker(config.worker_metrics_host, config.worker_metrics_port)
     # Polling an empty SQLite queue costs little: at most a second before a new message.
     engine.huey.create_consumer(
         workers=threads,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -151,6 +152,13 @@ class Config:
     # which production refuses (every resident would share the proxy's rate limit).
     proxy_hops: int | None = None
     log_level: str = "INFO"
+    # Who may read /metrics: these networks (METRICS_ALLOW, comma-separated CIDRs), or a
+    # scraper with METRICS_TOKEN as its bearer token. The engine's worker serves its own
+    # on WORKER_METRICS_PORT (0: none), on loopback unless WORKER_METRICS_HOST says.
+    metrics_allow: tuple = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+    metrics_token: str = field(default="", repr=False)
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = 9464
     # The background engine's queue (backend/engine.py): empty for SQLite beside the
     # database, redis://… for several machines, memory:// to run each task at once.
     task_queue_url: str = field(default="", repr=False)
@@ -228,6 +236,10 @@ class Config:
             db_pool_timeout=_seconds("DB_POOL_TIMEOUT", cls.db_pool_timeout),
             proxy_hops=_int("PROXY_HOPS", cls.proxy_hops),
             log_level=env("LOG_LEVEL", cls.log_level),
+            metrics_allow=_networks("METRICS_ALLOW", cls.metrics_allow),
+            metrics_token=env("METRICS_TOKEN", cls.metrics_token),
+            worker_metrics_host=env("WORKER_METRICS_HOST", cls.worker_metrics_host),
+            worker_metrics_port=_int("WORKER_METRICS_PORT", cls.worker_metrics_port),
             task_queue_url=env("TASK_QUEUE_URL", cls.task_queue_url),
             redis_timeout=_seconds("REDIS_TIMEOUT", cls.redis_timeout),
             task_queue_name=env("TASK_QUEUE_NAME", cls.task_queue_name),
@@ -318,6 +330,16 @@ def _key_bytes(encoded: str) -> bytes:
             "secrets.token_bytes(32)).decode())'`"
         )
     return key
+
+
+def _networks(name: str, default: tuple) -> tuple:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return tuple(ipaddress.ip_network(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be networks like 10.0.0.0/8, not {raw!r}") from None
 
 
 def _local_stub() -> str:

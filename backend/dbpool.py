@@ -15,7 +15,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE
 from psycopg2.extensions import connection as _PsycopgConnection
 from psycopg2.extensions import cursor as _PsycopgCursor
 
-from backend import dbwait
+from backend import dbwait, metrics
 
 # A pooled connection handed back this recently has just served a request: handing it out
 # again needs no round trip to prove it is alive (see _Pool).
@@ -102,6 +102,18 @@ class _Pool(PooledPostgresqlDatabase):
         params = {k: v for k, v in self.connect_params.items() if k != "connection_factory"}
         return psycopg2.connect(database=self.database, async_=True, **params)
 
+    def connect(self, reuse_if_open=False):
+        # Every pooled connection lent out: this one waits its turn, and says so.
+        waiting = len(self._in_use) >= self._max_connections and self.is_closed()
+        started = time.monotonic()
+        try:
+            return super().connect(reuse_if_open)
+        finally:
+            if waiting:
+                metrics.POOL_WAITS.inc()
+                metrics.POOL_WAIT_SECONDS.inc(time.monotonic() - started)
+            metrics.POOL_IN_USE.set(len(self._in_use))
+
     def _connect(self):
         # Under peewee's lock, which a connect to a hung server holds for its whole
         # deadline: a thread let in before the breaker opened asks again once inside.
@@ -163,7 +175,10 @@ class _Pool(PooledPostgresqlDatabase):
             self._returned_at.pop(self.conn_key(conn), None)
         else:
             self._returned_at[self.conn_key(conn)] = (time.monotonic(), dbwait.breaker.generation)
-        return super()._close(conn, close_conn)
+        try:
+            return super()._close(conn, close_conn)
+        finally:
+            metrics.POOL_IN_USE.set(len(self._in_use))
 
     def _close_raw(self, conn):
         self._returned_at.pop(self.conn_key(conn), None)

@@ -22,7 +22,7 @@ from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from redis import ConnectionPool
 
-from backend import notify, redisclient, schedule
+from backend import metrics, notify, redisclient, schedule
 from backend.config import INSTANCE_DIR
 from backend.db import database, end_request
 from backend.inspections.rectification import sweep_overdue
@@ -127,14 +127,18 @@ def in_app(task):
 
     @functools.wraps(task)
     def run(*args, **kwargs):
+        started, ok = time.perf_counter(), False
         with _apps[0].app_context():
             opened = database.is_closed()
             database.connect(reuse_if_open=True)
             try:
-                return task(*args, **kwargs)
+                result = task(*args, **kwargs)
+                ok = True
+                return result
             finally:
                 if opened:
                     end_request()
+                metrics.observe_task(task.__name__, ok, time.perf_counter() - started)
 
     return run
 
@@ -149,8 +153,20 @@ def reachable() -> bool:
     return True
 
 
-# The periodic tasks' functions by name, for resuming a run a dead worker left.
+def queue_length() -> int:
+    return huey.storage.queue_size()
+
+
+# The periodic tasks' functions by name, for resuming a run a dead worker left; and
+# their schedules, for how long each may go without a run.
 _periodic: dict = {}
+_schedules: dict = {}
+
+
+@functools.cache
+def periodic_intervals() -> dict[str, float]:
+    """Each periodic task's longest gap between runs, in seconds."""
+    return {name: schedule.longest_gap(when).total_seconds() for name, when in _schedules.items()}
 
 
 def periodic(when):
@@ -160,6 +176,7 @@ def periodic(when):
     def register(function):
         name = function.__name__
         _periodic[name] = function
+        _schedules[name] = when
 
         @functools.wraps(function)
         def once():
@@ -180,7 +197,9 @@ def deliver_message(message_id: int) -> None:
 def _deliver(message_id: int) -> None:
     # The retry goes on the queue; the outbox row keeps when it is due, so a lost queue
     # loses nothing (the pick-up finds it).
-    _, retry_in = notify.deliver(message_id)
+    status, retry_in = notify.deliver(message_id)
+    if status != "skipped":
+        metrics.DELIVERIES.labels("retry" if status == "pending" else status).inc()
     if retry_in is not None and not huey.immediate:
         deliver_message.schedule((message_id,), delay=retry_in)
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import current_app, request
 from flask.views import MethodView
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4 as TEXT_FORMAT
 
-from backend import engine, tokens
-from backend.api import Blueprint, public
+from backend import engine, metrics, tokens
+from backend.api import Blueprint, own_credentials, public
 from backend.db import database
-from backend.errors import UpstreamUnavailable
+from backend.errors import Forbidden, UpstreamUnavailable
+from backend.i18n import N_
+from backend.monitoring import StateOfWork
 
 blp = Blueprint("ops", __name__, url_prefix="", description="Health and public keys")
 
@@ -71,3 +75,24 @@ class KeySetView(MethodView):
     def get(self):
         """Public keys for verifying resident codes offline"""
         return tokens.key_set().jwks()
+
+
+@blp.route("/metrics")
+@public
+@own_credentials
+class Metrics(MethodView):
+    @blp.binary("text/plain", description="Prometheus's text format")
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self):
+        """Counts, latencies and the state of the work, for Prometheus; only to the
+        networks in METRICS_ALLOW or with METRICS_TOKEN as the bearer token"""
+        config = current_app.config["CITYCODE"]
+        if not metrics.allowed(
+            request.remote_addr,
+            request.headers.get("Authorization"),
+            config.metrics_allow,
+            config.metrics_token,
+        ):
+            raise Forbidden(N_("metrics are not served to this address"), key="metrics_forbidden")
+        body = metrics.exposition(StateOfWork())
+        return body, 200, {"Content-Type": TEXT_FORMAT, "Cache-Control": "no-store"}

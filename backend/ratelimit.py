@@ -24,7 +24,7 @@ from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from backend import redisclient
+from backend import metrics, redisclient
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -57,7 +57,14 @@ limiter = Limiter(
     headers_enabled=True,
 )
 
-per_client = limiter.limit(login_limit, key_func=get_remote_address)
+
+def _login_refused_by_limit(_limit) -> None:
+    metrics.LOGINS.labels("rate_limited").inc()
+
+
+per_client = limiter.limit(
+    login_limit, key_func=get_remote_address, on_breach=_login_refused_by_limit
+)
 
 
 def _refresh_token() -> str:

@@ -18,6 +18,8 @@ import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import peewee as pw
+
 from backend import clock
 from backend.db import write_transaction
 from backend.models import ScheduledRun
@@ -103,6 +105,33 @@ def resume_abandoned(tasks: dict[str, Callable[[], object]]) -> list[str]:
         finish(run.task, run.slot)
         resumed.append(run.task)
     return resumed
+
+
+def last_finished() -> dict[str, datetime]:
+    """Each periodic task's latest run that finished: an alert fires on one gone quiet."""
+    latest = pw.fn.MAX(ScheduledRun.finished_at)
+    rows = (
+        ScheduledRun.select(ScheduledRun.task, latest.alias("at"))
+        .where(ScheduledRun.finished_at.is_null(False))
+        .group_by(ScheduledRun.task)
+        .tuples()
+    )
+    return {task: ScheduledRun.finished_at.python_value(at) for task, at in rows}
+
+
+def longest_gap(schedule: Callable[[datetime], bool]) -> timedelta:
+    """The longest time between two moments of `schedule` over a week: how late a run of
+    it may be before it is missed."""
+    start = datetime(2026, 1, 5)  # a Monday; a huey crontab reads naive UTC
+    moments = [
+        minute
+        for minute in (start + timedelta(minutes=n) for n in range(LOOKBACK_MINUTES))
+        if schedule(minute)
+    ]
+    if len(moments) < 2:
+        return timedelta(minutes=LOOKBACK_MINUTES)
+    wrapped = moments + [moments[0] + timedelta(minutes=LOOKBACK_MINUTES)]
+    return max(later - earlier for earlier, later in zip(wrapped, wrapped[1:], strict=False))
 
 
 def purge(now: datetime) -> int:

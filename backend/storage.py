@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app, send_file
 
+from backend import metrics
 from backend.errors import NotFound, UpstreamUnavailable
 from backend.i18n import N_
 
@@ -62,6 +64,7 @@ class Storage(Protocol):
     def put_file(self, key: str, path: Path, content_type: str) -> None: ...
     def get(self, key: str) -> Stored: ...
     def delete(self, key: str) -> None: ...
+    def keys(self) -> Iterator[str]: ...
 
 
 class Folder:
@@ -76,19 +79,21 @@ class Folder:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".partial")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(partial, path)  # readers see the old file or the new, whole
+        with _unavailable_as_503("write"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".partial")
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(partial, path)  # readers see the old file or the new, whole
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, partial = tempfile.mkstemp(dir=target.parent, suffix=".partial")
-        os.close(handle)
-        shutil.move(path, partial)  # across file systems too
-        os.replace(partial, target)
+        with _unavailable_as_503("write"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, partial = tempfile.mkstemp(dir=target.parent, suffix=".partial")
+            os.close(handle)
+            shutil.move(path, partial)  # across file systems too
+            os.replace(partial, target)
 
     def get(self, key: str) -> Stored:
         path = self._path(key)
@@ -100,7 +105,17 @@ class Folder:
         return Stored(path, f"{stat.st_mtime_ns:x}-{stat.st_size:x}", modified, stat.st_size)
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        with _unavailable_as_503("delete"):
+            path.unlink(missing_ok=True)
+
+    def keys(self) -> Iterator[str]:
+        """Every file's key, in order; not a write still in progress (its `.partial`)."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and path.suffix != ".partial":
+                yield path.relative_to(self.root).as_posix()
 
 
 class ObjectStorage:
@@ -122,38 +137,49 @@ class ObjectStorage:
         )
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        with _unavailable_as_503():
+        with _unavailable_as_503("write"):
             self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
-        with _unavailable_as_503():
+        with _unavailable_as_503("write"):
             self.client.upload_file(
                 str(path), self.bucket, key, ExtraArgs={"ContentType": content_type}
             )
         path.unlink(missing_ok=True)
 
     def get(self, key: str) -> Stored:
-        with _unavailable_as_503():
+        with _unavailable_as_503("read"):
             answer = self.client.get_object(Bucket=self.bucket, Key=key)
         etag = answer["ETag"].strip('"')
         return Stored(answer["Body"], etag, answer["LastModified"], answer["ContentLength"])
 
     def delete(self, key: str) -> None:
-        with _unavailable_as_503():
+        with _unavailable_as_503("delete"):
             self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def keys(self) -> Iterator[str]:
+        """Every object's key, in the store's order (a page of 1,000 at a time)."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        with _unavailable_as_503("read"):
+            for page in pages:
+                for listed in page.get("Contents", ()):
+                    yield listed["Key"]
 
 
 @contextmanager
-def _unavailable_as_503():
-    """A key that is not there is Missing (404); any other failure of the store, once
-    boto3's retries are spent, a 503 the caller may try again after."""
+def _unavailable_as_503(operation: str):
+    """A key that is not there is Missing (404); any other failure of the store (once
+    boto3's retries are spent; a full or unwritable disk), a 503 the caller may try
+    again after, counted for the operators' alert."""
     try:
         yield
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             raise Missing() from None
+        metrics.STORAGE_ERRORS.labels(operation).inc()
         raise StorageUnavailable() from exc
-    except (BotoCoreError, S3UploadFailedError) as exc:
+    except (BotoCoreError, S3UploadFailedError, OSError) as exc:
+        metrics.STORAGE_ERRORS.labels(operation).inc()
         raise StorageUnavailable() from exc
 
 

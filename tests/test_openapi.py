@@ -82,6 +82,8 @@ def test_only_the_public_endpoints_skip_the_bearer_token(client):
         "GET /api/v1/public/",
         # The grading rules, as a page the shop's page links to.
         "GET /grading-rules",
+        # Prometheus: a configured network, or the scraper's METRICS_TOKEN, not a person.
+        "GET /metrics",
     )
     assert public and all(p.startswith(allowed_prefixes) for p in public), public
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from backend import audit, masking, residentcode, scope
+from backend import audit, masking, metrics, residentcode, scope
 from backend.db import write_transaction
 from backend.models import (
     CommunityMembership,
@@ -17,6 +17,12 @@ from backend.models import (
 
 def verify_resident_code(staff: StaffAccount, code: str) -> dict:
     """A gate's online check: signature, expiry, live membership in scope, and jti once."""
+    verdict = _verify(staff, code)
+    metrics.RESIDENT_CODE_CHECKS.labels(verdict["reason"]).inc()
+    return verdict
+
+
+def _verify(staff: StaffAccount, code: str) -> dict:
     checked = residentcode.check_signature(code.strip())
     if not checked.ok:
         return {"valid": False, "reason": checked.reason}

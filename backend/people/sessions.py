@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from backend import auth, clock, i18n, revocations, wechat
+from backend import auth, clock, i18n, metrics, revocations, wechat
 from backend.db import lock_for_update, write_transaction
 from backend.errors import Conflict, Unauthorized
 from backend.models import (
@@ -39,6 +39,7 @@ def login(js_code: str) -> Tokens:
     try:
         session = wechat_client().code2session(js_code)
     except wechat.InvalidLoginCode:
+        metrics.LOGINS.labels("refused").inc()
         used = i18n.reason("login_code_invalid", "invalid, expired or already used")
         raise Unauthorized(
             "WeChat login code is invalid, expired or already used; call wx.login() again",
@@ -58,7 +59,9 @@ def login(js_code: str) -> Tokens:
         user.last_login_at = now
         user.updated_at = now
         user.save()
-        return _issue(user, family=uuid.uuid4().hex)
+        tokens = _issue(user, family=uuid.uuid4().hex)
+    metrics.LOGINS.labels("ok").inc()
+    return tokens
 
 
 def refresh(token: str) -> Tokens:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import peewee as pw
+
 from backend import clock
 from backend.db import write_transaction
-from backend.models import WorkOrder
+from backend.models import Department, WorkOrder
+from backend.models.workorders import OPEN_STATES
 from backend.workorders.orders import TIMED_STATES
 
 
@@ -27,3 +30,23 @@ def sweep(now: datetime | None = None) -> tuple[int, int]:
             .execute()
         )
     return warning, overdue
+
+
+def open_by_department() -> dict[str, tuple[int, int]]:
+    """Open orders and the overdue among them, by the name of the department holding
+    them ("unassigned" for those not dispatched yet): the district's SLA at a glance."""
+    overdue = pw.fn.SUM(pw.Case(None, [(WorkOrder.sla == "overdue", 1)], 0))
+    rows = (
+        WorkOrder.select(
+            Department.name, pw.fn.COUNT(WorkOrder.id).alias("open"), overdue.alias("overdue")
+        )
+        .join(Department, pw.JOIN.LEFT_OUTER)
+        .where(WorkOrder.state.in_(OPEN_STATES))
+        .group_by(Department.id, Department.name)
+        .tuples()
+    )
+    counts: dict[str, tuple[int, int]] = {}
+    for name, open_count, overdue_count in rows:
+        before = counts.get(name or "unassigned", (0, 0))
+        counts[name or "unassigned"] = (before[0] + open_count, before[1] + int(overdue_count or 0))
+    return counts
