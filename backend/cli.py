@@ -371,7 +371,9 @@ COMMANDS = (
 
 
 def init_app(app) -> None:
-    for command in COMMANDS:
+    from backend.backup_commands import COMMANDS as BACKUP_COMMANDS
+
+    for command in (*COMMANDS, *BACKUP_COMMANDS):
         app.cli.add_command(command)
 
 

@@ -126,6 +126,10 @@ class Config:
     # Unset: files in UPLOAD_DIR; s3://bucket?endpoint=…&region=… for object storage every
     # instance shares (backend/storage.py).
     storage_url: str = ""
+    # The worker's daily backup (backend/backup.py) goes into BACKUP_DIR/<UTC time>/, and
+    # the last BACKUP_KEEP are kept; 0 makes none.
+    backup_dir: str = str(INSTANCE_DIR / "backups")
+    backup_keep: int = 7
     access_token_seconds: int = 15 * 60
     refresh_token_seconds: int = 30 * 24 * 3600
     ratelimit_storage_uri: str = field(default="memory://", repr=False)
@@ -216,6 +220,8 @@ class Config:
             key_grace_seconds=_int("KEY_GRACE_SECONDS", cls.key_grace_seconds),
             upload_dir=env("UPLOAD_DIR", cls.upload_dir),
             storage_url=env("STORAGE_URL", cls.storage_url),
+            backup_dir=env("BACKUP_DIR") or cls.backup_dir,
+            backup_keep=_int("BACKUP_KEEP", cls.backup_keep),
             access_token_seconds=_int("ACCESS_TOKEN_SECONDS", cls.access_token_seconds, 60),
             refresh_token_seconds=_int("REFRESH_TOKEN_SECONDS", cls.refresh_token_seconds, 3600),
             ratelimit_storage_uri=env("RATELIMIT_STORAGE_URI", cls.ratelimit_storage_uri),

@@ -287,6 +287,15 @@ def purge_daily() -> None:
     purge()
 
 
+@periodic(crontab(minute="50", hour="18"))
+def backup_daily() -> None:
+    """02:50 in Shanghai, after the night's sweeps and purge: the database and the files
+    into BACKUP_DIR, the last BACKUP_KEEP kept (backend/backup.py)."""
+    from backend import backup
+
+    backup.daily()
+
+
 @periodic(crontab(minute="*"))
 def resume_abandoned_runs() -> None:
     """Every minute: a periodic run whose worker died half-way, run again."""
