@@ -1,0 +1,80 @@
+"""The in-process half of bench/scale.py: what an admin or the engine runs over the whole
+district, timed through the domain functions the routes and the engine call.
+
+- a policy preview (bench/policies.py's two audiences): the median of a few calls after one;
+- the SLA sweep (backend/workorders/sla.py): once with every open order's mark reset,
+  so that it marks all those due (what the first pass after a long pause does), then
+  again at once, finding nothing new (what its every-minute pass costs);
+- a random-sampling plan over the district (bench/sampling.py's `one_run`): commit
+  (the lists frozen) and draw (the tasks written), the draw verified as an auditor would;
+- the LIVES export (backend/opendata/lives_export.py `rebuild`): the nightly ZIP.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from policies import OVER_60, three_conditions
+from sampling import one_run
+
+from backend.db import write_transaction
+from backend.models import Region, StaffAccount, WorkOrder
+from backend.opendata import lives_export
+from backend.policies import preview
+from backend.workorders import sla
+from backend.workorders.orders import TIMED_STATES
+
+PREVIEW_RUNS = 3
+
+
+def _timed(call) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
+
+
+def previews(admin: StaffAccount) -> dict[str, float]:
+    streets = list(Region.select().where(Region.level == "street").order_by(Region.id))
+    found = {}
+    for label, target, audience in (
+        ("preview shops s", "shops", three_conditions(streets)),
+        ("preview residents s", "residents", OVER_60),
+    ):
+        asked = {"target": target, "audience": audience}
+        preview.preview(admin, asked)  # the first call fills the caches the others find
+        took = []
+        for _ in range(PREVIEW_RUNS):
+            seconds, answer = _timed(lambda asked=asked: preview.preview(admin, asked))
+            took.append(seconds)
+        found[label] = statistics.median(took)
+        print(f"  {label:<22} {found[label]:8.3f}   ({answer['total']} reached)", flush=True)
+    return found
+
+
+def sweeps() -> dict[str, float]:
+    with write_transaction():
+        WorkOrder.update(sla="on_time").where(WorkOrder.state.in_(TIMED_STATES)).execute()
+    full, (warned, overdue) = _timed(sla.sweep)
+    idle, again = _timed(sla.sweep)
+    print(f"  {'sla sweep s':<22} {full:8.3f}   ({warned} warning, {overdue} overdue)")
+    print(f"  {'sla sweep idle s':<22} {idle:8.3f}   ({sum(again)} marked)", flush=True)
+    return {"sla sweep s": full, "sla sweep idle s": idle}
+
+
+def draws(admin: StaffAccount, number: int) -> dict[str, float]:
+    committed, drawn, verified, tasks, members = one_run(admin, number)
+    print(f"  {'plan commit s':<22} {committed:8.3f}")
+    print(
+        f"  {'plan draw s':<22} {drawn:8.3f}   ({tasks} tasks, {members} team members; "
+        f"verified in {verified:.2f} s)",
+        flush=True,
+    )
+    return {"plan commit s": committed, "plan draw s": drawn}
+
+
+def export() -> dict[str, float]:
+    seconds, counts = _timed(lives_export.rebuild)
+    rows = ", ".join(f"{name} {n}" for name, n in counts.items() if n > 1)
+    print(f"  {'lives export s':<22} {seconds:8.3f}   ({rows})", flush=True)
+    return {"lives export s": seconds}
