@@ -85,7 +85,9 @@ def _configure(app: Flask, config: Config) -> None:
         API_SPEC_OPTIONS={
             "components": {
                 "securitySchemes": {
-                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    # /metrics: METRICS_TOKEN, for a scraper outside METRICS_ALLOW.
+                    "metricsToken": {"type": "http", "scheme": "bearer"},
                 }
             },
             "security": [{"bearerAuth": []}],

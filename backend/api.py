@@ -318,7 +318,8 @@ class Blueprint(_Blueprint):
     def _prepare_auth_doc(doc, doc_info, *, method, **kwargs):
         responses = doc.setdefault("responses", {})
         if doc_info.get("public"):
-            doc["security"] = []
+            # A view may name a credential of its own (a scraper's token) instead of none.
+            doc.setdefault("security", [])
         else:
             responses.setdefault("401", "UNAUTHORIZED")
         if method in ("post", "put", "patch", "delete"):

@@ -91,8 +91,13 @@ def route_of(rule: str | None) -> str:
     return _RULE_VARIABLE.sub(r"{\1}", rule) if rule else "unmatched"
 
 
+# Any other token a client sends as its method is "other": labels are not the client's to make.
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+
+
 def observe_request(rule: str | None, method: str, status: int, seconds: float) -> None:
     route = route_of(rule)
+    method = method if method in METHODS else "other"
     REQUESTS.labels(route, method, str(status)).inc()
     LATENCY.labels(route, method).observe(seconds)
 
@@ -153,8 +158,9 @@ def serve_worker(host: str, port: int) -> None:
 
 
 def allowed(remote: str | None, authorization: str | None, networks, token: str) -> bool:
-    """Whether a scrape may read /metrics: from one of `networks`, or with the bearer
-    `token` when one is configured."""
+    """Whether a scrape may read /metrics: from one of `networks` (`remote` is the socket's
+    peer, never what X-Forwarded-For claims), or with the bearer `token` when one is
+    configured."""
     bearer = authorization or ""
     if (
         token

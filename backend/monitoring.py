@@ -13,19 +13,43 @@ from prometheus_client.core import GaugeMetricFamily
 
 from backend import engine, notify, schedule, tokens
 from backend.db import database
+from backend.i18n import N_
 from backend.workorders import sla
 
 log = logging.getLogger(__name__)
+
+
+DATABASE_DOWN = ("database_unavailable", N_("database unavailable"))
+NO_KEYS = ("no_signing_keys", N_("no signing keys yet; run citycode rotate-keys"))
+UNKNOWN = ("unknown", "")
+
+
+def unready() -> tuple[str, str] | None:
+    """Why this instance should take no traffic now (a key and its message), or None:
+    the database answers and the keys are there. What /readyz says, and citycode_ready."""
+    try:
+        database.execute_sql("SELECT 1")
+    except Exception:  # noqa: BLE001  any failure of the database means it is not up
+        log.info("readiness: the database did not answer", exc_info=True)
+        return DATABASE_DOWN
+    # Production is given its keys (`citycode rotate-keys`); until then it signs nothing.
+    if not tokens.key_set().ready():
+        return NO_KEYS
+    return None
 
 
 class StateOfWork:
     """A prometheus_client collector; each reading a query or two, none per row."""
 
     def collect(self):
-        database_up = self._database_answers()
+        try:
+            why = unready()
+        except Exception:  # noqa: BLE001  a reading lost is a gap in a graph, not a failed scrape
+            log.warning("readiness not read", exc_info=True)
+            why = UNKNOWN
+        database_up = why is None or why[0] != DATABASE_DOWN[0]
         yield _gauge("citycode_database_up", "The database answered this scrape", database_up)
-        ready = database_up and tokens.key_set().ready()
-        yield _gauge("citycode_ready", "What /readyz says: 1 ready, 0 not", ready)
+        yield _gauge("citycode_ready", "What /readyz says: 1 ready, 0 not", why is None)
         yield from self._queue()
         if not database_up:
             return
@@ -37,14 +61,6 @@ class StateOfWork:
             log.warning("state of work not read", exc_info=True)
 
     @staticmethod
-    def _database_answers() -> bool:
-        try:
-            database.execute_sql("SELECT 1")
-        except Exception:  # noqa: BLE001  any failure of the database means it is not up
-            return False
-        return True
-
-    @staticmethod
     def _queue():
         try:
             length = engine.queue_length()
@@ -54,17 +70,19 @@ class StateOfWork:
 
     @staticmethod
     def _outbox():
-        stats = notify.stats()
-        by_status = GaugeMetricFamily(
-            "citycode_outbox_messages", "Outbox messages by status", labels=["status"]
+        # Only what waits: a count by every status would read the whole outbox (half a
+        # year of messages) at every scrape; what became of them the worker counts
+        # (citycode_outbox_deliveries_total).
+        waiting, oldest_seconds = notify.pending_summary()
+        pending = GaugeMetricFamily(
+            "citycode_outbox_messages", "Outbox messages still to send", labels=["status"]
         )
-        for status, count in stats["by_status"].items():
-            by_status.add_metric([status], count)
-        yield by_status
+        pending.add_metric(["pending"], waiting)
+        yield pending
         yield _gauge(
             "citycode_outbox_oldest_pending_seconds",
             "How long the oldest message still to send has waited",
-            stats["oldest_pending_seconds"],
+            oldest_seconds,
         )
 
     @staticmethod
@@ -89,17 +107,18 @@ class StateOfWork:
     @staticmethod
     def _work_orders():
         counts = sla.open_by_department()
+        labels = ["department_id", "department"]
         open_orders = GaugeMetricFamily(
-            "citycode_work_orders_open", "Open work orders by department", labels=["department"]
+            "citycode_work_orders_open", "Open work orders by department", labels=labels
         )
         overdue = GaugeMetricFamily(
             "citycode_work_orders_overdue",
             "Open work orders past their deadline by department",
-            labels=["department"],
+            labels=labels,
         )
         for department, (open_count, overdue_count) in sorted(counts.items()):
-            open_orders.add_metric([department], open_count)
-            overdue.add_metric([department], overdue_count)
+            open_orders.add_metric(list(department), open_count)
+            overdue.add_metric(list(department), overdue_count)
         yield open_orders
         yield overdue
 

@@ -276,3 +276,14 @@ def stats(shops: pw.ModelSelect | None = None) -> dict:
     )
     waited = (clock.now() - oldest.created_at).total_seconds() if oldest else 0
     return {"by_status": by_status, "by_template": by_template, "oldest_pending_seconds": waited}
+
+
+def pending_summary() -> tuple[int, float]:
+    """How many messages wait to be sent, and how long the oldest has waited (seconds);
+    through the (status, next_attempt_at) index, however long the outbox."""
+    waiting = OutboxMessage.select().where(OutboxMessage.status == "pending")
+    oldest = waiting.select(pw.fn.MIN(OutboxMessage.created_at)).scalar()
+    if oldest is None:
+        return 0, 0.0
+    oldest = OutboxMessage.created_at.python_value(oldest)
+    return waiting.count(), (clock.now() - oldest).total_seconds()

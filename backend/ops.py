@@ -7,12 +7,10 @@ from flask import current_app, request
 from flask.views import MethodView
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4 as TEXT_FORMAT
 
-from backend import engine, metrics, tokens
+from backend import engine, metrics, monitoring, tokens
 from backend.api import Blueprint, own_credentials, public
-from backend.db import database
 from backend.errors import Forbidden, UpstreamUnavailable
 from backend.i18n import N_
-from backend.monitoring import StateOfWork
 
 blp = Blueprint("ops", __name__, url_prefix="", description="Health and public keys")
 
@@ -54,15 +52,10 @@ class Readiness(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self):
         """The database answers and the keys are there: take traffic; and whether the queue does"""
-        try:
-            database.execute_sql("SELECT 1")
-        except Exception as exc:
-            raise UpstreamUnavailable("database unavailable", key="database_unavailable") from exc
-        # Production is given its keys (`citycode rotate-keys`); until then it signs nothing.
-        if not tokens.key_set().ready():
-            raise UpstreamUnavailable(
-                "no signing keys yet; run citycode rotate-keys", key="no_signing_keys"
-            )
+        why = monitoring.unready()
+        if why is not None:
+            key, message = why
+            raise UpstreamUnavailable(message, key=key)
         # Requests do not need the queue (a message waits in the outbox for the worker's
         # pick-up), so an unreachable queue is reported, not a reason to take no traffic.
         return {"status": "ok", "queue": "ok" if engine.reachable() else "unreachable"}
@@ -81,18 +74,28 @@ class KeySetView(MethodView):
 @public
 @own_credentials
 class Metrics(MethodView):
-    @blp.binary("text/plain", description="Prometheus's text format")
+    @blp.doc(
+        security=[{"metricsToken": []}, {}],
+        responses={
+            "200": {
+                "description": "Prometheus's text format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    )
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self):
         """Counts, latencies and the state of the work, for Prometheus; only to the
         networks in METRICS_ALLOW or with METRICS_TOKEN as the bearer token"""
         config = current_app.config["CITYCODE"]
+        # The socket's peer: behind ProxyFix, remote_addr is what X-Forwarded-For claims.
+        peer = request.environ.get("werkzeug.proxy_fix.orig", request.environ)["REMOTE_ADDR"]
         if not metrics.allowed(
-            request.remote_addr,
+            peer,
             request.headers.get("Authorization"),
             config.metrics_allow,
             config.metrics_token,
         ):
             raise Forbidden(N_("metrics are not served to this address"), key="metrics_forbidden")
-        body = metrics.exposition(StateOfWork())
+        body = metrics.exposition(monitoring.StateOfWork())
         return body, 200, {"Content-Type": TEXT_FORMAT, "Cache-Control": "no-store"}

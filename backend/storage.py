@@ -82,9 +82,13 @@ class Folder:
         with _unavailable_as_503("write"):
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".partial")
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(partial, path)  # readers see the old file or the new, whole
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                os.replace(partial, path)  # readers see the old file or the new, whole
+            except OSError:
+                Path(partial).unlink(missing_ok=True)  # a full disk keeps no half a photo
+                raise
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         target = self._path(key)

@@ -32,21 +32,24 @@ def sweep(now: datetime | None = None) -> tuple[int, int]:
     return warning, overdue
 
 
-def open_by_department() -> dict[str, tuple[int, int]]:
-    """Open orders and the overdue among them, by the name of the department holding
-    them ("unassigned" for those not dispatched yet): the district's SLA at a glance."""
+def open_by_department() -> dict[tuple[str, str], tuple[int, int]]:
+    """Open orders and the overdue among them, by department (its id, and its name for
+    people: two streets may each have a 城管中队); ("", "unassigned") for those not
+    dispatched yet. The district's SLA at a glance."""
     overdue = pw.fn.SUM(pw.Case(None, [(WorkOrder.sla == "overdue", 1)], 0))
     rows = (
         WorkOrder.select(
-            Department.name, pw.fn.COUNT(WorkOrder.id).alias("open"), overdue.alias("overdue")
+            Department.id,
+            Department.name,
+            pw.fn.COUNT(WorkOrder.id).alias("open"),
+            overdue.alias("overdue"),
         )
         .join(Department, pw.JOIN.LEFT_OUTER)
         .where(WorkOrder.state.in_(OPEN_STATES))
         .group_by(Department.id, Department.name)
         .tuples()
     )
-    counts: dict[str, tuple[int, int]] = {}
-    for name, open_count, overdue_count in rows:
-        before = counts.get(name or "unassigned", (0, 0))
-        counts[name or "unassigned"] = (before[0] + open_count, before[1] + int(overdue_count or 0))
-    return counts
+    return {
+        (str(department_id or ""), name or "unassigned"): (open_count, int(overdue_count or 0))
+        for department_id, name, open_count, overdue_count in rows
+    }
