@@ -61,12 +61,15 @@ def make(dest: Path, shown: Shown = progress.quietly) -> dict:
 def _claim(dest: Path) -> bool:
     """Make `dest`, or take it if it is an empty folder; whether it was made here."""
     if not dest.exists():
-        dest.mkdir(parents=True)
+        # Residents' personal data: readable by the service's own user only.
+        dest.mkdir(parents=True, mode=0o700)
+        dest.chmod(0o700)  # mkdir's mode is filtered by the umask; this is not
         return True
     if not dest.is_dir():
         raise BackupError(f"{dest} is a file; a backup goes into a new or empty folder")
     if any(dest.iterdir()):
         raise BackupError(f"{dest} is not empty; a backup goes into a new or empty folder")
+    dest.chmod(0o700)
     return False
 
 

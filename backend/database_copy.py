@@ -146,10 +146,16 @@ def _parameters(db: pw.PostgresqlDatabase) -> dict:
 
 def _postgres_connection(db: pw.PostgresqlDatabase):
     try:
-        return psycopg2.connect(**{k: v for k, v in _parameters(db).items() if v is not None})
+        return psycopg2.connect(
+            connect_timeout=10, **{k: v for k, v in _parameters(db).items() if v is not None}
+        )
     except psycopg2.OperationalError as exc:  # libpq's words name no password
         raise CopyFailed(f"cannot connect to the database: {str(exc).strip()}") from None
 
+
+# pg_dump or pg_restore of a district stopped after this: less than the daily backup's
+# lease (backend/engine.py), so a hung database ends it before it is run again.
+PROGRAM_SECONDS = 5 * 3600
 
 # libpq's environment variable for each connection parameter.
 _LIBPQ_VARIABLES = {
@@ -177,9 +183,17 @@ def _program(name: str) -> str:
 
 
 def _run(db: pw.PostgresqlDatabase, *args: str) -> None:
-    done = subprocess.run(
-        args, env=_libpq_environment(db), capture_output=True, text=True, check=False
-    )
+    try:
+        done = subprocess.run(
+            args,
+            env=_libpq_environment(db),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=PROGRAM_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise CopyFailed(f"{Path(args[0]).name} took over {PROGRAM_SECONDS} s; stopped") from None
     if done.returncode != 0:
         program = Path(args[0]).name
         raise CopyFailed(f"{program} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")

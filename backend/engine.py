@@ -15,6 +15,7 @@ import functools
 import logging
 import random
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -161,6 +162,7 @@ def queue_length() -> int:
 # their schedules, for how long each may go without a run.
 _periodic: dict = {}
 _schedules: dict = {}
+_leases: dict = {}
 
 
 @functools.cache
@@ -169,18 +171,20 @@ def periodic_intervals() -> dict[str, float]:
     return {name: schedule.longest_gap(when).total_seconds() for name, when in _schedules.items()}
 
 
-def periodic(when):
+def periodic(when, lease: timedelta = schedule.LEASE):
     """A task run on the schedule `when`, once per moment of it however many workers
-    run the schedule (backend/schedule.py)."""
+    run the schedule (backend/schedule.py); one still running after `lease` is taken
+    for dead and run again."""
 
     def register(function):
         name = function.__name__
         _periodic[name] = function
         _schedules[name] = when
+        _leases[name] = lease
 
         @functools.wraps(function)
         def once():
-            return schedule.run_once(name, when, function)
+            return schedule.run_once(name, when, function, lease)
 
         return huey.periodic_task(when, name=name)(in_app(once))
 
@@ -287,7 +291,9 @@ def purge_daily() -> None:
     purge()
 
 
-@periodic(crontab(minute="50", hour="18"))
+# A district's backup may take hours: within a 30-minute lease it would be taken for dead
+# and started again beside itself.
+@periodic(crontab(minute="50", hour="18"), lease=timedelta(hours=6))
 def backup_daily() -> None:
     """02:50 in Shanghai, after the night's sweeps and purge: the database and the files
     into BACKUP_DIR, the last BACKUP_KEEP kept (backend/backup.py)."""
@@ -299,4 +305,4 @@ def backup_daily() -> None:
 @periodic(crontab(minute="*"))
 def resume_abandoned_runs() -> None:
     """Every minute: a periodic run whose worker died half-way, run again."""
-    schedule.resume_abandoned(_periodic)
+    schedule.resume_abandoned(_periodic, _leases)

@@ -51,12 +51,12 @@ def moment(schedule: Callable[[datetime], bool], now: datetime) -> datetime:
     return now.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def claim(task: str, slot: datetime) -> bool:
+def claim(task: str, slot: datetime, lease: timedelta = LEASE) -> bool:
     """Whether this worker runs `task` for `slot`: only the first to ask does."""
     now = clock.now()
     with write_transaction():
         inserted = (
-            ScheduledRun.insert(task=task, slot=slot, holder=holder(), lease_until=now + LEASE)
+            ScheduledRun.insert(task=task, slot=slot, holder=holder(), lease_until=now + lease)
             .on_conflict_ignore()
             .as_rowcount()
             .execute()
@@ -73,19 +73,28 @@ def finish(task: str, slot: datetime) -> None:
         ).execute()
 
 
-def run_once(task: str, schedule: Callable[[datetime], bool], function: Callable[[], object]):
-    """Run `function` for the moment of `schedule` now, unless another worker has."""
+def run_once(
+    task: str,
+    schedule: Callable[[datetime], bool],
+    function: Callable[[], object],
+    lease: timedelta = LEASE,
+):
+    """Run `function` for the moment of `schedule` now, unless another worker has; a run
+    longer than `lease` is taken for dead and run again."""
     slot = moment(schedule, clock.now())
-    if not claim(task, slot):
+    if not claim(task, slot, lease):
         return None
     result = function()
     finish(task, slot)
     return result
 
 
-def resume_abandoned(tasks: dict[str, Callable[[], object]]) -> list[str]:
+def resume_abandoned(
+    tasks: dict[str, Callable[[], object]], leases: dict[str, timedelta] | None = None
+) -> list[str]:
     """Run again each run whose worker died before finishing it (its lease passed); the
-    tasks run, by name. Each is claimed by one worker: the one whose update took it."""
+    tasks run, by name, each with its own lease (LEASE unless `leases` says). Each is
+    claimed by one worker: the one whose update took it."""
     now = clock.now()
     resumed = []
     abandoned = ScheduledRun.select().where(
@@ -94,7 +103,9 @@ def resume_abandoned(tasks: dict[str, Callable[[], object]]) -> list[str]:
     for run in abandoned:
         with write_transaction():
             taken = (
-                ScheduledRun.update(holder=holder(), lease_until=now + LEASE)
+                ScheduledRun.update(
+                    holder=holder(), lease_until=now + (leases or {}).get(run.task, LEASE)
+                )
                 .where((ScheduledRun.id == run.id) & (ScheduledRun.lease_until == run.lease_until))
                 .execute()
             )

@@ -245,7 +245,7 @@ def main(argv=None) -> int:
         return 1
     print(describe(args), flush=True)
     fingerprint = code_fingerprint()
-    print(f"code: {fingerprint}; database {args.pg_url}", flush=True)
+    print(f"code: {fingerprint}; database {databases.bench_name(args.pg_url)}", flush=True)
     results: dict[int, dict[str, float]] = {}
     started, failure = time.monotonic(), None
     with tempfile.TemporaryDirectory(prefix="citycode_bench_scale_") as tmp:

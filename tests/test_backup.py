@@ -205,6 +205,15 @@ def test_a_backup_goes_only_into_a_new_or_empty_folder(app, tmp_path):
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["notes.txt"]
 
 
+def test_a_backup_is_readable_by_the_services_own_user_only(app, tmp_path):
+    made = _cli(app, "backup", str(tmp_path / "new"))
+    assert made.exit_code == 0, made.output
+    (tmp_path / "empty").mkdir(mode=0o755)
+    assert _cli(app, "backup", str(tmp_path / "empty")).exit_code == 0
+    for folder in ("new", "empty"):
+        assert (tmp_path / folder).stat().st_mode & 0o777 == 0o700, folder
+
+
 def test_rows_written_while_pg_dump_runs_are_in_neither_the_dump_nor_the_counts(
     app, make, config, empty_database_url, tmp_path, monkeypatch
 ):

@@ -98,3 +98,19 @@ def test_a_sweep_its_worker_left_half_way_is_run_again_and_sends_nothing_twice(a
     run = next(r for r in _runs("sweep_licences_daily"))
     assert run.finished_at is not None and run.holder == schedule.holder()
     assert len(_runs("resume_abandoned_runs")) == 3
+
+
+def test_the_nightly_backup_running_for_hours_is_not_taken_for_dead(app, config, tmp_path):
+    app.config["CITYCODE"] = config.replace(backup_dir=str(tmp_path / "backups"))
+    with app.app_context():
+        engine.backup_daily()
+    with database.connection_context():
+        ScheduledRun.update(finished_at=None).where(ScheduledRun.task == "backup_daily").execute()
+    clock.travel(timedelta(hours=1))  # a sweep's lease long passed; the backup's has not
+    with app.app_context():
+        engine.resume_abandoned_runs()
+    assert len(list((tmp_path / "backups").iterdir())) == 1
+    clock.travel(timedelta(hours=6))
+    with app.app_context():
+        engine.resume_abandoned_runs()
+    assert len(list((tmp_path / "backups").iterdir())) == 2
