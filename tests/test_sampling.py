@@ -12,7 +12,7 @@ import pytest
 
 from backend import clock, engine
 from backend.db import database
-from backend.models import LifecycleEvent, SamplingTask, Shop
+from backend.models import LifecycleEvent, SamplingPlan, SamplingTask, Shop
 from backend.sampling import publication
 from tests.factories import error_keys
 
@@ -107,6 +107,20 @@ def test_the_draw_reveals_the_salt_and_an_auditor_re_runs_it(client, district, a
         f"{PLANS}/{plan['id']}/draw", json={"public_value": "1"}
     )
     assert twice.status_code == 409 and error_keys(twice) == ["plan_not_committed"]
+
+
+def test_a_draw_of_tens_of_thousands_of_shops_keeps_every_tasks_place(client, district):
+    """A million-shop district's plan draws past 32,767 shops: each task keeps its place."""
+    plan = drawn_plan(client)
+    with database.connection_context():
+        task = (
+            SamplingTask.select()
+            .join(SamplingPlan)
+            .where(SamplingPlan.public_id == plan["id"])
+            .first()
+        )
+        SamplingTask.update(rank=43_210).where(SamplingTask.id == task.id).execute()
+        assert SamplingTask.get_by_id(task.id).rank == 43_210
 
 
 def test_recused_inspectors_are_never_on_the_team(client, district, make):

@@ -57,7 +57,7 @@ class SamplingPlan(BaseModel):
 class SamplingTask(BaseModel):
     plan = pw.ForeignKeyField(SamplingPlan, backref="tasks", on_delete="RESTRICT")
     shop = pw.ForeignKeyField(Shop, on_delete="RESTRICT")
-    rank = pw.SmallIntegerField()
+    rank = pw.IntegerField()  # the place in the draw: tens of thousands in a large district
     deadline = pw.DateField()
     inspection = pw.ForeignKeyField(Inspection, null=True, on_delete="RESTRICT")
     done_at = UTCDateTimeField(null=True)
