@@ -49,7 +49,7 @@ def make(dest: Path, shown: Shown = progress.quietly) -> dict:
         # After the database: a file is stored before the row that names it, so every row
         # in the copy finds its file here (a file stored since is here too, unused).
         files = _copy_files(storage.files(), dest / FILES, shown)
-        manifest = _manifest(copied, files)
+        manifest = _manifest(copied, copied_hashing(dest / copied.file), files)
         (dest / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     except BaseException:
         _discard(dest, created)
@@ -99,7 +99,7 @@ def _copy_files(store, folder: Path, shown: Shown) -> list[dict]:
     return entries
 
 
-def _manifest(copied: database_copy.Copied, files: list[dict]) -> dict:
+def _manifest(copied: database_copy.Copied, dumped: tuple[int, str], files: list[dict]) -> dict:
     return {
         "kind": KIND,
         "format_version": FORMAT_VERSION,
@@ -108,6 +108,8 @@ def _manifest(copied: database_copy.Copied, files: list[dict]) -> dict:
         "database": {
             "engine": copied.engine,
             "file": copied.file,
+            "bytes": dumped[0],
+            "sha256": dumped[1],
             "latest_migration": copied.latest_migration,
             "tables": copied.tables,
         },

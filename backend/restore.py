@@ -38,9 +38,9 @@ class Restored:
 
 def restore(source: Path, force: bool = False, shown: Shown = progress.quietly) -> Restored:
     """The backup in `source` into the configured database and storage. Refused while
-    either holds anything, unless `force`: then the database is replaced and the files
-    written over. Every file is checked against the manifest before anything is written,
-    and the tables' counts after."""
+    either holds anything, unless `force`: then the files are written over and the
+    database replaced. The database's copy and every file are checked against the
+    manifest before anything is written, and the tables' counts after."""
     manifest = read_manifest(source)
     db = database.obj
     if manifest["database"]["engine"] != database_copy.engine_of(db):
@@ -52,12 +52,15 @@ def restore(source: Path, force: bool = False, shown: Shown = progress.quietly) 
     store = storage.files()
     if not force:
         _refuse_unless_empty(db, store)
+    _check_database_file(source, manifest["database"])
     entries = manifest["files"]["list"]
     for entry in shown(entries, "files checked"):
         _check_file(source, entry)
-    database_copy.restore(db, source, manifest["database"]["tables"])
+    # The files first: storage failing half-way leaves the database as it was, and a
+    # file no row names yet is harmless.
     for entry in shown(entries, "files written"):
         _write_file(store, source, entry)
+    database_copy.restore(db, source, manifest["database"]["tables"])
     _check_counts(db, manifest["database"]["tables"])
     return Restored(manifest, len(entries), migrate.pending(db))
 
@@ -108,6 +111,15 @@ def _refuse_unless_empty(db, store) -> None:
         raise BackupError(
             "; ".join(problems) + ". Restore into an empty database and storage, or give "
             "--force to replace the database and write over the files"
+        )
+
+
+def _check_database_file(source: Path, described: dict) -> None:
+    size, digest = copied_hashing(source / described["file"])
+    if (size, digest) != (described["bytes"], described["sha256"]):
+        raise BackupError(
+            f"{described['file']}: its SHA-256 does not match the manifest's: the backup's "
+            "copy of the database was altered or damaged"
         )
 
 

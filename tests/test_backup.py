@@ -179,6 +179,22 @@ def test_a_file_altered_in_the_backup_fails_the_restore_naming_it(
     assert _counts() == {} and not restored_dir.exists()  # nothing was put back
 
 
+def test_a_database_copy_altered_in_the_backup_fails_the_restore_before_writing(
+    app, make, config, empty_database_url, tmp_path
+):
+    make.shop("owner", make.region_tree()["street_a"])
+    assert _cli(app, "backup", str(tmp_path / "backup")).exit_code == 0
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    dumped = tmp_path / "backup" / manifest["database"]["file"]
+    dumped.write_bytes(dumped.read_bytes() + b"\x00")
+
+    restored = _restoring_into(config, empty_database_url)
+    failed = _cli(restored, "restore", str(tmp_path / "backup"))
+    assert failed.exit_code != 0
+    assert manifest["database"]["file"] in failed.output and "SHA-256" in failed.output
+    assert _counts() == {}  # nothing was put back
+
+
 def test_a_count_that_differs_from_the_manifest_fails_the_restore_naming_the_table(
     app, make, config, empty_database_url, tmp_path
 ):
