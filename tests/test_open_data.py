@@ -131,6 +131,30 @@ def test_near_a_place_the_nearest_come_first_with_their_distance(client, shops):
     assert [s["name"] for s in by_name.get_json()] == ["李记小吃"]
 
 
+def test_a_search_near_a_place_reads_the_square_around_it_through_the_index(client, shops):
+    from backend.db import is_sqlite
+    from tests.test_scan_queries import statements
+
+    if not is_sqlite():
+        pytest.skip("PostgreSQL plans from table statistics; SQLite's plan is fixed by indexes")
+    with database.connection_context():
+        # As a district's database knows it: nearly every shop is open, so their status
+        # narrows nothing down and the place must.
+        database.execute_sql("ANALYZE")
+    with statements() as sql:
+        client.http.get("/api/v1/public/shops?lat=31.2011&lng=121.4402&radius_m=500")
+    square = next(i for i, statement in enumerate(sql) if "BETWEEN" in statement)
+    with database.connection_context():
+        plan = [
+            row[3]
+            for row in database.execute_sql(
+                f"EXPLAIN QUERY PLAN {sql[square]}", sql.params[square]
+            ).fetchall()
+        ]
+    # Not every shop of the district: a million of them took 113 ms to read on PostgreSQL.
+    assert any("INDEX shop_lat_lng" in step for step in plan), plan
+
+
 def test_pages_are_counted_in_the_pagination_header(client, shops):
     first = client.http.get("/api/v1/public/shops?page=1&page_size=2")
     second = client.http.get("/api/v1/public/shops?page=2&page_size=2")

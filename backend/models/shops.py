@@ -76,6 +76,10 @@ class Shop(BaseModel):
     created_at = UTCDateTimeField(default=created_now)
     updated_at = UTCDateTimeField(default=created_now)
 
+    class Meta:
+        # The search near a place reads the square around it through this, not every shop.
+        indexes = ((("lat", "lng"), False),)
+
 
 MEMBERSHIP_ROLES = ("owner", "staff")
 
