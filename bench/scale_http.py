@@ -20,13 +20,12 @@ from pathlib import Path
 
 import scan_data
 from harness import HEADER, BenchError, Run, Server, row, wrk
-from scan import preflight, server_env
+from scan import LUA_SCRIPT, preflight, server_env
 
 from backend.auth import issue_access_token
 from backend.db import database
 from backend.models import Shop, User
 
-BENCH_DIR = Path(__file__).resolve().parent
 CODES_LOADED, QUERIES, RADIUS_M = 200_000, 2000, 500
 WARMUP_SECONDS, WRK_THREADS = 3, 2
 SEARCH = "/api/v1/public/shops?"
@@ -86,11 +85,10 @@ def measure(app, url: str, work: Path, size: int, targets: list[str], args) -> l
     server = Server(f"scale-{size}", args.app, "/healthz", work, env, {"accesslog": None})
 
     def load(target: str, seconds: int) -> dict:
-        script = "scan.lua" if target == "scan" else "search.lua"
-        script_args = [str(files[target])]
+        script_args = ["paths", str(files[target])]
         if target == "scan":
             script_args = ["scan", str(files["scan"]), bench_token(app)]
-        return wrk(server, seconds, args.connections, WRK_THREADS, BENCH_DIR / script, script_args)
+        return wrk(server, seconds, args.connections, WRK_THREADS, LUA_SCRIPT, script_args)
 
     runs = []
     try:

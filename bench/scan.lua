@@ -1,6 +1,7 @@
 -- wrk script for bench/scan.py.
 -- args: "scan" CODES_FILE TOKEN  -> GET /api/v1/scan/{random code} with the mini-program's bearer token
 --       "anchor" CODES_FILE      -> GET /anchor/{random code} (bench/anchor_app.py, no token)
+--       "paths" PATHS_FILE       -> GET a random line, each a path with its query (scale.py's searches)
 --       "bare"                   -> GET /bare
 -- done() prints one BENCH_JSON line, so the numbers are read exactly, not parsed from wrk's prose.
 
@@ -20,9 +21,10 @@ function init(args)
       if #line > 0 then paths[#paths + 1] = "/api/v1/scan/" .. line end
     end
     headers["Authorization"] = "Bearer " .. args[3]
-  elseif args[1] == "anchor" then
+  elseif args[1] == "anchor" or args[1] == "paths" then
+    local prefix = args[1] == "anchor" and "/anchor/" or ""
     for line in io.lines(args[2]) do
-      if #line > 0 then paths[#paths + 1] = "/anchor/" .. line end
+      if #line > 0 then paths[#paths + 1] = prefix .. line end
     end
   else
     paths[1] = "/bare"

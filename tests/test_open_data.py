@@ -133,7 +133,7 @@ def test_near_a_place_the_nearest_come_first_with_their_distance(client, shops):
 
 def test_a_search_near_a_place_reads_the_square_around_it_through_the_index(client, shops):
     from backend.db import is_sqlite
-    from tests.test_scan_queries import statements
+    from tests.test_scan_queries import sqlite_plan, statements
 
     if not is_sqlite():
         pytest.skip("PostgreSQL plans from table statistics; SQLite's plan is fixed by indexes")
@@ -144,13 +144,7 @@ def test_a_search_near_a_place_reads_the_square_around_it_through_the_index(clie
     with statements() as sql:
         client.http.get("/api/v1/public/shops?lat=31.2011&lng=121.4402&radius_m=500")
     square = next(i for i, statement in enumerate(sql) if "BETWEEN" in statement)
-    with database.connection_context():
-        plan = [
-            row[3]
-            for row in database.execute_sql(
-                f"EXPLAIN QUERY PLAN {sql[square]}", sql.params[square]
-            ).fetchall()
-        ]
+    plan = sqlite_plan(sql, square)
     # Not every shop of the district: a million of them took 113 ms to read on PostgreSQL.
     assert any("INDEX shop_lat_lng" in step for step in plan), plan
 

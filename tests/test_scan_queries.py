@@ -48,6 +48,15 @@ def statements():
         logger.propagate = propagate
 
 
+def sqlite_plan(sql, index: int) -> list[str]:
+    """SQLite's plan of the `index`th statement `statements()` caught, a step a line."""
+    from backend.db import database
+
+    with database.connection_context():
+        explained = database.execute_sql(f"EXPLAIN QUERY PLAN {sql[index]}", sql.params[index])
+        return [row[3] for row in explained.fetchall()]
+
+
 @pytest.fixture
 def places(make):
     return make.region_tree()
@@ -154,7 +163,7 @@ def test_postgres_behind_a_transaction_pooler_can_do_without(config, shop):
 
 
 def test_a_shops_comments_are_found_among_its_own_ratings_not_everyones(client, shop):
-    from backend.db import database, is_sqlite
+    from backend.db import is_sqlite
 
     if not is_sqlite():
         pytest.skip("PostgreSQL plans from table statistics; SQLite's plan is fixed by indexes")
@@ -163,13 +172,7 @@ def test_a_shops_comments_are_found_among_its_own_ratings_not_everyones(client, 
         resident.get(f"/api/v1/scan/{shop.code}")
     # The scan's statement (a once-a-second look at ended logins may come first).
     scan = next(i for i, statement in enumerate(sql) if '"shop_code"' in statement)
-    with database.connection_context():
-        plan = [
-            row[3]
-            for row in database.execute_sql(
-                f"EXPLAIN QUERY PLAN {sql[scan]}", sql.params[scan]
-            ).fetchall()
-        ]
+    plan = sqlite_plan(sql, scan)
     # Every table is reached through an index, ratings through the shop's own.
     assert not any(re.match(r"SCAN t\d+", step) for step in plan), plan
     assert any(
