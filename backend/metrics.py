@@ -78,7 +78,7 @@ TASK_SECONDS = Histogram(
 )
 DELIVERIES = Counter(
     "citycode_outbox_deliveries",
-    "Tries to send an outbox message: sent, retry (later) or failed (for good)",
+    "Tries to send an outbox message: sent, refused, failed (for good) or retry (later)",
     ["outcome"],
 )
 

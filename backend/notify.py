@@ -281,9 +281,13 @@ def stats(shops: pw.ModelSelect | None = None) -> dict:
 def pending_summary() -> tuple[int, float]:
     """How many messages wait to be sent, and how long the oldest has waited (seconds);
     through the (status, next_attempt_at) index, however long the outbox."""
-    waiting = OutboxMessage.select().where(OutboxMessage.status == "pending")
-    oldest = waiting.select(pw.fn.MIN(OutboxMessage.created_at)).scalar()
+    waiting, oldest = (
+        OutboxMessage.select(pw.fn.COUNT(OutboxMessage.id), pw.fn.MIN(OutboxMessage.created_at))
+        .where(OutboxMessage.status == "pending")
+        .tuples()
+        .get()
+    )
     if oldest is None:
         return 0, 0.0
     oldest = OutboxMessage.created_at.python_value(oldest)
-    return waiting.count(), (clock.now() - oldest).total_seconds()
+    return waiting, (clock.now() - oldest).total_seconds()
