@@ -24,6 +24,10 @@ def test_two_instances_on_one_host_each_answer_on_a_control_socket_of_their_own(
         pids = []
         for instance in (served, second):
             socket_path = instance.home / "instance" / "gunicorn.ctl"
+            # The master opens it beside its workers, which may answer first.
+            deadline = time.monotonic() + 20
+            while not socket_path.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
             answer = subprocess.run(
                 [str(Path(sys.executable).with_name("gunicornc")), "-s", str(socket_path)]
                 + ["-c", "show workers", "-j"],
