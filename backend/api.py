@@ -8,7 +8,7 @@ import re
 import marshmallow as ma
 import orjson
 from apispec import BasePlugin
-from flask import send_from_directory
+from flask import current_app, send_from_directory
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest import Page
@@ -36,6 +36,11 @@ PAGINATION_SCHEMA = {
             "next_page",
         )
     },
+}
+# A search of a whole district may match more rows than anyone reads: "1000+ shops".
+PAGINATION_SCHEMA["properties"]["total_capped"] = {
+    "type": "boolean",
+    "description": "true when more matched than were counted: total is then a lower bound",
 }
 
 
@@ -274,9 +279,17 @@ class Blueprint(_Blueprint):
         # "simple" header (comma-separated), which no client or validator can parse.
         resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
             "description": "the list's paging, as JSON: total, total_pages, first_page, "
-            "last_page, page, previous_page, next_page",
+            "last_page, page, previous_page, next_page (and total_capped on a search that "
+            "stopped counting)",
             "content": {"application/json": {"schema": PAGINATION_SCHEMA}},
         }
+
+    def _set_pagination_metadata(self, page_params, result, headers):
+        result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        if getattr(page_params, "total_capped", False):
+            shown = json.loads(headers[self.PAGINATION_HEADER_NAME])
+            headers[self.PAGINATION_HEADER_NAME] = json.dumps({**shown, "total_capped": True})
+        return result, headers
 
     def binary(self, *content_types: str, description: str = "the file"):
         """Document a view that answers with bytes (an image, a PDF) instead of JSON."""
@@ -342,3 +355,36 @@ class QueryPage(Page):
         if isinstance(self.collection, list):
             return len(self.collection)
         return self.collection.count()
+
+
+class CappedQueryPage(QueryPage):
+    """A page of a search that may match a district's worth of rows: counted no further
+    than SEARCH_COUNT_CAP (the header then says total_capped) and paged no further, so a
+    search costs at a million shops what it costs at ten thousand (as search engines stop
+    at "10,000+" and at their last page)."""
+
+    @staticmethod
+    def cap() -> int:
+        return current_app.config["CITYCODE"].search_count_cap
+
+    @property
+    def items(self):
+        if getattr(self.page_params, "total_capped", False) and (
+            self.page_params.first_item >= self.cap()
+        ):
+            raise Invalid.field(
+                "page",
+                "only the first results of a search are shown: narrow it down",
+                location="query",
+                key="past_counted_results",
+            )
+        return super().items
+
+    @property
+    def item_count(self):
+        if isinstance(self.collection, list):
+            counted = len(self.collection)
+        else:
+            counted = self.collection.limit(self.cap() + 1).count()
+        self.page_params.total_capped = counted > self.cap()
+        return min(counted, self.cap())

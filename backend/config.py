@@ -141,6 +141,8 @@ class Config:
     # Reads of the open data API (/api/v1/public), per address: a map or a scraper pages
     # through it; a resident's scan is not counted here.
     ratelimit_public: str = "300 per minute"
+    # The public search counts and pages no further than this many shops ("1000+").
+    search_count_cap: int = 1000
     ratelimit_enabled: bool = True
     db_pool_size: int = 8
     db_server_prepare: bool = True
@@ -230,6 +232,7 @@ class Config:
             ratelimit_refresh=_rate("RATELIMIT_REFRESH", cls.ratelimit_refresh),
             ratelimit_open311=_rate("RATELIMIT_OPEN311", cls.ratelimit_open311),
             ratelimit_public=_rate("RATELIMIT_PUBLIC", cls.ratelimit_public),
+            search_count_cap=_int("SEARCH_COUNT_CAP", cls.search_count_cap, 1),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size, 1),
             db_server_prepare=_flag("DB_SERVER_PREPARE", cls.db_server_prepare),
             db_connect_timeout=_seconds("DB_CONNECT_TIMEOUT", cls.db_connect_timeout),

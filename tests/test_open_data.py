@@ -86,6 +86,10 @@ def test_the_search_finds_any_part_of_a_name_or_address_and_only_open_shops(clie
     assert _found(client, "q=钱记") == []  # closed
     assert _found(client, "q=百货") == []  # pending approval
     assert _found(client, "q=面店") == []  # both characters, not side by side
+    # Words come first registered first, unless another order is asked for.
+    assert _found(client, "q=天平路") == ["老王面馆", "李记小吃", "孙记馄饨"]
+    assert _found(client, "q=天平路&sort=name") == ["孙记馄饨", "李记小吃", "老王面馆"]
+    assert _found(client, "sort=registered") == ["老王面馆", "李记小吃", "孙记馄饨"]
 
 
 def test_a_new_name_is_found_once_approved_and_the_old_one_no_more(client, make, shops):
@@ -155,6 +159,65 @@ def test_pages_are_counted_in_the_pagination_header(client, shops):
     assert json.loads(first.headers["X-Pagination"])["total"] == 3
     names = [s["name"] for s in first.get_json()] + [s["name"] for s in second.get_json()]
     assert (len(first.get_json()), sorted(names)) == (2, ["孙记馄饨", "李记小吃", "老王面馆"])
+
+
+def test_a_search_past_its_count_says_so_and_pages_no_further_than_it_counted(app, config, shops):
+    from backend import create_app
+
+    capped = create_app(config.replace(search_count_cap=2)).test_client()
+    first = capped.get("/api/v1/public/shops?page_size=1")
+    paging = json.loads(first.headers["X-Pagination"])
+    # Three open shops, two counted: "2+", and two pages of one.
+    assert (paging["total"], paging["total_capped"], paging["last_page"]) == (2, True, 2)
+    assert [s["name"] for s in first.get_json()] == ["孙记馄饨"]  # by name, the first
+    second = capped.get("/api/v1/public/shops?page_size=1&page=2")
+    assert [s["name"] for s in second.get_json()] == ["李记小吃"]
+    past = capped.get("/api/v1/public/shops?page_size=1&page=3")
+    assert past.status_code == 422 and "past_counted_results" in error_keys(past)
+    assert "缩小" in past.get_json()["details"][0]["message"]
+    # Within the cap the count is whole and the header says nothing more.
+    few = capped.get("/api/v1/public/shops?q=面馆")
+    assert json.loads(few.headers["X-Pagination"]) == {
+        "total": 1,
+        "total_pages": 1,
+        "first_page": 1,
+        "last_page": 1,
+        "page": 1,
+    }
+    empty_past = capped.get("/api/v1/public/shops?q=面馆&page=3")
+    assert empty_past.status_code == 200 and empty_past.get_json() == []
+    # Words are counted as far, through the pairs' postings.
+    words = capped.get("/api/v1/public/shops?q=天平路&page_size=1&page=2")
+    assert json.loads(words.headers["X-Pagination"])["total_capped"] is True
+    assert [s["name"] for s in words.get_json()] == ["李记小吃"]
+    past_words = capped.get("/api/v1/public/shops?q=天平路&page_size=1&page=3")
+    assert past_words.status_code == 422 and "past_counted_results" in error_keys(past_words)
+
+
+def test_words_are_read_a_batch_of_postings_at_a_time_until_enough_are_found(app, make, shops):
+    from backend.opendata.search import PUBLIC_STATUSES
+    from backend.shops.search_index import first_holding
+
+    zhou = make.shop("zhou", shops["open"].street, name="周记面馆")
+    with app.app_context(), database.connection_context():
+        public = Shop.select(Shop.id).where(Shop.status.in_(PUBLIC_STATUSES))
+        ids = {s: shops[s].id for s in ("open", "suspended", "far")} | {"zhou": zhou.id}
+
+        def found(words, wanted, batch_size=1):
+            return first_holding(words, public, wanted, batch_size=batch_size)
+
+        # Postings one at a time: the closed and the pending shop are passed over.
+        assert found("天平路", 10) == [ids["open"], ids["suspended"], ids["far"], ids["zhou"]]
+        assert found("天平路", 2) == [ids["open"], ids["suspended"]]
+        assert found("面馆", 10) == found("面馆", 10, batch_size=5) == [ids["open"], ids["zhou"]]
+        assert found("王面馆", 10) == [ids["open"]]  # every pair checked as the words
+        assert found("记", 2) == [ids["suspended"], ids["far"]]  # one character: no pairs
+
+
+def test_a_word_is_found_through_one_pair_and_checked_whole(client, make, shops):
+    assert _found(client, "q=老王面馆") == ["老王面馆"]
+    make.shop("zhou", shops["open"].street, name="王面坊老馆")  # every pair, not the word
+    assert _found(client, "q=老王面馆") == ["老王面馆"]
 
 
 def test_one_shop_shows_what_its_page_shows_and_its_last_three_inspections(client, make, shops):

@@ -25,7 +25,7 @@ from backend.models.inspections import corrected_grades, corrected_results, coun
 from backend.shops import facts, search_index
 
 PUBLIC_STATUSES = ("active", "suspended")
-SORTS = ("name", "grade", "distance", "inspected")
+SORTS = ("name", "grade", "distance", "inspected", "registered")
 # The grade filter's word for a shop with no counted inspection (待评级).
 AWAITING_GRADE = "awaiting"
 INSPECTIONS_SHOWN = 3
@@ -67,11 +67,10 @@ def region_named(code: str, field: str, location: str = "json") -> Region:
 
 
 def search(args: dict):
-    """The shops found, as a query of their ids (the database pages and counts it) or,
-    near a place, a list of (id, metres) nearest first; `items` makes a page of either."""
+    """The shops found, as a query of their ids (the database pages and counts it) or a
+    list of (id, metres or None): near a place nearest first, for words the first
+    SEARCH_COUNT_CAP + 1 in the order they were registered; `items` makes a page of any."""
     query = Shop.select(Shop.id).where(Shop.status.in_(PUBLIC_STATUSES))
-    if args.get("q"):
-        query = query.where(search_index.matching(args["q"]))
     if args.get("category"):
         query = query.where(Shop.category == args["category"])
     for field in ("street", "community"):
@@ -89,11 +88,17 @@ def search(args: dict):
         since = datetime.combine(args["inspected_since"], time(0), tzinfo=clock.SHANGHAI)
         query = query.where(Shop.last_inspection_at >= since)
     near = args.get("lat") is not None
-    sort = args.get("sort") or ("distance" if near else "name")
+    sort = args.get("sort") or _default_sort(near, bool(args.get("q")))
     if sort == "distance" and not near:
         raise Invalid.field(
             "sort", "distance needs lat, lng and radius_m", location="query", key="needs_place"
         )
+    if args.get("q") and sort == "registered" and not near:
+        # One more than is counted, so that the page can say there are more.
+        wanted = current_app.config["CITYCODE"].search_count_cap + 1
+        return [(i, None) for i in search_index.first_holding(args["q"], query, wanted)]
+    if args.get("q"):
+        query = query.where(search_index.matching(args["q"]))
     if not near:
         return query.order_by(*_order(sort))
     lat, lng, radius = args["lat"], args["lng"], args["radius_m"]
@@ -116,11 +121,21 @@ def items(page: list) -> list[dict]:
     return [item(found[shop_id], metres) for shop_id, metres in pairs if shop_id in found]
 
 
+def _default_sort(near: bool, words: bool) -> str:
+    """Nearest first near a place; for words, in the order the shops were registered: the
+    index of character pairs hands its shops over in that order, so a page of a word that
+    ten thousand shops hold is read without sorting them all (by name, it is not)."""
+    if near:
+        return "distance"
+    return "registered" if words else "name"
+
+
 def _order(sort: str) -> list:
     return {
         "name": [Shop.name, Shop.id],
         "grade": [Shop.grade.asc(nulls="LAST"), Shop.grade_score.desc(nulls="LAST"), Shop.id],
         "inspected": [Shop.last_inspection_at.desc(nulls="LAST"), Shop.id],
+        "registered": [Shop.id],
     }.get(sort, [Shop.name, Shop.id])
 
 

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.views import MethodView
 
 from backend import uploads
-from backend.api import QueryPage, public
+from backend.api import CappedQueryPage, public
 from backend.inspections import grading
 from backend.opendata import geojson, lives_export, search
 from backend.policies import publishing
@@ -51,7 +51,7 @@ class ShopLayer(MethodView):
         return response
 
 
-class ShopPage(QueryPage):
+class ShopPage(CappedQueryPage):
     """A page of shops, each as the public sees it: built for the page's shops only."""
 
     @property

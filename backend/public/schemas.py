@@ -95,7 +95,14 @@ class ShopSearch(ma.Schema):
     )
     lng = ma.fields.Float(load_default=None, validate=validate.Range(min=73.5, max=135.1))
     radius_m = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=5000))
-    sort = ma.fields.String(load_default=None, validate=validate.OneOf(list(SORTS)))
+    sort = ma.fields.String(
+        load_default=None,
+        validate=validate.OneOf(list(SORTS)),
+        metadata={
+            "description": "default: distance near a place, registered (first registered "
+            "first) with q, else name"
+        },
+    )
 
     @ma.validates_schema
     def _a_place_is_three_numbers(self, data, **kwargs):
