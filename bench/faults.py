@@ -59,7 +59,14 @@ def reads(base: str, path: str, rate: float, clients: int = 10) -> Load:
 def ms(seconds: list[float], q: float = 0.5) -> str:
     if not seconds:
         return "-"
-    value = statistics.median(seconds) if q == 0.5 else max(seconds)
+    if q in (0.5, 1):
+        value = statistics.median(seconds) if q == 0.5 else max(seconds)
+    else:
+        value = (
+            statistics.quantiles(seconds, n=100)[round(q * 100) - 1]
+            if len(seconds) > 1
+            else seconds[0]
+        )
     return f"{value * 1000:.0f} ms"
 
 
@@ -99,7 +106,8 @@ def database_hung(base: str, proxy: FaultProxy, seconds: float, rate: float) -> 
     print(f"  /readyz said 503 after {ready:.2f} s" if ready else "  /readyz never said 503")
     hz = [s for _, _, s in health.between(frozen, thawed)]
     print(
-        f"  /healthz in the freeze: median {ms(hz)}, longest {ms(hz, 1)}, "
+        f"  /healthz in the freeze: median {ms(hz)}, p95 {ms(hz, 0.95)}, longest {ms(hz, 1)}, "
+        f"over 100 ms {sum(1 for s in hz if s > 0.1)} of {len(hz)}, "
         f"failed {sum(1 for a in health.between(frozen, thawed) if a[1] != 200)}"
     )
     print(
