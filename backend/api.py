@@ -25,22 +25,24 @@ from backend.errors import ErrorSchema, Invalid, handle_http_exception
 PAGINATION_SCHEMA = {
     "type": "object",
     "properties": {
-        name: {"type": "integer", "minimum": 0}
-        for name in (
-            "total",
-            "total_pages",
-            "first_page",
-            "last_page",
-            "page",
-            "previous_page",
-            "next_page",
-        )
+        **{
+            name: {"type": "integer", "minimum": 0}
+            for name in (
+                "total",
+                "total_pages",
+                "first_page",
+                "last_page",
+                "page",
+                "previous_page",
+                "next_page",
+            )
+        },
+        # A search of a whole district may match more rows than anyone reads: "1000+".
+        "total_capped": {
+            "type": "boolean",
+            "description": "true when more matched than were counted: total is then a lower bound",
+        },
     },
-}
-# A search of a whole district may match more rows than anyone reads: "1000+ shops".
-PAGINATION_SCHEMA["properties"]["total_capped"] = {
-    "type": "boolean",
-    "description": "true when more matched than were counted: total is then a lower bound",
 }
 
 
