@@ -96,10 +96,11 @@ class SeaweedFS:
         return f"s3://{name}?endpoint={self.endpoint}"
 
     def stop(self) -> None:
+        # Its data is thrown away with the folder; a graceful stop takes it 20 s.
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
