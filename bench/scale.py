@@ -68,6 +68,8 @@ LINES = [
     ("search radius socket errors", "{:.0f}", None),
     ("preview shops s", "{:.3f}", "latency"),
     ("preview residents s", "{:.3f}", "latency"),
+    ("preview shops exact s", "{:.3f}", "per shop"),
+    ("preview residents exact s", "{:.3f}", "per shop"),
     ("sla sweep s", "{:.3f}", "per shop"),
     ("sla sweep idle s", "{:.3f}", "per shop"),
     ("plan commit s", "{:.2f}", "per shop"),

@@ -50,6 +50,7 @@ from backend.models import (
     StaffAccount,
     User,
 )
+from backend.models.base import SAMPLE_BUCKETS
 from backend.models.workorders import PROCEDURE_CATEGORIES
 from backend.people.staffing import create_staff, qualification_tags
 from backend.policies.tags import CONSENT_VERSION
@@ -71,7 +72,7 @@ def _table(model, names: str) -> Table:
     return Table(model, [model._meta.fields[name] for name in ("id", *names.split())])
 
 
-USERS = _table(User, "openid display_name created_at updated_at")
+USERS = _table(User, "openid display_name created_at updated_at sample_bucket")
 COMMUNITY_MEMBERS = _table(CommunityMembership, "user community region_path status created_at")
 TAGS = _table(ResidentTag, "user tag consent_version consented_at withdrawn_at")
 SHOPS = _table(
@@ -80,7 +81,7 @@ SHOPS = _table(
     phone opening_hours status rating_count rating_total rating_histogram risk_grade
     last_inspection_at last_inspection_result grade grade_score annual_grade annual_score
     annual_inspections grade_history open_rectifications lifecycle_seq lifecycle_head
-    created_at updated_at""",
+    created_at updated_at sample_bucket""",
 )
 MEMBERSHIPS = _table(ShopMembership, "shop user role created_at")
 CODES = _table(ShopCode, "code kind shop revoked_at issued_at")
@@ -235,7 +236,9 @@ def _residents(rng, counters: Counters, out: dict, world: World, now, count: int
         community = rng.choice(world.communities[street.id])
         joined = now - timedelta(days=rng.uniform(1, 700))
         name = rng.choice(scan_data.RESIDENT_NAMES)
-        out[USERS].append((user_id, f"oScaleResident_{user_id}", name, joined, joined))
+        out[USERS].append(
+            (user_id, f"oScaleResident_{user_id}", name, joined, joined, _bucket(rng))
+        )
         out[COMMUNITY_MEMBERS].append(
             (counters.take(CommunityMembership), user_id, community.id, community.path)
             + ("approved", joined)
@@ -288,7 +291,9 @@ def _shop(rng, counters: Counters, out: dict, world: World, now, residents, size
     rating_count, rating_total, histogram = scan_data._rating(rng)
     history.update(rating_count=rating_count, rating_total=rating_total)
     out[SHOPS].append(_shop_row(rng, shop, chain, {**history, "rating_histogram": histogram}))
-    out[USERS].append((shop.owner, f"oScaleOwner_{shop.id}", None, shop.created, shop.created))
+    out[USERS].append(
+        (shop.owner, f"oScaleOwner_{shop.id}", None, shop.created, shop.created, _bucket(rng))
+    )
     membership = counters.take(ShopMembership)
     out[MEMBERSHIPS].append((membership, shop.id, shop.owner, "owner", shop.created))
     _codes(rng, counters, out, shop)
@@ -321,8 +326,15 @@ def _shop_row(rng, shop: NewShop, chain: Chain, decided: dict) -> tuple:
         "lifecycle_head": chain.head,
         "created_at": shop.created,
         "updated_at": shop.created,
+        "sample_bucket": _bucket(rng),
     }
     return tuple(values[f.name] for f in SHOPS.fields)
+
+
+def _bucket(rng) -> int:
+    """The bucket a row drew when it was made (models.base.sample_bucket), drawn here from
+    the seeded generator like everything else."""
+    return rng.randrange(SAMPLE_BUCKETS)
 
 
 def _codes(rng, counters: Counters, out: dict, shop: NewShop) -> None:

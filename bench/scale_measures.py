@@ -1,7 +1,8 @@
 """The in-process half of bench/scale.py: what an admin or the engine runs over the whole
 district, timed through the domain functions the routes and the engine call.
 
-- a policy preview (bench/policies.py's two audiences): the median of a few calls after one;
+- a policy preview (bench/policies.py's two audiences): the median of a few calls after one,
+  as configured (estimated from a sample at scale) and counted exactly;
 - the SLA sweep (backend/workorders/sla.py): once with every open order's mark reset,
   so that it marks all those due (what the first pass after a long pause does), then
   again at once, finding nothing new (what its every-minute pass costs);
@@ -15,6 +16,7 @@ from __future__ import annotations
 import statistics
 import time
 
+from flask import current_app
 from policies import OVER_60, three_conditions
 from sampling import one_run
 
@@ -35,21 +37,38 @@ def _timed(call) -> tuple[float, object]:
 
 
 def previews(admin: StaffAccount) -> dict[str, float]:
+    """Each audience previewed as configured (estimated once the district is large), then
+    counted whole (PREVIEW_SAMPLE_MATCHES=0), as every preview was before the estimate."""
     streets = list(Region.select().where(Region.level == "street").order_by(Region.id))
+    configured = current_app.config["CITYCODE"]
     found = {}
     for label, target, audience in (
-        ("preview shops s", "shops", three_conditions(streets)),
-        ("preview residents s", "residents", OVER_60),
+        ("preview shops", "shops", three_conditions(streets)),
+        ("preview residents", "residents", OVER_60),
     ):
-        asked = {"target": target, "audience": audience}
-        preview.preview(admin, asked)  # the first call fills the caches the others find
-        took = []
-        for _ in range(PREVIEW_RUNS):
-            seconds, answer = _timed(lambda asked=asked: preview.preview(admin, asked))
-            took.append(seconds)
-        found[label] = statistics.median(took)
-        print(f"  {label:<22} {found[label]:8.3f}   ({answer['total']} reached)", flush=True)
+        for kind, config in (
+            ("s", configured),
+            ("exact s", configured.replace(preview_sample_matches=0)),
+        ):
+            current_app.config["CITYCODE"] = config
+            name = f"{label} {kind}"
+            found[name], answer = _median_preview(admin, {"target": target, "audience": audience})
+            print(
+                f"  {name:<24} {found[name]:8.3f}   ({answer['total']} reached, ± "
+                f"{answer['margin']}; read {answer['sampled_share']:.2%})",
+                flush=True,
+            )
+    current_app.config["CITYCODE"] = configured
     return found
+
+
+def _median_preview(admin: StaffAccount, asked: dict) -> tuple[float, dict]:
+    preview.preview(admin, asked)  # the first call fills the caches the others find
+    took = []
+    for _ in range(PREVIEW_RUNS):
+        seconds, answer = _timed(lambda: preview.preview(admin, asked))
+        took.append(seconds)
+    return statistics.median(took), answer
 
 
 def sweeps() -> dict[str, float]:

@@ -114,7 +114,18 @@ class MaskedSample(ma.Schema):
 
 
 class PreviewOut(ma.Schema):
-    total = ma.fields.Integer()
+    total = ma.fields.Integer(
+        metadata={"description": "exact, or estimated from a random sample (see exact)"}
+    )
+    exact = ma.fields.Boolean(
+        metadata={"description": "false: total and every count are estimates (show 约)"}
+    )
+    margin = ma.fields.Integer(
+        metadata={"description": "the estimate's 95 % interval is total ± margin; 0 if exact"}
+    )
+    sampled_share = ma.fields.Float(
+        metadata={"description": "the share of everyone in reach that was read, 0–1"}
+    )
     by_street = ma.fields.Nested(Counted, many=True)
     by_category = ma.fields.Nested(Counted, many=True)
     sample = ma.fields.Nested(

@@ -37,6 +37,15 @@ def random_id(length: int = 12, alphabet: str = "23456789abcdefghjkmnpqrstuvwxyz
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
+# A row's place in the random order that estimates read a share of (policies.preview): the
+# rows whose bucket is below b are a uniform sample of b / SAMPLE_BUCKETS of them.
+SAMPLE_BUCKETS = 10_000
+
+
+def sample_bucket() -> int:
+    return secrets.randbelow(SAMPLE_BUCKETS)
+
+
 def created_now():
     return clock.now()
 

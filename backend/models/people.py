@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from backend.models.base import BaseModel, UTCDateTimeField, created_now
+from backend.models.base import BaseModel, UTCDateTimeField, created_now, sample_bucket
 from backend.models.regions import Department, Region
 
 
@@ -21,6 +21,7 @@ class User(BaseModel):
     created_at = UTCDateTimeField(default=created_now)
     updated_at = UTCDateTimeField(default=created_now)
     last_login_at = UTCDateTimeField(null=True)
+    sample_bucket = pw.SmallIntegerField(default=sample_bucket, index=True)
 
 
 class RefreshToken(BaseModel):

@@ -10,6 +10,7 @@ from backend.models.base import (
     UTCDateTimeField,
     created_now,
     random_id,
+    sample_bucket,
 )
 from backend.models.people import User
 from backend.models.regions import Region
@@ -72,6 +73,7 @@ class Shop(BaseModel):
     open_rectifications = pw.IntegerField(default=0)
     lifecycle_seq = pw.IntegerField(default=0)
     lifecycle_head = pw.CharField(max_length=64, default=GENESIS_HASH)
+    sample_bucket = pw.SmallIntegerField(default=sample_bucket, index=True)
 
     created_at = UTCDateTimeField(default=created_now)
     updated_at = UTCDateTimeField(default=created_now)
