@@ -33,8 +33,9 @@ def pending(db: pw.Database) -> list[str]:
     return [m.name for m in runner(db).status() if not m.applied and m.path]
 
 
-# Indexes migrations add for one database only (PostgreSQL pattern-ops indexes).
-EXTRA_INDEX_SUFFIXES = ("_prefix",)
+# Indexes migrations add for PostgreSQL only: pattern-ops indexes for prefix matches, and
+# partial indexes of the orders the SLA sweep has still to mark.
+EXTRA_INDEX_SUFFIXES = ("_prefix", "_unmarked")
 
 
 def drift(db: pw.Database):
