@@ -21,7 +21,11 @@ class User(BaseModel):
     created_at = UTCDateTimeField(default=created_now)
     updated_at = UTCDateTimeField(default=created_now)
     last_login_at = UTCDateTimeField(null=True)
-    sample_bucket = pw.SmallIntegerField(default=sample_bucket, index=True)
+    sample_bucket = pw.SmallIntegerField(default=sample_bucket)
+
+    class Meta:
+        # A preview's sample of residents is read from the index alone (migration 0030).
+        indexes = ((("sample_bucket", "id", "deleted_at"), False),)
 
 
 class RefreshToken(BaseModel):

@@ -73,15 +73,20 @@ class Shop(BaseModel):
     open_rectifications = pw.IntegerField(default=0)
     lifecycle_seq = pw.IntegerField(default=0)
     lifecycle_head = pw.CharField(max_length=64, default=GENESIS_HASH)
-    sample_bucket = pw.SmallIntegerField(default=sample_bucket, index=True)
+    sample_bucket = pw.SmallIntegerField(default=sample_bucket)
 
     created_at = UTCDateTimeField(default=created_now)
     updated_at = UTCDateTimeField(default=created_now)
 
     class Meta:
         # The search near a place reads the square around it through this, not every shop;
-        # a search's page by name walks the names in order instead of sorting every match.
-        indexes = ((("lat", "lng"), False), (("name", "id"), False))
+        # a search's page by name walks the names in order instead of sorting every match;
+        # a preview's sample is read from the index alone (migration 0030).
+        indexes = (
+            (("lat", "lng"), False),
+            (("name", "id"), False),
+            (("sample_bucket", "id", "status", "region_path", "category", "street"), False),
+        )
 
 
 MEMBERSHIP_ROLES = ("owner", "staff")
