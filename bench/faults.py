@@ -59,14 +59,12 @@ def reads(base: str, path: str, rate: float, clients: int = 10) -> Load:
 def ms(seconds: list[float], q: float = 0.5) -> str:
     if not seconds:
         return "-"
-    if q in (0.5, 1):
-        value = statistics.median(seconds) if q == 0.5 else max(seconds)
+    if q == 0.5:
+        value = statistics.median(seconds)
+    elif q == 1 or len(seconds) == 1:
+        value = max(seconds)
     else:
-        value = (
-            statistics.quantiles(seconds, n=100)[round(q * 100) - 1]
-            if len(seconds) > 1
-            else seconds[0]
-        )
+        value = statistics.quantiles(seconds, n=100)[round(q * 100) - 1]
     return f"{value * 1000:.0f} ms"
 
 

@@ -13,6 +13,7 @@ district, timed through the domain functions the routes and the engine call.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 
@@ -42,14 +43,13 @@ def previews(admin: StaffAccount) -> dict[str, float]:
     streets = list(Region.select().where(Region.level == "street").order_by(Region.id))
     configured = current_app.config["CITYCODE"]
     found = {}
-    for label, target, audience in (
+    audiences = (
         ("preview shops", "shops", three_conditions(streets)),
         ("preview residents", "residents", OVER_60),
-    ):
-        for kind, config in (
-            ("s", configured),
-            ("exact s", configured.replace(preview_sample_matches=0)),
-        ):
+    )
+    kinds = (("s", configured), ("exact s", configured.replace(preview_sample_matches=0)))
+    try:
+        for (label, target, audience), (kind, config) in itertools.product(audiences, kinds):
             current_app.config["CITYCODE"] = config
             name = f"{label} {kind}"
             found[name], answer = _median_preview(admin, {"target": target, "audience": audience})
@@ -58,7 +58,8 @@ def previews(admin: StaffAccount) -> dict[str, float]:
                 f"{answer['margin']}; read {answer['sampled_share']:.2%})",
                 flush=True,
             )
-    current_app.config["CITYCODE"] = configured
+    finally:
+        current_app.config["CITYCODE"] = configured
     return found
 
 
@@ -74,18 +75,19 @@ def _median_preview(admin: StaffAccount, asked: dict) -> tuple[float, dict]:
 def sweeps() -> dict[str, float]:
     with write_transaction():
         WorkOrder.update(sla="on_time").where(WorkOrder.state.in_(TIMED_STATES)).execute()
-    _vacuumed()
+    _vacuum_orders()
     full, (warned, overdue) = _timed(sla.sweep)
     # The next minute's pass, once autovacuum has been by (migration 0031 asks it to come
     # after 2 % of the orders changed): the marks just made left dead index entries.
-    _vacuumed()
+    _vacuum_orders()
     idle, again = _timed(sla.sweep)
     print(f"  {'sla sweep s':<22} {full:8.3f}   ({warned} warning, {overdue} overdue)")
     print(f"  {'sla sweep idle s':<22} {idle:8.3f}   ({sum(again)} marked)", flush=True)
     return {"sla sweep s": full, "sla sweep idle s": idle}
 
 
-def _vacuumed() -> None:
+def _vacuum_orders() -> None:
+    """What autovacuum does to the orders between two passes, done now."""
     database.execute_sql("VACUUM work_order")
 
 

@@ -60,7 +60,9 @@ class Counts:
         }
 
 
-def _counted(grouped: Callable[[pw.Expression], Iterable[tuple]], bucket, enough) -> Counts:
+def _counted(
+    grouped: Callable[[pw.Expression], Iterable[tuple]], bucket: pw.Field, enough: int
+) -> Counts:
     """`grouped(condition)` gives `(key…, n)` for the matches in the buckets it names;
     summed over a widening share until `enough` are found (0: everyone, at once)."""
     counts: dict[tuple, int] = {}
